@@ -1,0 +1,474 @@
+"""Scenario-driven in-memory connectors: the same records the real connectors yield, no HTTP.
+
+``world_records`` is the specification of what each source reports for a scenario; the shared
+contract suite checks that the real connectors reading the emulator yield exactly these records.
+Faults of the scenario are honoured with the real connectors' retry policy (without sleeping).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+
+from connectors.errors import (
+    AuthError,
+    ConnectorError,
+    IncompleteListing,
+    MalformedResponse,
+    ThrottledError,
+    TransientError,
+    error_for_status,
+)
+from connectors.paging import page_count
+from connectors.records import (
+    ActiveUsers,
+    Attribution,
+    AuditEvent,
+    AzureSubscription,
+    AzureUsage,
+    Contract,
+    CspSubscription,
+    Customer,
+    DirectorySubscription,
+    GdapAccessAssignment,
+    GdapRelationship,
+    GdapStatus,
+    Identity,
+    LicenseUsage,
+    PalLink,
+    Record,
+    RoleAssignment,
+    ScopeKind,
+    Source,
+    SubscribedSku,
+)
+from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
+from connectors.scenario.model import PARTNER_APP, CustomerSpec, FaultSpec, Scenario
+
+M365_WORKLOADS = (
+    "exchange",
+    "onedrive",
+    "sharepoint",
+    "skype_for_business",
+    "yammer",
+    "teams",
+    "office365",
+)
+"""Workloads of the Office 365 services user-counts report, in its column order."""
+
+SCOPE_KINDS: dict[Source, ScopeKind] = {
+    Source.PC_CUSTOMERS: ScopeKind.PARTNER,
+    Source.PC_AUDIT: ScopeKind.PARTNER,
+    Source.GRAPH_CONTRACTS: ScopeKind.PARTNER,
+    Source.GRAPH_GDAP: ScopeKind.PARTNER,
+    Source.INSIGHTS: ScopeKind.PARTNER,
+    Source.PC_SUBSCRIPTIONS: ScopeKind.CUSTOMER,
+    Source.PC_USAGE: ScopeKind.CUSTOMER,
+    Source.GRAPH_SKUS: ScopeKind.CUSTOMER,
+    Source.GRAPH_DIRECTORY_SUBSCRIPTIONS: ScopeKind.CUSTOMER,
+    Source.GRAPH_USAGE: ScopeKind.CUSTOMER,
+    Source.GRAPH_IDENTITIES: ScopeKind.CUSTOMER,
+    Source.ARM_SUBSCRIPTIONS: ScopeKind.CUSTOMER,
+    Source.ARM_PAL: ScopeKind.CUSTOMER,
+}
+
+KINDS: dict[Source, tuple[str, ...]] = {
+    Source.PC_CUSTOMERS: (Customer.KIND,),
+    Source.PC_AUDIT: (AuditEvent.KIND,),
+    Source.GRAPH_CONTRACTS: (Contract.KIND,),
+    Source.GRAPH_GDAP: (GdapRelationship.KIND, GdapAccessAssignment.KIND),
+    Source.INSIGHTS: (Attribution.KIND,),
+    Source.PC_SUBSCRIPTIONS: (CspSubscription.KIND,),
+    Source.PC_USAGE: (AzureUsage.KIND, LicenseUsage.KIND),
+    Source.GRAPH_SKUS: (SubscribedSku.KIND,),
+    Source.GRAPH_DIRECTORY_SUBSCRIPTIONS: (DirectorySubscription.KIND,),
+    Source.GRAPH_USAGE: (ActiveUsers.KIND,),
+    Source.GRAPH_IDENTITIES: (Identity.KIND,),
+    Source.ARM_SUBSCRIPTIONS: (AzureSubscription.KIND,),
+    Source.ARM_PAL: (PalLink.KIND,),
+}
+"""What each source yields: the kinds a complete read of it may mark removed."""
+
+REQUIRES: dict[Source, Source] = {
+    Source.PC_SUBSCRIPTIONS: Source.PC_CUSTOMERS,
+    Source.PC_USAGE: Source.PC_CUSTOMERS,
+}
+"""Customer sources that exist only for customers another (partner) source lists."""
+
+
+# ---------------------------------------------------------------------------------------------
+# What each source reports for a scenario
+
+
+def _visible_subscriptions(customer: CustomerSpec) -> list[str]:
+    """Azure subscriptions the partner's app can see: those it holds a role on (ARM lists only
+    subscriptions where the caller has an RBAC role)."""
+    app = next((i for i in customer.identities if i.identity == PARTNER_APP), None)
+    scopes = {r.scope.lower() for r in app.roles} if app else set()
+    return [s.subscription_id for s in customer.azure_subscriptions
+            if s.subscription_id.lower() in scopes]
+
+
+def partner_records(scenario: Scenario, source: Source) -> Iterator[Record]:
+    """Records of a partner-scoped source."""
+    partner = scenario.partner
+    if source is Source.PC_CUSTOMERS:
+        for c in scenario.customers:
+            if c.relationship is None:
+                continue
+            yield Customer(
+                tenant_id=c.tenant_id.lower(),
+                name=c.name,
+                domain=c.domain or None,
+                relationship=c.relationship,
+                associated_partner_id=c.indirect_reseller.partner_id if c.indirect_reseller else None,
+                allow_delegated_access=c.allow_delegated_access,
+            )
+    elif source is Source.GRAPH_CONTRACTS:
+        for c in scenario.customers:
+            if c.contract_type is None:
+                continue
+            yield Contract(
+                customer_tenant_id=c.tenant_id.lower(),
+                contract_type=c.contract_type,
+                display_name=c.name,
+                default_domain=c.domain or None,
+            )
+    elif source is Source.GRAPH_GDAP:
+        for c in scenario.customers:
+            for g in c.gdap:
+                yield GdapRelationship(
+                    relationship_id=g.id,
+                    customer_tenant_id=c.tenant_id.lower(),
+                    customer_name=c.name,
+                    display_name=g.display_name or None,
+                    status=GdapStatus.parse(g.status),
+                    raw_status=g.status,
+                    roles=tuple(r.lower() for r in g.roles),
+                    auto_extend_duration=g.auto_extend_duration,
+                    activated=g.activated,
+                    ends=g.ends,
+                )
+                for a in g.access_assignments:
+                    yield GdapAccessAssignment(
+                        assignment_id=a.id,
+                        relationship_id=g.id,
+                        customer_tenant_id=c.tenant_id.lower(),
+                        group_id=a.group_id.lower(),
+                        roles=tuple(r.lower() for r in a.roles),
+                        status=a.status,
+                    )
+    elif source is Source.INSIGHTS:
+        for c in scenario.customers:
+            for a in c.attribution:
+                yield Attribution(
+                    customer_tenant_id=c.tenant_id.lower(),
+                    workload=a.workload.lower(),
+                    attribution_type=a.type,
+                    partner_id=a.partner_id,
+                    month=a.month,
+                    subscription_id=(
+                        a.workload.split(":", 1)[1].lower() if a.workload.startswith("azure:")
+                        else None
+                    ),
+                    monthly_active_users=a.monthly_active_users,
+                    acr_usd=a.acr_usd,
+                    seats=a.seats,
+                )
+    elif source is Source.PC_AUDIT:
+        for e in scenario.audit_events:
+            yield AuditEvent(
+                event_id=e.id,
+                operation_type=e.operation_type,
+                operation_date=e.date,
+                resource_type=e.resource_type,
+                customer_tenant_id=e.customer_tenant_id.lower() if e.customer_tenant_id else None,
+                status=e.status,
+            )
+    else:
+        raise ValueError(f"{source} is not a partner-scoped source")
+    del partner
+
+
+def customer_records(
+    scenario: Scenario, source: Source, customer: CustomerSpec, identity: str | None = None
+) -> Iterator[Record]:
+    """Records of a customer-scoped source, as a successful read would return them."""
+    tenant = customer.tenant_id.lower()
+    if source is Source.PC_SUBSCRIPTIONS:
+        for s in customer.csp_subscriptions:
+            yield CspSubscription(
+                customer_tenant_id=tenant,
+                subscription_id=s.id.lower(),
+                offer_id=s.offer_id or None,
+                offer_name=s.offer_name or None,
+                quantity=s.quantity,
+                status=s.status,
+                partner_id=s.partner_id,
+                billing_type=s.billing_type,
+                created=s.created,
+            )
+    elif source is Source.PC_USAGE:
+        for az in customer.azure_subscriptions:
+            yield AzureUsage(
+                customer_tenant_id=tenant,
+                resource_id=az.subscription_id.lower(),
+                name=az.display_name or None,
+                total_cost=az.acr_usd,
+                currency="USD",
+                usd_total_cost=az.acr_usd,
+                partner_on_record=az.partner_on_record,
+            )
+        for lu in customer.usage.licence_usage:
+            yield LicenseUsage(
+                customer_tenant_id=tenant,
+                product=lu.product,
+                workload=lu.workload or None,
+                licenses_active=lu.active,
+                licenses_qualified=lu.qualified,
+            )
+    elif source is Source.GRAPH_SKUS:
+        grouped: dict[str, list[int]] = {}
+        parts: dict[str, tuple[str, str]] = {}
+        for lic in customer.licences:
+            units = grouped.setdefault(lic.sku_id.lower(), [0, 0])
+            units[0] += lic.enabled_units
+            units[1] += lic.consumed_units
+            parts.setdefault(lic.sku_id.lower(), (lic.sku_part_number, lic.capability_status))
+        for sku_id, (enabled, consumed) in grouped.items():
+            yield SubscribedSku(
+                customer_tenant_id=tenant,
+                sku_id=sku_id,
+                sku_part_number=parts[sku_id][0],
+                capability_status=parts[sku_id][1],
+                enabled_units=enabled,
+                consumed_units=consumed,
+            )
+    elif source is Source.GRAPH_DIRECTORY_SUBSCRIPTIONS:
+        for lic in customer.licences:
+            yield DirectorySubscription(
+                customer_tenant_id=tenant,
+                subscription_id=lic.subscription_id.lower(),
+                sku_id=lic.sku_id.lower(),
+                sku_part_number=lic.sku_part_number,
+                status=lic.capability_status,
+                total_licenses=lic.enabled_units,
+                owner_tenant_id=(lic.owner_tenant_id or scenario.partner.tenant_id).lower(),
+                is_trial=lic.is_trial,
+            )
+    elif source is Source.GRAPH_USAGE:
+        for workload in M365_WORKLOADS:
+            yield ActiveUsers(
+                customer_tenant_id=tenant,
+                workload=workload,
+                active_users=customer.usage.active_users.get(workload, 0),
+                report_refresh_date=customer.usage.report_refresh_date,
+                period="D30",
+            )
+    elif source is Source.GRAPH_IDENTITIES:
+        for ident in customer.identities:
+            app = scenario.app(ident.identity)
+            yield Identity(
+                customer_tenant_id=tenant,
+                identity=ident.identity,
+                object_id=ident.object_id.lower(),
+                app_id=app.client_id.lower() if app else None,
+                display_name=ident.identity,
+                enabled=ident.enabled,
+                credential_expires=ident.credential_expires,
+                roles=tuple(
+                    RoleAssignment(scope=r.scope.lower(), role=r.role) for r in ident.roles
+                ),
+            )
+    elif source is Source.ARM_SUBSCRIPTIONS:
+        visible = {s.lower() for s in _visible_subscriptions(customer)}
+        for az in customer.azure_subscriptions:
+            if az.subscription_id.lower() not in visible:
+                continue
+            yield AzureSubscription(
+                customer_tenant_id=tenant,
+                subscription_id=az.subscription_id.lower(),
+                display_name=az.display_name or None,
+                state=az.state,
+                managed_by_tenants=tuple(t.lower() for t in az.managed_by_tenants),
+            )
+    elif source is Source.ARM_PAL:
+        name = identity or PARTNER_APP
+        ident = next((i for i in customer.identities if i.identity == name), None)
+        yield PalLink(
+            customer_tenant_id=tenant,
+            identity=name,
+            object_id=ident.object_id.lower() if ident else None,
+            partner_id=ident.pal if ident else None,
+            state="Active" if ident and ident.pal else None,
+        )
+    else:
+        raise ValueError(f"{source} is not a customer-scoped source")
+
+
+def sign_in_refusal(
+    scenario: Scenario, customer: CustomerSpec | None, identity: str
+) -> AuthError | None:
+    """Why the identity platform would refuse ``identity`` a token in the customer's tenant."""
+    if customer is None:
+        return None
+    if identity == PARTNER_APP:
+        if not customer.consented:
+            return AuthError(
+                "the partner's app has no consent in this tenant", aadsts="AADSTS700016"
+            )
+        return None
+    ident = next((i for i in customer.identities if i.identity == identity), None)
+    if ident is None:
+        return AuthError("the identity does not exist in this tenant", aadsts="AADSTS700016")
+    if not ident.enabled:
+        return AuthError("the identity is disabled in this tenant", aadsts="AADSTS7000112")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Faults
+
+
+@dataclass
+class FaultBook:
+    """Counts how often each fault of a scenario has fired; thread-safe for the emulator."""
+
+    faults: list[FaultSpec]
+    _used: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(
+        self, source: str, scope: str, *, identity: str | None = None, call: str = "*",
+        pages: int = 1,
+    ) -> FaultSpec | None:
+        """The first live fault matching this call; its use is counted."""
+        with self._lock:
+            for index, fault in enumerate(self.faults):
+                if fault.source != source:
+                    continue
+                if fault.scope not in ("*", scope) and fault.scope.lower() != scope.lower():
+                    continue
+                if fault.identity is not None and fault.identity != identity:
+                    continue
+                if not _call_matches(fault, call, pages):
+                    continue
+                if fault.times is not None and self._used[index] >= fault.times:
+                    continue
+                self._used[index] += 1
+                return fault
+        return None
+
+    def reset(self) -> None:
+        with self._lock:
+            self._used.clear()
+
+
+def _call_matches(fault: FaultSpec, call: str, pages: int) -> bool:
+    if fault.call == "*" or fault.call == call:
+        return True
+    page = fault.page()
+    # A listing read whole (the fake) meets a page fault when it has that many pages.
+    return call == "*" and page is not None and page <= pages
+
+
+def fault_error(fault: FaultSpec, what: str) -> ConnectorError:
+    """The error a real connector would end up with for one firing of ``fault``."""
+    if fault.kind == "timeout":
+        return TransientError(f"{what} timed out")
+    if fault.kind == "malformed":
+        return MalformedResponse(f"{what}: the answer is not valid JSON of the documented shape")
+    if fault.kind == "truncated":
+        return IncompleteListing(f"{what}: the listing ended before its last page")
+    assert fault.status is not None
+    headers = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
+    return error_for_status(fault.status, headers=headers, what=what)
+
+
+# ---------------------------------------------------------------------------------------------
+# The connectors
+
+
+class FakeWorld:
+    """A scenario plus its fault counters: what the fake connectors read."""
+
+    def __init__(self, scenario: Scenario, retry: RetryPolicy = DEFAULT_RETRY) -> None:
+        self.scenario = scenario
+        self.retry = retry
+        self.faults = FaultBook(list(scenario.faults))
+
+    def connectors(self, identities: tuple[str, ...] = (PARTNER_APP,)) -> list[FakeConnector]:
+        """One connector per source; ``arm.pal`` once per identity the agent signs in as."""
+        made: list[FakeConnector] = []
+        for source in Source:
+            if source is Source.ARM_PAL:
+                made.extend(FakeConnector(self, source, identity=i) for i in identities)
+            else:
+                made.append(FakeConnector(self, source))
+        return made
+
+
+class FakeConnector:
+    """Reads one source of a :class:`FakeWorld`."""
+
+    def __init__(self, world: FakeWorld, source: Source, identity: str | None = None) -> None:
+        self.world = world
+        self.source = source
+        self.scope_kind = SCOPE_KINDS[source]
+        self.kinds = KINDS[source]
+        self.identity = identity if source is Source.ARM_PAL else None
+        self.requires = REQUIRES.get(source)
+
+    def __repr__(self) -> str:
+        suffix = f"/{self.identity}" if self.identity else ""
+        return f"FakeConnector({self.source}{suffix})"
+
+    def _records(self, customer_tenant_id: str | None) -> list[Record]:
+        scenario = self.world.scenario
+        if customer_tenant_id is None:
+            return list(partner_records(scenario, self.source))
+        customer = scenario.customer(customer_tenant_id)
+        if customer is None:
+            raise AuthError(
+                "the tenant is unknown to the identity platform", aadsts="AADSTS90002"
+            )
+        return list(customer_records(scenario, self.source, customer, self.identity))
+
+    def _signed_in(self, customer_tenant_id: str | None) -> None:
+        """Token acquisition as the real connector does it before its first call."""
+        if customer_tenant_id is None or self.source is Source.PC_SUBSCRIPTIONS \
+                or self.source is Source.PC_USAGE:
+            scope, identity = "partner", None
+        else:
+            scope, identity = customer_tenant_id, self.identity or PARTNER_APP
+            refusal = sign_in_refusal(
+                self.world.scenario, self.world.scenario.customer(customer_tenant_id), identity
+            )
+            if refusal is not None:
+                raise refusal
+        if self.world.faults.take("login", scope, identity=identity, call="token"):
+            raise AuthError("token request refused", aadsts="AADSTS7000215")
+
+    async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
+        scope = customer_tenant_id.lower() if customer_tenant_id else "partner"
+        what = f"{self.source} for {scope}"
+        self._signed_in(customer_tenant_id)
+        records = self._records(customer_tenant_id)
+        pages = page_count(len(records), self.source)
+        attempt = 0
+        while True:
+            attempt += 1
+            fault = self.world.faults.take(
+                self.source.value, scope, identity=self.identity, pages=pages
+            )
+            if fault is None:
+                break
+            error = fault_error(fault, what)
+            if not error.retryable or not self.world.retry.allows(
+                attempt, throttled=isinstance(error, ThrottledError)
+            ):
+                raise error
+        for record in records:
+            yield record

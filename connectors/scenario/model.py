@@ -1,0 +1,324 @@
+"""The scenario: a partner's world as one JSON document (format: docs/scenario.md).
+
+The fake connectors read it directly; the emulator serves it over HTTPS in Microsoft's shapes.
+Times may be absolute (ISO 8601, with zone) or relative to the scenario's clock: ``"+20d"``,
+``"-400d"``, ``"+6h"``; they are resolved once, when the scenario is loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+PARTNER_ID_PATTERN = r"^[0-9]{6,10}$"
+RELATIVE_TIME = re.compile(r"^([+-])(\d+)([dhm])$")
+
+Guid = Annotated[str, Field(pattern=GUID_PATTERN)]
+PartnerId = Annotated[str, Field(pattern=PARTNER_ID_PATTERN)]
+TimeSpec = Annotated[
+    datetime,
+    Field(
+        description='ISO 8601 date-time with zone, or relative to "now": "+20d", "-400d", "+6h".',
+        json_schema_extra={"type": "string"},
+    ),
+]
+
+PARTNER_APP = "partner-app"
+"""The identity name of the partner's own multi-tenant app."""
+
+SourceName = Literal[
+    "partner_center.customers",
+    "partner_center.subscriptions",
+    "partner_center.audit_records",
+    "partner_center.usage",
+    "graph.contracts",
+    "graph.gdap",
+    "graph.subscribed_skus",
+    "graph.directory_subscriptions",
+    "graph.usage_reports",
+    "graph.identities",
+    "arm.subscriptions",
+    "arm.pal",
+    "insights.attribution",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def resolve_time(value: object, now: datetime) -> object:
+    """Turn ``"+20d"`` and friends into absolute UTC datetimes; leave anything else alone."""
+    if isinstance(value, str):
+        match = RELATIVE_TIME.match(value.strip())
+        if match:
+            sign, amount, unit = match.groups()
+            unit_name = {"d": "days", "h": "hours", "m": "minutes"}[unit]
+            delta = timedelta(**{unit_name: int(amount)})
+            return now + delta if sign == "+" else now - delta
+    return value
+
+
+class _Timed(_Strict):
+    """Models with :data:`TimeSpec` fields resolve relative times against the load context."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _relative_times(cls, value: object, info: ValidationInfo) -> object:
+        now = (info.context or {}).get("now")
+        field = cls.model_fields.get(info.field_name or "")
+        if now is None or field is None or "datetime" not in str(field.annotation):
+            return value
+        return resolve_time(value, now)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _aware(cls, value: object) -> object:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise ValueError("date-times need a zone (e.g. a trailing Z)")
+        return value
+
+
+class AppSpec(_Strict):
+    """An app registration of the partner: its own app or a PAL carrier."""
+
+    name: str = PARTNER_APP
+    client_id: Guid
+    client_secret: str = Field(min_length=8)
+
+
+class LocationSpec(_Strict):
+    partner_id: PartnerId
+    name: str = ""
+    link_kinds: list[Literal["pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap"]] = []
+
+
+class PartnerSpec(_Strict):
+    tenant_id: Guid
+    name: str
+    global_partner_id: PartnerId
+    locations: list[LocationSpec] = []
+    app: AppSpec
+    carriers: list[AppSpec] = []
+
+
+class IndirectResellerSpec(_Strict):
+    partner_id: PartnerId
+    name: str = ""
+    tenant_id: Guid | None = None
+
+
+class CspSubscriptionSpec(_Timed):
+    id: Guid
+    offer_id: str = ""
+    offer_name: str = ""
+    quantity: int = Field(default=1, ge=0)
+    status: Literal["active", "suspended", "deleted", "pending", "none"] = "active"
+    partner_id: PartnerId | None = Field(
+        default=None, description="Reseller of record (indirect model)."
+    )
+    billing_type: Literal["license", "usage", "none"] = "license"
+    created: TimeSpec | None = None
+
+
+class AccessAssignmentSpec(_Strict):
+    id: str
+    group_id: Guid
+    roles: list[Guid] = []
+    status: str = "active"
+
+
+class GdapSpec(_Timed):
+    id: str
+    display_name: str = ""
+    status: str = Field(default="active", description="Any Graph status; unknown ones too.")
+    roles: list[Guid] = []
+    auto_extend_duration: str = "P180D"
+    activated: TimeSpec | None = None
+    ends: TimeSpec | None = None
+    access_assignments: list[AccessAssignmentSpec] = []
+
+
+class AzureSubscriptionSpec(_Strict):
+    subscription_id: Guid
+    display_name: str = ""
+    state: Literal["Enabled", "Warned", "PastDue", "Disabled", "Deleted"] = "Enabled"
+    managed_by_tenants: list[Guid] = []
+    acr_usd: float = Field(default=0.0, ge=0)
+    partner_on_record: PartnerId | None = None
+
+
+class RoleSpec(_Strict):
+    scope: str = Field(description="An Azure subscription id, or a resource scope.")
+    role: str = "Contributor"
+
+
+class IdentitySpec(_Timed):
+    """An identity in the customer tenant: the partner's app or a PAL carrier."""
+
+    identity: str = Field(description='"partner-app" or the name of one of partner.carriers.')
+    object_id: Guid
+    enabled: bool = True
+    credential_expires: TimeSpec | None = None
+    roles: list[RoleSpec] = []
+    pal: PartnerId | None = Field(default=None, description="The partner ID it is linked to.")
+
+
+class LicenceSpec(_Timed):
+    sku_id: Guid
+    sku_part_number: str
+    subscription_id: Guid
+    enabled_units: int = Field(default=0, ge=0)
+    consumed_units: int = Field(default=0, ge=0)
+    capability_status: str = "Enabled"
+    owner_tenant_id: Guid | None = Field(
+        default=None, description="Who bought it; default: the partner tenant."
+    )
+    is_trial: bool = False
+    created: TimeSpec | None = None
+
+
+class LicenceUsageSpec(_Strict):
+    product: str
+    workload: str = ""
+    active: int = Field(default=0, ge=0)
+    qualified: int = Field(default=0, ge=0)
+
+
+class UsageSpec(_Strict):
+    active_users: dict[str, int] = Field(
+        default_factory=dict,
+        description="Active users per Microsoft 365 workload (exchange, teams, sharepoint, ...).",
+    )
+    report_refresh_date: str = "2026-11-01"
+    licence_usage: list[LicenceUsageSpec] = []
+
+
+class AttributionSpec(_Strict):
+    workload: str = Field(description='"m365", "business_apps", "security" or "azure:<sub id>".')
+    type: Literal["DPOR", "CPOR", "PAL", "CSP", "TPOR", "RESELLER"]
+    partner_id: PartnerId
+    month: str = "2026-10"
+    monthly_active_users: int | None = None
+    acr_usd: float | None = None
+    seats: int | None = None
+
+
+class CustomerSpec(_Strict):
+    tenant_id: Guid
+    name: str
+    domain: str = ""
+    relationship: Literal["reseller", "advisor", "none"] | None = Field(
+        default="reseller",
+        description="relationshipToPartner in Partner Center; null: not a Partner Center customer.",
+    )
+    indirect_reseller: IndirectResellerSpec | None = None
+    allow_delegated_access: bool | None = None
+    consented: bool = Field(default=True, description="The partner's app has consent here.")
+    contract_type: str | None = "ResellerPartner"
+    csp_subscriptions: list[CspSubscriptionSpec] = []
+    gdap: list[GdapSpec] = []
+    azure_subscriptions: list[AzureSubscriptionSpec] = []
+    identities: list[IdentitySpec] = []
+    licences: list[LicenceSpec] = []
+    usage: UsageSpec = UsageSpec()
+    attribution: list[AttributionSpec] = []
+    tags: list[str] = []
+
+
+class AuditEventSpec(_Timed):
+    id: str
+    operation_type: str
+    resource_type: str = "customer"
+    customer_tenant_id: Guid | None = None
+    date: TimeSpec
+    status: str = "succeeded"
+
+
+FaultKind = Literal["status", "timeout", "malformed", "truncated"]
+
+
+class FaultSpec(_Strict):
+    """A fault the fake connectors and the emulator inject into a source's reads."""
+
+    source: SourceName | Literal["login"]
+    scope: str = Field(default="*", description='"partner", a customer tenant id, or "*".')
+    identity: str | None = Field(default=None, description="For arm.pal and login: which one.")
+    call: str = Field(default="*", description='"*", "token", or "page:N" (N from 1).')
+    kind: FaultKind = "status"
+    status: int | None = Field(default=None, ge=400, le=599)
+    retry_after: float | None = Field(default=None, ge=0)
+    times: int | None = Field(default=None, ge=1, description="null: every time.")
+
+    @model_validator(mode="after")
+    def _status_needed(self) -> FaultSpec:
+        if self.kind == "status" and self.status is None:
+            raise ValueError("a fault of kind 'status' needs a status")
+        if self.call != "*" and self.call != "token" and not re.fullmatch(r"page:[1-9]\d*", self.call):
+            raise ValueError('call must be "*", "token" or "page:N"')
+        return self
+
+    def page(self) -> int | None:
+        return int(self.call.split(":", 1)[1]) if self.call.startswith("page:") else None
+
+
+class EmulatorSettings(_Strict):
+    time_scale: float = Field(
+        default=1.0, gt=0, description="Throttling windows are divided by this factor."
+    )
+    enforce_limits: bool = True
+    latency_ms: float = Field(default=0.0, ge=0)
+
+
+class Scenario(_Timed):
+    """A whole partner world."""
+
+    version: Literal[1] = 1
+    name: str = "scenario"
+    now: TimeSpec | None = Field(default=None, description="The world's clock; default: now.")
+    partner: PartnerSpec
+    customers: list[CustomerSpec] = []
+    audit_events: list[AuditEventSpec] = []
+    faults: list[FaultSpec] = []
+    emulator: EmulatorSettings = EmulatorSettings()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        seen: set[str] = set()
+        for customer in self.customers:
+            if customer.tenant_id.lower() in seen:
+                raise ValueError(f"customer {customer.tenant_id} appears twice")
+            seen.add(customer.tenant_id.lower())
+        apps = {PARTNER_APP} | {c.name for c in self.partner.carriers}
+        for customer in self.customers:
+            for ident in customer.identities:
+                if ident.identity not in apps:
+                    raise ValueError(
+                        f"customer {customer.tenant_id}: identity {ident.identity!r} is neither "
+                        f"{PARTNER_APP!r} nor a carrier in partner.carriers"
+                    )
+        return self
+
+    def customer(self, tenant_id: str) -> CustomerSpec | None:
+        tenant = tenant_id.lower()
+        return next((c for c in self.customers if c.tenant_id.lower() == tenant), None)
+
+    def app(self, name: str) -> AppSpec | None:
+        if name == PARTNER_APP:
+            return self.partner.app
+        return next((c for c in self.partner.carriers if c.name == name), None)
+
+    @property
+    def clock(self) -> datetime:
+        return self.now or datetime.now(UTC)

@@ -39,13 +39,13 @@ from connectors.records import (
     LicenseUsage,
     PalLink,
     Record,
-    RoleAssignment,
     ScopeKind,
     Source,
     SubscribedSku,
 )
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.scenario.model import PARTNER_APP, CustomerSpec, FaultSpec, Scenario
+from connectors.scenario.world import service_principals, sign_in_refusal, visible_subscriptions
 
 M365_WORKLOADS = (
     "exchange",
@@ -102,18 +102,8 @@ REQUIRES: dict[Source, Source] = {
 # What each source reports for a scenario
 
 
-def _visible_subscriptions(customer: CustomerSpec) -> list[str]:
-    """Azure subscriptions the partner's app can see: those it holds a role on (ARM lists only
-    subscriptions where the caller has an RBAC role)."""
-    app = next((i for i in customer.identities if i.identity == PARTNER_APP), None)
-    scopes = {r.scope.lower() for r in app.roles} if app else set()
-    return [s.subscription_id for s in customer.azure_subscriptions
-            if s.subscription_id.lower() in scopes]
-
-
 def partner_records(scenario: Scenario, source: Source) -> Iterator[Record]:
     """Records of a partner-scoped source."""
-    partner = scenario.partner
     if source is Source.PC_CUSTOMERS:
         for c in scenario.customers:
             if c.relationship is None:
@@ -123,7 +113,9 @@ def partner_records(scenario: Scenario, source: Source) -> Iterator[Record]:
                 name=c.name,
                 domain=c.domain or None,
                 relationship=c.relationship,
-                associated_partner_id=c.indirect_reseller.partner_id if c.indirect_reseller else None,
+                associated_partner_id=(
+                    c.indirect_reseller.partner_id if c.indirect_reseller else None
+                ),
                 allow_delegated_access=c.allow_delegated_access,
             )
     elif source is Source.GRAPH_CONTRACTS:
@@ -189,7 +181,6 @@ def partner_records(scenario: Scenario, source: Source) -> Iterator[Record]:
             )
     else:
         raise ValueError(f"{source} is not a partner-scoped source")
-    del partner
 
 
 def customer_records(
@@ -268,22 +259,18 @@ def customer_records(
                 period="D30",
             )
     elif source is Source.GRAPH_IDENTITIES:
-        for ident in customer.identities:
-            app = scenario.app(ident.identity)
+        for sp in service_principals(scenario, customer):
             yield Identity(
                 customer_tenant_id=tenant,
-                identity=ident.identity,
-                object_id=ident.object_id.lower(),
-                app_id=app.client_id.lower() if app else None,
-                display_name=ident.identity,
-                enabled=ident.enabled,
-                credential_expires=ident.credential_expires,
-                roles=tuple(
-                    RoleAssignment(scope=r.scope.lower(), role=r.role) for r in ident.roles
-                ),
+                identity=sp.identity,
+                object_id=sp.object_id,
+                app_id=sp.app_id,
+                display_name=sp.identity,
+                enabled=sp.enabled,
+                credential_expires=sp.credential_expires,
             )
     elif source is Source.ARM_SUBSCRIPTIONS:
-        visible = {s.lower() for s in _visible_subscriptions(customer)}
+        visible = set(visible_subscriptions(scenario, customer, PARTNER_APP))
         for az in customer.azure_subscriptions:
             if az.subscription_id.lower() not in visible:
                 continue
@@ -296,36 +283,18 @@ def customer_records(
             )
     elif source is Source.ARM_PAL:
         name = identity or PARTNER_APP
-        ident = next((i for i in customer.identities if i.identity == name), None)
+        sp = next(p for p in service_principals(scenario, customer) if p.identity == name)
+        pal = sp.spec.pal if sp.spec else None
         yield PalLink(
             customer_tenant_id=tenant,
             identity=name,
-            object_id=ident.object_id.lower() if ident else None,
-            partner_id=ident.pal if ident else None,
-            state="Active" if ident and ident.pal else None,
+            object_id=sp.object_id,
+            partner_id=pal,
+            state="Active" if pal else None,
+            subscriptions=sp.subscriptions,
         )
     else:
         raise ValueError(f"{source} is not a customer-scoped source")
-
-
-def sign_in_refusal(
-    scenario: Scenario, customer: CustomerSpec | None, identity: str
-) -> AuthError | None:
-    """Why the identity platform would refuse ``identity`` a token in the customer's tenant."""
-    if customer is None:
-        return None
-    if identity == PARTNER_APP:
-        if not customer.consented:
-            return AuthError(
-                "the partner's app has no consent in this tenant", aadsts="AADSTS700016"
-            )
-        return None
-    ident = next((i for i in customer.identities if i.identity == identity), None)
-    if ident is None:
-        return AuthError("the identity does not exist in this tenant", aadsts="AADSTS700016")
-    if not ident.enabled:
-        return AuthError("the identity is disabled in this tenant", aadsts="AADSTS7000112")
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,7 +336,7 @@ class FaultBook:
 
 
 def _call_matches(fault: FaultSpec, call: str, pages: int) -> bool:
-    if fault.call == "*" or fault.call == call:
+    if fault.call in ("*", call):
         return True
     page = fault.page()
     # A listing read whole (the fake) meets a page fault when it has that many pages.
@@ -447,7 +416,7 @@ class FakeConnector:
                 self.world.scenario, self.world.scenario.customer(customer_tenant_id), identity
             )
             if refusal is not None:
-                raise refusal
+                raise AuthError(refusal.message, aadsts=refusal.aadsts)
         if self.world.faults.take("login", scope, identity=identity, call="token"):
             raise AuthError("token request refused", aadsts="AADSTS7000215")
 

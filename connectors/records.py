@@ -288,6 +288,9 @@ class PalLink:
     partner_id: str | None = None
     state: str | None = None
     updated: datetime | None = None
+    subscriptions: tuple[str, ...] = ()
+    """Azure subscriptions the identity can reach (listed as that identity, sorted): where its
+    PAL earns credit."""
 
     @property
     def key(self) -> str:
@@ -295,16 +298,12 @@ class PalLink:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RoleAssignment:
-    """An Azure role an identity holds at a scope (a subscription id)."""
-
-    scope: str
-    role: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Identity:
-    """A PAL-carrying identity (the partner's app or a carrier) as seen in the customer tenant."""
+    """A PAL-carrying identity (the partner's app or a carrier) as seen in the customer tenant.
+
+    Read by the partner's app: the service principal in the customer tenant (object id, enabled)
+    and the expiry of the app registration's newest credential in the partner tenant.
+    """
 
     KIND: ClassVar[str] = "identity"
     customer_tenant_id: str
@@ -314,7 +313,6 @@ class Identity:
     display_name: str | None = None
     enabled: bool = True
     credential_expires: datetime | None = None
-    roles: tuple[RoleAssignment, ...] = ()
 
     @property
     def key(self) -> str:

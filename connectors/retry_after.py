@@ -6,6 +6,7 @@ per RFC 9110, an HTTP date. Absent the header, callers back off exponentially wi
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
+    if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
 
@@ -50,7 +51,7 @@ class RetryPolicy:
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Full-jitter exponential backoff for try number ``attempt`` (1-based)."""
         ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
-        return (rng or random).uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
+        return (rng or random).uniform(ceiling / 2, ceiling)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """The wait before the next try: the server's word (capped) or our backoff."""

@@ -90,12 +90,18 @@ class _Timed(_Strict):
         return value
 
 
-class AppSpec(_Strict):
+class AppSpec(_Timed):
     """An app registration of the partner: its own app or a PAL carrier."""
 
     name: str = PARTNER_APP
     client_id: Guid
     client_secret: str = Field(min_length=8)
+    certificate_thumbprints: list[str] = Field(
+        default=[], description="SHA-1 thumbprints (hex) of certificates the app may sign in with."
+    )
+    credential_expires: TimeSpec | None = Field(
+        default=None, description="When the app registration's newest credential expires."
+    )
 
 
 class LocationSpec(_Strict):
@@ -104,7 +110,7 @@ class LocationSpec(_Strict):
     link_kinds: list[Literal["pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap"]] = []
 
 
-class PartnerSpec(_Strict):
+class PartnerSpec(_Timed):
     tenant_id: Guid
     name: str
     global_partner_id: PartnerId
@@ -164,13 +170,14 @@ class RoleSpec(_Strict):
     role: str = "Contributor"
 
 
-class IdentitySpec(_Timed):
+class IdentitySpec(_Strict):
     """An identity in the customer tenant: the partner's app or a PAL carrier."""
 
     identity: str = Field(description='"partner-app" or the name of one of partner.carriers.')
-    object_id: Guid
+    object_id: Guid | None = Field(
+        default=None, description="Object id of its service principal; default: derived."
+    )
     enabled: bool = True
-    credential_expires: TimeSpec | None = None
     roles: list[RoleSpec] = []
     pal: PartnerId | None = Field(default=None, description="The partner ID it is linked to.")
 
@@ -265,7 +272,7 @@ class FaultSpec(_Strict):
     def _status_needed(self) -> FaultSpec:
         if self.kind == "status" and self.status is None:
             raise ValueError("a fault of kind 'status' needs a status")
-        if self.call != "*" and self.call != "token" and not re.fullmatch(r"page:[1-9]\d*", self.call):
+        if self.call not in {"*", "token"} and not re.fullmatch(r"page:[1-9]\d*", self.call):
             raise ValueError('call must be "*", "token" or "page:N"')
         return self
 

@@ -135,7 +135,9 @@ def parse_scenario(
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
         raise ScenarioError(f"{origin}: {_where(error.absolute_path)}: {error.message}")
-    clock = now or datetime.now(UTC)
+    # Relative times resolve against the start of the day, so that loading the same world
+    # twice in a day yields identical records (R13).
+    clock = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     fixed = data.get("now")
     if isinstance(fixed, str):
         try:

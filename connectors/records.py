@@ -337,7 +337,9 @@ class Attribution:
 
     @property
     def key(self) -> str:
-        return f"{self.workload}|{self.attribution_type}|{self.partner_id or ''}"
+        # Reports are partner-scoped: the customer is part of the identity of a row.
+        return (f"{self.customer_tenant_id}|{self.workload}|{self.attribution_type}|"
+                f"{self.partner_id or ''}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -101,18 +101,17 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite); committed on success."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session; under WAL it never waits for a writer."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(readonly=True)
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(readonly=True)
             with Session(bind=conn, expire_on_commit=False) as session:
                 yield session
-                session.rollback()
+                session.expunge_all()  # hand out detached, fully loaded objects
 
     # ----------------------------------------------------------------------------- runs
 

@@ -1,0 +1,172 @@
+"""The composition root: the only place that decides real or fake, and wires settings into
+the store, the connectors, the sync and the audit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from agent.audit import Auditor, AuditOutcome
+from agent.audit.snapshot import AuditContext, Expectation
+from agent.config import Settings
+from agent.expectations import load_managed_customers
+from agent.store import Store
+from agent.sync import Progress, Syncer, SyncOutcome
+from connectors.base import Connector
+from connectors.records import Source
+from connectors.scenario import PARTNER_APP, load_scenario
+
+log = structlog.get_logger("partnerlink.app")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Agent:
+    """One configured agent: opens what it needs lazily, closes it all on ``close()``."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._store: Store | None = None
+        self._stack = ExitStack()
+        self._connectors: list[Connector] | None = None
+
+    def __enter__(self) -> Agent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stack.close()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.settings.store.resolved_url())
+            abandoned = self._store.abandon_interrupted(self.clock())
+            if abandoned:
+                log.warning("runs_marked_incomplete", runs=abandoned)
+        return self._store
+
+    # ------------------------------------------------------------------------ connectors
+
+    def identities(self) -> tuple[str, ...]:
+        """The identities the agent reads PAL as: the partner's app and every carrier."""
+        return (PARTNER_APP, *(c.name for c in self.settings.credentials.carriers))
+
+    def applies(self, connector: Connector, tenant: str) -> bool:
+        if connector.source.value in self.settings.sources.disabled:
+            return False
+        if connector.source is Source.ARM_PAL and connector.identity not in (None, PARTNER_APP):
+            carrier = next(
+                (c for c in self.settings.credentials.carriers if c.name == connector.identity),
+                None,
+            )
+            return carrier is not None and carrier.covers(tenant)
+        return True
+
+    def connectors(self) -> list[Connector]:
+        if self._connectors is None:
+            self._connectors = self._build_connectors()
+        return self._connectors
+
+    def _build_connectors(self) -> list[Connector]:
+        sources = self.settings.sources
+        if sources.mode == "fake":
+            from connectors.fake import FakeWorld
+
+            assert sources.scenario is not None
+            world = FakeWorld(load_scenario(sources.scenario))
+            made: list[Connector] = list(world.connectors(self.identities()))
+        else:
+            made = self._live_connectors()
+        disabled = set(sources.disabled)
+        wanted = [c for c in made if c.source.value not in disabled]
+        if not sources.app_user and sources.mode == "microsoft":
+            wanted = [c for c in wanted if c.source is not Source.PC_USAGE]
+        return wanted
+
+    def _live_connectors(self) -> list[Connector]:
+        from agent.live import live_connectors_for
+
+        return live_connectors_for(self, self._stack)
+
+    def enter(self, manager: AbstractContextManager[Any]) -> Any:
+        """Keep a resource (a client, an emulator) open until the agent closes."""
+        return self._stack.enter_context(manager)
+
+    # ------------------------------------------------------------------------ audit context
+
+    def expectations(self) -> dict[str, tuple[Expectation, ...]]:
+        path = self.settings.expectations.managed_customers_file
+        if path is None:
+            return {}
+        grouped: dict[str, list[Expectation]] = {}
+        for customer in load_managed_customers(path):
+            grouped.setdefault(customer.tenant_id, []).extend(customer.expectations())
+        return {k: tuple(v) for k, v in grouped.items()}
+
+    def audit_context(self, now: datetime, run_id: int) -> AuditContext:
+        s = self.settings
+        kinds = ("pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap")
+        return AuditContext(
+            partner_tenant_id=s.partner.tenant_id,
+            global_partner_id=s.partner.global_partner_id,
+            location_ids=frozenset(loc.partner_id for loc in s.partner.locations),
+            ids_for_kind={k: s.partner.ids_for(k) for k in kinds},
+            now=now,
+            run_id=run_id,
+            disappeared_after_runs=s.audit.disappeared_after_runs,
+            resolve_after_runs=s.audit.resolve_after_runs,
+            gdap_expiry_lead_days=s.audit.gdap_expiry_lead_days,
+            credential_expiry_lead_days=s.audit.credential_expiry_lead_days,
+            expectations=self._expectations_cache(),
+            expect_pal_on_azure=s.expectations.expect_pal_on_azure,
+            identities=self.identities(),
+        )
+
+    def _expectations_cache(self) -> dict[str, tuple[Expectation, ...]]:
+        if not hasattr(self, "_expect"):
+            self._expect = self.expectations()
+        return self._expect
+
+    # ------------------------------------------------------------------------ jobs
+
+    def sync(self, *, trigger: str = "manual", progress: Progress | None = None) -> SyncOutcome:
+        syncer = Syncer(
+            self.store,
+            self.connectors(),
+            clock=self.clock,
+            concurrency=self.settings.sync.concurrency,
+            time_budget=self.settings.sync.time_budget,
+            applies=self.applies,
+            extra_customers=self._expectations_cache().keys(),
+            progress=progress,
+        )
+        return asyncio.run(syncer.run(trigger))
+
+    def audit(self, run_id: int | None = None) -> AuditOutcome:
+        auditor = Auditor(self.store, self.audit_context, clock=self.clock)
+        return auditor.run(run_id)
+
+    def cycle(self, *, trigger: str = "manual",
+              progress: Progress | None = None) -> tuple[SyncOutcome, AuditOutcome | None]:
+        outcome = self.sync(trigger=trigger, progress=progress)
+        if outcome.status.value in ("complete", "partial"):
+            return outcome, self.audit(outcome.run_id)
+        return outcome, None
+
+
+def iter_sources() -> Iterator[str]:
+    yield from (s.value for s in Source)

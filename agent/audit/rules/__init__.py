@@ -1,0 +1,22 @@
+"""The rule registry: every rule the audit evaluates, in one readable tuple."""
+
+from agent.audit.model import Rule
+from agent.audit.rules import (
+    cannot_verify,
+    gdap_expiring,
+    link_disappeared,
+    link_held_by_other,
+    link_missing,
+    wrong_partner_id,
+)
+
+RULES: tuple[Rule, ...] = (
+    link_missing.RULE,
+    link_held_by_other.RULE,
+    wrong_partner_id.RULE,
+    link_disappeared.RULE,
+    gdap_expiring.RULE,
+    cannot_verify.RULE,
+)
+
+RULES_BY_ID = {rule.meta.id: rule for rule in RULES}

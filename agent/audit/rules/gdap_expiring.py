@@ -1,0 +1,51 @@
+"""GDAP expiring: an active relationship ends soon and will not extend by itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from agent.audit.model import Candidate, Rule, RuleMeta, Severity
+from agent.audit.snapshot import TENANT, AuditContext, CustomerSnapshot, stake_value
+from connectors.records import GLOBAL_ADMINISTRATOR_ROLE, GdapRelationship, GdapStatus, Source
+
+META = RuleMeta(
+    id="gdap_expiring",
+    title="GDAP relationship expiring",
+    severity=Severity.HIGH,
+    rationale="When GDAP ends the partner loses the access that keeps its other links alive; "
+    "auto-extend cannot help when it is off or the Global Administrator role is included.",
+    remediation="Send the customer a new GDAP relationship request (least-privilege roles, "
+    "without Global Administrator, auto-extend on) before the end date.",
+    required_sources=(Source.GRAPH_GDAP,),
+)
+
+
+def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
+    horizon = ctx.now + timedelta(days=ctx.gdap_expiry_lead_days)
+    for rel in snapshot.of(GdapRelationship):
+        if rel.status not in (GdapStatus.ACTIVE, GdapStatus.EXPIRING) or rel.ends is None:
+            continue
+        if rel.ends > horizon or rel.auto_extends:
+            continue
+        days = max(0, (rel.ends - ctx.now).days)
+        why = ("it includes the Global Administrator role"
+               if GLOBAL_ADMINISTRATOR_ROLE in rel.roles else "auto-extend is off")
+        stake = snapshot.stake(TENANT)
+        yield Candidate(
+            rule=META.id,
+            customer_tenant_id=snapshot.tenant_id,
+            subject=f"gdap {rel.relationship_id}",
+            title=f"GDAP relationship {rel.display_name or rel.relationship_id} with "
+            f"{snapshot.name} ends in {days} days and will not auto-extend ({why})",
+            link_kind="gdap",
+            link_id=rel.relationship_id,
+            severity=Severity.CRITICAL if days <= 7 else None,
+            evidence={"ends": rel.ends.isoformat(), "days_left": days,
+                      "auto_extend_duration": rel.auto_extend_duration, "why": why,
+                      "stake": stake},
+            value_at_stake=stake_value(stake),
+        )
+
+
+RULE = Rule(META, evaluate)

@@ -1,0 +1,64 @@
+"""Link missing: an expected link of ours has never been observed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
+from agent.audit.snapshot import SEAT, AuditContext, CustomerSnapshot, stake_value
+from connectors.records import LinkKind, Source
+
+META = RuleMeta(
+    id="link_missing",
+    title="Link missing",
+    severity=Severity.HIGH,
+    rationale="Microsoft credits the partner only where its link exists; an expected link that "
+    "was never set earns nothing for the work delivered.",
+    remediation="Set the link: PAL with `az managementpartner create --partner-id <location ID>` "
+    "as the identity that manages the subscription; CPOR with a claim in Partner Center; GDAP "
+    "with a new relationship request.",
+)
+
+_PROOF: dict[LinkKind, Source] = {
+    LinkKind.DPOR: Source.INSIGHTS,
+    LinkKind.CPOR: Source.INSIGHTS,
+    LinkKind.GDAP: Source.GRAPH_GDAP,
+    LinkKind.CSP: Source.PC_CUSTOMERS,
+    LinkKind.INDIRECT_RESELLER: Source.PC_CUSTOMERS,
+}
+
+
+def _verified(kind: LinkKind, snapshot: CustomerSnapshot, ctx: AuditContext) -> bool:
+    """Only complete reads can show a link absent; for PAL, every identity we read as."""
+    if kind is LinkKind.PAL:
+        return all(
+            snapshot.complete(Source.ARM_PAL, identity)
+            for identity in ctx.identities
+            if snapshot.status(Source.ARM_PAL, identity) is not None
+        ) and any(snapshot.status(Source.ARM_PAL, i) is not None for i in ctx.identities)
+    return snapshot.complete(_PROOF[kind])
+
+
+def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
+    ever_ours = {(s.kind, s.workload) for s in snapshot.link_states if ctx.ours(s.holder)}
+    for exp in snapshot.expectations:
+        present = [link for link in snapshot.links
+                   if link.kind in SEAT[exp.kind] and link.workload == exp.workload]
+        if present or (exp.kind, exp.workload) in ever_ours:
+            continue  # held by someone (other rules judge whom), or it disappeared
+        stake = snapshot.stake(exp.workload)
+        yield Candidate(
+            rule=META.id,
+            customer_tenant_id=snapshot.tenant_id,
+            subject=f"{exp.kind} on {exp.workload}",
+            title=f"No {exp.kind.upper()} link on {exp.workload} for {snapshot.name}",
+            link_kind=exp.kind,
+            link_id=exp.workload,
+            verdict=Verdict.FIRING if _verified(exp.kind, snapshot, ctx) else Verdict.UNKNOWN,
+            evidence={"expected_from": exp.origin, "stake": stake,
+                      "right_partner_ids": sorted(ctx.right_ids(exp.kind))},
+            value_at_stake=stake_value(stake),
+        )
+
+
+RULE = Rule(META, evaluate)

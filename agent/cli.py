@@ -1,0 +1,390 @@
+"""The ``partnerlink`` command line.
+
+Exit codes (also in the README):
+
+====  ==========================================================================
+0     success
+1     internal error (a bug: please report it with the log)
+2     usage or configuration error (the message names the file and the key)
+3     the run finished partially: some sources could not be read for some scopes
+4     the run failed: nothing could be read, or there is nothing to audit yet
+====  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agent import logging as plog
+from agent.config import ConfigError, Settings, load_settings, redacted, source_file
+
+EXIT_OK, EXIT_INTERNAL, EXIT_CONFIG, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
+
+
+class Exit(IntEnum):
+    OK = EXIT_OK
+    INTERNAL = EXIT_INTERNAL
+    CONFIG = EXIT_CONFIG
+    PARTIAL = EXIT_PARTIAL
+    FAILED = EXIT_FAILED
+
+
+app = typer.Typer(
+    name="partnerlink",
+    help="Keeps a Microsoft partner's recognition links (CSP, GDAP, PAL, DPOR, CPOR) under watch.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+class State:
+    config: Path | None = None
+    log_level: str | None = None
+
+
+state = State()
+
+
+@app.callback()
+def _global(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file (default: $PARTNERLINK_CONFIG, "
+                     "else ./partnerlink.toml).", envvar="PARTNERLINK_CONFIG"),
+    ] = None,
+    log_level: Annotated[
+        str | None, typer.Option("--log-level", help="debug, info, warning or error.")
+    ] = None,
+) -> None:
+    state.config = config
+    state.log_level = log_level
+
+
+def fail(message: str, code: int = EXIT_CONFIG) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def settings(required: bool = True) -> Settings:
+    try:
+        loaded = load_settings(state.config, required=required)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    plog.configure(state.log_level or loaded.logging.level, loaded.logging.format)
+    _register_secrets(loaded)
+    return loaded
+
+
+def _register_secrets(s: Settings) -> None:
+    creds = [s.credentials, *s.credentials.carriers]
+    plog.register_secrets(
+        v.get_secret_value() for c in creds
+        for v in (c.client_secret, c.certificate_password) if v is not None
+    )
+    if s.alerts.heartbeat_url is not None:
+        plog.register_secrets([s.alerts.heartbeat_url.get_secret_value()])
+
+
+@contextmanager
+def agent_for(loaded: Settings) -> Iterator[Any]:
+    from agent.app import Agent
+
+    with Agent(loaded) as agent:
+        try:
+            yield agent
+        except ConfigError as exc:
+            raise fail(str(exc)) from None
+
+
+# ---------------------------------------------------------------------------------- init, check
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path(
+        "partnerlink.toml"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a starter config (the documented example) to PATH."""
+    if path.exists() and not force:
+        raise fail(f"{path} exists; pass --force to overwrite it")
+    example = _example_config()
+    path.write_text(example, encoding="utf-8")
+    path.chmod(0o600)
+    out.print(f"wrote {path}: fill in [partner] and [credentials], then run "
+              f"`partnerlink --config {path} check`")
+
+
+def _example_config() -> str:
+    from importlib import resources
+
+    return (resources.files("agent") / "config.example.toml").read_text(encoding="utf-8")
+
+
+@app.command()
+def check(
+    online: Annotated[bool, typer.Option(help="Also sign in to every source.")] = False,
+) -> None:
+    """Validate the config and print the effective settings, secrets redacted."""
+    loaded = settings()
+    file = source_file(loaded)
+    out.print(f"config: {file or '(defaults and environment only)'} is valid", highlight=False)
+    out.print_json(json.dumps(redacted(loaded)))
+    if online:
+        from agent.online import online_check
+
+        with agent_for(loaded) as agent:
+            ok = online_check(agent, out)
+        raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
+
+
+# ---------------------------------------------------------------------------------- jobs
+
+
+class _Bar:
+    """A progress bar on a terminal; silent otherwise (logs carry the progress then)."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.enabled = err.is_terminal
+        self.progress = Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=err, transient=True,
+        )
+        self.task: Any = None
+
+    def start(self, total: int) -> None:
+        if self.enabled:
+            self.progress.start()
+            self.task = self.progress.add_task("syncing customers", total=total)
+
+    def advance(self, customer: str) -> None:
+        if self.enabled and self.task is not None:
+            self.progress.advance(self.task)
+
+    def stop(self) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+
+def _sync_code(status: str) -> int:
+    return {"complete": EXIT_OK, "partial": EXIT_PARTIAL}.get(status, EXIT_FAILED)
+
+
+def _print_sync(outcome: Any) -> None:
+    stats = outcome.stats()
+    out.print(
+        f"sync run {outcome.run_id}: [bold]{outcome.status}[/] · {stats['customers']} customers, "
+        f"{stats['scopes']} scopes read, {stats['failed']} failed, "
+        f"{stats['not_attempted']} not attempted · +{stats['added']} ~{stats['changed']} "
+        f"-{stats['removed']} observations · {stats['seconds']:.1f}s",
+        highlight=False,
+    )
+    for failure in outcome.failed[:10]:
+        out.print(f"  cannot verify {failure.source} for {failure.scope}: {failure.error}",
+                  highlight=False, style="yellow")
+    if len(outcome.failed) > 10:
+        out.print(f"  ... and {len(outcome.failed) - 10} more", style="yellow")
+
+
+def _print_audit(outcome: Any) -> None:
+    s = outcome.summary()
+    out.print(
+        f"audit of run {outcome.run_id}: {s['new']} new, {s['pending']} pending, "
+        f"{s['ongoing']} ongoing, {s['resolved']} resolved finding(s) over {s['customers']} "
+        f"customers", highlight=False,
+    )
+
+
+@app.command()
+def sync() -> None:
+    """Read every source into the store once."""
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        outcome = agent.sync(progress=_Bar())
+    _print_sync(outcome)
+    raise typer.Exit(_sync_code(outcome.status))
+
+
+@app.command()
+def audit() -> None:
+    """Audit the newest finished sync run."""
+    from agent.audit import NothingToAudit
+
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        try:
+            outcome = agent.audit()
+        except NothingToAudit as exc:
+            raise fail(str(exc), EXIT_FAILED) from None
+    _print_audit(outcome)
+
+
+@app.command()
+def cycle() -> None:
+    """Sync, then audit: the nightly job, once."""
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        synced, audited = agent.cycle(progress=_Bar())
+    _print_sync(synced)
+    if audited is not None:
+        _print_audit(audited)
+    raise typer.Exit(_sync_code(synced.status))
+
+
+# ---------------------------------------------------------------------------------- findings
+
+FINDING_FIELDS = (
+    "fingerprint", "rule", "severity", "status", "first_seen", "last_seen",
+    "customer_tenant_id", "customer_name", "subject", "link_kind", "title", "remediation",
+    "value_at_stake",
+)
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
+def finding_dict(finding: Any) -> dict[str, Any]:
+    data = {name: getattr(finding, name) for name in FINDING_FIELDS}
+    for name in ("first_seen", "last_seen"):
+        data[name] = data[name].isoformat()
+    data["evidence"] = json.loads(finding.evidence or "{}")
+    return data
+
+
+@app.command()
+def findings(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="Repeatable; default: every active one.")
+    ] = None,
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="Repeatable.")] = None,
+    customer: Annotated[list[str] | None, typer.Option("--customer", help="Tenant id.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include resolved findings.")] = False,
+) -> None:
+    """List findings, most severe and most valuable first."""
+    from agent.store.models import ACTIVE_STATUSES
+
+    if fmt not in ("table", "json", "csv"):
+        raise fail(f"--format: expected table, json or csv, got {fmt!r}")
+    loaded = settings()
+    statuses = None if all_ else (status or sorted(str(s) for s in ACTIVE_STATUSES))
+    with agent_for(loaded) as agent:
+        rows = agent.store.findings(statuses=statuses, rules=rule,
+                                    customers=[c.lower() for c in customer] if customer else None)
+    rows.sort(key=lambda f: (SEVERITY_RANK.get(f.severity, 9), -f.value_at_stake, f.title))
+    emit_findings(rows, fmt)
+
+
+def emit_findings(rows: list[Any], fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps([finding_dict(f) for f in rows], indent=2) + "\n")
+        return
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=[*FINDING_FIELDS, "evidence"])
+        writer.writeheader()
+        for f in rows:
+            row = finding_dict(f)
+            row["evidence"] = json.dumps(row["evidence"], sort_keys=True)
+            writer.writerow(row)
+        sys.stdout.write(buffer.getvalue())
+        return
+    if not rows:
+        out.print("no findings")
+        return
+    table = Table(title=f"{len(rows)} finding(s)", show_lines=False, expand=False)
+    for column in ("severity", "status", "rule", "customer", "finding", "at stake", "id"):
+        table.add_column(column, overflow="fold")
+    colours = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+    for f in rows:
+        table.add_row(
+            f"[{colours.get(f.severity, '')}]{f.severity}[/]", f.status, f.rule,
+            f.customer_name or f.customer_tenant_id or "(partner)", f.title,
+            f"{f.value_at_stake:,.0f}" if f.value_at_stake else "", f.fingerprint[:12],
+        )
+    out.print(table)
+
+
+# ---------------------------------------------------------------------------------- status
+
+
+@app.command()
+def status() -> None:
+    """The newest runs and the findings by status."""
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        runs = agent.store.runs(10)
+        counts = agent.store.active_finding_count()
+    table = Table(title="recent runs")
+    for column in ("run", "started", "status", "customers", "failed", "audited"):
+        table.add_column(column)
+    for run in runs:
+        stats = json.loads(run.stats or "{}")
+        table.add_row(str(run.id), run.started_at.isoformat(timespec="seconds"), run.status,
+                      str(stats.get("customers", "")), str(stats.get("failed", "")),
+                      "yes" if run.audited_at else "no")
+    out.print(table)
+    out.print("active findings: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                                     or "none"))
+
+
+# ---------------------------------------------------------------------------------- demo
+
+
+@app.command()
+def demo(
+    keep: Annotated[
+        Path | None, typer.Option("--keep", help="Leave the store and config in this folder.")
+    ] = None,
+) -> None:
+    """Run the whole cycle on the bundled demo world, then on its second state."""
+    from agent.demo import run_demo
+
+    if keep is not None and keep.exists() and any(keep.iterdir()):
+        raise fail(f"{keep} is not empty; give --keep a new or empty folder")
+    folder = keep or Path(tempfile.mkdtemp(prefix="partnerlink-demo-"))
+    try:
+        code = run_demo(folder, out, log_level=state.log_level)
+    finally:
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    if keep is not None:
+        out.print(f"\nkept in {keep}: try `partnerlink --config {keep / 'partnerlink.toml'} "
+                  "findings`", highlight=False)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Console entry point: typer, with any unexpected error reported in one line."""
+    try:
+        app(prog_name="partnerlink")
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # pragma: no cover - the last line of defence
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: "
+                  f"{plog.scrub(str(exc))[:300]}", highlight=False)
+        if os.environ.get("PARTNERLINK_DEBUG"):
+            raise
+        sys.exit(EXIT_INTERNAL)

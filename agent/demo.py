@@ -1,0 +1,149 @@
+"""``partnerlink demo``: the whole job, once, on the bundled demo world.
+
+It writes a config, the world and a managed-customers file into a folder, runs a cycle on the
+world, switches the world to its second state (links disappear) and runs cycles until the
+disappearances are confirmed, then prints an association summary and the findings.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import defaultdict
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from agent import logging as plog
+from agent.app import Agent
+from agent.config import load_settings
+from connectors.scenario import Scenario, bundled_path, load_scenario
+
+WORLD = "world.json"
+CONFIG = "partnerlink.toml"
+MANAGED = "managed-customers.csv"
+
+
+def _resolved_world(name: str) -> str:
+    """A bundled world with its ``base``/``patch`` applied, as one standalone document."""
+    from connectors.scenario import _resolve
+
+    data = _resolve(bundled_path(name).resolve())
+    return json.dumps(data, indent=2) + "\n"
+
+
+def write_config(folder: Path, scenario: Scenario, mode: str) -> Path:
+    """The demo's config: the partner of the world, its carrier, the local sources."""
+    p = scenario.partner
+    lines = [
+        "# Written by `partnerlink demo`: the bundled demo world on the local stand-in.",
+        "[partner]",
+        f'tenant_id = "{p.tenant_id}"',
+        f'name = "{p.name}"',
+        f'global_partner_id = "{p.global_partner_id}"',
+    ]
+    for loc in p.locations:
+        kinds = ", ".join(f'"{k}"' for k in loc.link_kinds)
+        lines += ["", "[[partner.locations]]", f'partner_id = "{loc.partner_id}"',
+                  f'name = "{loc.name}"', f"link_kinds = [{kinds}]"]
+    lines += ["", "[credentials]", f'client_id = "{p.app.client_id}"']
+    for carrier in p.carriers:
+        tenants = sorted({c.tenant_id for c in scenario.customers
+                          for i in c.identities if i.identity == carrier.name})
+        lines += ["", "[[credentials.carriers]]", f'name = "{carrier.name}"',
+                  f'client_id = "{carrier.client_id}"',
+                  "tenants = [" + ", ".join(f'"{t}"' for t in tenants) + "]"]
+    lines += [
+        "", "[sources]", f'mode = "{mode}"', f'scenario = "{WORLD}"', "app_user = true",
+        "", "[store]", 'data_dir = "."',
+        "", "[expectations]", f'managed_customers_file = "{MANAGED}"',
+        "", "[logging]", 'level = "error"', "",
+    ]
+    path = folder / CONFIG
+    path.write_text("\n".join(lines), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def run_demo(folder: Path, console: Console, *, log_level: str | None = None,
+             mode: str = "fake") -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / WORLD).write_text(_resolved_world("demo"), encoding="utf-8")
+    managed = resources.files("connectors.scenario") / "worlds" / "demo-managed-customers.csv"
+    with resources.as_file(managed) as src:
+        shutil.copyfile(src, folder / MANAGED)
+    scenario = load_scenario(folder / WORLD)
+    config = write_config(folder, scenario, mode)
+    settings = load_settings(config)
+    plog.configure(log_level or settings.logging.level, settings.logging.format)
+    runs = settings.audit.disappeared_after_runs
+    console.rule(f"partnerlink demo · {scenario.partner.name} · {len(scenario.customers)} "
+                 "customers")
+    with Agent(settings) as agent:
+        console.print("[bold]1.[/] the world as it is", highlight=False)
+        _cycle(agent, console)
+    (folder / WORLD).write_text(_resolved_world("demo-after"), encoding="utf-8")
+    for n in range(runs):
+        with Agent(settings) as agent:  # fresh connectors read the changed world
+            console.print(f"[bold]{n + 2}.[/] a night later: links disappear "
+                          f"(run {n + 1} of {runs} needed to confirm)", highlight=False)
+            code = _cycle(agent, console)
+    with Agent(settings) as agent:
+        summary(agent, console)
+        from agent.cli import emit_findings
+
+        rows = agent.store.findings(statuses=["open", "pending", "acknowledged", "snoozed"])
+        rows.sort(key=lambda f: ({"critical": 0, "high": 1, "medium": 2}.get(f.severity, 3),
+                                 -f.value_at_stake))
+        emit_findings(rows, "table")
+        kinds = sorted({f.rule for f in rows})
+        console.print(f"finding kinds shown: {', '.join(kinds)}", highlight=False)
+    return code
+
+
+def _cycle(agent: Agent, console: Console) -> int:
+    from agent.cli import _print_audit, _print_sync, _sync_code
+
+    synced, audited = agent.cycle(trigger="demo")
+    _print_sync(synced)
+    if audited is not None:
+        _print_audit(audited)
+    return 0 if synced.status.value in ("complete", "partial") else _sync_code(synced.status)
+
+
+def summary(agent: Agent, console: Console) -> None:
+    """Customer × link kind: who holds what, from the link table."""
+    ours = agent.settings.partner.ids() | {"self"}
+    by_customer: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for link in agent.store.links():
+        state = "gone" if link.missing_runs else ("ours" if link.holder in ours else link.holder)
+        if link.holder == agent.settings.partner.global_partner_id and link.kind in ("pal",
+                                                                                     "cpor"):
+            state = "global ID"
+        label = link.workload.split(":", 1)[0]
+        by_customer[link.customer_tenant_id][link.kind].append(f"{label}:{state}")
+    names = {o.record.customer_tenant_id: getattr(o.record, "name", None)
+             for o in agent.store.current(kinds=["customer"])}
+    table = Table(title="associations (✓ ours · ✗ gone · other partner IDs named)")
+    kinds = ("csp", "indirect_reseller", "gdap", "pal", "dpor", "cpor")
+    table.add_column("customer")
+    for kind in kinds:
+        table.add_column(kind)
+    for tenant, links in sorted(by_customer.items(), key=lambda kv: names.get(kv[0]) or kv[0]):
+        row = [names.get(tenant) or tenant]
+        for kind in kinds:
+            cells = sorted(set(links.get(kind, [])))
+            row.append(" ".join(_mark(c) for c in cells))
+        table.add_row(*row)
+    console.print(table)
+
+
+def _mark(cell: str) -> str:
+    label, state = cell.split(":", 1)
+    if state == "ours":
+        return f"[green]✓{'' if label == 'tenant' else ' ' + label}[/]"
+    if state == "gone":
+        return f"[red]✗{'' if label == 'tenant' else ' ' + label}[/]"
+    return f"[yellow]{state}{'' if label == 'tenant' else ' ' + label}[/]"

@@ -1,0 +1,83 @@
+"""structlog set-up: JSON lines off a terminal, readable lines on one, secrets redacted (R19).
+
+Every value that is a known secret (client secrets, tokens, passwords, webhook URLs) is replaced
+before rendering, JWT-looking strings anywhere are masked, CR/LF in values are escaped, and
+tracebacks are rendered without local variables.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable, MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+_SIG = re.compile(r"([?&](?:sig|code|client_secret|token|access_token)=)[^&\s]+", re.I)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+_SECRET_KEYS = re.compile(r"(secret|password|token|authorization|credential|assertion)", re.I)
+
+_known: set[str] = set()
+
+
+def register_secrets(values: Iterable[str | None]) -> None:
+    """Values that must never appear in a log line, whatever field carries them."""
+    _known.update(v for v in values if v and len(v) >= 6)
+
+
+def scrub(text: str) -> str:
+    for secret in sorted(_known, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "**********")
+    text = _JWT.sub("eyJ**********", text)
+    text = _SIG.sub(r"\1**********", text)
+    text = _URL_PASSWORD.sub(r"\1**********@", text)
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in list(event.items()):
+        if key in ("exception", "stack"):
+            if isinstance(value, str):
+                event[key] = "\n".join(scrub(line) for line in value.split("\n"))
+            continue
+        if _SECRET_KEYS.search(key) and value not in (None, "", True, False):
+            event[key] = "**********"
+        elif isinstance(value, str):
+            event[key] = scrub(value)
+    return event
+
+
+def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
+    """Configure structlog (and the standard logging it wraps) once per process."""
+    stream = stream or sys.stderr
+    pretty = fmt == "console" or (fmt == "auto" and stream.isatty())
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=stream.isatty(),
+                                      exception_formatter=structlog.dev.plain_traceback)
+        if pretty else structlog.processors.JSONRenderer()
+    )
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.dict_tracebacks if not pretty else structlog.processors.format_exc_info,
+        _redact,
+        renderer,
+    ]
+    if not pretty:
+        processors[3] = structlog.processors.format_exc_info
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(
+            getattr(logging, level.upper(), logging.INFO)
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=logging.WARNING, stream=stream, force=True)
+    for noisy in ("httpx", "httpcore", "msal", "alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,80 @@
+"""One request and one answer, as the emulator's endpoint code sees them.
+
+Endpoint code raises :class:`Answer` to finish early (an error, a fault, a 429); the server
+turns whatever comes back into bytes on the wire, including the misbehaviours faults ask for
+(a connection closed without an answer, a body cut short).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import parse_qs
+
+Action = Literal["send", "close", "cut"]
+
+
+@dataclass
+class Reply:
+    """An HTTP answer. ``action``: ``close`` hangs up without answering (after holding the
+    request), ``cut`` sends the headers and half the body, then hangs up."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = "application/json; charset=utf-8"
+    action: Action = "send"
+
+
+class Answer(Exception):
+    """Finish the request with ``reply``."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def json_reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(
+        status, json.dumps(body, separators=(",", ":")).encode("utf-8"), dict(headers or {})
+    )
+
+
+@dataclass
+class Request:
+    """A parsed request."""
+
+    method: str
+    path: str
+    raw_query: str
+    headers: dict[str, str]
+    body: bytes
+    origin: str
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(self.raw_query, keep_blank_values=True)
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """A query parameter, case-insensitively (Partner Center and OData are lenient)."""
+        lowered = name.lower()
+        for key, values in self.query.items():
+            if key.lower() == lowered and values:
+                return values[0]
+        return default
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+    def form(self) -> dict[str, str]:
+        parsed = parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+        return {k: v[0] for k, v in parsed.items() if v}
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return None

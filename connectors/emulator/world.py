@@ -1,0 +1,137 @@
+"""The emulator's live world: a loaded scenario plus what changes while it runs.
+
+The scenario is immutable; what clients change (Partner Admin Links set through ARM PUT, PATCH
+and DELETE), what the emulator hands out (download links, insight queries and reports) and
+the fault counters live here. A reload of the scenario file starts a new world.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.emulator.shapes import iso
+from connectors.fake import FaultBook
+from connectors.scenario.model import PARTNER_APP, AppSpec, CustomerSpec, Scenario
+from connectors.scenario.world import ServicePrincipal, service_principal
+
+DOWNLOAD_LIFETIME = 300.0
+"""Seconds a pre-authenticated download link (report CSV, insight CSV) stays valid."""
+
+
+@dataclass
+class PalState:
+    """The Partner Admin Link of one identity in one tenant."""
+
+    partner_id: str | None
+    version: int
+    created: str
+    updated: str
+
+
+@dataclass
+class Download:
+    content: bytes
+    content_type: str
+    expires: float
+
+
+@dataclass
+class World:
+    """One loaded scenario and its mutable state."""
+
+    scenario: Scenario
+    faults: FaultBook = field(init=False)
+    customers: dict[str, CustomerSpec] = field(init=False)
+    apps: dict[str, tuple[str, AppSpec]] = field(init=False)
+    pal: dict[tuple[str, str], PalState] = field(default_factory=dict)
+    queries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.faults = FaultBook(list(self.scenario.faults))
+        self.customers = {c.tenant_id.lower(): c for c in self.scenario.customers}
+        self.apps = {self.scenario.partner.app.client_id.lower(): (PARTNER_APP,
+                                                                   self.scenario.partner.app)}
+        for carrier in self.scenario.partner.carriers:
+            self.apps.setdefault(carrier.client_id.lower(), (carrier.name, carrier))
+
+    @property
+    def partner_tenant(self) -> str:
+        return self.scenario.partner.tenant_id.lower()
+
+    def customer(self, tenant_id: str) -> CustomerSpec | None:
+        return self.customers.get(tenant_id.lower())
+
+    def known_tenant(self, tenant_id: str) -> bool:
+        tenant = tenant_id.lower()
+        return tenant == self.partner_tenant or tenant in self.customers
+
+    def app(self, client_id: str) -> tuple[str, AppSpec] | None:
+        """(identity name, app) of a client id."""
+        return self.apps.get(client_id.lower())
+
+    def users(self, tenant_id: str) -> int:
+        """Licensed users of a tenant: what sizes its Graph identity bucket (§3.3)."""
+        customer = self.customer(tenant_id)
+        if customer is None:
+            return 100  # the partner tenant: a medium tenant
+        return sum(lic.consumed_units for lic in customer.licences)
+
+    def service_principal(self, tenant_id: str, identity: str) -> ServicePrincipal | None:
+        customer = self.customer(tenant_id)
+        return service_principal(self.scenario, customer, identity) if customer else None
+
+    # -- Partner Admin Link ------------------------------------------------------------------
+
+    def pal_state(self, tenant_id: str, identity: str) -> PalState:
+        key = (tenant_id.lower(), identity)
+        with self.lock:
+            state = self.pal.get(key)
+            if state is None:
+                sp = self.service_principal(tenant_id, identity)
+                partner_id = sp.spec.pal if sp and sp.spec else None
+                stamp = iso(self.scenario.clock, fraction=True) or ""
+                state = self.pal[key] = PalState(partner_id, 1, stamp, stamp)
+            return state
+
+    def set_pal(self, tenant_id: str, identity: str, partner_id: str | None) -> PalState:
+        state = self.pal_state(tenant_id, identity)
+        with self.lock:
+            stamp = iso(datetime.now(UTC), fraction=True) or ""
+            if state.partner_id is None and partner_id is not None:
+                state.created = stamp
+            state.partner_id = partner_id
+            state.version += 1
+            state.updated = stamp
+            return state
+
+
+class Downloads:
+    """Short-lived pre-authenticated download links (Graph reports, insight report files)."""
+
+    def __init__(self, lifetime: float = DOWNLOAD_LIFETIME) -> None:
+        self.lifetime = lifetime
+        self._items: dict[str, Download] = {}
+        self._lock = threading.Lock()
+
+    def add(self, content: bytes, content_type: str) -> str:
+        token = secrets.token_urlsafe(24)
+        now = time.monotonic()
+        with self._lock:
+            for key in [k for k, v in self._items.items() if v.expires < now]:
+                del self._items[key]
+            self._items[token] = Download(content, content_type, now + self.lifetime)
+        return token
+
+    def get(self, token: str) -> Download | None:
+        with self._lock:
+            item = self._items.get(token)
+        if item is None or item.expires < time.monotonic():
+            return None
+        return item

@@ -1,0 +1,797 @@
+"""HTTP plumbing of the live connectors: one requester, one throttling gate, three paginators.
+
+Every call to Microsoft goes through :class:`Requester`: it adds the bearer token (refreshed once
+on a 401), maps every non-success answer through :func:`connectors.errors.error_for_status`,
+retries transient failures per :class:`~connectors.retry_after.RetryPolicy` honouring
+``Retry-After`` and waits on a :class:`ScopeGate`, which pauses a whole throttling scope after a
+429 (R16) and spaces ARM calls when the remaining budget runs low (R18). :func:`paginate` drives
+the three paging styles and raises instead of returning a short list (R2). Logs never carry a
+token, a query string or an unescaped API string (R19).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import random
+import re
+import ssl
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+import structlog
+
+from connectors.base import TokenProvider
+from connectors.endpoints import CloudEndpoints
+from connectors.errors import (
+    ConnectorError,
+    IncompleteListing,
+    MalformedResponse,
+    PermanentError,
+    ThrottledError,
+    TransientError,
+    error_for_status,
+)
+from connectors.fake import KINDS, REQUIRES, SCOPE_KINDS
+from connectors.records import Record, ScopeKind, Source
+from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
+
+__all__ = [
+    "APP_USER",
+    "DEFAULT_MAX_PAGES",
+    "IDEMPOTENT_METHODS",
+    "USER_AGENT",
+    "ApiRequest",
+    "ArmPaginator",
+    "BudgetSpacing",
+    "GraphPaginator",
+    "LiveConnector",
+    "Page",
+    "Paginator",
+    "PartnerCenterPaginator",
+    "Requester",
+    "ScopeGate",
+    "escape",
+    "flag",
+    "guid",
+    "integer",
+    "json_object",
+    "loggable_url",
+    "make_client",
+    "nested",
+    "number",
+    "paginate",
+    "remaining_budget",
+    "required",
+    "text",
+    "timestamp",
+]
+
+log = structlog.get_logger()
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+APP_USER = "app+user"
+"""The ``identity`` asked of the token provider for an app+user (delegated) token: the Partner
+Center usage and insights endpoints accept no app-only token."""
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+DEFAULT_MAX_PAGES = 2000
+
+
+def _version() -> str:
+    try:
+        return metadata.version("partnerlink")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+USER_AGENT = f"partnerlink/{_version()}"
+
+
+def make_client(
+    ca_bundle: str | os.PathLike[str] | None = None,
+    timeout: float | httpx.Timeout = 30.0,
+    user_agent: str = USER_AGENT,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """The one ``httpx.AsyncClient`` of the live connectors.
+
+    TLS verifies against the system store, or only against ``ca_bundle`` when given (the
+    emulator's CA). Redirects are not followed: the only one we expect (a Graph report) must be
+    followed *without* the Authorization header, which :mod:`connectors.graph` does itself.
+    """
+    context = (
+        ssl.create_default_context(cafile=os.fspath(ca_bundle))
+        if ca_bundle is not None
+        else ssl.create_default_context()
+    )
+    return httpx.AsyncClient(
+        verify=context,
+        timeout=timeout,
+        headers={"User-Agent": user_agent, "Accept": "application/json"},
+        follow_redirects=False,
+        transport=transport,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Log hygiene
+
+
+def escape(text: object, limit: int = 300) -> str:
+    """An API string made safe for a log line: CR/LF escaped, length capped (R19)."""
+    value = str(text).replace("\r", "\\r").replace("\n", "\\n")
+    return value if len(value) <= limit else value[:limit] + "..."
+
+
+def loggable_url(url: str | httpx.URL) -> str:
+    """Scheme, host and path only: query strings may carry a pre-authenticated signature."""
+    parts = urlsplit(str(url))
+    return escape(f"{parts.scheme}://{parts.netloc}{parts.path}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Throttling scopes
+
+
+@dataclass
+class _ScopeState:
+    blocked_until: float = 0.0
+    spacing: float = 0.0
+    next_start: float = 0.0
+
+
+class ScopeGate:
+    """Admission per throttling scope (``pc:<partner tenant>``, ``graph:<tenant>``,
+    ``arm:<tenant>/<identity>`` ...).
+
+    ``block`` pauses every request of one scope (a 429 with ``Retry-After``, R16) without
+    touching other scopes; ``set_spacing`` enforces a minimum interval between request starts of
+    one scope (ARM budget running low, R18). A token-bucket rate per scope can be added by
+    overriding :meth:`earliest`.
+    """
+
+    def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._scopes: dict[str, _ScopeState] = {}
+
+    def _state(self, scope: str) -> _ScopeState:
+        state = self._scopes.get(scope)
+        if state is None:
+            state = self._scopes[scope] = _ScopeState()
+        return state
+
+    def block(self, scope: str, seconds: float) -> None:
+        """No request of ``scope`` starts for ``seconds`` from now (extends, never shortens)."""
+        until = self._clock() + max(0.0, seconds)
+        state = self._state(scope)
+        if until > state.blocked_until:
+            state.blocked_until = until
+            log.info("http_scope_paused", scope=scope, seconds=round(seconds, 3))
+
+    def set_spacing(self, scope: str, seconds: float) -> None:
+        """Minimum time between two request starts of ``scope``; 0 lifts it."""
+        state = self._state(scope)
+        seconds = max(0.0, seconds)
+        if abs(seconds - state.spacing) > 1e-9:
+            log.info("http_scope_spacing", scope=scope, seconds=round(seconds, 3))
+        state.spacing = seconds
+
+    def earliest(self, scope: str) -> float:
+        """Clock time at which the next request of ``scope`` may start."""
+        state = self._state(scope)
+        return max(state.blocked_until, state.next_start)
+
+    def delay(self, scope: str) -> float:
+        """How long a request of ``scope`` would wait if it asked now."""
+        return max(0.0, self.earliest(scope) - self._clock())
+
+    async def acquire(self, scope: str) -> None:
+        """Wait until a request of ``scope`` may start, and take its slot."""
+        while True:
+            now = self._clock()
+            start = self.earliest(scope)
+            if start <= now:
+                state = self._state(scope)
+                state.next_start = now + state.spacing
+                return
+            await self._sleep(start - now)
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSpacing:
+    """Spacing of a scope from ARM's ``x-ms-ratelimit-remaining-*`` headers (R18).
+
+    Below ``threshold`` remaining requests the interval between calls grows linearly up to
+    ``max_spacing`` at zero remaining; at or above it the spacing is lifted.
+    """
+
+    threshold: int = 50
+    max_spacing: float = 1.0
+
+    def spacing(self, remaining: int) -> float:
+        if remaining >= self.threshold:
+            return 0.0
+        return self.max_spacing * (self.threshold - max(remaining, 0)) / self.threshold
+
+
+_RATELIMIT_PREFIX = "x-ms-ratelimit-remaining-"
+
+
+def remaining_budget(method: str, headers: httpx.Headers) -> int | None:
+    """The smallest remaining ARM budget relevant to ``method``, if the answer reports one."""
+    wanted = {"DELETE": ("deletes",)}.get(
+        method, ("reads", "resource-requests") if method in ("GET", "HEAD") else ("writes",)
+    )
+    values: list[int] = []
+    for name, value in headers.items():
+        lowered = name.lower()
+        if not lowered.startswith(_RATELIMIT_PREFIX):
+            continue
+        if not any(lowered.endswith(suffix) for suffix in wanted):
+            continue
+        try:
+            values.append(int(value.strip()))
+        except ValueError:
+            continue
+    return min(values) if values else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiRequest:
+    """One logical request; retries and the 401 refresh re-send the same one.
+
+    ``tenant_id``/``resource`` say which token to send (``None``: no Authorization, e.g. a
+    pre-authenticated download). ``scope`` is the throttling scope. ``what`` names the read in
+    error messages. ``partner_center`` adds ``MS-RequestId`` (the same on every retry),
+    ``MS-CorrelationId`` and ``MS-Contract-Version``.
+    """
+
+    method: str
+    url: str
+    scope: str
+    what: str
+    tenant_id: str | None = None
+    resource: str | None = None
+    identity: str | None = None
+    params: Mapping[str, str] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    partner_center: bool = False
+    correlation_id: str | None = None
+    idempotent: bool | None = None
+    pre_authenticated: bool = False
+    """The URL itself is a credential: never chain transport exceptions that carry it."""
+
+    @property
+    def authenticated(self) -> bool:
+        return self.tenant_id is not None and self.resource is not None
+
+    @property
+    def safe_to_resend(self) -> bool:
+        if self.idempotent is not None:
+            return self.idempotent
+        return self.method.upper() in IDEMPOTENT_METHODS
+
+
+def _body_of(response: httpx.Response) -> Any:
+    """The decoded error body when it is JSON; ``None`` otherwise."""
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _response_request_id(response: httpx.Response) -> str | None:
+    for name in ("MS-RequestId", "x-ms-request-id", "request-id", "x-ms-correlation-request-id"):
+        value = response.headers.get(name)
+        if value:
+            return escape(value, 100)
+    return None
+
+
+class Requester:
+    """Sends each :class:`ApiRequest`: tokens, error mapping, retries and throttling in one place.
+
+    One instance is shared by every live connector of a process, so that a scope paused by one
+    worker is paused for all of them (R16).
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        tokens: TokenProvider,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        gate: ScopeGate | None = None,
+        sleep: Sleep = asyncio.sleep,
+        budget: BudgetSpacing = BudgetSpacing(),
+        rng: random.Random | None = None,
+    ) -> None:
+        self.client = client
+        self.tokens = tokens
+        self.retry = retry
+        self.gate = gate if gate is not None else ScopeGate(sleep=sleep)
+        self.budget = budget
+        self._sleep = sleep
+        self._rng = rng
+
+    async def send(self, request: ApiRequest) -> httpx.Response:
+        """The answer to ``request`` (status below 400), or the error it ended with."""
+        request_id = str(uuid.uuid4())
+        correlation_id = request.correlation_id or str(uuid.uuid4())
+        attempt = 0
+        refreshed = False
+        force_refresh = False
+        while True:
+            attempt += 1
+            await self.gate.acquire(request.scope)
+            headers = dict(request.headers)
+            if request.partner_center:
+                headers["MS-RequestId"] = request_id
+                headers["MS-CorrelationId"] = correlation_id
+                headers["MS-Contract-Version"] = "v1"
+            if request.tenant_id is not None and request.resource is not None:
+                token = await self.tokens.token(
+                    request.tenant_id,
+                    request.resource,
+                    identity=request.identity,
+                    force_refresh=force_refresh,
+                )
+                headers["Authorization"] = f"Bearer {token}"
+            outcome, resendable = await self._exchange(
+                request, headers, attempt, refreshable=request.authenticated and not refreshed
+            )
+            if isinstance(outcome, httpx.Response):
+                if outcome.status_code == 401:
+                    # The token may have been revoked or rotated under us: one fresh token,
+                    # then a 401 is an answer (R3: "cannot verify"), not a retry case.
+                    refreshed = force_refresh = True
+                    attempt -= 1
+                    log.info("http_token_refresh", scope=request.scope, what=escape(request.what))
+                    continue
+                return outcome
+            error = outcome
+            force_refresh = False
+            throttled = isinstance(error, ThrottledError)
+            retry_after = error.retry_after if isinstance(error, TransientError) else None
+            delay = self.retry.delay(attempt, retry_after) if retry_after is not None else (
+                self.retry.backoff(attempt, self._rng)
+            )
+            if throttled:
+                # The scope is throttled, not just this request: everyone of it waits (R16).
+                self.gate.block(request.scope, delay)
+            if not (
+                error.retryable
+                and resendable
+                and self.retry.allows(attempt, throttled=throttled)
+            ):
+                if error.retryable:
+                    log.warning(
+                        "http_gave_up", scope=request.scope, what=escape(request.what),
+                        attempts=attempt, error=error.kind, status=error.status,
+                        code=escape(error.code) if error.code else None,
+                    )
+                raise error
+            log.info(
+                "http_retry", scope=request.scope, what=escape(request.what), attempt=attempt,
+                delay=round(delay, 3), status=error.status,
+                code=escape(error.code) if error.code else None, throttled=throttled,
+            )
+            if not throttled:
+                await self._sleep(delay)
+
+    async def _exchange(
+        self, request: ApiRequest, headers: dict[str, str], attempt: int, *, refreshable: bool
+    ) -> tuple[httpx.Response | ConnectorError, bool]:
+        """One try: the answer (status < 400, or a 401 while ``refreshable``) or the error, and
+        whether the request may be sent again."""
+        started = time.monotonic()
+        try:
+            response = await self.client.request(
+                request.method,
+                request.url,
+                params=request.params,
+                headers=headers,
+                json=request.json,
+            )
+        except httpx.TimeoutException as exc:
+            # A read timeout means the server may have acted: only idempotent requests go
+            # again. A connect or pool timeout never reached it.
+            never_sent = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            log.info(
+                "http_timeout", scope=request.scope, method=request.method,
+                url=loggable_url(request.url), attempt=attempt, kind=type(exc).__name__,
+            )
+            return (
+                TransientError(f"{request.what} timed out ({type(exc).__name__})"),
+                request.safe_to_resend or never_sent,
+            )
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            never_sent = isinstance(exc, httpx.ConnectError)
+            log.info(
+                "http_connection_failed", scope=request.scope, method=request.method,
+                url=loggable_url(request.url), attempt=attempt, kind=type(exc).__name__,
+            )
+            return (
+                TransientError(f"{request.what}: connection failed ({type(exc).__name__})"),
+                request.safe_to_resend or never_sent,
+            )
+        except httpx.DecodingError:
+            return MalformedResponse(f"{request.what}: the answer could not be decoded"), False
+        except httpx.HTTPError as exc:
+            return PermanentError(f"{request.what}: {type(exc).__name__}"), False
+        elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+        status = response.status_code
+        log.debug(
+            "http_request", scope=request.scope, method=request.method,
+            url=loggable_url(request.url), status=status, attempt=attempt, elapsed_ms=elapsed_ms,
+        )
+        remaining = remaining_budget(request.method.upper(), response.headers)
+        if remaining is not None:
+            self.gate.set_spacing(request.scope, self.budget.spacing(remaining))
+        if status < 400 or (status == 401 and refreshable):
+            return response, False
+        error = self._map(request, response)
+        # POST/PATCH: a 429 or 503 was refused before any work; anything else may have acted.
+        resendable = request.safe_to_resend or status in (429, 503)
+        return error, resendable
+
+    def _map(self, request: ApiRequest, response: httpx.Response) -> ConnectorError:
+        return error_for_status(
+            response.status_code,
+            body=_body_of(response),
+            headers=response.headers,
+            what=request.what,
+            request_id=_response_request_id(response),
+        )
+
+    async def get_json(self, request: ApiRequest) -> dict[str, Any]:
+        """``send`` and decode a JSON object; anything else is :class:`MalformedResponse`."""
+        return json_object(await self.send(request), request.what)
+
+
+def json_object(response: httpx.Response, what: str) -> dict[str, Any]:
+    """The JSON object of a success answer; anything else is :class:`MalformedResponse`."""
+    if not 200 <= response.status_code < 300:
+        raise MalformedResponse(f"{what}: unexpected HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedResponse(f"{what}: the answer is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise MalformedResponse(f"{what}: the answer is not a JSON object")
+    return body
+
+
+# ---------------------------------------------------------------------------------------------
+# Paging
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What one page of a listing holds: its items, how to get the next, the claimed total."""
+
+    items: list[dict[str, Any]]
+    next: ApiRequest | None
+    total: int | None = None
+
+
+class Paginator(Protocol):
+    """A paging style: reads one page body and says where the next page is."""
+
+    style: str
+
+    def page(self, body: Mapping[str, Any], request: ApiRequest) -> Page: ...
+
+
+def _items(body: Mapping[str, Any], key: str, what: str) -> list[dict[str, Any]]:
+    items = body.get(key)
+    if not isinstance(items, list):
+        raise MalformedResponse(f"{what}: the page has no '{key}' list")
+    for item in items:
+        if not isinstance(item, dict):
+            raise MalformedResponse(f"{what}: an item of '{key}' is not an object")
+    return items
+
+
+def _same_origin(url: str, base: str, what: str) -> str:
+    """A next link must stay on the API's origin: the bearer token goes with it."""
+    target, origin = urlsplit(url), urlsplit(base)
+    if target.scheme not in ("https", "http") or not target.netloc:
+        raise MalformedResponse(f"{what}: the next link is not an absolute URL")
+    if (target.scheme, target.netloc.lower()) != (origin.scheme, origin.netloc.lower()):
+        raise MalformedResponse(f"{what}: the next link leaves the API host")
+    return url
+
+
+def _total(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+class PartnerCenterPaginator:
+    """Partner Center seek paging: ``links.next.uri`` (relative to ``/v1``) plus every
+    ``links.next.headers[]`` entry (``MS-ContinuationToken``) as a header."""
+
+    style = "partner_center"
+
+    def __init__(self, endpoints: CloudEndpoints) -> None:
+        self.v1 = endpoints.partner_center_v1
+
+    def resolve(self, uri: str, what: str) -> str:
+        """An absolute URL for a ``links`` uri: the docs show ``/v1/...``, ``/...`` and
+        ``customers/...`` (no slash) for the same thing."""
+        if "://" in uri:
+            return _same_origin(uri, self.v1, what)
+        path = uri.lstrip("/")
+        if path.lower().startswith("v1/"):
+            path = path[3:]
+        return f"{self.v1}/{path}"
+
+    def page(self, body: Mapping[str, Any], request: ApiRequest) -> Page:
+        items = _items(body, "items", request.what)
+        links = body.get("links")
+        nxt = links.get("next") if isinstance(links, Mapping) else None
+        following: ApiRequest | None = None
+        if nxt is not None:
+            if not isinstance(nxt, Mapping) or not isinstance(nxt.get("uri"), str):
+                raise MalformedResponse(f"{request.what}: links.next has no uri")
+            headers = {
+                k: v for k, v in request.headers.items() if k.lower() != "ms-continuationtoken"
+            }
+            for entry in nxt.get("headers") or []:
+                if not isinstance(entry, Mapping) or not isinstance(entry.get("key"), str):
+                    raise MalformedResponse(f"{request.what}: a links.next header is malformed")
+                headers[entry["key"]] = str(entry.get("value") or "")
+            following = replace(
+                request, url=self.resolve(nxt["uri"], request.what), params=None,
+                headers=headers,
+            )
+        return Page(items, following, _total(body.get("totalCount")))
+
+
+class GraphPaginator:
+    """Microsoft Graph: ``value`` and an absolute ``@odata.nextLink``; ``@odata.count`` when
+    the first request asked ``$count=true``."""
+
+    style = "graph"
+
+    def page(self, body: Mapping[str, Any], request: ApiRequest) -> Page:
+        items = _items(body, "value", request.what)
+        link = body.get("@odata.nextLink")
+        following = None
+        if link is not None:
+            if not isinstance(link, str):
+                raise MalformedResponse(f"{request.what}: @odata.nextLink is not a string")
+            following = replace(
+                request, url=_same_origin(link, request.url, request.what), params=None
+            )
+        return Page(items, following, _total(body.get("@odata.count")))
+
+
+class ArmPaginator:
+    """Azure Resource Manager: ``value`` and an absolute ``nextLink``."""
+
+    style = "arm"
+
+    def page(self, body: Mapping[str, Any], request: ApiRequest) -> Page:
+        items = _items(body, "value", request.what)
+        link = body.get("nextLink")
+        following = None
+        if link is not None:
+            if not isinstance(link, str):
+                raise MalformedResponse(f"{request.what}: nextLink is not a string")
+            following = replace(
+                request, url=_same_origin(link, request.url, request.what), params=None
+            )
+        return Page(items, following)
+
+
+def _page_key(request: ApiRequest) -> tuple[str, tuple[tuple[str, str], ...],
+                                              tuple[tuple[str, str], ...]]:
+    return (
+        request.url,
+        tuple(sorted((request.params or {}).items())),
+        tuple(sorted(request.headers.items())),
+    )
+
+
+async def paginate(
+    requester: Requester,
+    first: ApiRequest,
+    paginator: Paginator,
+    *,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> AsyncIterator[dict[str, Any]]:
+    """Every item of a listing, page by page.
+
+    Raises :class:`IncompleteListing` when the listing loops (a next link seen twice), runs past
+    ``max_pages``, or ends with fewer items than its claimed total; any error of a page
+    propagates as it is. A listing either completes or raises (R2).
+    """
+    seen = {_page_key(first)}
+    request = first
+    pages = received = 0
+    claimed: int | None = None
+    while True:
+        pages += 1
+        body = await requester.get_json(request)
+        page = paginator.page(body, request)
+        received += len(page.items)
+        if page.total is not None:
+            claimed = page.total if claimed is None else max(claimed, page.total)
+        for item in page.items:
+            yield item
+        if page.next is None:
+            break
+        key = _page_key(page.next)
+        if key in seen:
+            log.warning("http_paging_loop", style=paginator.style, what=escape(first.what),
+                        pages=pages)
+            raise IncompleteListing(f"{first.what}: the listing links back to a page it read")
+        if pages >= max_pages:
+            raise IncompleteListing(f"{first.what}: more than {max_pages} pages")
+        seen.add(key)
+        request = page.next
+    if claimed is not None and claimed > received:
+        raise IncompleteListing(
+            f"{first.what}: the listing claims {claimed} items but {received} arrived"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The connectors' common part
+
+
+class LiveConnector:
+    """What every live connector shares: the protocol attributes, copied from the fake's tables
+    so that real and fake connectors of a source are interchangeable."""
+
+    source: Source
+
+    def __init__(
+        self, requester: Requester, endpoints: CloudEndpoints, *, identity: str | None = None
+    ) -> None:
+        self.requester = requester
+        self.endpoints = endpoints
+        self.scope_kind: ScopeKind = SCOPE_KINDS[self.source]
+        self.kinds: tuple[str, ...] = KINDS[self.source]
+        self.identity: str | None = identity if self.source is Source.ARM_PAL else None
+        self.requires: Source | None = REQUIRES.get(self.source)
+
+    def __repr__(self) -> str:
+        suffix = f"/{self.identity}" if self.identity else ""
+        return f"{type(self).__name__}({self.source}{suffix})"
+
+    def what(self, customer_tenant_id: str | None) -> str:
+        """How errors name this read, as the fake connectors name it."""
+        scope = customer_tenant_id.lower() if customer_tenant_id else "partner"
+        return f"{self.source} for {scope}"
+
+    def customer(self, customer_tenant_id: str | None) -> str:
+        """The lower-cased tenant of a customer-scoped read; partner scope is a caller bug."""
+        if customer_tenant_id is None:
+            raise ValueError(f"{self.source} is read per customer tenant")
+        return customer_tenant_id.lower()
+
+    def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
+        raise NotImplementedError
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Payload fields: lenient readers for optional fields, loud ones for required fields
+
+
+_GUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+
+
+def nested(item: Mapping[str, Any], *path: str) -> Any:
+    """``item[a][b]...`` or ``None`` where any step is missing or not an object."""
+    value: Any = item
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def text(value: Any) -> str | None:
+    """A non-empty string (numbers are spelled out); ``None`` otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def integer(value: Any) -> int | None:
+    """An integer from a number or a digit string; ``None`` otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        cleaned = value.strip().replace(",", "")
+        if re.fullmatch(r"-?\d+(\.0+)?", cleaned):
+            return int(float(cleaned))
+    return None
+
+
+def number(value: Any) -> float | None:
+    """A finite float from a number or a numeric string; ``None`` otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            parsed = float(value.strip().replace(",", ""))
+        except ValueError:
+            return None
+        return parsed if math.isfinite(parsed) else None
+    return None
+
+
+def flag(value: Any) -> bool | None:
+    """A JSON boolean, or ``"true"``/``"false"``; ``None`` otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def timestamp(value: Any) -> datetime | None:
+    """An aware datetime from ISO 8601 (naive ones are UTC); ``None`` for anything unreadable,
+    such as the documented ``"2015-11-25T06: 41: 12Z"``."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def guid(value: Any) -> str | None:
+    """A lower-cased GUID; ``None`` for placeholders such as ``"<guid>"``."""
+    if isinstance(value, str) and _GUID_RE.match(value.strip()):
+        return value.strip().lower()
+    return None
+
+
+def required(item: Mapping[str, Any], *path: str, what: str) -> str:
+    """A required string field; its absence makes the answer :class:`MalformedResponse`."""
+    value = text(nested(item, *path))
+    if value is None:
+        raise MalformedResponse(f"{what}: an item has no '{'.'.join(path)}'")
+    return value

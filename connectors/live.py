@@ -1,0 +1,115 @@
+"""The real counterpart of ``FakeWorld.connectors()``: one live connector per source.
+
+The composition root (``agent/app.py``) calls :func:`live_connectors` with the process's one HTTP
+client and token provider; every connector shares one :class:`~connectors.http.Requester`, so a
+throttling pause of one scope holds for every worker (R16).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import httpx
+
+from connectors.arm import ArmPal, ArmSubscriptions
+from connectors.base import Connector, TokenProvider
+from connectors.endpoints import CloudEndpoints
+from connectors.graph import (
+    GraphContracts,
+    GraphDirectorySubscriptions,
+    GraphGdap,
+    GraphIdentities,
+    GraphSubscribedSkus,
+    GraphUsageReports,
+)
+from connectors.http import APP_USER, Requester, Sleep
+from connectors.insights import DEFAULT_QUERIES, InsightsApi, InsightsFolder, InsightsQuery
+from connectors.partner_center import (
+    PartnerCenterAuditRecords,
+    PartnerCenterCustomers,
+    PartnerCenterSubscriptions,
+    PartnerCenterUsage,
+)
+from connectors.records import Source
+from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
+from connectors.scenario.model import PARTNER_APP
+
+
+def live_connectors(
+    endpoints: CloudEndpoints,
+    tokens: TokenProvider,
+    client: httpx.AsyncClient,
+    *,
+    partner_tenant_id: str,
+    identities: Mapping[str, str],
+    app_user: bool,
+    insights_folder: Path | None = None,
+    audit_lookback_days: int = 30,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    sleep: Sleep = asyncio.sleep,
+    requester: Requester | None = None,
+    insights_queries: tuple[InsightsQuery, ...] = DEFAULT_QUERIES,
+    user_identity: str = APP_USER,
+    disabled: Iterable[str] = (),
+) -> list[Connector]:
+    """One connector per source, in :class:`~connectors.records.Source` order.
+
+    ``identities`` maps every identity the agent signs in as (``partner-app`` included) to its
+    app (client) id: ``arm.pal`` is read once per identity and ``graph.identities`` looks each
+    one up. Without ``app_user`` the app+user-only sources are left out rather than failing every
+    run: ``partner_center.usage`` always, ``insights.attribution`` unless ``insights_folder``
+    (which, when given, is read instead of the insights API). ``disabled`` names sources to skip.
+    """
+    if PARTNER_APP not in identities:
+        raise ValueError(f"identities must include {PARTNER_APP!r} (the partner's own app)")
+    shared = requester or Requester(client, tokens, retry=retry, sleep=sleep)
+    skip = {Source(name) for name in disabled}
+    partner = partner_tenant_id.lower()
+    made: list[Connector] = []
+    for source in Source:
+        if source in skip:
+            continue
+        if source is Source.PC_CUSTOMERS:
+            made.append(PartnerCenterCustomers(shared, endpoints, partner_tenant_id=partner))
+        elif source is Source.PC_SUBSCRIPTIONS:
+            made.append(PartnerCenterSubscriptions(shared, endpoints, partner_tenant_id=partner))
+        elif source is Source.PC_AUDIT:
+            made.append(PartnerCenterAuditRecords(
+                shared, endpoints, partner_tenant_id=partner, lookback_days=audit_lookback_days,
+            ))
+        elif source is Source.PC_USAGE:
+            if app_user:
+                made.append(PartnerCenterUsage(
+                    shared, endpoints, partner_tenant_id=partner, user_identity=user_identity,
+                ))
+        elif source is Source.GRAPH_CONTRACTS:
+            made.append(GraphContracts(shared, endpoints, partner_tenant_id=partner))
+        elif source is Source.GRAPH_GDAP:
+            made.append(GraphGdap(shared, endpoints, partner_tenant_id=partner))
+        elif source is Source.GRAPH_SKUS:
+            made.append(GraphSubscribedSkus(shared, endpoints, partner_tenant_id=partner))
+        elif source is Source.GRAPH_DIRECTORY_SUBSCRIPTIONS:
+            made.append(GraphDirectorySubscriptions(shared, endpoints, partner_tenant_id=partner))
+        elif source is Source.GRAPH_USAGE:
+            made.append(GraphUsageReports(shared, endpoints, partner_tenant_id=partner))
+        elif source is Source.GRAPH_IDENTITIES:
+            made.append(GraphIdentities(
+                shared, endpoints, partner_tenant_id=partner, apps=identities,
+            ))
+        elif source is Source.ARM_SUBSCRIPTIONS:
+            made.append(ArmSubscriptions(shared, endpoints))
+        elif source is Source.ARM_PAL:
+            made.extend(ArmPal(shared, endpoints, identity=name) for name in identities)
+        elif source is Source.INSIGHTS:
+            if insights_folder is not None:
+                made.append(InsightsFolder(insights_folder))
+            elif app_user:
+                made.append(InsightsApi(
+                    shared, endpoints, partner_tenant_id=partner, queries=insights_queries,
+                    user_identity=user_identity, sleep=sleep,
+                ))
+        else:  # pragma: no cover - a new Source needs its connector here
+            raise ValueError(f"no live connector for {source}")
+    return made

@@ -38,6 +38,8 @@ class Download:
     content: bytes
     content_type: str
     expires: float
+    cut: bool = False
+    """Serve it cut short (an injected ``truncated`` fault)."""
 
 
 @dataclass
@@ -120,13 +122,13 @@ class Downloads:
         self._items: dict[str, Download] = {}
         self._lock = threading.Lock()
 
-    def add(self, content: bytes, content_type: str) -> str:
+    def add(self, content: bytes, content_type: str, *, cut: bool = False) -> str:
         token = secrets.token_urlsafe(24)
         now = time.monotonic()
         with self._lock:
             for key in [k for k, v in self._items.items() if v.expires < now]:
                 del self._items[key]
-            self._items[token] = Download(content, content_type, now + self.lifetime)
+            self._items[token] = Download(content, content_type, now + self.lifetime, cut)
         return token
 
     def get(self, token: str) -> Download | None:

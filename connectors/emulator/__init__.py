@@ -1,0 +1,9 @@
+"""A local HTTPS Microsoft: login, Partner Center, Insights, Graph and ARM serving a scenario.
+
+The demo, the end-to-end tests and the benchmarks run the real connectors against it; the
+payloads follow shared/samples, the limits follow Microsoft's documentation (``limits``).
+"""
+
+from connectors.emulator.server import Emulator, serve
+
+__all__ = ["Emulator", "serve"]

@@ -1,0 +1,457 @@
+"""The emulator's HTTPS server: one origin for login, Partner Center, Graph, ARM and Insights.
+
+Standard library only (``ThreadingHTTPServer`` + ``ssl``, a thread per connection, HTTP/1.1
+keep-alive), with a ``trustme`` CA. The TLS handshake runs in the connection's thread, so a slow
+client never holds up the accept loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import ssl
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import structlog
+import trustme
+
+from connectors.emulator.apis import Service, Settings
+from connectors.emulator.limits import LIMITS, Limiters
+from connectors.emulator.tokens import TokenAuthority, user_object_id
+from connectors.emulator.wire import Reply, Request, json_reply
+from connectors.emulator.world import World
+from connectors.scenario import Scenario, ScenarioError, load_scenario
+from connectors.scenario.model import PARTNER_APP
+
+log = structlog.get_logger("connectors.emulator")
+
+RELOAD_CHECK_INTERVAL = 0.2
+"""Seconds between two looks at the scenario file's modification time."""
+
+MAX_BODY = 1 << 20
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Parses the request, asks the service, writes the reply (or misbehaves as told)."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "partnerlink-emulator"
+    sys_version = ""
+    timeout = 60
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the per-request stderr line; the emulator counts requests instead."""
+
+    def _dispatch(self) -> None:
+        emulator = self.server.emulator
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.send_error(413)
+            return
+        body = self.rfile.read(length) if length else b""
+        host = self.headers.get("Host") or f"{emulator.host}:{emulator.port}"
+        req = Request(
+            method=self.command,
+            path=unquote(split.path),
+            raw_query=split.query,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            origin=f"https://{host}",
+        )
+        reply = emulator.service.handle(req)
+        self._write(reply)
+
+    def _write(self, reply: Reply) -> None:
+        if reply.action == "close":
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(reply.status)
+        if reply.content_type and (reply.body or reply.status not in (204, 302)):
+            self.send_header("Content-Type", reply.content_type)
+        for key, value in reply.headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        if reply.action == "cut":
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if reply.action == "cut":
+            self.wfile.write(reply.body[: len(reply.body) // 2])
+            self.wfile.flush()
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.wfile.write(reply.body)
+
+    do_GET = _dispatch
+    do_POST = _dispatch
+    do_PUT = _dispatch
+    do_PATCH = _dispatch
+    do_DELETE = _dispatch
+    do_HEAD = _dispatch
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator,
+                 context: ssl.SSLContext) -> None:
+        self.emulator = emulator
+        self.context = context
+        super().__init__(address, _Handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Wrap the accepted socket in TLS here, in the connection's own thread."""
+        request.settimeout(10)
+        # Headers and body leave in two writes: without TCP_NODELAY, Nagle plus the client's
+        # delayed ACK would add ~40 ms to every answer.
+        with contextlib.suppress(OSError):
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            tls = self.context.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            return
+        self.emulator._track(tls)
+        try:
+            _Handler(tls, client_address, self)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            self.emulator._untrack(tls)
+            with contextlib.suppress(OSError):
+                tls.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("emulator_connection_error", client=str(client_address))
+
+
+class Emulator:
+    """A local HTTPS stand-in for Microsoft serving one scenario.
+
+    Usable as a context manager, or with :meth:`start` and :meth:`stop`. ``base_url`` is the
+    origin every API lives on; ``ca_path`` the PEM of the CA that signed its certificate.
+    A scenario given as a path is reloaded when the file (or its ``base``) changes.
+    """
+
+    def __init__(
+        self,
+        scenario_or_path: Scenario | str | os.PathLike[str],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ca_out: str | os.PathLike[str] | None = None,
+        *,
+        timeout_hold: float = 0.0,
+        device_pending_polls: int = 1,
+    ) -> None:
+        if isinstance(scenario_or_path, Scenario):
+            self.scenario_path: Path | None = None
+            scenario = scenario_or_path
+        else:
+            self.scenario_path = Path(scenario_or_path).expanduser().resolve()
+            scenario = load_scenario(self.scenario_path)
+        self.host = host
+        self._requested_port = port
+        self.port = port
+        self._ca_out = Path(ca_out) if ca_out is not None else None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.ca_path = ""
+        self._world = World(scenario)
+        self._timeout_hold = timeout_hold
+        self._settings = self._settings_of(scenario)
+        self._limiters = Limiters(self._settings.time_scale)
+        self._stamps = self._file_stamps()
+        self._last_check = time.monotonic()
+        self._reload_lock = threading.Lock()
+        self.reloads = 0
+        self.stopping = threading.Event()
+        tokens = TokenAuthority(device_pending_polls=device_pending_polls)
+        self.service = Service(
+            self._current_world, lambda: self._settings, tokens,
+            lambda: self._limiters, self.stopping,
+        )
+        self.service.control = self._control
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._connections: set[ssl.SSLSocket] = set()
+        self._conn_lock = threading.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        if self._server is not None:
+            return self
+        ca = trustme.CA(organization_name="partnerlink emulator")
+        cert = ca.issue_cert("127.0.0.1", "localhost", "::1")
+        if self._ca_out is not None:
+            self._ca_out.parent.mkdir(parents=True, exist_ok=True)
+            ca.cert_pem.write_to_path(str(self._ca_out))
+            self.ca_path = str(self._ca_out)
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="partnerlink-emulator-")
+            path = Path(self._tmp.name) / "ca.pem"
+            ca.cert_pem.write_to_path(str(path))
+            self.ca_path = str(path)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(context)
+        self.stopping.clear()
+        self._server = _Server((self.host, self._requested_port), self, context)
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+            name=f"emulator-{self.port}", daemon=True,
+        )
+        self._thread.start()
+        log.info("emulator_started", base_url=self.base_url, scenario=self.scenario.name)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving: close the listener, every open connection, and the temporary CA."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self.stopping.set()
+        server.shutdown()
+        server.server_close()
+        with self._conn_lock:
+            open_connections = list(self._connections)
+        for conn in open_connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            with self._conn_lock:
+                if not self._connections:
+                    break
+            time.sleep(0.01)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+        log.info("emulator_stopped", port=self.port)
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def _track(self, conn: ssl.SSLSocket) -> None:
+        with self._conn_lock:
+            self._connections.add(conn)
+
+    def _untrack(self, conn: ssl.SSLSocket) -> None:
+        with self._conn_lock:
+            self._connections.discard(conn)
+
+    # -- what callers use ---------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    @property
+    def scenario(self) -> Scenario:
+        return self._current_world().scenario
+
+    @property
+    def partner_tenant_id(self) -> str:
+        return self.scenario.partner.tenant_id.lower()
+
+    def authority(self, tenant_id: str | None = None) -> str:
+        """The MSAL authority URL of a tenant (default: the partner's)."""
+        return f"{self.base_url}/{(tenant_id or self.partner_tenant_id).lower()}"
+
+    def register_certificate(self, pem: bytes | str) -> str:
+        """Upload a public certificate to the app registrations (what the Entra portal's
+        "Certificates" blade does). Its SHA-1 thumbprint must still be listed in the app's
+        ``certificate_thumbprints``. Returns that thumbprint."""
+        return self._token_authority.register_certificate(pem)
+
+    def issue_refresh_token(self, client_id: str | None = None) -> str:
+        """A refresh token of the partner's administrator for an app (default: the partner's
+        app), as a completed device-code sign-in would leave behind."""
+        tenant = self.partner_tenant_id
+        app = (client_id or self.scenario.partner.app.client_id).lower()
+        oid = user_object_id(tenant)
+        return self._token_authority.refresh_token(
+            tenant_id=tenant, client_id=app, user_oid=oid,
+            upn=f"admin@partner-{tenant[:8]}.onmicrosoft.com",
+        )
+
+    def reset(self) -> None:
+        """Forget fault counters, throttling state and request counts."""
+        self._current_world().faults.reset()
+        self._limiters = Limiters(self._settings.time_scale)
+        svc = self.service
+        with svc._count_lock:
+            svc.requests.clear()
+            svc.throttled.clear()
+            svc.faults_fired = 0
+
+    def info(self, *, detail: bool = False) -> dict[str, Any]:
+        """What a client needs to connect, and what the emulator has seen."""
+        scenario = self.scenario
+        svc = self.service
+        with svc._count_lock:
+            requests = dict(svc.requests)
+            throttled = dict(svc.throttled)
+            fired = svc.faults_fired
+        return {
+            "base_url": self.base_url,
+            "ca_path": self.ca_path,
+            "scenario": scenario.name,
+            "scenario_path": str(self.scenario_path) if self.scenario_path else None,
+            "reloads": self.reloads,
+            "partner_tenant_id": scenario.partner.tenant_id.lower(),
+            "client_id": scenario.partner.app.client_id.lower(),
+            "client_secret": scenario.partner.app.client_secret,
+            "apps": [
+                {"name": name, "client_id": app.client_id.lower(),
+                 "client_secret": app.client_secret}
+                for name, app in [(PARTNER_APP, scenario.partner.app)]
+                + [(c.name, c) for c in scenario.partner.carriers]
+            ],
+            "time_scale": self._settings.time_scale,
+            "enforce_limits": self._settings.enforce_limits,
+            "latency_ms": self._settings.latency_ms,
+            "requests": requests,
+            "throttled": throttled,
+            "faults_fired": fired,
+            "scopes": self._limiters.stats(detail=detail),
+            "limits": {
+                limit.name: {"capacity": limit.capacity, "period_s": limit.period,
+                             "algorithm": limit.algorithm, "scope": limit.scope,
+                             "source": limit.source}
+                for limit in LIMITS
+            },
+        }
+
+    # -- internals ----------------------------------------------------------------------------
+
+    @property
+    def _token_authority(self) -> TokenAuthority:
+        return self.service.authority
+
+    def _settings_of(self, scenario: Scenario) -> Settings:
+        emu = scenario.emulator
+        return Settings(time_scale=emu.time_scale, enforce_limits=emu.enforce_limits,
+                        latency_ms=emu.latency_ms, timeout_hold=self._timeout_hold)
+
+    def _file_stamps(self) -> dict[Path, float]:
+        """Modification times of the scenario file and its ``base`` chain."""
+        stamps: dict[Path, float] = {}
+        path = self.scenario_path
+        for _ in range(6):
+            if path is None or path in stamps:
+                break
+            try:
+                stamps[path] = path.stat().st_mtime
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                break
+            base = data.get("base") if isinstance(data, dict) else None
+            path = (path.parent / str(base)).resolve() if base else None
+        return stamps
+
+    def _current_world(self) -> World:
+        if self.scenario_path is not None:
+            now = time.monotonic()
+            if now - self._last_check >= RELOAD_CHECK_INTERVAL:
+                self._last_check = now
+                self.reload_if_changed()
+        return self._world
+
+    def reload_if_changed(self) -> bool:
+        """Reload the scenario when its file changed; a broken file keeps the old world."""
+        if self.scenario_path is None:
+            return False
+        with self._reload_lock:
+            stamps = self._file_stamps()
+            if stamps == self._stamps:
+                return False
+            try:
+                scenario = load_scenario(self.scenario_path)
+            except ScenarioError as exc:
+                log.warning("emulator_reload_failed", error=str(exc))
+                return False
+            self._stamps = stamps
+            settings = self._settings_of(scenario)
+            if settings.time_scale != self._settings.time_scale:
+                self._limiters = Limiters(settings.time_scale)
+            self._settings = settings
+            self._world = World(scenario)
+            self.reloads += 1
+            log.info("emulator_reloaded", scenario=scenario.name, reloads=self.reloads)
+            return True
+
+    def _control(self, req: Request) -> Reply:
+        path = req.path.rstrip("/").lower()
+        if path == "/_emulator/info" and req.method == "GET":
+            detail = (req.arg("detail") or "").lower() in ("1", "true", "yes")
+            return json_reply(200, self.info(detail=detail))
+        if path == "/_emulator/certificates" and req.method == "POST":
+            try:
+                thumbprint = self.register_certificate(req.body)
+            except ValueError:
+                return json_reply(400, {"error": "not a PEM certificate"})
+            return json_reply(200, {"thumbprint": thumbprint})
+        if path == "/_emulator/refresh-token" and req.method == "POST":
+            return json_reply(200, {"refresh_token": self.issue_refresh_token(req.arg(
+                "client_id"))})
+        if path == "/_emulator/reset" and req.method == "POST":
+            self.reset()
+            return json_reply(200, {"reset": True})
+        return json_reply(404, {"error": f"no control endpoint {req.method} {req.path}"})
+
+
+def serve(
+    scenario_path: str | os.PathLike[str],
+    host: str = "127.0.0.1",
+    port: int = 8443,
+    ca_out: str | os.PathLike[str] | None = None,
+    *,
+    ready: threading.Event | None = None,
+) -> None:
+    """Run an emulator until interrupted (Ctrl-C or SIGTERM); the CLI's ``emulator`` command."""
+    emulator = Emulator(scenario_path, host, port, ca_out)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        with emulator:
+            log.info("emulator_listening", base_url=emulator.base_url, ca_path=emulator.ca_path,
+                     partner_tenant_id=emulator.partner_tenant_id)
+            if ready is not None:
+                ready.set()
+            with contextlib.suppress(KeyboardInterrupt):
+                while not stop.wait(0.5):
+                    pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

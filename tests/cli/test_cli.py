@@ -1,0 +1,129 @@
+"""The command line as a person uses it: the demo, findings for scripts, check, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REQUIRED_FIELDS = {"fingerprint", "rule", "severity", "status", "first_seen", "last_seen"}
+
+
+def partnerlink(*args: str, env: dict[str, str] | None = None,
+                cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERLINK_")}
+    full_env.update({"COLUMNS": "200", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args], capture_output=True, text=True,
+        env=full_env, cwd=cwd, timeout=300, check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def kept_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo") / "kept"
+    result = partnerlink("demo", "--keep", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return folder
+
+
+def test_demo_shows_missing_held_by_other_and_disappeared(kept_demo: Path) -> None:
+    result = partnerlink("--config", str(kept_demo / "partnerlink.toml"), "findings",
+                         "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rules = {f["rule"] for f in json.loads(result.stdout)}
+    assert {"link_missing", "link_held_by_other", "link_disappeared", "wrong_partner_id",
+            "gdap_expiring", "cannot_verify"} <= rules
+
+
+def test_findings_json_is_a_list_of_finding_objects(kept_demo: Path) -> None:
+    result = partnerlink("--config", str(kept_demo / "partnerlink.toml"), "findings",
+                         "--format", "json")
+    rows = json.loads(result.stdout)
+    assert isinstance(rows, list) and rows
+    for row in rows:
+        assert REQUIRED_FIELDS <= set(row)
+        assert row["status"] in ("open", "pending", "acknowledged", "snoozed", "suspect")
+        assert row["first_seen"].endswith("+00:00")
+    severities = [row["severity"] for row in rows]
+    order = ["critical", "high", "medium", "low", "info"]
+    assert severities == sorted(severities, key=order.index), "most severe first"
+
+
+def test_findings_csv_has_a_header_and_one_row_per_finding(kept_demo: Path) -> None:
+    as_json = json.loads(partnerlink("--config", str(kept_demo / "partnerlink.toml"), "findings",
+                                     "--format", "json").stdout)
+    result = partnerlink("--config", str(kept_demo / "partnerlink.toml"), "findings",
+                         "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == len(as_json)
+    assert REQUIRED_FIELDS <= set(rows[0])
+
+
+def test_findings_filters_by_rule(kept_demo: Path) -> None:
+    result = partnerlink("--config", str(kept_demo / "partnerlink.toml"), "findings",
+                         "--format", "json", "--rule", "gdap_expiring")
+    rows = json.loads(result.stdout)
+    assert rows and {r["rule"] for r in rows} == {"gdap_expiring"}
+
+
+def test_kept_demo_config_serves_every_other_command(kept_demo: Path) -> None:
+    config = str(kept_demo / "partnerlink.toml")
+    for command in (["check"], ["status"], ["audit"], ["cycle"]):
+        result = partnerlink("--config", config, *command)
+        assert result.returncode in (0, 3), (command, result.stderr)
+    env_result = partnerlink("status", env={"PARTNERLINK_CONFIG": config})
+    assert env_result.returncode == 0, env_result.stderr
+
+
+def test_check_prints_settings_with_secrets_redacted(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[credentials]\nclient_id = "11111111-1111-1111-1111-111111111111"\n'
+                      'client_secret = "s3cret-value-never-shown"\n'
+                      '[store]\nurl = "postgresql://agent:db-password-xyz@db.invalid/pl"\n')
+    result = partnerlink("--config", str(config), "check")
+    assert result.returncode == 0, result.stderr
+    assert "s3cret-value-never-shown" not in result.stdout + result.stderr
+    assert "db-password-xyz" not in result.stdout + result.stderr
+    assert "**********" in result.stdout
+
+
+def test_broken_config_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "broken.toml"
+    config.write_text('[partner]\ntenant_id = "not-a-guid"\n')
+    result = partnerlink("--config", str(config), "check")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "broken.toml" in lines[0] and "partner.tenant_id" in lines[0]
+    assert "GUID" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_config_file_exits_2(tmp_path: Path) -> None:
+    result = partnerlink("--config", str(tmp_path / "nope.toml"), "sync")
+    assert result.returncode == 2
+    assert "no such config file" in result.stderr
+
+
+def test_init_writes_a_config_that_check_accepts(tmp_path: Path) -> None:
+    target = tmp_path / "partnerlink.toml"
+    assert partnerlink("init", str(target)).returncode == 0
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert partnerlink("init", str(target)).returncode == 2, "never overwrites silently"
+    assert partnerlink("--config", str(target), "check").returncode == 0
+
+
+def test_audit_before_any_sync_exits_4(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f'[store]\ndata_dir = "{tmp_path}"\n')
+    result = partnerlink("--config", str(config), "audit")
+    assert result.returncode == 4
+    assert "no finished sync run" in result.stderr

@@ -375,6 +375,11 @@ def _relative_paths(data: dict[str, Any], base: Path) -> None:
                             carrier[name] = str((base / value).resolve())
 
 
+_SECRET_KEYS = frozenset({"client_secret", "certificate_password", "heartbeat_url", "url"})
+"""Keys whose given value must not appear in an error message (``store.url`` may carry a
+password)."""
+
+
 def _explain(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     msg = str(error.get("msg", "invalid value"))
@@ -385,6 +390,9 @@ def _explain(error: dict[str, Any]) -> str:
     msg = msg.removeprefix("Value error, ")
     value = error.get("input")
     shown = ""
+    loc = tuple(error.get("loc", ()))
+    if loc and str(loc[-1]) in _SECRET_KEYS:
+        return msg  # never echo what was given for a secret (R19)
     if isinstance(value, str | int | float | bool) and not isinstance(value, SecretStr):
         text = str(value)
         shown = f" (got {text[:60]!r})" if len(text) < 200 else ""
@@ -498,7 +506,7 @@ def redacted(settings: Settings) -> dict[str, Any]:
     result: dict[str, Any] = scrub(data, settings)
     url = result.get("store", {}).get("url", "")
     if url:
-        result["store"]["url"] = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:**********@", url)
+        result["store"]["url"] = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:**********@", url)
     return result
 
 

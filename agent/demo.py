@@ -114,7 +114,7 @@ def _cycle(agent: Agent, console: Console) -> int:
 
 
 def summary(agent: Agent, console: Console) -> None:
-    """Customer × link kind: who holds what, from the link table."""
+    """Customer by link kind: who holds what, from the link table."""
     ours = agent.settings.partner.ids() | {"self"}
     by_customer: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for link in agent.store.links():

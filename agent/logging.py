@@ -64,12 +64,10 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.dict_tracebacks if not pretty else structlog.processors.format_exc_info,
+        structlog.processors.format_exc_info,  # plain traceback text: never local variables
         _redact,
         renderer,
     ]
-    if not pretty:
-        processors[3] = structlog.processors.format_exc_info
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(

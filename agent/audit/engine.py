@@ -228,11 +228,12 @@ class Auditor:
 
 
 def _evaluable(rule: Rule, snapshot: CustomerSnapshot) -> bool:
-    for source in rule.meta.required_sources:
-        if source in PARTNER_SCOPED or snapshot.tenant_id:
-            if not snapshot.complete(source):
-                return False
-    return True
+    # The partner-level snapshot has no customer scopes: only partner sources gate it.
+    return all(
+        snapshot.complete(source)
+        for source in rule.meta.required_sources
+        if source in PARTNER_SCOPED or snapshot.tenant_id
+    )
 
 
 def _content(rule: Rule, cand: Candidate, customer_name: str) -> dict[str, object]:

@@ -372,7 +372,7 @@ class Store:
                 .where(Finding.status.in_([str(x) for x in ACTIVE_STATUSES]))  # type: ignore[attr-defined]
                 .group_by(Finding.status)
             )
-            return {status: count for status, count in rows}
+            return {str(status): int(count) for status, count in rows}
 
     def counts(self) -> dict[str, int]:
         """Rows per table: a cheap health figure for `status` and the metrics."""

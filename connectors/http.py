@@ -149,7 +149,7 @@ def loggable_url(url: str | httpx.URL) -> str:
 class _ScopeState:
     blocked_until: float = 0.0
     spacing: float = 0.0
-    next_start: float = 0.0
+    last_start: float = float("-inf")
 
 
 class ScopeGate:
@@ -187,12 +187,12 @@ class ScopeGate:
         seconds = max(0.0, seconds)
         if abs(seconds - state.spacing) > 1e-9:
             log.info("http_scope_spacing", scope=scope, seconds=round(seconds, 3))
-        state.spacing = seconds
+        state.spacing = seconds  # counted from the last start, so it applies to the next one
 
     def earliest(self, scope: str) -> float:
         """Clock time at which the next request of ``scope`` may start."""
         state = self._state(scope)
-        return max(state.blocked_until, state.next_start)
+        return max(state.blocked_until, state.last_start + state.spacing)
 
     def delay(self, scope: str) -> float:
         """How long a request of ``scope`` would wait if it asked now."""
@@ -204,8 +204,7 @@ class ScopeGate:
             now = self._clock()
             start = self.earliest(scope)
             if start <= now:
-                state = self._state(scope)
-                state.next_start = now + state.spacing
+                self._state(scope).last_start = now
                 return
             await self._sleep(start - now)
 

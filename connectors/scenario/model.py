@@ -102,6 +102,11 @@ class AppSpec(_Timed):
     credential_expires: TimeSpec | None = Field(
         default=None, description="When the app registration's newest credential expires."
     )
+    roles: list[str] | None = Field(
+        default=None,
+        description="Graph application roles granted to the app (the emulator's tokens carry "
+        "them); null: a read-only default for the partner's app, none for a carrier.",
+    )
 
 
 class LocationSpec(_Strict):

@@ -184,3 +184,14 @@ class FindingEvent(SQLModel, table=True):
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
     note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class RunnerLease(SQLModel, table=True):
+    """The single-runner lease on SQLite (PostgreSQL uses an advisory lock instead) (R23)."""
+
+    __tablename__ = "runner_lease"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=120)
+    acquired_at: datetime = Field(sa_column=_utc())
+    expires_at: datetime = Field(sa_column=_utc())

@@ -71,6 +71,7 @@ __all__ = [
     "paginate",
     "remaining_budget",
     "required",
+    "sanitise",
     "text",
     "timestamp",
 ]
@@ -139,6 +140,24 @@ def loggable_url(url: str | httpx.URL) -> str:
     """Scheme, host and path only: query strings may carry a pre-authenticated signature."""
     parts = urlsplit(str(url))
     return escape(f"{parts.scheme}://{parts.netloc}{parts.path}")
+
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+
+
+def sanitise(error: ConnectorError, token: str | None = None) -> ConnectorError:
+    """An error safe to log and store: no bearer token (even one an API echoes back), nothing
+    JWT-shaped, CR/LF escaped in the message and code (R19)."""
+    message = error.message
+    if token:
+        message = message.replace(token, "[token]")
+    message = escape(_JWT.sub("[jwt]", message), 500)
+    if message != error.message:
+        error.message = message
+        error.args = (message,)
+    if error.code is not None:
+        error.code = escape(error.code, 100)
+    return error
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,6 +365,7 @@ class Requester:
                 headers["MS-RequestId"] = request_id
                 headers["MS-CorrelationId"] = correlation_id
                 headers["MS-Contract-Version"] = "v1"
+            token: str | None = None
             if request.tenant_id is not None and request.resource is not None:
                 token = await self.tokens.token(
                     request.tenant_id,
@@ -366,7 +386,7 @@ class Requester:
                     log.info("http_token_refresh", scope=request.scope, what=escape(request.what))
                     continue
                 return outcome
-            error = outcome
+            error = sanitise(outcome, token)
             force_refresh = False
             throttled = isinstance(error, ThrottledError)
             retry_after = error.retry_after if isinstance(error, TransientError) else None

@@ -859,7 +859,7 @@ def _app_token(svc: Service, call: Call, tenant: str, name: str, client_id: str,
     if RESOURCES[resource] == "graph":
         found = world.app(client_id)
         assert found is not None
-        granted = getattr(found[1], "roles", None)
+        granted = found[1].roles
         if granted is not None:
             roles = tuple(granted)
         elif name == PARTNER_APP:

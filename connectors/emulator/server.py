@@ -432,13 +432,15 @@ def serve(
     ca_out: str | os.PathLike[str] | None = None,
     *,
     ready: threading.Event | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Run an emulator until interrupted (Ctrl-C or SIGTERM); the CLI's ``emulator`` command."""
+    """Run an emulator until interrupted (Ctrl-C, SIGTERM, or ``stop`` set); the CLI's
+    ``emulator`` command. ``ready`` is set once it listens."""
     emulator = Emulator(scenario_path, host, port, ca_out)
-    stop = threading.Event()
+    stopper = stop or threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        stopper.set()
 
     previous = None
     if threading.current_thread() is threading.main_thread():
@@ -450,7 +452,7 @@ def serve(
             if ready is not None:
                 ready.set()
             with contextlib.suppress(KeyboardInterrupt):
-                while not stop.wait(0.5):
+                while not stopper.wait(0.5):
                     pass
     finally:
         if previous is not None:

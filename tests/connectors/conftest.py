@@ -1,73 +1,17 @@
-"""Fixtures of the live-connector tests: a token provider that counts, a virtual clock, and
-requesters wired to an ``httpx.MockTransport`` (the same seams production uses)."""
+"""Fixtures of the live-connector tests: requesters wired to an ``httpx.MockTransport`` (the
+same seams production uses) on virtual time."""
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from connectors.endpoints import CloudEndpoints
-from connectors.errors import AuthError
 from connectors.http import Requester, ScopeGate, make_client
 from connectors.retry_after import RetryPolicy
-
-PARTNER = "7a11ce00-0000-4000-8000-000000000001"
-CUSTOMER = "c0000000-0000-4000-8000-000000000001"
-ENDPOINTS = CloudEndpoints.public()
-
-
-def jwt_with(claims: dict[str, Any]) -> str:
-    """An unsigned JWT-shaped token carrying ``claims`` (what an Entra access token looks like)."""
-
-    def part(data: dict[str, Any]) -> str:
-        raw = json.dumps(data).encode()
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
-
-
-class CountingTokens:
-    """A token provider that hands out ``token-<n>`` (or a given JWT) and records each call."""
-
-    def __init__(self, token: str | None = None, *, refuse: bool = False) -> None:
-        self.calls: list[dict[str, Any]] = []
-        self.fixed = token
-        self.refuse = refuse
-
-    async def token(
-        self, tenant_id: str, resource: str, *, identity: str | None = None,
-        force_refresh: bool = False,
-    ) -> str:
-        self.calls.append({"tenant": tenant_id, "resource": resource, "identity": identity,
-                           "force_refresh": force_refresh})
-        if self.refuse:
-            raise AuthError("token request refused", aadsts="AADSTS7000215")
-        return self.fixed or f"token-{len(self.calls)}"
-
-
-class VirtualClock:
-    """Monotonic time that only moves when someone sleeps: retries cost no wall time."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
-
-
-Handler = Callable[[httpx.Request], httpx.Response]
+from tests.connectors.support import CountingTokens, Handler, VirtualClock
 
 
 @pytest.fixture
@@ -81,7 +25,7 @@ def tokens() -> CountingTokens:
 
 
 @pytest.fixture
-def clock() -> VirtualClock:
+def vclock() -> VirtualClock:
     return VirtualClock()
 
 
@@ -103,7 +47,7 @@ async def client_for() -> AsyncIterator[Callable[[Handler], httpx.AsyncClient]]:
 @pytest.fixture
 def requester_for(
     client_for: Callable[[Handler], httpx.AsyncClient], tokens: CountingTokens,
-    clock: VirtualClock,
+    vclock: VirtualClock,
 ) -> Callable[..., Requester]:
     """A requester on virtual time serving ``handler`` (``tokens=`` and ``retry=`` optional)."""
 
@@ -111,8 +55,8 @@ def requester_for(
         return Requester(
             client_for(handler),
             kw.pop("tokens", tokens),
-            gate=ScopeGate(clock=clock, sleep=clock.sleep),
-            sleep=clock.sleep,
+            gate=ScopeGate(clock=vclock, sleep=vclock.sleep),
+            sleep=vclock.sleep,
             retry=kw.pop("retry", RetryPolicy()),
             **kw,
         )

@@ -7,12 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CUSTOMER, ENDPOINTS, CountingTokens, jwt_with
 
 from connectors.arm import ArmPal, ArmSubscriptions, PalWriter, token_object_id
 from connectors.errors import AuthError, PermanentError, TransientError
 from connectors.http import Requester
 from connectors.records import AzureSubscription, PalLink
+from tests.connectors.support import CUSTOMER, ENDPOINTS, CountingTokens, jwt_with
 
 pytestmark = pytest.mark.anyio
 

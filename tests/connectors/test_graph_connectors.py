@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CUSTOMER, ENDPOINTS, PARTNER, CountingTokens, VirtualClock
 
 from connectors.errors import MalformedResponse, TransientError
 from connectors.fake import M365_WORKLOADS
@@ -27,10 +26,22 @@ from connectors.graph import (
 from connectors.http import Requester
 from connectors.records import (
     ActiveUsers,
+    Contract,
+    DirectorySubscription,
     GdapAccessAssignment,
     GdapRelationship,
     GdapStatus,
     Identity,
+    SubscribedSku,
+)
+from tests.connectors.support import (
+    CUSTOMER,
+    ENDPOINTS,
+    PARTNER,
+    CountingTokens,
+    VirtualClock,
+    only,
+    read_all,
 )
 
 pytestmark = pytest.mark.anyio
@@ -67,7 +78,7 @@ async def test_usage_report_follows_302_without_authorization_and_strips_the_bom
                               headers={"Content-Type": "application/octet-stream"})
 
     connector = GraphUsageReports(requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER)
-    records = [r async for r in connector.fetch(CUSTOMER)]
+    records = only(ActiveUsers, await read_all(connector, CUSTOMER))
     assert seen[0].url.path == "/v1.0/reports/getOffice365ServicesUserCounts(period='D30')"
     assert seen[0].headers["Authorization"].startswith("Bearer ")
     assert "Authorization" not in seen[1].headers
@@ -183,22 +194,22 @@ async def test_contracts_skus_and_directory_subscriptions(
             "totalLicenses": 25, "ownerTenantId": PARTNER.upper(), "isTrial": False}]},
     }
     requester = requester_for(lambda r: httpx.Response(200, json=answers[r.url.path]))
-    [contract] = [r async for r in GraphContracts(requester, ENDPOINTS,
-                                                  partner_tenant_id=PARTNER).fetch(None)]
+    [contract] = only(Contract, await read_all(
+        GraphContracts(requester, ENDPOINTS, partner_tenant_id=PARTNER), None))
     assert (contract.customer_tenant_id, contract.default_domain) == (CUSTOMER, "alpine.example")
-    [sku] = [r async for r in GraphSubscribedSkus(requester, ENDPOINTS,
-                                                  partner_tenant_id=PARTNER).fetch(CUSTOMER)]
+    [sku] = only(SubscribedSku, await read_all(
+        GraphSubscribedSkus(requester, ENDPOINTS, partner_tenant_id=PARTNER), CUSTOMER))
     assert (sku.sku_id, sku.enabled_units, sku.consumed_units) == (
         "f245ecc8-75af-4f8e-b61f-27d8114de5f3", 25, 21)
-    [sub] = [r async for r in GraphDirectorySubscriptions(
-        requester, ENDPOINTS, partner_tenant_id=PARTNER).fetch(CUSTOMER)]
+    [sub] = only(DirectorySubscription, await read_all(
+        GraphDirectorySubscriptions(requester, ENDPOINTS, partner_tenant_id=PARTNER), CUSTOMER))
     assert sub.owner_tenant_id == PARTNER
     assert sub.commerce_subscription_id is None  # as the fake (the contract) has it
     assert [c["tenant"] for c in tokens.calls] == [PARTNER, CUSTOMER, CUSTOMER]
 
 
 async def test_identities_read_service_principals_and_cache_app_expiry(
-    requester_for: Callable[..., Requester], clock: VirtualClock, tokens: CountingTokens
+    requester_for: Callable[..., Requester], vclock: VirtualClock, tokens: CountingTokens
 ) -> None:
     partner_app, carrier = "a9900000-0000-4000-8000-0000000000a1", "a99-carrier"
     calls: list[str] = []
@@ -221,7 +232,7 @@ async def test_identities_read_service_principals_and_cache_app_expiry(
     connector = GraphIdentities(requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER,
                                 apps={"partner-app": partner_app.upper(),
                                       "pal-carrier-ops": carrier},
-                                clock=clock)
+                                clock=vclock)
     [identity] = [r async for r in connector.fetch(CUSTOMER)]
     assert identity == Identity(
         customer_tenant_id=CUSTOMER, identity="partner-app",
@@ -246,5 +257,5 @@ async def test_identities_with_a_deleted_app_registration_have_no_expiry(
 
     connector = GraphIdentities(requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER,
                                 apps={"partner-app": "app"})
-    [identity] = [r async for r in connector.fetch(CUSTOMER)]
+    [identity] = only(Identity, await read_all(connector, CUSTOMER))
     assert identity.credential_expires is None

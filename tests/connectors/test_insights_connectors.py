@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CUSTOMER, ENDPOINTS, PARTNER, CountingTokens, VirtualClock
 
 from connectors.errors import MalformedResponse, PermanentError, TransientError
 from connectors.http import APP_USER, Requester
@@ -22,6 +21,15 @@ from connectors.insights import (
     parse_attribution_csv,
 )
 from connectors.records import Attribution
+from tests.connectors.support import (
+    CUSTOMER,
+    ENDPOINTS,
+    PARTNER,
+    CountingTokens,
+    VirtualClock,
+    only,
+    read_all,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -96,7 +104,7 @@ async def test_folder_merges_every_csv(tmp_path: Path) -> None:
     (tmp_path / "office.csv").write_text(OFFICE, encoding="utf-8")
     (tmp_path / "azure.CSV").write_bytes(AZURE.encode("utf-8"))
     (tmp_path / "notes.txt").write_text("ignored")
-    records = [r async for r in InsightsFolder(tmp_path).fetch(None)]
+    records = only(Attribution, await read_all(InsightsFolder(tmp_path), None))
     assert {r.workload for r in records} == {"m365", f"azure:{SUB}"}
 
 
@@ -140,23 +148,23 @@ class InsightsServer:
         return httpx.Response(404)
 
 
-def api(requester: Requester, clock: VirtualClock, **kw: Any) -> InsightsApi:
+def api(requester: Requester, vclock: VirtualClock, **kw: Any) -> InsightsApi:
     return InsightsApi(requester, ENDPOINTS, partner_tenant_id=PARTNER,
                        queries=(InsightsQuery("q", "SELECT * FROM OfficeUsage"),),
-                       poll_interval=60, sleep=clock.sleep, clock=clock, **kw)
+                       poll_interval=60, sleep=vclock.sleep, clock=vclock, **kw)
 
 
 async def test_insights_api_flow_downloads_the_report_without_authorization(
-    requester_for: Callable[..., Requester], clock: VirtualClock, tokens: CountingTokens
+    requester_for: Callable[..., Requester], vclock: VirtualClock, tokens: CountingTokens
 ) -> None:
     server = InsightsServer(pending_polls=2)
-    connector = api(requester_for(server), clock)
-    records = [r async for r in connector.fetch(None)]
+    connector = api(requester_for(server), vclock)
+    records = only(Attribution, await read_all(connector, None))
     assert [r.workload for r in records] == ["m365"]
     methods = [(r.method, r.url.path.rsplit("/", 1)[-1]) for r in server.requests]
     assert methods[:2] == [("POST", "ScheduledQueries"), ("POST", "ScheduledReport")]
     assert server.requests[2].url.params["getLatestExecution"] == "true"
-    assert clock.sleeps == [60, 60]
+    assert vclock.sleeps == [60, 60]
     download = server.requests[-1]
     assert "Authorization" not in download.headers
     assert {c["identity"] for c in tokens.calls} == {APP_USER}
@@ -166,17 +174,17 @@ async def test_insights_api_flow_downloads_the_report_without_authorization(
 
 
 async def test_insights_report_that_never_completes_is_transient(
-    requester_for: Callable[..., Requester], clock: VirtualClock
+    requester_for: Callable[..., Requester], vclock: VirtualClock
 ) -> None:
-    connector = api(requester_for(InsightsServer(pending_polls=10_000)), clock,
+    connector = api(requester_for(InsightsServer(pending_polls=10_000)), vclock,
                     poll_timeout=300)
     with pytest.raises(TransientError, match="not ready"):
         [r async for r in connector.fetch(None)]
 
 
 async def test_insights_failed_execution_is_permanent(
-    requester_for: Callable[..., Requester], clock: VirtualClock
+    requester_for: Callable[..., Requester], vclock: VirtualClock
 ) -> None:
-    connector = api(requester_for(InsightsServer(pending_polls=0, final="Failed")), clock)
+    connector = api(requester_for(InsightsServer(pending_polls=0, final="Failed")), vclock)
     with pytest.raises(PermanentError, match="failed"):
         [r async for r in connector.fetch(None)]

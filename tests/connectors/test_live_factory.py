@@ -7,15 +7,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ENDPOINTS, PARTNER, CountingTokens
 
 from connectors.base import Connector
 from connectors.fake import FakeWorld
-from connectors.http import Requester
+from connectors.http import LiveConnector
 from connectors.insights import InsightsApi, InsightsFolder
 from connectors.live import live_connectors
 from connectors.records import Source
 from connectors.scenario import bundled_path, load_scenario
+from tests.connectors.support import ENDPOINTS, PARTNER, CountingTokens
 
 pytestmark = pytest.mark.anyio
 
@@ -37,8 +37,7 @@ async def test_live_connectors_mirror_the_fake_world(
     fake = FakeWorld(load_scenario(bundled_path("demo"))).connectors(tuple(IDENTITIES))
     assert [shape(c) for c in live] == [shape(c) for c in fake]
     assert all(isinstance(c, Connector) for c in live)
-    shared = {id(c.requester) for c in live if isinstance(getattr(c, "requester", None),
-                                                           Requester)}
+    shared = {id(c.requester) for c in live if isinstance(c, LiveConnector)}
     assert len(shared) == 1  # one requester: one set of throttling scopes (R16)
     assert isinstance(next(c for c in live if c.source is Source.INSIGHTS), InsightsApi)
 

@@ -3,17 +3,17 @@ or in error messages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import httpx
 import pytest
 import structlog
-from conftest import CUSTOMER, ENDPOINTS, PARTNER, CountingTokens, jwt_with
 
 from connectors.errors import ConnectorError, TransientError
 from connectors.graph import GraphUsageReports
 from connectors.http import ApiRequest, Requester, escape, loggable_url
+from tests.connectors.support import CUSTOMER, ENDPOINTS, PARTNER, CountingTokens, jwt_with
 
 pytestmark = pytest.mark.anyio
 
@@ -21,7 +21,7 @@ TOKEN = jwt_with({"oid": "secret-oid", "tid": CUSTOMER, "sig": "tokensecret123"}
 SIGNATURE = "sig=SUPERSECRETSIGNATURE"
 
 
-def flattened(logs: list[dict[str, Any]]) -> str:
+def flattened(logs: list[MutableMapping[str, Any]]) -> str:
     return "\n".join(repr(entry) for entry in logs)
 
 
@@ -68,7 +68,8 @@ async def test_api_error_text_with_newlines_is_escaped(
     assert "\n" not in str(caught.value)
     for entry in logs:
         for value in entry.values():
-            assert "\n" not in str(value) and "\r" not in str(value)
+            assert "\n" not in str(value)
+            assert "\r" not in str(value)
     assert all("$filter" not in str(entry.get("url", "")) for entry in logs)
 
 

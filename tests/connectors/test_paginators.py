@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ENDPOINTS
 
 from connectors.errors import IncompleteListing, MalformedResponse, TransientError
 from connectors.http import (
@@ -19,6 +18,7 @@ from connectors.http import (
     Requester,
     paginate,
 )
+from tests.connectors.support import ENDPOINTS
 
 pytestmark = pytest.mark.anyio
 
@@ -178,9 +178,13 @@ async def test_page_two_timing_out_fails_the_whole_listing(
                                          "@odata.nextLink": f"{GRAPH}?$skiptoken=2"})
 
     received: list[dict[str, Any]] = []
-    with pytest.raises(TransientError):
+
+    async def drain() -> None:
         async for item in paginate(requester_for(handler), first(GRAPH), GraphPaginator()):
             received.append(item)
+
+    with pytest.raises(TransientError):
+        await drain()
     assert received == [{"id": "a"}]  # streamed, but the caller sees the failure
 
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from conftest import CUSTOMER, ENDPOINTS, PARTNER, CountingTokens
 
 from connectors.errors import MalformedResponse
 from connectors.http import APP_USER, Requester
@@ -21,7 +20,15 @@ from connectors.partner_center import (
     parse_customer,
     parse_subscription,
 )
-from connectors.records import AzureUsage, CspSubscription, LicenseUsage
+from connectors.records import AuditEvent, AzureUsage, CspSubscription, Customer, LicenseUsage
+from tests.connectors.support import (
+    CUSTOMER,
+    ENDPOINTS,
+    PARTNER,
+    CountingTokens,
+    only,
+    read_all,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -79,8 +86,8 @@ async def test_customers_ask_the_documented_page_size(
             {"id": CUSTOMER, "companyProfile": {"companyName": "Alpine", "domain": "a.example"},
              "relationshipToPartner": "reseller", "associatedPartnerId": "5300001"}))
 
-    [customer] = [r async for r in PartnerCenterCustomers(
-        requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER).fetch(None)]
+    [customer] = only(Customer, await read_all(PartnerCenterCustomers(
+        requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER), None))
     assert str(seen[0].url) == "https://api.partnercenter.microsoft.com/v1/customers?size=100"
     assert customer.associated_partner_id == "5300001"
 
@@ -95,8 +102,8 @@ async def test_subscriptions_are_read_per_customer_with_a_partner_token(
         return httpx.Response(200, json=collection({"id": "E1", "offerId": "CFQ7TTC0LCHC:0002",
                                                      "quantity": 25, "partnerId": "5300001"}))
 
-    [sub] = [r async for r in PartnerCenterSubscriptions(
-        requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER).fetch(CUSTOMER.upper())]
+    [sub] = only(CspSubscription, await read_all(PartnerCenterSubscriptions(
+        requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER), CUSTOMER.upper()))
     assert seen == [f"/v1/customers/{CUSTOMER}/subscriptions"]
     assert (sub.subscription_id, sub.partner_id) == ("e1", "5300001")
     assert tokens.calls[0]["tenant"] == PARTNER
@@ -116,7 +123,7 @@ async def test_audit_records_start_at_the_look_back(
     connector = PartnerCenterAuditRecords(
         requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER, lookback_days=30,
         clock=lambda: datetime(2026, 11, 23, 5, 0, tzinfo=UTC))
-    [event] = [r async for r in connector.fetch(None)]
+    [event] = only(AuditEvent, await read_all(connector, None))
     assert seen[0].url.params["startDate"] == "2026-10-24"
     assert seen[0].url.params["size"] == "500"
     assert event.customer_tenant_id == CUSTOMER

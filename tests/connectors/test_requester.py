@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import CountingTokens, VirtualClock
 
 from connectors.errors import (
     AuthError,
@@ -30,6 +29,7 @@ from connectors.http import (
     remaining_budget,
 )
 from connectors.retry_after import RetryPolicy, parse_retry_after
+from tests.connectors.support import CountingTokens, VirtualClock
 
 pytestmark = pytest.mark.anyio
 
@@ -84,7 +84,7 @@ def test_backoff_is_exponential_jittered_and_capped() -> None:
 
 
 async def test_503_without_retry_after_backs_off_then_gives_up_as_transient(
-    requester_for: Callable[..., Requester], clock: VirtualClock
+    requester_for: Callable[..., Requester], vclock: VirtualClock
 ) -> None:
     script = Script(httpx.Response(503))
     requester = requester_for(script)
@@ -92,9 +92,9 @@ async def test_503_without_retry_after_backs_off_then_gives_up_as_transient(
         await requester.send(get())
     assert not isinstance(caught.value, ThrottledError)
     assert len(script.requests) == 3  # RetryPolicy.attempts
-    assert len(clock.sleeps) == 2
-    assert 0.25 <= clock.sleeps[0] <= 0.5
-    assert 0.5 <= clock.sleeps[1] <= 1.0
+    assert len(vclock.sleeps) == 2
+    assert 0.25 <= vclock.sleeps[0] <= 0.5
+    assert 0.5 <= vclock.sleeps[1] <= 1.0
 
 
 async def test_503_then_success_returns_the_answer(
@@ -106,31 +106,31 @@ async def test_503_then_success_returns_the_answer(
 
 
 async def test_throttled_retries_honour_retry_after_and_are_bounded(
-    requester_for: Callable[..., Requester], clock: VirtualClock
+    requester_for: Callable[..., Requester], vclock: VirtualClock
 ) -> None:
     script = Script(httpx.Response(429, headers={"Retry-After": "7"},
                                    json={"statusCode": 429, "message": "Rate limit"}))
     requester = requester_for(script)
-    started = clock.now
+    started = vclock.now
     with pytest.raises(ThrottledError) as caught:
         await requester.send(get())
     assert caught.value.retry_after == 7.0
     assert len(script.requests) == 5  # RetryPolicy.throttled_attempts
-    assert clock.now - started >= 4 * 7.0
+    assert vclock.now - started >= 4 * 7.0
 
 
 async def test_retry_after_as_http_date_is_honoured(
-    requester_for: Callable[..., Requester], clock: VirtualClock
+    requester_for: Callable[..., Requester], vclock: VirtualClock
 ) -> None:
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     script = Script(httpx.Response(429, headers={"Retry-After": when}), httpx.Response(200,
                                                                                        json={}))
     await requester_for(script).send(get())
-    assert sum(clock.sleeps) >= 28.0
+    assert sum(vclock.sleeps) >= 28.0
 
 
 async def test_arm_retryable_conflict_429_is_transient_not_throttling(
-    requester_for: Callable[..., Requester], clock: VirtualClock
+    requester_for: Callable[..., Requester], vclock: VirtualClock
 ) -> None:
     body = {"error": {"code": "RetryableErrorDueToAnotherOperation", "message": "busy"}}
     script = Script(httpx.Response(429, json=body))
@@ -279,8 +279,8 @@ async def test_404_is_permanent_with_its_code(requester_for: Callable[..., Reque
 
 
 def test_gate_block_pauses_only_its_scope() -> None:
-    clock = VirtualClock()
-    gate = ScopeGate(clock=clock, sleep=clock.sleep)
+    vclock = VirtualClock()
+    gate = ScopeGate(clock=vclock, sleep=vclock.sleep)
     gate.block("pc:p", 7)
     assert gate.delay("pc:p") == pytest.approx(7.0)
     assert gate.delay("graph:p") == 0.0
@@ -289,14 +289,14 @@ def test_gate_block_pauses_only_its_scope() -> None:
 
 
 async def test_gate_acquire_waits_out_the_pause() -> None:
-    clock = VirtualClock()
-    gate = ScopeGate(clock=clock, sleep=clock.sleep)
+    vclock = VirtualClock()
+    gate = ScopeGate(clock=vclock, sleep=vclock.sleep)
     gate.block("pc:p", 7)
-    start = clock.now
+    start = vclock.now
     await gate.acquire("graph:x")
-    assert clock.now == start
+    assert vclock.now == start
     await gate.acquire("pc:p")
-    assert clock.now - start >= 7.0
+    assert vclock.now - start >= 7.0
 
 
 async def test_429_pauses_every_request_of_its_scope_and_no_other() -> None:
@@ -344,17 +344,17 @@ def test_remaining_budget_reads_the_relevant_arm_headers() -> None:
 
 
 async def test_low_arm_budget_spaces_requests_before_any_429(
-    requester_for: Callable[..., Requester], clock: VirtualClock
+    requester_for: Callable[..., Requester], vclock: VirtualClock
 ) -> None:
     low = httpx.Response(200, json={}, headers={"x-ms-ratelimit-remaining-tenant-reads": "5"})
     script = Script(low)
     requester = requester_for(script, budget=BudgetSpacing(threshold=50, max_spacing=1.0))
     scope = "arm:t/partner-app"
     await requester.send(get(scope=scope))
-    start = clock.now
+    start = vclock.now
     await requester.send(get(scope=scope))
     await requester.send(get(scope=scope))
-    assert clock.now - start >= 2 * 0.9 - 1e-9  # spacing = 1.0 * 45/50 between starts
+    assert vclock.now - start >= 2 * 0.9 - 1e-9  # spacing = 1.0 * 45/50 between starts
     assert requester.gate.delay("arm:other/partner-app") == 0.0
 
 

@@ -4,7 +4,8 @@ the store, the connectors, the sync and the audit."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from datetime import UTC, datetime
 from typing import Any
@@ -143,7 +144,8 @@ class Agent:
 
     # ------------------------------------------------------------------------ jobs
 
-    def sync(self, *, trigger: str = "manual", progress: Progress | None = None) -> SyncOutcome:
+    def sync(self, *, trigger: str = "manual", progress: Progress | None = None,
+             stop: threading.Event | None = None) -> SyncOutcome:
         syncer = Syncer(
             self.store,
             self.connectors(),
@@ -153,6 +155,7 @@ class Agent:
             applies=self.applies,
             extra_customers=self._expectations_cache().keys(),
             progress=progress,
+            stop=stop,
         )
         return asyncio.run(syncer.run(trigger))
 
@@ -160,13 +163,11 @@ class Agent:
         auditor = Auditor(self.store, self.audit_context, clock=self.clock)
         return auditor.run(run_id)
 
-    def cycle(self, *, trigger: str = "manual",
-              progress: Progress | None = None) -> tuple[SyncOutcome, AuditOutcome | None]:
-        outcome = self.sync(trigger=trigger, progress=progress)
+    def cycle(
+        self, *, trigger: str = "manual", progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> tuple[SyncOutcome, AuditOutcome | None]:
+        outcome = self.sync(trigger=trigger, progress=progress, stop=stop)
         if outcome.status.value in ("complete", "partial"):
             return outcome, self.audit(outcome.run_id)
         return outcome, None
-
-
-def iter_sources() -> Iterator[str]:
-    yield from (s.value for s in Source)

@@ -347,6 +347,25 @@ def status() -> None:
                                      or "none"))
 
 
+# ---------------------------------------------------------------------------------- daemon
+
+
+@app.command()
+def run(
+    once: Annotated[bool, typer.Option(help="Run one cycle under the lock, then exit.")] = False,
+) -> None:
+    """Run as a daemon: the scheduled cycle, the health endpoint, graceful stop on SIGTERM."""
+    from agent.daemon import Daemon
+
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        daemon = Daemon(agent)
+        if once:
+            daemon.cycle()
+            return
+        daemon.run_forever()
+
+
 # ---------------------------------------------------------------------------------- demo
 
 

@@ -9,6 +9,7 @@ a run that overruns its time budget marks the customers it did not reach ``not_a
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class Syncer:
         applies: Applies = _always,
         extra_customers: Iterable[str] = (),
         progress: Progress | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.store = store
         self.partner = [c for c in connectors if c.scope_kind is ScopeKind.PARTNER]
@@ -96,6 +98,7 @@ class Syncer:
         self.applies = applies
         self.extra_customers = {c.lower() for c in extra_customers}
         self.progress = progress
+        self.stop = stop or threading.Event()
         self._write_lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(concurrency)
 
@@ -203,10 +206,10 @@ class Syncer:
                 if tenant not in pc_customers:
                     continue
             planned.append(connector)
-        if time.monotonic() > deadline:
-            skipped.extend(
-                self._not_attempted(c, tenant, "the run's time budget ran out") for c in planned
-            )
+        why = ("the agent is stopping" if self.stop.is_set()
+               else "the run's time budget ran out" if time.monotonic() > deadline else None)
+        if why is not None:
+            skipped.extend(self._not_attempted(c, tenant, why) for c in planned)
             planned = []
         results = [r for r, _ in await asyncio.gather(*(self._read(c, tenant) for c in planned))]
         await self._save(outcome, results + skipped)

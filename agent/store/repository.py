@@ -140,6 +140,24 @@ class Store:
                 update(SyncRun).where(SyncRun.id == run_id).values(audited_at=now)  # type: ignore[arg-type]
             )
 
+    def record_skipped(self, now: datetime, reason: str, trigger: str = "schedule") -> int:
+        """A run that did not happen, and why (another agent held the lock, R23)."""
+        with self.write() as s:
+            run = SyncRun(started_at=now, finished_at=now, trigger=trigger,
+                          status=RunStatus.SKIPPED, error=reason)
+            s.add(run)
+            s.flush()
+            assert run.id is not None
+            return run.id
+
+    def last_started_run(self) -> SyncRun | None:
+        """The newest run that really started (skipped ones excluded)."""
+        with self.read() as s:
+            return s.scalars(
+                select(SyncRun).where(SyncRun.status != RunStatus.SKIPPED)
+                .order_by(SyncRun.id.desc()).limit(1)  # type: ignore[union-attr]
+            ).first()
+
     def abandon_interrupted(self, now: datetime) -> list[int]:
         """Runs left ``running`` by a process that died become ``incomplete`` (R12)."""
         with self.write() as s:

@@ -1,0 +1,177 @@
+"""``partnerlink run``: the scheduled daemon (R24).
+
+APScheduler 3 in the configured time zone (never the host's), one job with a fixed id replaced on
+every start, coalescing, one instance at a time, a misfire grace of hours, jitter. The schedule
+lives in config and the state in our database: at start, a cycle missed while the agent was down
+(within the grace) runs once. SIGTERM and SIGINT stop it: the cycle in flight stops at the next
+customer boundary (the rest is ``not_attempted``), commits, and the process exits.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from datetime import datetime, timedelta
+from types import FrameType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from agent.app import Agent
+from agent.lock import LockHeld, RunnerLock
+from agent.metrics import Metrics
+from agent.web import StatusServer
+
+log = structlog.get_logger("partnerlink.daemon")
+JOB_ID = "partnerlink-cycle"
+
+
+def make_trigger(agent: Agent) -> BaseTrigger:
+    schedule = agent.settings.schedule
+    tz = ZoneInfo(schedule.timezone)
+    jitter = int(schedule.jitter.total_seconds()) or None
+    if schedule.interval is not None:
+        return IntervalTrigger(seconds=int(schedule.interval.total_seconds()), timezone=tz,
+                               jitter=jitter)
+    return CronTrigger(**cron_fields(schedule.cron), timezone=tz, jitter=jitter)
+
+
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def cron_fields(expr: str) -> dict[str, str]:
+    """Crontab fields for APScheduler 3, whose weekday numbers start at Monday (0) where
+    crontab's start at Sunday: numbers become names, which both read alike."""
+    minute, hour, day, month, dow = expr.split()
+    dow = re.sub(r"\d+", lambda m: _DAYS[int(m.group(0)) % 8], dow)
+    return {"minute": minute, "hour": hour, "day": day, "month": month, "day_of_week": dow}
+
+
+def previous_fire(trigger: BaseTrigger, now: datetime, horizon: timedelta) -> datetime | None:
+    """The last time the schedule fired at or before ``now`` (within ``horizon``)."""
+    start = now - horizon
+    last: datetime | None = None
+    fire = trigger.get_next_fire_time(None, start)
+    while fire is not None and fire <= now:
+        last = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return last
+
+
+class Daemon:
+    def __init__(self, agent: Agent, *, metrics: Metrics | None = None) -> None:
+        self.agent = agent
+        self.metrics = metrics or Metrics(agent.store)
+        self.stopping = threading.Event()
+        self.scheduler = BackgroundScheduler(timezone=ZoneInfo(agent.settings.schedule.timezone))
+        self.server: StatusServer | None = None
+        self.lock = RunnerLock(agent.store, clock=agent.clock)
+        self.cycles_run = 0
+
+    # ------------------------------------------------------------------------ the job
+
+    def cycle(self) -> None:
+        if self.stopping.is_set():
+            return
+        started = self.agent.clock()
+        try:
+            with self.lock.hold():
+                synced, audited = self.agent.cycle(trigger="schedule", stop=self.stopping)
+        except LockHeld as held:
+            self.agent.store.record_skipped(self.agent.clock(), f"skipped: {held}")
+            log.info("cycle_skipped", reason=str(held))
+            self.metrics.cycles.labels("skipped").inc()
+            return
+        except Exception as exc:
+            log.error("cycle_failed", error_type=type(exc).__name__)
+            self.metrics.cycles.labels("failed").inc()
+            return
+        seconds = (self.agent.clock() - started).total_seconds()
+        self.metrics.cycle_seconds.observe(seconds)
+        self.metrics.cycles.labels(synced.status.value).inc()
+        self.metrics.last_cycle.set(self.agent.clock().timestamp())
+        for result in synced.failed:
+            self.metrics.source_reads.labels(result.source, "failed").inc()
+        ok = synced.scopes - len(synced.failed) - synced.not_attempted
+        self.metrics.source_reads.labels("all", "complete").inc(max(ok, 0))
+        self.cycles_run += 1
+        log.info("cycle_done", run_id=synced.run_id, status=synced.status.value,
+                 seconds=round(seconds, 1), **(audited.summary() if audited else {}))
+
+    # ------------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        http = self.agent.settings.http
+        if http.enabled:
+            self.server = StatusServer(
+                self.agent.store, self.metrics, bind=http.bind, port=http.port,
+                ready_after=http.ready_after, clock=self.agent.clock,
+            )
+            self.server.start()
+        schedule = self.agent.settings.schedule
+        trigger = make_trigger(self.agent)
+        self.scheduler.add_listener(
+            self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR
+        )
+        self.scheduler.add_job(
+            self.cycle, trigger=trigger, id=JOB_ID, name="sync and audit",
+            replace_existing=True, coalesce=True, max_instances=1,
+            misfire_grace_time=int(schedule.misfire_grace.total_seconds()),
+        )
+        self.scheduler.start()
+        self._catch_up(trigger)
+        job = self.scheduler.get_job(JOB_ID)
+        log.info("daemon_started", next_run=str(job.next_run_time) if job else None,
+                 timezone=schedule.timezone)
+
+    def _catch_up(self, trigger: BaseTrigger) -> None:
+        """A fire time missed while the agent was down, within the grace, runs once now."""
+        now = self.agent.clock()
+        grace = self.agent.settings.schedule.misfire_grace
+        fired = previous_fire(trigger, now, grace)
+        if fired is None:
+            return
+        last = self.agent.store.last_started_run()
+        if last is not None and last.started_at >= fired:
+            return
+        log.info("cycle_catch_up", missed=fired.isoformat())
+        self.scheduler.add_job(self.cycle, id=f"{JOB_ID}-catch-up", replace_existing=True,
+                               max_instances=1, coalesce=True)
+
+    def _on_event(self, event: Any) -> None:
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            log.warning("cycle_skipped", reason="the previous cycle is still running")
+        elif event.code == EVENT_JOB_MISSED:
+            log.warning("cycle_missed", scheduled=str(event.scheduled_run_time))
+
+    def stop(self) -> None:
+        """Stop taking new cycles; let the one in flight reach a clean boundary."""
+        self.stopping.set()
+        self.scheduler.shutdown(wait=True)
+        if self.server is not None:
+            self.server.stop()
+        log.info("daemon_stopped")
+
+    def run_forever(self, install_signals: bool = True) -> None:
+        done = threading.Event()
+
+        def _signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("signal_received", signal=signal.Signals(signum).name)
+            done.set()
+
+        if install_signals:
+            signal.signal(signal.SIGTERM, _signal)
+            signal.signal(signal.SIGINT, _signal)
+        self.start()
+        try:
+            while not done.wait(1.0):
+                pass
+        finally:
+            self.stop()

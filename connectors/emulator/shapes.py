@@ -84,12 +84,17 @@ def pc_subscription(c: CustomerSpec, s: CspSubscriptionSpec) -> dict[str, Any]:
     item["unitType"] = "Usage-based" if s.billing_type == "usage" else "Licenses"
     if s.created is not None:
         item["creationDate"] = iso(s.created)
-        item["effectiveStartDate"] = iso(s.created.replace(hour=0, minute=0, second=0))
+        start = s.created.replace(hour=0, minute=0, second=0, microsecond=0)
+        item["effectiveStartDate"] = iso(start)
+        item["commitmentEndDate"] = iso(start.replace(year=start.year + 1) if not (
+            start.month == 2 and start.day == 29) else start.replace(year=start.year + 1, day=28))
     item["status"] = s.status
     item["autoRenewEnabled"] = s.status == "active"
     item["isTrial"] = False
     item["billingType"] = s.billing_type
     item["billingCycle"] = "monthly" if s.billing_type == "license" else "none"
+    if s.billing_type == "license":
+        item["termDuration"] = "P1Y"
     if s.partner_id:
         item["partnerId"] = s.partner_id
     item["contractType"] = "subscription"
@@ -382,9 +387,14 @@ def graph_directory_subscription(
 ) -> dict[str, Any]:
     """graph_directory_subscriptions.json (companySubscription)."""
     owner = (lic.owner_tenant_id or scenario.partner.tenant_id).lower()
-    item: dict[str, Any] = {}
-    if lic.created is not None:
-        item["createdDateTime"] = iso(lic.created)
+    created = lic.created
+    renews = None
+    if created is not None:
+        renews = created.replace(year=created.year + 1, day=min(created.day, 28))
+    item: dict[str, Any] = {
+        "createdDateTime": iso(created),
+        "nextLifecycleDateTime": iso(renews),
+    }
     item.update(
         {
             "commerceSubscriptionId": derived_id("commerce-sub", lic.subscription_id),

@@ -201,7 +201,8 @@ def test_refresh_token_grant_rotates_and_yields_a_user_token(
     assert body["refresh_token"] != first
     assert {"id_token", "client_info", "scope"} <= set(body)
     token = claims(body["access_token"])
-    assert token["idtyp"] == "user" and token["scp"] == "user_impersonation"
+    assert token["idtyp"] == "user"
+    assert token["scp"] == "user_impersonation"
     garbage = http.post(f"/{PARTNER}/oauth2/v2.0/token", data={
         "grant_type": "refresh_token", "client_id": APP_ID, "client_secret": SECRET,
         "refresh_token": "0.ARnot-a-token", "scope": f"{PC}/.default"})

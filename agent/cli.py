@@ -324,6 +324,110 @@ def emit_findings(rows: list[Any], fmt: str) -> None:
     out.print(table)
 
 
+# ---------------------------------------------------------------------------------- decisions
+
+
+def _decide(fingerprint: str, status: str, *, owner: str | None, reason: str | None,
+            until: Any = None, allowed: frozenset[str] | None = None) -> None:
+    from agent.store import FindingStatus
+    from agent.store.models import ACTIVE_STATUSES
+
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        try:
+            finding = agent.store.set_finding_status(
+                fingerprint, FindingStatus(status), agent.clock(), owner=owner, note=reason,
+                until=until, allowed_from=allowed or ACTIVE_STATUSES,
+            )
+        except (LookupError, ValueError) as exc:
+            raise fail(str(exc)) from None
+    out.print(f"{finding.fingerprint[:12]} is now {finding.status}: {finding.title}",
+              highlight=False)
+
+
+@app.command()
+def ack(
+    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
+    owner: Annotated[str | None, typer.Option(help="Who follows it up.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why, for the team.")] = None,
+) -> None:
+    """Acknowledge a finding: someone owns it; it stops repeating until it changes."""
+    _decide(fingerprint, "acknowledged", owner=owner, reason=reason)
+
+
+@app.command()
+def snooze(
+    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
+    until: Annotated[str, typer.Option(help='A date (2026-12-31) or a duration ("7d").')],
+    owner: Annotated[str | None, typer.Option(help="Who decided.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why.")] = None,
+) -> None:
+    """Snooze a finding until a date; it comes back by itself if still true then."""
+    from datetime import UTC, datetime
+
+    from agent.config import parse_duration
+
+    try:
+        end = datetime.now(UTC) + parse_duration(until)
+    except ValueError:
+        try:
+            end = datetime.fromisoformat(until)
+        except ValueError:
+            raise fail(f"--until: expected a date (2026-12-31) or a duration (7d), got {until!r}"
+                       ) from None
+        end = end if end.tzinfo else end.replace(tzinfo=UTC)
+    _decide(fingerprint, "snoozed", owner=owner, reason=reason, until=end)
+
+
+@app.command()
+def unsnooze(
+    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
+) -> None:
+    """Bring a snoozed or acknowledged finding back to open."""
+    _decide(fingerprint, "open", owner=None, reason="unsnoozed",
+            allowed=frozenset({"snoozed", "acknowledged"}))
+
+
+@app.command()
+def explain(
+    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
+) -> None:
+    """Why a finding exists: its evidence, its life, and the observations behind it."""
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        finding = agent.store.finding(fingerprint)
+        if finding is None:
+            raise fail(f"no finding with id {fingerprint}")
+        events = agent.store.finding_events(finding.fingerprint)
+        history = (agent.store.observation_history(finding.customer_tenant_id)
+                   if finding.customer_tenant_id else [])
+    out.rule(f"{finding.severity} · {finding.status} · {finding.rule}")
+    out.print(finding.title, highlight=False)
+    where = finding.customer_tenant_id or "partner"
+    out.print(f"customer: {finding.customer_name or '-'} ({where})"
+              f"\nfirst seen {finding.first_seen.isoformat(timespec='seconds')}, last seen "
+              f"{finding.last_seen.isoformat(timespec='seconds')}, {finding.hits} run(s)",
+              highlight=False)
+    if finding.owner or finding.note:
+        out.print(f"owner: {finding.owner or '-'} · note: {finding.note or '-'}", highlight=False)
+    out.print(f"\n[bold]what to do[/]: {finding.remediation}", highlight=False)
+    out.print("\n[bold]evidence[/]")
+    out.print_json(finding.evidence)
+    out.print("\n[bold]life[/]")
+    for e in events:
+        out.print(f"  {e.at.isoformat(timespec='seconds')}  {e.from_status or 'new'} → "
+                  f"{e.to_status}" + (f"  ({e.note})" if e.note else ""), highlight=False)
+    kind = finding.link_kind
+    relevant = [(e, o) for e, o in history
+                if kind is None or kind in o.kind or kind in (e.payload or "")
+                or o.kind in ("pal_link", "identity", "gdap_relationship", "attribution")]
+    if relevant:
+        out.print("\n[bold]observations behind it[/] (newest last)")
+        for e, o in relevant[-25:]:
+            out.print(f"  {e.at.isoformat(timespec='seconds')}  run {e.run_id:<4} {e.change:<8} "
+                      f"{o.source} {o.kind} {o.key}", highlight=False)
+
+
 # ---------------------------------------------------------------------------------- status
 
 

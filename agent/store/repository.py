@@ -24,6 +24,7 @@ from agent.store.models import (
     ACTIVE_STATUSES,
     Finding,
     FindingEvent,
+    FindingStatus,
     Link,
     Observation,
     ObservationEvent,
@@ -376,6 +377,32 @@ class Store:
                 select(Finding).where(Finding.fingerprint.startswith(fingerprint))  # type: ignore[attr-defined]
             ).first()
 
+    def set_finding_status(
+        self, fingerprint: str, status: FindingStatus, now: datetime, *, owner: str | None = None,
+        note: str | None = None, until: datetime | None = None,
+        allowed_from: frozenset[str] = ACTIVE_STATUSES,
+    ) -> Finding:
+        """A person's decision on a finding (ack, snooze, unsnooze), kept as an event."""
+        with self.write() as s:
+            matches = list(s.scalars(
+                select(Finding).where(Finding.fingerprint.startswith(fingerprint)).limit(2)  # type: ignore[attr-defined]
+            ))
+            if not matches:
+                raise LookupError(f"no finding with id {fingerprint}")
+            if len(matches) > 1:
+                raise LookupError(f"{fingerprint} matches more than one finding: give more of it")
+            finding = matches[0]
+            if finding.status not in allowed_from:
+                raise ValueError(f"finding {finding.fingerprint[:12]} is {finding.status}")
+            old = finding.status
+            finding.status = status
+            finding.owner = owner or finding.owner
+            finding.note = note or finding.note
+            finding.until = until
+            s.add(FindingEvent(fingerprint=finding.fingerprint, at=now, from_status=old,
+                               to_status=status, note=_decision_note(owner, note, until)))
+            return finding
+
     def finding_events(self, fingerprint: str) -> list[FindingEvent]:
         with self.read() as s:
             return list(s.scalars(
@@ -400,6 +427,12 @@ class Store:
                 t.__tablename__: int(s.scalar(select(func.count()).select_from(t)) or 0)  # type: ignore[arg-type,attr-defined]
                 for t in tables
             }
+
+
+def _decision_note(owner: str | None, note: str | None, until: datetime | None) -> str:
+    parts = [f"by {owner}" if owner else "", note or "",
+             f"until {until.isoformat()}" if until else ""]
+    return "; ".join(p for p in parts if p)
 
 
 def _bulk_update(s: Session, rows: list[dict[str, Any]]) -> None:

@@ -324,6 +324,56 @@ def emit_findings(rows: list[Any], fmt: str) -> None:
     out.print(table)
 
 
+# ---------------------------------------------------------------------------------- matrix
+
+
+@app.command()
+def matrix(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    customer: Annotated[list[str] | None, typer.Option("--customer", help="Tenant id.")] = None,
+    workload: Annotated[str | None, typer.Option(help="Prefix: m365, azure, tenant, ...")] = None,
+    gaps: Annotated[bool, typer.Option("--gaps", help="Only what is not as it should be.")] = False,
+) -> None:
+    """The association matrix: who holds which link for every customer and workload."""
+    from agent.matrix import build_matrix
+
+    if fmt not in ("table", "json", "csv"):
+        raise fail(f"--format: expected table, json or csv, got {fmt!r}")
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        rows = build_matrix(
+            agent.store, loaded.partner.ids(), global_id=loaded.partner.global_partner_id,
+            disappeared_after=loaded.audit.disappeared_after_runs,
+            customers=[c.lower() for c in customer] if customer else None,
+        )
+    rows = [r for r in rows if (not gaps or r.gap)
+            and (workload is None or r.workload.startswith(workload))]
+    if fmt == "json":
+        sys.stdout.write(json.dumps([r.as_dict() for r in rows], indent=2) + "\n")
+        return
+    if fmt == "csv":
+        buffer = io.StringIO()
+        fields = ["customer_tenant_id", "customer_name", "workload", "kind", "holder", "ours",
+                  "carried_by", "state", "since", "last_seen", "acr_usd", "mau", "seats"]
+        writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({**r.as_dict(), **r.stake})
+        sys.stdout.write(buffer.getvalue())
+        return
+    colours = {"present": "green", "gone": "bold red", "disappearing": "red",
+               "held_by_other": "yellow", "wrong_id": "yellow", "missing": "magenta"}
+    table = Table(title=f"association matrix ({len(rows)} rows)")
+    for column in ("customer", "workload", "link", "holder", "via", "state", "since", "stake"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        stake = ", ".join(f"{k} {v:,.0f}" for k, v in r.stake.items())
+        table.add_row(r.customer_name, r.workload, r.kind, r.holder or ("us" if r.ours else "-"),
+                      r.carried_by or "", f"[{colours.get(r.state, '')}]{r.state}[/]",
+                      (r.since or "")[:10], stake)
+    out.print(table)
+
+
 # ---------------------------------------------------------------------------------- decisions
 
 

@@ -1,0 +1,88 @@
+"""The association matrix: customer by workload by link kind: who holds it, since when, in what
+state, and what is at stake. Built from the link table, the open gaps, and current usage."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from agent.audit.snapshot import SELF, CustomerSnapshot, group_records
+from agent.store import Store
+
+GAP_RULES = ("link_missing", "link_held_by_other", "wrong_partner_id")
+
+
+@dataclass(slots=True)
+class MatrixRow:
+    customer_tenant_id: str
+    customer_name: str
+    workload: str
+    kind: str
+    holder: str | None
+    ours: bool
+    carried_by: str | None
+    state: str
+    """present, wrong_id, held_by_other, missing, disappearing (pending), gone."""
+    since: str | None
+    last_seen: str | None
+    stake: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> bool:
+        return self.state != "present"
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["gap"] = self.gap
+        return data
+
+
+def build_matrix(
+    store: Store, our_ids: frozenset[str], *, global_id: str | None = None,
+    disappeared_after: int = 2, customers: list[str] | None = None,
+) -> list[MatrixRow]:
+    links = store.links(customers)
+    tenants = sorted({link.customer_tenant_id for link in links} | set(customers or []))
+    observations = store.current(customers=tenants)
+    by_tenant: dict[str, list[Any]] = defaultdict(list)
+    for obs in observations:
+        if obs.record.customer_tenant_id:
+            by_tenant[obs.record.customer_tenant_id].append(obs.record)
+    snapshots = {t: CustomerSnapshot(tenant_id=t, records=group_records(by_tenant.get(t, ())),
+                                     statuses={}) for t in tenants}
+    rows: list[MatrixRow] = []
+    for link in links:
+        snap = snapshots[link.customer_tenant_id]
+        ours = link.holder == SELF or link.holder in our_ids
+        if link.missing_runs >= disappeared_after:
+            state = "gone"
+        elif link.missing_runs:
+            state = "disappearing"
+        elif not ours:
+            state = "held_by_other"
+        elif link.holder == global_id and link.kind in ("pal", "cpor"):
+            state = "wrong_id"
+        else:
+            state = "present"
+        rows.append(MatrixRow(
+            customer_tenant_id=link.customer_tenant_id, customer_name=snap.name,
+            workload=link.workload, kind=link.kind,
+            holder=None if link.holder == SELF else link.holder, ours=ours,
+            carried_by=link.identity, state=state,
+            since=link.first_seen_at.isoformat(), last_seen=link.last_seen_at.isoformat(),
+            stake=snap.stake(link.workload),
+        ))
+    for finding in store.findings(statuses=["open", "acknowledged", "snoozed"],
+                                  rules=["link_missing"], customers=customers):
+        tenant = finding.customer_tenant_id or ""
+        snap = snapshots.get(tenant) or CustomerSnapshot(tenant_id=tenant, records={},
+                                                        statuses={})
+        kind, _, workload = finding.subject.partition(" on ")
+        rows.append(MatrixRow(
+            customer_tenant_id=tenant, customer_name=finding.customer_name or snap.name,
+            workload=workload, kind=kind, holder=None, ours=False, carried_by=None,
+            state="missing", since=None, last_seen=None, stake=snap.stake(workload),
+        ))
+    rows.sort(key=lambda r: (r.customer_name.lower(), r.workload, r.kind))
+    return rows

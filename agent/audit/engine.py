@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import structlog
@@ -41,6 +41,50 @@ class NothingToAudit(Exception):
 
 
 @dataclass(slots=True)
+class Coverage:
+    """How much of the estate carries the partner's links, for the report's history charts."""
+
+    customers: int = 0
+    customers_linked: int = 0
+    azure_subscriptions: int = 0
+    azure_linked: int = 0
+    mau: float = 0.0
+    mau_linked: float = 0.0
+    acr_usd: float = 0.0
+    acr_linked: float = 0.0
+
+    def add(self, snapshot: CustomerSnapshot, ctx: AuditContext) -> None:
+        present = [s for s in snapshot.link_states if s.missing_runs == 0 and ctx.ours(s.holder)]
+        self.customers += 1
+        self.customers_linked += bool(present)
+        pal = {s.workload for s in present if s.kind == "pal"}
+        por = {s.workload for s in present if s.kind in ("cpor", "dpor")}
+        for sub in snapshot.reachable_subscriptions(ctx.identities):
+            workload = f"azure:{sub}"
+            acr = float(snapshot.stake(workload).get("acr_usd") or 0.0)
+            self.azure_subscriptions += 1
+            self.acr_usd += acr
+            if workload in pal or workload in por:
+                self.azure_linked += 1
+                self.acr_linked += acr
+        mau = float(snapshot.stake("m365").get("mau") or 0.0)
+        self.mau += mau
+        if "m365" in por:
+            self.mau_linked += mau
+
+    def shares(self) -> dict[str, float | None]:
+        def share(part: float, whole: float) -> float | None:
+            return round(part / whole, 4) if whole else None
+
+        return {
+            "customers": share(self.customers_linked, self.customers),
+            "azure_subscriptions": share(self.azure_linked, self.azure_subscriptions),
+            "mau": share(self.mau_linked, self.mau),
+            "acr": share(self.acr_linked, self.acr_usd),
+        }
+
+
+@dataclass(slots=True)
 class AuditOutcome:
     run_id: int
     customers: int = 0
@@ -50,6 +94,7 @@ class AuditOutcome:
     ongoing: int = 0
     not_evaluated: int = 0
     """(rule, customer) pairs skipped because a required source was incomplete."""
+    coverage: Coverage = field(default_factory=Coverage)
 
     def summary(self) -> dict[str, int]:
         return {"customers": self.customers, "new": len(self.new), "pending": len(self.pending),
@@ -103,7 +148,8 @@ class Auditor:
             chunk = customers[start:start + self.batch]
             per = {c: {**partner, **by_customer.get(c, {})} for c in chunk}
             self._audit_batch(ctx, outcome, chunk, per, errors, run)
-        self.store.mark_audited(run.id, now)
+        self.store.mark_audited(run.id, now, coverage={
+            **asdict(outcome.coverage), "shares": outcome.coverage.shares()})
         log.info("audit_finished", run_id=run.id, **outcome.summary())
         return outcome
 
@@ -157,6 +203,8 @@ class Auditor:
                     self._reconcile(s, ctx, outcome, rule, tenant or None, snapshot.name,
                                     candidates, existing)
                 _save_links(s, snapshot.link_states)
+                if tenant:
+                    outcome.coverage.add(snapshot, ctx)
 
     def _reconcile(
         self, s: Session, ctx: AuditContext, outcome: AuditOutcome, rule: Rule,

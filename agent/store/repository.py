@@ -135,11 +135,19 @@ class Store:
                 )
             )
 
-    def mark_audited(self, run_id: int, now: datetime) -> None:
+    def mark_audited(
+        self, run_id: int, now: datetime, *, coverage: dict[str, Any] | None = None
+    ) -> None:
+        """Stamp the run as audited, keeping the audit's coverage figures in its stats."""
         with self.write() as s:
-            s.execute(
-                update(SyncRun).where(SyncRun.id == run_id).values(audited_at=now)  # type: ignore[arg-type]
-            )
+            run = s.get(SyncRun, run_id)
+            if run is None:
+                return
+            run.audited_at = now
+            if coverage is not None:
+                stats = json.loads(run.stats or "{}")
+                stats["coverage"] = coverage
+                run.stats = json.dumps(stats, sort_keys=True)
 
     def record_skipped(self, now: datetime, reason: str, trigger: str = "schedule") -> int:
         """A run that did not happen, and why (another agent held the lock, R23)."""

@@ -225,9 +225,19 @@ class SourcesSection(Section):
         return self
 
 
+def _mask_url(url: str) -> str:
+    """A database URL with its password (if any) replaced by ``**********``."""
+    return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:**********@", url)
+
+
 class StoreSection(Section):
     url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in data_dir.")
     data_dir: Path = Path("data")
+
+    def __repr_args__(self) -> Any:
+        # The URL may carry the database password: keep it out of reprs (and so out of logs).
+        for name, value in super().__repr_args__():
+            yield name, _mask_url(value) if name == "url" and isinstance(value, str) else value
 
     def resolved_url(self) -> str:
         if self.url:
@@ -506,7 +516,7 @@ def redacted(settings: Settings) -> dict[str, Any]:
     result: dict[str, Any] = scrub(data, settings)
     url = result.get("store", {}).get("url", "")
     if url:
-        result["store"]["url"] = re.sub(r"://([^:/@]*):[^@]*@", r"://\1:**********@", url)
+        result["store"]["url"] = _mask_url(url)
     return result
 
 

@@ -61,7 +61,8 @@ def load_managed_customers(path: Path) -> list[ManagedCustomer]:
     if missing:
         raise ExpectationsError(f"{path}: missing column(s) {', '.join(missing)}")
     customers: list[ManagedCustomer] = []
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num  # the physical line: blank lines are skipped by the reader
         tenant = (row.get("customer_tenant_id") or "").strip()
         if not _GUID.match(tenant):
             raise ExpectationsError(f"{path}:{line}: customer_tenant_id: expected a GUID")

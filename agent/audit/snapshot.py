@@ -289,6 +289,11 @@ def absence_proven(state: LinkState, snapshot: CustomerSnapshot) -> bool:
             ident = snapshot.identity(state.ref)
             return ident is None or not ident.enabled
         return False
+    if source is Source.GRAPH_GDAP and any(
+        r.relationship_id == state.ref and r.status is GdapStatus.UNKNOWN
+        for r in snapshot.of(GdapRelationship)
+    ):
+        return False  # an unrecognised status is not an absence (R3)
     return snapshot.complete(source)
 
 

@@ -17,7 +17,13 @@ from typing import Any
 import jsonschema
 from pydantic import ValidationError
 
-from connectors.scenario.model import PARTNER_APP, CustomerSpec, FaultSpec, Scenario
+from connectors.scenario.model import (
+    PARTNER_APP,
+    CustomerSpec,
+    FaultSpec,
+    PlacedError,
+    Scenario,
+)
 
 __all__ = [
     "PARTNER_APP",
@@ -148,7 +154,11 @@ def parse_scenario(
         return Scenario.model_validate(data, context={"now": clock})
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ScenarioError(f"{origin}: {_where(first['loc'])}: {first['msg']}") from None
+        loc, msg = tuple(first["loc"]), first["msg"].removeprefix("Value error, ")
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, PlacedError):  # a document-level check that knows the place
+            loc, msg = (*loc, *cause.path), str(cause)
+        raise ScenarioError(f"{origin}: {_where(loc)}: {msg}") from None
 
 
 def load_scenario(path: str | Path, *, now: datetime | None = None) -> Scenario:

@@ -54,6 +54,15 @@ SourceName = Literal[
 ]
 
 
+class PlacedError(ValueError):
+    """A document-level check that knows where in the document the problem is, so that the
+    loader can name the JSON path instead of the top level."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -308,17 +317,19 @@ class Scenario(_Timed):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         seen: set[str] = set()
-        for customer in self.customers:
+        for i, customer in enumerate(self.customers):
             if customer.tenant_id.lower() in seen:
-                raise ValueError(f"customer {customer.tenant_id} appears twice")
+                raise PlacedError(("customers", i, "tenant_id"),
+                                  f"customer {customer.tenant_id} appears twice")
             seen.add(customer.tenant_id.lower())
         apps = {PARTNER_APP} | {c.name for c in self.partner.carriers}
-        for customer in self.customers:
-            for ident in customer.identities:
+        for i, customer in enumerate(self.customers):
+            for j, ident in enumerate(customer.identities):
                 if ident.identity not in apps:
-                    raise ValueError(
-                        f"customer {customer.tenant_id}: identity {ident.identity!r} is neither "
-                        f"{PARTNER_APP!r} nor a carrier in partner.carriers"
+                    raise PlacedError(
+                        ("customers", i, "identities", j, "identity"),
+                        f"{ident.identity!r} is neither {PARTNER_APP!r} nor a carrier in "
+                        "partner.carriers",
                     )
         return self
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
 from agent.audit.snapshot import SEAT, AuditContext, CustomerSnapshot, stake_value
-from connectors.records import LinkKind, Source
+from connectors.records import GdapRelationship, GdapStatus, LinkKind, Source
 
 META = RuleMeta(
     id="link_missing",
@@ -36,6 +36,10 @@ def _verified(kind: LinkKind, snapshot: CustomerSnapshot, ctx: AuditContext) -> 
             for identity in ctx.identities
             if snapshot.status(Source.ARM_PAL, identity) is not None
         ) and any(snapshot.status(Source.ARM_PAL, i) is not None for i in ctx.identities)
+    if kind is LinkKind.GDAP and any(
+        r.status is GdapStatus.UNKNOWN for r in snapshot.of(GdapRelationship)
+    ):
+        return False  # a relationship in a status we do not know may be the link (R3)
     return snapshot.complete(_PROOF[kind])
 
 

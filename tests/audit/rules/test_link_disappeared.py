@@ -1,0 +1,248 @@
+"""link_disappeared: a link of ours seen in an earlier complete run is absent in the last K
+complete runs (R4); failed reads neither advance nor reset the count (R1, R3)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from agent.audit.rules import link_disappeared
+from connectors.records import (
+    Attribution,
+    GdapStatus,
+    Identity,
+    LinkKind,
+    PalLink,
+    Record,
+    Source,
+)
+
+from .conftest import (
+    APP,
+    HQ,
+    OTHER,
+    SUB,
+    TENANT,
+    Runs,
+    all_complete,
+    evaluate,
+    fingerprints,
+    gdap,
+    healthy_records,
+    key,
+    with_status,
+)
+
+RULE = link_disappeared.RULE
+PAL_FAILED = with_status(all_complete(), {key(Source.ARM_PAL, APP): "failed"})
+PAL_AND_IDENTITIES_FAILED = with_status(
+    PAL_FAILED, {key(Source.GRAPH_IDENTITIES): "failed"}
+)
+
+
+def _pal_removed() -> list[Record]:
+    """ARM answered ManagementPartnerNotFound for our app: the link was removed."""
+    records = [r for r in healthy_records() if not isinstance(r, PalLink)]
+    records.append(PalLink(customer_tenant_id=TENANT, identity=APP, partner_id=None,
+                           subscriptions=(SUB,)))
+    return records
+
+
+def _identity_deleted() -> list[Record]:
+    # The PAL read failed (the identity cannot sign in any more), so the store still holds the
+    # last PAL it saw; the identity is gone from a complete read of the tenant's identities.
+    return [r for r in healthy_records() if not isinstance(r, Identity)]
+
+
+def _gdap_only(status: GdapStatus, raw: str | None = None) -> list[Record]:
+    records = [r for r in healthy_records() if r.KIND != "gdap_relationship"]
+    records.append(gdap(status=status, raw=raw, ends_in=timedelta(days=-3)))
+    return records
+
+
+def test_links_present_in_every_run_never_fire() -> None:
+    runs = Runs()
+    runs.next(healthy_records())
+    snapshot, ctx = runs.next(healthy_records())
+
+    assert evaluate(RULE, snapshot, ctx) == []
+
+
+def test_link_absent_in_one_complete_run_is_pending_and_confirmed_at_the_second() -> None:
+    runs = Runs(k=2)
+    runs.next(healthy_records())
+
+    snapshot, ctx = runs.next(_pal_removed())
+    [pending] = evaluate(RULE, snapshot, ctx)
+
+    assert pending.confirmed is False
+    assert pending.customer_tenant_id == TENANT
+    assert pending.subject == f"pal on azure:{SUB} via {APP}"
+    assert pending.link_kind == LinkKind.PAL
+    assert pending.link_id == f"azure:{SUB}|{APP}|{HQ}"
+    assert pending.evidence["missing_runs"] == 1
+    assert pending.evidence["runs_to_confirm"] == 2
+    assert pending.evidence["holder"] == HQ
+    assert pending.evidence["carried_by"] == APP
+    assert pending.evidence["source"] == Source.ARM_PAL.value
+    assert pending.evidence["cause"] == f"the Partner Admin Link of {APP} was removed"
+
+    snapshot, ctx = runs.next(_pal_removed())
+    [confirmed] = evaluate(RULE, snapshot, ctx)
+
+    assert confirmed.confirmed is True
+    assert confirmed.evidence["missing_runs"] == 2
+    assert fingerprints([confirmed], ctx) == fingerprints([pending], ctx)
+
+
+def test_disappeared_after_runs_is_configurable() -> None:
+    runs = Runs(k=3)
+    runs.next(healthy_records())
+    runs.next(_pal_removed())
+    snapshot, ctx = runs.next(_pal_removed())
+
+    [cand] = evaluate(RULE, snapshot, ctx)
+
+    assert (cand.confirmed, cand.evidence["missing_runs"]) == (False, 2)
+
+
+def test_auditing_the_same_run_twice_counts_the_miss_once() -> None:
+    runs = Runs()
+    runs.next(healthy_records())
+    runs.next(_pal_removed())
+    snapshot, ctx = runs.next(_pal_removed(), same_run=True)
+
+    [cand] = evaluate(RULE, snapshot, ctx)
+
+    assert cand.evidence["missing_runs"] == 1
+    assert cand.confirmed is False
+
+
+def test_link_that_reappears_before_k_runs_is_withdrawn_and_its_count_reset() -> None:
+    runs = Runs()
+    runs.next(healthy_records())
+    runs.next(_pal_removed())
+    snapshot, ctx = runs.next(healthy_records())
+
+    assert evaluate(RULE, snapshot, ctx) == []
+    assert runs.state(LinkKind.PAL, APP).missing_runs == 0
+
+
+def test_disappeared_link_is_not_counted_when_the_read_failed() -> None:
+    # The PAL read failed; the identity is still there and enabled: nothing is proven (R1).
+    runs = Runs()
+    runs.next(healthy_records())
+    for _ in range(3):
+        snapshot, ctx = runs.next(healthy_records(), statuses=PAL_FAILED)
+        assert evaluate(RULE, snapshot, ctx) == []
+        assert runs.state(LinkKind.PAL, APP).missing_runs == 0
+
+    snapshot, ctx = runs.next(_pal_removed())
+    [cand] = evaluate(RULE, snapshot, ctx)
+    assert (cand.confirmed, cand.evidence["missing_runs"]) == (False, 1)
+
+
+def test_failed_read_with_no_records_left_is_not_counted_either() -> None:
+    runs = Runs()
+    runs.next(healthy_records())
+    records = [r for r in healthy_records() if not isinstance(r, PalLink)]
+    snapshot, ctx = runs.next(records, statuses=PAL_FAILED)
+
+    assert evaluate(RULE, snapshot, ctx) == []
+    assert runs.state(LinkKind.PAL, APP).missing_runs == 0
+
+
+def test_failed_read_between_two_misses_neither_advances_nor_resets_the_count() -> None:
+    runs = Runs(k=2)
+    runs.next(healthy_records())
+    runs.next(_pal_removed())
+
+    snapshot, ctx = runs.next(healthy_records(), statuses=PAL_AND_IDENTITIES_FAILED)
+    [still_pending] = evaluate(RULE, snapshot, ctx)
+    assert (still_pending.confirmed, still_pending.evidence["missing_runs"]) == (False, 1)
+
+    snapshot, ctx = runs.next(_pal_removed())
+    [confirmed] = evaluate(RULE, snapshot, ctx)
+    assert (confirmed.confirmed, confirmed.evidence["missing_runs"]) == (True, 2)
+
+
+def test_pal_of_a_deleted_identity_counts_as_gone_while_the_pal_read_fails() -> None:
+    runs = Runs()
+    runs.next(healthy_records())
+
+    snapshot, ctx = runs.next(_identity_deleted(), statuses=PAL_FAILED)
+    [cand] = evaluate(RULE, snapshot, ctx)
+
+    assert cand.evidence["missing_runs"] == 1
+    assert cand.evidence["cause"] == f"identity {APP} was deleted from the customer tenant"
+
+
+def test_pal_of_a_disabled_identity_counts_as_gone_with_that_cause() -> None:
+    runs = Runs()
+    runs.next(healthy_records())
+    records = [r for r in healthy_records() if not isinstance(r, Identity)]
+    records.append(Identity(customer_tenant_id=TENANT, identity=APP, enabled=False))
+
+    snapshot, ctx = runs.next(records, statuses=PAL_FAILED)
+    [cand] = evaluate(RULE, snapshot, ctx)
+
+    assert cand.evidence["cause"] == f"identity {APP} was disabled"
+
+
+def test_deleted_identity_is_not_proof_when_the_identity_read_failed_too() -> None:
+    runs = Runs()
+    runs.next(healthy_records())
+    snapshot, ctx = runs.next(_identity_deleted(), statuses=PAL_AND_IDENTITIES_FAILED)
+
+    assert evaluate(RULE, snapshot, ctx) == []
+
+
+def test_another_partners_link_disappearing_is_not_our_loss() -> None:
+    dpor = Attribution(customer_tenant_id=TENANT, workload="m365", attribution_type="DPOR",
+                       partner_id=OTHER)
+    runs = Runs()
+    runs.next([*healthy_records(), dpor])
+    runs.next(healthy_records())
+    snapshot, ctx = runs.next(healthy_records())
+
+    assert runs.state(LinkKind.DPOR, "microsoft").missing_runs == 2
+    assert evaluate(RULE, snapshot, ctx) == []
+
+
+def test_gdap_ended_is_a_disappearance_with_its_status_as_cause() -> None:
+    runs = Runs()
+    runs.next(healthy_records())
+    snapshot, ctx = runs.next(_gdap_only(GdapStatus.TERMINATED))
+
+    [cand] = evaluate(RULE, snapshot, ctx)
+
+    assert (cand.link_kind, cand.link_id) == (LinkKind.GDAP, "tenant|rel-1|self")
+    assert cand.evidence["cause"] == "the relationship is terminated"
+
+
+def test_gdap_in_an_unrecognised_status_never_disappears() -> None:
+    # R3: "unknownFutureValue" or any new string is stored as unknown and proves nothing.
+    runs = Runs()
+    runs.next(healthy_records())
+    for _ in range(3):
+        snapshot, ctx = runs.next(_gdap_only(GdapStatus.UNKNOWN, raw="unknownFutureValue"))
+        assert evaluate(RULE, snapshot, ctx) == []
+    assert runs.state(LinkKind.GDAP, "rel-1").missing_runs == 0
+
+
+def test_fingerprint_is_stable_across_two_evaluations() -> None:
+    runs = Runs()
+    runs.next(healthy_records())
+    snapshot, ctx = runs.next(_pal_removed())
+
+    first = fingerprints(evaluate(RULE, snapshot, ctx), ctx)
+    again = fingerprints(evaluate(RULE, snapshot, ctx), ctx)
+
+    assert first == again
+    assert len(first) == 1
+
+
+def test_rule_has_no_source_gate_so_a_deleted_identity_is_seen_while_pal_fails() -> None:
+    # Completeness is judged per link when presence is tracked; a gate on arm.pal would hide
+    # exactly the case where an identity was deleted and can no longer read its own PAL.
+    assert RULE.meta.id == "link_disappeared"
+    assert RULE.meta.required_sources == ()

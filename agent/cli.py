@@ -374,6 +374,54 @@ def matrix(
     out.print(table)
 
 
+# ---------------------------------------------------------------------------------- report
+
+
+@app.command()
+def report(
+    html_file: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML page here.")
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="json or csv, to stdout.")
+    ] = None,
+    evidence: Annotated[
+        str | None, typer.Option("--evidence", help="Customer tenant id: write its evidence pack.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="File for --evidence.")] = None,
+) -> None:
+    """The report: coverage over time, the matrix with its gaps, open findings."""
+    from agent import report as rep
+
+    if html_file is None and fmt is None and evidence is None:
+        raise fail("give --html FILE, --format json|csv, or --evidence CUSTOMER")
+    if fmt not in (None, "json", "csv"):
+        raise fail(f"--format: expected json or csv, got {fmt!r}")
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        now = agent.clock()
+        if evidence is not None:
+            text = rep.evidence_pack(agent.store, evidence, now=now)
+            if output is None:
+                sys.stdout.write(text)
+            else:
+                output.write_text(text, encoding="utf-8")
+                out.print(f"wrote {output}")
+            return
+        data = rep.collect(
+            agent.store, partner=loaded.partner.name or loaded.partner.tenant_id,
+            our_ids=loaded.partner.ids(), global_id=loaded.partner.global_partner_id,
+            disappeared_after=loaded.audit.disappeared_after_runs, now=now,
+        )
+    if html_file is not None:
+        html_file.write_text(rep.to_html(data), encoding="utf-8")
+        out.print(f"wrote {html_file}")
+    if fmt == "json":
+        sys.stdout.write(rep.to_json(data))
+    elif fmt == "csv":
+        sys.stdout.write(rep.to_csv(data))
+
+
 # ---------------------------------------------------------------------------------- decisions
 
 

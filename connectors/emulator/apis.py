@@ -757,7 +757,17 @@ def token(svc: Service, call: Call) -> Reply:
             raise TokenRefused(refusal.aadsts, _REFUSAL_ERRORS.get(refusal.aadsts,
                                                                    "invalid_client"),
                                _refusal_text(refusal.aadsts, client_id, tenant), 400)
-        resource, _offline = resource_of(form.get("scope"), form.get("resource"))
+        scope_text = form.get("scope")
+        device = None
+        if grant == DEVICE_GRANT:
+            if tenant != world.partner_tenant:
+                raise TokenRefused("AADSTS50020", "invalid_grant",
+                                   "User account does not exist in tenant.")
+            # RFC 8628: the poll names no scope; the device code remembers it.
+            device = svc.authority.poll_device_code(form.get("device_code", ""),
+                                                    client_id=client_id)
+            scope_text = scope_text or device.scope
+        resource, _offline = resource_of(scope_text, form.get("resource"))
         if resource is None:
             raise TokenRefused("AADSTS90014", "invalid_request",
                                "The request body must contain the following parameter: 'scope'.")
@@ -775,12 +785,9 @@ def token(svc: Service, call: Call) -> Reply:
                 form.get("refresh_token", ""), tenant_id=tenant, client_id=client_id)
             return _user_token(svc, call, tenant, client_id, resource, grant_.user_oid,
                                grant_.upn, certificate, form)
-        if grant == DEVICE_GRANT:
-            if tenant != world.partner_tenant:
-                raise TokenRefused("AADSTS50020", "invalid_grant",
-                                   "User account does not exist in tenant.")
-            svc.authority.poll_device_code(form.get("device_code", ""), client_id=client_id)
+        if device is not None:
             oid = user_object_id(tenant)
+            form = {**form, "scope": scope_text or ""}
             return _user_token(svc, call, tenant, client_id, resource, oid, _upn(tenant),
                                certificate, form)
         raise TokenRefused("AADSTS70003", "unsupported_grant_type",

@@ -169,7 +169,10 @@ class TokenAuthority:
                 continue
             sha1 = bytes.fromhex(thumb)
             sha256 = candidate.fingerprint(hashes.SHA256())
-            if header.get("x5t") == _b64url(sha1) or header.get("x5t#S256") == _b64url(sha256):
+            # MSAL keeps the base64 padding of the thumbprint; Entra accepts it either way.
+            x5t = str(header.get("x5t") or "").rstrip("=")
+            x5t256 = str(header.get("x5t#S256") or "").rstrip("=")
+            if x5t == _b64url(sha1) or x5t256 == _b64url(sha256):
                 cert = candidate
                 break
         if cert is None:

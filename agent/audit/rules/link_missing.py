@@ -28,6 +28,21 @@ _PROOF: dict[LinkKind, Source] = {
 }
 
 
+_HOW: dict[LinkKind, str] = {
+    LinkKind.PAL: "As an identity that manages the subscription (the partner's app or a PAL "
+    "carrier), link it: `az managementpartner create --partner-id {ids}`.",
+    LinkKind.CPOR: "File a claiming-partner-of-record claim for the workload in Partner Center "
+    "(Incentives > Customer claims) with location ID {ids}, and ask the customer to approve it.",
+    LinkKind.DPOR: "Ask the customer to set partner ID {ids} as partner of record on the "
+    "subscription (Microsoft 365 admin center or Azure portal).",
+    LinkKind.GDAP: "Send the customer a GDAP relationship request with least-privilege roles "
+    "(no Global Administrator) and auto-extend on.",
+    LinkKind.CSP: "Send the customer a reseller relationship request from Partner Center.",
+    LinkKind.INDIRECT_RESELLER: "Ask the indirect provider to associate the customer with "
+    "reseller ID {ids}.",
+}
+
+
 def _verified(kind: LinkKind, snapshot: CustomerSnapshot, ctx: AuditContext) -> bool:
     """Only complete reads can show a link absent; for PAL, every identity we read as."""
     if kind is LinkKind.PAL:
@@ -59,6 +74,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             link_kind=exp.kind,
             link_id=exp.workload,
             verdict=Verdict.FIRING if _verified(exp.kind, snapshot, ctx) else Verdict.UNKNOWN,
+            remediation=_HOW[exp.kind].format(ids=" or ".join(sorted(ctx.right_ids(exp.kind)))),
             evidence={"expected_from": exp.origin, "stake": stake,
                       "right_partner_ids": sorted(ctx.right_ids(exp.kind))},
             value_at_stake=stake_value(stake),

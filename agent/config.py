@@ -72,6 +72,15 @@ def parse_duration(value: object) -> timedelta:
     raise ValueError('expected a duration such as "90s", "30m", "24h" or "7d"')
 
 
+def format_duration(value: timedelta) -> str:
+    """The shortest spelling ``parse_duration`` reads back: ``"4h"``, ``"90s"``, ``"7d"``."""
+    seconds = value.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
 Duration = Annotated[timedelta, Field(json_schema_extra={"type": "string"})]
 
 
@@ -506,6 +515,8 @@ def redacted(settings: Settings) -> dict[str, Any]:
                 attr = getattr(model, name, None)
                 if isinstance(attr, SecretStr):
                     out[name] = "**********" if attr.get_secret_value() else ""
+                elif isinstance(attr, timedelta):
+                    out[name] = format_duration(attr)
                 else:
                     out[name] = scrub(value, attr)
             return out

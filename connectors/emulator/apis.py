@@ -2,7 +2,8 @@
 
 Every request goes through the same steps: route, latency, authentication (401 in the API's
 shape), throttling (429 in the API's shape, per Microsoft's documented scope), the scenario's
-faults, then the endpoint. How a client sees each fault kind:
+faults (matched by endpoint, or by the ``X-Partnerlink-Source`` header a connector may send),
+then the endpoint. How a client sees each fault kind:
 
 * ``status``: that HTTP status in the API's error shape (429 in its throttling shape), with
   ``Retry-After`` when the fault sets ``retry_after``.
@@ -81,6 +82,12 @@ PC_AUDIENCE = "https://api.partnercenter.microsoft.com"
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
 ARM_AUDIENCES = ("https://management.azure.com", "https://management.core.windows.net")
 PAL_API_VERSION = "2018-02-01"
+SOURCE_HEADER = "x-partnerlink-source"
+"""Optional request header naming the connector source a call belongs to. Faults are matched
+by endpoint; a connector that reads another source's endpoint (PAL lists ``/subscriptions`` to
+know which subscriptions its link covers) names its own source here, so a fault of
+``arm.subscriptions`` does not fail the ``arm.pal`` read, as in the fake. Microsoft ignores it."""
+SOURCE_NAMES = frozenset(s.value for s in Source)
 PARTNER_ID = re.compile(r"^[0-9]{6,10}$")
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -443,6 +450,11 @@ class Service:
     ) -> FaultSpec | None:
         """Fire the scenario's fault for this call, if any. Returns a ``truncated`` fault for
         the listing to apply; every other kind answers here."""
+        hinted = call.req.header(SOURCE_HEADER)
+        if hinted in SOURCE_NAMES:
+            source = Source(hinted)
+            if source is Source.ARM_PAL and identity is None:
+                identity = call.identity
         spec = call.world.faults.take(source.value, scope, identity=identity, call=f"page:{page}")
         if spec is None:
             return None

@@ -174,3 +174,16 @@ def test_a_login_fault_refuses_the_token_like_the_fake(make_emulator: MakeEmulat
         assert refused.json()["error_codes"] == [7000215]
         assert http.post(f"/{PARTNER}/oauth2/v2.0/token", data=form).status_code == 200
         assert http.post(f"/{C1}/oauth2/v2.0/token", data=form).status_code == 200
+
+
+def test_a_source_header_attributes_the_call_to_another_source(
+    make_emulator: MakeEmulator,
+) -> None:
+    emulator = _serve(make_emulator, {"source": "arm.subscriptions", "scope": C1,
+                                      "status": 503})
+    with client(emulator.base_url, emulator.ca_path) as http:
+        headers = bearer(app_token(http, C1, ARM))
+        url = "/subscriptions?api-version=2022-12-01"
+        assert http.get(url, headers=headers).status_code == 503
+        as_pal = http.get(url, headers={**headers, "X-Partnerlink-Source": "arm.pal"})
+        assert as_pal.status_code == 200

@@ -647,8 +647,9 @@ async def paginate(
     """Every item of a listing, page by page.
 
     Raises :class:`IncompleteListing` when the listing loops (a next link seen twice), runs past
-    ``max_pages``, or ends with fewer items than its claimed total; any error of a page
-    propagates as it is. A listing either completes or raises (R2).
+    ``max_pages``, ends with fewer items than its claimed total, or a later page is refused
+    permanently (an expired continuation); other errors of a page propagate as they are. A
+    listing either completes or raises (R2).
     """
     seen = {_page_key(first)}
     request = first
@@ -656,7 +657,17 @@ async def paginate(
     claimed: int | None = None
     while True:
         pages += 1
-        body = await requester.get_json(request)
+        try:
+            body = await requester.get_json(request)
+        except PermanentError as exc:
+            # A continuation refused for good (an expired page token, a vanished cursor): the
+            # listing cannot be finished. Auth, malformed and transient errors keep their kind.
+            if pages == 1 or type(exc) is not PermanentError:
+                raise
+            raise IncompleteListing(
+                f"{first.what}: page {pages} of the listing was refused ({exc})",
+                status=exc.status, code=exc.code, request_id=exc.request_id,
+            ) from exc
         page = paginator.page(body, request)
         received += len(page.items)
         if page.total is not None:

@@ -15,8 +15,10 @@ field               accepted column names
 ==================  ===================================================================
 customer tenant     CustomerTenantId, TenantId                                (required)
 attribution type    PartnerAttributionType, PartnerAssociationType, AttributionType,
-                    AssociationType (a cell may list several: ``CSP T1, DPOR, PAL``) (req.)
-workload            WorkloadName, Workload, Product, ServiceLevel1        (or a SubscriptionId)
+                    AssociationType, PartnerAttachType (a cell may list several:
+                    ``CSP T1, DPOR, PAL``)                                    (required)
+workload            WorkloadName, Workload, Product, ServiceLevel1 (or a SubscriptionId; the
+                    API reader knows each dataset's workload)
 subscription        SubscriptionId
 partner id          MPNId, PartnerId, PGAPartnerId, PGAMpnId, PartnerMPNId
 month               Month (``2026-10``, ``2026-10-01``, ``10/1/2026`` -> ``2026-10``)
@@ -79,7 +81,7 @@ def _norm(name: str) -> str:
 COLUMNS: dict[str, tuple[str, ...]] = {
     "tenant": ("customertenantid", "tenantid"),
     "type": ("partnerattributiontype", "partnerassociationtype", "attributiontype",
-             "associationtype"),
+             "associationtype", "partnerattachtype"),
     "workload": ("workloadname", "workload", "product", "servicelevel1"),
     "subscription": ("subscriptionid",),
     "partner": ("mpnid", "partnerid", "pgapartnerid", "pgampnid", "partnermpnid"),
@@ -184,8 +186,11 @@ def _counted(
     return mau, seats, acr
 
 
-def read_rows(content: bytes | str, *, origin: str) -> list[_Row]:
-    """The attribution rows of one report CSV (BOM tolerated)."""
+def read_rows(
+    content: bytes | str, *, origin: str, workload: str | None = None
+) -> list[_Row]:
+    """The attribution rows of one report CSV (BOM tolerated); ``workload``, when given, is the
+    workload of every row (the dataset's)."""
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8-sig")
@@ -203,7 +208,7 @@ def read_rows(content: bytes | str, *, origin: str) -> list[_Row]:
                 where[field_name] = index[name]
                 break
     missing = [f for f in ("tenant", "type") if f not in where]
-    if "workload" not in where and "subscription" not in where:
+    if workload is None and "workload" not in where and "subscription" not in where:
         missing.append("workload")
     if missing:
         raise MalformedResponse(f"{origin}: the report lacks a column for {', '.join(missing)}")
@@ -221,8 +226,12 @@ def read_rows(content: bytes | str, *, origin: str) -> list[_Row]:
             continue
         tenant, types = cell(raw, "tenant"), cell(raw, "type")
         subscription = cell(raw, "subscription")
-        workload = normalise_workload(cell(raw, "workload"), subscription)
-        if tenant is None or types is None or workload is None:
+        if workload is not None and workload != "azure":
+            subscription = None  # the dataset's own subscription, not an Azure one
+            row_workload: str | None = workload
+        else:
+            row_workload = normalise_workload(cell(raw, "workload"), subscription)
+        if tenant is None or types is None or row_workload is None:
             skipped += 1  # unattributed rows (no tenant or no type) credit nobody
             continue
         mau, seats, acr = _counted(raw, line, cell, origin)
@@ -230,7 +239,7 @@ def read_rows(content: bytes | str, *, origin: str) -> list[_Row]:
             rows.append(
                 _Row(
                     tenant=tenant.lower(),
-                    workload=workload,
+                    workload=row_workload,
                     type=kind,
                     partner=_partner_id(cell(raw, "partner")),
                     month=normalise_month(cell(raw, "month")),
@@ -335,10 +344,15 @@ class InsightsFolder:
 
 @dataclass(frozen=True, slots=True)
 class InsightsQuery:
-    """A named query of one dataset; its columns are the documented ones of that dataset."""
+    """A named query of one dataset; its columns are the documented ones of that dataset.
+
+    ``workload`` is the workload every row of the dataset belongs to (``None``: read it from
+    the row, e.g. AzureUsage's SubscriptionId); a Dynamics subscription id is not an Azure one.
+    """
 
     name: str
     sql: str
+    workload: str | None = None
 
 
 DEFAULT_QUERIES: tuple[InsightsQuery, ...] = (
@@ -346,6 +360,7 @@ DEFAULT_QUERIES: tuple[InsightsQuery, ...] = (
         "partnerlink-office",
         "SELECT CustomerTenantId, WorkloadName, Month, MonthlyActiveUsers, PaidAvailableUnits, "
         "MPNId, PartnerAttributionType FROM OfficeUsage TIMESPAN LAST_MONTH",
+        workload="m365",
     ),
     InsightsQuery(
         "partnerlink-azure",
@@ -356,11 +371,13 @@ DEFAULT_QUERIES: tuple[InsightsQuery, ...] = (
         "partnerlink-dynamics",
         "SELECT CustomerTenantId, Month, MPNId, PartnerAttributionType, AvailableSeats "
         "FROM DynamicsUsage TIMESPAN LAST_MONTH",
+        workload="business_apps",
     ),
     InsightsQuery(
         "partnerlink-ems",
         "SELECT CustomerTenantId, WorkloadName, Month, MonthlyActiveUsers, MPNId, "
         "PartnerAttributionType FROM EMSUsage TIMESPAN LAST_MONTH",
+        workload="security",
     ),
 )
 
@@ -503,7 +520,7 @@ class InsightsApi(LiveConnector):
         for query in self.queries:
             report_id = await self.run_report(query, what)
             link = await self.secure_link(report_id, what)
-            rows.extend(read_rows(await self.download(link, what), origin=f"{what} "
-                                  f"({query.name})"))
+            rows.extend(read_rows(await self.download(link, what),
+                                  origin=f"{what} ({query.name})", workload=query.workload))
         for record in merge_rows(rows):
             yield record

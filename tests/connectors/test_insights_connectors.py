@@ -15,10 +15,12 @@ from connectors.insights import (
     InsightsApi,
     InsightsFolder,
     InsightsQuery,
+    merge_rows,
     normalise_month,
     normalise_types,
     normalise_workload,
     parse_attribution_csv,
+    read_rows,
 )
 from connectors.records import Attribution
 from tests.connectors.support import (
@@ -188,3 +190,15 @@ async def test_insights_failed_execution_is_permanent(
     connector = api(requester_for(InsightsServer(pending_polls=0, final="Failed")), vclock)
     with pytest.raises(PermanentError, match="failed"):
         [r async for r in connector.fetch(None)]
+
+
+def test_a_dataset_workload_overrides_its_own_subscription_ids() -> None:
+    dynamics = (
+        "CustomerTenantId,SubscriptionId,Month,MPNId,PartnerAttributionType,AvailableSeats\n"
+        f"{CUSTOMER},D365-SUB-1,2026-10,4100002,DPOR,40\n"
+    )
+    [record] = merge_rows(read_rows(dynamics, origin="t", workload="business_apps"))
+    assert (record.workload, record.subscription_id, record.seats) == ("business_apps", None, 40)
+    # Without the hint a SubscriptionId is an Azure one.
+    [azure] = parse_attribution_csv(dynamics)
+    assert azure.workload == "azure:d365-sub-1"

@@ -8,7 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.errors import IncompleteListing, MalformedResponse, TransientError
+from connectors.errors import (
+    IncompleteListing,
+    MalformedResponse,
+    PermanentError,
+    TransientError,
+)
 from connectors.http import (
     ApiRequest,
     ArmPaginator,
@@ -210,3 +215,28 @@ async def test_malformed_pages_are_malformed(
     with pytest.raises(MalformedResponse):
         await collect(requester_for(handler), first(GRAPH), GraphPaginator())
     assert all(r.url.host == "graph.microsoft.com" for r in requests)
+
+
+async def test_an_expired_continuation_on_a_later_page_is_an_incomplete_listing(
+    requester_for: Callable[..., Requester]
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "skipToken" in str(request.url):
+            return httpx.Response(400, json={"error": {"code": "InvalidSkipToken",
+                                                       "message": "expired"}})
+        return httpx.Response(200, json={"value": [{"id": 1}],
+                                         "nextLink": f"{ARM}?skipToken=expired"})
+
+    with pytest.raises(IncompleteListing) as caught:
+        await collect(requester_for(handler), first(ARM), ArmPaginator())
+    assert (caught.value.status, caught.value.code) == (400, "InvalidSkipToken")
+
+
+async def test_a_refused_first_page_keeps_its_own_error(
+    requester_for: Callable[..., Requester]
+) -> None:
+    handler = lambda request: httpx.Response(  # noqa: E731
+        404, json={"error": {"code": "NotFound", "message": "x"}})
+    with pytest.raises(PermanentError) as caught:
+        await collect(requester_for(handler), first(ARM), ArmPaginator())
+    assert type(caught.value) is PermanentError

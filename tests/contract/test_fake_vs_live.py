@@ -1,0 +1,157 @@
+"""One contract, two implementations: the fake connectors reading a scenario and the live
+connectors reading an in-process emulator of the same scenario yield the same outcome for every
+source and scope (the same set of records, or the same error class), faults included.
+
+The live side is the production stack end to end: MSAL (``agent.auth``) against the
+emulator's login endpoints, the shared requester with its retries, the real paginators.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors.base import Connector
+from connectors.endpoints import CloudEndpoints
+from connectors.errors import ConnectorError
+from connectors.fake import FakeWorld
+from connectors.http import make_client
+from connectors.live import live_connectors
+from connectors.records import PARTNER_SCOPE, Record, ScopeKind, Source
+from connectors.retry_after import RetryPolicy
+from connectors.scenario import Scenario, bundled_path, load_scenario
+from connectors.scenario.model import PARTNER_APP
+
+emulator_module = pytest.importorskip("connectors.emulator", reason="the emulator is not built")
+auth = pytest.importorskip("agent.auth", reason="the MSAL token provider is not built")
+
+pytestmark = pytest.mark.anyio
+
+RETRY = RetryPolicy(attempts=3, throttled_attempts=5, base_delay=0.01, max_delay=0.05)
+"""The fake's attempt counts, with waits short enough for a test."""
+
+Outcome = tuple[str, Any]
+
+JUNIPER = "c0000000-0000-4000-8000-000000000010"
+KNOWN_DIVERGENCES: dict[tuple[Source, str | None, str], str] = {
+    (Source.PC_AUDIT, None, PARTNER_SCOPE): (
+        "the demo's audit event ae-0001 is 120 days old: Partner Center keeps 90 days and the "
+        "emulator filters by startDate, but the fake yields every scenario event (spec: the "
+        "fake should apply the connector's look-back window, or the event be younger)"
+    ),
+    (Source.ARM_PAL, PARTNER_APP, JUNIPER): (
+        "reading PAL lists /subscriptions as the identity, so the demo's arm.subscriptions "
+        "503 fault for this tenant fails the live PAL read; the fake's arm.pal ignores "
+        "arm.subscriptions faults (spec: it should fire them for its tenant and identity)"
+    ),
+}
+"""Where the fake (the spec) and what Microsoft's API allows disagree; reported, and expected
+to be closed in the spec. A divergence that disappears fails the test so it is removed here."""
+
+
+def _identities(scenario: Scenario) -> dict[str, str]:
+    names = {PARTNER_APP: scenario.partner.app.client_id.lower()}
+    names.update({c.name: c.client_id.lower() for c in scenario.partner.carriers})
+    return names
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return load_scenario(bundled_path("demo"))
+
+
+@pytest.fixture(scope="module")
+def emulator(scenario: Scenario) -> Iterator[Any]:
+    with emulator_module.Emulator(scenario) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def tokens(emulator: Any, scenario: Scenario, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[Any]:
+    """The production token provider, signing in at the emulator."""
+    context = ssl.create_default_context(cafile=emulator.ca_path)
+    store = auth.RefreshTokenStore(tmp_path_factory.mktemp("auth") / "refresh-token.json")
+    store.save(emulator.issue_refresh_token(), client_id=scenario.partner.app.client_id,
+               tenant_id=scenario.partner.tenant_id)
+    apps = {PARTNER_APP: auth.AppCredential(scenario.partner.app.client_id,
+                                            client_secret=scenario.partner.app.client_secret)}
+    apps.update({c.name: auth.AppCredential(c.client_id, client_secret=c.client_secret)
+                 for c in scenario.partner.carriers})
+    with httpx.Client(verify=context, timeout=10) as http:
+        yield auth.MsalTokenProvider(
+            emulator.base_url, scenario.partner.tenant_id, apps, http_client=http,
+            refresh_token_store=store,
+        )
+
+
+@pytest.fixture
+async def live(emulator: Any, tokens: Any, scenario: Scenario, tmp_path: Path
+               ) -> AsyncIterator[dict[tuple[Source, str | None], Connector]]:
+    async with make_client(ca_bundle=emulator.ca_path, timeout=10) as client:
+        made = live_connectors(
+            CloudEndpoints.single_origin(emulator.base_url), tokens, client,
+            partner_tenant_id=scenario.partner.tenant_id, identities=_identities(scenario),
+            app_user=True, audit_lookback_days=90, retry=RETRY,
+        )
+        yield {(c.source, c.identity): c for c in made}
+
+
+@pytest.fixture(scope="module")
+def fake(scenario: Scenario) -> dict[tuple[Source, str | None], Connector]:
+    world = FakeWorld(scenario, retry=RETRY)
+    return {(c.source, c.identity): c for c in world.connectors(tuple(_identities(scenario)))}
+
+
+async def outcome(connector: Connector, scope: str | None) -> Outcome:
+    try:
+        records: list[Record] = [record async for record in connector.fetch(scope)]
+    except ConnectorError as exc:
+        return ("error", type(exc).__name__)
+    return ("records", frozenset(records))
+
+
+def _pairs() -> list[tuple[Source, str | None]]:
+    scenario = load_scenario(bundled_path("demo"))
+    pairs: list[tuple[Source, str | None]] = []
+    for source in Source:
+        if source is Source.ARM_PAL:
+            pairs.extend((source, name) for name in _identities(scenario))
+        else:
+            pairs.append((source, None))
+    return pairs
+
+
+@pytest.mark.parametrize(("source", "identity"), _pairs(),
+                         ids=lambda v: str(v) if v is not None else "-")
+async def test_fake_and_live_agree(
+    source: Source, identity: str | None, scenario: Scenario,
+    fake: dict[tuple[Source, str | None], Connector],
+    live: dict[tuple[Source, str | None], Connector],
+) -> None:
+    fake_connector, live_connector = fake[(source, identity)], live[(source, identity)]
+    assert fake_connector.kinds == live_connector.kinds
+    assert fake_connector.scope_kind == live_connector.scope_kind
+    scopes: list[str | None] = (
+        [None] if fake_connector.scope_kind is ScopeKind.PARTNER
+        else [c.tenant_id.lower() for c in scenario.customers]
+    )
+    differences: dict[str, tuple[Outcome, Outcome]] = {}
+    known: list[str] = []
+    for scope in scopes:
+        expected = await outcome(fake_connector, scope)
+        got = await outcome(live_connector, scope)
+        reason = KNOWN_DIVERGENCES.get((source, identity, scope or PARTNER_SCOPE))
+        if reason is not None:
+            assert expected != got, f"fixed, remove it from KNOWN_DIVERGENCES: {reason}"
+            known.append(reason)
+        elif expected != got:
+            differences[scope or PARTNER_SCOPE] = (expected, got)
+    assert differences == {}
+    if known:
+        pytest.xfail("; ".join(known))

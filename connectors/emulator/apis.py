@@ -31,7 +31,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -520,9 +520,12 @@ class Service:
         return offset, size
 
     def pc_listing(
-        self, call: Call, source: Source, scope: str, items: list[dict[str, Any]],
+        self, call: Call, source: Source, scope: str, items: Sequence[Any],
         self_path: str, query: dict[str, str],
+        shape: Callable[[Any], dict[str, Any]] | None = None,
     ) -> Reply:
+        """One page of a Partner Center collection; ``shape`` turns only that page's items
+        into payloads (a 20,000-customer world stays cheap to page through)."""
         token = None
         if (call.req.arg("seekOperation") or "").lower() == "next":
             token = call.req.header("ms-continuationtoken")
@@ -531,7 +534,7 @@ class Service:
         offset, size = self._window(call, source, call.req.arg("size"), token)
         page = offset // size + 1
         fault = self.fault(call, source, scope, page=page)
-        chunk = items[offset:offset + size]
+        chunk = [shape(x) if shape else x for x in items[offset:offset + size]]
         total = len(items)
         more = offset + size < total
         if fault is not None:
@@ -545,14 +548,14 @@ class Service:
         return json_reply(200, body)
 
     def graph_listing(
-        self, call: Call, source: Source, scope: str, items: list[dict[str, Any]],
-        context: str,
+        self, call: Call, source: Source, scope: str, items: Sequence[Any],
+        context: str, shape: Callable[[Any], dict[str, Any]] | None = None,
     ) -> Reply:
         offset, size = self._window(call, source, call.req.arg("$top"),
                                     call.req.arg("$skiptoken"))
         page = offset // size + 1
         fault = self.fault(call, source, scope, page=page)
-        chunk = items[offset:offset + size]
+        chunk = [shape(x) if shape else x for x in items[offset:offset + size]]
         total = len(items)
         more = offset + size < total
         if fault is not None:
@@ -943,8 +946,8 @@ def pc_customers(svc: Service, call: Call) -> Reply:
                          and (c.indirect_reseller.tenant_id or "").lower() == value]
         else:
             raise Answer(svc.error(call, 400, f"Filtering on {field_} is not supported.", 400))
-    items = [shapes.pc_customer(c) for c in customers]
-    return svc.pc_listing(call, Source.PC_CUSTOMERS, "partner", items, "/customers", query)
+    return svc.pc_listing(call, Source.PC_CUSTOMERS, "partner", customers, "/customers", query,
+                          shapes.pc_customer)
 
 
 @route("pc", r"^/v1/customers/(?P<cid>[^/]+)$")
@@ -1028,8 +1031,9 @@ def pc_audit_records(svc: Service, call: Call) -> Reply:
         else:
             raise Answer(svc.error(call, 400, f"Filtering on {field_} is not supported.", 400))
     events.sort(key=lambda e: e.date)
-    items = [shapes.pc_audit_record(call.world.scenario, e) for e in events]
-    return svc.pc_listing(call, Source.PC_AUDIT, "partner", items, "/auditrecords", query)
+    scenario = call.world.scenario
+    return svc.pc_listing(call, Source.PC_AUDIT, "partner", events, "/auditrecords", query,
+                          lambda e: shapes.pc_audit_record(scenario, e))
 
 
 # =============================================================================================
@@ -1196,10 +1200,11 @@ def insights_execution(svc: Service, call: Call) -> Reply:
 def graph_contracts(svc: Service, call: Call) -> Reply:
     svc.graph_guard(call, "identity", "contracts", "contracts")
     world = call.world
-    items = []
+    customers = []
     if call.tenant == world.partner_tenant:
-        items = [shapes.graph_contract(c) for c in world.scenario.customers if c.contract_type]
-    return svc.graph_listing(call, Source.GRAPH_CONTRACTS, "partner", items, "contracts")
+        customers = [c for c in world.scenario.customers if c.contract_type]
+    return svc.graph_listing(call, Source.GRAPH_CONTRACTS, "partner", customers, "contracts",
+                             shapes.graph_contract)
 
 
 _GDAP_FILTER = re.compile(
@@ -1225,12 +1230,14 @@ def graph_gdap(svc: Service, call: Call) -> Reply:
                 pairs = [(c, g) for c, g in pairs if g.status.lower() == value]
             else:
                 pairs = [(c, g) for c, g in pairs if c.tenant_id.lower() == value]
-    items = [shapes.graph_gdap(c, g) for c, g in pairs]
-    for item, (_c, g) in zip(items, pairs, strict=True):
-        if not g.display_name:
+    def shape(pair: tuple[CustomerSpec, Any]) -> dict[str, Any]:
+        item = shapes.graph_gdap(*pair)
+        if not pair[1].display_name:
             item.pop("displayName")
-    return svc.graph_listing(call, Source.GRAPH_GDAP, "partner", items,
-                             "tenantRelationships/delegatedAdminRelationships")
+        return item
+
+    return svc.graph_listing(call, Source.GRAPH_GDAP, "partner", pairs,
+                             "tenantRelationships/delegatedAdminRelationships", shape)
 
 
 @route("graph",

@@ -69,6 +69,8 @@ async def test_linked_identity_yields_its_partner_id_and_sorted_subscriptions(
     )
     assert seen[0].url.params["api-version"] == "2018-02-01"
     assert seen[1].url.params["api-version"] == "2022-12-01"
+    # Both calls are made for arm.pal, the /subscriptions listing included (emulator faults).
+    assert {r.headers["X-Partnerlink-Source"] for r in seen} == {"arm.pal"}
     assert {c["tenant"] for c in tokens.calls} == {CUSTOMER}
     assert {c["identity"] for c in tokens.calls} == {None}  # the partner's own app
 

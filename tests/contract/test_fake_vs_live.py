@@ -37,17 +37,11 @@ RETRY = RetryPolicy(attempts=3, throttled_attempts=5, base_delay=0.01, max_delay
 
 Outcome = tuple[str, Any]
 
-JUNIPER = "c0000000-0000-4000-8000-000000000010"
 KNOWN_DIVERGENCES: dict[tuple[Source, str | None, str], str] = {
     (Source.PC_AUDIT, None, PARTNER_SCOPE): (
         "the demo's audit event ae-0001 is 120 days old: Partner Center keeps 90 days and the "
         "emulator filters by startDate, but the fake yields every scenario event (spec: the "
         "fake should apply the connector's look-back window, or the event be younger)"
-    ),
-    (Source.ARM_PAL, PARTNER_APP, JUNIPER): (
-        "reading PAL lists /subscriptions as the identity, so the demo's arm.subscriptions "
-        "503 fault for this tenant fails the live PAL read; the fake's arm.pal ignores "
-        "arm.subscriptions faults (spec: it should fire them for its tenant and identity)"
     ),
 }
 """Where the fake (the spec) and what Microsoft's API allows disagree; reported, and expected

@@ -269,8 +269,10 @@ class Service:
             reply = handler(self, call)
         except Answer as answer:
             reply = answer.reply
-        except Exception:
-            log.exception("emulator_handler_failed", path=req.path, method=req.method)
+        except Exception as exc:
+            # No traceback: a rendered frame's locals could hold the request's client secret.
+            log.error("emulator_handler_failed", path=req.path, method=req.method,
+                      error=type(exc).__name__)
             reply = self.error(call, 500, "internal error in the emulator")
         for key, value in call.headers.items():
             reply.headers.setdefault(key, value)
@@ -635,6 +637,7 @@ class Service:
             )
             checks += [(graph_identity_limit(call.world.users(tenant)), f"{app}/{tenant}", cost),
                        (GRAPH_IDENTITY_APP, app, cost)]
+            call.headers["x-ms-resource-unit"] = str(cost)
         self.throttle(call, checks)
         if not principal.user:
             granted = set(principal.roles)

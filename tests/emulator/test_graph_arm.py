@@ -54,7 +54,9 @@ def arm_c1(http: httpx.Client) -> dict[str, str]:
 def test_contracts_and_gdap_have_the_documented_shapes(
     http: httpx.Client, graph: dict[str, str]
 ) -> None:
-    contracts = http.get("/v1.0/contracts", headers=graph).json()
+    answer = http.get("/v1.0/contracts", headers=graph)
+    assert answer.headers["x-ms-resource-unit"] == "3"
+    contracts = answer.json()
     assert keys_of(sample("graph_contracts_list.json")["value"][0]) == keys_of(
         contracts["value"][0])
     assert [c["customerId"] for c in contracts["value"]] == [C1, "c0000000-0000-4000-8000-"

@@ -295,11 +295,16 @@ class ApiRequest:
     correlation_id: str | None = None
     idempotent: bool | None = None
     pre_authenticated: bool = False
-    """The URL itself is a credential: never chain transport exceptions that carry it."""
+    """The URL itself is the credential (a report download): no token is ever sent with it,
+    and (as for every URL) its query string is never logged."""
 
     @property
     def authenticated(self) -> bool:
-        return self.tenant_id is not None and self.resource is not None
+        return (
+            not self.pre_authenticated
+            and self.tenant_id is not None
+            and self.resource is not None
+        )
 
     @property
     def safe_to_resend(self) -> bool:
@@ -366,7 +371,7 @@ class Requester:
                 headers["MS-CorrelationId"] = correlation_id
                 headers["MS-Contract-Version"] = "v1"
             token: str | None = None
-            if request.tenant_id is not None and request.resource is not None:
+            if request.authenticated and request.tenant_id and request.resource:
                 token = await self.tokens.token(
                     request.tenant_id,
                     request.resource,

@@ -370,3 +370,15 @@ async def test_arm_spacing_is_lifted_when_the_budget_recovers(
     assert requester.gate.delay("arm:t/x") > 0
     await requester.send(get(scope="arm:t/x"))
     assert requester.gate.delay("arm:t/x") == 0.0
+
+
+async def test_a_pre_authenticated_url_never_carries_a_token(
+    requester_for: Callable[..., Requester], tokens: CountingTokens
+) -> None:
+    script = Script(httpx.Response(200, content=b"x"))
+    await requester_for(script).send(ApiRequest(
+        method="GET", url="https://dl.example/r.csv?sig=abc", scope="dl", what="download",
+        tenant_id="t", resource="r", pre_authenticated=True,
+    ))
+    assert "Authorization" not in script.requests[0].headers
+    assert tokens.calls == []

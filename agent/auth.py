@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from msal.exceptions import MsalServiceError
 from pydantic import SecretStr
 
-from connectors.errors import AuthError, TransientError, aadsts_code
+from connectors.errors import AuthError, aadsts_code
 from connectors.scenario.model import PARTNER_APP
 
 APP_USER = "app+user"
@@ -409,7 +409,7 @@ class MsalTokenProvider:
                 aadsts=aadsts_code(str(exc)),
             ) from None
         except (httpx.HTTPError, OSError) as exc:
-            raise TransientError(
+            raise AuthError(
                 f"the sign-in authority of tenant {tenant} is unreachable "
                 f"({type(exc).__name__})"
             ) from None
@@ -427,12 +427,8 @@ class MsalTokenProvider:
                 self._forget(client, scope)
             try:
                 result = client.acquire_token_for_client([scope])
-            except (httpx.HTTPError, OSError) as exc:
-                raise TransientError(f"{what}: the identity platform is unreachable "
-                                     f"({type(exc).__name__})") from None
-            except MsalServiceError as exc:
-                raise TransientError(f"{what}: the identity platform failed "
-                                     f"({self._clean(str(exc))})") from None
+            except (httpx.HTTPError, OSError, ValueError, MsalServiceError) as exc:
+                raise self._unreachable(what, exc) from None
         acquired = self._result(result, what)
         self.log.debug("token_acquired", tenant=tenant, identity=name, resource=resource,
                        token_source=acquired.token_source)
@@ -477,6 +473,13 @@ class MsalTokenProvider:
         return AuthError(message, aadsts=aadsts,
                          correlation_id=str(correlation) if correlation else None)
 
+    def _unreachable(self, what: str, exc: Exception) -> AuthError:
+        """No answer, or no usable one, from the identity platform: no token can be had
+        (the TokenProvider contract), with the cause's class name and nothing of its text."""
+        self.log.warning("token_unavailable", what=what, error=type(exc).__name__)
+        return AuthError(f"{what}: the identity platform gave no usable answer "
+                         f"({type(exc).__name__})")
+
     def _clean(self, text: str) -> str:
         """Remove any configured secret from text bound for a log or an error; escape CR/LF."""
         for secret in self._secrets:
@@ -517,9 +520,8 @@ class MsalTokenProvider:
                     result = client.acquire_token_by_refresh_token(
                         refresh_token, [resource.rstrip("/") + "/.default"]
                     )
-                except (httpx.HTTPError, OSError) as exc:
-                    raise TransientError(f"{what}: the identity platform is unreachable "
-                                         f"({type(exc).__name__})") from None
+                except (httpx.HTTPError, OSError, ValueError, MsalServiceError) as exc:
+                    raise self._unreachable(what, exc) from None
             if "access_token" not in result:
                 raise self._error(result, what)
             rotated = result.get("refresh_token")
@@ -567,9 +569,8 @@ class MsalTokenProvider:
                 instance_discovery=self._instance_discovery,
             )
             flow = public.initiate_device_flow(scopes=[resource.rstrip("/") + "/.default"])
-        except (httpx.HTTPError, OSError) as exc:
-            raise TransientError(f"device-code sign-in: the identity platform is unreachable "
-                                 f"({type(exc).__name__})") from None
+        except (httpx.HTTPError, OSError, MsalServiceError) as exc:
+            raise self._unreachable("device-code sign-in", exc) from None
         except ValueError as exc:
             raise AuthError(f"device-code sign-in: {self._clean(str(exc))[:200]}") from None
         if "user_code" not in flow:

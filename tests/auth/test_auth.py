@@ -283,3 +283,18 @@ def test_the_provider_needs_the_partner_app_and_an_https_authority(
         MsalTokenProvider("http://login.example", PARTNER,
                           {"partner-app": AppCredential(APP_ID, client_secret=SECRET)},
                           http_client=http)
+
+
+@pytest.mark.parametrize("kind", ["timeout", "malformed", "truncated"])
+def test_a_login_that_gives_no_usable_answer_is_an_auth_error(
+    tmp_path: Path, log: RecordingLogger, kind: str
+) -> None:
+    data = world(faults=[{"source": "login", "call": "token", "kind": kind, "times": 1}])
+    with Emulator(write(tmp_path / "w.json", data)) as emulator, httpx.Client(
+        verify=ssl_context(emulator.ca_path)
+    ) as http:
+        tokens = provider(emulator, http, log)
+        with pytest.raises(AuthError, match="no usable answer"):
+            asyncio.run(tokens.token(C1, GRAPH))
+        assert SECRET not in log.text()
+        assert asyncio.run(tokens.token(C1, GRAPH))  # the fault fired once

@@ -187,3 +187,20 @@ def test_a_source_header_attributes_the_call_to_another_source(
         assert http.get(url, headers=headers).status_code == 503
         as_pal = http.get(url, headers={**headers, "X-Partnerlink-Source": "arm.pal"})
         assert as_pal.status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["timeout", "malformed", "truncated"])
+def test_login_faults_of_every_kind_misbehave_once(make_emulator: MakeEmulator,
+                                                   kind: str) -> None:
+    emulator = _serve(make_emulator, {"source": "login", "call": "token", "kind": kind,
+                                      "times": 1})
+    form = {"grant_type": "client_credentials", "client_id": APP_ID, "client_secret": SECRET,
+            "scope": f"{GRAPH}/.default"}
+    with client(emulator.base_url, emulator.ca_path) as http:
+        if kind == "malformed":
+            with pytest.raises(json.JSONDecodeError):
+                http.post(f"/{PARTNER}/oauth2/v2.0/token", data=form).json()
+        else:
+            with pytest.raises(httpx.TransportError):
+                http.post(f"/{PARTNER}/oauth2/v2.0/token", data=form)
+        assert http.post(f"/{PARTNER}/oauth2/v2.0/token", data=form).status_code == 200

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import ExitStack, asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -21,6 +21,9 @@ from agent.sync import Progress, Syncer, SyncOutcome
 from connectors.base import Connector
 from connectors.records import Source
 from connectors.scenario import PARTNER_APP, load_scenario
+
+if TYPE_CHECKING:
+    from agent.live import LiveWiring
 
 log = structlog.get_logger("partnerlink.app")
 
@@ -37,7 +40,7 @@ class Agent:
         self.clock = clock
         self._store: Store | None = None
         self._stack = ExitStack()
-        self._connectors: list[Connector] | None = None
+        self._wiring: LiveWiring | None = None
 
     def __enter__(self) -> Agent:
         return self
@@ -77,35 +80,32 @@ class Agent:
             return carrier is not None and carrier.covers(tenant)
         return True
 
-    def connectors(self) -> list[Connector]:
-        if self._connectors is None:
-            self._connectors = self._build_connectors()
-        return self._connectors
-
-    def _build_connectors(self) -> list[Connector]:
+    @asynccontextmanager
+    async def connectors(self) -> AsyncIterator[list[Connector]]:
+        """The connectors of one sync, alive for that sync's event loop."""
         sources = self.settings.sources
         if sources.mode == "fake":
             from connectors.fake import FakeWorld
 
             assert sources.scenario is not None
-            world = FakeWorld(load_scenario(sources.scenario))
-            made: list[Connector] = list(world.connectors(self.identities()))
-        else:
-            made = self._live_connectors()
+            world = FakeWorld(load_scenario(sources.scenario), clock=self.clock,
+                              audit_lookback_days=self.settings.sync.audit_lookback_days)
+            yield self._wanted(world.connectors(self.identities()))
+            return
+        if self._wiring is None:
+            from agent.live import build_wiring
+
+            self._wiring = build_wiring(self.settings, self._stack)
+        async with self._wiring.connectors() as made:
+            yield self._wanted(made)
+
+    def _wanted(self, made: Sequence[Connector]) -> list[Connector]:
+        sources = self.settings.sources
         disabled = set(sources.disabled)
         wanted = [c for c in made if c.source.value not in disabled]
-        if not sources.app_user and sources.mode == "microsoft":
+        if not sources.app_user:
             wanted = [c for c in wanted if c.source is not Source.PC_USAGE]
         return wanted
-
-    def _live_connectors(self) -> list[Connector]:
-        from agent.live import live_connectors_for
-
-        return live_connectors_for(self, self._stack)
-
-    def enter(self, manager: AbstractContextManager[Any]) -> Any:
-        """Keep a resource (a client, an emulator) open until the agent closes."""
-        return self._stack.enter_context(manager)
 
     # ------------------------------------------------------------------------ audit context
 
@@ -146,18 +146,22 @@ class Agent:
 
     def sync(self, *, trigger: str = "manual", progress: Progress | None = None,
              stop: threading.Event | None = None) -> SyncOutcome:
-        syncer = Syncer(
-            self.store,
-            self.connectors(),
-            clock=self.clock,
-            concurrency=self.settings.sync.concurrency,
-            time_budget=self.settings.sync.time_budget,
-            applies=self.applies,
-            extra_customers=self._expectations_cache().keys(),
-            progress=progress,
-            stop=stop,
-        )
-        return asyncio.run(syncer.run(trigger))
+        async def _run() -> SyncOutcome:
+            async with self.connectors() as connectors:
+                syncer = Syncer(
+                    self.store,
+                    connectors,
+                    clock=self.clock,
+                    concurrency=self.settings.sync.concurrency,
+                    time_budget=self.settings.sync.time_budget,
+                    applies=self.applies,
+                    extra_customers=self._expectations_cache().keys(),
+                    progress=progress,
+                    stop=stop,
+                )
+                return await syncer.run(trigger)
+
+        return asyncio.run(_run())
 
     def audit(self, run_id: int | None = None) -> AuditOutcome:
         auditor = Auditor(self.store, self.audit_context, clock=self.clock)

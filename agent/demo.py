@@ -68,7 +68,7 @@ def write_config(folder: Path, scenario: Scenario, mode: str) -> Path:
 
 
 def run_demo(folder: Path, console: Console, *, log_level: str | None = None,
-             mode: str = "fake") -> int:
+             mode: str = "emulator") -> int:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / WORLD).write_text(_resolved_world("demo"), encoding="utf-8")
     managed = resources.files("connectors.scenario") / "worlds" / "demo-managed-customers.csv"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 from connectors.errors import (
     AuthError,
@@ -102,8 +103,11 @@ REQUIRES: dict[Source, Source] = {
 # What each source reports for a scenario
 
 
-def partner_records(scenario: Scenario, source: Source) -> Iterator[Record]:
-    """Records of a partner-scoped source."""
+def partner_records(
+    scenario: Scenario, source: Source, *, audit_since: date | None = None
+) -> Iterator[Record]:
+    """Records of a partner-scoped source; audit records from ``audit_since`` on, as the
+    connector's ``startDate`` asks Partner Center for."""
     if source is Source.PC_CUSTOMERS:
         for c in scenario.customers:
             if c.relationship is None:
@@ -154,23 +158,25 @@ def partner_records(scenario: Scenario, source: Source) -> Iterator[Record]:
                     )
     elif source is Source.INSIGHTS:
         for c in scenario.customers:
-            for a in c.attribution:
+            for row in c.attribution:
                 yield Attribution(
                     customer_tenant_id=c.tenant_id.lower(),
-                    workload=a.workload.lower(),
-                    attribution_type=a.type,
-                    partner_id=a.partner_id,
-                    month=a.month,
+                    workload=row.workload.lower(),
+                    attribution_type=row.type,
+                    partner_id=row.partner_id,
+                    month=row.month,
                     subscription_id=(
-                        a.workload.split(":", 1)[1].lower() if a.workload.startswith("azure:")
-                        else None
+                        row.workload.split(":", 1)[1].lower()
+                        if row.workload.startswith("azure:") else None
                     ),
-                    monthly_active_users=a.monthly_active_users,
-                    acr_usd=a.acr_usd,
-                    seats=a.seats,
+                    monthly_active_users=row.monthly_active_users,
+                    acr_usd=row.acr_usd,
+                    seats=row.seats,
                 )
     elif source is Source.PC_AUDIT:
         for e in scenario.audit_events:
+            if audit_since is not None and e.date.date() < audit_since:
+                continue
             yield AuditEvent(
                 event_id=e.id,
                 operation_type=e.operation_type,
@@ -363,9 +369,14 @@ def fault_error(fault: FaultSpec, what: str) -> ConnectorError:
 class FakeWorld:
     """A scenario plus its fault counters: what the fake connectors read."""
 
-    def __init__(self, scenario: Scenario, retry: RetryPolicy = DEFAULT_RETRY) -> None:
+    def __init__(
+        self, scenario: Scenario, retry: RetryPolicy = DEFAULT_RETRY, *,
+        audit_lookback_days: int = 30, clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.scenario = scenario
         self.retry = retry
+        self.audit_lookback = timedelta(days=audit_lookback_days)
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.faults = FaultBook(list(scenario.faults))
 
     def connectors(self, identities: tuple[str, ...] = (PARTNER_APP,)) -> list[FakeConnector]:
@@ -397,7 +408,8 @@ class FakeConnector:
     def _records(self, customer_tenant_id: str | None) -> list[Record]:
         scenario = self.world.scenario
         if customer_tenant_id is None:
-            return list(partner_records(scenario, self.source))
+            since = (self.world.clock() - self.world.audit_lookback).date()
+            return list(partner_records(scenario, self.source, audit_since=since))
         customer = scenario.customer(customer_tenant_id)
         if customer is None:
             raise AuthError(

@@ -17,10 +17,10 @@ PAGE_SIZE: dict[Source, int] = {
     Source.GRAPH_GDAP: 300,  # Graph's documented $top maximum for delegatedAdminRelationships
     Source.GRAPH_SKUS: 100,
     Source.GRAPH_DIRECTORY_SUBSCRIPTIONS: 100,
-    Source.GRAPH_USAGE: 1,
+    Source.GRAPH_USAGE: 100,  # one report, one request
     Source.GRAPH_IDENTITIES: 100,
     Source.ARM_SUBSCRIPTIONS: 100,
-    Source.ARM_PAL: 1,
+    Source.ARM_PAL: 100,  # one object per identity, one request
     Source.INSIGHTS: 1000,
 }
 

@@ -27,8 +27,8 @@ from connectors.retry_after import RetryPolicy
 from connectors.scenario import Scenario, bundled_path, load_scenario
 from connectors.scenario.model import PARTNER_APP
 
-emulator_module = pytest.importorskip("connectors.emulator", reason="the emulator is not built")
-auth = pytest.importorskip("agent.auth", reason="the MSAL token provider is not built")
+from agent import auth
+from connectors import emulator as emulator_module
 
 pytestmark = pytest.mark.anyio
 
@@ -37,15 +37,8 @@ RETRY = RetryPolicy(attempts=3, throttled_attempts=5, base_delay=0.01, max_delay
 
 Outcome = tuple[str, Any]
 
-KNOWN_DIVERGENCES: dict[tuple[Source, str | None, str], str] = {
-    (Source.PC_AUDIT, None, PARTNER_SCOPE): (
-        "the demo's audit event ae-0001 is 120 days old: Partner Center keeps 90 days and the "
-        "emulator filters by startDate, but the fake yields every scenario event (spec: the "
-        "fake should apply the connector's look-back window, or the event be younger)"
-    ),
-}
-"""Where the fake (the spec) and what Microsoft's API allows disagree; reported, and expected
-to be closed in the spec. A divergence that disappears fails the test so it is removed here."""
+AUDIT_LOOKBACK_DAYS = 90
+"""Both sides read the audit records of the same window (Partner Center keeps 90 days)."""
 
 
 def _identities(scenario: Scenario) -> dict[str, str]:
@@ -91,14 +84,14 @@ async def live(emulator: Any, tokens: Any, scenario: Scenario, tmp_path: Path
         made = live_connectors(
             CloudEndpoints.single_origin(emulator.base_url), tokens, client,
             partner_tenant_id=scenario.partner.tenant_id, identities=_identities(scenario),
-            app_user=True, audit_lookback_days=90, retry=RETRY,
+            app_user=True, audit_lookback_days=AUDIT_LOOKBACK_DAYS, retry=RETRY,
         )
         yield {(c.source, c.identity): c for c in made}
 
 
 @pytest.fixture(scope="module")
 def fake(scenario: Scenario) -> dict[tuple[Source, str | None], Connector]:
-    world = FakeWorld(scenario, retry=RETRY)
+    world = FakeWorld(scenario, retry=RETRY, audit_lookback_days=AUDIT_LOOKBACK_DAYS)
     return {(c.source, c.identity): c for c in world.connectors(tuple(_identities(scenario)))}
 
 
@@ -136,16 +129,9 @@ async def test_fake_and_live_agree(
         else [c.tenant_id.lower() for c in scenario.customers]
     )
     differences: dict[str, tuple[Outcome, Outcome]] = {}
-    known: list[str] = []
     for scope in scopes:
         expected = await outcome(fake_connector, scope)
         got = await outcome(live_connector, scope)
-        reason = KNOWN_DIVERGENCES.get((source, identity, scope or PARTNER_SCOPE))
-        if reason is not None:
-            assert expected != got, f"fixed, remove it from KNOWN_DIVERGENCES: {reason}"
-            known.append(reason)
-        elif expected != got:
+        if expected != got:
             differences[scope or PARTNER_SCOPE] = (expected, got)
     assert differences == {}
-    if known:
-        pytest.xfail("; ".join(known))

@@ -568,6 +568,76 @@ def run(
         daemon.run_forever()
 
 
+# ---------------------------------------------------------------------------------- emulator, auth
+
+
+@app.command()
+def emulator(
+    scenario: Annotated[
+        Path | None, typer.Option(help="Scenario file (default: the bundled demo world).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 8443,
+    ca_out: Annotated[
+        Path | None, typer.Option("--ca-out", help="Write the emulator's CA certificate here.")
+    ] = None,
+) -> None:
+    """Serve a scenario as a local HTTPS Microsoft (login, Partner Center, Graph, ARM)."""
+    from connectors.emulator import serve
+    from connectors.scenario import ScenarioError, bundled_path
+
+    plog.configure(state.log_level or "info", "auto")
+    path = scenario or bundled_path("demo")
+    try:
+        serve(path, host, port, ca_out)
+    except ScenarioError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+auth_app = typer.Typer(help="App+user sign-in for the endpoints that need it.",
+                       no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
+
+
+@auth_app.command("login")
+def auth_login() -> None:
+    """Sign the partner administrator in once (device code); the refresh token is kept 0600."""
+    from agent.live import build_wiring
+    from connectors.errors import AuthError
+
+    loaded = settings()
+    if loaded.credentials.refresh_token_file is None:
+        raise fail("credentials.refresh_token_file: set where the refresh token is kept")
+    with agent_for(loaded) as agent:
+        wiring = build_wiring(loaded, agent._stack)
+        try:
+            wiring.tokens.device_code_login(err.print)
+        except AuthError as exc:
+            raise fail(str(exc), EXIT_FAILED) from None
+    out.print(f"signed in; the refresh token is in {loaded.credentials.refresh_token_file}")
+
+
+@auth_app.command("status")
+def auth_status() -> None:
+    """How old the stored refresh token is (it dies after 90 idle days)."""
+    from agent.auth import RefreshTokenStore
+
+    loaded = settings()
+    path = loaded.credentials.refresh_token_file
+    if path is None:
+        raise fail("credentials.refresh_token_file is not set")
+    store = RefreshTokenStore(path, warn_after_days=loaded.credentials.refresh_token_warn_days)
+    age = store.age()
+    if age is None:
+        raise fail(f"{path}: no refresh token yet: run `partnerlink auth login`", EXIT_FAILED)
+    warning = " [yellow](renew it soon: it dies after 90 idle days)[/]" if store.stale() else ""
+    out.print(f"refresh token rotated {age.days} day(s) ago{warning}")
+
+
 # ---------------------------------------------------------------------------------- demo
 
 

@@ -1,0 +1,141 @@
+"""``partnerlink check --online``: sign in to every configured source, and compare the
+permissions the app was granted with the least-privilege set each source needs (R20).
+
+Graph permissions are read from the ``roles`` claim of the app's own token; Partner Center and
+ARM grant access by relationship and role assignment, so for them a real read is the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from agent.app import Agent
+from agent.auth import decoded_roles
+from connectors.errors import ConnectorError
+from connectors.http import make_client
+from connectors.scenario import PARTNER_APP
+
+GRAPH_NEEDS: dict[str, tuple[str, ...]] = {
+    "graph.contracts": ("Directory.Read.All",),
+    "graph.gdap": ("DelegatedAdminRelationship.Read.All",),
+    "graph.identities": ("Application.Read.All",),
+}
+"""Least-privilege Graph application roles per source, in the partner tenant."""
+
+CUSTOMER_GRAPH_NEEDS: dict[str, tuple[str, ...]] = {
+    "graph.subscribed_skus": ("Organization.Read.All",),
+    "graph.directory_subscriptions": ("Organization.Read.All",),
+    "graph.usage_reports": ("Reports.Read.All",),
+    "graph.identities": ("Application.Read.All",),
+}
+"""Granted by consent in each customer tenant (Partner Center application consents)."""
+
+WRITE = re.compile(r"\.(ReadWrite|Write|Manage|FullControl)", re.IGNORECASE)
+EXTRA_BROAD = frozenset({"Directory.Read.All"})
+"""Roles a read-only agent may hold; anything that can write is more than it needs."""
+
+
+@dataclass
+class Probe:
+    source: str
+    reachable: bool
+    detail: str
+    granted: tuple[str, ...] = ()
+    missing: list[str] = field(default_factory=list)
+    excess: list[str] = field(default_factory=list)
+    advice: str = ""
+
+
+async def _probe(agent: Agent) -> list[Probe]:
+    from agent.live import build_wiring
+
+    wiring = build_wiring(agent.settings, agent._stack)
+    tokens, endpoints = wiring.tokens, wiring.endpoints
+    partner = agent.settings.partner.tenant_id
+    probes: list[Probe] = []
+
+    async with make_client(wiring.ca_bundle, 20.0) as client:
+        async def get(url: str, resource: str, tenant: str, identity: str | None = None
+                      ) -> tuple[bool, str, str | None]:
+            try:
+                token = await tokens.token(tenant, resource, identity=identity)
+            except ConnectorError as exc:
+                return False, f"sign-in refused: {exc}", None
+            try:
+                answer = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+            except httpx.HTTPError as exc:
+                return False, f"unreachable: {type(exc).__name__}", token
+            ok = answer.status_code < 400
+            return ok, f"HTTP {answer.status_code}", token
+
+        ok, detail, _ = await get(f"{endpoints.partner_center}/v1/customers?size=1",
+                                  endpoints.partner_center_resource, partner)
+        probes.append(Probe("partner_center", ok, detail, advice="" if ok else
+                            "Add the app in Partner Center (Account settings > App management) "
+                            "and grant it API access."))
+        ok, detail, token = await get(f"{endpoints.graph}/v1.0/contracts?$top=1",
+                                      endpoints.graph_resource, partner)
+        granted = decoded_roles(token) if token else ()
+        needed = sorted({r for roles in GRAPH_NEEDS.values() for r in roles})
+        missing = [r for r in needed if r not in granted]
+        excess = sorted(r for r in granted if WRITE.search(r))
+        probes.append(Probe(
+            "graph (partner tenant)", ok, detail, granted, missing, excess,
+            advice=("Grant the application permissions " + ", ".join(missing) +
+                    " and give admin consent." if missing else ""),
+        ))
+        ok, detail, _ = await get(f"{endpoints.arm}/subscriptions?api-version=2022-12-01",
+                                  endpoints.arm_resource, partner)
+        probes.append(Probe("arm (partner tenant)", ok, detail))
+        if agent.settings.sources.app_user:
+            try:
+                await tokens.token(partner, endpoints.partner_center_resource,
+                                   identity="app+user")
+                probes.append(Probe("app+user refresh token", True, "redeemed"))
+            except ConnectorError as exc:
+                probes.append(Probe("app+user refresh token", False, str(exc),
+                                    advice="Run `partnerlink auth login`."))
+        for carrier in agent.settings.credentials.carriers:
+            tenant = next((t for t in carrier.tenants if t != "*"), None)
+            if tenant is None:
+                probes.append(Probe(f"carrier {carrier.name}", True,
+                                    "covers every tenant: checked at the next sync"))
+                continue
+            ok, detail, _ = await get(
+                f"{endpoints.arm}/providers/Microsoft.ManagementPartner/partners"
+                "?api-version=2018-02-01", endpoints.arm_resource, tenant, carrier.name)
+            reachable = ok or detail == "HTTP 404"  # 404 = signed in, not linked
+            probes.append(Probe(f"carrier {carrier.name} in {tenant}", reachable, detail))
+    return probes
+
+
+def online_check(agent: Agent, console: Console, *, customers: Sequence[str] = ()) -> bool:
+    """Print one line per source; ``False`` when any source is unreachable or short of a
+    permission it needs."""
+    del customers
+    probes = asyncio.run(_probe(agent))
+    table = Table(title="online check")
+    for column in ("source", "reachable", "detail", "missing", "more than needed", "what to do"):
+        table.add_column(column, overflow="fold")
+    for p in probes:
+        table.add_row(p.source, "yes" if p.reachable else "[red]no[/]", p.detail,
+                      ", ".join(p.missing), ", ".join(p.excess), p.advice)
+    console.print(table)
+    for p in probes:
+        if p.excess:
+            console.print(f"[yellow]warning:[/] {p.source} holds {', '.join(p.excess)}: the "
+                          "agent only reads; remove write permissions (least privilege).")
+    ok = all(p.reachable and not p.missing for p in probes)
+    console.print("all sources reachable with the permissions they need" if ok
+                  else "[red]some sources cannot be read: see above[/]")
+    return ok
+
+
+__all__ = ["CUSTOMER_GRAPH_NEEDS", "EXTRA_BROAD", "GRAPH_NEEDS", "PARTNER_APP", "online_check"]

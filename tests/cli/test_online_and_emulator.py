@@ -1,0 +1,100 @@
+"""`check --online` against the emulator (R20), and the `emulator` command as a process."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from agent.app import Agent
+from agent.config import load_settings
+from agent.online import online_check
+from tests.cli.test_cli import partnerlink
+from tests.worlds import world_dict
+
+
+def _config(folder: Path, roles: list[str] | None) -> Path:
+    world = world_dict()
+    if roles is not None:
+        world["partner"]["app"]["roles"] = roles
+    (folder / "world.json").write_text(json.dumps(world))
+    config = folder / "partnerlink.toml"
+    config.write_text(
+        '[partner]\ntenant_id = "7a11ce00-0000-4000-8000-000000000001"\n'
+        'global_partner_id = "4100001"\n'
+        '[sources]\nmode = "emulator"\nscenario = "world.json"\n'
+        '[store]\ndata_dir = "."\n'
+    )
+    return config
+
+
+def _check(config: Path) -> tuple[bool, str]:
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    with Agent(load_settings(config)) as agent:
+        ok = online_check(agent, console)
+    return ok, console.export_text()
+
+
+def test_online_check_passes_with_the_read_only_roles(tmp_path: Path) -> None:
+    ok, text = _check(_config(tmp_path, None))
+    assert ok, text
+    assert "partner_center" in text and "graph (partner tenant)" in text
+    assert "warning" not in text
+
+
+def test_online_check_names_a_missing_permission_and_what_to_do(tmp_path: Path) -> None:
+    ok, text = _check(_config(tmp_path, ["Directory.Read.All"]))
+    assert not ok
+    assert "DelegatedAdminRelationship.Read.All" in text
+    assert "admin consent" in text
+
+
+def test_online_check_warns_about_write_permissions(tmp_path: Path) -> None:
+    roles = ["Directory.Read.All", "DelegatedAdminRelationship.Read.All", "Application.Read.All",
+             "Directory.ReadWrite.All"]
+    ok, text = _check(_config(tmp_path, roles))
+    assert ok, "more than needed is a warning, not a failure"
+    assert "warning" in text and "Directory.ReadWrite.All" in text
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_emulator_command_serves_the_demo_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port, ca = _free_port(), tmp_path / "ca.pem"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent", "emulator", "--port", str(port), "--ca-out", str(ca)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        info: dict[str, Any] = {}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if ca.exists():
+                try:
+                    context = ssl.create_default_context(cafile=str(ca))
+                    with httpx.Client(verify=context, timeout=2) as client:
+                        info = client.get(f"https://127.0.0.1:{port}/_emulator/info").json()
+                    break
+                except (httpx.HTTPError, ssl.SSLError):
+                    pass
+            time.sleep(0.2)
+        assert {"partner_tenant_id", "client_id", "client_secret"} <= set(info)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=15)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import signal
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,7 +40,36 @@ def make_trigger(agent: Agent) -> BaseTrigger:
     if schedule.interval is not None:
         return IntervalTrigger(seconds=int(schedule.interval.total_seconds()), timezone=tz,
                                jitter=jitter)
-    return CronTrigger(**cron_fields(schedule.cron), timezone=tz, jitter=jitter)
+    return WallClockCronTrigger(**cron_fields(schedule.cron), timezone=tz, jitter=jitter)
+
+
+class WallClockCronTrigger(CronTrigger):  # type: ignore[misc]
+    """A cron trigger that never fires twice at one wall-clock time.
+
+    When clocks fall back, APScheduler 3 fires a 02:30 job at 02:30 summer time and again at
+    02:30 winter time; a nightly audit must run once (R24). Remove with APScheduler 4.
+    """
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        fire: datetime | None = super().get_next_fire_time(previous_fire_time, now)
+        if fire is None or previous_fire_time is None:
+            return fire
+        # Compare instants in UTC: aware datetimes sharing one ZoneInfo compare by wall time.
+        before = previous_fire_time.astimezone(UTC)
+        wall = previous_fire_time.astimezone(fire.tzinfo).replace(tzinfo=None)
+        start = max(now.astimezone(UTC), before + timedelta(seconds=1))
+        for _ in range(4):
+            if fire is None:
+                return None
+            if fire.astimezone(UTC) > before and fire.replace(tzinfo=None) != wall:
+                return fire
+            # APScheduler 3 stalls on the repeated hour when handed the previous fire time;
+            # without it, it computes the next fire correctly from a point past that hour.
+            fire = super().get_next_fire_time(None, start)
+            start = (fire.astimezone(UTC) if fire else start) + timedelta(hours=1)
+        return fire
 
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")

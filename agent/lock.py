@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from agent.store import Store
 from agent.store.models import RunnerLease
@@ -78,8 +79,11 @@ class RunnerLock:
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
-                conn.commit()
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
+                    conn.commit()
+                except DBAPIError as exc:  # the session is gone, and the lock with it
+                    log.warning("lock_session_lost", error_type=type(exc).__name__)
 
     @staticmethod
     def _pg_holder(conn: Any) -> str | None:

@@ -17,7 +17,6 @@ import httpx
 from agent.app import Agent
 from agent.config import load_settings
 from agent.online import online_check
-from tests.cli.test_cli import partnerlink
 from tests.worlds import world_dict
 
 
@@ -48,7 +47,8 @@ def _check(config: Path) -> tuple[bool, str]:
 def test_online_check_passes_with_the_read_only_roles(tmp_path: Path) -> None:
     ok, text = _check(_config(tmp_path, None))
     assert ok, text
-    assert "partner_center" in text and "graph (partner tenant)" in text
+    assert "partner_center" in text
+    assert "graph (partner tenant)" in text
     assert "warning" not in text
 
 
@@ -64,7 +64,8 @@ def test_online_check_warns_about_write_permissions(tmp_path: Path) -> None:
              "Directory.ReadWrite.All"]
     ok, text = _check(_config(tmp_path, roles))
     assert ok, "more than needed is a warning, not a failure"
-    assert "warning" in text and "Directory.ReadWrite.All" in text
+    assert "warning" in text
+    assert "Directory.ReadWrite.All" in text
 
 
 def _free_port() -> int:
@@ -95,6 +96,6 @@ def test_emulator_command_serves_the_demo_and_stops_on_sigterm(tmp_path: Path) -
         assert {"partner_tenant_id", "client_id", "client_secret"} <= set(info)
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=15)
+        _out, err = process.communicate(timeout=15)
     assert process.returncode == 0, err
     assert "Traceback" not in err

@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from agent import auth
+from connectors import emulator as emulator_module
 from connectors.base import Connector
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import ConnectorError
@@ -26,9 +28,6 @@ from connectors.records import PARTNER_SCOPE, Record, ScopeKind, Source
 from connectors.retry_after import RetryPolicy
 from connectors.scenario import Scenario, bundled_path, load_scenario
 from connectors.scenario.model import PARTNER_APP
-
-from agent import auth
-from connectors import emulator as emulator_module
 
 pytestmark = pytest.mark.anyio
 

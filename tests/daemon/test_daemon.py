@@ -31,9 +31,8 @@ def test_second_agent_on_sqlite_is_refused_while_the_lease_is_held(sqlite_store:
                                                                    clock: Clock) -> None:
     first = RunnerLock(sqlite_store, clock=clock, holder="agent-a")
     second = RunnerLock(sqlite_store, clock=clock, holder="agent-b")
-    with first.hold():
-        with pytest.raises(LockHeld, match="agent-a"), second.hold():
-            pass
+    with first.hold(), pytest.raises(LockHeld, match="agent-a"), second.hold():
+        pass
     with second.hold():
         pass
 
@@ -80,9 +79,8 @@ def test_a_killed_postgresql_holder_releases_at_session_end(pg_url: str, clock: 
         worker = threading.Thread(target=hold)
         worker.start()
         assert entered.wait(10)
-        with pytest.raises(LockHeld):
-            with RunnerLock(b, clock=clock).hold():
-                pass
+        with pytest.raises(LockHeld), RunnerLock(b, clock=clock).hold():
+            pass
         # Terminate the holder's backend as a kill -9 of the agent would end its session.
         with b.engine.connect() as conn:
             from sqlalchemy import text
@@ -109,7 +107,8 @@ def test_a_cycle_that_finds_the_lock_held_records_a_skipped_run(tmp_path: Path,
         with RunnerLock(agent.store, clock=clock, holder="another-agent").hold():
             daemon.cycle()
         [run] = agent.store.runs()
-        assert run.status == "skipped" and "another-agent" in (run.error or "")
+        assert run.status == "skipped"
+        assert "another-agent" in (run.error or "")
         daemon.cycle()
         assert agent.store.runs()[0].status == "complete"
 
@@ -201,12 +200,14 @@ def test_run_answers_health_and_metrics_and_stops_on_sigterm(tmp_path: Path) -> 
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        assert health is not None and health.json() == {"status": "alive"}
+        assert health is not None
+        assert health.json() == {"status": "alive"}
         assert time.monotonic() - started < 10, "answers within seconds"
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
         assert "partnerlink_cycle_duration_seconds" in metrics
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
-        assert ready.status_code == 200 and json.loads(ready.text)["ready"] is True
+        assert ready.status_code == 200
+        assert json.loads(ready.text)["ready"] is True
     finally:
         stopping = time.monotonic()
         process.send_signal(signal.SIGTERM)

@@ -58,19 +58,24 @@ def test_link_present_missing_restored_new_ongoing_resolved(tmp_path: Path, cloc
     write_world(tmp_path, *PAL_GONE)
     _, audited, findings = cycle(config, clock)
     [gone] = disappeared(findings)
-    assert gone.status == "open" and gone.fingerprint in audited.new
-    assert gone.customer_tenant_id == C1 and gone.link_kind == "pal"
+    assert gone.status == "open"
+    assert gone.fingerprint in audited.new
+    assert gone.customer_tenant_id == C1
+    assert gone.link_kind == "pal"
     assert "removed" in gone.title
 
     _, audited, findings = cycle(config, clock)
     [still] = disappeared(findings)
-    assert still.status == "open" and still.hits == 2 and audited.new == []
+    assert still.status == "open"
+    assert still.hits == 2
+    assert audited.new == []
     assert still.first_seen == gone.first_seen
 
     write_world(tmp_path, *PRESENT)
     _, audited, findings = cycle(config, clock)
     [resolved] = disappeared(findings)
-    assert resolved.status == "resolved" and resolved.fingerprint in audited.resolved
+    assert resolved.status == "resolved"
+    assert resolved.fingerprint in audited.resolved
 
 
 def test_absent_in_one_run_is_only_pending_and_reappearing_withdraws_it(tmp_path: Path, clock: Clock) -> None:
@@ -81,11 +86,13 @@ def test_absent_in_one_run_is_only_pending_and_reappearing_withdraws_it(tmp_path
     write_world(tmp_path, *PAL_GONE)
     _, audited, findings = cycle(config, clock)
     [pending] = disappeared(findings)
-    assert pending.status == "pending" and audited.new == []
+    assert pending.status == "pending"
+    assert audited.new == []
     write_world(tmp_path, *PRESENT)
     _, audited, findings = cycle(config, clock)
     [withdrawn] = disappeared(findings)
-    assert withdrawn.status == "resolved" and audited.resolved == []
+    assert withdrawn.status == "resolved"
+    assert audited.resolved == []
     with Agent(load_settings(config), clock=clock) as agent:
         statuses = [e.to_status for e in agent.store.finding_events(withdrawn.fingerprint)]
     assert statuses == ["pending", "resolved"], "it was never open, so nothing was announced"
@@ -106,7 +113,8 @@ def test_incomplete_runs_neither_advance_nor_reset_the_counter(tmp_path: Path, c
     write_world(tmp_path, *PAL_GONE)
     _, audited, findings = cycle(config, clock)  # a fresh Agent: state came from the database
     [confirmed] = disappeared(findings)
-    assert confirmed.status == "open" and audited.new == [confirmed.fingerprint]
+    assert confirmed.status == "open"
+    assert audited.new == [confirmed.fingerprint]
     with Agent(load_settings(config), clock=clock) as agent:
         opened = [e for e in agent.store.finding_events(confirmed.fingerprint)
                   if e.to_status == "open"]
@@ -122,7 +130,8 @@ def test_second_audit_of_the_same_run_changes_nothing(tmp_path: Path, clock: Clo
     with Agent(load_settings(config), clock=clock) as agent:
         again = agent.audit()
         after = {f.fingerprint: (f.status, f.hits, f.clears) for f in agent.store.findings()}
-    assert again.new == [] and again.resolved == []
+    assert again.new == []
+    assert again.resolved == []
     assert after == {fp: (f.status, f.hits, f.clears) for fp, f in findings.items()}
 
 

@@ -92,12 +92,17 @@ class Agent:
                               audit_lookback_days=self.settings.sync.audit_lookback_days)
             yield self._wanted(world.connectors(self.identities()))
             return
+        async with self.wiring().connectors() as made:
+            yield self._wanted(made)
+
+    def wiring(self) -> LiveWiring:
+        """The real connectors' shared parts (token provider, endpoints, the emulator in
+        emulator mode), built once per agent."""
         if self._wiring is None:
             from agent.live import build_wiring
 
             self._wiring = build_wiring(self.settings, self._stack)
-        async with self._wiring.connectors() as made:
-            yield self._wanted(made)
+        return self._wiring
 
     def _wanted(self, made: Sequence[Connector]) -> list[Connector]:
         sources = self.settings.sources

@@ -606,14 +606,13 @@ app.add_typer(auth_app, name="auth")
 @auth_app.command("login")
 def auth_login() -> None:
     """Sign the partner administrator in once (device code); the refresh token is kept 0600."""
-    from agent.live import build_wiring
     from connectors.errors import AuthError
 
     loaded = settings()
     if loaded.credentials.refresh_token_file is None:
         raise fail("credentials.refresh_token_file: set where the refresh token is kept")
     with agent_for(loaded) as agent:
-        wiring = build_wiring(loaded, agent._stack)
+        wiring = agent.wiring()
         try:
             wiring.tokens.device_code_login(err.print)
         except AuthError as exc:
@@ -636,6 +635,43 @@ def auth_status() -> None:
         raise fail(f"{path}: no refresh token yet: run `partnerlink auth login`", EXIT_FAILED)
     warning = " [yellow](renew it soon: it dies after 90 idle days)[/]" if store.stale() else ""
     out.print(f"refresh token rotated {age.days} day(s) ago{warning}")
+
+
+# ---------------------------------------------------------------------------------- pal repair
+
+pal_app = typer.Typer(help="Partner Admin Link repair (opt-in: [repair] pal_enabled).",
+                      no_args_is_help=True)
+app.add_typer(pal_app, name="pal")
+
+
+@pal_app.command("repair")
+def pal_repair(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the writes; send none.")] = False,
+) -> None:
+    """Set the right location ID on every identity of ours whose PAL is missing or wrong."""
+    from agent import repair as rep
+
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        try:
+            fixes = rep.plan(agent)
+            if not fixes:
+                out.print("every Partner Admin Link of ours names the right partner ID")
+                return
+            if dry_run:
+                for fix in fixes:
+                    out.print(f"would send {fix.describe()}", highlight=False)
+                out.print(f"{len(fixes)} write(s) planned; nothing sent (--dry-run)")
+                return
+            results = rep.apply(agent, fixes)
+        except ConfigError as exc:
+            raise fail(str(exc)) from None
+    failed = 0
+    for fix, outcome in results:
+        failed += outcome.startswith("failed")
+        out.print(f"{fix.describe()}: {outcome}", highlight=False)
+    out.print("the next sync verifies these links")
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 
 
 # ---------------------------------------------------------------------------------- demo

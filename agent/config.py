@@ -332,6 +332,16 @@ class HttpSection(Section):
     _d = field_validator("ready_after", mode="before")(lambda cls, v: parse_duration(v))
 
 
+class RepairSection(Section):
+    pal_enabled: bool = Field(
+        default=False, description="Let `partnerlink pal repair` write Partner Admin Links."
+    )
+    pal_partner_id: PartnerId | None = Field(
+        default=None, description="The location ID PAL should carry (default: the only "
+        "location meant for PAL).",
+    )
+
+
 class LoggingSection(Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["auto", "json", "console"] = "auto"
@@ -358,6 +368,7 @@ class Settings(BaseSettings):
     expectations: ExpectationsSection = ExpectationsSection()
     alerts: AlertsSection = AlertsSection()
     http: HttpSection = HttpSection()
+    repair: RepairSection = RepairSection()
     logging: LoggingSection = LoggingSection()
 
     def partner_ids(self) -> frozenset[str]:

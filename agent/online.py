@@ -54,9 +54,7 @@ class Probe:
 
 
 async def _probe(agent: Agent) -> list[Probe]:
-    from agent.live import build_wiring
-
-    wiring = build_wiring(agent.settings, agent._stack)
+    wiring = agent.wiring()
     tokens, endpoints = wiring.tokens, wiring.endpoints
     partner = agent.settings.partner.tenant_id
     probes: list[Probe] = []

@@ -1,0 +1,93 @@
+"""The report: self-contained HTML with charts, rendered by headless Chromium without console
+errors; the JSON and CSV forms; the evidence pack."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent import report
+from agent.app import Agent
+from agent.config import load_settings
+from tests.conftest import Clock
+from tests.e2e.test_cycles import make_config, write_world
+from tests.worlds import C1, C2, SUB1, SUB2, customer
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("report")
+    config = make_config(folder, resolve_after_runs=1)
+    clock = Clock()
+    for pal in ("4100002", None, None):  # present, then gone: history and findings
+        write_world(folder, customer(C1, SUB1, pal=pal), customer(C2, SUB2))
+        clock.advance(days=1)
+        with Agent(load_settings(config), clock=clock) as agent:
+            agent.cycle()
+    return config
+
+
+def _data(config: Path) -> report.ReportData:
+    settings = load_settings(config)
+    with Agent(settings) as agent:
+        return report.collect(agent.store, partner="Test Partner", our_ids=settings.partner.ids(),
+                              global_id=settings.partner.global_partner_id, disappeared_after=2,
+                              now=agent.clock())
+
+
+def test_page_is_self_contained_with_one_chart_per_coverage_series(world: Path) -> None:
+    page = report.to_html(_data(world))
+    assert "<script" not in page
+    assert not re.search(r'(src|href)\s*=\s*["\']?https?:', page), "nothing loaded from outside"
+    assert page.count('<figure class="chart"') == 4
+    assert page.count("<svg") == 4 and "<path d=\"M" in page
+    assert 'id="matrix"' in page and 'class="gap"' in page
+    assert "link_disappeared" in page
+
+
+def test_json_and_csv_carry_the_same_matrix(world: Path) -> None:
+    data = _data(world)
+    as_json = json.loads(report.to_json(data))
+    assert len(as_json["history"]) == 3
+    assert {"customers", "azure_subscriptions", "mau", "acr"} <= set(as_json["history"][0])
+    rows = report.to_csv(data).strip().splitlines()
+    assert len(rows) == len(as_json["matrix"]) + 1
+
+
+def test_evidence_pack_lists_links_and_their_history(world: Path) -> None:
+    with Agent(load_settings(world)) as agent:
+        text = report.evidence_pack(agent.store, C1, now=agent.clock())
+    assert text.startswith("# Partner association evidence")
+    assert "| pal |" in text and "changed" in text and "## Findings" in text
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
+                    "(.ci/run installs it)")
+def test_page_renders_in_headless_chromium_without_console_errors(world: Path,
+                                                                  tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(report.to_html(_data(world)), encoding="utf-8")
+    assert CHROMIUM is not None
+    base = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert dom.stdout.count("<svg") == 4
+    assert "Association matrix" in dom.stdout
+    shot = tmp_path / "report.png"
+    rendered = subprocess.run(
+        [*base, "--enable-logging=stderr", "--v=0", "--window-size=1280,1600",
+         f"--screenshot={shot}", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    assert shot.stat().st_size > 10_000
+    console = [line for line in rendered.stderr.splitlines() if "CONSOLE" in line]
+    assert console == [], console

@@ -23,7 +23,7 @@ ENV PATH="/opt/partnerlink/bin:$PATH" \
     PARTNERLINK_CONFIG=/config/partnerlink.toml \
     PARTNERLINK_STORE__DATA_DIR=/data \
     PARTNERLINK_HTTP__BIND=0.0.0.0
-USER partnerlink:partnerlink
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 9464

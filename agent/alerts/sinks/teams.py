@@ -1,0 +1,85 @@
+"""Microsoft Teams through a Workflows webhook ("When a Teams webhook request is received").
+
+Workflows expects the Bot Framework message envelope: ``{"type": "message", "attachments":
+[{"contentType": "application/vnd.microsoft.card.adaptive", "content": <card>}]}`` and answers
+202 Accepted. The card is Adaptive Card 1.4, the newest version Teams renders everywhere
+(mobile included); Teams refuses cards over about 28 KB, hence the short item lines.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agent.alerts.message import Action, Message
+from agent.alerts.sinks.base import DeliveryResult, HttpSink, clip
+
+CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+_COLOR = {"critical": "Attention", "high": "Attention", "medium": "Warning", "low": "Accent",
+          "info": "Default"}
+
+
+def card(message: Message) -> dict[str, Any]:
+    """The Adaptive Card 1.4 for ``message``."""
+    color = "Good" if message.action is Action.RESOLVED else _COLOR.get(message.severity,
+                                                                         "Default")
+    facts = [
+        {"title": "Rule", "value": message.rule_title},
+        {"title": "Severity", "value": message.severity},
+        {"title": "Findings", "value": str(message.total)},
+    ]
+    if message.total == 1:
+        item = message.items[0]
+        facts.insert(0, {"title": "Customer", "value": clip(item.customer, 200)})
+        if item.subject:
+            facts.append({"title": "Subject", "value": clip(item.subject, 200)})
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": clip(message.title, 200), "weight": "Bolder",
+         "size": "Medium", "wrap": True, "color": color},
+        {"type": "TextBlock", "text": clip(message.summary(), 400), "wrap": True,
+         "isSubtle": True, "spacing": "Small"},
+        {"type": "FactSet", "facts": facts},
+    ]
+    if message.total > 1:
+        body.append({
+            "type": "Container",
+            "items": [
+                {"type": "TextBlock", "wrap": True, "spacing": "Small",
+                 "text": clip(f"- **{i.severity}** {i.customer}: {i.title}", 240)}
+                for i in message.items
+            ],
+        })
+        if message.omitted:
+            body.append({"type": "TextBlock", "text": message.more_text(), "isSubtle": True,
+                         "wrap": True})
+    elif message.items[0].remediation and message.action is not Action.RESOLVED:
+        body.append({"type": "TextBlock", "text": clip(message.items[0].remediation, 600),
+                     "wrap": True, "spacing": "Medium"})
+    body.append({"type": "TextBlock", "text": f"dedup key {message.dedup_key}",
+                 "isSubtle": True, "size": "Small", "wrap": True})
+    return {
+        "$schema": CARD_SCHEMA,
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": body,
+        "msteams": {"width": "Full"},
+    }
+
+
+def payload(message: Message) -> dict[str, Any]:
+    """The envelope Teams Workflows expects around the card."""
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": CARD_CONTENT_TYPE, "contentUrl": None, "content": card(message)}
+        ],
+    }
+
+
+class TeamsSink(HttpSink):
+    kind = "teams"
+
+    async def send(self, message: Message) -> DeliveryResult:
+        body = json.dumps(payload(message), ensure_ascii=False).encode("utf-8")
+        return await self.post(body, {"Content-Type": "application/json"})

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import structlog
+from sqlmodel import Session
 
 from agent.audit import Auditor, AuditOutcome
 from agent.audit.snapshot import AuditContext, Expectation
@@ -169,14 +170,57 @@ class Agent:
         return asyncio.run(_run())
 
     def audit(self, run_id: int | None = None) -> AuditOutcome:
-        auditor = Auditor(self.store, self.audit_context, clock=self.clock)
+        auditor = Auditor(self.store, self.audit_context, clock=self.clock,
+                          after=self._plan_alerts)
         return auditor.run(run_id)
+
+    def _plan_alerts(self, session: Session, run_id: int, now: datetime) -> None:
+        """In the audit's own transaction: what each sink must be told (R10)."""
+        from agent.alerts import plan_and_enqueue
+        from agent.audit import RULES_BY_ID
+
+        alerts = self.settings.alerts
+        if not alerts.sinks:
+            return
+        summary = plan_and_enqueue(
+            session, run_id=run_id, now=now, config=alerts,
+            customer_tags=self._customer_tags(),
+            rule_titles={rule_id: rule.meta.title for rule_id, rule in RULES_BY_ID.items()},
+        )
+        log.info("alerts_planned", run_id=run_id, summary=str(summary))
+
+    def _customer_tags(self) -> dict[str, tuple[str, ...]]:
+        from agent.alerts import tags_by_tenant
+
+        path = self.settings.expectations.managed_customers_file
+        return tags_by_tenant(load_managed_customers(path)) if path else {}
+
+    def deliver_alerts(self) -> None:
+        """Send what the outbox holds; failures are retried later, never raised."""
+        from agent.alerts import deliver_pending
+
+        if not self.settings.alerts.sinks:
+            return
+        summary = asyncio.run(deliver_pending(self.store, self.settings.alerts))
+        log.info("alerts_delivered", summary=str(summary))
 
     def cycle(
         self, *, trigger: str = "manual", progress: Progress | None = None,
         stop: threading.Event | None = None,
     ) -> tuple[SyncOutcome, AuditOutcome | None]:
-        outcome = self.sync(trigger=trigger, progress=progress, stop=stop)
-        if outcome.status.value in ("complete", "partial"):
-            return outcome, self.audit(outcome.run_id)
-        return outcome, None
+        from agent.alerts import Heartbeat
+
+        heartbeat = Heartbeat.from_config(self.settings.alerts)
+        asyncio.run(heartbeat.start())
+        try:
+            outcome = self.sync(trigger=trigger, progress=progress, stop=stop)
+            audited = None
+            if outcome.status.value in ("complete", "partial"):
+                audited = self.audit(outcome.run_id)
+                self.deliver_alerts()
+        except BaseException:
+            asyncio.run(heartbeat.fail("the cycle crashed"))
+            raise
+        asyncio.run(heartbeat.finish(outcome.status.value == "complete",
+                                     f"run {outcome.run_id}: {outcome.status.value}"))
+        return outcome, audited

@@ -99,8 +99,9 @@ def _register_secrets(s: Settings) -> None:
         v.get_secret_value() for c in creds
         for v in (c.client_secret, c.certificate_password) if v is not None
     )
-    if s.alerts.heartbeat_url is not None:
-        plog.register_secrets([s.alerts.heartbeat_url.get_secret_value()])
+    from agent.alerts import register_alert_secrets
+
+    register_alert_secrets(s.alerts)
 
 
 @contextmanager
@@ -635,6 +636,51 @@ def auth_status() -> None:
         raise fail(f"{path}: no refresh token yet: run `partnerlink auth login`", EXIT_FAILED)
     warning = " [yellow](renew it soon: it dies after 90 idle days)[/]" if store.stale() else ""
     out.print(f"refresh token rotated {age.days} day(s) ago{warning}")
+
+
+# ---------------------------------------------------------------------------------- alerts
+
+alerts_app = typer.Typer(help="Alert sinks: send a sample, see the outbox.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command("test")
+def alerts_test(
+    sink: Annotated[str, typer.Option("--sink", help="The sink's name in [[alerts.sinks]].")],
+) -> None:
+    """Send a sample message through one sink, now."""
+    import asyncio
+
+    from agent.alerts import DeliveryError, UnknownSink, send_test
+
+    loaded = settings()
+    try:
+        result = asyncio.run(send_test(loaded.alerts, sink))
+    except UnknownSink as exc:
+        raise fail(str(exc)) from None
+    except DeliveryError as exc:
+        raise fail(f"sink {sink}: {exc}", EXIT_FAILED) from None
+    out.print(f"sent a sample through {sink}: {result}", highlight=False)
+
+
+@alerts_app.command("status")
+def alerts_status() -> None:
+    """The outbox by status (pending, sent, dead...)."""
+    from agent.alerts import outbox_counts
+
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        counts = outbox_counts(agent.store)
+    out.print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
+
+
+@alerts_app.command("send")
+def alerts_send() -> None:
+    """Deliver what the outbox holds now (the daemon does this after every cycle)."""
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        agent.deliver_alerts()
+    out.print("delivered what could be delivered; see `partnerlink alerts status`")
 
 
 # ---------------------------------------------------------------------------------- pal repair

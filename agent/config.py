@@ -32,6 +32,8 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from agent.alerts.config import AlertsConfig
+
 ENV_PREFIX = "PARTNERLINK_"
 CONFIG_ENV = "PARTNERLINK_CONFIG"
 DEFAULT_CONFIG = Path("partnerlink.toml")
@@ -316,11 +318,8 @@ class ExpectationsSection(Section):
         return value
 
 
-class AlertsSection(Section):
-    repeat_interval: Duration = Field(default=timedelta(hours=24))
-    heartbeat_url: SecretStr | None = None
-
-    _d = field_validator("repeat_interval", mode="before")(lambda cls, v: parse_duration(v))
+class AlertsSection(AlertsConfig):
+    """``[alerts]``: sinks, routing, silences, repeat interval, heartbeat (agent/alerts)."""
 
 
 class HttpSection(Section):
@@ -405,7 +404,8 @@ def _relative_paths(data: dict[str, Any], base: Path) -> None:
                             carrier[name] = str((base / value).resolve())
 
 
-_SECRET_KEYS = frozenset({"client_secret", "certificate_password", "heartbeat_url", "url"})
+_SECRET_KEYS = frozenset({"client_secret", "certificate_password", "heartbeat_url", "url",
+                          "secret", "password"})
 """Keys whose given value must not appear in an error message (``store.url`` may carry a
 password)."""
 

@@ -109,12 +109,15 @@ class Auditor:
     def __init__(
         self, store: Store, context: ContextFactory, *, clock: Callable[[], datetime],
         rules: Sequence[Rule] = RULES, batch: int = 500,
+        after: Callable[[Session, int, datetime], object] | None = None,
     ) -> None:
         self.store = store
         self.context = context
         self.clock = clock
         self.rules = rules
         self.batch = batch
+        self.after = after
+        """Runs in the transaction that marks the run audited: the alert outbox (R10)."""
 
     def run(self, run_id: int | None = None) -> AuditOutcome:
         run = self.store.run(run_id) if run_id is not None else self.store.last_finished_run()
@@ -148,8 +151,11 @@ class Auditor:
             chunk = customers[start:start + self.batch]
             per = {c: {**partner, **by_customer.get(c, {})} for c in chunk}
             self._audit_batch(ctx, outcome, chunk, per, errors, run)
-        self.store.mark_audited(run.id, now, coverage={
-            **asdict(outcome.coverage), "shares": outcome.coverage.shares()})
+        with self.store.write() as s:
+            self.store.mark_audited(run.id, now, session=s, coverage={
+                **asdict(outcome.coverage), "shares": outcome.coverage.shares()})
+            if self.after is not None:
+                self.after(s, run.id, now)
         log.info("audit_finished", run_id=run.id, **outcome.summary())
         return outcome
 

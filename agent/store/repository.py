@@ -136,18 +136,23 @@ class Store:
             )
 
     def mark_audited(
-        self, run_id: int, now: datetime, *, coverage: dict[str, Any] | None = None
+        self, run_id: int, now: datetime, *, coverage: dict[str, Any] | None = None,
+        session: Session | None = None,
     ) -> None:
-        """Stamp the run as audited, keeping the audit's coverage figures in its stats."""
-        with self.write() as s:
-            run = s.get(SyncRun, run_id)
-            if run is None:
-                return
-            run.audited_at = now
-            if coverage is not None:
-                stats = json.loads(run.stats or "{}")
-                stats["coverage"] = coverage
-                run.stats = json.dumps(stats, sort_keys=True)
+        """Stamp the run as audited, keeping the audit's coverage figures in its stats; in the
+        caller's transaction when ``session`` is given."""
+        if session is None:
+            with self.write() as s:
+                self.mark_audited(run_id, now, coverage=coverage, session=s)
+            return
+        run = session.get(SyncRun, run_id)
+        if run is None:
+            return
+        run.audited_at = now
+        if coverage is not None:
+            stats = json.loads(run.stats or "{}")
+            stats["coverage"] = coverage
+            run.stats = json.dumps(stats, sort_keys=True)
 
     def record_skipped(self, now: datetime, reason: str, trigger: str = "schedule") -> int:
         """A run that did not happen, and why (another agent held the lock, R23)."""

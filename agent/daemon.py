@@ -154,11 +154,25 @@ class Daemon:
             replace_existing=True, coalesce=True, max_instances=1,
             misfire_grace_time=int(schedule.misfire_grace.total_seconds()),
         )
+        if self.agent.settings.alerts.sinks:
+            # Retries of alerts that failed transiently go out between the nightly cycles.
+            self.scheduler.add_job(
+                self._deliver, "interval", minutes=5, id=f"{JOB_ID}-alerts",
+                replace_existing=True, coalesce=True, max_instances=1,
+            )
         self.scheduler.start()
         self._catch_up(trigger)
         job = self.scheduler.get_job(JOB_ID)
         log.info("daemon_started", next_run=str(job.next_run_time) if job else None,
                  timezone=schedule.timezone)
+
+    def _deliver(self) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            self.agent.deliver_alerts()
+        except Exception as exc:  # delivery problems are retried at the next tick
+            log.error("alert_delivery_failed", error_type=type(exc).__name__)
 
     def _catch_up(self, trigger: BaseTrigger) -> None:
         """A fire time missed while the agent was down, within the grace, runs once now."""

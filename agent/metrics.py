@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy import func, select
 
 from agent.store import Store
 
@@ -30,10 +33,6 @@ class Metrics:
             "partnerlink_throttle_wait_seconds_total", "Seconds spent waiting on Retry-After.",
             ["api"], registry=self.registry,
         )
-        self.alert_deliveries = Counter(
-            "partnerlink_alert_deliveries_total", "Alert deliveries by sink and outcome.",
-            ["sink", "outcome"], registry=self.registry,
-        )
         self.last_cycle = Gauge(
             "partnerlink_last_cycle_timestamp_seconds", "When the last cycle finished.",
             registry=self.registry,
@@ -43,21 +42,32 @@ class Metrics:
 
 
 class _FindingsCollector(Collector):
-    """Findings by rule and status, read from the store at scrape time."""
+    """Findings by rule and status, and alert deliveries by sink and outcome, read from the
+    store at scrape time (the store, not this process, remembers them across restarts)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def collect(self):  # type: ignore[no-untyped-def]
-        family = GaugeMetricFamily("partnerlink_findings", "Findings by rule and status.",
-                                   labels=["rule", "status"])
-        from sqlalchemy import func, select
-
+    def collect(self) -> Iterator[Metric]:
+        from agent.alerts.models import AlertDelivery
         from agent.store.models import Finding
 
+        findings = GaugeMetricFamily("partnerlink_findings", "Findings by rule and status.",
+                                     labels=["rule", "status"])
+        deliveries = CounterMetricFamily(
+            "partnerlink_alert_deliveries", "Alert delivery attempts by sink and outcome.",
+            labels=["sink", "outcome"],
+        )
         with self.store.read() as s:
-            rows = s.execute(select(Finding.rule, Finding.status, func.count())
-                             .group_by(Finding.rule, Finding.status))
-            for rule, status, count in rows:
-                family.add_metric([rule, status], float(count))
-        yield family
+            for rule, status, count in s.execute(
+                select(Finding.rule, Finding.status, func.count())
+                .group_by(Finding.rule, Finding.status)  # type: ignore[arg-type]
+            ):
+                findings.add_metric([rule, status], float(count))
+            for sink, status, count in s.execute(
+                select(AlertDelivery.sink, AlertDelivery.status, func.count())
+                .group_by(AlertDelivery.sink, AlertDelivery.status)  # type: ignore[arg-type]
+            ):
+                deliveries.add_metric([sink, status], float(count))
+        yield findings
+        yield deliveries

@@ -1,9 +1,14 @@
 """The audit engine: builds each customer's snapshot, runs the rules, and moves findings
-through their life (pending → open → resolved, reopen) with one event row per change.
+through their life (pending → open → resolved, reopen; suspect while a source anomaly holds
+them) with one event row per change.
 
-Customers are audited in batches, so memory follows the batch, not the estate. A rule whose
-required sources were not read completely for a customer is not evaluated there, and its
-findings stay exactly as they were; so does every finding a rule marks ``unknown``.
+Customers are audited in batches, so memory follows the batch, not the estate. A first pass
+over every batch only counts link transitions per kind (R6: the mass-disappearance guard needs
+the whole estate's figures before any finding is written); the second pass runs the rules. A
+rule whose required sources were not read completely for a customer is not evaluated there, and
+its findings stay exactly as they were; so does every finding a rule marks ``unknown``. Counts
+that decide opening and resolving (``hits``, ``clears``) therefore move only on evaluated runs,
+and live in the database, so they survive restarts (R4, R5, R9).
 """
 
 from __future__ import annotations
@@ -11,13 +16,15 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import Table, and_, func, select
 from sqlmodel import Session
 
+from agent.audit.anomaly import Anomaly, LinkTally, source_anomalies
 from agent.audit.model import Candidate, Rule, Verdict, fingerprint
 from agent.audit.rules import RULES
 from agent.audit.snapshot import (
@@ -31,9 +38,34 @@ from agent.audit.snapshot import (
     track_links,
 )
 from agent.store import FindingStatus, Store
-from agent.store.models import ACTIVE_STATUSES, Finding, FindingEvent, Link, SyncRun
+from agent.store.models import (
+    ACTIVE_STATUSES,
+    Finding,
+    FindingEvent,
+    Link,
+    SourceStatus,
+    SyncRun,
+)
+from connectors.records import (
+    Attribution,
+    CspSubscription,
+    Customer,
+    GdapRelationship,
+    Identity,
+    PalLink,
+    Record,
+)
 
 log = structlog.get_logger("partnerlink.audit")
+
+_LINK_RECORDS = tuple(cls.KIND for cls in (Customer, CspSubscription, GdapRelationship, PalLink,
+                                           Attribution, Identity))
+"""What deriving links and proving them absent reads: all the first pass loads."""
+# Core tables: their columns type-check as SQL expressions, where the SQLModel class
+# attributes type as plain Python values.
+_SOURCE_STATUS = cast(Table, SourceStatus.__table__)  # type: ignore[attr-defined]
+_SYNC_RUN = cast(Table, SyncRun.__table__)  # type: ignore[attr-defined]
+_FINDING = cast(Table, Finding.__table__)  # type: ignore[attr-defined]
 
 
 class NothingToAudit(Exception):
@@ -90,7 +122,12 @@ class AuditOutcome:
     customers: int = 0
     new: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
+    suspect: list[str] = field(default_factory=list)
+    """Findings held (or newly held) as suspect by a source anomaly (R6)."""
     resolved: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+    """Pending or suspect findings whose condition cleared before anyone was told."""
+    anomalies: list[Anomaly] = field(default_factory=list)
     ongoing: int = 0
     not_evaluated: int = 0
     """(rule, customer) pairs skipped because a required source was incomplete."""
@@ -98,8 +135,9 @@ class AuditOutcome:
 
     def summary(self) -> dict[str, int]:
         return {"customers": self.customers, "new": len(self.new), "pending": len(self.pending),
-                "resolved": len(self.resolved), "ongoing": self.ongoing,
-                "not_evaluated": self.not_evaluated}
+                "suspect": len(self.suspect), "resolved": len(self.resolved),
+                "withdrawn": len(self.withdrawn), "ongoing": self.ongoing,
+                "not_evaluated": self.not_evaluated, "anomalies": len(self.anomalies)}
 
 
 ContextFactory = Callable[[datetime, int], AuditContext]
@@ -133,8 +171,6 @@ class Auditor:
         outcome = AuditOutcome(run_id=run.id)
 
         partner = {k: v for k, v in status_map.items() if k[1] == "partner"}
-        self._audit_batch(ctx, outcome, [""], partner, errors, run)
-
         customers = sorted(
             set(self.store.known_customers())
             | set(ctx.expectations)
@@ -147,10 +183,20 @@ class Auditor:
             row = statuses[(source, scope)]
             if row.customer_tenant_id:
                 by_customer[row.customer_tenant_id][(source, scope)] = status
+
+        def scoped(chunk: list[str]) -> dict[str, dict[tuple[str, str], str]]:
+            return {c: {**partner, **by_customer.get(c, {})} for c in chunk}
+
+        anomalies = self._anomalies(ctx, run, customers, scoped, errors)
+        ctx = replace(ctx, anomalies=tuple(anomalies))
+        outcome.anomalies = anomalies
+        for anomaly in anomalies:
+            log.warning("source_anomaly", run_id=run.id, **anomaly.as_dict())
+
+        self._audit_batch(ctx, outcome, [""], {"": partner}, errors)
         for start in range(0, len(customers), self.batch):
             chunk = customers[start:start + self.batch]
-            per = {c: {**partner, **by_customer.get(c, {})} for c in chunk}
-            self._audit_batch(ctx, outcome, chunk, per, errors, run)
+            self._audit_batch(ctx, outcome, chunk, scoped(chunk), errors)
         with self.store.write() as s:
             self.store.mark_audited(run.id, now, session=s, coverage={
                 **asdict(outcome.coverage), "shares": outcome.coverage.shares()})
@@ -159,29 +205,77 @@ class Auditor:
         log.info("audit_finished", run_id=run.id, **outcome.summary())
         return outcome
 
+    def _anomalies(
+        self, ctx: AuditContext, run: SyncRun, customers: list[str],
+        scoped: Callable[[list[str]], dict[str, dict[tuple[str, str], str]]],
+        errors: dict[tuple[str, str], str],
+    ) -> list[Anomaly]:
+        """First pass (R6): count, per link kind, the links known before this run and those
+        this run proved gone, one batch at a time, keeping only the counts; and compare each
+        source's items with the previous run's. Nothing is written."""
+        tally = LinkTally()
+        for start in range(0, len(customers), self.batch):
+            chunk = customers[start:start + self.batch]
+            records, stored = self._load(chunk, kinds=_LINK_RECORDS)
+            per = scoped(chunk)
+            for tenant in chunk:
+                snapshot = _snapshot(tenant, records.get(tenant, ()), per[tenant], errors)
+                tally.add(track_links(snapshot, stored.get(tenant, ()), ctx), ctx.run_id,
+                          run.started_at)
+        return [*source_anomalies(self._source_counts(run)),
+                *tally.anomalies(ctx.mass_disappearance_percent)]
+
+    def _source_counts(self, run: SyncRun) -> dict[str, tuple[int, int]]:
+        """Per source: items in the previous finished run and in this one, over the scopes
+        read completely both times (a failed read proves nothing either way)."""
+        with self.store.read() as s:
+            runs = _SYNC_RUN.c
+            previous = s.scalars(
+                select(runs.id)
+                .where(runs.id < run.id, runs.status.in_(("complete", "partial")))
+                .order_by(runs.id.desc())
+                .limit(1)
+            ).first()
+            if previous is None:
+                return {}
+            cur, old = _SOURCE_STATUS.alias("cur"), _SOURCE_STATUS.alias("old")
+            rows = s.execute(
+                select(cur.c.source, func.sum(old.c.records), func.sum(cur.c.records))
+                .join_from(cur, old, and_(old.c.source == cur.c.source,
+                                          old.c.scope == cur.c.scope))
+                .where(cur.c.run_id == run.id, old.c.run_id == previous,
+                       cur.c.status == "complete", old.c.status == "complete")
+                .group_by(cur.c.source)
+            )
+            return {str(src): (int(before or 0), int(now or 0)) for src, before, now in rows}
+
+    def _load(
+        self, customers: list[str], kinds: tuple[str, ...] | None = None,
+    ) -> tuple[dict[str, list[Record]], dict[str, list[LinkState]]]:
+        records: dict[str, list[Record]] = defaultdict(list)
+        stored: dict[str, list[LinkState]] = defaultdict(list)
+        for obs in self.store.current(customers=customers, kinds=kinds):
+            if obs.record.customer_tenant_id:
+                records[obs.record.customer_tenant_id].append(obs.record)
+        for link in self.store.links(customers):
+            stored[link.customer_tenant_id].append(_state(link))
+        return records, stored
+
     def _customers_with_findings(self) -> set[str]:
         with self.store.read() as s:
             rows = s.scalars(
-                select(Finding.customer_tenant_id)
-                .where(Finding.status.in_([str(x) for x in ACTIVE_STATUSES]))  # type: ignore[attr-defined]
+                select(_FINDING.c.customer_tenant_id)
+                .where(_FINDING.c.status.in_([str(x) for x in ACTIVE_STATUSES]))
                 .distinct()
             )
             return {r for r in rows if r}
 
     def _audit_batch(
         self, ctx: AuditContext, outcome: AuditOutcome, customers: list[str],
-        statuses: dict[str, dict[tuple[str, str], str]] | dict[tuple[str, str], str],
-        errors: dict[tuple[str, str], str], run: SyncRun,
+        statuses: dict[str, dict[tuple[str, str], str]], errors: dict[tuple[str, str], str],
     ) -> None:
         partner_level = customers == [""]
-        records = defaultdict(list)
-        stored_links: dict[str, list[LinkState]] = defaultdict(list)
-        if not partner_level:
-            for obs in self.store.current(customers=customers):
-                if obs.record.customer_tenant_id:
-                    records[obs.record.customer_tenant_id].append(obs.record)
-            for link in self.store.links(customers):
-                stored_links[link.customer_tenant_id].append(_state(link))
+        records, stored = ({}, {}) if partner_level else self._load(customers)
         with self.store.write() as s:
             existing = {
                 f.fingerprint: f
@@ -193,16 +287,11 @@ class Auditor:
                 )
             }
             for tenant in customers:
-                scope_status = (statuses if partner_level else statuses[tenant])  # type: ignore[index]
-                snapshot = CustomerSnapshot(
-                    tenant_id=tenant, records=group_records(records.get(tenant, ())),
-                    statuses=scope_status, errors=errors,
-                )
-                snapshot.links = derive_links(snapshot)
-                snapshot.link_states = track_links(snapshot, stored_links.get(tenant, ()), ctx)
+                snapshot = _snapshot(tenant, records.get(tenant, ()), statuses[tenant], errors)
+                snapshot.link_states = track_links(snapshot, stored.get(tenant, ()), ctx)
                 snapshot.expectations = expand(ctx.expectations.get(tenant, ()), snapshot, ctx)
                 for rule in self.rules:
-                    if not _evaluable(rule, snapshot):
+                    if not evaluable(rule, snapshot):
                         outcome.not_evaluated += 1
                         continue
                     candidates = list(rule.evaluate(snapshot, ctx))
@@ -217,7 +306,18 @@ class Auditor:
         customer: str | None, customer_name: str, candidates: Iterable[Candidate],
         existing: dict[str, Finding],
     ) -> None:
+        """Move this rule's findings for one customer (or the partner) one run along.
+
+        Seen: new → pending, open or suspect; pending → open after ``open_after_runs``
+        consecutive evaluated runs (and the rule's own confirmation); suspect → open or pending
+        once a run without the anomaly still sees it; resolved → reopened. Not seen: pending and
+        suspect are withdrawn at once (never announced, so no resolve either); announced ones
+        resolve after ``resolve_after_runs`` consecutive clears. Auditing a run twice changes
+        nothing the second time.
+        """
         now, run_id = ctx.now, ctx.run_id
+        open_k = rule.meta.open_after_runs or ctx.open_after_runs
+        resolve_k = rule.meta.resolve_after_runs or ctx.resolve_after_runs
         seen: set[str] = set()
         for cand in candidates:
             fp = fingerprint(cand.rule, ctx.partner_key, cand.customer_tenant_id,
@@ -226,17 +326,19 @@ class Auditor:
             if cand.verdict is Verdict.UNKNOWN:
                 continue
             finding = existing.get(fp)
-            target = FindingStatus.OPEN if cand.confirmed else FindingStatus.PENDING
             if finding is None:
+                target = _target(cand, 1, open_k)
                 finding = Finding(
                     fingerprint=fp, rule=cand.rule, status=target, first_seen=now,
-                    last_seen=now, hits=1, clears=0, last_run_id=run_id,
-                    **_content(rule, cand, customer_name),
+                    last_seen=now, hits=1, clears=0, last_run_id=run_id, severity="",
+                    subject="", title="",
                 )
+                for key, value in _content(rule, cand, customer_name).items():
+                    setattr(finding, key, value)
                 s.add(finding)
                 existing[fp] = finding
-                _event(s, fp, run_id, now, None, target)
-                (outcome.new if target is FindingStatus.OPEN else outcome.pending).append(fp)
+                _event(s, fp, run_id, now, None, target, _HELD if cand.suspect else None)
+                _tell(outcome, fp, target)
                 continue
             for key, value in _content(rule, cand, customer_name).items():
                 setattr(finding, key, value)
@@ -245,23 +347,32 @@ class Auditor:
             finding.last_seen = now
             finding.last_run_id = run_id
             finding.clears = 0
-            if finding.status == FindingStatus.RESOLVED:
+            old = finding.status
+            if old == FindingStatus.RESOLVED:
+                target = _target(cand, 1, open_k)
                 finding.status, finding.resolved_at, finding.hits = target, None, 1
-                _event(s, fp, run_id, now, FindingStatus.RESOLVED, target, "reopened")
-                (outcome.new if target is FindingStatus.OPEN else outcome.pending).append(fp)
+                _event(s, fp, run_id, now, old, target,
+                       "reopened" + ("; " + _HELD if cand.suspect else ""))
+                _tell(outcome, fp, target)
                 continue
             finding.hits += 1
-            if finding.status == FindingStatus.PENDING and target is FindingStatus.OPEN:
-                finding.status = FindingStatus.OPEN
-                _event(s, fp, run_id, now, FindingStatus.PENDING, FindingStatus.OPEN, "confirmed")
-                outcome.new.append(fp)
-            elif (finding.status == FindingStatus.SNOOZED and finding.until is not None
+            if old in (FindingStatus.PENDING, FindingStatus.SUSPECT):
+                target = _target(cand, finding.hits, open_k)
+                if target != old:
+                    finding.status = target
+                    _event(s, fp, run_id, now, old, target, _why(old, target))
+                    _tell(outcome, fp, target)
+                elif target is FindingStatus.SUSPECT:
+                    outcome.suspect.append(fp)
+                else:
+                    outcome.ongoing += 1
+            elif (old == FindingStatus.SNOOZED and finding.until is not None
                   and finding.until <= now):
                 finding.status, finding.until = FindingStatus.OPEN, None
                 _event(s, fp, run_id, now, FindingStatus.SNOOZED, FindingStatus.OPEN,
                        "snooze ended")
             else:
-                outcome.ongoing += 1
+                outcome.ongoing += 1  # announced already: a suspect sighting changes nothing
         for fp, finding in existing.items():
             if (fp in seen or finding.rule != rule.meta.id
                     or finding.customer_tenant_id != customer
@@ -269,19 +380,58 @@ class Auditor:
                 continue
             finding.last_run_id = run_id
             old = finding.status
-            if old == FindingStatus.PENDING:
+            if old in (FindingStatus.PENDING, FindingStatus.SUSPECT):
                 finding.status, finding.resolved_at = FindingStatus.RESOLVED, now
                 _event(s, fp, run_id, now, old, FindingStatus.RESOLVED,
-                       "withdrawn before it was confirmed")
+                       "withdrawn before it was confirmed" if old == FindingStatus.PENDING
+                       else "withdrawn: it came back after the source anomaly")
+                outcome.withdrawn.append(fp)
                 continue
             finding.clears += 1
-            if finding.clears >= ctx.resolve_after_runs:
+            if finding.clears >= resolve_k:
                 finding.status, finding.resolved_at = FindingStatus.RESOLVED, now
                 _event(s, fp, run_id, now, old, FindingStatus.RESOLVED)
                 outcome.resolved.append(fp)
 
 
-def _evaluable(rule: Rule, snapshot: CustomerSnapshot) -> bool:
+_HELD = "held as suspect: a source anomaly makes this run's data doubtful"
+
+
+def _target(cand: Candidate, hits: int, open_k: int) -> FindingStatus:
+    """Where a finding seen ``hits`` consecutive evaluated runs stands (not yet announced)."""
+    if cand.suspect:
+        return FindingStatus.SUSPECT
+    if cand.confirmed and hits >= open_k:
+        return FindingStatus.OPEN
+    return FindingStatus.PENDING
+
+
+def _why(old: str, new: FindingStatus) -> str:
+    if new is FindingStatus.SUSPECT:
+        return _HELD
+    if old == FindingStatus.SUSPECT:
+        return ("confirmed by a run without the anomaly" if new is FindingStatus.OPEN
+                else "released: a run without the anomaly still sees it")
+    return "confirmed"
+
+
+def _tell(outcome: AuditOutcome, fp: str, status: FindingStatus) -> None:
+    {FindingStatus.OPEN: outcome.new, FindingStatus.SUSPECT: outcome.suspect}.get(
+        status, outcome.pending).append(fp)
+
+
+def _snapshot(
+    tenant: str, records: Iterable[Record], statuses: dict[tuple[str, str], str],
+    errors: dict[tuple[str, str], str],
+) -> CustomerSnapshot:
+    snapshot = CustomerSnapshot(tenant_id=tenant, records=group_records(records),
+                                statuses=statuses, errors=errors)
+    snapshot.links = derive_links(snapshot)
+    return snapshot
+
+
+def evaluable(rule: Rule, snapshot: CustomerSnapshot) -> bool:
+    """Whether the rule's required sources were read completely for this snapshot."""
     # The partner-level snapshot has no customer scopes: only partner sources gate it.
     return all(
         snapshot.complete(source)
@@ -312,14 +462,20 @@ def _event(s: Session, fp: str, run_id: int, now: datetime, old: str | None, new
 
 
 def _state(link: Link) -> LinkState:
+    detail: dict[str, Any] = json.loads(link.detail or "{}")
+    # The link table has no column for it: the hold rides in the detail JSON.
+    held = detail.pop(_HELD_KEY, None)
     return LinkState(
         key=link.link_key, kind=link.kind, customer_tenant_id=link.customer_tenant_id,
         workload=link.workload, holder=link.holder, ref=link.identity or "",
         source=link.source, first_seen_at=link.first_seen_at, last_seen_at=link.last_seen_at,
         last_seen_run_id=link.last_seen_run_id, missing_runs=link.missing_runs,
         last_counted_run_id=link.last_counted_run_id, cause=link.cause,
-        detail=json.loads(link.detail or "{}"),
+        detail=detail, held_run_id=held,
     )
+
+
+_HELD_KEY = "_held_run_id"
 
 
 def _save_links(s: Session, states: Iterable[LinkState]) -> None:
@@ -343,5 +499,6 @@ def _save_links(s: Session, states: Iterable[LinkState]) -> None:
         row.missing_runs = st.missing_runs
         row.last_counted_run_id = st.last_counted_run_id
         row.cause = st.cause
-        row.detail = json.dumps(st.detail, sort_keys=True, default=str)
+        detail = {**st.detail, _HELD_KEY: st.held_run_id} if st.held_run_id else st.detail
+        row.detail = json.dumps(detail, sort_keys=True, default=str)
 

@@ -41,6 +41,13 @@ class RuleMeta:
     required_sources: tuple[Source, ...] = ()
     """Sources that must have been read completely (for the customer, or the partner scope)
     for the rule to be evaluated at all; otherwise its findings stay as they were."""
+    open_after_runs: int | None = None
+    """Consecutive evaluated runs a condition must be seen before its finding opens (R4);
+    ``None`` takes the audit's ``open_after_runs``. A rule that counts its own runs (through
+    ``Candidate.confirmed``) sets 1."""
+    resolve_after_runs: int | None = None
+    """Consecutive evaluated runs a condition must be absent before an announced finding
+    resolves (R9); ``None`` takes the audit's ``resolve_after_runs``."""
 
 
 class Verdict(StrEnum):
@@ -62,6 +69,10 @@ class Candidate:
     verdict: Verdict = Verdict.FIRING
     confirmed: bool = True
     """False while a condition waits for its K-th run (the finding stays ``pending``)."""
+    suspect: bool = False
+    """Seen in a run a source anomaly makes doubtful (R6): the finding is held as ``suspect``,
+    never announced, until a later run without the anomaly confirms or withdraws it. A finding
+    already announced is left as it is."""
     severity: Severity | None = None
     remediation: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)

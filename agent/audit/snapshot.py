@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from agent.audit.anomaly import Anomaly
 from connectors.records import (
     ActiveUsers,
     Attribution,
@@ -66,12 +67,24 @@ class AuditContext:
     run_id: int
     disappeared_after_runs: int = 2
     resolve_after_runs: int = 2
+    open_after_runs: int = 1
+    """Consecutive evaluated runs a condition must be seen before its finding opens (R4); 1 opens
+    at once. ``link_disappeared`` counts its own runs (``disappeared_after_runs``)."""
     gdap_expiry_lead_days: int = 30
     credential_expiry_lead_days: int = 30
     expectations: Mapping[str, tuple[Expectation, ...]] = field(default_factory=dict)
     expect_pal_on_azure: bool = True
     identities: tuple[str, ...] = ("partner-app",)
     """Identities the agent reads PAL as."""
+    mass_disappearance_percent: float = 20.0
+    """R6: more than this share of the known links of one kind vanishing in one run is an
+    anomaly (see agent.audit.anomaly for the minimum count)."""
+    anomalies: tuple[Anomaly, ...] = ()
+    """Filled in by the engine from its first pass over the estate; empty in a calm run."""
+
+    def anomaly_for(self, kind: str, source: str) -> Anomaly | None:
+        """The anomaly of this run that makes a link of this kind and source doubtful."""
+        return next((a for a in self.anomalies if a.touches(kind, source)), None)
 
     @property
     def partner_key(self) -> str:
@@ -131,6 +144,9 @@ class LinkState:
     last_counted_run_id: int | None = None
     cause: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    held_run_id: int | None = None
+    """The run whose source anomaly made the last counted miss doubtful (R6); cleared when a
+    later run without the anomaly proves the absence again, or the link is seen."""
     dirty: bool = False
 
 
@@ -259,8 +275,8 @@ def derive_links(snapshot: CustomerSnapshot) -> list[DerivedLink]:
     for pal in snapshot.of(PalLink):
         if not pal.partner_id:
             continue
-        for sub in pal.subscriptions or ("*",):
-            workload = f"azure:{sub}" if sub != "*" else "azure"
+        for reach in pal.subscriptions or ("*",):
+            workload = f"azure:{reach}" if reach != "*" else "azure"
             links.append(DerivedLink(LinkKind.PAL, tenant, workload, pal.partner_id,
                                      pal.identity, Source.ARM_PAL))
     for row in snapshot.of(Attribution):
@@ -345,7 +361,8 @@ def track_links(
     """Advance each stored link's presence count with this run's derived links.
 
     A link seen now resets to zero missing runs. A link not seen advances by one only when
-    this run proves it absent, once per run; otherwise it stays as it was (R4).
+    this run proves it absent, once per run; otherwise it stays as it was (R4). A miss counted
+    while a source anomaly touches the link is marked as held (R6).
     """
     by_key = {s.key: s for s in states}
     derived = {link.key: link for link in snapshot.links}
@@ -364,11 +381,12 @@ def track_links(
             state.missing_runs = 0
             state.last_counted_run_id = None
             state.cause = None
+            state.held_run_id = None
             state.detail = dict(link.detail)
             state.dirty = True
     for key, state in by_key.items():
-        link = derived.get(key)
-        if link is not None and link.fresh:
+        seen = derived.get(key)
+        if seen is not None and seen.fresh:
             continue
         if state.last_counted_run_id == ctx.run_id or state.last_seen_run_id >= ctx.run_id:
             continue  # this run is already counted
@@ -376,6 +394,8 @@ def track_links(
             state.missing_runs += 1
             state.last_counted_run_id = ctx.run_id
             state.cause = likely_cause(state, snapshot, ctx)
+            held = ctx.anomaly_for(state.kind, state.source) is not None
+            state.held_run_id = ctx.run_id if held else None
             state.dirty = True
     return list(by_key.values())
 

@@ -3,10 +3,13 @@
 from agent.audit.model import Rule
 from agent.audit.rules import (
     cannot_verify,
+    gdap_ended,
     gdap_expiring,
     link_disappeared,
     link_held_by_other,
     link_missing,
+    pal_carrier_at_risk,
+    source_anomaly,
     wrong_partner_id,
 )
 
@@ -16,7 +19,10 @@ RULES: tuple[Rule, ...] = (
     wrong_partner_id.RULE,
     link_disappeared.RULE,
     gdap_expiring.RULE,
+    gdap_ended.RULE,
+    pal_carrier_at_risk.RULE,
     cannot_verify.RULE,
+    source_anomaly.RULE,
 )
 
 RULES_BY_ID = {rule.meta.id: rule for rule in RULES}

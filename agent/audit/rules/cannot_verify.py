@@ -40,10 +40,51 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             link_kind=None,
             link_id=cause,
             severity=Severity.HIGH if partner_level else None,
+            remediation=_remedy(cause, where, sorted({
+                scope.split("/", 1)[1] if "/" in scope else _APP
+                for _s, scope, _st, _e in failures})),
             evidence={"cause": cause, "sources": sources,
                       "failures": [{"source": s, "scope": sc, "status": st, "error": e}
                                    for s, sc, st, e in failures]},
         )
+
+
+_APP = "the partner's app"
+"""Who reads a scope without an identity in it (the customer's or the partner's)."""
+
+_STEPS = {
+    "AADSTS7000215": "The client secret the agent holds for {who} is wrong: create a new "
+    "credential (a certificate is preferred) in its app registration and update the config.",
+    "AADSTS7000222": "The client secret of {who} has expired: create a new credential (a "
+    "certificate is preferred) in its app registration and update the config.",
+    "AADSTS700016": "{who} has no service principal in {tenant}: ask the customer's "
+    "administrator to grant admin consent to the app again, or take the tenant off its list.",
+    "AADSTS7000229": "{who} has no service principal in {tenant}: ask the customer's "
+    "administrator to grant admin consent to the app again.",
+    "AADSTS65001": "Consent for {who} is missing in {tenant}: ask the customer's "
+    "administrator to grant admin consent to the app.",
+    "HTTP 401": "The token of {who} was rejected for {where}: check the app's consent and its "
+    "credential (`partnerlink check --online`).",
+    "HTTP 403": "{who} lacks a permission or role for {where}: `partnerlink check --online` "
+    "lists the Graph roles it needs; for ARM, it needs a role on the subscriptions.",
+    "HTTP 429": "Microsoft throttled the reads for {where}: this usually clears by itself on "
+    "the next run; if it persists, lower `sync.concurrency`.",
+    "not_attempted": "The run's time budget ran out before {where} was read: raise "
+    "`sync.time_budget` or `sync.concurrency`.",
+}
+
+
+def _remedy(cause: str, where: str, identities: list[str]) -> str:
+    """The step for the cause, naming the identity and the customer."""
+    who = " and ".join(identities) or _APP
+    step = _STEPS.get(cause)
+    if step is None and cause.startswith("HTTP 5"):
+        step = ("Microsoft answered with a server error for {where}: this usually clears by "
+                "itself; if it persists over several runs, check the Microsoft service health.")
+    if step is None:
+        return META.remediation
+    tenant = where if where == "the partner tenant" else f"{where}'s tenant"
+    return step.format(who=who, where=where, tenant=tenant)
 
 
 def _cause(status: str, error: str) -> str:

@@ -41,9 +41,15 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             link_kind="gdap",
             link_id=rel.relationship_id,
             severity=Severity.CRITICAL if days <= 7 else None,
-            evidence={"ends": rel.ends.isoformat(), "days_left": days,
-                      "auto_extend_duration": rel.auto_extend_duration, "why": why,
-                      "stake": stake},
+            remediation=f"Before {rel.ends.date().isoformat()}, send {snapshot.name} a new GDAP "
+            "relationship request in Partner Center (least-privilege roles, without Global "
+            "Administrator, auto-extend 180 days) and ask its Global Administrator to approve "
+            f"it; {rel.display_name or rel.relationship_id} cannot extend itself ({why}).",
+            evidence={"relationship_id": rel.relationship_id,
+                      "display_name": rel.display_name, "ends": rel.ends.isoformat(),
+                      "days_left": days, "auto_extend_duration": rel.auto_extend_duration,
+                      "global_administrator": GLOBAL_ADMINISTRATOR_ROLE in rel.roles,
+                      "why": why, "stake": stake},
             value_at_stake=stake_value(stake),
         )
 

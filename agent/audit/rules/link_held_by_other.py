@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
-from agent.audit.snapshot import SEAT, AuditContext, CustomerSnapshot, stake_value
-from connectors.records import Source
+from agent.audit.snapshot import SEAT, AuditContext, CustomerSnapshot, DerivedLink, stake_value
+from connectors.records import LinkKind, Source
 
 META = RuleMeta(
     id="link_held_by_other",
@@ -38,10 +38,37 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
                 f"partner ID {link.holder}",
                 link_kind=link.kind,
                 link_id=f"{exp.workload}|{link.holder}",
-                evidence={"holder": link.holder, "source": link.source.value,
-                          "expected": exp.kind, "expected_from": exp.origin, "stake": stake},
+                remediation=_remedy(link, exp.kind, snapshot.name, ctx),
+                evidence={"holder": link.holder, "holder_kind": link.kind,
+                          "carried_by": link.ref, "source": link.source.value,
+                          "workload": exp.workload, "expected": exp.kind,
+                          "expected_from": exp.origin,
+                          "right_partner_ids": sorted(ctx.right_ids(exp.kind)), "stake": stake},
                 value_at_stake=stake_value(stake),
             )
+
+
+def _remedy(link: DerivedLink, expected: LinkKind, customer: str, ctx: AuditContext) -> str:
+    """What to ask for, of whom, naming the holder and our right ID for the expected link."""
+    ids = " or ".join(sorted(ctx.right_ids(expected)))
+    held = f"{link.kind.upper()} on {link.workload} names partner ID {link.holder}"
+    if expected is LinkKind.PAL:
+        return (f"{held} (via {link.ref}). Signed in as the identity that manages the "
+                f"subscription for you (the partner's app or a PAL carrier) in {customer}'s "
+                f"tenant, run `az managementpartner create --partner-id {ids}`.")
+    if expected is LinkKind.CPOR:
+        return (f"{held}. Agree with {customer} that you deliver {link.workload}, then file a "
+                f"CPOR claim with location ID {ids} in Partner Center (Incentives > Customer "
+                "claims) and ask the customer to approve it.")
+    if expected is LinkKind.DPOR:
+        return (f"{held}. Agree with {customer} that you serve {link.workload}, then ask it to "
+                f"set partner ID {ids} as partner of record (Microsoft 365 admin center or "
+                "Azure portal).")
+    if expected in (LinkKind.CSP, LinkKind.INDIRECT_RESELLER):
+        return (f"{held}: another reseller sells {customer}'s subscription. Agree with the "
+                "customer and the indirect provider who transacts; if it should be you, send "
+                "a reseller relationship request from Partner Center.")
+    return f"{held}. {META.remediation}"
 
 
 RULE = Rule(META, evaluate)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
 from agent.audit.snapshot import SEAT, AuditContext, CustomerSnapshot, stake_value
-from connectors.records import GdapRelationship, GdapStatus, LinkKind, Source
+from connectors.records import GdapRelationship, GdapStatus, LinkKind, PalLink, Source
 
 META = RuleMeta(
     id="link_missing",
@@ -29,16 +29,17 @@ _PROOF: dict[LinkKind, Source] = {
 
 
 _HOW: dict[LinkKind, str] = {
-    LinkKind.PAL: "As an identity that manages the subscription (the partner's app or a PAL "
-    "carrier), link it: `az managementpartner create --partner-id {ids}`.",
-    LinkKind.CPOR: "File a claiming-partner-of-record claim for the workload in Partner Center "
-    "(Incentives > Customer claims) with location ID {ids}, and ask the customer to approve it.",
-    LinkKind.DPOR: "Ask the customer to set partner ID {ids} as partner of record on the "
-    "subscription (Microsoft 365 admin center or Azure portal).",
-    LinkKind.GDAP: "Send the customer a GDAP relationship request with least-privilege roles "
+    LinkKind.PAL: "As {who} in {customer}'s tenant, link it: `az managementpartner create "
+    "--partner-id {ids}`.",
+    LinkKind.CPOR: "File a claiming-partner-of-record claim for {workload} of {customer} in "
+    "Partner Center (Incentives > Customer claims) with location ID {ids}, and ask the customer "
+    "to approve it.",
+    LinkKind.DPOR: "Ask {customer} to set partner ID {ids} as partner of record on {workload} "
+    "(Microsoft 365 admin center or Azure portal).",
+    LinkKind.GDAP: "Send {customer} a GDAP relationship request with least-privilege roles "
     "(no Global Administrator) and auto-extend on.",
-    LinkKind.CSP: "Send the customer a reseller relationship request from Partner Center.",
-    LinkKind.INDIRECT_RESELLER: "Ask the indirect provider to associate the customer with "
+    LinkKind.CSP: "Send {customer} a reseller relationship request from Partner Center.",
+    LinkKind.INDIRECT_RESELLER: "Ask the indirect provider to associate {customer} with "
     "reseller ID {ids}.",
 }
 
@@ -58,14 +59,29 @@ def _verified(kind: LinkKind, snapshot: CustomerSnapshot, ctx: AuditContext) -> 
     return snapshot.complete(_PROOF[kind])
 
 
+def _reaching(workload: str, snapshot: CustomerSnapshot, ctx: AuditContext) -> list[str]:
+    """Our identities with a role on the subscription: the ones that can carry its PAL."""
+    sub = workload.split(":", 1)[1] if ":" in workload else ""
+    return sorted(p.identity for p in snapshot.of(PalLink)
+                  if p.identity in ctx.identities and sub in p.subscriptions)
+
+
 def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
     ever_ours = {(s.kind, s.workload) for s in snapshot.link_states if ctx.ours(s.holder)}
     for exp in snapshot.expectations:
         present = [link for link in snapshot.links
                    if link.kind in SEAT[exp.kind] and link.workload == exp.workload]
+        if present and not any(link.fresh for link in present):
+            # Seen only in last-known data: this run cannot tell it is still there, so a
+            # finding about it neither resolves nor advances (R9 counts judged runs only).
+            yield Candidate(rule=META.id, customer_tenant_id=snapshot.tenant_id,
+                            subject=f"{exp.kind} on {exp.workload}", title="",
+                            link_kind=exp.kind, link_id=exp.workload, verdict=Verdict.UNKNOWN)
+            continue
         if present or (exp.kind, exp.workload) in ever_ours:
             continue  # held by someone (other rules judge whom), or it disappeared
         stake = snapshot.stake(exp.workload)
+        reach = _reaching(exp.workload, snapshot, ctx) if exp.kind is LinkKind.PAL else []
         yield Candidate(
             rule=META.id,
             customer_tenant_id=snapshot.tenant_id,
@@ -74,9 +90,13 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             link_kind=exp.kind,
             link_id=exp.workload,
             verdict=Verdict.FIRING if _verified(exp.kind, snapshot, ctx) else Verdict.UNKNOWN,
-            remediation=_HOW[exp.kind].format(ids=" or ".join(sorted(ctx.right_ids(exp.kind)))),
-            evidence={"expected_from": exp.origin, "stake": stake,
-                      "right_partner_ids": sorted(ctx.right_ids(exp.kind))},
+            remediation=_HOW[exp.kind].format(
+                ids=" or ".join(sorted(ctx.right_ids(exp.kind))), customer=snapshot.name,
+                workload=exp.workload, who=" or ".join(reach) if reach else
+                "an identity that manages the subscription (the partner's app or a PAL carrier)"),
+            evidence={"expected_from": exp.origin, "stake": stake, "workload": exp.workload,
+                      "right_partner_ids": sorted(ctx.right_ids(exp.kind)),
+                      "identities_with_access": reach},
             value_at_stake=stake_value(stake),
         )
 

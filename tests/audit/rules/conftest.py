@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.audit.model import Candidate, Rule, fingerprint
+from agent.audit.engine import evaluable as engine_evaluable
+from agent.audit.model import Candidate, Rule, Verdict, fingerprint
 from agent.audit.snapshot import (
     PARTNER_SCOPED,
     AuditContext,
@@ -182,11 +183,12 @@ class Runs:
     def next(
         self, records: Iterable[Record], *, statuses: Mapping[tuple[str, str], str] | None = None,
         expectations: Iterable[Expectation] = CPOR_ON_M365, same_run: bool = False,
+        **context: object,
     ) -> tuple[CustomerSnapshot, AuditContext]:
         if not same_run:
             self.run_id += 1
         ctx = make_context(run_id=self.run_id, now=NOW + timedelta(days=self.run_id - RUN),
-                           identities=self.identities, disappeared_after_runs=self.k)
+                           identities=self.identities, disappeared_after_runs=self.k, **context)
         snapshot = build_snapshot(records, ctx, statuses=statuses, states=self.states,
                                   expectations=expectations)
         self.states = snapshot.link_states
@@ -196,8 +198,22 @@ class Runs:
         return next(s for s in self.states if s.kind == kind and s.ref == ref)
 
 
+def evaluated(rule: Rule, snapshot: CustomerSnapshot) -> bool:
+    """Whether the engine would run the rule on this snapshot at all (its required sources)."""
+    return engine_evaluable(rule, snapshot)
+
+
 def evaluate(rule: Rule, snapshot: CustomerSnapshot, ctx: AuditContext) -> list[Candidate]:
     return list(rule.evaluate(snapshot, ctx))
+
+
+def firing(rule: Rule, snapshot: CustomerSnapshot, ctx: AuditContext) -> list[Candidate]:
+    """Only the candidates that fire (``unknown`` ones leave findings as they are)."""
+    return [c for c in rule.evaluate(snapshot, ctx) if c.verdict is Verdict.FIRING]
+
+
+def unknown(rule: Rule, snapshot: CustomerSnapshot, ctx: AuditContext) -> list[Candidate]:
+    return [c for c in rule.evaluate(snapshot, ctx) if c.verdict is Verdict.UNKNOWN]
 
 
 def fingerprints(candidates: Iterable[Candidate], ctx: AuditContext) -> list[str]:

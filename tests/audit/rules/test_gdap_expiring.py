@@ -57,6 +57,10 @@ def test_auto_extend_on_with_global_administrator_fires(ctx: AuditContext) -> No
     assert cand.evidence["auto_extend_duration"] == "P180D"
     assert cand.severity is None  # the rule's own (high) severity
     assert "ends in 20 days" in cand.title
+    assert cand.evidence["global_administrator"] is True
+    assert cand.remediation is not None
+    assert cand.remediation.startswith(f"Before {(ctx.now + timedelta(days=20)).date()}, send "
+                                       "Alpine Dairy Co-op a new GDAP relationship request")
 
 
 @pytest.mark.parametrize("duration", ["PT0S", "P0D", ""])

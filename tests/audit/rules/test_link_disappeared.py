@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from agent.audit.anomaly import Anomaly, AnomalyScope
 from agent.audit.rules import link_disappeared
 from connectors.records import (
     Attribution,
@@ -24,11 +25,12 @@ from .conftest import (
     TENANT,
     Runs,
     all_complete,
-    evaluate,
     fingerprints,
+    firing,
     gdap,
     healthy_records,
     key,
+    unknown,
     with_status,
 )
 
@@ -64,7 +66,7 @@ def test_links_present_in_every_run_never_fire() -> None:
     runs.next(healthy_records())
     snapshot, ctx = runs.next(healthy_records())
 
-    assert evaluate(RULE, snapshot, ctx) == []
+    assert firing(RULE, snapshot, ctx) == []
 
 
 def test_link_absent_in_one_complete_run_is_pending_and_confirmed_at_the_second() -> None:
@@ -72,7 +74,7 @@ def test_link_absent_in_one_complete_run_is_pending_and_confirmed_at_the_second(
     runs.next(healthy_records())
 
     snapshot, ctx = runs.next(_pal_removed())
-    [pending] = evaluate(RULE, snapshot, ctx)
+    [pending] = firing(RULE, snapshot, ctx)
 
     assert pending.confirmed is False
     assert pending.customer_tenant_id == TENANT
@@ -87,7 +89,7 @@ def test_link_absent_in_one_complete_run_is_pending_and_confirmed_at_the_second(
     assert pending.evidence["cause"] == f"the Partner Admin Link of {APP} was removed"
 
     snapshot, ctx = runs.next(_pal_removed())
-    [confirmed] = evaluate(RULE, snapshot, ctx)
+    [confirmed] = firing(RULE, snapshot, ctx)
 
     assert confirmed.confirmed is True
     assert confirmed.evidence["missing_runs"] == 2
@@ -100,7 +102,7 @@ def test_disappeared_after_runs_is_configurable() -> None:
     runs.next(_pal_removed())
     snapshot, ctx = runs.next(_pal_removed())
 
-    [cand] = evaluate(RULE, snapshot, ctx)
+    [cand] = firing(RULE, snapshot, ctx)
 
     assert (cand.confirmed, cand.evidence["missing_runs"]) == (False, 2)
 
@@ -111,7 +113,7 @@ def test_auditing_the_same_run_twice_counts_the_miss_once() -> None:
     runs.next(_pal_removed())
     snapshot, ctx = runs.next(_pal_removed(), same_run=True)
 
-    [cand] = evaluate(RULE, snapshot, ctx)
+    [cand] = firing(RULE, snapshot, ctx)
 
     assert cand.evidence["missing_runs"] == 1
     assert cand.confirmed is False
@@ -123,7 +125,7 @@ def test_link_that_reappears_before_k_runs_is_withdrawn_and_its_count_reset() ->
     runs.next(_pal_removed())
     snapshot, ctx = runs.next(healthy_records())
 
-    assert evaluate(RULE, snapshot, ctx) == []
+    assert firing(RULE, snapshot, ctx) == []
     assert runs.state(LinkKind.PAL, APP).missing_runs == 0
 
 
@@ -133,11 +135,11 @@ def test_disappeared_link_is_not_counted_when_the_read_failed() -> None:
     runs.next(healthy_records())
     for _ in range(3):
         snapshot, ctx = runs.next(healthy_records(), statuses=PAL_FAILED)
-        assert evaluate(RULE, snapshot, ctx) == []
+        assert firing(RULE, snapshot, ctx) == []
         assert runs.state(LinkKind.PAL, APP).missing_runs == 0
 
     snapshot, ctx = runs.next(_pal_removed())
-    [cand] = evaluate(RULE, snapshot, ctx)
+    [cand] = firing(RULE, snapshot, ctx)
     assert (cand.confirmed, cand.evidence["missing_runs"]) == (False, 1)
 
 
@@ -147,7 +149,7 @@ def test_failed_read_with_no_records_left_is_not_counted_either() -> None:
     records = [r for r in healthy_records() if not isinstance(r, PalLink)]
     snapshot, ctx = runs.next(records, statuses=PAL_FAILED)
 
-    assert evaluate(RULE, snapshot, ctx) == []
+    assert firing(RULE, snapshot, ctx) == []
     assert runs.state(LinkKind.PAL, APP).missing_runs == 0
 
 
@@ -157,11 +159,11 @@ def test_failed_read_between_two_misses_neither_advances_nor_resets_the_count() 
     runs.next(_pal_removed())
 
     snapshot, ctx = runs.next(healthy_records(), statuses=PAL_AND_IDENTITIES_FAILED)
-    [still_pending] = evaluate(RULE, snapshot, ctx)
+    [still_pending] = firing(RULE, snapshot, ctx)
     assert (still_pending.confirmed, still_pending.evidence["missing_runs"]) == (False, 1)
 
     snapshot, ctx = runs.next(_pal_removed())
-    [confirmed] = evaluate(RULE, snapshot, ctx)
+    [confirmed] = firing(RULE, snapshot, ctx)
     assert (confirmed.confirmed, confirmed.evidence["missing_runs"]) == (True, 2)
 
 
@@ -170,7 +172,7 @@ def test_pal_of_a_deleted_identity_counts_as_gone_while_the_pal_read_fails() -> 
     runs.next(healthy_records())
 
     snapshot, ctx = runs.next(_identity_deleted(), statuses=PAL_FAILED)
-    [cand] = evaluate(RULE, snapshot, ctx)
+    [cand] = firing(RULE, snapshot, ctx)
 
     assert cand.evidence["missing_runs"] == 1
     assert cand.evidence["cause"] == f"identity {APP} was deleted from the customer tenant"
@@ -183,7 +185,7 @@ def test_pal_of_a_disabled_identity_counts_as_gone_with_that_cause() -> None:
     records.append(Identity(customer_tenant_id=TENANT, identity=APP, enabled=False))
 
     snapshot, ctx = runs.next(records, statuses=PAL_FAILED)
-    [cand] = evaluate(RULE, snapshot, ctx)
+    [cand] = firing(RULE, snapshot, ctx)
 
     assert cand.evidence["cause"] == f"identity {APP} was disabled"
 
@@ -193,7 +195,7 @@ def test_deleted_identity_is_not_proof_when_the_identity_read_failed_too() -> No
     runs.next(healthy_records())
     snapshot, ctx = runs.next(_identity_deleted(), statuses=PAL_AND_IDENTITIES_FAILED)
 
-    assert evaluate(RULE, snapshot, ctx) == []
+    assert firing(RULE, snapshot, ctx) == []
 
 
 def test_another_partners_link_disappearing_is_not_our_loss() -> None:
@@ -205,7 +207,7 @@ def test_another_partners_link_disappearing_is_not_our_loss() -> None:
     snapshot, ctx = runs.next(healthy_records())
 
     assert runs.state(LinkKind.DPOR, "microsoft").missing_runs == 2
-    assert evaluate(RULE, snapshot, ctx) == []
+    assert firing(RULE, snapshot, ctx) == []
 
 
 def test_gdap_ended_is_a_disappearance_with_its_status_as_cause() -> None:
@@ -213,7 +215,7 @@ def test_gdap_ended_is_a_disappearance_with_its_status_as_cause() -> None:
     runs.next(healthy_records())
     snapshot, ctx = runs.next(_gdap_only(GdapStatus.TERMINATED))
 
-    [cand] = evaluate(RULE, snapshot, ctx)
+    [cand] = firing(RULE, snapshot, ctx)
 
     assert (cand.link_kind, cand.link_id) == (LinkKind.GDAP, "tenant|rel-1|self")
     assert cand.evidence["cause"] == "the relationship is terminated"
@@ -225,7 +227,7 @@ def test_gdap_in_an_unrecognised_status_never_disappears() -> None:
     runs.next(healthy_records())
     for _ in range(3):
         snapshot, ctx = runs.next(_gdap_only(GdapStatus.UNKNOWN, raw="unknownFutureValue"))
-        assert evaluate(RULE, snapshot, ctx) == []
+        assert firing(RULE, snapshot, ctx) == []
     assert runs.state(LinkKind.GDAP, "rel-1").missing_runs == 0
 
 
@@ -234,8 +236,8 @@ def test_fingerprint_is_stable_across_two_evaluations() -> None:
     runs.next(healthy_records())
     snapshot, ctx = runs.next(_pal_removed())
 
-    first = fingerprints(evaluate(RULE, snapshot, ctx), ctx)
-    again = fingerprints(evaluate(RULE, snapshot, ctx), ctx)
+    first = fingerprints(firing(RULE, snapshot, ctx), ctx)
+    again = fingerprints(firing(RULE, snapshot, ctx), ctx)
 
     assert first == again
     assert len(first) == 1
@@ -246,3 +248,76 @@ def test_rule_has_no_source_gate_so_a_deleted_identity_is_seen_while_pal_fails()
     # exactly the case where an identity was deleted and can no longer read its own PAL.
     assert RULE.meta.id == "link_disappeared"
     assert RULE.meta.required_sources == ()
+
+
+PAL_WAVE = Anomaly(AnomalyScope.LINK_KIND, "pal", known=25, gone=20)
+
+
+def test_miss_counted_during_a_source_anomaly_is_suspect_until_a_calm_run_proves_it() -> None:
+    """R6: held while the anomaly touches it; released by the next calm run that still sees
+    the link gone (and, with K = 2, confirmed by it)."""
+    runs = Runs(k=2)
+    runs.next(healthy_records())
+
+    snapshot, ctx = runs.next(_pal_removed(), anomalies=(PAL_WAVE,))
+    [held] = firing(RULE, snapshot, ctx)
+    assert (held.suspect, held.confirmed) == (True, False)
+    assert held.evidence["held_since_run"] == ctx.run_id
+    assert held.evidence["held_because"] == "20 of 25 PAL links (80 %) vanished in one run"
+
+    snapshot, ctx = runs.next(_pal_removed())
+    [released] = firing(RULE, snapshot, ctx)
+    assert (released.suspect, released.confirmed) == (False, True)
+    assert "held_since_run" not in released.evidence
+
+
+def test_held_miss_stays_suspect_through_a_run_that_proves_nothing() -> None:
+    runs = Runs(k=1)
+    runs.next(healthy_records())
+    runs.next(_pal_removed(), anomalies=(PAL_WAVE,))
+
+    snapshot, ctx = runs.next(healthy_records(), statuses=PAL_AND_IDENTITIES_FAILED)
+    [still] = firing(RULE, snapshot, ctx)
+
+    assert still.suspect is True, "not released before a run confirms it"
+
+
+def test_anomaly_of_another_kind_holds_nothing_here() -> None:
+    runs = Runs(k=1)
+    runs.next(healthy_records())
+    cpor_wave = Anomaly(AnomalyScope.LINK_KIND, "cpor", known=30, gone=10)
+
+    snapshot, ctx = runs.next(_pal_removed(), anomalies=(cpor_wave,))
+    [cand] = firing(RULE, snapshot, ctx)
+
+    assert (cand.suspect, cand.confirmed) == (False, True)
+
+
+def test_link_of_ours_that_this_run_could_not_read_is_unknown() -> None:
+    """So that a finding about it neither resolves nor advances on a run that judged nothing."""
+    runs = Runs()
+    runs.next(healthy_records())
+    snapshot, ctx = runs.next(healthy_records(), statuses=PAL_AND_IDENTITIES_FAILED)
+
+    [cand] = unknown(RULE, snapshot, ctx)
+
+    assert cand.link_id == f"azure:{SUB}|{APP}|{HQ}"
+
+
+def test_remediation_follows_the_cause() -> None:
+    runs = Runs(k=1)
+    runs.next(healthy_records())
+    snapshot, ctx = runs.next(_identity_deleted(), statuses=PAL_FAILED)
+    [deleted] = firing(RULE, snapshot, ctx)
+
+    assert deleted.remediation is not None
+    assert deleted.remediation.startswith(
+        f"Re-create the service principal of {APP} in Alpine Dairy Co-op's tenant")
+    assert f"az managementpartner create --partner-id {HQ}" in deleted.remediation
+
+    runs = Runs(k=1)
+    runs.next(healthy_records())
+    snapshot, ctx = runs.next(_gdap_only(GdapStatus.TERMINATED))
+    [gdap_gone] = firing(RULE, snapshot, ctx)
+    assert gdap_gone.remediation is not None
+    assert gdap_gone.remediation.startswith("Send Alpine Dairy Co-op a new GDAP relationship")

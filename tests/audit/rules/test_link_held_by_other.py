@@ -48,7 +48,12 @@ def test_dpor_of_another_partner_where_we_expect_our_cpor_fires(ctx: AuditContex
     assert cand.evidence["expected"] == LinkKind.CPOR
     assert cand.evidence["expected_from"] == "file"
     assert cand.evidence["stake"] == {"mau": 120}
+    assert cand.evidence["right_partner_ids"] == sorted(ctx.right_ids("cpor"))
     assert cand.value_at_stake == 120.0
+    assert cand.remediation is not None
+    assert cand.remediation.startswith(f"DPOR on m365 names partner ID {OTHER}. Agree with "
+                                       "Alpine Dairy Co-op that you deliver m365, then file a "
+                                       "CPOR claim with location ID")
 
 
 def test_our_identity_linked_to_another_partner_fires_on_the_subscription(
@@ -64,6 +69,10 @@ def test_our_identity_linked_to_another_partner_fires_on_the_subscription(
     assert (cand.link_kind, cand.link_id) == (LinkKind.PAL, f"azure:{SUB}|{OTHER}")
     assert cand.evidence["source"] == Source.ARM_PAL.value
     assert cand.evidence["expected_from"] == "default"
+    assert cand.evidence["carried_by"] == APP
+    assert cand.remediation is not None
+    assert f"(via {APP})" in cand.remediation
+    assert "`az managementpartner create --partner-id" in cand.remediation
 
 
 def test_another_partners_dpor_does_not_fire_while_we_hold_our_cpor(ctx: AuditContext) -> None:

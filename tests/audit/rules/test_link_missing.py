@@ -188,3 +188,27 @@ def test_rule_needs_no_source_gate_because_it_judges_completeness_per_link_kind(
     # A source gate would hide the UNKNOWN verdict; the rule decides per kind instead.
     assert RULE.meta.id == "link_missing"
     assert RULE.meta.required_sources == ()
+
+
+def test_link_seen_only_in_last_known_data_is_unknown_not_cleared(ctx: AuditContext) -> None:
+    """The PAL read failed and the PAL is present only as stored from an earlier run: this
+    run cannot say it is still there, so an open finding must not count it as cleared (R9)."""
+    failed = with_status(all_complete(), {key(Source.ARM_PAL, APP): "failed"})
+    snapshot = build_snapshot(healthy_records(), ctx, statuses=failed)
+
+    [cand] = evaluate(RULE, snapshot, ctx)
+
+    assert cand.verdict is Verdict.UNKNOWN
+    assert (cand.link_kind, cand.link_id) == (LinkKind.PAL, f"azure:{SUB}")
+
+
+def test_remediation_names_the_identity_that_can_carry_the_pal_and_the_right_ids(
+    ctx: AuditContext,
+) -> None:
+    records = [*_without(healthy_records(), PalLink), _not_linked()]
+    [cand] = evaluate(RULE, build_snapshot(records, ctx), ctx)
+
+    assert cand.evidence["identities_with_access"] == [APP]
+    assert cand.remediation == (
+        f"As {APP} in Alpine Dairy Co-op's tenant, link it: `az managementpartner create "
+        f"--partner-id {' or '.join(sorted(ctx.right_ids('pal')))}`.")

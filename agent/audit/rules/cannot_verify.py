@@ -29,6 +29,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             continue
         grouped[_cause(status, error)].append(failure)
     where = "the partner tenant" if partner_level else snapshot.name
+    app = ctx.identities[0] if ctx.identities else _APP  # reads every scope without identity
     for cause, failures in sorted(grouped.items()):
         sources = sorted({f"{src}" + (f" as {scope.split('/', 1)[1]}" if "/" in scope else "")
                           for src, scope, _st, _err in failures})
@@ -41,7 +42,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             link_id=cause,
             severity=Severity.HIGH if partner_level else None,
             remediation=_remedy(cause, where, sorted({
-                scope.split("/", 1)[1] if "/" in scope else _APP
+                scope.split("/", 1)[1] if "/" in scope else app
                 for _s, scope, _st, _e in failures})),
             evidence={"cause": cause, "sources": sources,
                       "failures": [{"source": s, "scope": sc, "status": st, "error": e}
@@ -50,7 +51,6 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
 
 
 _APP = "the partner's app"
-"""Who reads a scope without an identity in it (the customer's or the partner's)."""
 
 _STEPS = {
     "AADSTS7000215": "The client secret the agent holds for {who} is wrong: create a new "

@@ -70,8 +70,8 @@ def test_failures_are_grouped_per_cause_with_the_error_text_in_evidence() -> Non
     assert {f["scope"] for f in token.evidence["failures"]} == {f"{TENANT}/{CARRIER}", TENANT}
     assert TOKEN_REFUSED in token.title
     assert token.severity is None  # the rule's own (medium) severity for one customer
-    assert token.remediation == (f"The client secret the agent holds for {CARRIER} and the "
-                                 "partner's app is wrong: "
+    assert token.remediation == (f"The client secret the agent holds for {CARRIER} and {APP} "
+                                 "is wrong: "
                                  "create a new credential (a certificate is preferred) in its "
                                  "app registration and update the config.")
     http = candidates["HTTP 503"]

@@ -210,10 +210,11 @@ def _print_sync(outcome: Any) -> None:
 
 def _print_audit(outcome: Any) -> None:
     s = outcome.summary()
+    held = f", {s['suspect']} held as suspect" if s.get("suspect") else ""
     out.print(
         f"audit of run {outcome.run_id}: {s['new']} new, {s['pending']} pending, "
-        f"{s['ongoing']} ongoing, {s['resolved']} resolved finding(s) over {s['customers']} "
-        f"customers", highlight=False,
+        f"{s['ongoing']} ongoing, {s['resolved']} resolved finding(s){held} over "
+        f"{s['customers']} customers", highlight=False,
     )
 
 

@@ -298,6 +298,7 @@ class ScheduleSection(Section):
 
 
 class AuditSection(Section):
+    open_after_runs: int = Field(default=1, ge=1, le=30)
     disappeared_after_runs: int = Field(default=2, ge=1, le=30)
     resolve_after_runs: int = Field(default=2, ge=1, le=30)
     gdap_expiry_lead_days: int = Field(default=30, ge=1, le=365)

@@ -94,7 +94,7 @@ def run_demo(folder: Path, console: Console, *, log_level: str | None = None,
         summary(agent, console)
         from agent.cli import emit_findings
 
-        rows = agent.store.findings(statuses=["open", "pending", "acknowledged", "snoozed"])
+        rows = agent.store.findings(statuses=["open", "pending", "acknowledged", "snoozed", "suspect"])
         rows.sort(key=lambda f: ({"critical": 0, "high": 1, "medium": 2}.get(f.severity, 3),
                                  -f.value_at_stake))
         emit_findings(rows, "table")

@@ -100,7 +100,7 @@ class StatusServer:
                        "age_seconds": int(age.total_seconds())}
 
     def _summary_page(self) -> str:
-        rows = self.store.findings(statuses=["open", "pending", "acknowledged", "snoozed"])
+        rows = self.store.findings(statuses=["open", "pending", "acknowledged", "snoozed", "suspect"])
         items = "".join(
             f"<tr><td>{html.escape(f.severity)}</td><td>{html.escape(f.status)}</td>"
             f"<td>{html.escape(f.rule)}</td><td>{html.escape(f.title)}</td></tr>"

@@ -40,7 +40,7 @@ def test_demo_shows_missing_held_by_other_and_disappeared(kept_demo: Path) -> No
     assert result.returncode == 0, result.stderr
     rules = {f["rule"] for f in json.loads(result.stdout)}
     assert {"link_missing", "link_held_by_other", "link_disappeared", "wrong_partner_id",
-            "gdap_expiring", "cannot_verify"} <= rules
+            "gdap_expiring", "gdap_ended", "pal_carrier_at_risk", "cannot_verify"} <= rules
 
 
 def test_findings_json_is_a_list_of_finding_objects(kept_demo: Path) -> None:

@@ -141,7 +141,7 @@ class Daemon:
         if http.enabled:
             self.server = StatusServer(
                 self.agent.store, self.metrics, bind=http.bind, port=http.port,
-                ready_after=http.ready_after, clock=self.agent.clock,
+                ready_after=http.ready_after, clock=self.agent.clock, report=self.report_page,
             )
             self.server.start()
         schedule = self.agent.settings.schedule
@@ -165,6 +165,18 @@ class Daemon:
         job = self.scheduler.get_job(JOB_ID)
         log.info("daemon_started", next_run=str(job.next_run_time) if job else None,
                  timezone=schedule.timezone)
+
+    def report_page(self) -> str:
+        """The HTML report of the last cycle, for ``/`` (built per request, from the store)."""
+        from agent import report
+
+        s = self.agent.settings
+        data = report.collect(
+            self.agent.store, partner=s.partner.name or s.partner.tenant_id,
+            our_ids=s.partner.ids(), global_id=s.partner.global_partner_id,
+            disappeared_after=s.audit.disappeared_after_runs, now=self.agent.clock(),
+        )
+        return report.to_html(data)
 
     def _deliver(self) -> None:
         if self.stopping.is_set():

@@ -19,6 +19,7 @@ from rich.table import Table
 from agent import logging as plog
 from agent.app import Agent
 from agent.config import load_settings
+from agent.store.models import ACTIVE_STATUSES
 from connectors.scenario import Scenario, bundled_path, load_scenario
 
 WORLD = "world.json"
@@ -94,7 +95,7 @@ def run_demo(folder: Path, console: Console, *, log_level: str | None = None,
         summary(agent, console)
         from agent.cli import emit_findings
 
-        rows = agent.store.findings(statuses=["open", "pending", "acknowledged", "snoozed", "suspect"])
+        rows = agent.store.findings(statuses=sorted(ACTIVE_STATUSES))
         rows.sort(key=lambda f: ({"critical": 0, "high": 1, "medium": 2}.get(f.severity, 3),
                                  -f.value_at_stake))
         emit_findings(rows, "table")

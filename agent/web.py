@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agent.metrics import Metrics
 from agent.store import Store
+from agent.store.models import ACTIVE_STATUSES
 
 log = structlog.get_logger("partnerlink.web")
 
@@ -100,7 +101,7 @@ class StatusServer:
                        "age_seconds": int(age.total_seconds())}
 
     def _summary_page(self) -> str:
-        rows = self.store.findings(statuses=["open", "pending", "acknowledged", "snoozed", "suspect"])
+        rows = self.store.findings(statuses=sorted(ACTIVE_STATUSES))
         items = "".join(
             f"<tr><td>{html.escape(f.severity)}</td><td>{html.escape(f.status)}</td>"
             f"<td>{html.escape(f.rule)}</td><td>{html.escape(f.title)}</td></tr>"

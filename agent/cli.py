@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -201,11 +202,18 @@ def _print_sync(outcome: Any) -> None:
         f"-{stats['removed']} observations · {stats['seconds']:.1f}s",
         highlight=False,
     )
-    for failure in outcome.failed[:10]:
-        out.print(f"  cannot verify {failure.source} for {failure.scope}: {failure.error}",
-                  highlight=False, style="yellow")
-    if len(outcome.failed) > 10:
-        out.print(f"  ... and {len(outcome.failed) - 10} more", style="yellow")
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for failure in outcome.failed:
+        tenant = failure.scope.split("/", 1)[0]
+        code = re.search(r"AADSTS\d+|HTTP \d{3}", failure.error or "")
+        groups.setdefault((tenant, code.group(0) if code else "error"), []).append(failure)
+    for (tenant, cause), failures in list(groups.items())[:10]:
+        sources = ", ".join(sorted({f.source for f in failures}))
+        detail = plog.scrub(failures[0].error or "")[:140]
+        out.print(f"  cannot verify {sources} for {tenant} ({cause}): {detail}",
+                  highlight=False, style="yellow", overflow="ellipsis")
+    if len(groups) > 10:
+        out.print(f"  ... and {len(groups) - 10} more", style="yellow")
 
 
 def _print_audit(outcome: Any) -> None:

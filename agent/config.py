@@ -58,6 +58,8 @@ def _partner_id(value: str) -> str:
 Guid = Annotated[str, AfterValidator(_guid)]
 PartnerId = Annotated[str, AfterValidator(_partner_id)]
 LinkKindName = Literal["csp", "indirect_reseller", "gdap", "pal", "dpor", "cpor"]
+ALL_LINK_KINDS: tuple[LinkKindName, ...] = ("pal", "cpor", "dpor", "csp", "indirect_reseller",
+                                            "gdap")
 
 
 def parse_duration(value: object) -> timedelta:
@@ -107,7 +109,7 @@ class Location(Section):
     partner_id: PartnerId
     name: str = ""
     link_kinds: list[LinkKindName] = Field(
-        default_factory=lambda: ["pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap"]
+        default_factory=lambda: list(ALL_LINK_KINDS)
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import col
 
 from agent.store import Store
 from agent.store.models import RunnerLease
@@ -97,14 +98,14 @@ class RunnerLock:
     def _acquire_lease(self) -> None:
         now = self.clock()
         with self.store.write() as s:
-            lease = s.scalars(select(RunnerLease).where(RunnerLease.name == self.name)).first()
+            lease = s.scalars(select(RunnerLease).where(col(RunnerLease.name) == self.name)).first()
             if lease is not None and lease.holder != self.holder and lease.expires_at > now:
                 raise LockHeld(lease.holder)
             if lease is None:
                 s.execute(insert(RunnerLease).values(
                     name=self.name, holder=self.holder, acquired_at=now, expires_at=now + self.ttl))
             else:
-                s.execute(update(RunnerLease).where(RunnerLease.name == self.name).values(  # type: ignore[arg-type]
+                s.execute(update(RunnerLease).where(col(RunnerLease.name) == self.name).values(
                     holder=self.holder, acquired_at=now, expires_at=now + self.ttl))
 
     def _renew(self, stop: threading.Event) -> None:
@@ -112,13 +113,13 @@ class RunnerLock:
         while not stop.wait(interval):
             try:
                 with self.store.write() as s:
-                    s.execute(update(RunnerLease).where(  # type: ignore[arg-type]
-                        RunnerLease.name == self.name, RunnerLease.holder == self.holder,
+                    s.execute(update(RunnerLease).where(
+                        col(RunnerLease.name) == self.name, col(RunnerLease.holder) == self.holder,
                     ).values(expires_at=self.clock() + self.ttl))
             except Exception as exc:  # a missed renewal only shortens the lease
                 log.warning("lease_renewal_failed", error_type=type(exc).__name__)
 
     def _release_lease(self) -> None:
         with self.store.write() as s:
-            s.execute(delete(RunnerLease).where(  # type: ignore[arg-type]
-                RunnerLease.name == self.name, RunnerLease.holder == self.holder))
+            s.execute(delete(RunnerLease).where(
+                col(RunnerLease.name) == self.name, col(RunnerLease.holder) == self.holder))

@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from agent.store import Store
 
@@ -60,13 +61,13 @@ class _FindingsCollector(Collector):
         )
         with self.store.read() as s:
             for rule, status, count in s.execute(
-                select(Finding.rule, Finding.status, func.count())
-                .group_by(Finding.rule, Finding.status)  # type: ignore[arg-type]
+                select(col(Finding.rule), col(Finding.status), func.count())
+                .group_by(col(Finding.rule), col(Finding.status))
             ):
                 findings.add_metric([rule, status], float(count))
             for sink, status, count in s.execute(
-                select(AlertDelivery.sink, AlertDelivery.status, func.count())
-                .group_by(AlertDelivery.sink, AlertDelivery.status)  # type: ignore[arg-type]
+                select(col(AlertDelivery.sink), col(AlertDelivery.status), func.count())
+                .group_by(col(AlertDelivery.sink), col(AlertDelivery.status))
             ):
                 deliveries.add_metric([sink, status], float(count))
         yield findings

@@ -130,3 +130,38 @@ def test_audit_before_any_sync_exits_4(tmp_path: Path) -> None:
     result = partnerlink("--config", str(config), "audit")
     assert result.returncode == 4
     assert "no finished sync run" in result.stderr
+
+
+def test_matrix_shows_holders_states_and_stakes_with_gap_filter(kept_demo: Path) -> None:
+    config = str(kept_demo / "partnerlink.toml")
+    rows = json.loads(partnerlink("--config", config, "matrix", "--format", "json").stdout)
+    states = {r["state"] for r in rows}
+    assert {"present", "gone", "missing", "held_by_other", "wrong_id"} <= states
+    harbor = [r for r in rows if r["customer_name"] == "Harbor Retail Group"]
+    assert any(r["kind"] == "dpor" and r["holder"] == "5200001" for r in harbor)
+    assert any(r["stake"].get("acr_usd") for r in harbor)
+    gaps = json.loads(partnerlink("--config", config, "matrix", "--gaps", "--format",
+                                  "json").stdout)
+    assert gaps and all(r["gap"] for r in gaps) and len(gaps) < len(rows)
+    azure = json.loads(partnerlink("--config", config, "matrix", "--workload", "azure",
+                                   "--format", "json").stdout)
+    assert azure and all(r["workload"].startswith("azure") for r in azure)
+
+
+def test_lifecycle_commands_on_the_kept_demo(kept_demo: Path) -> None:
+    config = str(kept_demo / "partnerlink.toml")
+    rows = json.loads(partnerlink("--config", config, "findings", "--format", "json").stdout)
+    target = next(r for r in rows if r["rule"] == "link_disappeared" and r["status"] == "open")
+    short = target["fingerprint"][:10]
+    explained = partnerlink("--config", config, "explain", short)
+    assert explained.returncode == 0 and "observations behind it" in explained.stdout
+    assert partnerlink("--config", config, "ack", short, "--owner", "ops").returncode == 0
+    assert partnerlink("--config", config, "snooze", short, "--until", "7d").returncode == 0
+    after = {r["fingerprint"]: r for r in json.loads(
+        partnerlink("--config", config, "findings", "--format", "json").stdout)}
+    assert after[target["fingerprint"]]["status"] == "snoozed"
+    assert partnerlink("--config", config, "unsnooze", short).returncode == 0
+    assert partnerlink("--config", config, "snooze", short, "--until", "soon").returncode == 2
+    html = kept_demo / "report.html"
+    assert partnerlink("--config", config, "report", "--html", str(html)).returncode == 0
+    assert "<svg" in html.read_text()

@@ -1,27 +1,37 @@
-"""Sync: run every connector in dependency order, stamp what it read, record each scope's status.
+"""Sync: run every connector, stamp what it read, record each scope's status.
 
-Partner-level sources run first (they name the customers); then each customer's tenant sources,
-concurrently across customers, each customer written in one transaction (R12). A source that
-fails is recorded as ``failed`` for its scope and nothing stored for that scope changes (R1, R14);
-a run that overruns its time budget marks the customers it did not reach ``not_attempted`` (R17).
+Partner-level sources start first (they name the customers). As soon as the Partner Center
+customer list is in, a fixed pool of workers reads customers while the other partner reads (a
+GDAP listing of every relationship can take as long as the whole sync) go on; a customer they
+name that is not yet known joins the queue. A single writer stores finished reads in batches,
+many customers per transaction, each customer's reads complete or not at all (R12); a long
+partner listing is spooled to disk rather than held in memory. So memory stays flat however large
+the estate, and the sync runs as fast as the connectors' throttling budgets allow.
+
+A source that fails is recorded as ``failed`` for its scope and nothing stored for that scope
+changes (R1, R14); a run that overruns its time budget marks the customers it did not reach
+``not_attempted`` (R17).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import pickle
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import structlog
 
 from agent.store import LoadStats, RunStatus, ScopeResult, ScopeStatus, Store
 from connectors.base import Connector
 from connectors.errors import ConnectorError
-from connectors.records import Customer, Record, ScopeKind, Source, scope_for
+from connectors.records import Record, ScopeKind, Source, scope_for
 
 log = structlog.get_logger("partnerlink.sync")
 
@@ -73,8 +83,165 @@ def _always(_connector: Connector, _customer: str) -> bool:
     return True
 
 
+class RecordSpool:
+    """The records of one long read, kept in a temporary file in pickled batches.
+
+    A partner listing of a large estate (tens of thousands of GDAP relationships, insight rows)
+    would otherwise sit in memory until the store takes it. Iterating reads it back one batch
+    at a time; it can be iterated once the read is over, as often as needed.
+    """
+
+    def __init__(self, batch: int = 1000) -> None:
+        self.batch = batch
+        self._buffer: list[Record] = []
+        self._file: IO[bytes] | None = None
+        self._count = 0
+
+    def append(self, record: Record) -> None:
+        self._buffer.append(record)
+        self._count += 1
+        if len(self._buffer) >= self.batch:
+            self._flush()
+
+    def extend(self, records: Iterable[Record]) -> None:
+        for record in records:
+            self.append(record)
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="partnerlink-spool-")  # noqa: SIM115
+        self._file.seek(0, 2)
+        pickle.dump(self._buffer, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._buffer = []
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Record]:
+        self._flush()
+        if self._file is None:
+            return
+        self._file.seek(0)
+        while True:
+            try:
+                batch: list[Record] = pickle.load(self._file)  # noqa: S301 - our own file
+            except EOFError:
+                return
+            yield from batch
+
+    def close(self) -> None:
+        self._buffer = []
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+@dataclass(slots=True)
+class _Read:
+    """What one connector read of one scope produced."""
+
+    result: ScopeResult
+    spool: RecordSpool | None = None
+
+
+class _Writer:
+    """The one writer of a run: stores finished reads in batches, in a worker thread.
+
+    Items queue up while a batch is being written and go together into the next one (up to
+    ``batch_scopes`` reads), so a fast sync costs few transactions; the bounded queue makes
+    the readers wait when the database falls behind instead of piling records up in memory.
+    """
+
+    def __init__(self, store: Store, run_id: int, clock: Clock, outcome: SyncOutcome, *,
+                 batch_scopes: int, queue_size: int, progress: Progress | None) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.clock = clock
+        self.outcome = outcome
+        self.batch_scopes = batch_scopes
+        self.progress = progress
+        self._queue: asyncio.Queue[tuple[str | None, list[_Read]] | None] = asyncio.Queue(
+            queue_size)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="sync-writer")
+
+    async def put(self, customer: str | None, reads: list[_Read]) -> None:
+        """Hand over one customer's reads (or one partner read); waits when the queue is full,
+        and raises the writer's error if it has stopped."""
+        assert self._task is not None
+        if self._task.done():
+            self._task.result()
+            raise RuntimeError("the sync writer stopped")
+        put = asyncio.ensure_future(self._queue.put((customer, reads)))
+        done, _pending = await asyncio.wait({put, self._task},
+                                            return_when=asyncio.FIRST_COMPLETED)
+        if put not in done:
+            put.cancel()
+            self._task.result()
+            raise RuntimeError("the sync writer stopped")
+
+    async def close(self) -> None:
+        """Write what is queued, then stop."""
+        assert self._task is not None
+        if not self._task.done():
+            await self._queue.put(None)
+        await self._task
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            scopes = len(item[1])
+            finished = False
+            while scopes < self.batch_scopes and not self._queue.empty():
+                more = self._queue.get_nowait()
+                if more is None:
+                    finished = True
+                    break
+                batch.append(more)
+                scopes += len(more[1])
+            await self._write(batch)
+            if finished:
+                return
+
+    async def _write(self, batch: list[tuple[str | None, list[_Read]]]) -> None:
+        reads = [read for _customer, items in batch for read in items]
+        results = [read.result for read in reads]
+        try:
+            load = await asyncio.to_thread(self.store.save, self.run_id, results, self.clock())
+        finally:
+            for read in reads:
+                if read.spool is not None:
+                    read.spool.close()
+        outcome = self.outcome
+        outcome.load.merge(load)
+        outcome.scopes += len(results)
+        outcome.failed.extend(r for r in results if r.status is ScopeStatus.FAILED)
+        outcome.not_attempted += sum(r.status is ScopeStatus.NOT_ATTEMPTED for r in results)
+        if self.progress:
+            for customer, _items in batch:
+                if customer is not None:
+                    self.progress.advance(customer)
+
+
 class Syncer:
-    """Runs one sync over a set of connectors into a store."""
+    """Runs one sync over a set of connectors into a store.
+
+    ``concurrency`` is the number of customers read at once (each reads its sources
+    concurrently; the connectors' own limiters keep every throttling scope within budget).
+    ``batch_scopes`` bounds the reads written per transaction; a partner read of more than
+    ``spool_after`` records goes to a :class:`RecordSpool` on disk.
+    """
 
     def __init__(
         self,
@@ -88,19 +255,26 @@ class Syncer:
         extra_customers: Iterable[str] = (),
         progress: Progress | None = None,
         stop: threading.Event | None = None,
+        batch_scopes: int = 500,
+        spool_after: int = 2000,
     ) -> None:
         self.store = store
         self.partner = [c for c in connectors if c.scope_kind is ScopeKind.PARTNER]
         self.customer = [c for c in connectors if c.scope_kind is ScopeKind.CUSTOMER]
         self.clock = clock
-        self.concurrency = concurrency
+        self.concurrency = max(1, concurrency)
         self.time_budget = time_budget
         self.applies = applies
         self.extra_customers = {c.lower() for c in extra_customers}
         self.progress = progress
         self.stop = stop or threading.Event()
-        self._write_lock = asyncio.Lock()
-        self._slots = asyncio.Semaphore(concurrency)
+        self.batch_scopes = max(1, batch_scopes)
+        self.spool_after = max(1, spool_after)
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._seen: set[str] = set()
+        self._pc_customers: set[str] | None = set()
+        self._pc_listed: set[str] = set()
+        self._pc_done: asyncio.Event | None = None
 
     async def run(self, trigger: str = "manual") -> SyncOutcome:
         started = time.monotonic()
@@ -109,21 +283,42 @@ class Syncer:
         outcome = SyncOutcome(run_id=run_id, status=RunStatus.RUNNING)
         bound = log.bind(run_id=run_id)
         bound.info("sync_started", trigger=trigger, sources=len(self.partner) + len(self.customer))
+        writer = _Writer(self.store, run_id, self.clock, outcome,
+                         batch_scopes=self.batch_scopes, queue_size=2 * self.concurrency + 8,
+                         progress=self.progress)
+        tasks: list[asyncio.Task[Any]] = []
         try:
-            partner_results = await asyncio.gather(
-                *(self._read(c, None) for c in self.partner)
-            )
-            for result, _records in partner_results:
-                await self._save(outcome, [result])
-            pc_customers = self._pc_customers(partner_results)
-            customers = self._universe(partner_results)
-            outcome.customers = len(customers)
+            self._pc_done = asyncio.Event()
+            if not any(c.source is Source.PC_CUSTOMERS for c in self.partner):
+                self._pc_done.set()
+            # The partner reads' status rows open first: they start before any customer.
+            await asyncio.to_thread(self.store.open_scopes, run_id,
+                                    [self._placeholder(c) for c in self.partner], self.clock())
+            writer.start()
+            partner = [asyncio.create_task(self._partner(c, writer), name=f"read-{c.source}")
+                       for c in self.partner]
+            tasks.extend(partner)
+            known = await asyncio.to_thread(self.store.known_customers)
+            await self._pc_done.wait()
+            for tenant in sorted(self.extra_customers) + known:
+                self._offer(tenant)
             if self.progress:
-                self.progress.start(len(customers))
-            await asyncio.gather(
-                *(self._customer(outcome, tenant, pc_customers, deadline) for tenant in customers)
-            )
+                self.progress.start(len(self._seen))
+            workers = [asyncio.create_task(self._worker(writer, deadline), name=f"worker-{n}")
+                       for n in range(self.concurrency)]
+            tasks.extend(workers)
+            await _all(partner)  # every customer a partner read names is queued by now
+            for _ in workers:
+                self._queue.put_nowait(None)
+            await _all(workers)
+            await writer.close()
+            outcome.customers = len(self._seen)
         except BaseException as exc:
+            for task in tasks:
+                task.cancel()
+            writer.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.gather(*tasks, return_exceptions=True)
             status = RunStatus.FAILED if isinstance(exc, Exception) else RunStatus.INCOMPLETE
             self.store.finish_run(run_id, status, self.clock(), stats=outcome.stats(),
                                   error=type(exc).__name__)
@@ -140,68 +335,96 @@ class Syncer:
 
     # -------------------------------------------------------------------------------------
 
+    def _offer(self, tenant: str) -> None:
+        """Queue a customer tenant the first time anything names it."""
+        if tenant not in self._seen:
+            self._seen.add(tenant)
+            self._queue.put_nowait(tenant)
+
+    async def _partner(self, connector: Connector, writer: _Writer) -> None:
+        is_pc = connector.source is Source.PC_CUSTOMERS
+        try:
+            def noticed(record: Record) -> None:
+                tenant = record.customer_tenant_id
+                if tenant:
+                    if is_pc:
+                        self._pc_listed.add(tenant)
+                    self._offer(tenant)
+
+            read = await self._read(connector, None, noticed=noticed, spill=True)
+            if is_pc:
+                complete = read.result.status is ScopeStatus.COMPLETE
+                self._pc_customers = self._pc_listed if complete else None
+        finally:
+            if is_pc and self._pc_done is not None:
+                self._pc_done.set()
+        await writer.put(None, [read])
+
+    async def _worker(self, writer: _Writer, deadline: float) -> None:
+        while True:
+            tenant = await self._queue.get()
+            if tenant is None:
+                return
+            reads = await self._customer(tenant, deadline)
+            await writer.put(tenant, reads)
+
     async def _read(
-        self, connector: Connector, customer: str | None
-    ) -> tuple[ScopeResult, list[Record]]:
+        self, connector: Connector, customer: str | None, *,
+        noticed: Callable[[Record], None] | None = None, spill: bool = False,
+    ) -> _Read:
         scope = scope_for(customer, connector.identity)
-        base = {"source": connector.source.value, "scope": scope, "customer_tenant_id": customer,
-                "kinds": connector.kinds}
-        async with self._slots:
-            records: list[Record] = []
-            try:
-                async for record in connector.fetch(customer):
-                    records.append(record)
-            except ConnectorError as exc:
-                log.warning("source_failed", source=connector.source.value, scope=scope,
-                            error_kind=exc.kind, error=str(exc))
-                return ScopeResult(status=ScopeStatus.FAILED, error_kind=exc.kind,
-                                   error=str(exc), **base), []
-            except Exception as exc:  # a bug or an unforeseen answer: this scope only
-                log.error("source_crashed", source=connector.source.value, scope=scope,
-                          error_type=type(exc).__name__)
-                return ScopeResult(status=ScopeStatus.FAILED, error_kind="internal",
-                                   error=f"internal error: {type(exc).__name__}", **base), []
-        return ScopeResult(status=ScopeStatus.COMPLETE, records=records, **base), records
+        base: dict[str, Any] = {
+            "source": connector.source.value, "scope": scope, "customer_tenant_id": customer,
+            "kinds": connector.kinds,
+        }
+        records: list[Record] = []
+        spool: RecordSpool | None = None
+        try:
+            async for record in connector.fetch(customer):
+                if noticed is not None:
+                    noticed(record)
+                if spool is not None:
+                    spool.append(record)
+                    continue
+                records.append(record)
+                if spill and len(records) >= self.spool_after:
+                    spool = RecordSpool()
+                    spool.extend(records)
+                    records = []
+        except ConnectorError as exc:
+            if spool is not None:
+                spool.close()
+            log.warning("source_failed", source=connector.source.value, scope=scope,
+                        error_kind=exc.kind, error=str(exc))
+            return _Read(ScopeResult(status=ScopeStatus.FAILED, error_kind=exc.kind,
+                                     error=str(exc), **base))
+        except Exception as exc:  # a bug or an unforeseen answer: this scope only
+            if spool is not None:
+                spool.close()
+            log.error("source_crashed", source=connector.source.value, scope=scope,
+                      error_type=type(exc).__name__)
+            return _Read(ScopeResult(status=ScopeStatus.FAILED, error_kind="internal",
+                                     error=f"internal error: {type(exc).__name__}", **base))
+        except BaseException:
+            if spool is not None:
+                spool.close()
+            raise
+        if spool is not None:
+            return _Read(ScopeResult(status=ScopeStatus.COMPLETE, records=spool, **base), spool)
+        return _Read(ScopeResult(status=ScopeStatus.COMPLETE, records=records, **base))
 
-    async def _save(self, outcome: SyncOutcome, results: list[ScopeResult]) -> None:
-        async with self._write_lock:
-            load = await asyncio.to_thread(self.store.save, outcome.run_id, results, self.clock())
-        outcome.load.merge(load)
-        outcome.scopes += len(results)
-        outcome.failed.extend(r for r in results if r.status is ScopeStatus.FAILED)
-        outcome.not_attempted += sum(r.status is ScopeStatus.NOT_ATTEMPTED for r in results)
-
-    @staticmethod
-    def _pc_customers(results: Sequence[tuple[ScopeResult, list[Record]]]) -> set[str] | None:
-        """Customers in the Partner Center list; ``None`` when the list could not be read."""
-        for result, records in results:
-            if result.source == Source.PC_CUSTOMERS.value:
-                if result.status is not ScopeStatus.COMPLETE:
-                    return None
-                return {r.tenant_id for r in records if isinstance(r, Customer)}
-        return set()
-
-    def _universe(self, results: Sequence[tuple[ScopeResult, list[Record]]]) -> list[str]:
-        """Every customer tenant to read: listed now, known from before, or expected."""
-        tenants = set(self.extra_customers)
-        for _result, records in results:
-            tenants.update(r.customer_tenant_id for r in records if r.customer_tenant_id)
-        tenants.update(self.store.known_customers())
-        return sorted(tenants)
-
-    async def _customer(
-        self, outcome: SyncOutcome, tenant: str, pc_customers: set[str] | None, deadline: float
-    ) -> None:
+    async def _customer(self, tenant: str, deadline: float) -> list[_Read]:
         planned: list[Connector] = []
-        skipped: list[ScopeResult] = []
+        skipped: list[_Read] = []
+        pc_customers = self._pc_customers
         for connector in self.customer:
             if not self.applies(connector, tenant):
                 continue
             if connector_requires(connector) is Source.PC_CUSTOMERS:
                 if pc_customers is None:
-                    skipped.append(self._not_attempted(
+                    skipped.append(_Read(self._not_attempted(
                         connector, tenant, "the Partner Center customer list could not be read"
-                    ))
+                    )))
                     continue
                 if tenant not in pc_customers:
                     continue
@@ -209,12 +432,17 @@ class Syncer:
         why = ("the agent is stopping" if self.stop.is_set()
                else "the run's time budget ran out" if time.monotonic() > deadline else None)
         if why is not None:
-            skipped.extend(self._not_attempted(c, tenant, why) for c in planned)
+            skipped.extend(_Read(self._not_attempted(c, tenant, why)) for c in planned)
             planned = []
-        results = [r for r, _ in await asyncio.gather(*(self._read(c, tenant) for c in planned))]
-        await self._save(outcome, results + skipped)
-        if self.progress:
-            self.progress.advance(tenant)
+        reads = list(await asyncio.gather(*(self._read(c, tenant) for c in planned)))
+        return reads + skipped
+
+    @staticmethod
+    def _placeholder(connector: Connector) -> ScopeResult:
+        return ScopeResult(
+            source=connector.source.value, scope=scope_for(None, connector.identity),
+            customer_tenant_id=None, kinds=connector.kinds, status=ScopeStatus.COMPLETE,
+        )
 
     @staticmethod
     def _not_attempted(connector: Connector, tenant: str, why: str) -> ScopeResult:
@@ -232,6 +460,17 @@ class Syncer:
         if bad == 0:
             return RunStatus.COMPLETE
         return RunStatus.FAILED if bad >= outcome.scopes else RunStatus.PARTIAL
+
+
+async def _all(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Wait for every task; the first failure is raised as soon as it happens."""
+    if not tasks:
+        return
+    done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+    await asyncio.gather(*tasks)
 
 
 def connector_requires(connector: Connector) -> Source | None:

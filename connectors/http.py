@@ -12,11 +12,13 @@ token, a query string or an unescaped API string (R19).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import random
 import re
 import ssl
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -41,6 +43,7 @@ from connectors.errors import (
     error_for_status,
 )
 from connectors.fake import KINDS, REQUIRES, SCOPE_KINDS
+from connectors.ratelimit import MicrosoftLimits, Ticket
 from connectors.records import Record, ScopeKind, Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 
@@ -59,6 +62,7 @@ __all__ = [
     "PartnerCenterPaginator",
     "Requester",
     "ScopeGate",
+    "ShardedTransport",
     "escape",
     "flag",
     "guid",
@@ -105,13 +109,17 @@ def make_client(
     user_agent: str = USER_AGENT,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    connections: int = 64,
 ) -> httpx.AsyncClient:
     """The one ``httpx.AsyncClient`` of the live connectors.
 
     TLS verifies against the system store, or only against ``ca_bundle`` when given (the
     emulator's CA). Redirects are not followed: the only one we expect (a Graph report) must be
     followed *without* the Authorization header, which :mod:`connectors.graph` does itself.
+    Up to ``connections`` connections are opened and every one is kept alive: httpx keeps only
+    20 by default, so a busier sync would pay a TLS handshake for most of its requests.
     """
+    _quiet_sniffio_probe()
     context = (
         ssl.create_default_context(cafile=os.fspath(ca_bundle))
         if ca_bundle is not None
@@ -122,8 +130,53 @@ def make_client(
         timeout=timeout,
         headers={"User-Agent": user_agent, "Accept": "application/json"},
         follow_redirects=False,
-        transport=transport,
+        transport=transport or ShardedTransport(context, connections),
     )
+
+
+class ShardedTransport(httpx.AsyncBaseTransport):
+    """Several small httpcore pools behind one transport; each request goes to the least busy.
+
+    httpcore looks at every pooled connection (a ``poll`` and a ``getpeername`` per idle one) each
+    time it assigns a request, so one pool of 64 connections costs more CPU than the requests
+    themselves. Pools of :data:`SHARD_CONNECTIONS` keep that scan short. Every connection is
+    kept alive (httpx keeps 20 by default: the rest would pay a TLS handshake per request).
+    """
+
+    SHARD_CONNECTIONS = 2
+
+    def __init__(self, verify: ssl.SSLContext, connections: int = 64) -> None:
+        per = self.SHARD_CONNECTIONS
+        count = max(1, -(-connections // per))
+        limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
+        self._shards = [httpx.AsyncHTTPTransport(verify=verify, limits=limits)
+                        for _ in range(count)]
+        self._busy = [0] * count
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        index = min(range(len(self._shards)), key=self._busy.__getitem__)
+        self._busy[index] += 1
+        try:
+            return await self._shards[index].handle_async_request(request)
+        finally:
+            self._busy[index] -= 1
+
+    async def aclose(self) -> None:
+        for shard in self._shards:
+            await shard.aclose()
+
+
+def _quiet_sniffio_probe() -> None:
+    """httpcore 1.0 runs ``import sniffio`` on every request to tell asyncio from trio; when
+    sniffio is not installed (anyio 4 no longer needs it) each failed import scans sys.path,
+    about 0.2 ms a request. A ``None`` entry makes the failure instant; httpcore then assumes
+    asyncio, which is what it would have concluded. Remove once httpcore stops probing."""
+    if "sniffio" in sys.modules:
+        return
+    try:
+        import sniffio  # noqa: F401
+    except ImportError:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,14 +399,40 @@ class Requester:
         sleep: Sleep = asyncio.sleep,
         budget: BudgetSpacing = BudgetSpacing(),
         rng: random.Random | None = None,
+        limits: MicrosoftLimits | None = None,
+        max_in_flight: int | None = None,
     ) -> None:
         self.client = client
         self.tokens = tokens
         self.retry = retry
         self.gate = gate if gate is not None else ScopeGate(sleep=sleep)
         self.budget = budget
+        self.limits = limits
+        self.max_in_flight = max_in_flight
         self._sleep = sleep
         self._rng = rng
+        self._flight: asyncio.Semaphore | None = None
+        self.sent = 0
+        """Requests that left (every try counts): the benchmark's request count."""
+
+    async def _admit(self, request: ApiRequest) -> Ticket | None:
+        """Wait for the scope's gate (a Retry-After pause, ARM spacing) and for room in every
+        throttling scope the request is counted in; the ticket holds that room."""
+        while True:
+            await self.gate.acquire(request.scope)
+            if self.limits is None:
+                return None
+            ticket = await self.limits.acquire(request)
+            if self.gate.delay(request.scope) <= 0:
+                return ticket
+            ticket.release()  # a 429 paused the scope while we waited for room: wait again
+
+    def _slot(self) -> asyncio.Semaphore | contextlib.nullcontext[None]:
+        if self.max_in_flight is None:
+            return contextlib.nullcontext()
+        if self._flight is None:
+            self._flight = asyncio.Semaphore(self.max_in_flight)
+        return self._flight
 
     async def send(self, request: ApiRequest) -> httpx.Response:
         """The answer to ``request`` (status below 400), or the error it ended with."""
@@ -364,24 +443,31 @@ class Requester:
         force_refresh = False
         while True:
             attempt += 1
-            await self.gate.acquire(request.scope)
+            ticket = await self._admit(request)
             headers = dict(request.headers)
             if request.partner_center:
                 headers["MS-RequestId"] = request_id
                 headers["MS-CorrelationId"] = correlation_id
                 headers["MS-Contract-Version"] = "v1"
             token: str | None = None
-            if request.authenticated and request.tenant_id and request.resource:
-                token = await self.tokens.token(
-                    request.tenant_id,
-                    request.resource,
-                    identity=request.identity,
-                    force_refresh=force_refresh,
-                )
-                headers["Authorization"] = f"Bearer {token}"
-            outcome, resendable = await self._exchange(
-                request, headers, attempt, refreshable=request.authenticated and not refreshed
-            )
+            try:
+                async with self._slot():
+                    if request.authenticated and request.tenant_id and request.resource:
+                        token = await self.tokens.token(
+                            request.tenant_id,
+                            request.resource,
+                            identity=request.identity,
+                            force_refresh=force_refresh,
+                        )
+                        headers["Authorization"] = f"Bearer {token}"
+                    self.sent += 1
+                    outcome, resendable = await self._exchange(
+                        request, headers, attempt,
+                        refreshable=request.authenticated and not refreshed,
+                    )
+            finally:
+                if ticket is not None:
+                    ticket.release()  # stamped when the answer arrived (or the try failed)
             if isinstance(outcome, httpx.Response):
                 if outcome.status_code == 401:
                     # The token may have been revoked or rotated under us: one fresh token,

@@ -2,7 +2,9 @@
 
 The composition root (``agent/app.py``) calls :func:`live_connectors` with the process's one HTTP
 client and token provider; every connector shares one :class:`~connectors.http.Requester`, so a
-throttling pause of one scope holds for every worker (R16).
+throttling pause of one scope holds for every worker (R16), and one set of client-side budgets
+(:class:`~connectors.ratelimit.MicrosoftLimits`, one limiter per Microsoft throttling scope), so
+every worker together stays inside the documented limits.
 """
 
 from __future__ import annotations
@@ -32,9 +34,14 @@ from connectors.partner_center import (
     PartnerCenterSubscriptions,
     PartnerCenterUsage,
 )
+from connectors.ratelimit import MicrosoftLimits
 from connectors.records import Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.scenario.model import PARTNER_APP
+
+DEFAULT_MAX_IN_FLIGHT = 64
+"""Requests on the wire at once: enough to keep every scope busy at 100-300 ms of latency,
+few enough for one process and one connection pool."""
 
 
 def live_connectors(
@@ -53,6 +60,8 @@ def live_connectors(
     insights_queries: tuple[InsightsQuery, ...] = DEFAULT_QUERIES,
     user_identity: str = APP_USER,
     disabled: Iterable[str] = (),
+    time_scale: float = 1.0,
+    max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
 ) -> list[Connector]:
     """One connector per source, in :class:`~connectors.records.Source` order.
 
@@ -61,10 +70,17 @@ def live_connectors(
     one up. Without ``app_user`` the app+user-only sources are left out rather than failing every
     run: ``partner_center.usage`` always, ``insights.attribution`` unless ``insights_folder``
     (which, when given, is read instead of the insights API). ``disabled`` names sources to skip.
+
+    Without a ``requester``, one is made with Microsoft's documented limits (divided by
+    ``time_scale``: 1 against Microsoft, the emulator's own factor against a scaled emulator) and
+    at most ``max_in_flight`` requests on the wire at once.
     """
     if PARTNER_APP not in identities:
         raise ValueError(f"identities must include {PARTNER_APP!r} (the partner's own app)")
-    shared = requester or Requester(client, tokens, retry=retry, sleep=sleep)
+    shared = requester or Requester(
+        client, tokens, retry=retry, sleep=sleep,
+        limits=MicrosoftLimits(time_scale=time_scale, sleep=sleep), max_in_flight=max_in_flight,
+    )
     skip = {Source(name) for name in disabled}
     partner = partner_tenant_id.lower()
     made: list[Connector] = []

@@ -3,19 +3,35 @@
 A complete read of a (source, scope) is loaded in one transaction: new records are added,
 changed ones updated, absent ones marked removed (never deleted), each change written to
 ``observation_event``. A failed read writes its status row and touches nothing else (R1, R14).
+Loads are set-based (``INSERT ... ON CONFLICT``, chunked under SQLite's bound-parameter limit),
+so many customers go in one transaction and a long listing streams through in chunks (R25).
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    Engine,
+    Table,
+    bindparam,
+    func,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from agent.store.codec import decode, digest, encode
@@ -45,7 +61,8 @@ class ScopeResult:
     customer_tenant_id: str | None
     kinds: tuple[str, ...]
     status: ScopeStatus
-    records: Sequence[Record] = ()
+    records: Iterable[Record] = ()
+    """A list, or anything iterable once (a spool of a long listing kept on disk)."""
     error_kind: str | None = None
     error: str | None = None
 
@@ -205,111 +222,199 @@ class Store:
 
     # ----------------------------------------------------------------------------- loading
 
+    def open_scopes(self, run_id: int, results: Sequence[ScopeResult], now: datetime) -> None:
+        """Record that reads of these scopes have started (status ``running``).
+
+        A long partner read (thousands of GDAP relationships) finishes after many customers
+        are stored; its status row is opened when it starts, so a run's rows still list its
+        reads in the order they began, and a run that dies mid-read shows what was open.
+        :meth:`save` closes the row.
+        """
+        stamp = self._bulk.timestamp(now)
+        rows = [_status_row(run_id, r, 0, stamp, status=SCOPE_RUNNING) for r in results]
+        if not rows:
+            return
+        with self.write() as s:
+            self._bulk.statuses_opened.run(s.connection(), rows)
+
     def save(self, run_id: int, results: Sequence[ScopeResult], now: datetime) -> LoadStats:
-        """Write the outcomes of several (source, scope) reads in ONE transaction (R12)."""
+        """Write the outcomes of several (source, scope) reads in ONE transaction (R12).
+
+        Set-based and chunked, so a batch of many customers costs a handful of statements and
+        a listing of any length streams through in :data:`CHUNK_ROWS` pieces: for each chunk,
+        one lookup of the stored versions, one ``INSERT ... ON CONFLICT DO UPDATE`` of what is
+        new or changed, one ``UPDATE`` stamping what is unchanged, one insert of the events;
+        then one ``UPDATE`` per source marks what a complete read no longer lists (R14). Every
+        statement stays under SQLite's 32,766 bound parameters.
+        """
         stats = LoadStats()
         with self.write() as s:
-            for result in results:
-                if result.status is ScopeStatus.COMPLETE:
-                    stats.merge(self._load(s, run_id, result, now))
-                s.execute(
-                    insert(SourceStatus).values(
-                        run_id=run_id,
-                        source=result.source,
-                        scope=result.scope,
-                        customer_tenant_id=result.customer_tenant_id,
-                        status=result.status,
-                        error_kind=result.error_kind,
-                        error=result.error,
-                        records=len(result.records),
-                        finished_at=now,
-                    )
-                )
+            counts = self._load(s, run_id, results, now, stats)
+            stamp = self._bulk.timestamp(now)
+            rows = [_status_row(run_id, r, counts.get(i, 0), stamp)
+                    for i, r in enumerate(results)]
+            self._bulk.statuses.run(s.connection(), rows)
         return stats
 
-    def _load(self, s: Session, run_id: int, result: ScopeResult, now: datetime) -> LoadStats:
-        stats = LoadStats()
-        existing: dict[tuple[str, str], tuple[int, str, datetime | None]] = {}
-        rows = s.execute(
-            select(
-                Observation.id, Observation.kind, Observation.key, Observation.payload_hash,
-                Observation.removed_at,
-            ).where(
-                Observation.source == result.source,
-                Observation.scope == result.scope,
-                Observation.kind.in_(result.kinds),  # type: ignore[attr-defined]
-            )
-        )
-        for oid, kind, key, phash, removed in rows:
-            existing[(kind, key)] = (oid, phash, removed)
+    @cached_property
+    def _bulk(self) -> _BulkStatements:
+        return _BulkStatements(self.engine.dialect)
 
-        new_rows: list[dict[str, Any]] = []
-        touched: list[dict[str, Any]] = []
+    def _load(
+        self, s: Session, run_id: int, results: Sequence[ScopeResult], now: datetime,
+        stats: LoadStats,
+    ) -> dict[int, int]:
+        """Load every complete result; the number of records each one had, by index."""
+        counts: dict[int, int] = {}
+        complete = [(i, r) for i, r in enumerate(results) if r.status is ScopeStatus.COMPLETE]
+        if not complete:
+            return counts
+
+        def stream() -> Iterator[tuple[ScopeResult, Record]]:
+            for index, result in complete:
+                n = 0
+                for record in result.records:
+                    n += 1
+                    yield result, record
+                counts[index] = n
+
+        pending: list[tuple[ScopeResult, Record]] = []
+        for item in stream():
+            pending.append(item)
+            if len(pending) >= CHUNK_ROWS:
+                self._load_chunk(s, run_id, pending, now, stats)
+                pending = []
+        if pending:
+            self._load_chunk(s, run_id, pending, now, stats)
+        self._mark_removed(s, run_id, [r for _i, r in complete], now, stats)
+        return counts
+
+    def _load_chunk(
+        self, s: Session, run_id: int, items: list[tuple[ScopeResult, Record]], now: datetime,
+        stats: LoadStats,
+    ) -> None:
+        # The same fact twice in one listing: the first one counts.
+        fresh: dict[tuple[str, str, str, str], tuple[Record, str, str]] = {}
+        for result, record in items:
+            identity = (result.source, result.scope, record.KIND, record.key)
+            if identity not in fresh:
+                payload = encode(record)
+                fresh[identity] = (record, payload, digest(payload))
+        existing = self._stored(s, list(fresh))
+
+        bulk = self._bulk
+        stamp = bulk.timestamp(now)
+        upserts: list[tuple[Any, ...]] = []
+        touched: list[int] = []
         events: list[dict[str, Any]] = []
-        seen: set[tuple[str, str]] = set()
-        for record in result.records:
-            identity = (record.KIND, record.key)
-            if identity in seen:  # the same fact twice in one listing: keep the first
-                continue
-            seen.add(identity)
-            payload = encode(record)
-            phash = digest(payload)
+        for identity, (record, payload, phash) in fresh.items():
             found = existing.get(identity)
             if found is None:
-                new_rows.append({
-                    "kind": record.KIND, "source": result.source, "scope": result.scope,
-                    "key": record.key, "customer_tenant_id": record.customer_tenant_id,
-                    "payload": payload, "payload_hash": phash, "first_seen_at": now,
-                    "last_seen_at": now, "first_run_id": run_id, "last_run_id": run_id,
-                })
-                continue
-            oid, old_hash, removed = found
-            row: dict[str, Any] = {"id": oid, "last_seen_at": now, "last_run_id": run_id}
-            if removed is not None:
-                row.update(removed_at=None, removed_run_id=None, payload=payload,
-                           payload_hash=phash)
-                events.append({"observation_id": oid, "run_id": run_id, "at": now,
-                               "change": "restored", "payload": payload})
-                stats.restored += 1
-            elif old_hash != phash:
-                row.update(payload=payload, payload_hash=phash)
-                events.append({"observation_id": oid, "run_id": run_id, "at": now,
-                               "change": "changed", "payload": payload})
-                stats.changed += 1
+                stats.added += 1
             else:
-                stats.unchanged += 1
-            touched.append(row)
+                oid, old_hash, removed, last_run = found
+                if last_run == run_id:  # already loaded from an earlier chunk of this read
+                    continue
+                if removed is None and old_hash == phash:
+                    stats.unchanged += 1
+                    touched.append(oid)
+                    continue
+                change = "restored" if removed is not None else "changed"
+                if change == "restored":
+                    stats.restored += 1
+                else:
+                    stats.changed += 1
+                events.append({"observation_id": oid, "run_id": run_id, "at": now,
+                               "change": change, "payload": payload})
+            source, scope, kind, key = identity
+            upserts.append((kind, source, scope, key, record.customer_tenant_id, payload, phash,
+                            stamp, stamp, run_id, run_id))
 
-        gone = [
-            {"id": oid, "removed_at": now, "removed_run_id": run_id}
-            for identity, (oid, _h, removed) in existing.items()
-            if removed is None and identity not in seen
-        ]
-        events.extend(
-            {"observation_id": g["id"], "run_id": run_id, "at": now, "change": "removed",
-             "payload": None}
-            for g in gone
-        )
-        stats.removed = len(gone)
+        added: dict[tuple[str, str, str, str], str] = {
+            identity: payload for identity, (_r, payload, _h) in fresh.items()
+            if identity not in existing
+        }
+        conn = s.connection()
+        for oid, source, scope, kind, key in bulk.observations.run(conn, upserts):
+            new_payload = added.get((source, scope, kind, key))
+            if new_payload is not None:
+                events.append({"observation_id": oid, "run_id": run_id, "at": now,
+                               "change": "added", "payload": new_payload})
+        for ids in _chunks(touched, MAX_BOUND_PARAMETERS - 10):
+            conn.execute(
+                update(_OBSERVATION)
+                .where(_OBSERVATION.c.id.in_(ids))
+                .values(last_seen_at=now, last_run_id=run_id)
+            )
+        self._events(s, events, now)
 
-        if new_rows:
-            inserted = s.execute(
-                insert(Observation).returning(Observation.id, Observation.payload),  # type: ignore[arg-type]
-                new_rows,
+    def _stored(
+        self, s: Session, identities: list[tuple[str, str, str, str]]
+    ) -> dict[tuple[str, str, str, str], tuple[int, str, datetime | None, int]]:
+        """The stored (id, hash, removed_at, last_run_id) of each identity that exists.
+
+        A join against a ``VALUES`` list probes the unique index once per identity; a
+        row-value ``IN`` would scan the whole index on SQLite."""
+        found: dict[tuple[str, str, str, str], tuple[int, str, datetime | None, int]] = {}
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        conn = s.connection()
+        for chunk in _chunks(identities, _rows_per_statement(4)):
+            # Only placeholders are spliced in; every value is bound.
+            query = (
+                "WITH v(source, scope, kind, key) AS (VALUES "  # noqa: S608
+                + ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(chunk))
+                + ") SELECT o.id, o.source, o.scope, o.kind, o.key, o.payload_hash, "
+                "o.removed_at, o.last_run_id FROM v JOIN observation o ON o.source = v.source "
+                "AND o.scope = v.scope AND o.kind = v.kind AND o.key = v.key"
             )
-            events.extend(
-                {"observation_id": oid, "run_id": run_id, "at": now, "change": "added",
-                 "payload": payload}
-                for oid, payload in inserted
-            )
-            stats.added = len(new_rows)
-        if touched:
-            _bulk_update(s, touched)
-        if gone:
-            _bulk_update(s, gone)
-        if events:
-            s.execute(insert(ObservationEvent), events)
-        return stats
+            params = tuple(value for identity in chunk for value in identity)
+            for oid, source, scope, kind, key, phash, removed, last_run in conn.exec_driver_sql(
+                query, params
+            ):
+                found[(source, scope, kind, key)] = (oid, phash, removed, last_run)
+        return found
+
+    def _mark_removed(
+        self, s: Session, run_id: int, results: list[ScopeResult], now: datetime,
+        stats: LoadStats,
+    ) -> None:
+        """R14: what a complete read of its scope did not list is marked removed, never
+        deleted; one statement per source and kinds, whatever the number of scopes."""
+        groups: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
+        for result in results:
+            groups[(result.source, tuple(result.kinds))].append(result.scope)
+        events: list[dict[str, Any]] = []
+        for (source, kinds), scopes in groups.items():
+            if not kinds:
+                continue
+            for chunk in _chunks(scopes, MAX_BOUND_PARAMETERS - len(kinds) - 10):
+                gone = s.connection().execute(
+                    update(_OBSERVATION)
+                    .where(
+                        _OBSERVATION.c.source == source,
+                        _OBSERVATION.c.scope.in_(chunk),
+                        _OBSERVATION.c.kind.in_(kinds),
+                        _OBSERVATION.c.removed_at.is_(None),
+                        _OBSERVATION.c.last_run_id != run_id,
+                    )
+                    .values(removed_at=now, removed_run_id=run_id)
+                    .returning(_OBSERVATION.c.id)
+                )
+                events.extend(
+                    {"observation_id": oid, "run_id": run_id, "at": now, "change": "removed",
+                     "payload": None}
+                    for (oid,) in gone
+                )
+        stats.removed += len(events)
+        self._events(s, sorted(events, key=lambda e: e["observation_id"]), now)
+
+    def _events(self, s: Session, events: list[dict[str, Any]], now: datetime) -> None:
+        if not events:
+            return
+        stamp = self._bulk.timestamp(now)
+        self._bulk.events.run(s.connection(), [
+            (e["observation_id"], e["run_id"], stamp, e["change"], e["payload"]) for e in events
+        ])
 
     # ----------------------------------------------------------------------------- reading
 
@@ -448,10 +553,146 @@ def _decision_note(owner: str | None, note: str | None, until: datetime | None) 
     return "; ".join(p for p in parts if p)
 
 
-def _bulk_update(s: Session, rows: list[dict[str, Any]]) -> None:
-    """ORM bulk UPDATE by primary key, grouped by the set of columns each row changes."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[tuple(sorted(row))].append(row)
-    for group in groups.values():
-        s.execute(update(Observation), group)
+MAX_BOUND_PARAMETERS = 32_766
+"""SQLite's limit on bound parameters in one statement (SQLITE_MAX_VARIABLE_NUMBER since
+3.32); PostgreSQL allows 65,535, so the smaller one bounds every statement."""
+
+CHUNK_ROWS = 500
+"""Records per chunk of a load: one lookup, one upsert, one stamp, one events insert."""
+
+SCOPE_RUNNING = "running"
+"""A status row's value while its read is under way (see :meth:`Store.open_scopes`)."""
+
+_OBSERVATION_COLUMNS = ("kind", "source", "scope", "key", "customer_tenant_id", "payload",
+                        "payload_hash", "first_seen_at", "last_seen_at", "first_run_id",
+                        "last_run_id")
+_STATUS_COLUMNS = ("run_id", "source", "scope", "customer_tenant_id", "status", "error_kind",
+                   "error", "records", "finished_at")
+
+_OBSERVATION = cast(Table, Observation.__table__)  # type: ignore[attr-defined]
+_EVENT = cast(Table, ObservationEvent.__table__)  # type: ignore[attr-defined]
+_STATUS = cast(Table, SourceStatus.__table__)  # type: ignore[attr-defined]
+_EVENT_COLUMNS = ("observation_id", "run_id", "at", "change", "payload")
+
+T = TypeVar("T")
+
+
+def _rows_per_statement(columns: int) -> int:
+    """Rows of ``columns`` bound values that fit one statement, capped at a few hundred (a
+    longer statement is no faster and costs more to build)."""
+    return max(1, min(CHUNK_ROWS, (MAX_BOUND_PARAMETERS - 10) // columns))
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _status_row(run_id: int, result: ScopeResult, records: int, now: Any, *,
+                status: str | None = None) -> tuple[Any, ...]:
+    """A ``source_status`` row in :data:`_STATUS_COLUMNS` order (``now`` already bound)."""
+    return (run_id, result.source, result.scope, result.customer_tenant_id,
+            status or str(result.status), result.error_kind, result.error, records, now)
+
+
+_LADDER = (256, 64, 16, 4, 1)
+
+
+class _Bulk:
+    """One multi-row ``INSERT ... ON CONFLICT`` of a table, built with the dialect's own insert
+    construct (``sqlalchemy.dialects.sqlite/postgresql``) and compiled once per row count.
+
+    Compiling a multi-row VALUES statement costs more than running it, and SQLAlchemy does not
+    cache one; so the compiled SQL is kept per row count and sent through the DBAPI with
+    positional parameters. ``run`` splits rows so that no statement has more than
+    :data:`MAX_BOUND_PARAMETERS` bound values (SQLite's limit).
+    """
+
+    def __init__(self, dialect: Dialect, table: Table, columns: tuple[str, ...],
+                 finish: Callable[[Any], Any], *, returning: bool = False) -> None:
+        self.dialect = dialect
+        self.table = table
+        self.columns = columns
+        self.finish = finish
+        self.returning = returning
+        self.rows_per_statement = _rows_per_statement(len(columns))
+        self._compile_as = (type(dialect)(paramstyle="format")  # type: ignore[call-arg]
+                            if dialect.name == "postgresql" else dialect)
+        self._sql: dict[int, str] = {}
+
+    def sql(self, rows: int) -> str:
+        known = self._sql.get(rows)
+        if known is not None:
+            return known
+        maker = pg_insert if self.dialect.name == "postgresql" else sqlite_insert
+        values = [{c: bindparam(f"{c}_{n}", type_=self.table.c[c].type) for c in self.columns}
+                  for n in range(rows)]
+        compiled = self.finish(maker(self.table).values(values)).compile(dialect=self._compile_as)
+        expected = [f"{c}_{n}" for n in range(rows) for c in self.columns]
+        if list(compiled.positiontup or ()) != expected:  # pragma: no cover - a new dialect
+            raise RuntimeError(f"unexpected bind order for a bulk insert into {self.table.name}")
+        sql = str(compiled)
+        self._sql[rows] = sql
+        return sql
+
+    def run(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """Insert ``rows`` (tuples in column order, values already bound); the rows returned.
+
+        Statements take a full page, then sizes from a ladder of powers of four, so only a
+        dozen shapes are ever compiled per table."""
+        out: list[Any] = []
+        start = 0
+        while start < len(rows):
+            left = len(rows) - start
+            size = self.rows_per_statement if left >= self.rows_per_statement else next(
+                step for step in _LADDER if step <= left)
+            chunk = rows[start:start + size]
+            start += size
+            params = tuple(value for row in chunk for value in row)
+            result = conn.exec_driver_sql(self.sql(size), params)
+            if self.returning:
+                out.extend(result.fetchall())
+        return out
+
+
+class _BulkStatements:
+    """The store's bulk writes for one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        status_key = ["run_id", "source", "scope"]
+        self.timestamp_processor = _OBSERVATION.c.last_seen_at.type.bind_processor(dialect)
+
+        def status_upsert(stmt: Any) -> Any:
+            return stmt.on_conflict_do_update(
+                index_elements=status_key,
+                set_={c: stmt.excluded[c] for c in _STATUS_COLUMNS if c not in status_key},
+            )
+
+        def observation_upsert(stmt: Any) -> Any:
+            # New: added. Known (changed or restored): payload, stamps, removal cleared;
+            # first_seen stays.
+            return stmt.on_conflict_do_update(
+                index_elements=["source", "scope", "kind", "key"],
+                set_={
+                    "payload": stmt.excluded.payload,
+                    "payload_hash": stmt.excluded.payload_hash,
+                    "last_seen_at": stmt.excluded.last_seen_at,
+                    "last_run_id": stmt.excluded.last_run_id,
+                    "removed_at": null(),
+                    "removed_run_id": null(),
+                },
+            ).returning(_OBSERVATION.c.id, _OBSERVATION.c.source, _OBSERVATION.c.scope,
+                        _OBSERVATION.c.kind, _OBSERVATION.c.key)
+
+        self.observations = _Bulk(dialect, _OBSERVATION, _OBSERVATION_COLUMNS,
+                                  observation_upsert, returning=True)
+        self.events = _Bulk(dialect, _EVENT, _EVENT_COLUMNS, lambda stmt: stmt)
+        self.statuses = _Bulk(dialect, _STATUS, _STATUS_COLUMNS, status_upsert)
+        self.statuses_opened = _Bulk(
+            dialect, _STATUS, _STATUS_COLUMNS,
+            lambda stmt: stmt.on_conflict_do_nothing(index_elements=status_key))
+
+    def timestamp(self, value: datetime) -> Any:
+        """A datetime as the driver takes it (naive UTC text on SQLite, aware on PostgreSQL)."""
+        processor = self.timestamp_processor
+        return processor(value) if processor is not None else value

@@ -1,0 +1,127 @@
+"""One sync of the agent, in a process of its own, against an emulator that runs elsewhere.
+
+``python bench/agent_sync.py SPEC.json`` composes the agent exactly as the composition root does
+for the live cloud (MSAL token provider, one ``httpx.AsyncClient``, ``live_connectors``, the
+``Syncer``, the store) pointed at the emulator's origin, runs one sync and prints one JSON line:
+wall time, the outcome and the process's peak RSS. A process per measurement keeps peak RSS
+honest: ``ru_maxrss`` is a high-water mark of the whole process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from agent import logging as plog  # noqa: E402
+from agent.auth import AppCredential, MsalTokenProvider, RefreshTokenStore  # noqa: E402
+from agent.store import Store  # noqa: E402
+from agent.sync import Syncer  # noqa: E402
+from connectors.base import Connector  # noqa: E402
+from connectors.endpoints import CloudEndpoints  # noqa: E402
+from connectors.http import Requester, make_client  # noqa: E402
+from connectors.live import live_connectors  # noqa: E402
+from connectors.ratelimit import MicrosoftLimits  # noqa: E402
+from connectors.records import Source  # noqa: E402
+from connectors.scenario import PARTNER_APP  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def run(spec: dict[str, Any]) -> dict[str, Any]:
+    endpoints = CloudEndpoints.single_origin(spec["base_url"])
+    partner = spec["partner_tenant_id"]
+    apps = {name: AppCredential(client_id=a["client_id"], client_secret=a["client_secret"])
+            for name, a in spec["apps"].items()}
+    carriers = {name: set(tenants) for name, tenants in spec["carrier_tenants"].items()}
+    sequential = bool(spec.get("sequential"))
+
+    def applies(connector: Connector, tenant: str) -> bool:
+        # What Agent.applies does with `credentials.carriers[].tenants`.
+        if connector.source is Source.ARM_PAL and connector.identity not in (None, PARTNER_APP):
+            return tenant in carriers.get(connector.identity or "", set())
+        return True
+
+    from concurrent.futures import ThreadPoolExecutor
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(int(spec.get("threads", 6))))
+    with ExitStack() as stack:
+        import ssl
+
+        verify = ssl.create_default_context(cafile=spec["ca_path"])
+        msal_http = stack.enter_context(httpx.Client(verify=verify, timeout=30.0))
+        refresh = RefreshTokenStore(Path(spec["refresh_token_file"]))
+        tokens = MsalTokenProvider(endpoints.authority_host, partner, apps,
+                                   http_client=msal_http, refresh_token_store=refresh)
+        store = Store.open(spec["store_url"])
+        stack.callback(store.close)
+        async with make_client(spec["ca_path"], 60.0) as client:
+            requester = Requester(
+                client, tokens,
+                limits=MicrosoftLimits(time_scale=float(spec["time_scale"])),
+                max_in_flight=1 if sequential else int(spec.get("max_in_flight", 64)),
+            )
+            connectors = live_connectors(
+                endpoints, tokens, client, partner_tenant_id=partner,
+                identities={name: cred.client_id for name, cred in apps.items()},
+                app_user=True, requester=requester,
+            )
+            syncer = Syncer(store, connectors, clock=now,
+                            concurrency=1 if sequential else int(spec.get("concurrency", 64)),
+                            applies=applies)
+            started = time.monotonic()
+            outcome = await syncer.run("bench")
+            wall = time.monotonic() - started
+        counts = store.counts()
+    return {
+        "wall_s": wall,
+        "status": str(outcome.status),
+        "stats": outcome.stats(),
+        "counts": counts,
+        "requests": requester.sent,
+        "peak_rss_mb": peak_rss_mb(),
+        "cpu_s": cpu_seconds(),
+    }
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    plog.configure(spec.get("log_level", "error"), "json")
+    profile = spec.get("profile")
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(asyncio.run, run(spec))
+        profiler.dump_stats(profile)
+    else:
+        result = asyncio.run(run(spec))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -307,6 +308,10 @@ def decoded_roles(token: str) -> tuple[str, ...]:
     return tuple(sorted(str(r) for r in roles))
 
 
+DEFAULT_MAX_CLIENTS = 2048
+"""MSAL apps kept at once (tenant x identity): far more than a sync reads at a time."""
+
+
 class MsalTokenProvider:
     """:class:`connectors.base.TokenProvider` on MSAL confidential clients.
 
@@ -324,6 +329,7 @@ class MsalTokenProvider:
         http_client: httpx.Client,
         refresh_token_store: RefreshTokenStore | None = None,
         logger: Logger | None = None,
+        max_clients: int = DEFAULT_MAX_CLIENTS,
     ) -> None:
         if PARTNER_APP not in apps:
             raise ValueError(f"apps must include {PARTNER_APP!r}, the partner's own app")
@@ -338,7 +344,9 @@ class MsalTokenProvider:
         self.refresh_token_store = refresh_token_store
         self.log = logger or structlog.get_logger(__name__)
         self._instance_discovery = parts.hostname.lower() in MICROSOFT_LOGIN_HOSTS
-        self._clients: dict[tuple[str, str], msal.ConfidentialClientApplication] = {}
+        self.max_clients = max(1, max_clients)
+        self._clients: OrderedDict[tuple[str, str], msal.ConfidentialClientApplication] = (
+            OrderedDict())
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._registry_lock = threading.Lock()
         self._user_tokens: dict[str, _UserToken] = {}
@@ -388,11 +396,17 @@ class MsalTokenProvider:
 
     def _client(self, tenant: str, name: str) -> msal.ConfidentialClientApplication:
         """The app of (tenant, identity), created once (its construction discovers the
-        tenant over the network, so it runs in the worker thread under the app's lock)."""
+        tenant over the network, so it runs in the worker thread under the app's lock).
+
+        At most ``max_clients`` apps are kept, the least recently used going first: each holds
+        its own token cache (~15 KB), and an estate of 20,000 tenants would otherwise keep
+        hundreds of megabytes for tenants it will not read again before the tokens expire."""
         key = (tenant, name)
-        client = self._clients.get(key)
-        if client is not None:
-            return client
+        with self._registry_lock:
+            client = self._clients.get(key)
+            if client is not None:
+                self._clients.move_to_end(key)
+                return client
         cred = self.apps[name]
         try:
             client = msal.ConfidentialClientApplication(
@@ -413,7 +427,13 @@ class MsalTokenProvider:
                 f"the sign-in authority of tenant {tenant} is unreachable "
                 f"({type(exc).__name__})"
             ) from None
-        self._clients[key] = client
+        with self._registry_lock:
+            self._clients[key] = client
+            while len(self._clients) > self.max_clients:
+                evicted, _app = self._clients.popitem(last=False)
+                lock = self._locks.get(evicted)
+                if lock is not None and not lock.locked():
+                    del self._locks[evicted]
         return client
 
     def _acquire_for_client(

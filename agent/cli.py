@@ -593,12 +593,26 @@ def emulator(
     ca_out: Annotated[
         Path | None, typer.Option("--ca-out", help="Write the emulator's CA certificate here.")
     ] = None,
+    generate: Annotated[
+        int | None, typer.Option("--generate", min=0, help="Serve a generated estate of N "
+                                 "customers (written to --scenario, or a temporary file).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the generated estate.")] = 0,
 ) -> None:
     """Serve a scenario as a local HTTPS Microsoft (login, Partner Center, Graph, ARM)."""
     from connectors.emulator import serve
     from connectors.scenario import ScenarioError, bundled_path
 
     plog.configure(state.log_level or "info", "auto")
+    if generate is not None:
+        import tempfile
+
+        from connectors.scenario.generate import write_scenario
+
+        scenario = write_scenario(
+            scenario or Path(tempfile.gettempdir()) / f"partnerlink-estate-{generate}-{seed}.json",
+            generate, seed)
+        err.print(f"generated {generate} customers (seed {seed}) in {scenario}")
     path = scenario or bundled_path("demo")
     try:
         serve(path, host, port, ca_out)

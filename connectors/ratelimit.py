@@ -147,9 +147,9 @@ class Window:
         now = self._clock()
         state = self._keys.get(key)
         if state is None:
-            state = self._keys[key] = _Key()
             if now >= self._sweep_at:
                 self._sweep(now)
+            state = self._keys[key] = _Key()
         state.in_flight += cost
         state.last_used = now
         return _Slot(cost)

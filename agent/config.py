@@ -33,6 +33,7 @@ from pydantic_settings import (
 )
 
 from agent.alerts.config import AlertsConfig
+from agent.durations import format_duration, parse_duration
 
 ENV_PREFIX = "PARTNERLINK_"
 CONFIG_ENV = "PARTNERLINK_CONFIG"
@@ -40,7 +41,6 @@ DEFAULT_CONFIG = Path("partnerlink.toml")
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _PARTNER_ID = re.compile(r"^[0-9]{6,10}$")
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
 
 
 def _guid(value: str) -> str:
@@ -60,29 +60,6 @@ PartnerId = Annotated[str, AfterValidator(_partner_id)]
 LinkKindName = Literal["csp", "indirect_reseller", "gdap", "pal", "dpor", "cpor"]
 ALL_LINK_KINDS: tuple[LinkKindName, ...] = ("pal", "cpor", "dpor", "csp", "indirect_reseller",
                                             "gdap")
-
-
-def parse_duration(value: object) -> timedelta:
-    """``"24h"``, ``"30m"``, ``"7d"``, ``"90s"`` or a number of seconds."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=float(value))
-    if isinstance(value, str):
-        match = _DURATION.match(value.strip())
-        if match:
-            amount, unit = float(match.group(1)), match.group(2)
-            return timedelta(seconds=amount * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
-    raise ValueError('expected a duration such as "90s", "30m", "24h" or "7d"')
-
-
-def format_duration(value: timedelta) -> str:
-    """The shortest spelling ``parse_duration`` reads back: ``"4h"``, ``"90s"``, ``"7d"``."""
-    seconds = value.total_seconds()
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
 
 
 Duration = Annotated[timedelta, Field(json_schema_extra={"type": "string"})]

@@ -24,33 +24,19 @@ from pydantic import (
 )
 
 from agent.alerts.urls import Resolver, UnsafeUrl, check_url, host_allowed, system_resolver
+from agent.durations import parse_duration
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 """Most to least severe; the same names as ``agent.audit.model.Severity`` (a test checks)."""
 
 SeverityName = Literal["critical", "high", "medium", "low", "info"]
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 def severity_rank(name: str) -> int:
     """0 for critical … 4 for info; unknown names rank as info."""
     return SEVERITIES.index(name) if name in SEVERITIES else len(SEVERITIES) - 1
-
-
-def _duration(value: object) -> timedelta:
-    # agent.config has the same parser, but agent.config will import this module: no cycle.
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=float(value))
-    if isinstance(value, str):
-        match = _DURATION.match(value.strip())
-        if match:
-            amount, unit = float(match.group(1)), match.group(2)
-            return timedelta(seconds=amount * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
-    raise ValueError('expected a duration such as "90s", "30m", "24h" or "7d"')
 
 
 def _resolver(info: ValidationInfo) -> Resolver:
@@ -225,7 +211,7 @@ class AlertsConfig(_Model):
     )
 
     _durations = field_validator("repeat_interval", "delivery_deadline", mode="before")(
-        lambda cls, v: _duration(v)
+        lambda cls, v: parse_duration(v)
     )
 
     @field_validator("repeat_interval", "delivery_deadline")

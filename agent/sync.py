@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any, Protocol
@@ -257,6 +258,7 @@ class Syncer:
         stop: threading.Event | None = None,
         batch_scopes: int = 500,
         spool_after: int = 2000,
+        threads: int | None = None,
     ) -> None:
         self.store = store
         self.partner = [c for c in connectors if c.scope_kind is ScopeKind.PARTNER]
@@ -270,6 +272,7 @@ class Syncer:
         self.stop = stop or threading.Event()
         self.batch_scopes = max(1, batch_scopes)
         self.spool_after = max(1, spool_after)
+        self.threads = threads or max(8, min(64, self.concurrency))
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._seen: set[str] = set()
         self._pc_customers: set[str] | None = set()
@@ -287,6 +290,11 @@ class Syncer:
                          batch_scopes=self.batch_scopes, queue_size=2 * self.concurrency + 8,
                          progress=self.progress)
         tasks: list[asyncio.Task[Any]] = []
+        # Token calls (MSAL is synchronous: the first one of a tenant signs in over the network)
+        # and the writer run in the loop's default threads: cpu + 4 of them would let a few
+        # slow sign-ins hold up every customer.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(self.threads, thread_name_prefix="sync"))
         try:
             self._pc_done = asyncio.Event()
             if not any(c.source is Source.PC_CUSTOMERS for c in self.partner):

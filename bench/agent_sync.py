@@ -66,8 +66,6 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             return tenant in carriers.get(connector.identity or "", set())
         return True
 
-    from concurrent.futures import ThreadPoolExecutor
-    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(int(spec.get("threads", 6))))
     with ExitStack() as stack:
         import ssl
 
@@ -96,15 +94,47 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             outcome = await syncer.run("bench")
             wall = time.monotonic() - started
         counts = store.counts()
+        timeline = _timeline(store, outcome.run_id)
     return {
         "wall_s": wall,
         "status": str(outcome.status),
         "stats": outcome.stats(),
         "counts": counts,
         "requests": requester.sent,
+        "limiter_waits": requester.limits.waits if requester.limits else 0,
+        "limiter_waited_s": round(requester.limits.waited, 1) if requester.limits else 0,
+        "limiter_waits_by_limit": requester.limits.waits_by_limit if requester.limits else {},
         "peak_rss_mb": peak_rss_mb(),
         "cpu_s": cpu_seconds(),
+        "timeline": timeline,
     }
+
+
+def _timeline(store: Store, run_id: int) -> dict[str, list[float]]:
+    """Seconds from the run's start at which each source's first and last scope was stored:
+    shows which read set the pace."""
+    from sqlalchemy import func, select
+
+    from agent.store.models import SourceStatus, SyncRun
+
+    with store.read() as s:
+        run = s.get(SyncRun, run_id)
+        assert run is not None
+        rows = s.execute(
+            select(SourceStatus.source, func.min(SourceStatus.finished_at),
+                   func.max(SourceStatus.finished_at))
+            .where(SourceStatus.run_id == run_id).group_by(SourceStatus.source)
+        ).all()
+    start = run.started_at
+    out: dict[str, list[float]] = {}
+    def seconds(value: datetime | str) -> float:
+        at = datetime.fromisoformat(value) if isinstance(value, str) else value
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+        return round((at - start).total_seconds(), 1)
+
+    for source, first, last in rows:
+        out[source] = [seconds(first), seconds(last)]
+    return out
 
 
 def main(argv: list[str]) -> int:

@@ -36,7 +36,7 @@ class EmulatorProcess:
 
     def __enter__(self) -> EmulatorProcess:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        self.proc = subprocess.Popen(  # noqa: S603 - our own helper, fixed arguments
+        self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "emulator_process.py"), str(self.scenario_path)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
         )
@@ -135,13 +135,13 @@ def run_agent_sync(emulator: EmulatorProcess, estate: Estate, folder: Path, *, s
         "partner_tenant_id": estate.partner_tenant_id, "apps": estate.apps,
         "carrier_tenants": estate.carrier_tenants, "refresh_token_file": str(refresh),
         "store_url": store_url, "time_scale": time_scale, "sequential": sequential,
-        "concurrency": concurrency, "max_in_flight": max_in_flight, "profile": profile, "threads": 32,
+        "concurrency": concurrency, "max_in_flight": max_in_flight, "profile": profile,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=folder, delete=False) as handle:
         json.dump(spec, handle)
         spec_path = handle.name
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run(  # noqa: S603 - our own helper, fixed arguments
+    done = subprocess.run(
         [sys.executable, str(HERE / "agent_sync.py"), spec_path],
         capture_output=True, text=True, timeout=timeout, env=env, check=False,
     )

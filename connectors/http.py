@@ -12,7 +12,10 @@ token, a query string or an unescaped API string (R19).
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
+import json
 import math
 import os
 import random
@@ -21,6 +24,7 @@ import ssl
 import sys
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -174,7 +178,7 @@ def _quiet_sniffio_probe() -> None:
     if "sniffio" in sys.modules:
         return
     try:
-        import sniffio  # noqa: F401
+        import sniffio  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
@@ -366,6 +370,26 @@ class ApiRequest:
         return self.method.upper() in IDEMPOTENT_METHODS
 
 
+TOKEN_EXPIRY_MARGIN = 300.0
+"""Seconds before a cached token's ``exp`` at which the provider is asked again."""
+TOKEN_CACHE_SIZE = 4096
+"""Tokens kept by a requester (a few KB each): the tenants being read now, not the estate."""
+
+
+def jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT (epoch seconds), read without verifying it: only to know
+    how long to keep it. ``None`` for anything that is not a JWT with a numeric ``exp``."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+
+
 def _body_of(response: httpx.Response) -> Any:
     """The decoded error body when it is JSON; ``None`` otherwise."""
     try:
@@ -412,6 +436,9 @@ class Requester:
         self._sleep = sleep
         self._rng = rng
         self._flight: asyncio.Semaphore | None = None
+        self._token_cache: OrderedDict[tuple[str, str, str | None], tuple[str, float]] = (
+            OrderedDict())
+        self._token_pending: dict[tuple[str, str, str | None], asyncio.Future[str]] = {}
         self.sent = 0
         """Requests that left (every try counts): the benchmark's request count."""
 
@@ -426,6 +453,40 @@ class Requester:
             if self.gate.delay(request.scope) <= 0:
                 return ticket
             ticket.release()  # a 429 paused the scope while we waited for room: wait again
+
+    async def _token(
+        self, tenant: str, resource: str, identity: str | None, force_refresh: bool
+    ) -> str:
+        """The bearer token of a request: one sign-in at a time per (tenant, resource,
+        identity), however many requests want it, and JWTs kept until five minutes before they
+        expire. Without this, every request of a customer's sources hops to a thread and queues
+        on the provider's per-tenant lock while its first sign-in runs."""
+        key = (tenant, resource, identity)
+        if force_refresh:
+            self._token_cache.pop(key, None)
+        else:
+            cached = self._token_cache.get(key)
+            if cached is not None and cached[1] > time.time() + TOKEN_EXPIRY_MARGIN:
+                self._token_cache.move_to_end(key)
+                return cached[0]
+            pending = self._token_pending.get(key)
+            if pending is not None:
+                return await asyncio.shield(pending)
+        task = asyncio.ensure_future(self.tokens.token(
+            tenant, resource, identity=identity, force_refresh=force_refresh))
+        self._token_pending[key] = task
+        try:
+            token = await asyncio.shield(task)
+        finally:
+            if self._token_pending.get(key) is task:
+                del self._token_pending[key]
+        expires = jwt_expiry(token)
+        if expires is not None:
+            self._token_cache[key] = (token, expires)
+            self._token_cache.move_to_end(key)
+            while len(self._token_cache) > TOKEN_CACHE_SIZE:
+                self._token_cache.popitem(last=False)
+        return token
 
     def _slot(self) -> asyncio.Semaphore | contextlib.nullcontext[None]:
         if self.max_in_flight is None:
@@ -451,15 +512,11 @@ class Requester:
                 headers["MS-Contract-Version"] = "v1"
             token: str | None = None
             try:
+                if request.authenticated and request.tenant_id and request.resource:
+                    token = await self._token(
+                        request.tenant_id, request.resource, request.identity, force_refresh)
+                    headers["Authorization"] = f"Bearer {token}"
                 async with self._slot():
-                    if request.authenticated and request.tenant_id and request.resource:
-                        token = await self.tokens.token(
-                            request.tenant_id,
-                            request.resource,
-                            identity=request.identity,
-                            force_refresh=force_refresh,
-                        )
-                        headers["Authorization"] = f"Bearer {token}"
                     self.sent += 1
                     outcome, resendable = await self._exchange(
                         request, headers, attempt,

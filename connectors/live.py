@@ -39,6 +39,9 @@ from connectors.records import Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.scenario.model import PARTNER_APP
 
+GDAP_CONCURRENCY = 48
+"""Access-assignment listings of GDAP relationships read at once."""
+
 DEFAULT_MAX_IN_FLIGHT = 64
 """Requests on the wire at once: enough to keep every scope busy at 100-300 ms of latency,
 few enough for one process and one connection pool."""
@@ -103,7 +106,11 @@ def live_connectors(
         elif source is Source.GRAPH_CONTRACTS:
             made.append(GraphContracts(shared, endpoints, partner_tenant_id=partner))
         elif source is Source.GRAPH_GDAP:
-            made.append(GraphGdap(shared, endpoints, partner_tenant_id=partner))
+            # One access-assignment listing per relationship, all in the partner tenant's
+            # multi-tenant budget: on a large estate this read sets the sync's floor, so it
+            # keeps enough requests going to use that budget (the limiter holds it there).
+            made.append(GraphGdap(shared, endpoints, partner_tenant_id=partner,
+                                  concurrency=GDAP_CONCURRENCY))
         elif source is Source.GRAPH_SKUS:
             made.append(GraphSubscribedSkus(shared, endpoints, partner_tenant_id=partner))
         elif source is Source.GRAPH_DIRECTORY_SUBSCRIPTIONS:

@@ -232,6 +232,9 @@ class MicrosoftLimits:
         self._changed: asyncio.Event | None = None
         self.waits = 0
         self.waited = 0.0
+        self.waits_by_limit: dict[str, int] = {}
+        """Requests that had to wait, by the limit that held them first."""
+        self._blocking = ""
 
     # -- classification -----------------------------------------------------------------------
 
@@ -279,7 +282,10 @@ class MicrosoftLimits:
         for rate, key, cost in checks:
             window = self.windows.get(rate.name)
             if window is not None:
-                longest = max(longest, window.wait(key, cost))
+                delay = window.wait(key, cost)
+                if delay > longest:
+                    longest = delay
+                    self._blocking = rate.name
         return longest
 
     def take(self, checks: list[Check]) -> Ticket:
@@ -303,6 +309,8 @@ class MicrosoftLimits:
                 return self.take(checks)
             if started is None:
                 started = self._clock()
+                self.waits_by_limit[self._blocking] = self.waits_by_limit.get(
+                    self._blocking, 0) + 1
             if math.isinf(delay):
                 await self._completion()
             else:

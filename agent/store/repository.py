@@ -22,8 +22,11 @@ from sqlalchemy import (
     Connection,
     Dialect,
     Engine,
+    String,
     Table,
+    Text,
     bindparam,
+    column,
     func,
     null,
     or_,
@@ -32,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 from agent.store.codec import decode, digest, encode
@@ -356,18 +360,23 @@ class Store:
         A join against a ``VALUES`` list probes the unique index once per identity; a
         row-value ``IN`` would scan the whole index on SQLite."""
         found: dict[tuple[str, str, str, str], tuple[int, str, datetime | None, int]] = {}
-        mark = "?" if self.dialect == "sqlite" else "%s"
         conn = s.connection()
+        postgres = self.dialect == "postgresql"
         for chunk in _chunks(identities, _rows_per_statement(4)):
             # Only placeholders are spliced in; every value is bound.
+            wanted = ("SELECT * FROM json_to_recordset(%s) AS j(source text, scope text, "
+                      "kind text, key text)"
+                      if postgres else "VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(chunk)))
             query = (
-                "WITH v(source, scope, kind, key) AS (VALUES "  # noqa: S608
-                + ", ".join([f"({mark}, {mark}, {mark}, {mark})"] * len(chunk))
-                + ") SELECT o.id, o.source, o.scope, o.kind, o.key, o.payload_hash, "
+                "WITH v(source, scope, kind, key) AS (" + wanted + ") "  # noqa: S608
+                "SELECT o.id, o.source, o.scope, o.kind, o.key, o.payload_hash, "
                 "o.removed_at, o.last_run_id FROM v JOIN observation o ON o.source = v.source "
                 "AND o.scope = v.scope AND o.kind = v.kind AND o.key = v.key"
             )
-            params = tuple(value for identity in chunk for value in identity)
+            params: tuple[Any, ...] = (
+                (json.dumps([{"source": a, "scope": b, "kind": c, "key": d}
+                             for a, b, c, d in chunk], separators=(",", ":")),) if postgres
+                else tuple(value for identity in chunk for value in identity))
             for oid, source, scope, kind, key, phash, removed, last_run in conn.exec_driver_sql(
                 query, params
             ):
@@ -600,12 +609,15 @@ _LADDER = (256, 64, 16, 4, 1)
 
 class _Bulk:
     """One multi-row ``INSERT ... ON CONFLICT`` of a table, built with the dialect's own insert
-    construct (``sqlalchemy.dialects.sqlite/postgresql``) and compiled once per row count.
+    construct (``sqlalchemy.dialects.sqlite/postgresql``) and compiled once.
 
-    Compiling a multi-row VALUES statement costs more than running it, and SQLAlchemy does not
-    cache one; so the compiled SQL is kept per row count and sent through the DBAPI with
-    positional parameters. ``run`` splits rows so that no statement has more than
-    :data:`MAX_BOUND_PARAMETERS` bound values (SQLite's limit).
+    SQLite gets a multi-row ``VALUES`` statement, compiled once per row count (a dozen sizes:
+    full pages, then a ladder of powers of four) because SQLAlchemy does not cache one and
+    compiling it costs more than running it; no statement has more than
+    :data:`MAX_BOUND_PARAMETERS` bound values. PostgreSQL gets ``INSERT ... SELECT ... FROM
+    json_to_recordset(%s)``: the rows travel as one JSON parameter, since psycopg re-parses a
+    long statement on every call and escapes every element of an array parameter. Both go
+    through the DBAPI with positional parameters.
     """
 
     def __init__(self, dialect: Dialect, table: Table, columns: tuple[str, ...],
@@ -615,44 +627,75 @@ class _Bulk:
         self.columns = columns
         self.finish = finish
         self.returning = returning
-        self.rows_per_statement = _rows_per_statement(len(columns))
+        self.arrays = dialect.name == "postgresql"
+        self.rows_per_statement = 5000 if self.arrays else _rows_per_statement(len(columns))
         self._compile_as = (type(dialect)(paramstyle="format")  # type: ignore[call-arg]
-                            if dialect.name == "postgresql" else dialect)
+                            if self.arrays else dialect)
         self._sql: dict[int, str] = {}
 
     def sql(self, rows: int) -> str:
-        known = self._sql.get(rows)
+        key = 0 if self.arrays else rows
+        known = self._sql.get(key)
         if known is not None:
             return known
-        maker = pg_insert if self.dialect.name == "postgresql" else sqlite_insert
-        values = [{c: bindparam(f"{c}_{n}", type_=self.table.c[c].type) for c in self.columns}
-                  for n in range(rows)]
-        compiled = self.finish(maker(self.table).values(values)).compile(dialect=self._compile_as)
-        expected = [f"{c}_{n}" for n in range(rows) for c in self.columns]
+        stmt: Any
+        if self.arrays:
+            rows_in = func.json_to_recordset(bindparam("rows")).table_valued(
+                *[column(c, _plain_type(self.table.c[c])) for c in self.columns]
+            ).render_derived(name="r", with_types=True)
+            stmt = pg_insert(self.table).from_select(
+                list(self.columns), select(*[rows_in.c[c] for c in self.columns]))
+            expected = ["rows"]
+        else:
+            values = [{c: bindparam(f"{c}_{n}", type_=self.table.c[c].type)
+                       for c in self.columns} for n in range(rows)]
+            stmt = sqlite_insert(self.table).values(values)
+            expected = [f"{c}_{n}" for n in range(rows) for c in self.columns]
+        compiled = self.finish(stmt).compile(dialect=self._compile_as)
         if list(compiled.positiontup or ()) != expected:  # pragma: no cover - a new dialect
             raise RuntimeError(f"unexpected bind order for a bulk insert into {self.table.name}")
         sql = str(compiled)
-        self._sql[rows] = sql
+        self._sql[key] = sql
         return sql
 
     def run(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[Any]:
-        """Insert ``rows`` (tuples in column order, values already bound); the rows returned.
-
-        Statements take a full page, then sizes from a ladder of powers of four, so only a
-        dozen shapes are ever compiled per table."""
+        """Insert ``rows`` (tuples in column order, values already bound); the rows returned."""
         out: list[Any] = []
         start = 0
         while start < len(rows):
             left = len(rows) - start
-            size = self.rows_per_statement if left >= self.rows_per_statement else next(
-                step for step in _LADDER if step <= left)
+            size = (min(left, self.rows_per_statement) if self.arrays
+                    else self.rows_per_statement if left >= self.rows_per_statement
+                    else next(step for step in _LADDER if step <= left))
             chunk = rows[start:start + size]
             start += size
-            params = tuple(value for row in chunk for value in row)
+            if self.arrays:
+                params: tuple[Any, ...] = (json.dumps(
+                    [dict(zip(self.columns, row, strict=True)) for row in chunk],
+                    default=_json_value, separators=(",", ":")),)
+            else:
+                params = tuple(value for row in chunk for value in row)
             result = conn.exec_driver_sql(self.sql(size), params)
             if self.returning:
                 out.extend(result.fetchall())
         return out
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} in a bulk insert")
+
+
+def _plain_type(column: Any) -> Any:
+    """A column's type for reading rows out of JSON: strings without their length (the
+    insert itself checks it), a type decorator as the type it stores."""
+    kind = column.type
+    if isinstance(kind, String):
+        return Text()
+    if isinstance(kind, TypeDecorator):
+        return kind.impl
+    return kind
 
 
 class _BulkStatements:

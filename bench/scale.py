@@ -1,0 +1,418 @@
+"""The scale benchmark (R25): sync speed against Microsoft's limits, memory, bulk writes, audit.
+
+    python bench/scale.py            # the full run: 2,000 / 20,000 customers (~30-40 minutes)
+    python bench/scale.py --quick    # a smaller version in a few minutes
+
+The emulator runs in its own process with Microsoft's documented limits, every window divided by
+``--time-scale``, and ``--latency-ms`` before every answer; the agent syncs in another process,
+composed as the composition root composes it for the live cloud. What it measures:
+
+* a full sync of 2,000 customers: wall time; the floor (for each throttling scope, the requests
+  it admitted divided by its rate; the largest); ``floor ratio`` = wall / floor; requests and
+  429s per scope; peak RSS;
+* the same sync one request at a time (on a sample of the estate, scaled by request count
+  unless ``--full-sequential``), for the speed-up;
+* peak RSS of a sync of 20,000 customers (4,000 with ``--quick``);
+* 100,000 observations written in bulk against one ORM object at a time (20,000 with
+  ``--quick``), on SQLite and PostgreSQL;
+* audit time at 2,000 and 20,000 customers (500 and 2,000 with ``--quick``) on SQLite and
+  PostgreSQL (stores filled through the fake connectors: the audit reads the store only).
+
+PostgreSQL is the one of ``PARTNERLINK_TEST_PG`` (as the tests), skipped with the reason if none
+is reachable. Nothing here is part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from agent import logging as plog  # noqa: E402
+from agent.audit import Auditor  # noqa: E402
+from agent.audit.snapshot import AuditContext  # noqa: E402
+from agent.store import ScopeResult, ScopeStatus, Store  # noqa: E402
+from agent.store.codec import digest, encode  # noqa: E402
+from agent.store.models import Observation, ObservationEvent  # noqa: E402
+from agent.sync import Syncer  # noqa: E402
+from bench.harness import (  # noqa: E402
+    EmulatorProcess,
+    Estate,
+    ScopeFloor,
+    floors,
+    make_estate,
+    run_agent_sync,
+)
+from connectors.base import Connector  # noqa: E402
+from connectors.fake import FakeWorld  # noqa: E402
+from connectors.records import CspSubscription, Source  # noqa: E402
+from connectors.scenario import PARTNER_APP, Scenario, parse_scenario  # noqa: E402
+from connectors.scenario.generate import (  # noqa: E402
+    GENERATED_CARRIER,
+    carrier_tenants,
+    generate_scenario,
+)
+
+PG_URL = os.environ.get("PARTNERLINK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@dataclass
+class Report:
+    """Rows of the printed table, and the verdict on each target."""
+
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    targets: list[tuple[str, bool | None, str]] = field(default_factory=list)
+
+    def add(self, what: str, value: str) -> None:
+        self.rows.append((what, value))
+        print(f"  {what:<58} {value}", flush=True)
+
+    def target(self, what: str, met: bool | None, detail: str) -> None:
+        self.targets.append((what, met, detail))
+
+    def print(self) -> None:
+        width = max(len(w) for w, _ in self.rows) if self.rows else 10
+        print("\n" + "=" * (width + 40))
+        print("partnerlink scale benchmark (R25)")
+        print("=" * (width + 40))
+        for what, value in self.rows:
+            print(f"{what:<{width}}  {value}")
+        print("-" * (width + 40))
+        for what, met, detail in self.targets:
+            mark = "n/a " if met is None else ("PASS" if met else "FAIL")
+            print(f"[{mark}] {what:<{width - 7}} {detail}")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------------------------ sync
+
+
+def sync_run(
+    folder: Path, customers: int, *, time_scale: float, latency_ms: float, seed: int,
+    sequential: bool = False,
+) -> tuple[dict[str, Any], list[ScopeFloor], dict[str, Any]]:
+    """One sync of a fresh estate in its own agent process against its own emulator."""
+    estate = make_estate(folder, customers, seed, time_scale=time_scale, latency_ms=latency_ms)
+    store = folder / f"store-{customers}-{'seq' if sequential else 'par'}.db"
+    for old in folder.glob(store.name + "*"):
+        old.unlink()
+    with EmulatorProcess(estate.path) as emulator:
+        result = run_agent_sync(emulator, estate, folder, store_url=f"sqlite:///{store}",
+                                time_scale=time_scale, sequential=sequential)
+        info = emulator.info()
+        result["emulator_cpu_s"] = emulator.cpu_seconds()
+    estate.path.unlink(missing_ok=True)
+    return result, floors(info), info
+
+
+def burst_floor(scope_floors: list[ScopeFloor], info: dict[str, Any]) -> tuple[float, str]:
+    """The floor once each scope's burst capacity is spent: (admitted - capacity) / rate, the
+    largest. A scope with fewer requests than its capacity needs no time at all."""
+    best, name = 0.0, ""
+    for f in scope_floors:
+        capacity = float(info["scopes"][f.limit]["capacity"])
+        value = max(0.0, f.busiest - capacity) / f.rate_per_s
+        if value > best:
+            best, name = value, f.limit
+    return best, name
+
+
+def bench_sync(report: Report, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    n = 2000
+    print(f"\n* full sync of {n:,} customers (time scale {args.time_scale}, latency "
+          f"{args.latency_ms:g} ms)", flush=True)
+    result, scope_floors, info = sync_run(folder, n, time_scale=args.time_scale,
+                                          latency_ms=args.latency_ms, seed=args.seed)
+    floor = scope_floors[0]
+    wall = float(result["wall_s"])
+    ratio = wall / floor.floor_s
+    throttled = sum(int(v) for v in info["throttled"].values())
+    api_requests = sum(v for k, v in info["requests"].items() if k not in ("login",))
+    strict, strict_name = burst_floor(scope_floors, info)
+    report.add(f"sync {n:,} customers: wall time", f"{wall:.1f} s "
+               f"(status {result['status']}, {result['stats']['failed']} scopes failed: "
+               "unconsented tenants)")
+    logins = info["requests"].get("login", 0)
+    report.add("  requests (API / logins)", f"{api_requests:,} / {logins:,}")
+    print("    per throttling scope (emulator's count; floor = busiest key's admitted "
+          "requests / rate):", flush=True)
+    for f in scope_floors:
+        report.add(f"    {f.limit}", f"keys {f.keys:>5}  requests {f.requests:>6}  429s "
+                   f"{f.throttled:>3}  rate {f.rate_per_s:>9.2f}/s  busiest {f.busiest:>5}  "
+                   f"floor {f.floor_s:7.1f} s")
+    report.add("  floor (largest scope)", f"{floor.floor_s:.1f} s ({floor.limit})")
+    report.add("  floor ratio", f"floor ratio {ratio:.2f}")
+    report.add("  floor after burst capacity (stricter)",
+               f"{strict:.1f} s ({strict_name}); wall / it = "
+               f"{wall / strict if strict else float('nan'):.2f}")
+    share = throttled / max(api_requests, 1)
+    report.add("  429s", f"{throttled} of {api_requests:,} ({share:.2%}); "
+               f"client waits {result.get('limiter_waits', 0)}")
+    report.add("  peak RSS (agent process)", f"{result['peak_rss_mb']:.0f} MB")
+    report.add("  CPU (agent / emulator)",
+               f"{result['cpu_s']:.0f} s / {result['emulator_cpu_s']:.0f} s")
+    report.target("full sync <= 1.10 x floor", ratio <= 1.10, f"floor ratio {ratio:.2f}")
+    report.target("at most 1% of requests answered 429", share <= 0.01, f"{share:.2%}")
+    return {"wall": wall, "requests": int(result["requests"]), "rss": result["peak_rss_mb"]}
+
+
+def bench_sequential(report: Report, folder: Path, args: argparse.Namespace,
+                     concurrent: dict[str, Any]) -> None:
+    n = 2000 if args.full_sequential else (100 if args.quick else 500)
+    print(f"\n* the same sync one request at a time ({n:,} customers)", flush=True)
+    result, _floors, _info = sync_run(folder, n, time_scale=args.time_scale,
+                                      latency_ms=args.latency_ms, seed=args.seed,
+                                      sequential=True)
+    wall = float(result["wall_s"])
+    per_request = wall / int(result["requests"])
+    estimated = per_request * concurrent["requests"]
+    speedup = estimated / concurrent["wall"]
+    how = "measured" if n == 2000 else (f"{n} customers measured ({wall:.0f} s, "
+                                        f"{per_request * 1000:.1f} ms a request), scaled to "
+                                        f"{concurrent['requests']:,} requests")
+    report.add("one request at a time: wall time", f"{estimated:.0f} s ({how})")
+    report.add("  speed-up of the concurrent sync", f"{speedup:.1f} x")
+    report.target("at least 10 x faster than one request at a time", speedup >= 10,
+                  f"{speedup:.1f} x")
+
+
+def bench_memory(report: Report, folder: Path, args: argparse.Namespace,
+                 at_2000: float) -> None:
+    n = 4000 if args.quick else 20000
+    print(f"\n* peak RSS of a sync of {n:,} customers (limits scaled x{args.rss_time_scale:g} "
+          "so the run is CPU-bound)", flush=True)
+    result, _floors, _info = sync_run(folder, n, time_scale=args.rss_time_scale,
+                                      latency_ms=0, seed=args.seed)
+    rss = float(result["peak_rss_mb"])
+    report.add(f"peak RSS at {n:,} customers", f"{rss:.0f} MB (2,000: {at_2000:.0f} MB; "
+               f"sync {result['wall_s']:.0f} s, status {result['status']})")
+    met = rss <= 300 if n == 20000 else None
+    report.target("peak RSS at 20,000 customers <= 300 MB", met,
+                  f"{rss:.0f} MB at {n:,}" + ("" if n == 20000 else " (quick: not 20,000)"))
+
+
+# ------------------------------------------------------------------------------------ store
+
+
+@contextmanager
+def databases(folder: Path) -> Iterator[list[tuple[str, Callable[[], str]]]]:
+    """SQLite always; PostgreSQL when reachable (a fresh schema per store, dropped after)."""
+    schemas: list[str] = []
+    made: list[tuple[str, Callable[[], str]]] = []
+    counter = iter(range(1000))
+    made.append(("SQLite", lambda: f"sqlite:///{folder / f'bench-{next(counter)}.db'}"))
+    problem = None
+    try:
+        admin = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        problem = f"{type(exc).__name__}: {str(exc).splitlines()[0][:100]}"
+        admin = None
+
+    def pg() -> str:
+        assert admin is not None
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            conn.commit()
+        schemas.append(schema)
+        return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+    if admin is not None:
+        made.append(("PostgreSQL", pg))
+    else:
+        print(f"  PostgreSQL skipped: none reachable at {PG_URL} ({problem})", flush=True)
+    try:
+        yield made
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                for schema in schemas:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                conn.commit()
+            admin.dispose()
+
+
+def bench_bulk(report: Report, folder: Path, args: argparse.Namespace) -> None:
+    total = 20_000 if args.quick else 100_000
+    per_scope = 50
+    print(f"\n* writing {total:,} observations: bulk against one ORM object at a time",
+          flush=True)
+    with databases(folder) as dbs:
+        for name, make_url in dbs:
+            results = [
+                ScopeResult(
+                    source=Source.PC_SUBSCRIPTIONS.value, scope=f"tenant-{c:06d}",
+                    customer_tenant_id=f"tenant-{c:06d}", kinds=(CspSubscription.KIND,),
+                    status=ScopeStatus.COMPLETE,
+                    records=[CspSubscription(customer_tenant_id=f"tenant-{c:06d}",
+                                             subscription_id=f"sub-{c:06d}-{k:03d}", quantity=k)
+                             for k in range(per_scope)],
+                )
+                for c in range(total // per_scope)
+            ]
+            bulk_store = Store.open(make_url())
+            run = bulk_store.start_run(now())
+            started = time.perf_counter()
+            stats = bulk_store.save(run, results, now())
+            bulk = time.perf_counter() - started
+            assert stats.added == total
+            bulk_store.close()
+
+            orm_store = Store.open(make_url())
+            run = orm_store.start_run(now())
+            stamp = now()
+            started = time.perf_counter()
+            with orm_store.write() as s:
+                for result in results:
+                    for record in result.records:
+                        payload = encode(record)
+                        row = Observation(
+                            kind=record.KIND, source=result.source, scope=result.scope,
+                            key=record.key, customer_tenant_id=record.customer_tenant_id,
+                            payload=payload, payload_hash=digest(payload), first_seen_at=stamp,
+                            last_seen_at=stamp, first_run_id=run, last_run_id=run)
+                        s.add(row)
+                        s.flush()
+                        assert row.id is not None
+                        s.add(ObservationEvent(observation_id=row.id, run_id=run, at=stamp,
+                                               change="added", payload=payload))
+                        s.flush()
+            orm = time.perf_counter() - started
+            orm_store.close()
+            factor = orm / bulk
+            report.add(f"bulk write {total:,} observations, {name}",
+                       f"{bulk:.1f} s bulk vs {orm:.1f} s one ORM object at a time: "
+                       f"{factor:.1f} x")
+            report.target(f"bulk write >= 10 x one-at-a-time ({name})", factor >= 10,
+                          f"{factor:.1f} x")
+
+
+def audit_context(scenario: Scenario) -> Callable[[datetime, int], AuditContext]:
+    partner = scenario.partner
+    ids = {kind: frozenset(loc.partner_id for loc in partner.locations
+                           if kind in loc.link_kinds)
+           for kind in ("pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap")}
+
+    def make(at: datetime, run_id: int) -> AuditContext:
+        return AuditContext(
+            partner_tenant_id=partner.tenant_id.lower(),
+            global_partner_id=partner.global_partner_id,
+            location_ids=frozenset(loc.partner_id for loc in partner.locations),
+            ids_for_kind=ids, now=at, run_id=run_id, identities=(PARTNER_APP, GENERATED_CARRIER),
+        )
+
+    return make
+
+
+def bench_audit(report: Report, folder: Path, args: argparse.Namespace) -> None:
+    sizes = (500, 2000) if args.quick else (2000, 20000)
+    print(f"\n* audit time at {sizes[0]:,} and {sizes[1]:,} customers", flush=True)
+    with databases(folder) as dbs:
+        for name, make_url in dbs:
+            per_customer: list[float] = []
+            for n in sizes:
+                document = generate_scenario(n, args.seed)
+                scenario = parse_scenario(document)
+                covered = set(carrier_tenants(document))
+
+                def applies(connector: Connector, tenant: str,
+                            covered: set[str] = covered) -> bool:
+                    if connector.source is Source.ARM_PAL and connector.identity != PARTNER_APP:
+                        return tenant in covered
+                    return True
+
+                store = Store.open(make_url())
+                world = FakeWorld(scenario, clock=now)
+                syncer = Syncer(store, world.connectors((PARTNER_APP, GENERATED_CARRIER)),
+                                clock=now, applies=applies, concurrency=64)
+                filled = time.perf_counter()
+                outcome = asyncio.run(syncer.run("bench"))
+                filled = time.perf_counter() - filled
+                started = time.perf_counter()
+                Auditor(store, audit_context(scenario), clock=now).run(outcome.run_id)
+                seconds = time.perf_counter() - started
+                store.close()
+                per_customer.append(seconds / n * 1000)
+                report.add(f"audit {n:,} customers, {name}",
+                           f"{seconds:.1f} s ({seconds / n * 1000:.2f} ms a customer; store "
+                           f"filled in {filled:.0f} s)")
+            growth = per_customer[1] / per_customer[0]
+            report.target(f"audit time linear in the estate ({name})", growth <= 1.5,
+                          f"per-customer time x{growth:.2f} from {sizes[0]:,} to "
+                          f"{sizes[1]:,}")
+
+
+# ------------------------------------------------------------------------------------ main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller run of a few minutes")
+    parser.add_argument("--time-scale", type=float, default=0.6,
+                        help="divides every throttling window (default 0.6: the 2,000-customer "
+                        "sync takes about two minutes and the limits, not this machine's two "
+                        "cores, set its pace)")
+    parser.add_argument("--rss-time-scale", type=float, default=50.0,
+                        help="time scale of the memory run (limits out of the way)")
+    parser.add_argument("--latency-ms", type=float, default=25.0,
+                        help="the emulator's delay before every answer")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--full-sequential", action="store_true",
+                        help="run the one-request-at-a-time sync on all 2,000 customers")
+    parser.add_argument("--only", choices=("sync", "sequential", "memory", "bulk", "audit"),
+                        action="append", help="run only these parts (repeatable)")
+    parser.add_argument("--out", type=Path, help="also write the table as JSON here")
+    args = parser.parse_args(argv)
+    plog.configure("error", "json")
+    wanted = set(args.only or ("sync", "sequential", "memory", "bulk", "audit"))
+    report = Report()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="partnerlink-bench-") as tmp:
+        folder = Path(tmp)
+        concurrent: dict[str, Any] | None = None
+        if wanted & {"sync", "sequential", "memory"}:
+            concurrent = bench_sync(report, folder, args)
+        if "sequential" in wanted and concurrent is not None:
+            bench_sequential(report, folder, args, concurrent)
+        if "memory" in wanted and concurrent is not None:
+            bench_memory(report, folder, args, float(concurrent["rss"]))
+        if "bulk" in wanted:
+            bench_bulk(report, folder, args)
+        if "audit" in wanted:
+            bench_audit(report, folder, args)
+    report.add("benchmark wall time", f"{time.monotonic() - started:.0f} s"
+               + (" (--quick)" if args.quick else ""))
+    report.print()
+    if args.out:
+        args.out.write_text(json.dumps({"rows": report.rows, "targets": report.targets},
+                                       indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["Estate", "main"]

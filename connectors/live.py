@@ -39,7 +39,7 @@ from connectors.records import Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.scenario.model import PARTNER_APP
 
-GDAP_CONCURRENCY = 48
+GDAP_CONCURRENCY = 64
 """Access-assignment listings of GDAP relationships read at once."""
 
 DEFAULT_MAX_IN_FLIGHT = 64

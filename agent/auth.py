@@ -308,7 +308,7 @@ def decoded_roles(token: str) -> tuple[str, ...]:
     return tuple(sorted(str(r) for r in roles))
 
 
-DEFAULT_MAX_CLIENTS = 2048
+DEFAULT_MAX_CLIENTS = 512
 """MSAL apps kept at once (tenant x identity): far more than a sync reads at a time."""
 
 

@@ -20,7 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from agent.app import Agent
 from agent.config import load_settings
 from agent.daemon import JOB_ID, Daemon, WallClockCronTrigger, cron_fields, previous_fire
-from agent.lock import LockHeld, RunnerLock
+from agent.lock import _ADVISORY_KEY, LockHeld, RunnerLock
 from agent.store import Store
 from tests.conftest import Clock
 from tests.e2e.test_cycles import make_config, write_world
@@ -86,8 +86,9 @@ def test_a_killed_postgresql_holder_releases_at_session_end(pg_url: str, clock: 
             from sqlalchemy import text
 
             conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"))
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND granted AND objid = :key AND pid <> pg_backend_pid()"),
+                {"key": _ADVISORY_KEY})
             conn.commit()
         with RunnerLock(b, clock=clock).hold():
             pass

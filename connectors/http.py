@@ -21,7 +21,6 @@ import os
 import random
 import re
 import ssl
-import sys
 import time
 import uuid
 from collections import OrderedDict
@@ -123,7 +122,6 @@ def make_client(
     Up to ``connections`` connections are opened and every one is kept alive: httpx keeps only
     20 by default, so a busier sync would pay a TLS handshake for most of its requests.
     """
-    _quiet_sniffio_probe()
     context = (
         ssl.create_default_context(cafile=os.fspath(ca_bundle))
         if ca_bundle is not None
@@ -168,19 +166,6 @@ class ShardedTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         for shard in self._shards:
             await shard.aclose()
-
-
-def _quiet_sniffio_probe() -> None:
-    """httpcore 1.0 runs ``import sniffio`` on every request to tell asyncio from trio; when
-    sniffio is not installed (anyio 4 no longer needs it) each failed import scans sys.path,
-    about 0.2 ms a request. A ``None`` entry makes the failure instant; httpcore then assumes
-    asyncio, which is what it would have concluded. Remove once httpcore stops probing."""
-    if "sniffio" in sys.modules:
-        return
-    try:
-        import sniffio  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -770,14 +755,7 @@ class GraphPaginator:
 
     def page(self, body: Mapping[str, Any], request: ApiRequest) -> Page:
         items = _items(body, "value", request.what)
-        link = body.get("@odata.nextLink")
-        following = None
-        if link is not None:
-            if not isinstance(link, str):
-                raise MalformedResponse(f"{request.what}: @odata.nextLink is not a string")
-            following = replace(
-                request, url=_same_origin(link, request.url, request.what), params=None
-            )
+        following = _absolute_next(body, "@odata.nextLink", request)
         return Page(items, following, _total(body.get("@odata.count")))
 
 
@@ -787,16 +765,18 @@ class ArmPaginator:
     style = "arm"
 
     def page(self, body: Mapping[str, Any], request: ApiRequest) -> Page:
-        items = _items(body, "value", request.what)
-        link = body.get("nextLink")
-        following = None
-        if link is not None:
-            if not isinstance(link, str):
-                raise MalformedResponse(f"{request.what}: nextLink is not a string")
-            following = replace(
-                request, url=_same_origin(link, request.url, request.what), params=None
-            )
-        return Page(items, following)
+        return Page(_items(body, "value", request.what),
+                    _absolute_next(body, "nextLink", request))
+
+
+def _absolute_next(body: Mapping[str, Any], key: str, request: ApiRequest) -> ApiRequest | None:
+    """The next request of a listing whose next link is an absolute URL on the same origin."""
+    link = body.get(key)
+    if link is None:
+        return None
+    if not isinstance(link, str):
+        raise MalformedResponse(f"{request.what}: {key} is not a string")
+    return replace(request, url=_same_origin(link, request.url, request.what), params=None)
 
 
 def _page_key(request: ApiRequest) -> tuple[str, tuple[tuple[str, str], ...],

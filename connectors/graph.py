@@ -13,6 +13,7 @@ import csv
 import io
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -314,26 +315,40 @@ class GraphGdap(_Graph):
         ]
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
+        """Each relationship, then its access assignments, in listing order.
+
+        The assignment reads of up to ``concurrency`` relationships are in flight while the
+        listing goes on page by page: however many relationships the partner has, only those
+        few and one page are held at a time."""
         what = self.what(None)
         query = {"$top": str(PAGE_SIZE[self.source]), "$count": "true"}
-        relationships = [
-            parse_relationship(item, what=what)
-            async for item in self.listing(self.partner_tenant_id, self.PATH, what, query=query)
-        ]
-        for start in range(0, len(relationships), self.concurrency):
-            batch = relationships[start:start + self.concurrency]
-            # Every task of a batch finishes before the first error is raised: no task leaks.
-            results = await asyncio.gather(
-                *(self._assignments(r, what) for r in batch), return_exceptions=True
-            )
-            for outcome in results:
-                if isinstance(outcome, BaseException):
-                    raise outcome
-            for relationship, assignments in zip(batch, results, strict=True):
-                assert not isinstance(assignments, BaseException)
-                yield relationship
-                for assignment in assignments:
-                    yield assignment
+        pending: deque[tuple[GdapRelationship, asyncio.Task[list[GdapAccessAssignment]]]] = deque()
+        try:
+            async for item in self.listing(self.partner_tenant_id, self.PATH, what, query=query):
+                relationship = parse_relationship(item, what=what)
+                pending.append((relationship, asyncio.ensure_future(
+                    self._assignments(relationship, what))))
+                while len(pending) >= self.concurrency:
+                    for record in await self._next(pending):
+                        yield record
+            while pending:
+                for record in await self._next(pending):
+                    yield record
+        finally:
+            # An error (or the reader stopping early) leaves no assignment read running.
+            for _relationship, task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*(task for _r, task in pending), return_exceptions=True)
+
+    @staticmethod
+    async def _next(
+        pending: deque[tuple[GdapRelationship, asyncio.Task[list[GdapAccessAssignment]]]],
+    ) -> list[Record]:
+        relationship, task = pending[0]
+        assignments = await task
+        pending.popleft()
+        return [relationship, *assignments]
 
 
 class GraphSubscribedSkus(_Graph):

@@ -3,6 +3,7 @@ service principals with their credential expiry."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.errors import MalformedResponse, TransientError
+from connectors.errors import MalformedResponse, PermanentError, TransientError
 from connectors.fake import M365_WORKLOADS
 from connectors.graph import (
     REPORT_COLUMNS,
@@ -175,6 +176,94 @@ async def test_gdap_assignment_failure_fails_the_source(
                           concurrency=2)
     with pytest.raises(TransientError):
         [r async for r in connector.fetch(None)]
+
+
+def paged_relationships(total: int, page: int) -> Callable[[httpx.Request], dict[str, Any]]:
+    """A GDAP listing of ``total`` relationships, ``page`` to a page, linked by nextLink."""
+
+    def answer(request: httpx.Request) -> dict[str, Any]:
+        start = int(request.url.params.get("$skiptoken", "0"))
+        items = []
+        for n in range(start, min(total, start + page)):
+            item = relationship("active")
+            item["id"] = f"rel-{n:03d}"
+            items.append(item)
+        body: dict[str, Any] = {"@odata.count": total, "value": items}
+        if start + page < total:
+            body["@odata.nextLink"] = (f"https://graph.microsoft.com/v1.0/tenantRelationships/"
+                                       f"delegatedAdminRelationships?$skiptoken={start + page}")
+        return body
+
+    return answer
+
+
+async def test_gdap_streams_the_listing_with_bounded_assignment_reads(
+    requester_for: Callable[..., Requester]
+) -> None:
+    """Assignments are read while the listing goes on, never more than ``concurrency`` at once,
+    and the records come out in listing order: the connector holds a window, not the estate."""
+    listing = paged_relationships(total=10, page=4)
+    events: list[str] = []
+    in_flight = 0
+    most = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        if request.url.path.endswith("/accessAssignments"):
+            in_flight += 1
+            most = max(most, in_flight)
+            relationship_id = request.url.path.split("/")[-2]
+            events.append(f"assignments {relationship_id}")
+            await asyncio.sleep(0.001 * (hash(relationship_id) % 3))
+            in_flight -= 1
+            return httpx.Response(200, json={"value": [{
+                "id": f"aa-{relationship_id}", "status": "active",
+                "accessContainer": {"accessContainerId": "g", "accessContainerType": "x"},
+                "accessDetails": {"unifiedRoles": [{"roleDefinitionId": "r"}]},
+            }]})
+        events.append(f"page {request.url.params.get('$skiptoken', '0')}")
+        return httpx.Response(200, json=listing(request))
+
+    connector = GraphGdap(requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER,
+                          concurrency=3)
+    records = [r async for r in connector.fetch(None)]
+    expected: list[str] = []
+    for n in range(10):
+        expected += [f"rel-{n:03d}", f"aa-rel-{n:03d}"]
+    assert [getattr(r, "relationship_id", None) if isinstance(r, GdapRelationship)
+            else r.assignment_id for r in records] == expected  # type: ignore[union-attr]
+    assert most <= 3
+    # The second page is asked for only after assignment reads of the first have started.
+    assert events.index("page 4") > events.index("assignments rel-000")
+
+
+async def test_gdap_failure_cancels_the_reads_in_flight(
+    requester_for: Callable[..., Requester]
+) -> None:
+    listing = paged_relationships(total=6, page=6)
+    started: list[str] = []
+    finished: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/accessAssignments"):
+            relationship_id = request.url.path.split("/")[-2]
+            started.append(relationship_id)
+            if relationship_id == "rel-000":
+                return httpx.Response(404, json={"error": {"code": "NotFound"}})
+            await asyncio.sleep(3600)
+            finished.append(relationship_id)
+            return httpx.Response(200, json={"value": []})
+        return httpx.Response(200, json=listing(request))
+
+    connector = GraphGdap(requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER,
+                          concurrency=4)
+    with pytest.raises(PermanentError):
+        [r async for r in connector.fetch(None)]
+    assert started == ["rel-000", "rel-001", "rel-002", "rel-003"]
+    assert finished == []
+    leftover = [t for t in asyncio.all_tasks()
+                if getattr(t.get_coro(), "__qualname__", "").endswith("_assignments")]
+    assert leftover == []
 
 
 async def test_contracts_skus_and_directory_subscriptions(

@@ -7,7 +7,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import ExitStack, asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
@@ -18,7 +18,7 @@ from agent.audit.snapshot import AuditContext, Expectation
 from agent.config import Settings
 from agent.expectations import load_managed_customers
 from agent.store import Store
-from agent.sync import Progress, Syncer, SyncOutcome
+from agent.sync import ChangeFeed, Progress, Syncer, SyncOutcome
 from connectors.base import Connector
 from connectors.records import Source
 from connectors.scenario import PARTNER_APP, load_scenario
@@ -152,8 +152,18 @@ class Agent:
 
     # ------------------------------------------------------------------------ jobs
 
+    def change_feed(self) -> ChangeFeed | None:
+        """The change feed of a sync starting now (None: every scope is read)."""
+        sync = self.settings.sync
+        if sync.full_every <= timedelta(0):
+            return None
+        return ChangeFeed(full_every=sync.full_every,
+                          covers_from=self.clock() - timedelta(days=sync.audit_lookback_days))
+
     def sync(self, *, trigger: str = "manual", progress: Progress | None = None,
-             stop: threading.Event | None = None) -> SyncOutcome:
+             stop: threading.Event | None = None, full: bool = False) -> SyncOutcome:
+        """One sync; ``full`` reads every scope even where the change feed shows no change."""
+
         async def _run() -> SyncOutcome:
             async with self.connectors() as connectors:
                 syncer = Syncer(
@@ -166,6 +176,7 @@ class Agent:
                     extra_customers=self._expectations_cache().keys(),
                     progress=progress,
                     stop=stop,
+                    feed=None if full else self.change_feed(),
                 )
                 return await syncer.run(trigger)
 
@@ -208,14 +219,14 @@ class Agent:
 
     def cycle(
         self, *, trigger: str = "manual", progress: Progress | None = None,
-        stop: threading.Event | None = None,
+        stop: threading.Event | None = None, full: bool = False,
     ) -> tuple[SyncOutcome, AuditOutcome | None]:
         from agent.alerts import Heartbeat
 
         heartbeat = Heartbeat.from_config(self.settings.alerts)
         asyncio.run(heartbeat.start())
         try:
-            outcome = self.sync(trigger=trigger, progress=progress, stop=stop)
+            outcome = self.sync(trigger=trigger, progress=progress, stop=stop, full=full)
             audited = None
             if outcome.status.value in ("complete", "partial"):
                 audited = self.audit(outcome.run_id)

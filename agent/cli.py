@@ -198,7 +198,9 @@ def _print_sync(outcome: Any) -> None:
     out.print(
         f"sync run {outcome.run_id}: [bold]{outcome.status}[/] · {stats['customers']} customers, "
         f"{stats['scopes']} scopes read, {stats['failed']} failed, "
-        f"{stats['not_attempted']} not attempted · +{stats['added']} ~{stats['changed']} "
+        f"{stats['not_attempted']} not attempted"
+        + (f", {stats['carried']} unchanged per the audit records" if stats.get("carried") else "")
+        + f" · +{stats['added']} ~{stats['changed']} "
         f"-{stats['removed']} observations · {stats['seconds']:.1f}s",
         highlight=False,
     )
@@ -227,11 +229,14 @@ def _print_audit(outcome: Any) -> None:
 
 
 @app.command()
-def sync() -> None:
+def sync(
+    full: bool = typer.Option(False, "--full", help="Read every scope, even those the audit "
+                              "records show unchanged since their last complete read."),
+) -> None:
     """Read every source into the store once."""
     loaded = settings()
     with agent_for(loaded) as agent:
-        outcome = agent.sync(progress=_Bar())
+        outcome = agent.sync(progress=_Bar(), full=full)
     _print_sync(outcome)
     raise typer.Exit(_sync_code(outcome.status))
 
@@ -251,11 +256,13 @@ def audit() -> None:
 
 
 @app.command()
-def cycle() -> None:
+def cycle(
+    full: bool = typer.Option(False, "--full", help="Read every scope (see `sync --full`)."),
+) -> None:
     """Sync, then audit: the nightly job, once."""
     loaded = settings()
     with agent_for(loaded) as agent:
-        synced, audited = agent.cycle(progress=_Bar())
+        synced, audited = agent.cycle(progress=_Bar(), full=full)
     _print_sync(synced)
     if audited is not None:
         _print_audit(audited)

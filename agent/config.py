@@ -236,12 +236,14 @@ class StoreSection(Section):
 
 
 class SyncSection(Section):
-    concurrency: int = Field(default=8, ge=1, le=256)
+    concurrency: int = Field(default=32, ge=1, le=256)
+    max_in_flight: int = Field(default=64, ge=1, le=512)
     time_budget: Duration = Field(default=timedelta(hours=4))
     request_timeout: Duration = Field(default=timedelta(seconds=30))
     audit_lookback_days: int = Field(default=30, ge=1, le=90)
+    full_every: Duration = Field(default=timedelta(days=7))
 
-    _d = field_validator("time_budget", "request_timeout", mode="before")(
+    _d = field_validator("time_budget", "request_timeout", "full_every", mode="before")(
         lambda cls, v: parse_duration(v)
     )
 

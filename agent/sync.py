@@ -11,6 +11,10 @@ the estate, and the sync runs as fast as the connectors' throttling budgets allo
 A source that fails is recorded as ``failed`` for its scope and nothing stored for that scope
 changes (R1, R14); a run that overruns its time budget marks the customers it did not reach
 ``not_attempted`` (R17).
+
+Between full syncs, Partner Center's audit records are the change feed (:class:`ChangeFeed`):
+a customer's Partner Center subscriptions are read again only when the feed names the customer
+since their last complete read; otherwise the scope is ``carried`` and that read stands.
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from typing import IO, Any, Protocol
 
 import structlog
 
-from agent.store import LoadStats, RunStatus, ScopeResult, ScopeStatus, Store
+from agent.store import CarryBase, LoadStats, RunStatus, ScopeResult, ScopeStatus, Store
 from connectors.base import Connector
 from connectors.errors import ConnectorError
-from connectors.records import Record, ScopeKind, Source, scope_for
+from connectors.records import AuditEvent, Record, ScopeKind, Source, scope_for
 
 log = structlog.get_logger("partnerlink.sync")
 
@@ -59,6 +63,7 @@ class SyncOutcome:
     scopes: int = 0
     failed: list[ScopeResult] = field(default_factory=list)
     not_attempted: int = 0
+    carried: int = 0
     load: LoadStats = field(default_factory=LoadStats)
     seconds: float = 0.0
 
@@ -68,6 +73,7 @@ class SyncOutcome:
             "scopes": self.scopes,
             "failed": len(self.failed),
             "not_attempted": self.not_attempted,
+            "carried": self.carried,
             "added": self.load.added,
             "changed": self.load.changed,
             "removed": self.load.removed,
@@ -78,6 +84,68 @@ class SyncOutcome:
 
 Applies = Callable[[Connector, str], bool]
 """Whether a customer-scoped connector is meant to read a given customer tenant."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFeed:
+    """Partner Center's audit records as the change feed between full syncs.
+
+    Partner Center logs every change to a customer and its subscriptions (orders, seat and
+    status changes, relationship and association changes) in its audit records, which the sync
+    reads anyway. A customer-scoped read of a source in ``sources`` is carried, not repeated,
+    when all of these hold:
+
+    - the audit records were read completely in this run, back to ``covers_from``;
+    - the scope's newest status is ``complete`` or ``carried``, standing on a complete read
+      that started less than ``full_every`` ago (so every scope is read in full at least that
+      often: changes Microsoft makes on its own, such as a trial ending, are not all audited);
+    - the feed reaches back to ``lag`` before that read, and names the customer in no record
+      since then (``lag`` covers records that appear in the feed late).
+    """
+
+    full_every: timedelta
+    covers_from: datetime
+    lag: timedelta = timedelta(hours=24)
+    sources: frozenset[Source] = frozenset({Source.PC_SUBSCRIPTIONS})
+
+    def usable(self, base: CarryBase, now: datetime) -> bool:
+        """Whether the feed can vouch for the scope since ``base`` (changes aside)."""
+        return (base.started_at > now - self.full_every
+                and base.started_at - self.lag >= self.covers_from)
+
+
+class _FeedState:
+    """What this run's audit-record read said: the newest record naming each customer."""
+
+    def __init__(self, feed: ChangeFeed, bases: dict[str, dict[str, CarryBase]]) -> None:
+        self.feed = feed
+        self.bases = bases
+        """Per source value: scope -> the complete read the scope stands on."""
+        self.latest: dict[str, datetime] = {}
+        self.complete = False
+        self.done = asyncio.Event()
+
+    def notice(self, record: Record) -> None:
+        if isinstance(record, AuditEvent) and record.customer_tenant_id:
+            tenant = record.customer_tenant_id
+            seen = self.latest.get(tenant)
+            if seen is None or record.operation_date > seen:
+                self.latest[tenant] = record.operation_date
+
+    def base(self, connector: Connector, tenant: str, now: datetime) -> CarryBase | None:
+        """The read this scope may stand on without reading it, before the feed is in."""
+        if connector.source not in self.feed.sources:
+            return None
+        base = self.bases.get(connector.source.value, {}).get(
+            scope_for(tenant, connector.identity))
+        return base if base is not None and self.feed.usable(base, now) else None
+
+    def unchanged(self, tenant: str, base: CarryBase) -> bool:
+        """Once the feed is in: whether it vouches that nothing changed since ``base``."""
+        if not self.complete:
+            return False
+        changed = self.latest.get(tenant)
+        return changed is None or changed < base.started_at - self.feed.lag
 
 
 def _always(_connector: Connector, _customer: str) -> bool:
@@ -229,6 +297,7 @@ class _Writer:
         outcome.scopes += len(results)
         outcome.failed.extend(r for r in results if r.status is ScopeStatus.FAILED)
         outcome.not_attempted += sum(r.status is ScopeStatus.NOT_ATTEMPTED for r in results)
+        outcome.carried += sum(r.status is ScopeStatus.CARRIED for r in results)
         if self.progress:
             for customer, _items in batch:
                 if customer is not None:
@@ -259,6 +328,7 @@ class Syncer:
         batch_scopes: int = 500,
         spool_after: int = 2000,
         threads: int | None = None,
+        feed: ChangeFeed | None = None,
     ) -> None:
         self.store = store
         self.partner = [c for c in connectors if c.scope_kind is ScopeKind.PARTNER]
@@ -278,6 +348,8 @@ class Syncer:
         self._pc_customers: set[str] | None = set()
         self._pc_listed: set[str] = set()
         self._pc_done: asyncio.Event | None = None
+        self.feed = feed
+        self._feed: _FeedState | None = None
 
     async def run(self, trigger: str = "manual") -> SyncOutcome:
         started = time.monotonic()
@@ -299,6 +371,7 @@ class Syncer:
             self._pc_done = asyncio.Event()
             if not any(c.source is Source.PC_CUSTOMERS for c in self.partner):
                 self._pc_done.set()
+            await self._start_feed()
             # The partner reads' status rows open first: they start before any customer.
             await asyncio.to_thread(self.store.open_scopes, run_id,
                                     [self._placeholder(c) for c in self.partner], self.clock())
@@ -343,6 +416,18 @@ class Syncer:
 
     # -------------------------------------------------------------------------------------
 
+    async def _start_feed(self) -> None:
+        """Load where each feed-covered scope stands, when this run may use the change feed."""
+        feed = self.feed
+        if feed is None or feed.full_every <= timedelta(0) or not any(
+            c.source is Source.PC_AUDIT for c in self.partner
+        ):
+            return
+        wanted = {c.source.value for c in self.customer if c.source in feed.sources}
+        bases = {source: await asyncio.to_thread(self.store.carry_bases, source)
+                 for source in sorted(wanted)}
+        self._feed = _FeedState(feed, bases)
+
     def _offer(self, tenant: str) -> None:
         """Queue a customer tenant the first time anything names it."""
         if tenant not in self._seen:
@@ -351,8 +436,12 @@ class Syncer:
 
     async def _partner(self, connector: Connector, writer: _Writer) -> None:
         is_pc = connector.source is Source.PC_CUSTOMERS
+        feed = self._feed if connector.source is Source.PC_AUDIT else None
         try:
             def noticed(record: Record) -> None:
+                if feed is not None:
+                    feed.notice(record)
+                    return  # a customer named in the audit log is not thereby ours
                 tenant = record.customer_tenant_id
                 if tenant:
                     if is_pc:
@@ -360,12 +449,16 @@ class Syncer:
                     self._offer(tenant)
 
             read = await self._read(connector, None, noticed=noticed, spill=True)
+            complete = read.result.status is ScopeStatus.COMPLETE
             if is_pc:
-                complete = read.result.status is ScopeStatus.COMPLETE
                 self._pc_customers = self._pc_listed if complete else None
+            if feed is not None:
+                feed.complete = complete
         finally:
             if is_pc and self._pc_done is not None:
                 self._pc_done.set()
+            if feed is not None:
+                feed.done.set()
         await writer.put(None, [read])
 
     async def _worker(self, writer: _Writer, deadline: float) -> None:
@@ -442,8 +535,24 @@ class Syncer:
         if why is not None:
             skipped.extend(_Read(self._not_attempted(c, tenant, why)) for c in planned)
             planned = []
-        reads = list(await asyncio.gather(*(self._read(c, tenant) for c in planned)))
+        reads = list(await asyncio.gather(*(self._read_or_carry(c, tenant) for c in planned)))
         return reads + skipped
+
+    async def _read_or_carry(self, connector: Connector, tenant: str) -> _Read:
+        """Read the scope, or carry its last complete read when the change feed vouches that
+        nothing changed since (waiting for the feed only where a carry is possible)."""
+        feed = self._feed
+        base = feed.base(connector, tenant, self.clock()) if feed is not None else None
+        if feed is not None and base is not None:
+            await feed.done.wait()
+            if feed.unchanged(tenant, base):
+                return _Read(ScopeResult(
+                    source=connector.source.value, scope=scope_for(tenant, connector.identity),
+                    customer_tenant_id=tenant, kinds=connector.kinds,
+                    status=ScopeStatus.CARRIED, as_of_run_id=base.run_id,
+                    carried_records=base.records,
+                ))
+        return await self._read(connector, tenant)
 
     @staticmethod
     def _placeholder(connector: Connector) -> ScopeResult:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from agent.audit.anomaly import Anomaly
+from agent.store.models import SETTLED_SCOPE
 from connectors.records import (
     ActiveUsers,
     Attribution,
@@ -42,6 +43,7 @@ TENANT = "tenant"
 """The workload of links that concern the whole customer (CSP relationship, GDAP)."""
 
 R = TypeVar("R", bound=Record)
+_SETTLED = frozenset(str(status) for status in SETTLED_SCOPE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +180,19 @@ class CustomerSnapshot:
         return self.statuses.get((source.value, scope))
 
     def complete(self, source: Source, identity: str | None = None) -> bool:
+        """Whether the scope's observations are its current state: read completely in this
+        run, or carried from such a read because the change feed shows no change since."""
+        return self.status(source, identity) in _SETTLED
+
+    def read_now(self, source: Source, identity: str | None = None) -> bool:
+        """Whether this run read the scope completely itself: only such a read proves a link
+        gone (a carried scope repeats an earlier read, it is no new evidence)."""
         return self.status(source, identity) == "complete"
 
     def failures(self) -> list[tuple[str, str, str, str]]:
         """(source, scope, status, error) of every read of this run that did not complete."""
         return [(src, scope, st, self.errors.get((src, scope), ""))
-                for (src, scope), st in sorted(self.statuses.items()) if st != "complete"]
+                for (src, scope), st in sorted(self.statuses.items()) if st not in _SETTLED]
 
     def identity(self, name: str) -> Identity | None:
         return next((i for i in self.of(Identity) if i.identity == name), None)
@@ -297,11 +306,11 @@ def absence_proven(state: LinkState, snapshot: CustomerSnapshot) -> bool:
     """Whether this run's complete, authenticated reads prove the link is gone (trust rules)."""
     source = Source(state.source)
     if source is Source.ARM_PAL:
-        if snapshot.complete(Source.ARM_PAL, state.ref):
+        if snapshot.read_now(Source.ARM_PAL, state.ref):
             return True
         # A PAL cannot outlive its identity: a complete read of the tenant's identities that
         # no longer shows it (or shows it disabled) proves the link gone too.
-        if snapshot.complete(Source.GRAPH_IDENTITIES):
+        if snapshot.read_now(Source.GRAPH_IDENTITIES):
             ident = snapshot.identity(state.ref)
             return ident is None or not ident.enabled
         return False
@@ -310,7 +319,7 @@ def absence_proven(state: LinkState, snapshot: CustomerSnapshot) -> bool:
         for r in snapshot.of(GdapRelationship)
     ):
         return False  # an unrecognised status is not an absence (R3)
-    return snapshot.complete(source)
+    return snapshot.read_now(source)
 
 
 def likely_cause(state: LinkState, snapshot: CustomerSnapshot, ctx: AuditContext) -> str:

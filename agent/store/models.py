@@ -29,6 +29,14 @@ class ScopeStatus(StrEnum):
     COMPLETE = "complete"
     FAILED = "failed"
     NOT_ATTEMPTED = "not_attempted"
+    CARRIED = "carried"
+    """Not read again: Partner Center's audit records show no change since the complete read
+    of ``as_of_run_id``, whose observations stand. Evaluated like a complete read, but never
+    new proof that something is gone (trust rules)."""
+
+
+SETTLED_SCOPE = frozenset({ScopeStatus.COMPLETE, ScopeStatus.CARRIED})
+"""Scope statuses whose observations are the scope's current state."""
 
 
 class FindingStatus(StrEnum):
@@ -80,6 +88,8 @@ class SourceStatus(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     records: int = 0
     finished_at: datetime = Field(sa_column=_utc())
+    as_of_run_id: int | None = Field(default=None)
+    """For a ``carried`` scope: the run whose complete read it stands on."""
 
 
 class Observation(SQLModel, table=True):

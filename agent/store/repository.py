@@ -69,6 +69,19 @@ class ScopeResult:
     """A list, or anything iterable once (a spool of a long listing kept on disk)."""
     error_kind: str | None = None
     error: str | None = None
+    as_of_run_id: int | None = None
+    """For a ``carried`` scope: the run whose complete read it stands on..."""
+    carried_records: int = 0
+    """...and the number of records that read had."""
+
+
+@dataclass(frozen=True, slots=True)
+class CarryBase:
+    """The complete read a scope's current observations come from."""
+
+    run_id: int
+    started_at: datetime
+    records: int
 
 
 @dataclass(slots=True)
@@ -255,7 +268,7 @@ class Store:
         with self.write() as s:
             counts = self._load(s, run_id, results, now, stats)
             stamp = self._bulk.timestamp(now)
-            rows = [_status_row(run_id, r, counts.get(i, 0), stamp)
+            rows = [_status_row(run_id, r, counts.get(i, r.carried_records), stamp)
                     for i, r in enumerate(results)]
             self._bulk.statuses.run(s.connection(), rows)
         return stats
@@ -432,6 +445,31 @@ class Store:
             rows = s.scalars(select(SourceStatus).where(SourceStatus.run_id == run_id))
             return {(r.source, r.scope): r for r in rows}
 
+    def carry_bases(self, source: str) -> dict[str, CarryBase]:
+        """Per scope of ``source``: the complete read its current observations come from, when
+        the scope's newest status in a finished run is ``complete`` or ``carried`` (a scope
+        whose last read failed has no base: it must be read again)."""
+        ss, runs = _STATUS.c, _SYNC_RUN.c
+        finished = (RunStatus.COMPLETE.value, RunStatus.PARTIAL.value)
+        latest = (
+            select(ss.scope, func.max(ss.run_id).label("run_id"))
+            .join(_SYNC_RUN, runs.id == ss.run_id)
+            .where(ss.source == source, runs.status.in_(finished))
+            .group_by(ss.scope)
+            .subquery()
+        )
+        base_id = func.coalesce(ss.as_of_run_id, ss.run_id)
+        query = (
+            select(ss.scope, base_id, runs.started_at, ss.records)
+            .join(latest, (latest.c.scope == ss.scope) & (latest.c.run_id == ss.run_id))
+            .join(_SYNC_RUN, runs.id == base_id)
+            .where(ss.source == source,
+                   ss.status.in_((ScopeStatus.COMPLETE.value, ScopeStatus.CARRIED.value)))
+        )
+        with self.read() as s:
+            return {scope: CarryBase(int(run_id), started, int(records or 0))
+                    for scope, run_id, started, records in s.execute(query)}
+
     def known_customers(self) -> list[str]:
         """Every customer tenant the store has current observations of."""
         with self.read() as s:
@@ -576,11 +614,12 @@ _OBSERVATION_COLUMNS = ("kind", "source", "scope", "key", "customer_tenant_id", 
                         "payload_hash", "first_seen_at", "last_seen_at", "first_run_id",
                         "last_run_id")
 _STATUS_COLUMNS = ("run_id", "source", "scope", "customer_tenant_id", "status", "error_kind",
-                   "error", "records", "finished_at")
+                   "error", "records", "finished_at", "as_of_run_id")
 
 _OBSERVATION = cast(Table, Observation.__table__)  # type: ignore[attr-defined]
 _EVENT = cast(Table, ObservationEvent.__table__)  # type: ignore[attr-defined]
 _STATUS = cast(Table, SourceStatus.__table__)  # type: ignore[attr-defined]
+_SYNC_RUN = cast(Table, SyncRun.__table__)  # type: ignore[attr-defined]
 _EVENT_COLUMNS = ("observation_id", "run_id", "at", "change", "payload")
 
 T = TypeVar("T")
@@ -601,7 +640,8 @@ def _status_row(run_id: int, result: ScopeResult, records: int, now: Any, *,
                 status: str | None = None) -> tuple[Any, ...]:
     """A ``source_status`` row in :data:`_STATUS_COLUMNS` order (``now`` already bound)."""
     return (run_id, result.source, result.scope, result.customer_tenant_id,
-            status or str(result.status), result.error_kind, result.error, records, now)
+            status or str(result.status), result.error_kind, result.error, records, now,
+            result.as_of_run_id)
 
 
 _LADDER = (256, 64, 16, 4, 1)

@@ -165,3 +165,15 @@ def test_lifecycle_commands_on_the_kept_demo(kept_demo: Path) -> None:
     html = kept_demo / "report.html"
     assert partnerlink("--config", config, "report", "--html", str(html)).returncode == 0
     assert "<svg" in html.read_text()
+
+
+def test_sync_uses_the_change_feed_and_full_reads_everything(kept_demo: Path) -> None:
+    """Through the emulator: a sync soon after the demo's stands on its Partner Center
+    subscription reads where the audit records name no change; ``--full`` reads them all."""
+    config = str(kept_demo / "partnerlink.toml")
+    result = partnerlink("--config", config, "sync")
+    assert result.returncode in (0, 3), result.stderr
+    assert "unchanged per the audit records" in result.stdout
+    full = partnerlink("--config", config, "sync", "--full")
+    assert full.returncode in (0, 3), full.stderr
+    assert "unchanged per the audit records" not in full.stdout

@@ -9,6 +9,7 @@ from agent.audit.anomaly import Anomaly, AnomalyScope
 from agent.audit.rules import link_disappeared
 from connectors.records import (
     Attribution,
+    CspSubscription,
     GdapStatus,
     Identity,
     LinkKind,
@@ -321,3 +322,28 @@ def test_remediation_follows_the_cause() -> None:
     [gdap_gone] = firing(RULE, snapshot, ctx)
     assert gdap_gone.remediation is not None
     assert gdap_gone.remediation.startswith("Send Alpine Dairy Co-op a new GDAP relationship")
+
+
+def test_a_carried_read_is_no_new_proof_of_absence() -> None:
+    """A scope the change feed carries stands on an earlier read: it keeps a link seen there,
+    and repeats an absence without counting it again."""
+    sold = CspSubscription(customer_tenant_id=TENANT, subscription_id="e1", offer_name="M365",
+                           status="active", partner_id=HQ)
+    carried = with_status(all_complete(), {key(Source.PC_SUBSCRIPTIONS): "carried"})
+    runs = Runs(k=2)
+    runs.next([*healthy_records(), sold])
+    snapshot, ctx = runs.next([*healthy_records(), sold], statuses=carried)
+    assert firing(RULE, snapshot, ctx) == []
+    state = runs.state(LinkKind.INDIRECT_RESELLER, "partner-center")
+    assert state.last_seen_run_id == ctx.run_id, "carried: still present, as the feed vouches"
+
+    snapshot, ctx = runs.next(healthy_records())  # a complete read without it: one miss
+    [pending] = firing(RULE, snapshot, ctx)
+    assert pending.evidence["missing_runs"] == 1
+    for _ in range(2):
+        snapshot, ctx = runs.next(healthy_records(), statuses=carried)
+        [still] = firing(RULE, snapshot, ctx)
+        assert (still.evidence["missing_runs"], still.confirmed) == (1, False)
+    snapshot, ctx = runs.next(healthy_records())
+    [confirmed] = firing(RULE, snapshot, ctx)
+    assert (confirmed.evidence["missing_runs"], confirmed.confirmed) == (2, True)

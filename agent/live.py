@@ -41,6 +41,9 @@ class LiveWiring:
     tokens: MsalTokenProvider
     identities: dict[str, str]
     settings: Settings
+    time_scale: float = 1.0
+    """Divides Microsoft's throttling windows in the client-side budgets: 1 against Microsoft;
+    the emulator's own factor against an emulator that runs its limits faster."""
 
     @asynccontextmanager
     async def connectors(self) -> AsyncIterator[list[Connector]]:
@@ -54,6 +57,8 @@ class LiveWiring:
                 insights_folder=s.sources.insights_folder,
                 audit_lookback_days=s.sync.audit_lookback_days,
                 disabled=s.sources.disabled,
+                time_scale=self.time_scale,
+                max_in_flight=s.sync.max_in_flight,
             )
 
 
@@ -127,4 +132,5 @@ def build_wiring(settings: Settings, stack: ExitStack) -> LiveWiring:
     return LiveWiring(
         endpoints=endpoints, ca_bundle=ca_bundle, tokens=tokens,
         identities={name: cred.client_id for name, cred in apps.items()}, settings=s,
+        time_scale=scenario.emulator.time_scale if scenario is not None else 1.0,
     )

@@ -99,3 +99,24 @@ def test_emulator_command_serves_the_demo_and_stops_on_sigterm(tmp_path: Path) -
         _out, err = process.communicate(timeout=15)
     assert process.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_emulator_mode_budgets_at_the_emulators_time_scale(tmp_path: Path) -> None:
+    """The client-side budgets run Microsoft's limits at the emulator's own time scale, and
+    `sync.max_in_flight` bounds the requests on the wire."""
+    import asyncio
+
+    config = _config(tmp_path, None)
+    world = json.loads((tmp_path / "world.json").read_text())
+    world["emulator"] = {"time_scale": 20.0}
+    (tmp_path / "world.json").write_text(json.dumps(world))
+    config.write_text(config.read_text() + "[sync]\nmax_in_flight = 7\n")
+
+    async def requester_of(agent: Agent) -> Any:
+        async with agent.wiring().connectors() as made:
+            return made[0].requester  # type: ignore[attr-defined]
+
+    with Agent(load_settings(config)) as agent:
+        requester = asyncio.run(requester_of(agent))
+    assert requester.limits.time_scale == 20.0
+    assert requester.max_in_flight == 7

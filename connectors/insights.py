@@ -43,7 +43,7 @@ import io
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,7 +150,7 @@ def _partner_id(value: str | None) -> str | None:
     return value[:-2] if re.fullmatch(r"\d+\.0", value) else value
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     tenant: str
     workload: str
@@ -191,12 +191,26 @@ def read_rows(
 ) -> list[_Row]:
     """The attribution rows of one report CSV (BOM tolerated); ``workload``, when given, is the
     workload of every row (the dataset's)."""
+    return list(iter_rows(content, origin=origin, workload=workload))
+
+
+def iter_rows(
+    content: bytes | str, *, origin: str, workload: str | None = None
+) -> Iterator[_Row]:
+    """:func:`read_rows` one row at a time: bytes are decoded as they are parsed, so a report
+    of any size costs its own bytes and one row, not a decoded copy and a list."""
     if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise MalformedResponse(f"{origin}: the report is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(content.removeprefix("\ufeff")))
+        lines: Iterator[str] = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig",
+                                                newline="")
+    else:
+        lines = iter(io.StringIO(content.removeprefix("\ufeff"), newline=""))
+    try:
+        yield from _rows(csv.reader(lines), origin=origin, workload=workload)
+    except UnicodeDecodeError:
+        raise MalformedResponse(f"{origin}: the report is not UTF-8 text") from None
+
+
+def _rows(reader: Iterator[list[str]], *, origin: str, workload: str | None) -> Iterator[_Row]:
     header = next(reader, None)
     if header is None:
         raise MalformedResponse(f"{origin}: the report is empty (no header)")
@@ -219,7 +233,6 @@ def read_rows(
             return None
         return text(row[at])
 
-    rows: list[_Row] = []
     skipped = 0
     for line, raw in enumerate(reader, start=2):
         if not any(c.strip() for c in raw):
@@ -236,54 +249,75 @@ def read_rows(
             continue
         mau, seats, acr = _counted(raw, line, cell, origin)
         for kind in normalise_types(types):
-            rows.append(
-                _Row(
-                    tenant=tenant.lower(),
-                    workload=row_workload,
-                    type=kind,
-                    partner=_partner_id(cell(raw, "partner")),
-                    month=normalise_month(cell(raw, "month")),
-                    subscription=subscription.lower() if subscription else None,
-                    mau=mau,
-                    acr=acr,
-                    seats=seats,
-                )
+            yield _Row(
+                tenant=tenant.lower(),
+                workload=row_workload,
+                type=kind,
+                partner=_partner_id(cell(raw, "partner")),
+                month=normalise_month(cell(raw, "month")),
+                subscription=subscription.lower() if subscription else None,
+                mau=mau,
+                acr=acr,
+                seats=seats,
             )
     if skipped:
         log.info("insights_rows_skipped", origin=escape(origin), rows=skipped)
-    return rows
+
+
+_Group = tuple[str, str, str, str | None]
+"""(customer, workload, attribution type, partner id): one :class:`Attribution`."""
+
+
+class AttributionMerger:
+    """Merges rows into one :class:`Attribution` per group as they come (see the module
+    docstring): per group only the latest month and its distinct values are kept, never the
+    rows, so reports of any length merge in memory proportional to the attributions."""
+
+    def __init__(self) -> None:
+        self._groups: dict[_Group, tuple[str | None, set[tuple[Any, ...]]]] = {}
+
+    def add(self, row: _Row) -> None:
+        group = (row.tenant, row.workload, row.type, row.partner)
+        value = (row.subscription, row.mau, row.acr, row.seats)
+        held = self._groups.get(group)
+        if held is None or (row.month or "") > (held[0] or ""):
+            self._groups[group] = (row.month, {value})
+        elif row.month == held[0]:
+            held[1].add(value)
+
+    def extend(self, rows: Iterable[_Row]) -> AttributionMerger:
+        for row in rows:
+            self.add(row)
+        return self
+
+    def records(self) -> list[Attribution]:
+        made: list[Attribution] = []
+        for (tenant, workload, kind, partner), (month, distinct) in sorted(
+            self._groups.items(), key=lambda g: (g[0][0], g[0][1], g[0][2], g[0][3] or "")
+        ):
+            acr_values = [acr for _, _, acr, _ in distinct if acr is not None]
+            mau_values = [mau for _, mau, _, _ in distinct if mau is not None]
+            seat_values = [seats for _, _, _, seats in distinct if seats is not None]
+            made.append(
+                Attribution(
+                    customer_tenant_id=tenant,
+                    workload=workload,
+                    attribution_type=kind,
+                    partner_id=partner,
+                    month=month,
+                    subscription_id=workload.split(":", 1)[1] if workload.startswith("azure:")
+                    else None,
+                    monthly_active_users=max(mau_values) if mau_values else None,
+                    acr_usd=sum(acr_values) if acr_values else None,
+                    seats=max(seat_values) if seat_values else None,
+                )
+            )
+        return made
 
 
 def merge_rows(rows: Iterable[_Row]) -> list[Attribution]:
     """One :class:`Attribution` per (customer, workload, type, partner id); see the docstring."""
-    groups: dict[tuple[str, str, str, str | None], list[_Row]] = {}
-    for row in rows:
-        groups.setdefault((row.tenant, row.workload, row.type, row.partner), []).append(row)
-    made: list[Attribution] = []
-    for (tenant, workload, kind, partner), members in sorted(
-        groups.items(), key=lambda g: (g[0][0], g[0][1], g[0][2], g[0][3] or "")
-    ):
-        month = max((m.month for m in members if m.month), default=None)
-        latest = [m for m in members if m.month == month]
-        distinct = {(m.subscription, m.mau, m.acr, m.seats) for m in latest}
-        acr_values = [acr for _, _, acr, _ in distinct if acr is not None]
-        mau_values = [mau for _, mau, _, _ in distinct if mau is not None]
-        seat_values = [seats for _, _, _, seats in distinct if seats is not None]
-        made.append(
-            Attribution(
-                customer_tenant_id=tenant,
-                workload=workload,
-                attribution_type=kind,
-                partner_id=partner,
-                month=month,
-                subscription_id=workload.split(":", 1)[1] if workload.startswith("azure:")
-                else None,
-                monthly_active_users=max(mau_values) if mau_values else None,
-                acr_usd=sum(acr_values) if acr_values else None,
-                seats=max(seat_values) if seat_values else None,
-            )
-        )
-    return made
+    return AttributionMerger().extend(rows).records()
 
 
 def parse_attribution_csv(content: bytes | str, *, origin: str = "insights report") -> list[
@@ -326,15 +360,16 @@ class InsightsFolder:
         return found
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
-        rows: list[_Row] = []
+        merged = AttributionMerger()
         for path in self.files():
             try:
                 content = await asyncio.to_thread(path.read_bytes)
             except OSError as exc:
                 raise PermanentError(f"{self.source}: cannot read {path.name}: "
                                      f"{exc.strerror}") from None
-            rows.extend(read_rows(content, origin=path.name))
-        for record in merge_rows(rows):
+            merged.extend(iter_rows(content, origin=path.name))
+            del content
+        for record in merged.records():
             yield record
 
 
@@ -516,11 +551,13 @@ class InsightsApi(LiveConnector):
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         what = self.what(None)
-        rows: list[_Row] = []
+        merged = AttributionMerger()
         for query in self.queries:
             report_id = await self.run_report(query, what)
             link = await self.secure_link(report_id, what)
-            rows.extend(read_rows(await self.download(link, what),
-                                  origin=f"{what} ({query.name})", workload=query.workload))
-        for record in merge_rows(rows):
+            content = await self.download(link, what)
+            merged.extend(iter_rows(content, origin=f"{what} ({query.name})",
+                                    workload=query.workload))
+            del content
+        for record in merged.records():
             yield record

@@ -58,6 +58,21 @@ def test_office_rows_merge_into_one_m365_record_of_the_newest_month() -> None:
     )]
 
 
+def test_the_merge_does_not_depend_on_row_order() -> None:
+    """Rows merge as they stream in: an older month seen after a newer one, or before it,
+    gives the same record."""
+    header, *rows = OFFICE.splitlines()
+    for ordered in (rows, rows[::-1], [rows[2], rows[0], rows[3], rows[1]]):
+        assert parse_attribution_csv("\n".join([header, *ordered])) == \
+            parse_attribution_csv(OFFICE)
+
+
+def test_bytes_that_are_not_utf8_are_malformed_wherever_they_are() -> None:
+    late = (OFFICE + f"{CUSTOMER},Teams,2026-10-01,1,1,4100002,CPOR\n" * 4000).encode()
+    with pytest.raises(MalformedResponse, match="not UTF-8"):
+        parse_attribution_csv(late + b"\xff\xfe,broken\n")
+
+
 def test_azure_rows_key_on_the_subscription_and_sum_revenue() -> None:
     assert parse_attribution_csv(AZURE.encode("utf-8")) == [Attribution(
         customer_tenant_id=CUSTOMER, workload=f"azure:{SUB}", attribution_type="PAL",

@@ -25,6 +25,7 @@ from connectors.scenario import PARTNER_APP, load_scenario
 
 if TYPE_CHECKING:
     from agent.live import LiveWiring
+    from agent.metrics import Metrics
 
 log = structlog.get_logger("partnerlink.app")
 
@@ -42,6 +43,8 @@ class Agent:
         self._store: Store | None = None
         self._stack = ExitStack()
         self._wiring: LiveWiring | None = None
+        self.metrics: Metrics | None = None
+        """Where the live connectors count their requests; the daemon sets it."""
 
     def __enter__(self) -> Agent:
         return self
@@ -93,7 +96,7 @@ class Agent:
                               audit_lookback_days=self.settings.sync.audit_lookback_days)
             yield self._wanted(world.connectors(self.identities()))
             return
-        async with self.wiring().connectors() as made:
+        async with self.wiring().connectors(self.metrics) as made:
             yield self._wanted(made)
 
     def wiring(self) -> LiveWiring:

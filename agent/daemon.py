@@ -98,6 +98,7 @@ class Daemon:
     def __init__(self, agent: Agent, *, metrics: Metrics | None = None) -> None:
         self.agent = agent
         self.metrics = metrics or Metrics(agent.store)
+        agent.metrics = self.metrics  # the live connectors count their requests here
         self.stopping = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=ZoneInfo(agent.settings.schedule.timezone))
         self.server: StatusServer | None = None

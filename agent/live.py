@@ -21,11 +21,12 @@ from agent.auth import AppCredential, MsalTokenProvider, RefreshTokenStore
 from agent.config import AppCredentials, ConfigError, Settings
 from connectors.base import Connector
 from connectors.endpoints import CloudEndpoints
-from connectors.http import make_client
+from connectors.http import NO_OBSERVER, make_client
 from connectors.live import live_connectors
 from connectors.scenario import PARTNER_APP, Scenario, load_scenario
 
 if TYPE_CHECKING:
+    from agent.metrics import Metrics
     from connectors.emulator import Emulator
 
 log = structlog.get_logger("partnerlink.live")
@@ -46,7 +47,9 @@ class LiveWiring:
     the emulator's own factor against an emulator that runs its limits faster."""
 
     @asynccontextmanager
-    async def connectors(self) -> AsyncIterator[list[Connector]]:
+    async def connectors(self, metrics: Metrics | None = None) -> AsyncIterator[list[Connector]]:
+        """The live connectors of one sync; with ``metrics``, every request and throttling
+        wait of the sync is counted there (``partnerlink run`` serves them on /metrics)."""
         s = self.settings
         async with make_client(self.ca_bundle, s.sync.request_timeout.total_seconds()) as client:
             yield live_connectors(
@@ -59,6 +62,7 @@ class LiveWiring:
                 disabled=s.sources.disabled,
                 time_scale=self.time_scale,
                 max_in_flight=s.sync.max_in_flight,
+                observer=metrics.observer() if metrics is not None else NO_OBSERVER,
             )
 
 

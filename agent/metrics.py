@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -11,6 +12,9 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from agent.store import Store
+
+if TYPE_CHECKING:
+    from connectors.http import RequestObserver
 
 
 class Metrics:
@@ -31,7 +35,9 @@ class Metrics:
             ["api", "status"], registry=self.registry,
         )
         self.throttle_wait = Counter(
-            "partnerlink_throttle_wait_seconds_total", "Seconds spent waiting on Retry-After.",
+            "partnerlink_throttle_wait_seconds_total",
+            "Seconds requests waited on throttling: Retry-After pauses, ARM spacing and the "
+            "client-side budgets.",
             ["api"], registry=self.registry,
         )
         self.last_cycle = Gauge(
@@ -40,6 +46,28 @@ class Metrics:
         )
         if store is not None:
             self.registry.register(_FindingsCollector(store))
+
+    def observer(self) -> RequestObserver:
+        """What the connectors' HTTP layer reports to (it cannot import this module)."""
+        return _RequestCounters(self)
+
+
+class _RequestCounters:
+    """Feeds ``api_requests`` and ``throttle_wait`` from :class:`connectors.http.Requester`.
+
+    Labels come from :func:`connectors.http.api_of` and the HTTP status: a handful of values,
+    never a tenant or a URL.
+    """
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def request_done(self, api: str, status: int | str) -> None:
+        self.metrics.api_requests.labels(api, str(status)).inc()
+
+    def waited(self, api: str, seconds: float, why: str) -> None:
+        if seconds > 0:
+            self.metrics.throttle_wait.labels(api).inc(seconds)
 
 
 class _FindingsCollector(Collector):

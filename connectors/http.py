@@ -6,7 +6,8 @@ retries transient failures per :class:`~connectors.retry_after.RetryPolicy` hono
 ``Retry-After`` and waits on a :class:`ScopeGate`, which pauses a whole throttling scope after a
 429 (R16) and spaces ARM calls when the remaining budget runs low (R18). :func:`paginate` drives
 the three paging styles and raises instead of returning a short list (R2). Logs never carry a
-token, a query string or an unescaped API string (R19).
+token, a query string or an unescaped API string (R19). A :class:`RequestObserver` hears of every
+try and every throttling wait, so the agent can count them without this package knowing it.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ __all__ = [
     "APP_USER",
     "DEFAULT_MAX_PAGES",
     "IDEMPOTENT_METHODS",
+    "NO_OBSERVER",
     "USER_AGENT",
     "ApiRequest",
     "ArmPaginator",
@@ -63,9 +65,11 @@ __all__ = [
     "Page",
     "Paginator",
     "PartnerCenterPaginator",
+    "RequestObserver",
     "Requester",
     "ScopeGate",
     "ShardedTransport",
+    "api_of",
     "escape",
     "flag",
     "guid",
@@ -273,6 +277,11 @@ class ScopeGate:
         """How long a request of ``scope`` would wait if it asked now."""
         return max(0.0, self.earliest(scope) - self._clock())
 
+    def paused(self, scope: str) -> bool:
+        """Whether ``scope`` is paused (a 429's ``Retry-After``), not merely spaced."""
+        state = self._scopes.get(scope)
+        return state is not None and state.blocked_until > self._clock()
+
     async def acquire(self, scope: str) -> None:
         """Wait until a request of ``scope`` may start, and take its slot."""
         while True:
@@ -330,6 +339,54 @@ def remaining_budget(method: str, headers: httpx.Headers) -> int | None:
         except ValueError:
             continue
     return min(values) if values else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Observing requests
+
+
+class RequestObserver(Protocol):
+    """Hears what the requester does, for metrics; this package never imports the agent.
+
+    ``api`` is one of a handful of names (:func:`api_of`), never a tenant or a URL, so a
+    metric labelled with it stays small however large the estate.
+    """
+
+    def request_done(self, api: str, status: int | str) -> None:
+        """One try ended: its HTTP status, or ``"timeout"``/``"error"`` when no answer came."""
+
+    def waited(self, api: str, seconds: float, why: str) -> None:
+        """A request waited ``seconds`` before going out because of throttling: ``why`` is
+        ``"retry_after"`` (a paused scope, or a ``Retry-After`` on a retry), ``"spacing"``
+        (ARM budget running low) or ``"budget"`` (the client-side limits)."""
+
+
+class _NoObserver:
+    """The default observer: hears everything, keeps nothing."""
+
+    def request_done(self, api: str, status: int | str) -> None:
+        pass
+
+    def waited(self, api: str, seconds: float, why: str) -> None:
+        pass
+
+
+NO_OBSERVER: RequestObserver = _NoObserver()
+
+_APIS = {
+    "pc": "partner_center",
+    "graph": "graph",
+    "arm": "arm",
+    "insights": "insights",
+    "graph-download": "download",
+    "insights-download": "download",
+}
+
+
+def api_of(scope: str) -> str:
+    """Which API a throttling scope (``pc:<tenant>``, ``graph:<tenant>:reports`` ...) belongs
+    to: the family before the first colon, so no tenant or identity ever reaches a label."""
+    return _APIS.get(scope.split(":", 1)[0], "other")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,7 +475,8 @@ class Requester:
     """Sends each :class:`ApiRequest`: tokens, error mapping, retries and throttling in one place.
 
     One instance is shared by every live connector of a process, so that a scope paused by one
-    worker is paused for all of them (R16).
+    worker is paused for all of them (R16). ``observer`` hears of every try and every throttling
+    wait (timed on ``clock``), for the agent's metrics.
     """
 
     def __init__(
@@ -433,6 +491,8 @@ class Requester:
         rng: random.Random | None = None,
         limits: MicrosoftLimits | None = None,
         max_in_flight: int | None = None,
+        observer: RequestObserver = NO_OBSERVER,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.client = client
         self.tokens = tokens
@@ -441,6 +501,8 @@ class Requester:
         self.budget = budget
         self.limits = limits
         self.max_in_flight = max_in_flight
+        self.observer = observer
+        self._clock = clock
         self._sleep = sleep
         self._rng = rng
         self._flight: asyncio.Semaphore | None = None
@@ -450,14 +512,26 @@ class Requester:
         self.sent = 0
         """Requests that left (every try counts): the benchmark's request count."""
 
-    async def _admit(self, request: ApiRequest) -> Ticket | None:
+    async def _admit(self, request: ApiRequest, api: str) -> Ticket | None:
         """Wait for the scope's gate (a Retry-After pause, ARM spacing) and for room in every
-        throttling scope the request is counted in; the ticket holds that room."""
+        throttling scope the request is counted in; the ticket holds that room. Every wait is
+        told to the observer."""
         while True:
-            await self.gate.acquire(request.scope)
+            if self.gate.delay(request.scope) > 0:
+                why = "retry_after" if self.gate.paused(request.scope) else "spacing"
+                started = self._clock()
+                await self.gate.acquire(request.scope)
+                self.observer.waited(api, self._clock() - started, why)
+            else:
+                await self.gate.acquire(request.scope)  # free now: returns without waiting
             if self.limits is None:
                 return None
+            # The limits count the requests that had to wait; on one event loop the count
+            # moves during this call only if this request waited (it never yields otherwise).
+            waits, started = self.limits.waits, self._clock()
             ticket = await self.limits.acquire(request)
+            if self.limits.waits != waits:
+                self.observer.waited(api, self._clock() - started, "budget")
             if self.gate.delay(request.scope) <= 0:
                 return ticket
             ticket.release()  # a 429 paused the scope while we waited for room: wait again
@@ -507,12 +581,13 @@ class Requester:
         """The answer to ``request`` (status below 400), or the error it ended with."""
         request_id = str(uuid.uuid4())
         correlation_id = request.correlation_id or str(uuid.uuid4())
+        api = api_of(request.scope)
         attempt = 0
         refreshed = False
         force_refresh = False
         while True:
             attempt += 1
-            ticket = await self._admit(request)
+            ticket = await self._admit(request, api)
             headers = dict(request.headers)
             if request.partner_center:
                 headers["MS-RequestId"] = request_id
@@ -527,7 +602,7 @@ class Requester:
                 async with self._slot():
                     self.sent += 1
                     outcome, resendable = await self._exchange(
-                        request, headers, attempt,
+                        request, headers, attempt, api,
                         refreshable=request.authenticated and not refreshed,
                     )
             finally:
@@ -571,12 +646,15 @@ class Requester:
             )
             if not throttled:
                 await self._sleep(delay)
+                if retry_after is not None:  # the server's word; plain backoff is no throttling
+                    self.observer.waited(api, delay, "retry_after")
 
     async def _exchange(
-        self, request: ApiRequest, headers: dict[str, str], attempt: int, *, refreshable: bool
+        self, request: ApiRequest, headers: dict[str, str], attempt: int, api: str, *,
+        refreshable: bool,
     ) -> tuple[httpx.Response | ConnectorError, bool]:
         """One try: the answer (status < 400, or a 401 while ``refreshable``) or the error, and
-        whether the request may be sent again."""
+        whether the request may be sent again. The observer hears of every try."""
         started = time.monotonic()
         try:
             response = await self.client.request(
@@ -587,6 +665,7 @@ class Requester:
                 json=request.json,
             )
         except httpx.TimeoutException as exc:
+            self.observer.request_done(api, "timeout")
             # A read timeout means the server may have acted: only idempotent requests go
             # again. A connect or pool timeout never reached it.
             never_sent = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
@@ -599,6 +678,7 @@ class Requester:
                 request.safe_to_resend or never_sent,
             )
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            self.observer.request_done(api, "error")
             never_sent = isinstance(exc, httpx.ConnectError)
             log.info(
                 "http_connection_failed", scope=request.scope, method=request.method,
@@ -609,11 +689,14 @@ class Requester:
                 request.safe_to_resend or never_sent,
             )
         except httpx.DecodingError:
+            self.observer.request_done(api, "error")
             return MalformedResponse(f"{request.what}: the answer could not be decoded"), False
         except httpx.HTTPError as exc:
+            self.observer.request_done(api, "error")
             return PermanentError(f"{request.what}: {type(exc).__name__}"), False
         elapsed_ms = round((time.monotonic() - started) * 1000, 1)
         status = response.status_code
+        self.observer.request_done(api, status)
         log.debug(
             "http_request", scope=request.scope, method=request.method,
             url=loggable_url(request.url), status=status, attempt=attempt, elapsed_ms=elapsed_ms,

@@ -26,7 +26,7 @@ from connectors.graph import (
     GraphSubscribedSkus,
     GraphUsageReports,
 )
-from connectors.http import APP_USER, Requester, Sleep
+from connectors.http import APP_USER, NO_OBSERVER, Requester, RequestObserver, Sleep
 from connectors.insights import DEFAULT_QUERIES, InsightsApi, InsightsFolder, InsightsQuery
 from connectors.partner_center import (
     PartnerCenterAuditRecords,
@@ -65,6 +65,7 @@ def live_connectors(
     disabled: Iterable[str] = (),
     time_scale: float = 1.0,
     max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
+    observer: RequestObserver = NO_OBSERVER,
 ) -> list[Connector]:
     """One connector per source, in :class:`~connectors.records.Source` order.
 
@@ -76,13 +77,15 @@ def live_connectors(
 
     Without a ``requester``, one is made with Microsoft's documented limits (divided by
     ``time_scale``: 1 against Microsoft, the emulator's own factor against a scaled emulator) and
-    at most ``max_in_flight`` requests on the wire at once.
+    at most ``max_in_flight`` requests on the wire at once, telling ``observer`` of every try
+    and throttling wait (the agent's metrics).
     """
     if PARTNER_APP not in identities:
         raise ValueError(f"identities must include {PARTNER_APP!r} (the partner's own app)")
     shared = requester or Requester(
         client, tokens, retry=retry, sleep=sleep,
         limits=MicrosoftLimits(time_scale=time_scale, sleep=sleep), max_in_flight=max_in_flight,
+        observer=observer,
     )
     skip = {Source(name) for name in disabled}
     partner = partner_tenant_id.lower()

@@ -480,7 +480,7 @@ def snooze(
     """Snooze a finding until a date; it comes back by itself if still true then."""
     from datetime import UTC, datetime
 
-    from agent.config import parse_duration
+    from agent.durations import parse_duration
 
     try:
         end = datetime.now(UTC) + parse_duration(until)

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from agent.store.codec import decode, digest, encode
 from agent.store.engine import make_engine, migrate
@@ -164,7 +164,7 @@ class Store:
     ) -> None:
         with self.write() as s:
             s.execute(
-                update(SyncRun).where(SyncRun.id == run_id).values(  # type: ignore[arg-type]
+                update(SyncRun).where(col(SyncRun.id) == run_id).values(
                     status=status, finished_at=now, stats=json.dumps(stats or {}), error=error
                 )
             )
@@ -202,17 +202,19 @@ class Store:
         """The newest run that really started (skipped ones excluded)."""
         with self.read() as s:
             return s.scalars(
-                select(SyncRun).where(SyncRun.status != RunStatus.SKIPPED)
-                .order_by(SyncRun.id.desc()).limit(1)  # type: ignore[union-attr]
+                select(SyncRun).where(col(SyncRun.status) != RunStatus.SKIPPED)
+                .order_by(col(SyncRun.id).desc()).limit(1)
             ).first()
 
     def abandon_interrupted(self, now: datetime) -> list[int]:
         """Runs left ``running`` by a process that died become ``incomplete`` (R12)."""
         with self.write() as s:
-            ids = list(s.scalars(select(SyncRun.id).where(SyncRun.status == RunStatus.RUNNING)))
+            ids = list(s.scalars(
+                select(col(SyncRun.id)).where(col(SyncRun.status) == RunStatus.RUNNING)
+            ))
             if ids:
                 s.execute(
-                    update(SyncRun).where(SyncRun.id.in_(ids)).values(  # type: ignore[union-attr]
+                    update(SyncRun).where(col(SyncRun.id).in_(ids)).values(
                         status=RunStatus.INCOMPLETE, finished_at=now,
                         error="the process stopped before the run finished",
                     )
@@ -225,15 +227,15 @@ class Store:
 
     def runs(self, limit: int = 50) -> list[SyncRun]:
         with self.read() as s:
-            return list(s.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)))  # type: ignore[union-attr]
+            return list(s.scalars(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(limit)))
 
     def last_finished_run(self) -> SyncRun | None:
         """The newest run the audit may evaluate: complete or partial, never incomplete."""
         with self.read() as s:
             return s.scalars(
                 select(SyncRun)
-                .where(SyncRun.status.in_((RunStatus.COMPLETE, RunStatus.PARTIAL)))  # type: ignore[attr-defined]
-                .order_by(SyncRun.id.desc())  # type: ignore[union-attr]
+                .where(col(SyncRun.status).in_((RunStatus.COMPLETE, RunStatus.PARTIAL)))
+                .order_by(col(SyncRun.id).desc())
                 .limit(1)
             ).first()
 
@@ -442,7 +444,7 @@ class Store:
 
     def statuses(self, run_id: int) -> dict[tuple[str, str], SourceStatus]:
         with self.read() as s:
-            rows = s.scalars(select(SourceStatus).where(SourceStatus.run_id == run_id))
+            rows = s.scalars(select(SourceStatus).where(col(SourceStatus.run_id) == run_id))
             return {(r.source, r.scope): r for r in rows}
 
     def carry_bases(self, source: str) -> dict[str, CarryBase]:
@@ -474,9 +476,9 @@ class Store:
         """Every customer tenant the store has current observations of."""
         with self.read() as s:
             rows = s.scalars(
-                select(Observation.customer_tenant_id)
-                .where(Observation.customer_tenant_id.is_not(None),  # type: ignore[union-attr]
-                       Observation.removed_at.is_(None))  # type: ignore[union-attr]
+                select(col(Observation.customer_tenant_id))
+                .where(col(Observation.customer_tenant_id).is_not(None),
+                       col(Observation.removed_at).is_(None))
                 .distinct()
             )
             return sorted(r for r in rows if r)
@@ -485,18 +487,18 @@ class Store:
         self, customers: Sequence[str] | None = None, kinds: Sequence[str] | None = None,
     ) -> list[StoredObservation]:
         """Observations not marked removed, decoded, for some customers (or all)."""
-        query = select(Observation).where(Observation.removed_at.is_(None))  # type: ignore[union-attr]
+        query = select(Observation).where(col(Observation.removed_at).is_(None))
         if customers is not None:
-            query = query.where(Observation.customer_tenant_id.in_(customers))  # type: ignore[union-attr]
+            query = query.where(col(Observation.customer_tenant_id).in_(customers))
         if kinds is not None:
-            query = query.where(Observation.kind.in_(kinds))  # type: ignore[attr-defined]
+            query = query.where(col(Observation.kind).in_(kinds))
         with self.read() as s:
             return [
                 StoredObservation(
                     record=decode(o.kind, o.payload), source=o.source, scope=o.scope,
                     first_seen_at=o.first_seen_at, last_seen_at=o.last_seen_at,
                 )
-                for o in s.scalars(query.order_by(Observation.id))  # type: ignore[arg-type]
+                for o in s.scalars(query.order_by(col(Observation.id)))
             ]
 
     def observation_history(self, customer: str, kinds: Sequence[str] | None = None) -> list[
@@ -505,19 +507,19 @@ class Store:
         with self.read() as s:
             query = (
                 select(ObservationEvent, Observation)
-                .join(Observation, Observation.id == ObservationEvent.observation_id)  # type: ignore[arg-type]
-                .where(Observation.customer_tenant_id == customer)
+                .join(Observation, col(Observation.id) == col(ObservationEvent.observation_id))
+                .where(col(Observation.customer_tenant_id) == customer)
             )
             if kinds is not None:
-                query = query.where(Observation.kind.in_(kinds))  # type: ignore[attr-defined]
-            return [(e, o) for e, o in s.execute(query.order_by(ObservationEvent.id))]  # type: ignore[arg-type]
+                query = query.where(col(Observation.kind).in_(kinds))
+            return [(e, o) for e, o in s.execute(query.order_by(col(ObservationEvent.id)))]
 
     def links(self, customers: Sequence[str] | None = None) -> list[Link]:
         with self.read() as s:
             query = select(Link)
             if customers is not None:
-                query = query.where(Link.customer_tenant_id.in_(customers))  # type: ignore[attr-defined]
-            return list(s.scalars(query.order_by(Link.id)))  # type: ignore[arg-type]
+                query = query.where(col(Link.customer_tenant_id).in_(customers))
+            return list(s.scalars(query.order_by(col(Link.id))))
 
     def findings(
         self, *, statuses: Sequence[str] | None = None, customers: Sequence[str] | None = None,
@@ -526,20 +528,20 @@ class Store:
         with self.read() as s:
             query = select(Finding)
             if statuses is not None:
-                query = query.where(Finding.status.in_(statuses))  # type: ignore[attr-defined]
+                query = query.where(col(Finding.status).in_(statuses))
             if customers is not None:
                 query = query.where(
-                    or_(Finding.customer_tenant_id.in_(customers),  # type: ignore[union-attr]
-                        Finding.customer_tenant_id.is_(None))  # type: ignore[union-attr]
+                    or_(col(Finding.customer_tenant_id).in_(customers),
+                        col(Finding.customer_tenant_id).is_(None))
                 )
             if rules is not None:
-                query = query.where(Finding.rule.in_(rules))  # type: ignore[attr-defined]
-            return list(s.scalars(query.order_by(Finding.id)))  # type: ignore[arg-type]
+                query = query.where(col(Finding.rule).in_(rules))
+            return list(s.scalars(query.order_by(col(Finding.id))))
 
     def finding(self, fingerprint: str) -> Finding | None:
         with self.read() as s:
             return s.scalars(
-                select(Finding).where(Finding.fingerprint.startswith(fingerprint))  # type: ignore[attr-defined]
+                select(Finding).where(col(Finding.fingerprint).startswith(fingerprint))
             ).first()
 
     def set_finding_status(
@@ -550,7 +552,7 @@ class Store:
         """A person's decision on a finding (ack, snooze, unsnooze), kept as an event."""
         with self.write() as s:
             matches = list(s.scalars(
-                select(Finding).where(Finding.fingerprint.startswith(fingerprint)).limit(2)  # type: ignore[attr-defined]
+                select(Finding).where(col(Finding.fingerprint).startswith(fingerprint)).limit(2)
             ))
             if not matches:
                 raise LookupError(f"no finding with id {fingerprint}")
@@ -571,16 +573,16 @@ class Store:
     def finding_events(self, fingerprint: str) -> list[FindingEvent]:
         with self.read() as s:
             return list(s.scalars(
-                select(FindingEvent).where(FindingEvent.fingerprint == fingerprint)
-                .order_by(FindingEvent.id)  # type: ignore[arg-type]
+                select(FindingEvent).where(col(FindingEvent.fingerprint) == fingerprint)
+                .order_by(col(FindingEvent.id))
             ))
 
     def active_finding_count(self) -> dict[str, int]:
         with self.read() as s:
             rows = s.execute(
-                select(Finding.status, func.count())
-                .where(Finding.status.in_([str(x) for x in ACTIVE_STATUSES]))  # type: ignore[attr-defined]
-                .group_by(Finding.status)
+                select(col(Finding.status), func.count())
+                .where(col(Finding.status).in_([str(x) for x in ACTIVE_STATUSES]))
+                .group_by(col(Finding.status))
             )
             return {str(status): int(count) for status, count in rows}
 
@@ -589,7 +591,7 @@ class Store:
         tables = (SyncRun, SourceStatus, Observation, ObservationEvent, Link, Finding, FindingEvent)
         with self.read() as s:
             return {
-                t.__tablename__: int(s.scalar(select(func.count()).select_from(t)) or 0)  # type: ignore[arg-type,attr-defined]
+                t.__tablename__: int(s.scalar(select(func.count()).select_from(t)) or 0)
                 for t in tables
             }
 

@@ -33,6 +33,7 @@ from rich.table import Table
 
 from agent import logging as plog
 from agent.config import ConfigError, Settings, load_settings, redacted, source_file
+from agent.memory import limit_arenas
 
 EXIT_OK, EXIT_INTERNAL, EXIT_CONFIG, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
 
@@ -778,6 +779,7 @@ def demo(
 
 def main() -> None:
     """Console entry point: typer, with any unexpected error reported in one line."""
+    limit_arenas()  # before any thread starts (agent.memory)
     try:
         app(prog_name="partnerlink")
     except KeyboardInterrupt:

@@ -26,6 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from agent.app import Agent
 from agent.lock import LockHeld, RunnerLock
+from agent.memory import trim
 from agent.metrics import Metrics
 from agent.web import StatusServer
 
@@ -123,6 +124,8 @@ class Daemon:
             log.error("cycle_failed", error_type=type(exc).__name__)
             self.metrics.cycles.labels("failed").inc()
             return
+        finally:
+            trim()  # the daemon idles until the next cycle: give the sync's heap back
         seconds = (self.agent.clock() - started).total_seconds()
         self.metrics.cycle_seconds.observe(seconds)
         self.metrics.cycles.labels(synced.status.value).inc()

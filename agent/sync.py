@@ -33,6 +33,7 @@ from typing import IO, Any, Protocol
 
 import structlog
 
+from agent.memory import Trimmer
 from agent.store import CarryBase, LoadStats, RunStatus, ScopeResult, ScopeStatus, Store
 from connectors.base import Connector
 from connectors.errors import ConnectorError
@@ -234,6 +235,7 @@ class _Writer:
         self._queue: asyncio.Queue[tuple[str | None, list[_Read]] | None] = asyncio.Queue(
             queue_size)
         self._task: asyncio.Task[None] | None = None
+        self.trimmer = Trimmer()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="sync-writer")
@@ -283,11 +285,16 @@ class _Writer:
             if finished:
                 return
 
+    def _save(self, results: list[ScopeResult]) -> LoadStats:
+        load = self.store.save(self.run_id, results, self.clock())
+        self.trimmer.maybe()  # in the writer's thread, between transactions (agent.memory)
+        return load
+
     async def _write(self, batch: list[tuple[str | None, list[_Read]]]) -> None:
         reads = [read for _customer, items in batch for read in items]
         results = [read.result for read in reads]
         try:
-            load = await asyncio.to_thread(self.store.save, self.run_id, results, self.clock())
+            load = await asyncio.to_thread(self._save, results)
         finally:
             for read in reads:
                 if read.spool is not None:

@@ -35,7 +35,15 @@ def make_engine(url: str, **kw: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_file(parsed.database or "")
-        engine = create_engine(url, connect_args={"timeout": 30}, **kw)
+        # Connections are handed out most-recently-used first, so the one writer of a sync
+        # keeps reusing one connection instead of cycling through the pool: each SQLite
+        # connection has its own page cache and prepared statements (a multi-row upsert
+        # compiles to a large program), and there is no use warming every pooled connection
+        # with them. Fewer cached statements per connection bound the rest.
+        if parsed.database and parsed.database != ":memory:":
+            kw.setdefault("pool_use_lifo", True)  # a queue pool (in-memory ones have none)
+        engine = create_engine(url, connect_args={"timeout": 30, "cached_statements": 32},
+                               **kw)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:

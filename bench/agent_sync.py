@@ -27,6 +27,7 @@ import httpx  # noqa: E402
 
 from agent import logging as plog  # noqa: E402
 from agent.auth import AppCredential, MsalTokenProvider, RefreshTokenStore  # noqa: E402
+from agent.memory import limit_arenas  # noqa: E402
 from agent.store import Store  # noqa: E402
 from agent.sync import Syncer  # noqa: E402
 from connectors.base import Connector  # noqa: E402
@@ -137,9 +138,75 @@ def _timeline(store: Store, run_id: int) -> dict[str, list[float]]:
     return out
 
 
+class MemoryTrace:
+    """Where the memory goes: RSS every second, and (tracemalloc on) the allocation sites of
+    the moment Python held the most, written to ``path`` when the sync is over. A diagnostic:
+    tracemalloc roughly halves the agent's speed, so its figures are never the benchmark's."""
+
+    def __init__(self, path: Path, interval: float = 1.0) -> None:
+        import threading
+        import tracemalloc
+
+        self.path = path
+        self.interval = interval
+        self.samples: list[tuple[float, float]] = []
+        self.peak_traced = 0
+        self.snapshot: tracemalloc.Snapshot | None = None
+        self.first: tracemalloc.Snapshot | None = None
+        self._stop = threading.Event()
+        self._started = time.monotonic()
+        tracemalloc.start(4)
+        self._thread = threading.Thread(target=self._sample, daemon=True, name="memory-trace")
+        self._thread.start()
+
+    def _sample(self) -> None:
+        import tracemalloc
+
+        page = resource.getpagesize()
+        last_snapshot = 0.0
+        while not self._stop.wait(self.interval):
+            fields = Path("/proc/self/statm").read_text().split()
+            rss = int(fields[1]) * page / 2**20
+            elapsed = time.monotonic() - self._started
+            self.samples.append((round(elapsed, 1), round(rss, 1)))
+            if self.first is None and elapsed > 40:
+                self.first = tracemalloc.take_snapshot()
+            current, _peak = tracemalloc.get_traced_memory()
+            if current > self.peak_traced * 1.02 and elapsed - last_snapshot > 10:
+                self.peak_traced = current
+                self.snapshot = tracemalloc.take_snapshot()
+                last_snapshot = time.monotonic() - self._started
+
+    def close(self) -> None:
+        import tracemalloc
+
+        self._stop.set()
+        self._thread.join()
+        growth: list[str] = []
+        if self.first is not None:
+            last = tracemalloc.take_snapshot()
+            growth = ["", "growth from 40 s to the end:"]
+            for stat in last.compare_to(self.first, "traceback")[:40]:
+                growth.append(f"  {stat.size_diff / 2**20:+8.2f} MB {stat.count_diff:>+8}  "
+                              + " <- ".join(str(f) for f in stat.traceback))
+        lines = [f"peak traced {self.peak_traced / 2**20:.1f} MB", "", "RSS (s, MB):"]
+        step = max(1, len(self.samples) // 60)
+        lines += [f"  {t:8.1f} {rss:8.1f}" for t, rss in self.samples[::step]]
+        if self.snapshot is not None:
+            for key in ("lineno", "traceback"):
+                lines += ["", f"top allocations by {key} at the traced peak:"]
+                for stat in self.snapshot.statistics(key)[:30]:
+                    lines.append(f"  {stat.size / 2**20:8.2f} MB {stat.count:>8}  "
+                                 + " <- ".join(str(f) for f in stat.traceback))
+        tracemalloc.stop()
+        self.path.write_text("\n".join(lines + growth) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
+    limit_arenas()  # as the partnerlink command does first
     spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     plog.configure(spec.get("log_level", "error"), "json")
+    trace = MemoryTrace(Path(spec["memory_trace"])) if spec.get("memory_trace") else None
     profile = spec.get("profile")
     if profile:
         import cProfile
@@ -149,6 +216,8 @@ def main(argv: list[str]) -> int:
         profiler.dump_stats(profile)
     else:
         result = asyncio.run(run(spec))
+    if trace is not None:
+        trace.close()
     print(json.dumps(result), flush=True)
     return 0
 

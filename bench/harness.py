@@ -124,7 +124,8 @@ def make_estate(folder: Path, customers: int, seed: int, *, time_scale: float,
 def run_agent_sync(emulator: EmulatorProcess, estate: Estate, folder: Path, *, store_url: str,
                    time_scale: float, sequential: bool = False, concurrency: int = 64,
                    max_in_flight: int = 64, timeout: float = 3600,
-                   profile: str | None = None) -> dict[str, Any]:
+                   profile: str | None = None,
+                   memory_trace: str | None = None) -> dict[str, Any]:
     """One sync in a fresh agent process; its JSON result."""
     refresh = folder / "refresh-token.json"
     RefreshTokenStore(refresh).save(emulator.refresh_token(),
@@ -136,6 +137,7 @@ def run_agent_sync(emulator: EmulatorProcess, estate: Estate, folder: Path, *, s
         "carrier_tenants": estate.carrier_tenants, "refresh_token_file": str(refresh),
         "store_url": store_url, "time_scale": time_scale, "sequential": sequential,
         "concurrency": concurrency, "max_in_flight": max_in_flight, "profile": profile,
+        "memory_trace": memory_trace,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=folder, delete=False) as handle:
         json.dump(spec, handle)

@@ -109,7 +109,7 @@ def now() -> datetime:
 
 def sync_run(
     folder: Path, customers: int, *, time_scale: float, latency_ms: float, seed: int,
-    sequential: bool = False,
+    sequential: bool = False, memory_trace: Path | None = None,
 ) -> tuple[dict[str, Any], list[ScopeFloor], dict[str, Any]]:
     """One sync of a fresh estate in its own agent process against its own emulator."""
     estate = make_estate(folder, customers, seed, time_scale=time_scale, latency_ms=latency_ms)
@@ -118,7 +118,8 @@ def sync_run(
         old.unlink()
     with EmulatorProcess(estate.path) as emulator:
         result = run_agent_sync(emulator, estate, folder, store_url=f"sqlite:///{store}",
-                                time_scale=time_scale, sequential=sequential)
+                                time_scale=time_scale, sequential=sequential,
+                                memory_trace=str(memory_trace) if memory_trace else None)
         info = emulator.info()
         result["emulator_cpu_s"] = emulator.cpu_seconds()
     estate.path.unlink(missing_ok=True)
@@ -202,7 +203,8 @@ def bench_memory(report: Report, folder: Path, args: argparse.Namespace,
     print(f"\n* peak RSS of a sync of {n:,} customers (limits scaled x{args.rss_time_scale:g} "
           "so the run is CPU-bound)", flush=True)
     result, _floors, _info = sync_run(folder, n, time_scale=args.rss_time_scale,
-                                      latency_ms=0, seed=args.seed)
+                                      latency_ms=0, seed=args.seed,
+                                      memory_trace=args.memory_trace)
     rss = float(result["peak_rss_mb"])
     beside = f"2,000: {at_2000:.0f} MB; " if at_2000 is not None else ""
     report.add(f"peak RSS at {n:,} customers", f"{rss:.0f} MB ({beside}"
@@ -385,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("sync", "sequential", "memory", "bulk", "audit"),
                         action="append", help="run only these parts (repeatable)")
     parser.add_argument("--out", type=Path, help="also write the table as JSON here")
+    parser.add_argument("--memory-trace", type=Path,
+                        help="diagnostic: trace the memory run's allocations (tracemalloc, "
+                        "about half speed, so its RSS is not the benchmark's) into this file")
     args = parser.parse_args(argv)
     plog.configure("error", "json")
     wanted = set(args.only or ("sync", "sequential", "memory", "bulk", "audit"))

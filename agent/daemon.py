@@ -132,8 +132,9 @@ class Daemon:
         self.metrics.last_cycle.set(self.agent.clock().timestamp())
         for result in synced.failed:
             self.metrics.source_reads.labels(result.source, "failed").inc()
-        ok = synced.scopes - len(synced.failed) - synced.not_attempted
+        ok = synced.scopes - len(synced.failed) - synced.not_attempted - synced.carried
         self.metrics.source_reads.labels("all", "complete").inc(max(ok, 0))
+        self.metrics.source_reads.labels("all", "carried").inc(synced.carried)
         self.cycles_run += 1
         log.info("cycle_done", run_id=synced.run_id, status=synced.status.value,
                  seconds=round(seconds, 1), **(audited.summary() if audited else {}))

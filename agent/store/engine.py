@@ -39,11 +39,10 @@ def make_engine(url: str, **kw: Any) -> Engine:
         # keeps reusing one connection instead of cycling through the pool: each SQLite
         # connection has its own page cache and prepared statements (a multi-row upsert
         # compiles to a large program), and there is no use warming every pooled connection
-        # with them. Fewer cached statements per connection bound the rest.
+        # with them.
         if parsed.database and parsed.database != ":memory:":
             kw.setdefault("pool_use_lifo", True)  # a queue pool (in-memory ones have none)
-        engine = create_engine(url, connect_args={"timeout": 30, "cached_statements": 32},
-                               **kw)
+        engine = create_engine(url, connect_args={"timeout": 30}, **kw)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,7 +3,7 @@
 Kept here, beside the code that reads them, so a sink's options and its validation (R21: which
 webhook URLs are acceptable) live in one place. Every model forbids unknown keys; every secret
 (webhook URLs, which carry their credential in the path or a ``sig=`` parameter, the SMTP
-password, the HMAC secret) is a ``SecretStr``.
+password, the HMAC secret, the PagerDuty routing key, the Opsgenie API key) is a ``SecretStr``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 SeverityName = Literal["critical", "high", "medium", "low", "info"]
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_ROUTING_KEY = re.compile(r"^[A-Za-z0-9]{32}$")
+
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+OPSGENIE_API_URL = "https://api.opsgenie.com"
+OPSGENIE_EU_API_URL = "https://api.eu.opsgenie.com"
 
 
 def severity_rank(name: str) -> int:
@@ -44,6 +49,15 @@ def _resolver(info: ValidationInfo) -> Resolver:
     context = info.context if isinstance(info.context, dict) else {}
     resolve = context.get("resolve")
     return resolve if callable(resolve) else system_resolver
+
+
+def _check_destination(url: str, info: ValidationInfo) -> None:
+    """R21 at load time for a field that follows ``allow_private`` in its model."""
+    try:
+        check_url(url, allow_private=bool(info.data.get("allow_private", False)),
+                  resolve=_resolver(info))
+    except UnsafeUrl as exc:  # the message never contains the URL itself (R19)
+        raise ValueError(str(exc)) from None
 
 
 class _Model(BaseModel):
@@ -86,12 +100,7 @@ class HttpSinkBase(SinkBase):
     @field_validator("url")
     @classmethod
     def _safe_url(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
-        allow_private = bool(info.data.get("allow_private", False))
-        try:
-            check_url(value.get_secret_value(), allow_private=allow_private,
-                      resolve=_resolver(info))
-        except UnsafeUrl as exc:  # the message never contains the URL itself (R19)
-            raise ValueError(str(exc)) from None
+        _check_destination(value.get_secret_value(), info)
         return value
 
 
@@ -141,8 +150,98 @@ class EmailSinkConfig(SinkBase):
         return self
 
 
+class ApiSinkBase(SinkBase):
+    """A sink that calls an incident service's API (PagerDuty, Opsgenie) with a key.
+
+    The key is the secret; the URL is not (it defaults to the service's public endpoint, is
+    shown by ``check``, and changes only for a region or a local test server), yet it is
+    checked against R21 all the same, since the key travels with every request to it.
+    """
+
+    allow_private: bool = Field(
+        default=False,
+        description="ESCAPE HATCH for tests and local development only: allow http:// and "
+        "loopback/private/IP-literal destinations. Off by default; never set in production.",
+    )
+    timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds per request.")
+
+    @property
+    def endpoint(self) -> str:
+        """The URL the key is sent to: what ``alerts.allow_hosts`` is checked against."""
+        raise NotImplementedError
+
+
+class PagerDutySinkConfig(ApiSinkBase):
+    """PagerDuty Events API v2: one alert per finding, its fingerprint as ``dedup_key`` (R7)."""
+
+    type: Literal["pagerduty"]
+    # After allow_private (in the base): a field validator sees only the fields before it.
+    url: str = Field(
+        default=PAGERDUTY_EVENTS_URL,
+        description="The Events API v2 endpoint; an EU service region uses "
+        "https://events.eu.pagerduty.com/v2/enqueue.",
+    )
+    routing_key: SecretStr = Field(
+        description="The Integration Key of the service's Events API v2 integration."
+    )
+
+    @property
+    def endpoint(self) -> str:
+        return self.url
+
+    @field_validator("url")
+    @classmethod
+    def _safe_url(cls, value: str, info: ValidationInfo) -> str:
+        _check_destination(value, info)
+        return value
+
+    @model_validator(mode="after")
+    def _routing_key_shape(self) -> PagerDutySinkConfig:
+        # Checked here rather than on the field: a field's error carries the given value as
+        # its input, and the config loader would print it next to the key.
+        if not _ROUTING_KEY.match(self.routing_key.get_secret_value()):
+            raise ValueError("routing_key: expected the 32-character Integration Key of an "
+                             "Events API v2 integration")
+        return self
+
+
+class OpsgenieSinkConfig(ApiSinkBase):
+    """The Opsgenie Alert API: one alert per finding, its fingerprint as ``alias`` (R7)."""
+
+    type: Literal["opsgenie"]
+    api_url: str = Field(
+        default=OPSGENIE_API_URL,
+        description=f"{OPSGENIE_API_URL}, or {OPSGENIE_EU_API_URL} for an EU account.",
+    )
+    api_key: SecretStr = Field(
+        description="The key of an Opsgenie API integration (sent as Authorization: GenieKey)."
+    )
+
+    @property
+    def endpoint(self) -> str:
+        return self.api_url
+
+    @field_validator("api_url")
+    @classmethod
+    def _safe_api_url(cls, value: str, info: ValidationInfo) -> str:
+        _check_destination(value, info)
+        if "?" in value or "#" in value:
+            raise ValueError(f"expected a base URL such as {OPSGENIE_API_URL}, without a query")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _api_key_shape(self) -> OpsgenieSinkConfig:
+        # On the model, not the field, for the reason given on PagerDutySinkConfig.
+        key = self.api_key.get_secret_value()
+        if len(key) < 16 or any(c.isspace() for c in key):
+            raise ValueError("api_key: expected the integration's API key alone (no "
+                             "'GenieKey' prefix, no spaces)")
+        return self
+
+
 SinkConfig = Annotated[
-    TeamsSinkConfig | SlackSinkConfig | WebhookSinkConfig | EmailSinkConfig,
+    TeamsSinkConfig | SlackSinkConfig | WebhookSinkConfig | EmailSinkConfig
+    | PagerDutySinkConfig | OpsgenieSinkConfig,
     Field(discriminator="type"),
 ]
 HttpSinkConfig = TeamsSinkConfig | SlackSinkConfig | WebhookSinkConfig
@@ -206,8 +305,9 @@ class AlertsConfig(_Model):
     heartbeat_url: SecretStr | None = None
     allow_hosts: list[str] = Field(
         default=[],
-        description="If set, webhook hosts must equal or end with one of these, e.g. "
-        '["logic.azure.com", "api.powerplatform.com", "hooks.slack.com"].',
+        description="If set, the hosts of sink URLs (webhooks and the PagerDuty and Opsgenie "
+        "APIs) must equal or end with one of these, e.g. "
+        '["logic.azure.com", "api.powerplatform.com", "hooks.slack.com", "pagerduty.com"].',
     )
 
     _durations = field_validator("repeat_interval", "delivery_deadline", mode="before")(
@@ -247,8 +347,9 @@ class AlertsConfig(_Model):
             raise ValueError(f"sink names must be unique: {', '.join(duplicates)}")
         if self.allow_hosts:
             for sink in self.sinks:
-                if isinstance(sink, HttpSinkBase) and not sink.allow_private:
-                    host = _host_of(sink.url.get_secret_value())
+                url = _destination(sink)
+                if url is not None:
+                    host = _host_of(url)
                     if not host_allowed(host, self.allow_hosts):
                         raise ValueError(
                             f"sink {sink.name!r}: host {host!r} is not in alerts.allow_hosts"
@@ -278,6 +379,15 @@ class UnknownSink(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "unknown sink"
+
+
+def _destination(sink: SinkBase) -> str | None:
+    """The URL ``allow_hosts`` governs: none for e-mail or behind the ``allow_private`` hatch."""
+    if isinstance(sink, HttpSinkBase) and not sink.allow_private:
+        return sink.url.get_secret_value()
+    if isinstance(sink, ApiSinkBase) and not sink.allow_private:
+        return sink.endpoint
+    return None
 
 
 def _host_of(url: str) -> str:

@@ -49,7 +49,7 @@ def single() -> Message:
 
 
 def test_registry_lists_one_class_per_type() -> None:
-    assert set(SINK_TYPES) == {"teams", "slack", "webhook", "email"}
+    assert set(SINK_TYPES) == {"teams", "slack", "webhook", "email", "pagerduty", "opsgenie"}
     assert all(SINK_TYPES[name].kind == name for name in SINK_TYPES)
 
 

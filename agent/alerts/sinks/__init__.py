@@ -17,6 +17,8 @@ from agent.alerts.config import (
     AlertsConfig,
     EmailSinkConfig,
     HttpSinkBase,
+    OpsgenieSinkConfig,
+    PagerDutySinkConfig,
     SinkConfig,
     SlackSinkConfig,
     TeamsSinkConfig,
@@ -24,22 +26,28 @@ from agent.alerts.config import (
 )
 from agent.alerts.sinks.base import Clock, DeliveryResult, HttpSink, Sink, url_secrets
 from agent.alerts.sinks.email import EmailSink, SmtpFactory, default_smtp
+from agent.alerts.sinks.opsgenie import OpsgenieSink
+from agent.alerts.sinks.pagerduty import IncidentApiSink, PagerDutySink
 from agent.alerts.sinks.slack import SlackSink
 from agent.alerts.sinks.teams import TeamsSink
 from agent.alerts.sinks.webhook import WebhookSink
 from agent.alerts.urls import AsyncResolver, async_system_resolver, guarded_client
 
-SINK_TYPES: Mapping[str, type[HttpSink] | type[EmailSink]] = {
+SINK_TYPES: Mapping[str, type[HttpSink] | type[EmailSink] | type[IncidentApiSink]] = {
     "teams": TeamsSink,
     "slack": SlackSink,
     "webhook": WebhookSink,
     "email": EmailSink,
+    "pagerduty": PagerDutySink,
+    "opsgenie": OpsgenieSink,
 }
 
 __all__ = [
     "SINK_TYPES",
     "DeliveryResult",
     "EmailSink",
+    "OpsgenieSink",
+    "PagerDutySink",
     "Sink",
     "SinkSet",
     "SlackSink",
@@ -63,6 +71,10 @@ def sink_secrets(config: SinkConfig) -> list[str]:
         found.append(config.secret.get_secret_value())
     if isinstance(config, EmailSinkConfig) and config.password is not None:
         found.append(config.password.get_secret_value())
+    if isinstance(config, PagerDutySinkConfig):
+        found.append(config.routing_key.get_secret_value())
+    if isinstance(config, OpsgenieSinkConfig):
+        found.append(config.api_key.get_secret_value())
     return found
 
 
@@ -95,6 +107,10 @@ def build_sink(
         return TeamsSink(config, client, clock=clock)
     if isinstance(config, SlackSinkConfig):
         return SlackSink(config, client, clock=clock)
+    if isinstance(config, PagerDutySinkConfig):
+        return PagerDutySink(config, client, clock=clock)
+    if isinstance(config, OpsgenieSinkConfig):
+        return OpsgenieSink(config, client, clock=clock)
     raise TypeError(f"no sink for {type(config).__name__}")  # pragma: no cover
 
 

@@ -1,0 +1,81 @@
+"""Opsgenie through its Alert API: one alert per finding, its fingerprint as ``alias`` (R7).
+
+Opsgenie keeps one open alert per alias: creating it again while it is open only raises its
+count, and closing by alias (``identifierType=alias``) needs no id of ours to remember. Both
+requests are processed asynchronously and answered 202 Accepted; 429 and 5xx are worth
+retrying, 400 and 422 (an invalid request) and 401/403 (a wrong key) are not. Limits:
+message 130 characters, alias 512, description 15,000, at most 20 tags of 50.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from agent.alerts.config import OpsgenieSinkConfig
+from agent.alerts.message import Message
+from agent.alerts.sinks.base import Clock, clip
+from agent.alerts.sinks.pagerduty import (
+    SOURCE,
+    IncidentApiSink,
+    Member,
+    details,
+    severity_of,
+    summary_of,
+)
+
+PRIORITY = {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4", "info": "P5"}
+
+
+def description(message: Message, member: Member) -> str:
+    """The summary, then each detail on a line of its own: Opsgenie shows it as plain text,
+    where ``details`` appear as a table further down."""
+    lines = [summary_of(message, member), ""]
+    lines += [f"{key.replace('_', ' ')}: {value}"
+              for key, value in details(message, member).items()]
+    return "\n".join(lines)[:15_000]
+
+
+def alert(message: Message, member: Member) -> dict[str, Any]:
+    """The create-alert body for one firing finding."""
+    item = member.item
+    severity = severity_of(message, member)
+    title = item.title if item is not None else summary_of(message, member)
+    tags = [SOURCE, message.rule, severity, *([item.link_kind] if item and item.link_kind
+                                                else []), *(["test"] if message.test else [])]
+    body: dict[str, Any] = {
+        "message": clip(title, 130),
+        "alias": member.fingerprint,
+        "description": description(message, member),
+        "priority": PRIORITY.get(severity, "P5"),
+        "details": details(message, member),
+        "source": SOURCE,
+        "tags": [clip(tag, 50) for tag in tags][:20],
+    }
+    if item is not None:
+        body["entity"] = clip(item.customer, 512)
+    return body
+
+
+def close(message: Message, member: Member) -> dict[str, Any]:
+    return {"source": SOURCE, "note": clip(f"Resolved: {summary_of(message, member)}", 1000)}
+
+
+class OpsgenieSink(IncidentApiSink):
+    kind = "opsgenie"
+
+    def __init__(self, config: OpsgenieSinkConfig, client: httpx.AsyncClient, *,
+                 clock: Clock) -> None:
+        super().__init__(config, client, clock=clock, key=config.api_key.get_secret_value())
+        self._alerts = f"{config.api_url}/v2/alerts"
+        self._headers = {"Authorization": f"GenieKey {config.api_key.get_secret_value()}"}
+
+    async def deliver(self, message: Message, member: Member) -> None:
+        if message.resolved:
+            alias = quote(member.fingerprint, safe="")
+            await self.post(f"{self._alerts}/{alias}/close?identifierType=alias",
+                            close(message, member), self._headers)
+        else:
+            await self.post(self._alerts, alert(message, member), self._headers)

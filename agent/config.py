@@ -387,7 +387,7 @@ def _relative_paths(data: dict[str, Any], base: Path) -> None:
 
 
 _SECRET_KEYS = frozenset({"client_secret", "certificate_password", "heartbeat_url", "url",
-                          "secret", "password"})
+                          "secret", "password", "routing_key", "api_key"})
 """Keys whose given value must not appear in an error message (``store.url`` may carry a
 password)."""
 

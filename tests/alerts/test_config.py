@@ -90,7 +90,7 @@ def test_defaults() -> None:
 
 def test_unknown_sink_type_and_unknown_keys_are_refused() -> None:
     with pytest.raises(ValidationError):
-        AlertsConfig.model_validate({"sinks": [{"type": "pagerduty", "name": "x"}]})
+        AlertsConfig.model_validate({"sinks": [{"type": "carrier-pigeon", "name": "x"}]})
     with pytest.raises(ValidationError, match="extra"):
         load(TOML.replace('rules = ["cannot_verify"]', 'rulez = ["x"]'))
 

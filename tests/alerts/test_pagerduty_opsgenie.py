@@ -31,7 +31,7 @@ from agent.alerts.message import Action, AlertItem, Message
 from agent.alerts.outbox import enqueue
 from agent.alerts.probe import send_test
 from agent.alerts.sinks import build_sinks
-from agent.alerts.sinks.pagerduty import IncidentApiSink
+from agent.alerts.sinks.incident import IncidentApiSink
 from agent.config import ConfigError, load_settings
 from agent.store import Store
 from tests.alerts.support import Receiver, Reply, virtual_sleep

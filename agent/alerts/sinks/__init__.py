@@ -26,8 +26,9 @@ from agent.alerts.config import (
 )
 from agent.alerts.sinks.base import Clock, DeliveryResult, HttpSink, Sink, url_secrets
 from agent.alerts.sinks.email import EmailSink, SmtpFactory, default_smtp
+from agent.alerts.sinks.incident import IncidentApiSink
 from agent.alerts.sinks.opsgenie import OpsgenieSink
-from agent.alerts.sinks.pagerduty import IncidentApiSink, PagerDutySink
+from agent.alerts.sinks.pagerduty import PagerDutySink
 from agent.alerts.sinks.slack import SlackSink
 from agent.alerts.sinks.teams import TeamsSink
 from agent.alerts.sinks.webhook import WebhookSink

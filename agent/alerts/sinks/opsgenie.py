@@ -17,7 +17,7 @@ import httpx
 from agent.alerts.config import OpsgenieSinkConfig
 from agent.alerts.message import Message
 from agent.alerts.sinks.base import Clock, clip
-from agent.alerts.sinks.pagerduty import (
+from agent.alerts.sinks.incident import (
     SOURCE,
     IncidentApiSink,
     Member,

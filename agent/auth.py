@@ -308,8 +308,11 @@ def decoded_roles(token: str) -> tuple[str, ...]:
     return tuple(sorted(str(r) for r in roles))
 
 
-DEFAULT_MAX_CLIENTS = 512
-"""MSAL apps kept at once (tenant x identity): far more than a sync reads at a time."""
+DEFAULT_MAX_CLIENTS = 128
+"""MSAL apps kept at once (tenant x identity). A sync reads a few dozen customers at a time and
+is done with a tenant once its customer is read; its tokens outlive the app in the requester's
+cache. Each app holds its token cache, the tenant's discovery documents and the HTTP answers
+MSAL keeps for throttling: tens of kilobytes."""
 
 
 class MsalTokenProvider:

@@ -437,7 +437,7 @@ class ApiRequest:
 
 TOKEN_EXPIRY_MARGIN = 300.0
 """Seconds before a cached token's ``exp`` at which the provider is asked again."""
-TOKEN_CACHE_SIZE = 4096
+TOKEN_CACHE_SIZE = 1024
 """Tokens kept by a requester (a few KB each): the tenants being read now, not the estate."""
 
 

@@ -41,6 +41,7 @@ import asyncio
 import csv
 import io
 import re
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
@@ -271,48 +272,64 @@ _Group = tuple[str, str, str, str | None]
 class AttributionMerger:
     """Merges rows into one :class:`Attribution` per group as they come (see the module
     docstring): per group only the latest month and its distinct values are kept, never the
-    rows, so reports of any length merge in memory proportional to the attributions."""
+    rows, so reports of any length merge in memory proportional to the attributions. Strings
+    repeated over rows (tenants, workloads, types) are shared, and a group seen with one value
+    (the usual case) keeps that value alone."""
 
     def __init__(self) -> None:
-        self._groups: dict[_Group, tuple[str | None, set[tuple[Any, ...]]]] = {}
+        self._groups: dict[_Group, tuple[str | None, _Value | set[_Value]]] = {}
 
     def add(self, row: _Row) -> None:
-        group = (row.tenant, row.workload, row.type, row.partner)
+        group = (sys.intern(row.tenant), sys.intern(row.workload), sys.intern(row.type),
+                 sys.intern(row.partner) if row.partner else None)
         value = (row.subscription, row.mau, row.acr, row.seats)
         held = self._groups.get(group)
         if held is None or (row.month or "") > (held[0] or ""):
-            self._groups[group] = (row.month, {value})
+            self._groups[group] = (row.month and sys.intern(row.month), value)
         elif row.month == held[0]:
-            held[1].add(value)
+            values = held[1]
+            if isinstance(values, set):
+                values.add(value)
+            elif values != value:
+                self._groups[group] = (held[0], {values, value})
 
     def extend(self, rows: Iterable[_Row]) -> AttributionMerger:
         for row in rows:
             self.add(row)
         return self
 
+    def __iter__(self) -> Iterator[Attribution]:
+        """The merged records in (customer, workload, type, partner) order, each group let go
+        as it is made: the records never all exist at once besides the groups."""
+        order = sorted(self._groups, key=lambda g: (g[0], g[1], g[2], g[3] or ""))
+        for group in order:
+            month, values = self._groups.pop(group)
+            yield _attribution(group, month, values if isinstance(values, set) else {values})
+
     def records(self) -> list[Attribution]:
-        made: list[Attribution] = []
-        for (tenant, workload, kind, partner), (month, distinct) in sorted(
-            self._groups.items(), key=lambda g: (g[0][0], g[0][1], g[0][2], g[0][3] or "")
-        ):
-            acr_values = [acr for _, _, acr, _ in distinct if acr is not None]
-            mau_values = [mau for _, mau, _, _ in distinct if mau is not None]
-            seat_values = [seats for _, _, _, seats in distinct if seats is not None]
-            made.append(
-                Attribution(
-                    customer_tenant_id=tenant,
-                    workload=workload,
-                    attribution_type=kind,
-                    partner_id=partner,
-                    month=month,
-                    subscription_id=workload.split(":", 1)[1] if workload.startswith("azure:")
-                    else None,
-                    monthly_active_users=max(mau_values) if mau_values else None,
-                    acr_usd=sum(acr_values) if acr_values else None,
-                    seats=max(seat_values) if seat_values else None,
-                )
-            )
-        return made
+        return list(self)
+
+
+_Value = tuple[str | None, int | None, float | None, int | None]
+"""(Azure subscription, active users, Azure revenue, seats) of one row."""
+
+
+def _attribution(group: _Group, month: str | None, distinct: set[_Value]) -> Attribution:
+    tenant, workload, kind, partner = group
+    acr_values = [acr for _, _, acr, _ in distinct if acr is not None]
+    mau_values = [mau for _, mau, _, _ in distinct if mau is not None]
+    seat_values = [seats for _, _, _, seats in distinct if seats is not None]
+    return Attribution(
+        customer_tenant_id=tenant,
+        workload=workload,
+        attribution_type=kind,
+        partner_id=partner,
+        month=month,
+        subscription_id=workload.split(":", 1)[1] if workload.startswith("azure:") else None,
+        monthly_active_users=max(mau_values) if mau_values else None,
+        acr_usd=sum(acr_values) if acr_values else None,
+        seats=max(seat_values) if seat_values else None,
+    )
 
 
 def merge_rows(rows: Iterable[_Row]) -> list[Attribution]:
@@ -369,7 +386,7 @@ class InsightsFolder:
                                      f"{exc.strerror}") from None
             merged.extend(iter_rows(content, origin=path.name))
             del content
-        for record in merged.records():
+        for record in merged:
             yield record
 
 
@@ -559,5 +576,5 @@ class InsightsApi(LiveConnector):
             merged.extend(iter_rows(content, origin=f"{what} ({query.name})",
                                     workload=query.workload))
             del content
-        for record in merged.records():
+        for record in merged:
             yield record

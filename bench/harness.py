@@ -125,7 +125,8 @@ def run_agent_sync(emulator: EmulatorProcess, estate: Estate, folder: Path, *, s
                    time_scale: float, sequential: bool = False, concurrency: int = 64,
                    max_in_flight: int = 64, timeout: float = 3600,
                    profile: str | None = None,
-                   memory_trace: str | None = None) -> dict[str, Any]:
+                   memory_trace: str | None = None,
+                   sources: list[str] | None = None) -> dict[str, Any]:
     """One sync in a fresh agent process; its JSON result."""
     refresh = folder / "refresh-token.json"
     RefreshTokenStore(refresh).save(emulator.refresh_token(),
@@ -137,7 +138,7 @@ def run_agent_sync(emulator: EmulatorProcess, estate: Estate, folder: Path, *, s
         "carrier_tenants": estate.carrier_tenants, "refresh_token_file": str(refresh),
         "store_url": store_url, "time_scale": time_scale, "sequential": sequential,
         "concurrency": concurrency, "max_in_flight": max_in_flight, "profile": profile,
-        "memory_trace": memory_trace,
+        "memory_trace": memory_trace, "sources": sources,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=folder, delete=False) as handle:
         json.dump(spec, handle)

@@ -1,6 +1,6 @@
 """The scale benchmark (R25): sync speed against Microsoft's limits, memory, bulk writes, audit.
 
-    python bench/scale.py            # the full run: 2,000 / 20,000 customers (~30-40 minutes)
+    python bench/scale.py            # the full run: 2,000 / 20,000 customers (about 90 min)
     python bench/scale.py --quick    # a smaller version in a few minutes
 
 The emulator runs in its own process with Microsoft's documented limits, every window divided by
@@ -220,20 +220,26 @@ def bench_memory(report: Report, folder: Path, args: argparse.Namespace,
 
 
 @contextmanager
-def databases(folder: Path) -> Iterator[list[tuple[str, Callable[[], str]]]]:
-    """SQLite always; PostgreSQL when reachable (a fresh schema per store, dropped after)."""
+def databases(folder: Path, only: set[str] | None = None) -> Iterator[
+    list[tuple[str, Callable[[], str]]]
+]:
+    """SQLite, and PostgreSQL when reachable (a fresh schema per store, dropped after); only
+    those in ``only`` (lower-case names) when it is given."""
     schemas: list[str] = []
     made: list[tuple[str, Callable[[], str]]] = []
     counter = iter(range(1000))
-    made.append(("SQLite", lambda: f"sqlite:///{folder / f'bench-{next(counter)}.db'}"))
-    problem = None
-    try:
-        admin = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        problem = f"{type(exc).__name__}: {str(exc).splitlines()[0][:100]}"
-        admin = None
+    if only is None or "sqlite" in only:
+        made.append(("SQLite", lambda: f"sqlite:///{folder / f'bench-{next(counter)}.db'}"))
+    problem: str | None = None
+    admin = None
+    if only is None or "postgresql" in only:
+        try:
+            admin = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+            with admin.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            problem = f"{type(exc).__name__}: {str(exc).splitlines()[0][:100]}"
+            admin = None
 
     def pg() -> str:
         assert admin is not None
@@ -246,7 +252,7 @@ def databases(folder: Path) -> Iterator[list[tuple[str, Callable[[], str]]]]:
 
     if admin is not None:
         made.append(("PostgreSQL", pg))
-    else:
+    elif problem is not None:
         print(f"  PostgreSQL skipped: none reachable at {PG_URL} ({problem})", flush=True)
     try:
         yield made
@@ -264,7 +270,7 @@ def bench_bulk(report: Report, folder: Path, args: argparse.Namespace) -> None:
     per_scope = 50
     print(f"\n* writing {total:,} observations: bulk against one ORM object at a time",
           flush=True)
-    with databases(folder) as dbs:
+    with databases(folder, args.db) as dbs:
         for name, make_url in dbs:
             results = [
                 ScopeResult(
@@ -368,7 +374,7 @@ def audit_once(n: int, store_url: str, seed: int) -> dict[str, float]:
 def bench_audit(report: Report, folder: Path, args: argparse.Namespace) -> None:
     sizes = (500, 2000) if args.quick else (2000, 20000)
     print(f"\n* audit time at {sizes[0]:,} and {sizes[1]:,} customers", flush=True)
-    with databases(folder) as dbs:
+    with databases(folder, args.db) as dbs:
         for name, make_url in dbs:
             per_customer: list[float] = []
             for n in sizes:
@@ -411,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the one-request-at-a-time sync on all 2,000 customers")
     parser.add_argument("--only", choices=("sync", "sequential", "memory", "bulk", "audit"),
                         action="append", help="run only these parts (repeatable)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), action="append",
+                        help="bulk write and audit on these databases only (repeatable; "
+                        "default both)")
     parser.add_argument("--out", type=Path, help="also write the table as JSON here")
     parser.add_argument("--audit-one", nargs=2, metavar=("N", "STORE_URL"),
                         help=argparse.SUPPRESS)  # one audit measurement, in a child process
@@ -418,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="diagnostic: trace the memory run's allocations (tracemalloc, "
                         "about half speed, so its RSS is not the benchmark's) into this file")
     args = parser.parse_args(argv)
+    args.db = set(args.db) if args.db else None
     plog.configure("error", "json")
     if args.audit_one:
         print(json.dumps(audit_once(int(args.audit_one[0]), args.audit_one[1], args.seed)))

@@ -29,6 +29,7 @@ import asyncio
 import gc
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -401,6 +402,10 @@ def bench_audit(report: Report, folder: Path, args: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------------ main
 
 
+def _stopped(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smaller run of a few minutes")
@@ -435,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     wanted = set(args.only or ("sync", "sequential", "memory", "bulk", "audit"))
     report = Report()
     started = time.monotonic()
+    # A benchmark stopped with SIGTERM still drops its PostgreSQL schemas and temporary files.
+    signal.signal(signal.SIGTERM, _stopped)
     with tempfile.TemporaryDirectory(prefix="partnerlink-bench-") as tmp:
         folder = Path(tmp)
         concurrent: dict[str, Any] | None = None

@@ -1,6 +1,6 @@
 """The scale benchmark (R25): sync speed against Microsoft's limits, memory, bulk writes, audit.
 
-    python bench/scale.py            # the full run: 2,000 / 20,000 customers (about 90 min)
+    python bench/scale.py            # the full run: 2,000 / 20,000 customers (about 30 min)
     python bench/scale.py --quick    # a smaller version in a few minutes
 
 The emulator runs in its own process with Microsoft's documented limits, every window divided by

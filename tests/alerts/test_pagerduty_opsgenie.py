@@ -44,6 +44,19 @@ ROUTING_KEY = "R0ut1ngKeyR0ut1ngKeyR0ut1ngKey12"
 GENIE_KEY = "eb243592-faa2-4ba2-a551-1afdf565c889"
 ACCEPTED = Reply(202, b'{"status":"success","message":"Event processed"}')
 KEYS = (ROUTING_KEY, GENIE_KEY)
+DETAILS = {
+    "customer": "Contoso (11111111-1111-1111-1111-111111111111)",
+    "rule": "Link missing (link_missing)",
+    "severity": "high",
+    "subject": "subscription 0",
+    "link_kind": "pal",
+    "first_seen": "2026-11-02T02:00:00+00:00",
+    "what_to_do": "Link the partner ID with `az managementpartner create`.",
+    "finding": "fp000",
+    "evidence": "partnerlink explain fp000",
+    "notification": "New, run 4",
+}
+"""The details PagerDuty and Opsgenie both get for ``item()``, the high PAL finding."""
 
 
 @pytest.fixture(autouse=True)
@@ -124,18 +137,7 @@ async def test_pagerduty_trigger_is_the_documented_event_with_the_finding_key(
             "severity": "error",
             "timestamp": "2026-11-02T02:00:00+00:00",
             "class": "link_missing",
-            "custom_details": {
-                "customer": "Contoso (11111111-1111-1111-1111-111111111111)",
-                "rule": "Link missing (link_missing)",
-                "severity": "high",
-                "subject": "subscription 0",
-                "link_kind": "pal",
-                "first_seen": "2026-11-02T02:00:00+00:00",
-                "what_to_do": "Link the partner ID with `az managementpartner create`.",
-                "finding": "fp000",
-                "evidence": "partnerlink explain fp000",
-                "notification": "New, run 4",
-            },
+            "custom_details": DETAILS,
         },
     }
 
@@ -245,18 +247,7 @@ async def test_opsgenie_creates_with_the_finding_key_as_alias_and_closes_by_alia
             "notification: New, run 4",
         ]),
         "priority": "P2",
-        "details": {
-            "customer": "Contoso (11111111-1111-1111-1111-111111111111)",
-            "rule": "Link missing (link_missing)",
-            "severity": "high",
-            "subject": "subscription 0",
-            "link_kind": "pal",
-            "first_seen": "2026-11-02T02:00:00+00:00",
-            "what_to_do": "Link the partner ID with `az managementpartner create`.",
-            "finding": "fp000",
-            "evidence": "partnerlink explain fp000",
-            "notification": "New, run 4",
-        },
+        "details": DETAILS,
         "source": "partnerlink",
         "tags": ["partnerlink", "link_missing", "high", "pal"],
         "entity": "Contoso (11111111-1111-1111-1111-111111111111)",

@@ -92,8 +92,11 @@ class Agent:
             from connectors.fake import FakeWorld
 
             assert sources.scenario is not None
-            world = FakeWorld(load_scenario(sources.scenario), clock=self.clock,
-                              audit_lookback_days=self.settings.sync.audit_lookback_days)
+            world = FakeWorld(
+                load_scenario(sources.scenario),
+                clock=self.clock,
+                audit_lookback_days=self.settings.sync.audit_lookback_days,
+            )
             yield self._wanted(world.connectors(self.identities()))
             return
         async with self.wiring().connectors(self.metrics) as made:
@@ -160,11 +163,19 @@ class Agent:
         sync = self.settings.sync
         if sync.full_every <= timedelta(0):
             return None
-        return ChangeFeed(full_every=sync.full_every,
-                          covers_from=self.clock() - timedelta(days=sync.audit_lookback_days))
+        return ChangeFeed(
+            full_every=sync.full_every,
+            covers_from=self.clock() - timedelta(days=sync.audit_lookback_days),
+        )
 
-    def sync(self, *, trigger: str = "manual", progress: Progress | None = None,
-             stop: threading.Event | None = None, full: bool = False) -> SyncOutcome:
+    def sync(
+        self,
+        *,
+        trigger: str = "manual",
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+        full: bool = False,
+    ) -> SyncOutcome:
         """One sync; ``full`` reads every scope even where the change feed shows no change."""
 
         async def _run() -> SyncOutcome:
@@ -186,8 +197,7 @@ class Agent:
         return asyncio.run(_run())
 
     def audit(self, run_id: int | None = None) -> AuditOutcome:
-        auditor = Auditor(self.store, self.audit_context, clock=self.clock,
-                          after=self._plan_alerts)
+        auditor = Auditor(self.store, self.audit_context, clock=self.clock, after=self._plan_alerts)
         return auditor.run(run_id)
 
     def _plan_alerts(self, session: Session, run_id: int, now: datetime) -> None:
@@ -199,7 +209,10 @@ class Agent:
         if not alerts.sinks:
             return
         summary = plan_and_enqueue(
-            session, run_id=run_id, now=now, config=alerts,
+            session,
+            run_id=run_id,
+            now=now,
+            config=alerts,
             customer_tags=self._customer_tags(),
             rule_titles={rule_id: rule.meta.title for rule_id, rule in RULES_BY_ID.items()},
         )
@@ -221,8 +234,12 @@ class Agent:
         log.info("alerts_delivered", summary=str(summary))
 
     def cycle(
-        self, *, trigger: str = "manual", progress: Progress | None = None,
-        stop: threading.Event | None = None, full: bool = False,
+        self,
+        *,
+        trigger: str = "manual",
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+        full: bool = False,
     ) -> tuple[SyncOutcome, AuditOutcome | None]:
         from agent.alerts import Heartbeat
 
@@ -237,6 +254,9 @@ class Agent:
         except BaseException:
             asyncio.run(heartbeat.fail("the cycle crashed"))
             raise
-        asyncio.run(heartbeat.finish(outcome.status.value == "complete",
-                                     f"run {outcome.run_id}: {outcome.status.value}"))
+        asyncio.run(
+            heartbeat.finish(
+                outcome.status.value == "complete", f"run {outcome.run_id}: {outcome.status.value}"
+            )
+        )
         return outcome, audited

@@ -174,7 +174,10 @@ class RefreshTokenStore:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, warn_after_days: int = 60,
+        self,
+        path: str | os.PathLike[str],
+        *,
+        warn_after_days: int = 60,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.path = Path(path)
@@ -188,8 +191,9 @@ class RefreshTokenStore:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            raise AuthError(f"the refresh token file {self.path} cannot be read "
-                            f"({type(exc).__name__})") from None
+            raise AuthError(
+                f"the refresh token file {self.path} cannot be read ({type(exc).__name__})"
+            ) from None
         return data if isinstance(data, dict) else None
 
     def load(self) -> str | None:
@@ -221,8 +225,9 @@ class RefreshTokenStore:
         age = self.age()
         return age is not None and age >= self.warn_after
 
-    def save(self, refresh_token: str, *, client_id: str | None = None,
-             tenant_id: str | None = None) -> None:
+    def save(
+        self, refresh_token: str, *, client_id: str | None = None, tenant_id: str | None = None
+    ) -> None:
         """Write the token: a new 0600 file beside the old one, fsynced, then renamed over it."""
         record = {
             "refresh_token": refresh_token,
@@ -261,14 +266,16 @@ class MsalHttpClient:
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
 
-    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None,
-             **kwargs: Any) -> httpx.Response:
+    def post(
+        self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kwargs: Any
+    ) -> httpx.Response:
         if isinstance(data, dict):
             data = {k: v.decode("utf-8") if isinstance(v, bytes) else v for k, v in data.items()}
         return self.client.post(url, params=params, data=data, headers=headers, **kwargs)
 
-    def get(self, url: str, params: Any = None, headers: Any = None,
-            **kwargs: Any) -> httpx.Response:
+    def get(
+        self, url: str, params: Any = None, headers: Any = None, **kwargs: Any
+    ) -> httpx.Response:
         return self.client.get(url, params=params, headers=headers, **kwargs)
 
     def close(self) -> None:
@@ -349,7 +356,8 @@ class MsalTokenProvider:
         self._instance_discovery = parts.hostname.lower() in MICROSOFT_LOGIN_HOSTS
         self.max_clients = max(1, max_clients)
         self._clients: OrderedDict[tuple[str, str], msal.ConfidentialClientApplication] = (
-            OrderedDict())
+            OrderedDict()
+        )
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._registry_lock = threading.Lock()
         self._user_tokens: dict[str, _UserToken] = {}
@@ -359,23 +367,33 @@ class MsalTokenProvider:
         for name, cred in sorted(self.apps.items()):
             if cred.uses_secret:
                 self.log.warning(
-                    "client_secret_in_use", identity=name,
+                    "client_secret_in_use",
+                    identity=name,
                     advice="a certificate credential is preferred (R20)",
                 )
 
     # -- app-only -----------------------------------------------------------------------------
 
     async def token(
-        self, tenant_id: str, resource: str, *, identity: str | None = None,
+        self,
+        tenant_id: str,
+        resource: str,
+        *,
+        identity: str | None = None,
         force_refresh: bool = False,
     ) -> str:
         """An access token for ``resource`` in ``tenant_id`` (see TokenProvider)."""
-        acquired = await self.acquire(tenant_id, resource, identity=identity,
-                                      force_refresh=force_refresh)
+        acquired = await self.acquire(
+            tenant_id, resource, identity=identity, force_refresh=force_refresh
+        )
         return acquired.access_token
 
     async def acquire(
-        self, tenant_id: str, resource: str, *, identity: str | None = None,
+        self,
+        tenant_id: str,
+        resource: str,
+        *,
+        identity: str | None = None,
         force_refresh: bool = False,
     ) -> AcquiredToken:
         """Like :meth:`token`, with the token's source and lifetime."""
@@ -427,8 +445,7 @@ class MsalTokenProvider:
             ) from None
         except (httpx.HTTPError, OSError) as exc:
             raise AuthError(
-                f"the sign-in authority of tenant {tenant} is unreachable "
-                f"({type(exc).__name__})"
+                f"the sign-in authority of tenant {tenant} is unreachable ({type(exc).__name__})"
             ) from None
         with self._registry_lock:
             self._clients[key] = client
@@ -453,8 +470,13 @@ class MsalTokenProvider:
             except (httpx.HTTPError, OSError, ValueError, MsalServiceError) as exc:
                 raise self._unreachable(what, exc) from None
         acquired = self._result(result, what)
-        self.log.debug("token_acquired", tenant=tenant, identity=name, resource=resource,
-                       token_source=acquired.token_source)
+        self.log.debug(
+            "token_acquired",
+            tenant=tenant,
+            identity=name,
+            resource=resource,
+            token_source=acquired.token_source,
+        )
         return acquired
 
     @staticmethod
@@ -471,8 +493,9 @@ class MsalTokenProvider:
             return AcquiredToken(
                 access_token=str(result["access_token"]),
                 token_source=str(result.get("token_source", "identity_provider")),
-                expires_in=int(expires) if isinstance(expires, int | str) and
-                str(expires).isdigit() else None,
+                expires_in=int(expires)
+                if isinstance(expires, int | str) and str(expires).isdigit()
+                else None,
             )
         raise self._error(result or {}, what)
 
@@ -486,22 +509,25 @@ class MsalTokenProvider:
         aadsts = aadsts or aadsts_code(description)
         summary = description.splitlines()[0] if description else ""
         if aadsts and summary.startswith(aadsts):
-            summary = summary[len(aadsts):].lstrip(": ")
+            summary = summary[len(aadsts) :].lstrip(": ")
         summary = self._clean(summary)[:200]
         error = str(result.get("error") or "error")
         message = f"{what} refused: {error}" + (f" ({summary})" if summary else "")
         correlation = result.get("correlation_id")
-        self.log.warning("token_refused", what=what, error=error, aadsts=aadsts,
-                         correlation_id=correlation)
-        return AuthError(message, aadsts=aadsts,
-                         correlation_id=str(correlation) if correlation else None)
+        self.log.warning(
+            "token_refused", what=what, error=error, aadsts=aadsts, correlation_id=correlation
+        )
+        return AuthError(
+            message, aadsts=aadsts, correlation_id=str(correlation) if correlation else None
+        )
 
     def _unreachable(self, what: str, exc: Exception) -> AuthError:
         """No answer, or no usable one, from the identity platform: no token can be had
         (the TokenProvider contract), with the cause's class name and nothing of its text."""
         self.log.warning("token_unavailable", what=what, error=type(exc).__name__)
-        return AuthError(f"{what}: the identity platform gave no usable answer "
-                         f"({type(exc).__name__})")
+        return AuthError(
+            f"{what}: the identity platform gave no usable answer ({type(exc).__name__})"
+        )
 
     def _clean(self, text: str) -> str:
         """Remove any configured secret from text bound for a log or an error; escape CR/LF."""
@@ -511,8 +537,9 @@ class MsalTokenProvider:
 
     # -- app+user -----------------------------------------------------------------------------
 
-    async def user_token(self, resource: str = PARTNER_CENTER_RESOURCE, *,
-                         force_refresh: bool = False) -> AcquiredToken:
+    async def user_token(
+        self, resource: str = PARTNER_CENTER_RESOURCE, *, force_refresh: bool = False
+    ) -> AcquiredToken:
         """The partner administrator's delegated token, from the stored refresh token.
 
         Every redemption rotates the refresh token; the new one is persisted before the
@@ -524,8 +551,9 @@ class MsalTokenProvider:
         store = self.refresh_token_store
         what = f"app+user token for {resource}"
         if store is None:
-            raise AuthError(f"{what}: no refresh token file is configured "
-                            "(run `partnerlink auth login`)")
+            raise AuthError(
+                f"{what}: no refresh token file is configured (run `partnerlink auth login`)"
+            )
         now = datetime.now(UTC)
         with self._user_lock:
             cached = self._user_tokens.get(resource)
@@ -533,8 +561,9 @@ class MsalTokenProvider:
                 return AcquiredToken(cached.access_token, "cache", None)
             refresh_token = store.load()
             if refresh_token is None:
-                raise AuthError(f"{what}: no refresh token is stored "
-                                "(run `partnerlink auth login`)")
+                raise AuthError(
+                    f"{what}: no refresh token is stored (run `partnerlink auth login`)"
+                )
             self._warn_if_stale(store)
             partner = self.apps[PARTNER_APP]
             with self._lock_for((self.partner_tenant_id, PARTNER_APP)):
@@ -549,14 +578,14 @@ class MsalTokenProvider:
                 raise self._error(result, what)
             rotated = result.get("refresh_token")
             if isinstance(rotated, str) and rotated:
-                store.save(rotated, client_id=partner.client_id,
-                           tenant_id=self.partner_tenant_id)
+                store.save(rotated, client_id=partner.client_id, tenant_id=self.partner_tenant_id)
                 self._secrets.append(rotated)
                 self.log.info("refresh_token_rotated", tenant=self.partner_tenant_id)
             acquired = self._result(result, what)
             lifetime = acquired.expires_in or 3599
             self._user_tokens[resource] = _UserToken(
-                acquired.access_token, now + timedelta(seconds=lifetime))
+                acquired.access_token, now + timedelta(seconds=lifetime)
+            )
             return acquired
 
     def _warn_if_stale(self, store: RefreshTokenStore) -> None:
@@ -565,14 +594,18 @@ class MsalTokenProvider:
         self._stale_warned = True
         age = store.age()
         self.log.warning(
-            "refresh_token_ageing", age_days=age.days if age else None,
+            "refresh_token_ageing",
+            age_days=age.days if age else None,
             warn_after_days=store.warn_after.days,
             advice="Entra drops a refresh token after 90 idle days; run `partnerlink auth login`",
         )
 
     def device_code_login(
-        self, on_message: Callable[[str], None], *,
-        resource: str = PARTNER_CENTER_RESOURCE, timeout: float = 900.0,
+        self,
+        on_message: Callable[[str], None],
+        *,
+        resource: str = PARTNER_CENTER_RESOURCE,
+        timeout: float = 900.0,
     ) -> None:
         """Sign the partner administrator in once with the device-code flow and store the
         refresh token. Blocking: for the CLI, not the daemon.
@@ -599,15 +632,17 @@ class MsalTokenProvider:
         if "user_code" not in flow:
             raise self._error(flow, "device-code sign-in")
         on_message(str(flow.get("message") or flow["user_code"]))
-        flow["expires_at"] = min(float(flow.get("expires_at", 0)),
-                                 datetime.now(UTC).timestamp() + timeout)
+        flow["expires_at"] = min(
+            float(flow.get("expires_at", 0)), datetime.now(UTC).timestamp() + timeout
+        )
         result = public.acquire_token_by_device_flow(flow)
         if "access_token" not in result:
             raise self._error(result, "device-code sign-in")
         refresh_token = result.get("refresh_token")
         if not isinstance(refresh_token, str) or not refresh_token:
-            raise AuthError("device-code sign-in: no refresh token was issued "
-                            "(is offline_access allowed?)")
+            raise AuthError(
+                "device-code sign-in: no refresh token was issued (is offline_access allowed?)"
+            )
         store.save(refresh_token, client_id=partner.client_id, tenant_id=self.partner_tenant_id)
         self._secrets.append(refresh_token)
         self.log.info("device_code_login_completed", tenant=self.partner_tenant_id)

@@ -69,8 +69,12 @@ state = State()
 def _global(
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Config file (default: $PARTNERLINK_CONFIG, "
-                     "else ./partnerlink.toml).", envvar="PARTNERLINK_CONFIG"),
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (default: $PARTNERLINK_CONFIG, else ./partnerlink.toml).",
+            envvar="PARTNERLINK_CONFIG",
+        ),
     ] = None,
     log_level: Annotated[
         str | None, typer.Option("--log-level", help="debug, info, warning or error.")
@@ -98,8 +102,10 @@ def settings(required: bool = True) -> Settings:
 def _register_secrets(s: Settings) -> None:
     creds = [s.credentials, *s.credentials.carriers]
     plog.register_secrets(
-        v.get_secret_value() for c in creds
-        for v in (c.client_secret, c.certificate_password) if v is not None
+        v.get_secret_value()
+        for c in creds
+        for v in (c.client_secret, c.certificate_password)
+        if v is not None
     )
     from agent.alerts import register_alert_secrets
 
@@ -133,8 +139,10 @@ def init(
     example = _example_config()
     path.write_text(example, encoding="utf-8")
     path.chmod(0o600)
-    out.print(f"wrote {path}: fill in [partner] and [credentials], then run "
-              f"`partnerlink --config {path} check`")
+    out.print(
+        f"wrote {path}: fill in [partner] and [credentials], then run "
+        f"`partnerlink --config {path} check`"
+    )
 
 
 def _example_config() -> str:
@@ -171,8 +179,12 @@ class _Bar:
 
         self.enabled = err.is_terminal
         self.progress = Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=err, transient=True,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
         )
         self.task: Any = None
 
@@ -213,8 +225,12 @@ def _print_sync(outcome: Any) -> None:
     for (tenant, cause), failures in list(groups.items())[:10]:
         sources = ", ".join(sorted({f.source for f in failures}))
         detail = plog.scrub(failures[0].error or "")[:140]
-        out.print(f"  cannot verify {sources} for {tenant} ({cause}): {detail}",
-                  highlight=False, style="yellow", overflow="ellipsis")
+        out.print(
+            f"  cannot verify {sources} for {tenant} ({cause}): {detail}",
+            highlight=False,
+            style="yellow",
+            overflow="ellipsis",
+        )
     if len(groups) > 10:
         out.print(f"  ... and {len(groups) - 10} more", style="yellow")
 
@@ -225,14 +241,19 @@ def _print_audit(outcome: Any) -> None:
     out.print(
         f"audit of run {outcome.run_id}: {s['new']} new, {s['pending']} pending, "
         f"{s['ongoing']} ongoing, {s['resolved']} resolved finding(s){held} over "
-        f"{s['customers']} customers", highlight=False,
+        f"{s['customers']} customers",
+        highlight=False,
     )
 
 
 @app.command()
 def sync(
-    full: bool = typer.Option(False, "--full", help="Read every scope, even those the audit "
-                              "records show unchanged since their last complete read."),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Read every scope, even those the audit "
+        "records show unchanged since their last complete read.",
+    ),
 ) -> None:
     """Read every source into the store once."""
     loaded = settings()
@@ -273,8 +294,18 @@ def cycle(
 # ---------------------------------------------------------------------------------- findings
 
 FINDING_FIELDS = (
-    "fingerprint", "rule", "severity", "status", "first_seen", "last_seen",
-    "customer_tenant_id", "customer_name", "subject", "link_kind", "title", "remediation",
+    "fingerprint",
+    "rule",
+    "severity",
+    "status",
+    "first_seen",
+    "last_seen",
+    "customer_tenant_id",
+    "customer_name",
+    "subject",
+    "link_kind",
+    "title",
+    "remediation",
     "value_at_stake",
 )
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
@@ -306,8 +337,11 @@ def findings(
     loaded = settings()
     statuses = None if all_ else (status or sorted(str(s) for s in ACTIVE_STATUSES))
     with agent_for(loaded) as agent:
-        rows = agent.store.findings(statuses=statuses, rules=rule,
-                                    customers=[c.lower() for c in customer] if customer else None)
+        rows = agent.store.findings(
+            statuses=statuses,
+            rules=rule,
+            customers=[c.lower() for c in customer] if customer else None,
+        )
     rows.sort(key=lambda f: (SEVERITY_RANK.get(f.severity, 9), -f.value_at_stake, f.title))
     emit_findings(rows, fmt)
 
@@ -335,9 +369,13 @@ def emit_findings(rows: list[Any], fmt: str) -> None:
     colours = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
     for f in rows:
         table.add_row(
-            f"[{colours.get(f.severity, '')}]{f.severity}[/]", f.status, f.rule,
-            f.customer_name or f.customer_tenant_id or "(partner)", f.title,
-            f"{f.value_at_stake:,.0f}" if f.value_at_stake else "", f.fingerprint[:12],
+            f"[{colours.get(f.severity, '')}]{f.severity}[/]",
+            f.status,
+            f.rule,
+            f.customer_name or f.customer_tenant_id or "(partner)",
+            f.title,
+            f"{f.value_at_stake:,.0f}" if f.value_at_stake else "",
+            f.fingerprint[:12],
         )
     out.print(table)
 
@@ -360,35 +398,66 @@ def matrix(
     loaded = settings()
     with agent_for(loaded) as agent:
         rows = build_matrix(
-            agent.store, loaded.partner.ids(), global_id=loaded.partner.global_partner_id,
+            agent.store,
+            loaded.partner.ids(),
+            global_id=loaded.partner.global_partner_id,
             disappeared_after=loaded.audit.disappeared_after_runs,
             customers=[c.lower() for c in customer] if customer else None,
         )
-    rows = [r for r in rows if (not gaps or r.gap)
-            and (workload is None or r.workload.startswith(workload))]
+    rows = [
+        r
+        for r in rows
+        if (not gaps or r.gap) and (workload is None or r.workload.startswith(workload))
+    ]
     if fmt == "json":
         sys.stdout.write(json.dumps([r.as_dict() for r in rows], indent=2) + "\n")
         return
     if fmt == "csv":
         buffer = io.StringIO()
-        fields = ["customer_tenant_id", "customer_name", "workload", "kind", "holder", "ours",
-                  "carried_by", "state", "since", "last_seen", "acr_usd", "mau", "seats"]
+        fields = [
+            "customer_tenant_id",
+            "customer_name",
+            "workload",
+            "kind",
+            "holder",
+            "ours",
+            "carried_by",
+            "state",
+            "since",
+            "last_seen",
+            "acr_usd",
+            "mau",
+            "seats",
+        ]
         writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         for r in rows:
             writer.writerow({**r.as_dict(), **r.stake})
         sys.stdout.write(buffer.getvalue())
         return
-    colours = {"present": "green", "gone": "bold red", "disappearing": "red",
-               "held_by_other": "yellow", "wrong_id": "yellow", "missing": "magenta"}
+    colours = {
+        "present": "green",
+        "gone": "bold red",
+        "disappearing": "red",
+        "held_by_other": "yellow",
+        "wrong_id": "yellow",
+        "missing": "magenta",
+    }
     table = Table(title=f"association matrix ({len(rows)} rows)")
     for column in ("customer", "workload", "link", "holder", "via", "state", "since", "stake"):
         table.add_column(column, overflow="fold")
     for r in rows:
         stake = ", ".join(f"{k} {v:,.0f}" for k, v in r.stake.items())
-        table.add_row(r.customer_name, r.workload, r.kind, r.holder or ("us" if r.ours else "-"),
-                      r.carried_by or "", f"[{colours.get(r.state, '')}]{r.state}[/]",
-                      (r.since or "")[:10], stake)
+        table.add_row(
+            r.customer_name,
+            r.workload,
+            r.kind,
+            r.holder or ("us" if r.ours else "-"),
+            r.carried_by or "",
+            f"[{colours.get(r.state, '')}]{r.state}[/]",
+            (r.since or "")[:10],
+            stake,
+        )
     out.print(table)
 
 
@@ -427,9 +496,12 @@ def report(
                 out.print(f"wrote {output}")
             return
         data = rep.collect(
-            agent.store, partner=loaded.partner.name or loaded.partner.tenant_id,
-            our_ids=loaded.partner.ids(), global_id=loaded.partner.global_partner_id,
-            disappeared_after=loaded.audit.disappeared_after_runs, now=now,
+            agent.store,
+            partner=loaded.partner.name or loaded.partner.tenant_id,
+            our_ids=loaded.partner.ids(),
+            global_id=loaded.partner.global_partner_id,
+            disappeared_after=loaded.audit.disappeared_after_runs,
+            now=now,
         )
     if html_file is not None:
         html_file.write_text(rep.to_html(data), encoding="utf-8")
@@ -443,8 +515,15 @@ def report(
 # ---------------------------------------------------------------------------------- decisions
 
 
-def _decide(fingerprint: str, status: str, *, owner: str | None, reason: str | None,
-            until: Any = None, allowed: frozenset[str] | None = None) -> None:
+def _decide(
+    fingerprint: str,
+    status: str,
+    *,
+    owner: str | None,
+    reason: str | None,
+    until: Any = None,
+    allowed: frozenset[str] | None = None,
+) -> None:
     from agent.store import FindingStatus
     from agent.store.models import ACTIVE_STATUSES
 
@@ -452,13 +531,19 @@ def _decide(fingerprint: str, status: str, *, owner: str | None, reason: str | N
     with agent_for(loaded) as agent:
         try:
             finding = agent.store.set_finding_status(
-                fingerprint, FindingStatus(status), agent.clock(), owner=owner, note=reason,
-                until=until, allowed_from=allowed or ACTIVE_STATUSES,
+                fingerprint,
+                FindingStatus(status),
+                agent.clock(),
+                owner=owner,
+                note=reason,
+                until=until,
+                allowed_from=allowed or ACTIVE_STATUSES,
             )
         except (LookupError, ValueError) as exc:
             raise fail(str(exc)) from None
-    out.print(f"{finding.fingerprint[:12]} is now {finding.status}: {finding.title}",
-              highlight=False)
+    out.print(
+        f"{finding.fingerprint[:12]} is now {finding.status}: {finding.title}", highlight=False
+    )
 
 
 @app.command()
@@ -489,8 +574,9 @@ def snooze(
         try:
             end = datetime.fromisoformat(until)
         except ValueError:
-            raise fail(f"--until: expected a date (2026-12-31) or a duration (7d), got {until!r}"
-                       ) from None
+            raise fail(
+                f"--until: expected a date (2026-12-31) or a duration (7d), got {until!r}"
+            ) from None
         end = end if end.tzinfo else end.replace(tzinfo=UTC)
     _decide(fingerprint, "snoozed", owner=owner, reason=reason, until=end)
 
@@ -500,8 +586,13 @@ def unsnooze(
     fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
 ) -> None:
     """Bring a snoozed or acknowledged finding back to open."""
-    _decide(fingerprint, "open", owner=None, reason="unsnoozed",
-            allowed=frozenset({"snoozed", "acknowledged"}))
+    _decide(
+        fingerprint,
+        "open",
+        owner=None,
+        reason="unsnoozed",
+        allowed=frozenset({"snoozed", "acknowledged"}),
+    )
 
 
 @app.command()
@@ -515,15 +606,20 @@ def explain(
         if finding is None:
             raise fail(f"no finding with id {fingerprint}")
         events = agent.store.finding_events(finding.fingerprint)
-        history = (agent.store.observation_history(finding.customer_tenant_id)
-                   if finding.customer_tenant_id else [])
+        history = (
+            agent.store.observation_history(finding.customer_tenant_id)
+            if finding.customer_tenant_id
+            else []
+        )
     out.rule(f"{finding.severity} · {finding.status} · {finding.rule}")
     out.print(finding.title, highlight=False)
     where = finding.customer_tenant_id or "partner"
-    out.print(f"customer: {finding.customer_name or '-'} ({where})"
-              f"\nfirst seen {finding.first_seen.isoformat(timespec='seconds')}, last seen "
-              f"{finding.last_seen.isoformat(timespec='seconds')}, {finding.hits} run(s)",
-              highlight=False)
+    out.print(
+        f"customer: {finding.customer_name or '-'} ({where})"
+        f"\nfirst seen {finding.first_seen.isoformat(timespec='seconds')}, last seen "
+        f"{finding.last_seen.isoformat(timespec='seconds')}, {finding.hits} run(s)",
+        highlight=False,
+    )
     if finding.owner or finding.note:
         out.print(f"owner: {finding.owner or '-'} · note: {finding.note or '-'}", highlight=False)
     out.print(f"\n[bold]what to do[/]: {finding.remediation}", highlight=False)
@@ -531,17 +627,28 @@ def explain(
     out.print_json(finding.evidence)
     out.print("\n[bold]life[/]")
     for e in events:
-        out.print(f"  {e.at.isoformat(timespec='seconds')}  {e.from_status or 'new'} → "
-                  f"{e.to_status}" + (f"  ({e.note})" if e.note else ""), highlight=False)
+        out.print(
+            f"  {e.at.isoformat(timespec='seconds')}  {e.from_status or 'new'} → "
+            f"{e.to_status}" + (f"  ({e.note})" if e.note else ""),
+            highlight=False,
+        )
     kind = finding.link_kind
-    relevant = [(e, o) for e, o in history
-                if kind is None or kind in o.kind or kind in (e.payload or "")
-                or o.kind in ("pal_link", "identity", "gdap_relationship", "attribution")]
+    relevant = [
+        (e, o)
+        for e, o in history
+        if kind is None
+        or kind in o.kind
+        or kind in (e.payload or "")
+        or o.kind in ("pal_link", "identity", "gdap_relationship", "attribution")
+    ]
     if relevant:
         out.print("\n[bold]observations behind it[/] (newest last)")
         for e, o in relevant[-25:]:
-            out.print(f"  {e.at.isoformat(timespec='seconds')}  run {e.run_id:<4} {e.change:<8} "
-                      f"{o.source} {o.kind} {o.key}", highlight=False)
+            out.print(
+                f"  {e.at.isoformat(timespec='seconds')}  run {e.run_id:<4} {e.change:<8} "
+                f"{o.source} {o.kind} {o.key}",
+                highlight=False,
+            )
 
 
 # ---------------------------------------------------------------------------------- status
@@ -559,12 +666,18 @@ def status() -> None:
         table.add_column(column)
     for run in runs:
         stats = json.loads(run.stats or "{}")
-        table.add_row(str(run.id), run.started_at.isoformat(timespec="seconds"), run.status,
-                      str(stats.get("customers", "")), str(stats.get("failed", "")),
-                      "yes" if run.audited_at else "no")
+        table.add_row(
+            str(run.id),
+            run.started_at.isoformat(timespec="seconds"),
+            run.status,
+            str(stats.get("customers", "")),
+            str(stats.get("failed", "")),
+            "yes" if run.audited_at else "no",
+        )
     out.print(table)
-    out.print("active findings: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-                                     or "none"))
+    out.print(
+        "active findings: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
+    )
 
 
 # ---------------------------------------------------------------------------------- daemon
@@ -602,8 +715,13 @@ def emulator(
         Path | None, typer.Option("--ca-out", help="Write the emulator's CA certificate here.")
     ] = None,
     generate: Annotated[
-        int | None, typer.Option("--generate", min=0, help="Serve a generated estate of N "
-                                 "customers (written to --scenario, or a temporary file).")
+        int | None,
+        typer.Option(
+            "--generate",
+            min=0,
+            help="Serve a generated estate of N "
+            "customers (written to --scenario, or a temporary file).",
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated estate.")] = 0,
 ) -> None:
@@ -619,7 +737,9 @@ def emulator(
 
         scenario = write_scenario(
             scenario or Path(tempfile.gettempdir()) / f"partnerlink-estate-{generate}-{seed}.json",
-            generate, seed)
+            generate,
+            seed,
+        )
         err.print(f"generated {generate} customers (seed {seed}) in {scenario}")
     path = scenario or bundled_path("demo")
     try:
@@ -630,8 +750,9 @@ def emulator(
         raise fail(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-auth_app = typer.Typer(help="App+user sign-in for the endpoints that need it.",
-                       no_args_is_help=True)
+auth_app = typer.Typer(
+    help="App+user sign-in for the endpoints that need it.", no_args_is_help=True
+)
 app.add_typer(auth_app, name="auth")
 
 
@@ -716,8 +837,9 @@ def alerts_send() -> None:
 
 # ---------------------------------------------------------------------------------- pal repair
 
-pal_app = typer.Typer(help="Partner Admin Link repair (opt-in: [repair] pal_enabled).",
-                      no_args_is_help=True)
+pal_app = typer.Typer(
+    help="Partner Admin Link repair (opt-in: [repair] pal_enabled).", no_args_is_help=True
+)
 app.add_typer(pal_app, name="pal")
 
 
@@ -772,8 +894,10 @@ def demo(
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
     if keep is not None:
-        out.print(f"\nkept in {keep}: try `partnerlink --config {keep / 'partnerlink.toml'} "
-                  "findings`", highlight=False)
+        out.print(
+            f"\nkept in {keep}: try `partnerlink --config {keep / 'partnerlink.toml'} findings`",
+            highlight=False,
+        )
     raise typer.Exit(code)
 
 
@@ -788,8 +912,10 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # pragma: no cover - the last line of defence
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: "
-                  f"{plog.scrub(str(exc))[:300]}", highlight=False)
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {plog.scrub(str(exc))[:300]}",
+            highlight=False,
+        )
         if os.environ.get("PARTNERLINK_DEBUG"):
             raise
         sys.exit(EXIT_INTERNAL)

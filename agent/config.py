@@ -58,8 +58,14 @@ def _partner_id(value: str) -> str:
 Guid = Annotated[str, AfterValidator(_guid)]
 PartnerId = Annotated[str, AfterValidator(_partner_id)]
 LinkKindName = Literal["csp", "indirect_reseller", "gdap", "pal", "dpor", "cpor"]
-ALL_LINK_KINDS: tuple[LinkKindName, ...] = ("pal", "cpor", "dpor", "csp", "indirect_reseller",
-                                            "gdap")
+ALL_LINK_KINDS: tuple[LinkKindName, ...] = (
+    "pal",
+    "cpor",
+    "dpor",
+    "csp",
+    "indirect_reseller",
+    "gdap",
+)
 
 
 Duration = Annotated[timedelta, Field(json_schema_extra={"type": "string"})]
@@ -85,9 +91,7 @@ class Location(Section):
 
     partner_id: PartnerId
     name: str = ""
-    link_kinds: list[LinkKindName] = Field(
-        default_factory=lambda: list(ALL_LINK_KINDS)
-    )
+    link_kinds: list[LinkKindName] = Field(default_factory=lambda: list(ALL_LINK_KINDS))
 
 
 class PartnerSection(Section):
@@ -176,9 +180,7 @@ class CloudSection(Section):
     insights_url: str = "https://api.partnercenter.microsoft.com/insights/v1/mpn"
     ca_bundle: Path | None = None
 
-    @field_validator(
-        "authority_host", "partner_center_url", "graph_url", "arm_url", "insights_url"
-    )
+    @field_validator("authority_host", "partner_center_url", "graph_url", "arm_url", "insights_url")
     @classmethod
     def _https(cls, value: str) -> str:
         if not value.startswith("https://"):
@@ -318,8 +320,8 @@ class RepairSection(Section):
         default=False, description="Let `partnerlink pal repair` write Partner Admin Links."
     )
     pal_partner_id: PartnerId | None = Field(
-        default=None, description="The location ID PAL should carry (default: the only "
-        "location meant for PAL).",
+        default=None,
+        description="The location ID PAL should carry (default: the only location meant for PAL).",
     )
 
 
@@ -386,8 +388,18 @@ def _relative_paths(data: dict[str, Any], base: Path) -> None:
                             carrier[name] = str((base / value).resolve())
 
 
-_SECRET_KEYS = frozenset({"client_secret", "certificate_password", "heartbeat_url", "url",
-                          "secret", "password", "routing_key", "api_key"})
+_SECRET_KEYS = frozenset(
+    {
+        "client_secret",
+        "certificate_password",
+        "heartbeat_url",
+        "url",
+        "secret",
+        "password",
+        "routing_key",
+        "api_key",
+    }
+)
 """Keys whose given value must not appear in an error message (``store.url`` may carry a
 password)."""
 

@@ -39,8 +39,9 @@ def make_trigger(agent: Agent) -> BaseTrigger:
     tz = ZoneInfo(schedule.timezone)
     jitter = int(schedule.jitter.total_seconds()) or None
     if schedule.interval is not None:
-        return IntervalTrigger(seconds=int(schedule.interval.total_seconds()), timezone=tz,
-                               jitter=jitter)
+        return IntervalTrigger(
+            seconds=int(schedule.interval.total_seconds()), timezone=tz, jitter=jitter
+        )
     return WallClockCronTrigger(**cron_fields(schedule.cron), timezone=tz, jitter=jitter)
 
 
@@ -136,8 +137,13 @@ class Daemon:
         self.metrics.source_reads.labels("all", "complete").inc(max(ok, 0))
         self.metrics.source_reads.labels("all", "carried").inc(synced.carried)
         self.cycles_run += 1
-        log.info("cycle_done", run_id=synced.run_id, status=synced.status.value,
-                 seconds=round(seconds, 1), **(audited.summary() if audited else {}))
+        log.info(
+            "cycle_done",
+            run_id=synced.run_id,
+            status=synced.status.value,
+            seconds=round(seconds, 1),
+            **(audited.summary() if audited else {}),
+        )
 
     # ------------------------------------------------------------------------ lifecycle
 
@@ -145,8 +151,13 @@ class Daemon:
         http = self.agent.settings.http
         if http.enabled:
             self.server = StatusServer(
-                self.agent.store, self.metrics, bind=http.bind, port=http.port,
-                ready_after=http.ready_after, clock=self.agent.clock, report=self.report_page,
+                self.agent.store,
+                self.metrics,
+                bind=http.bind,
+                port=http.port,
+                ready_after=http.ready_after,
+                clock=self.agent.clock,
+                report=self.report_page,
             )
             self.server.start()
         schedule = self.agent.settings.schedule
@@ -155,21 +166,34 @@ class Daemon:
             self._on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR
         )
         self.scheduler.add_job(
-            self.cycle, trigger=trigger, id=JOB_ID, name="sync and audit",
-            replace_existing=True, coalesce=True, max_instances=1,
+            self.cycle,
+            trigger=trigger,
+            id=JOB_ID,
+            name="sync and audit",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
             misfire_grace_time=int(schedule.misfire_grace.total_seconds()),
         )
         if self.agent.settings.alerts.sinks:
             # Retries of alerts that failed transiently go out between the nightly cycles.
             self.scheduler.add_job(
-                self._deliver, "interval", minutes=5, id=f"{JOB_ID}-alerts",
-                replace_existing=True, coalesce=True, max_instances=1,
+                self._deliver,
+                "interval",
+                minutes=5,
+                id=f"{JOB_ID}-alerts",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
             )
         self.scheduler.start()
         self._catch_up(trigger)
         job = self.scheduler.get_job(JOB_ID)
-        log.info("daemon_started", next_run=str(job.next_run_time) if job else None,
-                 timezone=schedule.timezone)
+        log.info(
+            "daemon_started",
+            next_run=str(job.next_run_time) if job else None,
+            timezone=schedule.timezone,
+        )
 
     def report_page(self) -> str:
         """The HTML report of the last cycle, for ``/`` (built per request, from the store)."""
@@ -177,9 +201,12 @@ class Daemon:
 
         s = self.agent.settings
         data = report.collect(
-            self.agent.store, partner=s.partner.name or s.partner.tenant_id,
-            our_ids=s.partner.ids(), global_id=s.partner.global_partner_id,
-            disappeared_after=s.audit.disappeared_after_runs, now=self.agent.clock(),
+            self.agent.store,
+            partner=s.partner.name or s.partner.tenant_id,
+            our_ids=s.partner.ids(),
+            global_id=s.partner.global_partner_id,
+            disappeared_after=s.audit.disappeared_after_runs,
+            now=self.agent.clock(),
         )
         return report.to_html(data)
 
@@ -202,8 +229,13 @@ class Daemon:
         if last is not None and last.started_at >= fired:
             return
         log.info("cycle_catch_up", missed=fired.isoformat())
-        self.scheduler.add_job(self.cycle, id=f"{JOB_ID}-catch-up", replace_existing=True,
-                               max_instances=1, coalesce=True)
+        self.scheduler.add_job(
+            self.cycle,
+            id=f"{JOB_ID}-catch-up",
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+        )
 
     def _on_event(self, event: Any) -> None:
         if event.code == EVENT_JOB_MAX_INSTANCES:

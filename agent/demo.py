@@ -47,20 +47,46 @@ def write_config(folder: Path, scenario: Scenario, mode: str) -> Path:
     ]
     for loc in p.locations:
         kinds = ", ".join(f'"{k}"' for k in loc.link_kinds)
-        lines += ["", "[[partner.locations]]", f'partner_id = "{loc.partner_id}"',
-                  f'name = "{loc.name}"', f"link_kinds = [{kinds}]"]
+        lines += [
+            "",
+            "[[partner.locations]]",
+            f'partner_id = "{loc.partner_id}"',
+            f'name = "{loc.name}"',
+            f"link_kinds = [{kinds}]",
+        ]
     lines += ["", "[credentials]", f'client_id = "{p.app.client_id}"']
     for carrier in p.carriers:
-        tenants = sorted({c.tenant_id for c in scenario.customers
-                          for i in c.identities if i.identity == carrier.name})
-        lines += ["", "[[credentials.carriers]]", f'name = "{carrier.name}"',
-                  f'client_id = "{carrier.client_id}"',
-                  "tenants = [" + ", ".join(f'"{t}"' for t in tenants) + "]"]
+        tenants = sorted(
+            {
+                c.tenant_id
+                for c in scenario.customers
+                for i in c.identities
+                if i.identity == carrier.name
+            }
+        )
+        lines += [
+            "",
+            "[[credentials.carriers]]",
+            f'name = "{carrier.name}"',
+            f'client_id = "{carrier.client_id}"',
+            "tenants = [" + ", ".join(f'"{t}"' for t in tenants) + "]",
+        ]
     lines += [
-        "", "[sources]", f'mode = "{mode}"', f'scenario = "{WORLD}"', "app_user = true",
-        "", "[store]", 'data_dir = "."',
-        "", "[expectations]", f'managed_customers_file = "{MANAGED}"',
-        "", "[logging]", 'level = "error"', "",
+        "",
+        "[sources]",
+        f'mode = "{mode}"',
+        f'scenario = "{WORLD}"',
+        "app_user = true",
+        "",
+        "[store]",
+        'data_dir = "."',
+        "",
+        "[expectations]",
+        f'managed_customers_file = "{MANAGED}"',
+        "",
+        "[logging]",
+        'level = "error"',
+        "",
     ]
     path = folder / CONFIG
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -68,8 +94,9 @@ def write_config(folder: Path, scenario: Scenario, mode: str) -> Path:
     return path
 
 
-def run_demo(folder: Path, console: Console, *, log_level: str | None = None,
-             mode: str = "emulator") -> int:
+def run_demo(
+    folder: Path, console: Console, *, log_level: str | None = None, mode: str = "emulator"
+) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / WORLD).write_text(_resolved_world("demo"), encoding="utf-8")
     managed = resources.files("connectors.scenario") / "worlds" / "demo-managed-customers.csv"
@@ -80,24 +107,32 @@ def run_demo(folder: Path, console: Console, *, log_level: str | None = None,
     settings = load_settings(config)
     plog.configure(log_level or settings.logging.level, settings.logging.format)
     runs = settings.audit.disappeared_after_runs
-    console.rule(f"partnerlink demo · {scenario.partner.name} · {len(scenario.customers)} "
-                 "customers")
+    console.rule(
+        f"partnerlink demo · {scenario.partner.name} · {len(scenario.customers)} customers"
+    )
     with Agent(settings) as agent:
         console.print("[bold]1.[/] the world as it is", highlight=False)
         _cycle(agent, console)
     (folder / WORLD).write_text(_resolved_world("demo-after"), encoding="utf-8")
     for n in range(runs):
         with Agent(settings) as agent:  # fresh connectors read the changed world
-            console.print(f"[bold]{n + 2}.[/] a night later: links disappear "
-                          f"(run {n + 1} of {runs} needed to confirm)", highlight=False)
+            console.print(
+                f"[bold]{n + 2}.[/] a night later: links disappear "
+                f"(run {n + 1} of {runs} needed to confirm)",
+                highlight=False,
+            )
             code = _cycle(agent, console)
     with Agent(settings) as agent:
         summary(agent, console)
         from agent.cli import emit_findings
 
         rows = agent.store.findings(statuses=sorted(ACTIVE_STATUSES))
-        rows.sort(key=lambda f: ({"critical": 0, "high": 1, "medium": 2}.get(f.severity, 3),
-                                 -f.value_at_stake))
+        rows.sort(
+            key=lambda f: (
+                {"critical": 0, "high": 1, "medium": 2}.get(f.severity, 3),
+                -f.value_at_stake,
+            )
+        )
         emit_findings(rows, "table")
         kinds = sorted({f.rule for f in rows})
         console.print(f"finding kinds shown: {', '.join(kinds)}", highlight=False)
@@ -120,13 +155,14 @@ def summary(agent: Agent, console: Console) -> None:
     by_customer: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for link in agent.store.links():
         state = "gone" if link.missing_runs else ("ours" if link.holder in ours else link.holder)
-        if link.holder == agent.settings.partner.global_partner_id and link.kind in ("pal",
-                                                                                     "cpor"):
+        if link.holder == agent.settings.partner.global_partner_id and link.kind in ("pal", "cpor"):
             state = "global ID"
         label = link.workload.split(":", 1)[0]
         by_customer[link.customer_tenant_id][link.kind].append(f"{label}:{state}")
-    names = {o.record.customer_tenant_id: getattr(o.record, "name", None)
-             for o in agent.store.current(kinds=["customer"])}
+    names = {
+        o.record.customer_tenant_id: getattr(o.record, "name", None)
+        for o in agent.store.current(kinds=["customer"])
+    }
     table = Table(title="associations (✓ ours · ✗ gone · other partner IDs named)")
     kinds = ("csp", "indirect_reseller", "gdap", "pal", "dpor", "cpor")
     table.add_column("customer")

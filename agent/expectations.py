@@ -82,9 +82,14 @@ def load_managed_customers(path: Path) -> list[ManagedCustomer]:
                 raise ExpectationsError(
                     f"{path}:{line}: expected_links: {name!r} is not one of {allowed}"
                 ) from None
-        customers.append(ManagedCustomer(
-            tenant_id=tenant.lower(), name=(row.get("name") or "").strip(),
-            workloads=tuple(workloads), expected=tuple(kinds),
-            tags=tuple(_split(row.get("tags"))), owner=(row.get("owner") or "").strip(),
-        ))
+        customers.append(
+            ManagedCustomer(
+                tenant_id=tenant.lower(),
+                name=(row.get("name") or "").strip(),
+                workloads=tuple(workloads),
+                expected=tuple(kinds),
+                tags=tuple(_split(row.get("tags"))),
+                owner=(row.get("owner") or "").strip(),
+            )
+        )
     return customers

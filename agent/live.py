@@ -53,7 +53,9 @@ class LiveWiring:
         s = self.settings
         async with make_client(self.ca_bundle, s.sync.request_timeout.total_seconds()) as client:
             yield live_connectors(
-                self.endpoints, self.tokens, client,
+                self.endpoints,
+                self.tokens,
+                client,
                 partner_tenant_id=s.partner.tenant_id,
                 identities=self.identities,
                 app_user=s.sources.app_user,
@@ -69,16 +71,15 @@ class LiveWiring:
 def _credential(name: str, creds: AppCredentials, fallback: AppCredential | None) -> AppCredential:
     if creds.client_id and (creds.client_secret or creds.certificate_file):
         return AppCredential(
-            client_id=creds.client_id, client_secret=creds.client_secret,
+            client_id=creds.client_id,
+            client_secret=creds.client_secret,
             certificate_file=creds.certificate_file,
             certificate_password=creds.certificate_password,
         )
     if fallback is not None:
         return fallback
     key = "credentials" if name == PARTNER_APP else f"credentials.carriers ({name})"
-    raise ConfigError(
-        f"{key}: needs client_id and a certificate_file or client_secret to sign in"
-    )
+    raise ConfigError(f"{key}: needs client_id and a certificate_file or client_secret to sign in")
 
 
 def _scenario_credential(scenario: Scenario, name: str) -> AppCredential | None:
@@ -104,37 +105,56 @@ def build_wiring(settings: Settings, stack: ExitStack) -> LiveWiring:
     else:
         c = s.cloud
         endpoints = CloudEndpoints.public().with_overrides(
-            authority_host=c.authority_host, partner_center=c.partner_center_url,
-            graph=c.graph_url, arm=c.arm_url, insights=c.insights_url,
+            authority_host=c.authority_host,
+            partner_center=c.partner_center_url,
+            graph=c.graph_url,
+            arm=c.arm_url,
+            insights=c.insights_url,
         )
         ca_bundle = str(c.ca_bundle) if c.ca_bundle else None
 
-    apps = {PARTNER_APP: _credential(
-        PARTNER_APP, s.credentials,
-        _scenario_credential(scenario, PARTNER_APP) if scenario else None,
-    )}
+    apps = {
+        PARTNER_APP: _credential(
+            PARTNER_APP,
+            s.credentials,
+            _scenario_credential(scenario, PARTNER_APP) if scenario else None,
+        )
+    }
     for carrier in s.credentials.carriers:
         fallback = _scenario_credential(scenario, carrier.name) if scenario else None
         apps[carrier.name] = _credential(carrier.name, carrier, fallback)
     verify = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
-    http = httpx.Client(verify=verify, timeout=s.sync.request_timeout.total_seconds(),
-                        follow_redirects=False)
+    http = httpx.Client(
+        verify=verify, timeout=s.sync.request_timeout.total_seconds(), follow_redirects=False
+    )
     stack.callback(http.close)
     refresh_file = s.credentials.refresh_token_file
     if refresh_file is None and s.sources.mode == "emulator":
         refresh_file = s.store.data_dir / REFRESH_TOKEN_FILE
     warn_days = s.credentials.refresh_token_warn_days
-    store = (RefreshTokenStore(Path(refresh_file), warn_after_days=warn_days)
-             if refresh_file else None)
-    tokens = MsalTokenProvider(endpoints.authority_host, s.partner.tenant_id, apps,
-                               http_client=http, refresh_token_store=store)
+    store = (
+        RefreshTokenStore(Path(refresh_file), warn_after_days=warn_days) if refresh_file else None
+    )
+    tokens = MsalTokenProvider(
+        endpoints.authority_host,
+        s.partner.tenant_id,
+        apps,
+        http_client=http,
+        refresh_token_store=store,
+    )
     if s.sources.mode == "emulator" and s.sources.app_user and store is not None:
         # An in-process emulator forgets its refresh tokens when it stops; hand the agent a
         # fresh one as `partnerlink auth login` would, with no person at a device-code prompt.
-        store.save(emulator.issue_refresh_token(), client_id=apps[PARTNER_APP].client_id,
-                   tenant_id=s.partner.tenant_id)
+        store.save(
+            emulator.issue_refresh_token(),
+            client_id=apps[PARTNER_APP].client_id,
+            tenant_id=s.partner.tenant_id,
+        )
     return LiveWiring(
-        endpoints=endpoints, ca_bundle=ca_bundle, tokens=tokens,
-        identities={name: cred.client_id for name, cred in apps.items()}, settings=s,
+        endpoints=endpoints,
+        ca_bundle=ca_bundle,
+        tokens=tokens,
+        identities={name: cred.client_id for name, cred in apps.items()},
+        settings=s,
         time_scale=scenario.emulator.time_scale if scenario is not None else 1.0,
     )

@@ -41,8 +41,13 @@ class LockHeld(Exception):
 
 class RunnerLock:
     def __init__(
-        self, store: Store, *, clock: Callable[[], datetime], holder: str | None = None,
-        ttl: timedelta = timedelta(minutes=10), name: str = "sync",
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime],
+        holder: str | None = None,
+        ttl: timedelta = timedelta(minutes=10),
+        name: str = "sync",
     ) -> None:
         self.store = store
         self.clock = clock
@@ -59,8 +64,9 @@ class RunnerLock:
             return
         self._acquire_lease()
         stop = threading.Event()
-        renewer = threading.Thread(target=self._renew, args=(stop,), daemon=True,
-                                   name="partnerlink-lease")
+        renewer = threading.Thread(
+            target=self._renew, args=(stop,), daemon=True, name="partnerlink-lease"
+        )
         renewer.start()
         try:
             yield
@@ -72,8 +78,9 @@ class RunnerLock:
     @contextmanager
     def _advisory(self) -> Iterator[None]:
         with self.store.engine.connect() as conn:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                               {"k": _ADVISORY_KEY}).scalar()
+            got = conn.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}
+            ).scalar()
             conn.commit()
             if not got:
                 raise LockHeld(self._pg_holder(conn))
@@ -88,10 +95,13 @@ class RunnerLock:
 
     @staticmethod
     def _pg_holder(conn: Any) -> str | None:
-        row = conn.execute(text(
-            "SELECT a.client_addr::text, a.pid FROM pg_locks l JOIN pg_stat_activity a "
-            "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted"
-        ), {"k": _ADVISORY_KEY}).first()
+        row = conn.execute(
+            text(
+                "SELECT a.client_addr::text, a.pid FROM pg_locks l JOIN pg_stat_activity a "
+                "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted"
+            ),
+            {"k": _ADVISORY_KEY},
+        ).first()
         conn.commit()
         return f"postgres backend {row[1]}" if row else None
 
@@ -102,24 +112,41 @@ class RunnerLock:
             if lease is not None and lease.holder != self.holder and lease.expires_at > now:
                 raise LockHeld(lease.holder)
             if lease is None:
-                s.execute(insert(RunnerLease).values(
-                    name=self.name, holder=self.holder, acquired_at=now, expires_at=now + self.ttl))
+                s.execute(
+                    insert(RunnerLease).values(
+                        name=self.name,
+                        holder=self.holder,
+                        acquired_at=now,
+                        expires_at=now + self.ttl,
+                    )
+                )
             else:
-                s.execute(update(RunnerLease).where(col(RunnerLease.name) == self.name).values(
-                    holder=self.holder, acquired_at=now, expires_at=now + self.ttl))
+                s.execute(
+                    update(RunnerLease)
+                    .where(col(RunnerLease.name) == self.name)
+                    .values(holder=self.holder, acquired_at=now, expires_at=now + self.ttl)
+                )
 
     def _renew(self, stop: threading.Event) -> None:
         interval = max(1.0, self.ttl.total_seconds() / 4)
         while not stop.wait(interval):
             try:
                 with self.store.write() as s:
-                    s.execute(update(RunnerLease).where(
-                        col(RunnerLease.name) == self.name, col(RunnerLease.holder) == self.holder,
-                    ).values(expires_at=self.clock() + self.ttl))
+                    s.execute(
+                        update(RunnerLease)
+                        .where(
+                            col(RunnerLease.name) == self.name,
+                            col(RunnerLease.holder) == self.holder,
+                        )
+                        .values(expires_at=self.clock() + self.ttl)
+                    )
             except Exception as exc:  # a missed renewal only shortens the lease
                 log.warning("lease_renewal_failed", error_type=type(exc).__name__)
 
     def _release_lease(self) -> None:
         with self.store.write() as s:
-            s.execute(delete(RunnerLease).where(
-                col(RunnerLease.name) == self.name, col(RunnerLease.holder) == self.holder))
+            s.execute(
+                delete(RunnerLease).where(
+                    col(RunnerLease.name) == self.name, col(RunnerLease.holder) == self.holder
+                )
+            )

@@ -39,8 +39,12 @@ class MatrixRow:
 
 
 def build_matrix(
-    store: Store, our_ids: frozenset[str], *, global_id: str | None = None,
-    disappeared_after: int = 2, customers: list[str] | None = None,
+    store: Store,
+    our_ids: frozenset[str],
+    *,
+    global_id: str | None = None,
+    disappeared_after: int = 2,
+    customers: list[str] | None = None,
 ) -> list[MatrixRow]:
     links = store.links(customers)
     tenants = sorted({link.customer_tenant_id for link in links} | set(customers or []))
@@ -49,8 +53,10 @@ def build_matrix(
     for obs in observations:
         if obs.record.customer_tenant_id:
             by_tenant[obs.record.customer_tenant_id].append(obs.record)
-    snapshots = {t: CustomerSnapshot(tenant_id=t, records=group_records(by_tenant.get(t, ())),
-                                     statuses={}) for t in tenants}
+    snapshots = {
+        t: CustomerSnapshot(tenant_id=t, records=group_records(by_tenant.get(t, ())), statuses={})
+        for t in tenants
+    }
     rows: list[MatrixRow] = []
     for link in links:
         snap = snapshots[link.customer_tenant_id]
@@ -65,24 +71,41 @@ def build_matrix(
             state = "wrong_id"
         else:
             state = "present"
-        rows.append(MatrixRow(
-            customer_tenant_id=link.customer_tenant_id, customer_name=snap.name,
-            workload=link.workload, kind=link.kind,
-            holder=None if link.holder == SELF else link.holder, ours=ours,
-            carried_by=link.identity, state=state,
-            since=link.first_seen_at.isoformat(), last_seen=link.last_seen_at.isoformat(),
-            stake=snap.stake(link.workload),
-        ))
-    for finding in store.findings(statuses=["open", "acknowledged", "snoozed"],
-                                  rules=["link_missing"], customers=customers):
+        rows.append(
+            MatrixRow(
+                customer_tenant_id=link.customer_tenant_id,
+                customer_name=snap.name,
+                workload=link.workload,
+                kind=link.kind,
+                holder=None if link.holder == SELF else link.holder,
+                ours=ours,
+                carried_by=link.identity,
+                state=state,
+                since=link.first_seen_at.isoformat(),
+                last_seen=link.last_seen_at.isoformat(),
+                stake=snap.stake(link.workload),
+            )
+        )
+    for finding in store.findings(
+        statuses=["open", "acknowledged", "snoozed"], rules=["link_missing"], customers=customers
+    ):
         tenant = finding.customer_tenant_id or ""
-        snap = snapshots.get(tenant) or CustomerSnapshot(tenant_id=tenant, records={},
-                                                        statuses={})
+        snap = snapshots.get(tenant) or CustomerSnapshot(tenant_id=tenant, records={}, statuses={})
         kind, _, workload = finding.subject.partition(" on ")
-        rows.append(MatrixRow(
-            customer_tenant_id=tenant, customer_name=finding.customer_name or snap.name,
-            workload=workload, kind=kind, holder=None, ours=False, carried_by=None,
-            state="missing", since=None, last_seen=None, stake=snap.stake(workload),
-        ))
+        rows.append(
+            MatrixRow(
+                customer_tenant_id=tenant,
+                customer_name=finding.customer_name or snap.name,
+                workload=workload,
+                kind=kind,
+                holder=None,
+                ours=False,
+                carried_by=None,
+                state="missing",
+                since=None,
+                last_seen=None,
+                stake=snap.stake(workload),
+            )
+        )
     rows.sort(key=lambda r: (r.customer_name.lower(), r.workload, r.kind))
     return rows

@@ -58,9 +58,13 @@ def trim() -> bool:
 class Trimmer:
     """Calls :func:`trim` at most once every ``interval`` seconds, from any thread."""
 
-    def __init__(self, interval: float = 10.0, *,
-                 clock: Callable[[], float] = time.monotonic,
-                 release: Callable[[], bool] = trim) -> None:
+    def __init__(
+        self,
+        interval: float = 10.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        release: Callable[[], bool] = trim,
+    ) -> None:
         self.interval = interval
         self._clock = clock
         self._release = release

@@ -60,8 +60,10 @@ async def _probe(agent: Agent) -> list[Probe]:
     probes: list[Probe] = []
 
     async with make_client(wiring.ca_bundle, 20.0) as client:
-        async def get(url: str, resource: str, tenant: str, identity: str | None = None
-                      ) -> tuple[bool, str, str | None]:
+
+        async def get(
+            url: str, resource: str, tenant: str, identity: str | None = None
+        ) -> tuple[bool, str, str | None]:
             try:
                 token = await tokens.token(tenant, resource, identity=identity)
             except ConnectorError as exc:
@@ -73,42 +75,81 @@ async def _probe(agent: Agent) -> list[Probe]:
             ok = answer.status_code < 400
             return ok, f"HTTP {answer.status_code}", token
 
-        ok, detail, _ = await get(f"{endpoints.partner_center}/v1/customers?size=1",
-                                  endpoints.partner_center_resource, partner)
-        probes.append(Probe("partner_center", ok, detail, advice="" if ok else
-                            "Add the app in Partner Center (Account settings > App management) "
-                            "and grant it API access."))
-        ok, detail, token = await get(f"{endpoints.graph}/v1.0/contracts?$top=1",
-                                      endpoints.graph_resource, partner)
+        ok, detail, _ = await get(
+            f"{endpoints.partner_center}/v1/customers?size=1",
+            endpoints.partner_center_resource,
+            partner,
+        )
+        probes.append(
+            Probe(
+                "partner_center",
+                ok,
+                detail,
+                advice=""
+                if ok
+                else "Add the app in Partner Center (Account settings > App management) "
+                "and grant it API access.",
+            )
+        )
+        ok, detail, token = await get(
+            f"{endpoints.graph}/v1.0/contracts?$top=1", endpoints.graph_resource, partner
+        )
         granted = decoded_roles(token) if token else ()
         needed = sorted({r for roles in GRAPH_NEEDS.values() for r in roles})
         missing = [r for r in needed if r not in granted]
         excess = sorted(r for r in granted if WRITE.search(r))
-        probes.append(Probe(
-            "graph (partner tenant)", ok, detail, granted, missing, excess,
-            advice=("Grant the application permissions " + ", ".join(missing) +
-                    " and give admin consent." if missing else ""),
-        ))
-        ok, detail, _ = await get(f"{endpoints.arm}/subscriptions?api-version=2022-12-01",
-                                  endpoints.arm_resource, partner)
+        probes.append(
+            Probe(
+                "graph (partner tenant)",
+                ok,
+                detail,
+                granted,
+                missing,
+                excess,
+                advice=(
+                    "Grant the application permissions "
+                    + ", ".join(missing)
+                    + " and give admin consent."
+                    if missing
+                    else ""
+                ),
+            )
+        )
+        ok, detail, _ = await get(
+            f"{endpoints.arm}/subscriptions?api-version=2022-12-01", endpoints.arm_resource, partner
+        )
         probes.append(Probe("arm (partner tenant)", ok, detail))
         if agent.settings.sources.app_user:
             try:
-                await tokens.token(partner, endpoints.partner_center_resource,
-                                   identity="app+user")
+                await tokens.token(partner, endpoints.partner_center_resource, identity="app+user")
                 probes.append(Probe("app+user refresh token", True, "redeemed"))
             except ConnectorError as exc:
-                probes.append(Probe("app+user refresh token", False, str(exc),
-                                    advice="Run `partnerlink auth login`."))
+                probes.append(
+                    Probe(
+                        "app+user refresh token",
+                        False,
+                        str(exc),
+                        advice="Run `partnerlink auth login`.",
+                    )
+                )
         for carrier in agent.settings.credentials.carriers:
             tenant = next((t for t in carrier.tenants if t != "*"), None)
             if tenant is None:
-                probes.append(Probe(f"carrier {carrier.name}", True,
-                                    "covers every tenant: checked at the next sync"))
+                probes.append(
+                    Probe(
+                        f"carrier {carrier.name}",
+                        True,
+                        "covers every tenant: checked at the next sync",
+                    )
+                )
                 continue
             ok, detail, _ = await get(
                 f"{endpoints.arm}/providers/Microsoft.ManagementPartner/partners"
-                "?api-version=2018-02-01", endpoints.arm_resource, tenant, carrier.name)
+                "?api-version=2018-02-01",
+                endpoints.arm_resource,
+                tenant,
+                carrier.name,
+            )
             reachable = ok or detail == "HTTP 404"  # 404 = signed in, not linked
             probes.append(Probe(f"carrier {carrier.name} in {tenant}", reachable, detail))
     return probes
@@ -123,16 +164,27 @@ def online_check(agent: Agent, console: Console, *, customers: Sequence[str] = (
     for column in ("source", "reachable", "detail", "missing", "more than needed", "what to do"):
         table.add_column(column, overflow="fold")
     for p in probes:
-        table.add_row(p.source, "yes" if p.reachable else "[red]no[/]", p.detail,
-                      ", ".join(p.missing), ", ".join(p.excess), p.advice)
+        table.add_row(
+            p.source,
+            "yes" if p.reachable else "[red]no[/]",
+            p.detail,
+            ", ".join(p.missing),
+            ", ".join(p.excess),
+            p.advice,
+        )
     console.print(table)
     for p in probes:
         if p.excess:
-            console.print(f"[yellow]warning:[/] {p.source} holds {', '.join(p.excess)}: the "
-                          "agent only reads; remove write permissions (least privilege).")
+            console.print(
+                f"[yellow]warning:[/] {p.source} holds {', '.join(p.excess)}: the "
+                "agent only reads; remove write permissions (least privilege)."
+            )
     ok = all(p.reachable and not p.missing for p in probes)
-    console.print("all sources reachable with the permissions they need" if ok
-                  else "[red]some sources cannot be read: see above[/]")
+    console.print(
+        "all sources reachable with the permissions they need"
+        if ok
+        else "[red]some sources cannot be read: see above[/]"
+    )
     return ok
 
 

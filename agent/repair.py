@@ -37,9 +37,11 @@ class PalFix:
 
     def describe(self) -> str:
         now = self.current or "no link"
-        return (f"{self.method} /providers/Microsoft.ManagementPartner/partners/{self.target}"
-                f"?api-version=2018-02-01 as {self.identity} in {self.customer} "
-                f"({self.tenant}): {now} → {self.target}")
+        return (
+            f"{self.method} /providers/Microsoft.ManagementPartner/partners/{self.target}"
+            f"?api-version=2018-02-01 as {self.identity} in {self.customer} "
+            f"({self.tenant}): {now} → {self.target}"
+        )
 
 
 def target_partner_id(agent: Agent) -> str:
@@ -60,8 +62,10 @@ def target_partner_id(agent: Agent) -> str:
 def plan(agent: Agent) -> list[PalFix]:
     """Fixes for the newest PAL readings in the store (what the last sync saw)."""
     target = target_partner_id(agent)
-    names = {o.record.customer_tenant_id: getattr(o.record, "name", None)
-             for o in agent.store.current(kinds=["customer"])}
+    names = {
+        o.record.customer_tenant_id: getattr(o.record, "name", None)
+        for o in agent.store.current(kinds=["customer"])
+    }
     ours = set(agent.identities())
     fixes = []
     for obs in agent.store.current(kinds=[PalLink.KIND]):
@@ -69,9 +73,15 @@ def plan(agent: Agent) -> list[PalFix]:
         assert isinstance(pal, PalLink)
         if pal.identity not in ours or pal.partner_id == target:
             continue
-        fixes.append(PalFix(tenant=pal.customer_tenant_id, identity=pal.identity,
-                            customer=names.get(pal.customer_tenant_id) or pal.customer_tenant_id,
-                            current=pal.partner_id, target=target))
+        fixes.append(
+            PalFix(
+                tenant=pal.customer_tenant_id,
+                identity=pal.identity,
+                customer=names.get(pal.customer_tenant_id) or pal.customer_tenant_id,
+                current=pal.partner_id,
+                target=target,
+            )
+        )
     fixes.sort(key=lambda f: (f.customer, f.identity))
     return fixes
 
@@ -94,9 +104,12 @@ async def _apply(agent: Agent, fixes: list[PalFix]) -> list[tuple[PalFix, str]]:
 
 def apply(agent: Agent, fixes: list[PalFix]) -> list[tuple[PalFix, str]]:
     if not agent.settings.repair.pal_enabled:
-        raise ConfigError("repair.pal_enabled: PAL repair is off; set it to true to let the "
-                          "agent write Partner Admin Links")
+        raise ConfigError(
+            "repair.pal_enabled: PAL repair is off; set it to true to let the "
+            "agent write Partner Admin Links"
+        )
     if agent.settings.sources.mode == "fake":
-        raise ConfigError("sources.mode: PAL repair writes through the real connectors; "
-                          "use microsoft or emulator")
+        raise ConfigError(
+            "sources.mode: PAL repair writes through the real connectors; use microsoft or emulator"
+        )
     return asyncio.run(_apply(agent, fixes))

@@ -32,12 +32,24 @@ class ReportData:
     findings: list[dict[str, Any]]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"generated": self.generated, "partner": self.partner, "history": self.history,
-                "matrix": [r.as_dict() for r in self.matrix], "findings": self.findings}
+        return {
+            "generated": self.generated,
+            "partner": self.partner,
+            "history": self.history,
+            "matrix": [r.as_dict() for r in self.matrix],
+            "findings": self.findings,
+        }
 
 
-def collect(store: Store, *, partner: str, our_ids: frozenset[str], global_id: str | None,
-            disappeared_after: int, now: datetime) -> ReportData:
+def collect(
+    store: Store,
+    *,
+    partner: str,
+    our_ids: frozenset[str],
+    global_id: str | None,
+    disappeared_after: int,
+    now: datetime,
+) -> ReportData:
     from agent.cli import finding_dict
 
     history = []
@@ -46,17 +58,32 @@ def collect(store: Store, *, partner: str, our_ids: frozenset[str], global_id: s
         coverage = stats.get("coverage")
         if run.audited_at is None or not coverage:
             continue
-        history.append({"run_id": run.id, "at": run.started_at.isoformat(),
-                        "status": run.status, **coverage["shares"]})
-    findings = [finding_dict(f) for f in store.findings(
-        statuses=["open", "pending", "acknowledged", "snoozed", "suspect"])]
-    findings.sort(key=lambda f: (SEVERITY_ORDER.index(f["severity"])
-                                 if f["severity"] in SEVERITY_ORDER else 9,
-                                 -float(f["value_at_stake"] or 0)))
-    matrix = build_matrix(store, our_ids, global_id=global_id,
-                          disappeared_after=disappeared_after)
-    return ReportData(generated=now.isoformat(timespec="seconds"), partner=partner,
-                      history=history, matrix=matrix, findings=findings)
+        history.append(
+            {
+                "run_id": run.id,
+                "at": run.started_at.isoformat(),
+                "status": run.status,
+                **coverage["shares"],
+            }
+        )
+    findings = [
+        finding_dict(f)
+        for f in store.findings(statuses=["open", "pending", "acknowledged", "snoozed", "suspect"])
+    ]
+    findings.sort(
+        key=lambda f: (
+            SEVERITY_ORDER.index(f["severity"]) if f["severity"] in SEVERITY_ORDER else 9,
+            -float(f["value_at_stake"] or 0),
+        )
+    )
+    matrix = build_matrix(store, our_ids, global_id=global_id, disappeared_after=disappeared_after)
+    return ReportData(
+        generated=now.isoformat(timespec="seconds"),
+        partner=partner,
+        history=history,
+        matrix=matrix,
+        findings=findings,
+    )
 
 
 def to_json(data: ReportData) -> str:
@@ -66,8 +93,21 @@ def to_json(data: ReportData) -> str:
 def to_csv(data: ReportData) -> str:
     """The matrix, one row per link or gap (the findings have their own CSV command)."""
     buffer = io.StringIO()
-    fields = ["customer_tenant_id", "customer_name", "workload", "kind", "holder", "ours",
-              "carried_by", "state", "since", "last_seen", "acr_usd", "mau", "seats"]
+    fields = [
+        "customer_tenant_id",
+        "customer_name",
+        "workload",
+        "kind",
+        "holder",
+        "ours",
+        "carried_by",
+        "state",
+        "since",
+        "last_seen",
+        "acr_usd",
+        "mau",
+        "seats",
+    ]
     writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     for row in data.matrix:
@@ -93,10 +133,15 @@ def _line_chart(history: list[dict[str, Any]], key: str, label: str, colour: str
         f'class="grid"/><text x="2" y="{xy(0, g)[1] + 4:.1f}" class="axis">{int(g * 100)}%</text>'
         for g in (0.0, 0.5, 1.0)
     )
-    path = " ".join(f"{'M' if n == 0 else 'L'}{xy(i, v)[0]:.1f},{xy(i, v)[1]:.1f}"
-                    for n, (i, v) in enumerate(points))
-    dots = "".join(f'<circle cx="{xy(i, v)[0]:.1f}" cy="{xy(i, v)[1]:.1f}" r="3" '
-                   f'fill="{colour}"><title>{v * 100:.1f} %</title></circle>' for i, v in points)
+    path = " ".join(
+        f"{'M' if n == 0 else 'L'}{xy(i, v)[0]:.1f},{xy(i, v)[1]:.1f}"
+        for n, (i, v) in enumerate(points)
+    )
+    dots = "".join(
+        f'<circle cx="{xy(i, v)[0]:.1f}" cy="{xy(i, v)[1]:.1f}" r="3" '
+        f'fill="{colour}"><title>{v * 100:.1f} %</title></circle>'
+        for i, v in points
+    )
     return (
         f'<figure class="chart" data-series="{key}"><figcaption>{html.escape(label)} '
         f"<b>{latest}</b></figcaption>"
@@ -126,30 +171,33 @@ tr.gap td{background:#fff6f6}.state-present{color:#15803d}.state-gone,.state-dis
 
 def to_html(data: ReportData) -> str:
     e = html.escape
-    charts = "".join(_line_chart(data.history, key, label, colour)
-                     for key, label, colour in SERIES)
+    charts = "".join(_line_chart(data.history, key, label, colour) for key, label, colour in SERIES)
     counts: dict[str, int] = {}
     for f in data.findings:
         counts[f["severity"]] = counts.get(f["severity"], 0) + 1
-    count_html = "".join(
-        f'<span><span class="sev sev-{s}">{s}</span> {counts[s]}</span>'
-        for s in SEVERITY_ORDER if s in counts
-    ) or "<span>none</span>"
+    count_html = (
+        "".join(
+            f'<span><span class="sev sev-{s}">{s}</span> {counts[s]}</span>'
+            for s in SEVERITY_ORDER
+            if s in counts
+        )
+        or "<span>none</span>"
+    )
     finding_rows = "".join(
         f'<tr><td><span class="sev sev-{e(f["severity"])}">{e(f["severity"])}</span></td>'
-        f'<td>{e(f["status"])}</td><td>{e(f["rule"])}</td>'
-        f'<td>{e(f.get("customer_name") or "(partner)")}</td><td>{e(f["title"])}'
+        f"<td>{e(f['status'])}</td><td>{e(f['rule'])}</td>"
+        f"<td>{e(f.get('customer_name') or '(partner)')}</td><td>{e(f['title'])}"
         f'<div class="muted">{e(f["remediation"])}</div></td>'
         f'<td class="num">{float(f["value_at_stake"] or 0):,.0f}</td>'
-        f'<td><code>{e(f["fingerprint"][:12])}</code></td></tr>'
+        f"<td><code>{e(f['fingerprint'][:12])}</code></td></tr>"
         for f in data.findings
     )
     matrix_rows = "".join(
         f'<tr class="{"gap" if r.gap else ""}"><td>{e(r.customer_name)}</td>'
         f"<td>{e(r.workload)}</td><td>{e(r.kind)}</td>"
-        f'<td>{e(r.holder or ("us" if r.ours else "-"))}</td><td>{e(r.carried_by or "")}</td>'
+        f"<td>{e(r.holder or ('us' if r.ours else '-'))}</td><td>{e(r.carried_by or '')}</td>"
         f'<td class="state-{e(r.state)}">{e(r.state)}</td><td>{e((r.since or "")[:10])}</td>'
-        f'<td>{e(", ".join(f"{k} {v:,.0f}" for k, v in r.stake.items()))}</td></tr>'
+        f"<td>{e(', '.join(f'{k} {v:,.0f}' for k, v in r.stake.items()))}</td></tr>"
         for r in data.matrix
     )
     gaps = sum(r.gap for r in data.matrix)
@@ -184,8 +232,10 @@ def evidence_pack(store: Store, tenant: str, *, now: datetime) -> str:
     tenant = tenant.lower()
     links = store.links([tenant])
     history = store.observation_history(tenant)
-    names = [getattr(o.record, "name", None) for o in store.current(customers=[tenant],
-                                                                    kinds=["customer"])]
+    names = [
+        getattr(o.record, "name", None)
+        for o in store.current(customers=[tenant], kinds=["customer"])
+    ]
     name = next((n for n in names if n), tenant)
     lines = [
         f"# Partner association evidence: {name}",
@@ -205,18 +255,26 @@ def evidence_pack(store: Store, tenant: str, *, now: datetime) -> str:
             f"{link.first_seen_at.isoformat(timespec='seconds')} | "
             f"{link.last_seen_at.isoformat(timespec='seconds')} | {state} |"
         )
-    lines += ["", "## Observation history", "",
-              "| at | run | change | source | fact | value |",
-              "| --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "## Observation history",
+        "",
+        "| at | run | change | source | fact | value |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for event, obs in history:
         value = (event.payload or "").replace("|", "/")
-        lines.append(f"| {event.at.isoformat(timespec='seconds')} | {event.run_id} | "
-                     f"{event.change} | {obs.source} | {obs.kind} {obs.key} | `{value[:200]}` |")
+        lines.append(
+            f"| {event.at.isoformat(timespec='seconds')} | {event.run_id} | "
+            f"{event.change} | {obs.source} | {obs.kind} {obs.key} | `{value[:200]}` |"
+        )
     findings = store.findings(customers=[tenant])
     lines += ["", "## Findings", ""]
     for f in findings:
         if f.customer_tenant_id != tenant:
             continue
-        lines.append(f"- **{f.severity} / {f.status}** {f.title} (first seen "
-                     f"{f.first_seen.isoformat(timespec='seconds')}, id `{f.fingerprint[:12]}`)")
+        lines.append(
+            f"- **{f.severity} / {f.status}** {f.title} (first seen "
+            f"{f.first_seen.isoformat(timespec='seconds')}, id `{f.fingerprint[:12]}`)"
+        )
     return "\n".join(lines) + "\n"

@@ -111,8 +111,10 @@ class ChangeFeed:
 
     def usable(self, base: CarryBase, now: datetime) -> bool:
         """Whether the feed can vouch for the scope since ``base`` (changes aside)."""
-        return (base.started_at > now - self.full_every
-                and base.started_at - self.lag >= self.covers_from)
+        return (
+            base.started_at > now - self.full_every
+            and base.started_at - self.lag >= self.covers_from
+        )
 
 
 class _FeedState:
@@ -137,8 +139,7 @@ class _FeedState:
         """The read this scope may stand on without reading it, before the feed is in."""
         if connector.source not in self.feed.sources:
             return None
-        base = self.bases.get(connector.source.value, {}).get(
-            scope_for(tenant, connector.identity))
+        base = self.bases.get(connector.source.value, {}).get(scope_for(tenant, connector.identity))
         return base if base is not None and self.feed.usable(base, now) else None
 
     def unchanged(self, tenant: str, base: CarryBase) -> bool:
@@ -224,8 +225,17 @@ class _Writer:
     the readers wait when the database falls behind instead of piling records up in memory.
     """
 
-    def __init__(self, store: Store, run_id: int, clock: Clock, outcome: SyncOutcome, *,
-                 batch_scopes: int, queue_size: int, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        run_id: int,
+        clock: Clock,
+        outcome: SyncOutcome,
+        *,
+        batch_scopes: int,
+        queue_size: int,
+        progress: Progress | None,
+    ) -> None:
         self.store = store
         self.run_id = run_id
         self.clock = clock
@@ -233,7 +243,8 @@ class _Writer:
         self.batch_scopes = batch_scopes
         self.progress = progress
         self._queue: asyncio.Queue[tuple[str | None, list[_Read]] | None] = asyncio.Queue(
-            queue_size)
+            queue_size
+        )
         self._task: asyncio.Task[None] | None = None
         self.trimmer = Trimmer()
 
@@ -248,8 +259,7 @@ class _Writer:
             self._task.result()
             raise RuntimeError("the sync writer stopped")
         put = asyncio.ensure_future(self._queue.put((customer, reads)))
-        done, _pending = await asyncio.wait({put, self._task},
-                                            return_when=asyncio.FIRST_COMPLETED)
+        done, _pending = await asyncio.wait({put, self._task}, return_when=asyncio.FIRST_COMPLETED)
         if put not in done:
             put.cancel()
             self._task.result()
@@ -365,26 +375,39 @@ class Syncer:
         outcome = SyncOutcome(run_id=run_id, status=RunStatus.RUNNING)
         bound = log.bind(run_id=run_id)
         bound.info("sync_started", trigger=trigger, sources=len(self.partner) + len(self.customer))
-        writer = _Writer(self.store, run_id, self.clock, outcome,
-                         batch_scopes=self.batch_scopes, queue_size=2 * self.concurrency + 8,
-                         progress=self.progress)
+        writer = _Writer(
+            self.store,
+            run_id,
+            self.clock,
+            outcome,
+            batch_scopes=self.batch_scopes,
+            queue_size=2 * self.concurrency + 8,
+            progress=self.progress,
+        )
         tasks: list[asyncio.Task[Any]] = []
         # Token calls (MSAL is synchronous: the first one of a tenant signs in over the network)
         # and the writer run in the loop's default threads: cpu + 4 of them would let a few
         # slow sign-ins hold up every customer.
         asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(self.threads, thread_name_prefix="sync"))
+            ThreadPoolExecutor(self.threads, thread_name_prefix="sync")
+        )
         try:
             self._pc_done = asyncio.Event()
             if not any(c.source is Source.PC_CUSTOMERS for c in self.partner):
                 self._pc_done.set()
             await self._start_feed()
             # The partner reads' status rows open first: they start before any customer.
-            await asyncio.to_thread(self.store.open_scopes, run_id,
-                                    [self._placeholder(c) for c in self.partner], self.clock())
+            await asyncio.to_thread(
+                self.store.open_scopes,
+                run_id,
+                [self._placeholder(c) for c in self.partner],
+                self.clock(),
+            )
             writer.start()
-            partner = [asyncio.create_task(self._partner(c, writer), name=f"read-{c.source}")
-                       for c in self.partner]
+            partner = [
+                asyncio.create_task(self._partner(c, writer), name=f"read-{c.source}")
+                for c in self.partner
+            ]
             tasks.extend(partner)
             known = await asyncio.to_thread(self.store.known_customers)
             await self._pc_done.wait()
@@ -392,8 +415,10 @@ class Syncer:
                 self._offer(tenant)
             if self.progress:
                 self.progress.start(len(self._seen))
-            workers = [asyncio.create_task(self._worker(writer, deadline), name=f"worker-{n}")
-                       for n in range(self.concurrency)]
+            workers = [
+                asyncio.create_task(self._worker(writer, deadline), name=f"worker-{n}")
+                for n in range(self.concurrency)
+            ]
             tasks.extend(workers)
             await _all(partner)  # every customer a partner read names is queued by now
             for _ in workers:
@@ -408,8 +433,9 @@ class Syncer:
             with contextlib.suppress(BaseException):
                 await asyncio.gather(*tasks, return_exceptions=True)
             status = RunStatus.FAILED if isinstance(exc, Exception) else RunStatus.INCOMPLETE
-            self.store.finish_run(run_id, status, self.clock(), stats=outcome.stats(),
-                                  error=type(exc).__name__)
+            self.store.finish_run(
+                run_id, status, self.clock(), stats=outcome.stats(), error=type(exc).__name__
+            )
             bound.error("sync_crashed", error_type=type(exc).__name__)
             raise
         finally:
@@ -426,13 +452,17 @@ class Syncer:
     async def _start_feed(self) -> None:
         """Load where each feed-covered scope stands, when this run may use the change feed."""
         feed = self.feed
-        if feed is None or feed.full_every <= timedelta(0) or not any(
-            c.source is Source.PC_AUDIT for c in self.partner
+        if (
+            feed is None
+            or feed.full_every <= timedelta(0)
+            or not any(c.source is Source.PC_AUDIT for c in self.partner)
         ):
             return
         wanted = {c.source.value for c in self.customer if c.source in feed.sources}
-        bases = {source: await asyncio.to_thread(self.store.carry_bases, source)
-                 for source in sorted(wanted)}
+        bases = {
+            source: await asyncio.to_thread(self.store.carry_bases, source)
+            for source in sorted(wanted)
+        }
         self._feed = _FeedState(feed, bases)
 
     def _offer(self, tenant: str) -> None:
@@ -445,6 +475,7 @@ class Syncer:
         is_pc = connector.source is Source.PC_CUSTOMERS
         feed = self._feed if connector.source is Source.PC_AUDIT else None
         try:
+
             def noticed(record: Record) -> None:
                 if feed is not None:
                     feed.notice(record)
@@ -477,12 +508,18 @@ class Syncer:
             await writer.put(tenant, reads)
 
     async def _read(
-        self, connector: Connector, customer: str | None, *,
-        noticed: Callable[[Record], None] | None = None, spill: bool = False,
+        self,
+        connector: Connector,
+        customer: str | None,
+        *,
+        noticed: Callable[[Record], None] | None = None,
+        spill: bool = False,
     ) -> _Read:
         scope = scope_for(customer, connector.identity)
         base: dict[str, Any] = {
-            "source": connector.source.value, "scope": scope, "customer_tenant_id": customer,
+            "source": connector.source.value,
+            "scope": scope,
+            "customer_tenant_id": customer,
             "kinds": connector.kinds,
         }
         records: list[Record] = []
@@ -502,17 +539,33 @@ class Syncer:
         except ConnectorError as exc:
             if spool is not None:
                 spool.close()
-            log.warning("source_failed", source=connector.source.value, scope=scope,
-                        error_kind=exc.kind, error=str(exc))
-            return _Read(ScopeResult(status=ScopeStatus.FAILED, error_kind=exc.kind,
-                                     error=str(exc), **base))
+            log.warning(
+                "source_failed",
+                source=connector.source.value,
+                scope=scope,
+                error_kind=exc.kind,
+                error=str(exc),
+            )
+            return _Read(
+                ScopeResult(status=ScopeStatus.FAILED, error_kind=exc.kind, error=str(exc), **base)
+            )
         except Exception as exc:  # a bug or an unforeseen answer: this scope only
             if spool is not None:
                 spool.close()
-            log.error("source_crashed", source=connector.source.value, scope=scope,
-                      error_type=type(exc).__name__)
-            return _Read(ScopeResult(status=ScopeStatus.FAILED, error_kind="internal",
-                                     error=f"internal error: {type(exc).__name__}", **base))
+            log.error(
+                "source_crashed",
+                source=connector.source.value,
+                scope=scope,
+                error_type=type(exc).__name__,
+            )
+            return _Read(
+                ScopeResult(
+                    status=ScopeStatus.FAILED,
+                    error_kind="internal",
+                    error=f"internal error: {type(exc).__name__}",
+                    **base,
+                )
+            )
         except BaseException:
             if spool is not None:
                 spool.close()
@@ -530,15 +583,26 @@ class Syncer:
                 continue
             if connector_requires(connector) is Source.PC_CUSTOMERS:
                 if pc_customers is None:
-                    skipped.append(_Read(self._not_attempted(
-                        connector, tenant, "the Partner Center customer list could not be read"
-                    )))
+                    skipped.append(
+                        _Read(
+                            self._not_attempted(
+                                connector,
+                                tenant,
+                                "the Partner Center customer list could not be read",
+                            )
+                        )
+                    )
                     continue
                 if tenant not in pc_customers:
                     continue
             planned.append(connector)
-        why = ("the agent is stopping" if self.stop.is_set()
-               else "the run's time budget ran out" if time.monotonic() > deadline else None)
+        why = (
+            "the agent is stopping"
+            if self.stop.is_set()
+            else "the run's time budget ran out"
+            if time.monotonic() > deadline
+            else None
+        )
         if why is not None:
             skipped.extend(_Read(self._not_attempted(c, tenant, why)) for c in planned)
             planned = []
@@ -553,27 +617,38 @@ class Syncer:
         if feed is not None and base is not None:
             await feed.done.wait()
             if feed.unchanged(tenant, base):
-                return _Read(ScopeResult(
-                    source=connector.source.value, scope=scope_for(tenant, connector.identity),
-                    customer_tenant_id=tenant, kinds=connector.kinds,
-                    status=ScopeStatus.CARRIED, as_of_run_id=base.run_id,
-                    carried_records=base.records,
-                ))
+                return _Read(
+                    ScopeResult(
+                        source=connector.source.value,
+                        scope=scope_for(tenant, connector.identity),
+                        customer_tenant_id=tenant,
+                        kinds=connector.kinds,
+                        status=ScopeStatus.CARRIED,
+                        as_of_run_id=base.run_id,
+                        carried_records=base.records,
+                    )
+                )
         return await self._read(connector, tenant)
 
     @staticmethod
     def _placeholder(connector: Connector) -> ScopeResult:
         return ScopeResult(
-            source=connector.source.value, scope=scope_for(None, connector.identity),
-            customer_tenant_id=None, kinds=connector.kinds, status=ScopeStatus.COMPLETE,
+            source=connector.source.value,
+            scope=scope_for(None, connector.identity),
+            customer_tenant_id=None,
+            kinds=connector.kinds,
+            status=ScopeStatus.COMPLETE,
         )
 
     @staticmethod
     def _not_attempted(connector: Connector, tenant: str, why: str) -> ScopeResult:
         return ScopeResult(
-            source=connector.source.value, scope=scope_for(tenant, connector.identity),
-            customer_tenant_id=tenant, kinds=connector.kinds,
-            status=ScopeStatus.NOT_ATTEMPTED, error=why,
+            source=connector.source.value,
+            scope=scope_for(tenant, connector.identity),
+            customer_tenant_id=tenant,
+            kinds=connector.kinds,
+            status=ScopeStatus.NOT_ATTEMPTED,
+            error=why,
         )
 
     @staticmethod

@@ -25,8 +25,15 @@ class StatusServer:
     """A small threaded HTTP server; ``start()`` binds, ``stop()`` closes."""
 
     def __init__(
-        self, store: Store, metrics: Metrics, *, bind: str, port: int, ready_after: timedelta,
-        clock: Callable[[], datetime], report: Callable[[], str] | None = None,
+        self,
+        store: Store,
+        metrics: Metrics,
+        *,
+        bind: str,
+        port: int,
+        ready_after: timedelta,
+        clock: Callable[[], datetime],
+        report: Callable[[], str] | None = None,
     ) -> None:
         self.store = store
         self.metrics = metrics
@@ -59,8 +66,9 @@ class StatusServer:
 
         self._httpd = ThreadingHTTPServer((bind, port), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
-                                        name="partnerlink-http")
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, daemon=True, name="partnerlink-http"
+        )
 
     @property
     def port(self) -> int:
@@ -96,9 +104,13 @@ class StatusServer:
             return young, {"ready": young, "last_cycle": None}
         age = now - run.audited_at
         ready = age < self.ready_after
-        return ready, {"ready": ready, "last_cycle": run.audited_at.isoformat(),
-                       "run_id": run.id, "status": run.status,
-                       "age_seconds": int(age.total_seconds())}
+        return ready, {
+            "ready": ready,
+            "last_cycle": run.audited_at.isoformat(),
+            "run_id": run.id,
+            "status": run.status,
+            "age_seconds": int(age.total_seconds()),
+        }
 
     def _summary_page(self) -> str:
         rows = self.store.findings(statuses=sorted(ACTIVE_STATUSES))

@@ -67,8 +67,10 @@ def now() -> datetime:
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
     endpoints = CloudEndpoints.single_origin(spec["base_url"])
     partner = spec["partner_tenant_id"]
-    apps = {name: AppCredential(client_id=a["client_id"], client_secret=a["client_secret"])
-            for name, a in spec["apps"].items()}
+    apps = {
+        name: AppCredential(client_id=a["client_id"], client_secret=a["client_secret"])
+        for name, a in spec["apps"].items()
+    }
     carriers = {name: set(tenants) for name, tenants in spec["carrier_tenants"].items()}
     sequential = bool(spec.get("sequential"))
 
@@ -84,26 +86,40 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         verify = ssl.create_default_context(cafile=spec["ca_path"])
         msal_http = stack.enter_context(httpx.Client(verify=verify, timeout=30.0))
         refresh = RefreshTokenStore(Path(spec["refresh_token_file"]))
-        tokens = MsalTokenProvider(endpoints.authority_host, partner, apps,
-                                   http_client=msal_http, refresh_token_store=refresh)
+        tokens = MsalTokenProvider(
+            endpoints.authority_host,
+            partner,
+            apps,
+            http_client=msal_http,
+            refresh_token_store=refresh,
+        )
         store = Store.open(spec["store_url"])
         stack.callback(store.close)
         async with make_client(spec["ca_path"], 60.0) as client:
             requester = Requester(
-                client, tokens,
+                client,
+                tokens,
                 limits=MicrosoftLimits(time_scale=float(spec["time_scale"])),
                 max_in_flight=1 if sequential else int(spec.get("max_in_flight", 64)),
             )
             connectors = live_connectors(
-                endpoints, tokens, client, partner_tenant_id=partner,
+                endpoints,
+                tokens,
+                client,
+                partner_tenant_id=partner,
                 identities={name: cred.client_id for name, cred in apps.items()},
-                app_user=True, requester=requester,
+                app_user=True,
+                requester=requester,
             )
             if spec.get("sources"):  # diagnostic: read only these sources
                 connectors = [c for c in connectors if c.source.value in spec["sources"]]
-            syncer = Syncer(store, connectors, clock=now,
-                            concurrency=1 if sequential else int(spec.get("concurrency", 64)),
-                            applies=applies)
+            syncer = Syncer(
+                store,
+                connectors,
+                clock=now,
+                concurrency=1 if sequential else int(spec.get("concurrency", 64)),
+                applies=applies,
+            )
             started = time.monotonic()
             outcome = await syncer.run("bench")
             wall = time.monotonic() - started
@@ -135,12 +151,17 @@ def _timeline(store: Store, run_id: int) -> dict[str, list[float]]:
         run = s.get(SyncRun, run_id)
         assert run is not None
         rows = s.execute(
-            select(SourceStatus.source, func.min(SourceStatus.finished_at),
-                   func.max(SourceStatus.finished_at))
-            .where(SourceStatus.run_id == run_id).group_by(SourceStatus.source)
+            select(
+                SourceStatus.source,
+                func.min(SourceStatus.finished_at),
+                func.max(SourceStatus.finished_at),
+            )
+            .where(SourceStatus.run_id == run_id)
+            .group_by(SourceStatus.source)
         ).all()
     start = run.started_at
     out: dict[str, list[float]] = {}
+
     def seconds(value: datetime | str) -> float:
         at = datetime.fromisoformat(value) if isinstance(value, str) else value
         at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
@@ -200,8 +221,10 @@ class MemoryTrace:
             last = tracemalloc.take_snapshot()
             growth = ["", "growth from 40 s to the end:"]
             for stat in last.compare_to(self.first, "traceback")[:40]:
-                growth.append(f"  {stat.size_diff / 2**20:+8.2f} MB {stat.count_diff:>+8}  "
-                              + " <- ".join(str(f) for f in stat.traceback))
+                growth.append(
+                    f"  {stat.size_diff / 2**20:+8.2f} MB {stat.count_diff:>+8}  "
+                    + " <- ".join(str(f) for f in stat.traceback)
+                )
         lines = [f"peak traced {self.peak_traced / 2**20:.1f} MB", "", "RSS (s, MB):"]
         step = max(1, len(self.samples) // 60)
         lines += [f"  {t:8.1f} {rss:8.1f}" for t, rss in self.samples[::step]]
@@ -209,8 +232,10 @@ class MemoryTrace:
             for key in ("lineno", "traceback"):
                 lines += ["", f"top allocations by {key} at the traced peak:"]
                 for stat in self.snapshot.statistics(key)[:30]:
-                    lines.append(f"  {stat.size / 2**20:8.2f} MB {stat.count:>8}  "
-                                 + " <- ".join(str(f) for f in stat.traceback))
+                    lines.append(
+                        f"  {stat.size / 2**20:8.2f} MB {stat.count:>8}  "
+                        + " <- ".join(str(f) for f in stat.traceback)
+                    )
         tracemalloc.stop()
         self.path.write_text("\n".join(lines + growth) + "\n", encoding="utf-8")
 

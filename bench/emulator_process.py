@@ -44,8 +44,16 @@ def main(argv: list[str]) -> int:
 
     threading.Thread(target=_watch_stdin, daemon=True, name="stdin-watch").start()
     with Emulator(scenario, port=0) as emulator:
-        print(json.dumps({"base_url": emulator.base_url, "ca_path": emulator.ca_path,
-                          "partner_tenant_id": emulator.partner_tenant_id}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "base_url": emulator.base_url,
+                    "ca_path": emulator.ca_path,
+                    "partner_tenant_id": emulator.partner_tenant_id,
+                }
+            ),
+            flush=True,
+        )
         stop.wait()
     return 0
 

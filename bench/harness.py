@@ -38,7 +38,10 @@ class EmulatorProcess:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "emulator_process.py"), str(self.scenario_path)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -47,12 +50,17 @@ class EmulatorProcess:
         ready = json.loads(line)
         self.base_url, self.ca_path = ready["base_url"], ready["ca_path"]
         self.partner_tenant_id = ready["partner_tenant_id"]
-        self._http = httpx.Client(verify=ssl.create_default_context(cafile=self.ca_path),
-                                  timeout=60.0)
+        self._http = httpx.Client(
+            verify=ssl.create_default_context(cafile=self.ca_path), timeout=60.0
+        )
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._http is not None:
             self._http.close()
         if self.proc is not None:
@@ -104,41 +112,74 @@ class Estate:
     document: dict[str, Any] | None = None
 
 
-def make_estate(folder: Path, customers: int, seed: int, *, time_scale: float,
-                latency_ms: float, keep: bool = False) -> Estate:
+def make_estate(
+    folder: Path,
+    customers: int,
+    seed: int,
+    *,
+    time_scale: float,
+    latency_ms: float,
+    keep: bool = False,
+) -> Estate:
     document = generate_scenario(customers, seed, time_scale=time_scale, latency_ms=latency_ms)
     path = folder / f"estate-{customers}-seed{seed}.json"
     path.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
     partner = document["partner"]
-    apps = {"partner-app": {"client_id": partner["app"]["client_id"],
-                            "client_secret": partner["app"]["client_secret"]}}
+    apps = {
+        "partner-app": {
+            "client_id": partner["app"]["client_id"],
+            "client_secret": partner["app"]["client_secret"],
+        }
+    }
     carriers: dict[str, list[str]] = {}
     for carrier in partner["carriers"]:
-        apps[carrier["name"]] = {"client_id": carrier["client_id"],
-                                 "client_secret": carrier["client_secret"]}
+        apps[carrier["name"]] = {
+            "client_id": carrier["client_id"],
+            "client_secret": carrier["client_secret"],
+        }
         carriers[carrier["name"]] = carrier_tenants(document, carrier["name"])
-    return Estate(customers, path, apps, carriers, partner["tenant_id"].lower(),
-                  document if keep else None)
+    return Estate(
+        customers, path, apps, carriers, partner["tenant_id"].lower(), document if keep else None
+    )
 
 
-def run_agent_sync(emulator: EmulatorProcess, estate: Estate, folder: Path, *, store_url: str,
-                   time_scale: float, sequential: bool = False, concurrency: int = 64,
-                   max_in_flight: int = 64, timeout: float = 3600,
-                   profile: str | None = None,
-                   memory_trace: str | None = None,
-                   sources: list[str] | None = None) -> dict[str, Any]:
+def run_agent_sync(
+    emulator: EmulatorProcess,
+    estate: Estate,
+    folder: Path,
+    *,
+    store_url: str,
+    time_scale: float,
+    sequential: bool = False,
+    concurrency: int = 64,
+    max_in_flight: int = 64,
+    timeout: float = 3600,
+    profile: str | None = None,
+    memory_trace: str | None = None,
+    sources: list[str] | None = None,
+) -> dict[str, Any]:
     """One sync in a fresh agent process; its JSON result."""
     refresh = folder / "refresh-token.json"
-    RefreshTokenStore(refresh).save(emulator.refresh_token(),
-                                    client_id=estate.apps["partner-app"]["client_id"],
-                                    tenant_id=estate.partner_tenant_id)
+    RefreshTokenStore(refresh).save(
+        emulator.refresh_token(),
+        client_id=estate.apps["partner-app"]["client_id"],
+        tenant_id=estate.partner_tenant_id,
+    )
     spec = {
-        "base_url": emulator.base_url, "ca_path": emulator.ca_path,
-        "partner_tenant_id": estate.partner_tenant_id, "apps": estate.apps,
-        "carrier_tenants": estate.carrier_tenants, "refresh_token_file": str(refresh),
-        "store_url": store_url, "time_scale": time_scale, "sequential": sequential,
-        "concurrency": concurrency, "max_in_flight": max_in_flight, "profile": profile,
-        "memory_trace": memory_trace, "sources": sources,
+        "base_url": emulator.base_url,
+        "ca_path": emulator.ca_path,
+        "partner_tenant_id": estate.partner_tenant_id,
+        "apps": estate.apps,
+        "carrier_tenants": estate.carrier_tenants,
+        "refresh_token_file": str(refresh),
+        "store_url": store_url,
+        "time_scale": time_scale,
+        "sequential": sequential,
+        "concurrency": concurrency,
+        "max_in_flight": max_in_flight,
+        "profile": profile,
+        "memory_trace": memory_trace,
+        "sources": sources,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=folder, delete=False) as handle:
         json.dump(spec, handle)
@@ -146,7 +187,11 @@ def run_agent_sync(emulator: EmulatorProcess, estate: Estate, folder: Path, *, s
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
         [sys.executable, str(HERE / "agent_sync.py"), spec_path],
-        capture_output=True, text=True, timeout=timeout, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"agent sync failed ({done.returncode}): {done.stderr[-3000:]}")
@@ -177,6 +222,15 @@ def floors(info: dict[str, Any]) -> list[ScopeFloor]:
         per_key = stats.get("per_key") or {}
         admitted = {k: v["requests"] - v["throttled"] for k, v in per_key.items()}
         busiest = max(admitted.values(), default=0)
-        out.append(ScopeFloor(name, len(per_key), int(stats["requests"]),
-                              int(stats["throttled"]), busiest, rate, busiest / rate))
+        out.append(
+            ScopeFloor(
+                name,
+                len(per_key),
+                int(stats["requests"]),
+                int(stats["throttled"]),
+                busiest,
+                rate,
+                busiest / rate,
+            )
+        )
     return sorted(out, key=lambda f: f.floor_s, reverse=True)

@@ -111,8 +111,14 @@ def now() -> datetime:
 
 
 def sync_run(
-    folder: Path, customers: int, *, time_scale: float, latency_ms: float, seed: int,
-    sequential: bool = False, memory_trace: Path | None = None,
+    folder: Path,
+    customers: int,
+    *,
+    time_scale: float,
+    latency_ms: float,
+    seed: int,
+    sequential: bool = False,
+    memory_trace: Path | None = None,
 ) -> tuple[dict[str, Any], list[ScopeFloor], dict[str, Any]]:
     """One sync of a fresh estate in its own agent process against its own emulator."""
     estate = make_estate(folder, customers, seed, time_scale=time_scale, latency_ms=latency_ms)
@@ -120,9 +126,15 @@ def sync_run(
     for old in folder.glob(store.name + "*"):
         old.unlink()
     with EmulatorProcess(estate.path) as emulator:
-        result = run_agent_sync(emulator, estate, folder, store_url=f"sqlite:///{store}",
-                                time_scale=time_scale, sequential=sequential,
-                                memory_trace=str(memory_trace) if memory_trace else None)
+        result = run_agent_sync(
+            emulator,
+            estate,
+            folder,
+            store_url=f"sqlite:///{store}",
+            time_scale=time_scale,
+            sequential=sequential,
+            memory_trace=str(memory_trace) if memory_trace else None,
+        )
         info = emulator.info()
         result["emulator_cpu_s"] = emulator.cpu_seconds()
     estate.path.unlink(missing_ok=True)
@@ -143,87 +155,133 @@ def burst_floor(scope_floors: list[ScopeFloor], info: dict[str, Any]) -> tuple[f
 
 def bench_sync(report: Report, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     n = 2000
-    print(f"\n* full sync of {n:,} customers (time scale {args.time_scale}, latency "
-          f"{args.latency_ms:g} ms)", flush=True)
-    result, scope_floors, info = sync_run(folder, n, time_scale=args.time_scale,
-                                          latency_ms=args.latency_ms, seed=args.seed)
+    print(
+        f"\n* full sync of {n:,} customers (time scale {args.time_scale}, latency "
+        f"{args.latency_ms:g} ms)",
+        flush=True,
+    )
+    result, scope_floors, info = sync_run(
+        folder, n, time_scale=args.time_scale, latency_ms=args.latency_ms, seed=args.seed
+    )
     floor = scope_floors[0]
     wall = float(result["wall_s"])
     ratio = wall / floor.floor_s
     throttled = sum(int(v) for v in info["throttled"].values())
     api_requests = sum(v for k, v in info["requests"].items() if k not in ("login",))
     strict, strict_name = burst_floor(scope_floors, info)
-    report.add(f"sync {n:,} customers: wall time", f"{wall:.1f} s "
-               f"(status {result['status']}, {result['stats']['failed']} scopes failed: "
-               "unconsented tenants)")
+    report.add(
+        f"sync {n:,} customers: wall time",
+        f"{wall:.1f} s "
+        f"(status {result['status']}, {result['stats']['failed']} scopes failed: "
+        "unconsented tenants)",
+    )
     logins = info["requests"].get("login", 0)
     report.add("  requests (API / logins)", f"{api_requests:,} / {logins:,}")
-    print("    per throttling scope (emulator's count; floor = busiest key's admitted "
-          "requests / rate):", flush=True)
+    print(
+        "    per throttling scope (emulator's count; floor = busiest key's admitted "
+        "requests / rate):",
+        flush=True,
+    )
     for f in scope_floors:
-        report.add(f"    {f.limit}", f"keys {f.keys:>5}  requests {f.requests:>6}  429s "
-                   f"{f.throttled:>3}  rate {f.rate_per_s:>9.2f}/s  busiest {f.busiest:>5}  "
-                   f"floor {f.floor_s:7.1f} s")
+        report.add(
+            f"    {f.limit}",
+            f"keys {f.keys:>5}  requests {f.requests:>6}  429s "
+            f"{f.throttled:>3}  rate {f.rate_per_s:>9.2f}/s  busiest {f.busiest:>5}  "
+            f"floor {f.floor_s:7.1f} s",
+        )
     report.add("  floor (largest scope)", f"{floor.floor_s:.1f} s ({floor.limit})")
     report.add("  floor ratio", f"floor ratio {ratio:.2f}")
-    report.add("  floor after burst capacity (stricter)",
-               f"{strict:.1f} s ({strict_name}); wall / it = "
-               f"{wall / strict if strict else float('nan'):.2f}")
+    report.add(
+        "  floor after burst capacity (stricter)",
+        f"{strict:.1f} s ({strict_name}); wall / it = "
+        f"{wall / strict if strict else float('nan'):.2f}",
+    )
     share = throttled / max(api_requests, 1)
-    report.add("  429s", f"{throttled} of {api_requests:,} ({share:.2%}); "
-               f"client waits {result.get('limiter_waits', 0)}")
+    report.add(
+        "  429s",
+        f"{throttled} of {api_requests:,} ({share:.2%}); "
+        f"client waits {result.get('limiter_waits', 0)}",
+    )
     report.add("  peak RSS (agent process)", f"{result['peak_rss_mb']:.0f} MB")
-    report.add("  CPU (agent / emulator)",
-               f"{result['cpu_s']:.0f} s / {result['emulator_cpu_s']:.0f} s")
+    report.add(
+        "  CPU (agent / emulator)", f"{result['cpu_s']:.0f} s / {result['emulator_cpu_s']:.0f} s"
+    )
     report.target("full sync <= 1.10 x floor", ratio <= 1.10, f"floor ratio {ratio:.2f}")
     report.target("at most 1% of requests answered 429", share <= 0.01, f"{share:.2%}")
     return {"wall": wall, "requests": int(result["requests"]), "rss": result["peak_rss_mb"]}
 
 
-def bench_sequential(report: Report, folder: Path, args: argparse.Namespace,
-                     concurrent: dict[str, Any]) -> None:
+def bench_sequential(
+    report: Report, folder: Path, args: argparse.Namespace, concurrent: dict[str, Any]
+) -> None:
     n = 2000 if args.full_sequential else (100 if args.quick else 500)
     print(f"\n* the same sync one request at a time ({n:,} customers)", flush=True)
-    result, _floors, _info = sync_run(folder, n, time_scale=args.time_scale,
-                                      latency_ms=args.latency_ms, seed=args.seed,
-                                      sequential=True)
+    result, _floors, _info = sync_run(
+        folder,
+        n,
+        time_scale=args.time_scale,
+        latency_ms=args.latency_ms,
+        seed=args.seed,
+        sequential=True,
+    )
     wall = float(result["wall_s"])
     per_request = wall / int(result["requests"])
     estimated = per_request * concurrent["requests"]
     speedup = estimated / concurrent["wall"]
-    how = "measured" if n == 2000 else (f"{n} customers measured ({wall:.0f} s, "
-                                        f"{per_request * 1000:.1f} ms a request), scaled to "
-                                        f"{concurrent['requests']:,} requests")
+    how = (
+        "measured"
+        if n == 2000
+        else (
+            f"{n} customers measured ({wall:.0f} s, "
+            f"{per_request * 1000:.1f} ms a request), scaled to "
+            f"{concurrent['requests']:,} requests"
+        )
+    )
     report.add("one request at a time: wall time", f"{estimated:.0f} s ({how})")
     report.add("  speed-up of the concurrent sync", f"{speedup:.1f} x")
-    report.target("at least 10 x faster than one request at a time", speedup >= 10,
-                  f"{speedup:.1f} x")
+    report.target(
+        "at least 10 x faster than one request at a time", speedup >= 10, f"{speedup:.1f} x"
+    )
 
 
-def bench_memory(report: Report, folder: Path, args: argparse.Namespace,
-                 at_2000: float | None) -> None:
+def bench_memory(
+    report: Report, folder: Path, args: argparse.Namespace, at_2000: float | None
+) -> None:
     n = 4000 if args.quick else 20000
-    print(f"\n* peak RSS of a sync of {n:,} customers (limits scaled x{args.rss_time_scale:g} "
-          "so the run is CPU-bound)", flush=True)
-    result, _floors, _info = sync_run(folder, n, time_scale=args.rss_time_scale,
-                                      latency_ms=0, seed=args.seed,
-                                      memory_trace=args.memory_trace)
+    print(
+        f"\n* peak RSS of a sync of {n:,} customers (limits scaled x{args.rss_time_scale:g} "
+        "so the run is CPU-bound)",
+        flush=True,
+    )
+    result, _floors, _info = sync_run(
+        folder,
+        n,
+        time_scale=args.rss_time_scale,
+        latency_ms=0,
+        seed=args.seed,
+        memory_trace=args.memory_trace,
+    )
     rss = float(result["peak_rss_mb"])
     beside = f"2,000: {at_2000:.0f} MB; " if at_2000 is not None else ""
-    report.add(f"peak RSS at {n:,} customers", f"{rss:.0f} MB ({beside}"
-               f"sync {result['wall_s']:.0f} s, status {result['status']})")
+    report.add(
+        f"peak RSS at {n:,} customers",
+        f"{rss:.0f} MB ({beside}sync {result['wall_s']:.0f} s, status {result['status']})",
+    )
     met = rss <= 300 if n == 20000 else None
-    report.target("peak RSS at 20,000 customers <= 300 MB", met,
-                  f"{rss:.0f} MB at {n:,}" + ("" if n == 20000 else " (quick: not 20,000)"))
+    report.target(
+        "peak RSS at 20,000 customers <= 300 MB",
+        met,
+        f"{rss:.0f} MB at {n:,}" + ("" if n == 20000 else " (quick: not 20,000)"),
+    )
 
 
 # ------------------------------------------------------------------------------------ store
 
 
 @contextmanager
-def databases(folder: Path, only: set[str] | None = None) -> Iterator[
-    list[tuple[str, Callable[[], str]]]
-]:
+def databases(
+    folder: Path, only: set[str] | None = None
+) -> Iterator[list[tuple[str, Callable[[], str]]]]:
     """SQLite, and PostgreSQL when reachable (a fresh schema per store, dropped after); only
     those in ``only`` (lower-case names) when it is given."""
     schemas: list[str] = []
@@ -269,18 +327,24 @@ def databases(folder: Path, only: set[str] | None = None) -> Iterator[
 def bench_bulk(report: Report, folder: Path, args: argparse.Namespace) -> None:
     total = 20_000 if args.quick else 100_000
     per_scope = 50
-    print(f"\n* writing {total:,} observations: bulk against one ORM object at a time",
-          flush=True)
+    print(f"\n* writing {total:,} observations: bulk against one ORM object at a time", flush=True)
     with databases(folder, args.db) as dbs:
         for name, make_url in dbs:
             results = [
                 ScopeResult(
-                    source=Source.PC_SUBSCRIPTIONS.value, scope=f"tenant-{c:06d}",
-                    customer_tenant_id=f"tenant-{c:06d}", kinds=(CspSubscription.KIND,),
+                    source=Source.PC_SUBSCRIPTIONS.value,
+                    scope=f"tenant-{c:06d}",
+                    customer_tenant_id=f"tenant-{c:06d}",
+                    kinds=(CspSubscription.KIND,),
                     status=ScopeStatus.COMPLETE,
-                    records=[CspSubscription(customer_tenant_id=f"tenant-{c:06d}",
-                                             subscription_id=f"sub-{c:06d}-{k:03d}", quantity=k)
-                             for k in range(per_scope)],
+                    records=[
+                        CspSubscription(
+                            customer_tenant_id=f"tenant-{c:06d}",
+                            subscription_id=f"sub-{c:06d}-{k:03d}",
+                            quantity=k,
+                        )
+                        for k in range(per_scope)
+                    ],
                 )
                 for c in range(total // per_scope)
             ]
@@ -301,38 +365,59 @@ def bench_bulk(report: Report, folder: Path, args: argparse.Namespace) -> None:
                     for record in result.records:
                         payload = encode(record)
                         row = Observation(
-                            kind=record.KIND, source=result.source, scope=result.scope,
-                            key=record.key, customer_tenant_id=record.customer_tenant_id,
-                            payload=payload, payload_hash=digest(payload), first_seen_at=stamp,
-                            last_seen_at=stamp, first_run_id=run, last_run_id=run)
+                            kind=record.KIND,
+                            source=result.source,
+                            scope=result.scope,
+                            key=record.key,
+                            customer_tenant_id=record.customer_tenant_id,
+                            payload=payload,
+                            payload_hash=digest(payload),
+                            first_seen_at=stamp,
+                            last_seen_at=stamp,
+                            first_run_id=run,
+                            last_run_id=run,
+                        )
                         s.add(row)
                         s.flush()
                         assert row.id is not None
-                        s.add(ObservationEvent(observation_id=row.id, run_id=run, at=stamp,
-                                               change="added", payload=payload))
+                        s.add(
+                            ObservationEvent(
+                                observation_id=row.id,
+                                run_id=run,
+                                at=stamp,
+                                change="added",
+                                payload=payload,
+                            )
+                        )
                         s.flush()
             orm = time.perf_counter() - started
             orm_store.close()
             factor = orm / bulk
-            report.add(f"bulk write {total:,} observations, {name}",
-                       f"{bulk:.1f} s bulk vs {orm:.1f} s one ORM object at a time: "
-                       f"{factor:.1f} x")
-            report.target(f"bulk write >= 10 x one-at-a-time ({name})", factor >= 10,
-                          f"{factor:.1f} x")
+            report.add(
+                f"bulk write {total:,} observations, {name}",
+                f"{bulk:.1f} s bulk vs {orm:.1f} s one ORM object at a time: {factor:.1f} x",
+            )
+            report.target(
+                f"bulk write >= 10 x one-at-a-time ({name})", factor >= 10, f"{factor:.1f} x"
+            )
 
 
 def audit_context(scenario: Scenario) -> Callable[[datetime, int], AuditContext]:
     partner = scenario.partner
-    ids = {kind: frozenset(loc.partner_id for loc in partner.locations
-                           if kind in loc.link_kinds)
-           for kind in ("pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap")}
+    ids = {
+        kind: frozenset(loc.partner_id for loc in partner.locations if kind in loc.link_kinds)
+        for kind in ("pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap")
+    }
 
     def make(at: datetime, run_id: int) -> AuditContext:
         return AuditContext(
             partner_tenant_id=partner.tenant_id.lower(),
             global_partner_id=partner.global_partner_id,
             location_ids=frozenset(loc.partner_id for loc in partner.locations),
-            ids_for_kind=ids, now=at, run_id=run_id, identities=(PARTNER_APP, GENERATED_CARRIER),
+            ids_for_kind=ids,
+            now=at,
+            run_id=run_id,
+            identities=(PARTNER_APP, GENERATED_CARRIER),
         )
 
     return make
@@ -355,8 +440,13 @@ def audit_once(n: int, store_url: str, seed: int) -> dict[str, float]:
     store = Store.open(store_url)
     try:
         world = FakeWorld(scenario, clock=now)
-        syncer = Syncer(store, world.connectors((PARTNER_APP, GENERATED_CARRIER)),
-                        clock=now, applies=applies, concurrency=64)
+        syncer = Syncer(
+            store,
+            world.connectors((PARTNER_APP, GENERATED_CARRIER)),
+            clock=now,
+            applies=applies,
+            concurrency=64,
+        )
         filled = time.perf_counter()
         outcome = asyncio.run(syncer.run("bench"))
         filled = time.perf_counter() - filled
@@ -380,9 +470,19 @@ def bench_audit(report: Report, folder: Path, args: argparse.Namespace) -> None:
             per_customer: list[float] = []
             for n in sizes:
                 done = subprocess.run(
-                    [sys.executable, str(Path(__file__).resolve()), "--audit-one", str(n),
-                     make_url(), "--seed", str(args.seed)],
-                    capture_output=True, text=True, check=False, timeout=7200,
+                    [
+                        sys.executable,
+                        str(Path(__file__).resolve()),
+                        "--audit-one",
+                        str(n),
+                        make_url(),
+                        "--seed",
+                        str(args.seed),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=7200,
                     env=dict(os.environ, PYTHONPATH=str(ROOT)),
                 )
                 if done.returncode != 0:
@@ -390,13 +490,17 @@ def bench_audit(report: Report, folder: Path, args: argparse.Namespace) -> None:
                 result = json.loads(done.stdout.strip().splitlines()[-1])
                 seconds = float(result["audit_s"])
                 per_customer.append(seconds / n * 1000)
-                report.add(f"audit {n:,} customers, {name}",
-                           f"{seconds:.1f} s ({seconds / n * 1000:.2f} ms a customer; store "
-                           f"filled in {result['filled_s']:.0f} s)")
+                report.add(
+                    f"audit {n:,} customers, {name}",
+                    f"{seconds:.1f} s ({seconds / n * 1000:.2f} ms a customer; store "
+                    f"filled in {result['filled_s']:.0f} s)",
+                )
             growth = per_customer[1] / per_customer[0]
-            report.target(f"audit time linear in the estate ({name})", growth <= 1.5,
-                          f"per-customer time x{growth:.2f} from {sizes[0]:,} to "
-                          f"{sizes[1]:,}")
+            report.target(
+                f"audit time linear in the estate ({name})",
+                growth <= 1.5,
+                f"per-customer time x{growth:.2f} from {sizes[0]:,} to {sizes[1]:,}",
+            )
 
 
 # ------------------------------------------------------------------------------------ main
@@ -409,28 +513,51 @@ def _stopped(signum: int, _frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smaller run of a few minutes")
-    parser.add_argument("--time-scale", type=float, default=0.6,
-                        help="divides every throttling window (default 0.6: the 2,000-customer "
-                        "sync takes about two minutes and the limits, not this machine's two "
-                        "cores, set its pace)")
-    parser.add_argument("--rss-time-scale", type=float, default=50.0,
-                        help="time scale of the memory run (limits out of the way)")
-    parser.add_argument("--latency-ms", type=float, default=50.0,
-                        help="the emulator's delay before every answer")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.6,
+        help="divides every throttling window (default 0.6: the 2,000-customer "
+        "sync takes about two minutes and the limits, not this machine's two "
+        "cores, set its pace)",
+    )
+    parser.add_argument(
+        "--rss-time-scale",
+        type=float,
+        default=50.0,
+        help="time scale of the memory run (limits out of the way)",
+    )
+    parser.add_argument(
+        "--latency-ms", type=float, default=50.0, help="the emulator's delay before every answer"
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--full-sequential", action="store_true",
-                        help="run the one-request-at-a-time sync on all 2,000 customers")
-    parser.add_argument("--only", choices=("sync", "sequential", "memory", "bulk", "audit"),
-                        action="append", help="run only these parts (repeatable)")
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), action="append",
-                        help="bulk write and audit on these databases only (repeatable; "
-                        "default both)")
+    parser.add_argument(
+        "--full-sequential",
+        action="store_true",
+        help="run the one-request-at-a-time sync on all 2,000 customers",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("sync", "sequential", "memory", "bulk", "audit"),
+        action="append",
+        help="run only these parts (repeatable)",
+    )
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        action="append",
+        help="bulk write and audit on these databases only (repeatable; default both)",
+    )
     parser.add_argument("--out", type=Path, help="also write the table as JSON here")
-    parser.add_argument("--audit-one", nargs=2, metavar=("N", "STORE_URL"),
-                        help=argparse.SUPPRESS)  # one audit measurement, in a child process
-    parser.add_argument("--memory-trace", type=Path,
-                        help="diagnostic: trace the memory run's allocations (tracemalloc, "
-                        "about half speed, so its RSS is not the benchmark's) into this file")
+    parser.add_argument(
+        "--audit-one", nargs=2, metavar=("N", "STORE_URL"), help=argparse.SUPPRESS
+    )  # one audit measurement, in a child process
+    parser.add_argument(
+        "--memory-trace",
+        type=Path,
+        help="diagnostic: trace the memory run's allocations (tracemalloc, "
+        "about half speed, so its RSS is not the benchmark's) into this file",
+    )
     args = parser.parse_args(argv)
     args.db = set(args.db) if args.db else None
     plog.configure("error", "json")
@@ -450,18 +577,22 @@ def main(argv: list[str] | None = None) -> int:
         if "sequential" in wanted and concurrent is not None:
             bench_sequential(report, folder, args, concurrent)
         if "memory" in wanted:
-            bench_memory(report, folder, args,
-                         float(concurrent["rss"]) if concurrent is not None else None)
+            bench_memory(
+                report, folder, args, float(concurrent["rss"]) if concurrent is not None else None
+            )
         if "bulk" in wanted:
             bench_bulk(report, folder, args)
         if "audit" in wanted:
             bench_audit(report, folder, args)
-    report.add("benchmark wall time", f"{time.monotonic() - started:.0f} s"
-               + (" (--quick)" if args.quick else ""))
+    report.add(
+        "benchmark wall time",
+        f"{time.monotonic() - started:.0f} s" + (" (--quick)" if args.quick else ""),
+    )
     report.print()
     if args.out:
-        args.out.write_text(json.dumps({"rows": report.rows, "targets": report.targets},
-                                       indent=2), encoding="utf-8")
+        args.out.write_text(
+            json.dumps({"rows": report.rows, "targets": report.targets}, indent=2), encoding="utf-8"
+        )
     return 0
 
 

@@ -76,9 +76,7 @@ def parse_subscription(
     """An item of ``GET /subscriptions``, with its Lighthouse ``managedByTenants``."""
     managed = item.get("managedByTenants") or []
     tenants = tuple(
-        t.lower()
-        for t in (text(m.get("tenantId")) for m in managed if isinstance(m, Mapping))
-        if t
+        t.lower() for t in (text(m.get("tenantId")) for m in managed if isinstance(m, Mapping)) if t
     )
     return AzureSubscription(
         customer_tenant_id=customer_tenant_id.lower(),
@@ -90,8 +88,12 @@ def parse_subscription(
 
 
 def parse_partner(
-    body: Mapping[str, Any], customer_tenant_id: str, identity: str, *,
-    subscriptions: tuple[str, ...] = (), object_id: str | None = None,
+    body: Mapping[str, Any],
+    customer_tenant_id: str,
+    identity: str,
+    *,
+    subscriptions: tuple[str, ...] = (),
+    object_id: str | None = None,
     what: str = "Partner Admin Link",
 ) -> PalLink:
     """A ``Microsoft.ManagementPartner/partners`` answer (the identity is linked).
@@ -125,8 +127,15 @@ class _Arm(LiveConnector):
     """Shared by the ARM connectors: a customer-tenant token of one identity."""
 
     def arm_request(
-        self, tenant: str, identity: str, method: str, path: str, what: str, *,
-        api_version: str, json_body: Any = None,
+        self,
+        tenant: str,
+        identity: str,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        api_version: str,
+        json_body: Any = None,
     ) -> ApiRequest:
         return ApiRequest(
             method=method,
@@ -189,9 +198,7 @@ class ArmPal(_Arm):
 
     async def read(self, tenant: str, what: str) -> PalLink:
         """The link as ARM reports it now (``partner_id=None``: authenticated, not linked)."""
-        request = self.arm_request(
-            tenant, self.carrier, "GET", PAL_PATH, what, api_version=PAL_API
-        )
+        request = self.arm_request(tenant, self.carrier, "GET", PAL_PATH, what, api_version=PAL_API)
         try:
             body = await self.requester.get_json(request)
         except PermanentError as exc:
@@ -206,11 +213,13 @@ class ArmPal(_Arm):
                 subscriptions=subscriptions,
             )
         subscriptions = await self.subscription_ids(tenant, self.carrier, what)
-        fallback = None if nested(body, "properties", "objectId") else await self._object_id(
-            tenant
-        )
+        fallback = None if nested(body, "properties", "objectId") else await self._object_id(tenant)
         return parse_partner(
-            body, tenant, self.carrier, subscriptions=subscriptions, object_id=fallback,
+            body,
+            tenant,
+            self.carrier,
+            subscriptions=subscriptions,
+            object_id=fallback,
             what=what,
         )
 
@@ -234,13 +243,26 @@ class PalWriter(_Arm):
             return current
         method = "PUT" if current.partner_id is None else "PATCH"
         request = self.arm_request(
-            tenant, identity, method, f"{PAL_PATH}/{quote(partner_id, safe='')}", what,
+            tenant,
+            identity,
+            method,
+            f"{PAL_PATH}/{quote(partner_id, safe='')}",
+            what,
             api_version=PAL_API,
         )
         body = await self.requester.get_json(request)
-        log.info("arm_pal_written", tenant=tenant, identity=escape(identity), method=method,
-                 partner_id=escape(partner_id))
+        log.info(
+            "arm_pal_written",
+            tenant=tenant,
+            identity=escape(identity),
+            method=method,
+            partner_id=escape(partner_id),
+        )
         return parse_partner(
-            body, tenant, identity, subscriptions=current.subscriptions,
-            object_id=current.object_id, what=what,
+            body,
+            tenant,
+            identity,
+            subscriptions=current.subscriptions,
+            object_id=current.object_id,
+            what=what,
         )

@@ -36,7 +36,11 @@ class TokenProvider(Protocol):
     """Hands out bearer tokens; the one seam between connectors and MSAL."""
 
     async def token(
-        self, tenant_id: str, resource: str, *, identity: str | None = None,
+        self,
+        tenant_id: str,
+        resource: str,
+        *,
+        identity: str | None = None,
         force_refresh: bool = False,
     ) -> str:
         """A token for ``resource`` (e.g. ``https://graph.microsoft.com``) in ``tenant_id``.

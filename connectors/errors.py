@@ -99,7 +99,11 @@ class AuthError(ConnectorError):
     """
 
     def __init__(
-        self, message: str, *, aadsts: str | None = None, correlation_id: str | None = None,
+        self,
+        message: str,
+        *,
+        aadsts: str | None = None,
+        correlation_id: str | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(message, **kw)

@@ -167,7 +167,8 @@ def partner_records(
                     month=row.month,
                     subscription_id=(
                         row.workload.split(":", 1)[1].lower()
-                        if row.workload.startswith("azure:") else None
+                        if row.workload.startswith("azure:")
+                        else None
                     ),
                     monthly_active_users=row.monthly_active_users,
                     acr_usd=row.acr_usd,
@@ -316,7 +317,12 @@ class FaultBook:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take(
-        self, source: str, scope: str, *, identity: str | None = None, call: str = "*",
+        self,
+        source: str,
+        scope: str,
+        *,
+        identity: str | None = None,
+        call: str = "*",
         pages: int = 1,
     ) -> FaultSpec | None:
         """The first live fault matching this call; its use is counted."""
@@ -370,8 +376,12 @@ class FakeWorld:
     """A scenario plus its fault counters: what the fake connectors read."""
 
     def __init__(
-        self, scenario: Scenario, retry: RetryPolicy = DEFAULT_RETRY, *,
-        audit_lookback_days: int = 30, clock: Callable[[], datetime] | None = None,
+        self,
+        scenario: Scenario,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        *,
+        audit_lookback_days: int = 30,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.scenario = scenario
         self.retry = retry
@@ -412,15 +422,16 @@ class FakeConnector:
             return list(partner_records(scenario, self.source, audit_since=since))
         customer = scenario.customer(customer_tenant_id)
         if customer is None:
-            raise AuthError(
-                "the tenant is unknown to the identity platform", aadsts="AADSTS90002"
-            )
+            raise AuthError("the tenant is unknown to the identity platform", aadsts="AADSTS90002")
         return list(customer_records(scenario, self.source, customer, self.identity))
 
     def _signed_in(self, customer_tenant_id: str | None) -> None:
         """Token acquisition as the real connector does it before its first call."""
-        if customer_tenant_id is None or self.source is Source.PC_SUBSCRIPTIONS \
-                or self.source is Source.PC_USAGE:
+        if (
+            customer_tenant_id is None
+            or self.source is Source.PC_SUBSCRIPTIONS
+            or self.source is Source.PC_USAGE
+        ):
             scope, identity = "partner", None
         else:
             scope, identity = customer_tenant_id, self.identity or PARTNER_APP

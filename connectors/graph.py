@@ -71,8 +71,9 @@ REPORT_COLUMNS: dict[str, str] = {
 
 def odata_query(params: Mapping[str, str]) -> str:
     """A query string as Graph documents it: ``$`` kept, spaces as ``%20`` (not ``+``)."""
-    return "&".join(f"{key}={quote(value, safe=chr(39) + '(),$:')}" for key, value in
-                    params.items())
+    return "&".join(
+        f"{key}={quote(value, safe=chr(39) + '(),$:')}" for key, value in params.items()
+    )
 
 
 def _roles(access_details: Any) -> tuple[str, ...]:
@@ -118,7 +119,9 @@ def parse_relationship(
 
 
 def parse_access_assignment(
-    item: Mapping[str, Any], relationship: GdapRelationship, *,
+    item: Mapping[str, Any],
+    relationship: GdapRelationship,
+    *,
     what: str = "GDAP access assignments",
 ) -> GdapAccessAssignment:
     """A ``delegatedAdminAccessAssignment`` of one relationship."""
@@ -126,8 +129,7 @@ def parse_access_assignment(
         assignment_id=required(item, "id", what=what),
         relationship_id=relationship.relationship_id,
         customer_tenant_id=relationship.customer_tenant_id,
-        group_id=(text(nested(item, "accessContainer", "accessContainerId")) or "").lower()
-        or None,
+        group_id=(text(nested(item, "accessContainer", "accessContainerId")) or "").lower() or None,
         roles=_roles(item.get("accessDetails")),
         status=text(item.get("status")),
     )
@@ -148,7 +150,9 @@ def parse_subscribed_sku(
 
 
 def parse_directory_subscription(
-    item: Mapping[str, Any], customer_tenant_id: str, *,
+    item: Mapping[str, Any],
+    customer_tenant_id: str,
+    *,
     what: str = "directory subscriptions",
 ) -> DirectorySubscription:
     """A ``companySubscription``; ``ownerTenantId`` is who bought it (for CSP, the partner).
@@ -168,7 +172,10 @@ def parse_directory_subscription(
 
 
 def parse_services_user_counts(
-    content: bytes | str, customer_tenant_id: str, *, period: str = REPORT_PERIOD,
+    content: bytes | str,
+    customer_tenant_id: str,
+    *,
+    period: str = REPORT_PERIOD,
     what: str = "usage report",
 ) -> list[ActiveUsers]:
     """``getOffice365ServicesUserCounts`` CSV -> one :class:`ActiveUsers` per workload.
@@ -213,8 +220,12 @@ def parse_services_user_counts(
 
 
 def parse_service_principal(
-    item: Mapping[str, Any], customer_tenant_id: str, identity: str,
-    credential_expires: datetime | None, *, what: str = "service principals",
+    item: Mapping[str, Any],
+    customer_tenant_id: str,
+    identity: str,
+    credential_expires: datetime | None,
+    *,
+    what: str = "service principals",
 ) -> Identity:
     """The partner's ``servicePrincipal`` in a customer tenant, named by our identity name."""
     enabled = flag(item.get("accountEnabled"))
@@ -256,7 +267,12 @@ class _Graph(LiveConnector):
         self.pager = GraphPaginator()
 
     def request(
-        self, tenant: str, path: str, what: str, *, query: Mapping[str, str] | None = None,
+        self,
+        tenant: str,
+        path: str,
+        what: str,
+        *,
+        query: Mapping[str, str] | None = None,
         scope: str | None = None,
     ) -> ApiRequest:
         url = f"{self.endpoints.graph}{path}"
@@ -286,8 +302,9 @@ class GraphContracts(_Graph):
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         what = self.what(None)
         query = {"$top": str(PAGE_SIZE[self.source])}
-        async for item in self.listing(self.partner_tenant_id, "/v1.0/contracts", what,
-                                       query=query):
+        async for item in self.listing(
+            self.partner_tenant_id, "/v1.0/contracts", what, query=query
+        ):
             yield parse_contract(item, what=what)
 
 
@@ -299,7 +316,11 @@ class GraphGdap(_Graph):
     PATH = "/v1.0/tenantRelationships/delegatedAdminRelationships"
 
     def __init__(
-        self, requester: Requester, endpoints: CloudEndpoints, *, partner_tenant_id: str,
+        self,
+        requester: Requester,
+        endpoints: CloudEndpoints,
+        *,
+        partner_tenant_id: str,
         concurrency: int = 8,
     ) -> None:
         super().__init__(requester, endpoints, partner_tenant_id=partner_tenant_id)
@@ -326,8 +347,9 @@ class GraphGdap(_Graph):
         try:
             async for item in self.listing(self.partner_tenant_id, self.PATH, what, query=query):
                 relationship = parse_relationship(item, what=what)
-                pending.append((relationship, asyncio.ensure_future(
-                    self._assignments(relationship, what))))
+                pending.append(
+                    (relationship, asyncio.ensure_future(self._assignments(relationship, what)))
+                )
                 while len(pending) >= self.concurrency:
                     for record in await self._next(pending):
                         yield record
@@ -440,7 +462,9 @@ class GraphIdentities(_Graph):
             return cached[1]
         what = f"{self.source} for partner (application {app_id})"
         request = self.request(
-            self.partner_tenant_id, f"/v1.0/applications(appId='{app_id}')", what,
+            self.partner_tenant_id,
+            f"/v1.0/applications(appId='{app_id}')",
+            what,
             query={"$select": "id,appId,passwordCredentials,keyCredentials"},
         )
         try:
@@ -460,7 +484,9 @@ class GraphIdentities(_Graph):
         what = self.what(tenant)
         for name, app_id in self.apps.items():
             request = self.request(
-                tenant, "/v1.0/servicePrincipals", what,
+                tenant,
+                "/v1.0/servicePrincipals",
+                what,
                 query={"$filter": f"appId eq '{app_id}'"},
             )
             found = [item async for item in paginate(self.requester, request, self.pager)]

@@ -155,8 +155,9 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         per = self.SHARD_CONNECTIONS
         count = max(1, -(-connections // per))
         limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
-        self._shards = [httpx.AsyncHTTPTransport(verify=verify, limits=limits)
-                        for _ in range(count)]
+        self._shards = [
+            httpx.AsyncHTTPTransport(verify=verify, limits=limits) for _ in range(count)
+        ]
         self._busy = [0] * count
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -423,9 +424,7 @@ class ApiRequest:
     @property
     def authenticated(self) -> bool:
         return (
-            not self.pre_authenticated
-            and self.tenant_id is not None
-            and self.resource is not None
+            not self.pre_authenticated and self.tenant_id is not None and self.resource is not None
         )
 
     @property
@@ -507,7 +506,8 @@ class Requester:
         self._rng = rng
         self._flight: asyncio.Semaphore | None = None
         self._token_cache: OrderedDict[tuple[str, str, str | None], tuple[str, float]] = (
-            OrderedDict())
+            OrderedDict()
+        )
         self._token_pending: dict[tuple[str, str, str | None], asyncio.Future[str]] = {}
         self.sent = 0
         """Requests that left (every try counts): the benchmark's request count."""
@@ -554,8 +554,9 @@ class Requester:
             pending = self._token_pending.get(key)
             if pending is not None:
                 return await asyncio.shield(pending)
-        task = asyncio.ensure_future(self.tokens.token(
-            tenant, resource, identity=identity, force_refresh=force_refresh))
+        task = asyncio.ensure_future(
+            self.tokens.token(tenant, resource, identity=identity, force_refresh=force_refresh)
+        )
         self._token_pending[key] = task
         try:
             token = await asyncio.shield(task)
@@ -597,12 +598,16 @@ class Requester:
             try:
                 if request.authenticated and request.tenant_id and request.resource:
                     token = await self._token(
-                        request.tenant_id, request.resource, request.identity, force_refresh)
+                        request.tenant_id, request.resource, request.identity, force_refresh
+                    )
                     headers["Authorization"] = f"Bearer {token}"
                 async with self._slot():
                     self.sent += 1
                     outcome, resendable = await self._exchange(
-                        request, headers, attempt, api,
+                        request,
+                        headers,
+                        attempt,
+                        api,
                         refreshable=request.authenticated and not refreshed,
                     )
             finally:
@@ -621,28 +626,37 @@ class Requester:
             force_refresh = False
             throttled = isinstance(error, ThrottledError)
             retry_after = error.retry_after if isinstance(error, TransientError) else None
-            delay = self.retry.delay(attempt, retry_after) if retry_after is not None else (
-                self.retry.backoff(attempt, self._rng)
+            delay = (
+                self.retry.delay(attempt, retry_after)
+                if retry_after is not None
+                else (self.retry.backoff(attempt, self._rng))
             )
             if throttled:
                 # The scope is throttled, not just this request: everyone of it waits (R16).
                 self.gate.block(request.scope, delay)
             if not (
-                error.retryable
-                and resendable
-                and self.retry.allows(attempt, throttled=throttled)
+                error.retryable and resendable and self.retry.allows(attempt, throttled=throttled)
             ):
                 if error.retryable:
                     log.warning(
-                        "http_gave_up", scope=request.scope, what=escape(request.what),
-                        attempts=attempt, error=error.kind, status=error.status,
+                        "http_gave_up",
+                        scope=request.scope,
+                        what=escape(request.what),
+                        attempts=attempt,
+                        error=error.kind,
+                        status=error.status,
                         code=escape(error.code) if error.code else None,
                     )
                 raise error
             log.info(
-                "http_retry", scope=request.scope, what=escape(request.what), attempt=attempt,
-                delay=round(delay, 3), status=error.status,
-                code=escape(error.code) if error.code else None, throttled=throttled,
+                "http_retry",
+                scope=request.scope,
+                what=escape(request.what),
+                attempt=attempt,
+                delay=round(delay, 3),
+                status=error.status,
+                code=escape(error.code) if error.code else None,
+                throttled=throttled,
             )
             if not throttled:
                 await self._sleep(delay)
@@ -650,7 +664,12 @@ class Requester:
                     self.observer.waited(api, delay, "retry_after")
 
     async def _exchange(
-        self, request: ApiRequest, headers: dict[str, str], attempt: int, api: str, *,
+        self,
+        request: ApiRequest,
+        headers: dict[str, str],
+        attempt: int,
+        api: str,
+        *,
         refreshable: bool,
     ) -> tuple[httpx.Response | ConnectorError, bool]:
         """One try: the answer (status < 400, or a 401 while ``refreshable``) or the error, and
@@ -670,8 +689,12 @@ class Requester:
             # again. A connect or pool timeout never reached it.
             never_sent = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
             log.info(
-                "http_timeout", scope=request.scope, method=request.method,
-                url=loggable_url(request.url), attempt=attempt, kind=type(exc).__name__,
+                "http_timeout",
+                scope=request.scope,
+                method=request.method,
+                url=loggable_url(request.url),
+                attempt=attempt,
+                kind=type(exc).__name__,
             )
             return (
                 TransientError(f"{request.what} timed out ({type(exc).__name__})"),
@@ -681,8 +704,12 @@ class Requester:
             self.observer.request_done(api, "error")
             never_sent = isinstance(exc, httpx.ConnectError)
             log.info(
-                "http_connection_failed", scope=request.scope, method=request.method,
-                url=loggable_url(request.url), attempt=attempt, kind=type(exc).__name__,
+                "http_connection_failed",
+                scope=request.scope,
+                method=request.method,
+                url=loggable_url(request.url),
+                attempt=attempt,
+                kind=type(exc).__name__,
             )
             return (
                 TransientError(f"{request.what}: connection failed ({type(exc).__name__})"),
@@ -698,8 +725,13 @@ class Requester:
         status = response.status_code
         self.observer.request_done(api, status)
         log.debug(
-            "http_request", scope=request.scope, method=request.method,
-            url=loggable_url(request.url), status=status, attempt=attempt, elapsed_ms=elapsed_ms,
+            "http_request",
+            scope=request.scope,
+            method=request.method,
+            url=loggable_url(request.url),
+            status=status,
+            attempt=attempt,
+            elapsed_ms=elapsed_ms,
         )
         remaining = remaining_budget(request.method.upper(), response.headers)
         if remaining is not None:
@@ -824,7 +856,9 @@ class PartnerCenterPaginator:
                     raise MalformedResponse(f"{request.what}: a links.next header is malformed")
                 headers[entry["key"]] = str(entry.get("value") or "")
             following = replace(
-                request, url=self.resolve(nxt["uri"], request.what), params=None,
+                request,
+                url=self.resolve(nxt["uri"], request.what),
+                params=None,
                 headers=headers,
             )
         return Page(items, following, _total(body.get("totalCount")))
@@ -848,8 +882,7 @@ class ArmPaginator:
     style = "arm"
 
     def page(self, body: Mapping[str, Any], request: ApiRequest) -> Page:
-        return Page(_items(body, "value", request.what),
-                    _absolute_next(body, "nextLink", request))
+        return Page(_items(body, "value", request.what), _absolute_next(body, "nextLink", request))
 
 
 def _absolute_next(body: Mapping[str, Any], key: str, request: ApiRequest) -> ApiRequest | None:
@@ -862,8 +895,9 @@ def _absolute_next(body: Mapping[str, Any], key: str, request: ApiRequest) -> Ap
     return replace(request, url=_same_origin(link, request.url, request.what), params=None)
 
 
-def _page_key(request: ApiRequest) -> tuple[str, tuple[tuple[str, str], ...],
-                                              tuple[tuple[str, str], ...]]:
+def _page_key(
+    request: ApiRequest,
+) -> tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     return (
         request.url,
         tuple(sorted((request.params or {}).items())),
@@ -900,7 +934,9 @@ async def paginate(
                 raise
             raise IncompleteListing(
                 f"{first.what}: page {pages} of the listing was refused ({exc})",
-                status=exc.status, code=exc.code, request_id=exc.request_id,
+                status=exc.status,
+                code=exc.code,
+                request_id=exc.request_id,
             ) from exc
         page = paginator.page(body, request)
         received += len(page.items)
@@ -912,8 +948,9 @@ async def paginate(
             break
         key = _page_key(page.next)
         if key in seen:
-            log.warning("http_paging_loop", style=paginator.style, what=escape(first.what),
-                        pages=pages)
+            log.warning(
+                "http_paging_loop", style=paginator.style, what=escape(first.what), pages=pages
+            )
             raise IncompleteListing(f"{first.what}: the listing links back to a page it read")
         if pages >= max_pages:
             raise IncompleteListing(f"{first.what}: more than {max_pages} pages")
@@ -962,7 +999,6 @@ class LiveConnector:
 
     def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         raise NotImplementedError
-
 
 
 # ---------------------------------------------------------------------------------------------

@@ -81,8 +81,13 @@ def _norm(name: str) -> str:
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "tenant": ("customertenantid", "tenantid"),
-    "type": ("partnerattributiontype", "partnerassociationtype", "attributiontype",
-             "associationtype", "partnerattachtype"),
+    "type": (
+        "partnerattributiontype",
+        "partnerassociationtype",
+        "attributiontype",
+        "associationtype",
+        "partnerattachtype",
+    ),
     "workload": ("workloadname", "workload", "product", "servicelevel1"),
     "subscription": ("subscriptionid",),
     "partner": ("mpnid", "partnerid", "pgapartnerid", "pgampnid", "partnermpnid"),
@@ -93,10 +98,36 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 """Field -> accepted (normalised) column names, first match wins."""
 
-_M365 = ("office", "m365", "microsoft 365", "o365", "exchange", "sharepoint", "onedrive",
-         "teams", "skype", "yammer", "outlook", "word", "excel", "powerpoint", "onenote")
-_BUSINESS = ("dynamics", "d365", "power platform", "powerplatform", "power apps", "powerapps",
-             "power automate", "power bi", "powerbi", "business_apps", "business apps")
+_M365 = (
+    "office",
+    "m365",
+    "microsoft 365",
+    "o365",
+    "exchange",
+    "sharepoint",
+    "onedrive",
+    "teams",
+    "skype",
+    "yammer",
+    "outlook",
+    "word",
+    "excel",
+    "powerpoint",
+    "onenote",
+)
+_BUSINESS = (
+    "dynamics",
+    "d365",
+    "power platform",
+    "powerplatform",
+    "power apps",
+    "powerapps",
+    "power automate",
+    "power bi",
+    "powerbi",
+    "business_apps",
+    "business apps",
+)
 _SECURITY = ("security", "ems", "intune", "defender", "entra", "azure ad premium", "purview")
 
 
@@ -187,22 +218,19 @@ def _counted(
     return mau, seats, acr
 
 
-def read_rows(
-    content: bytes | str, *, origin: str, workload: str | None = None
-) -> list[_Row]:
+def read_rows(content: bytes | str, *, origin: str, workload: str | None = None) -> list[_Row]:
     """The attribution rows of one report CSV (BOM tolerated); ``workload``, when given, is the
     workload of every row (the dataset's)."""
     return list(iter_rows(content, origin=origin, workload=workload))
 
 
-def iter_rows(
-    content: bytes | str, *, origin: str, workload: str | None = None
-) -> Iterator[_Row]:
+def iter_rows(content: bytes | str, *, origin: str, workload: str | None = None) -> Iterator[_Row]:
     """:func:`read_rows` one row at a time: bytes are decoded as they are parsed, so a report
     of any size costs its own bytes and one row, not a decoded copy and a list."""
     if isinstance(content, bytes):
-        lines: Iterator[str] = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig",
-                                                newline="")
+        lines: Iterator[str] = io.TextIOWrapper(
+            io.BytesIO(content), encoding="utf-8-sig", newline=""
+        )
     else:
         lines = iter(io.StringIO(content.removeprefix("\ufeff"), newline=""))
     try:
@@ -280,8 +308,12 @@ class AttributionMerger:
         self._groups: dict[_Group, tuple[str | None, _Value | set[_Value]]] = {}
 
     def add(self, row: _Row) -> None:
-        group = (sys.intern(row.tenant), sys.intern(row.workload), sys.intern(row.type),
-                 sys.intern(row.partner) if row.partner else None)
+        group = (
+            sys.intern(row.tenant),
+            sys.intern(row.workload),
+            sys.intern(row.type),
+            sys.intern(row.partner) if row.partner else None,
+        )
         value = (row.subscription, row.mau, row.acr, row.seats)
         held = self._groups.get(group)
         if held is None or (row.month or "") > (held[0] or ""):
@@ -337,9 +369,9 @@ def merge_rows(rows: Iterable[_Row]) -> list[Attribution]:
     return AttributionMerger().extend(rows).records()
 
 
-def parse_attribution_csv(content: bytes | str, *, origin: str = "insights report") -> list[
-    Attribution
-]:
+def parse_attribution_csv(
+    content: bytes | str, *, origin: str = "insights report"
+) -> list[Attribution]:
     """A whole report CSV -> merged :class:`Attribution` records."""
     return merge_rows(read_rows(content, origin=origin))
 
@@ -370,8 +402,9 @@ class InsightsFolder:
     def files(self) -> list[Path]:
         if not self.folder.is_dir():
             raise PermanentError(f"{self.source}: the insights folder {self.folder} is missing")
-        found = sorted(p for p in self.folder.iterdir()
-                       if p.is_file() and p.suffix.lower() == ".csv")
+        found = sorted(
+            p for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv"
+        )
         if not found:
             raise PermanentError(f"{self.source}: no report (*.csv) in {self.folder}")
         return found
@@ -382,8 +415,9 @@ class InsightsFolder:
             try:
                 content = await asyncio.to_thread(path.read_bytes)
             except OSError as exc:
-                raise PermanentError(f"{self.source}: cannot read {path.name}: "
-                                     f"{exc.strerror}") from None
+                raise PermanentError(
+                    f"{self.source}: cannot read {path.name}: {exc.strerror}"
+                ) from None
             merged.extend(iter_rows(content, origin=path.name))
             del content
         for record in merged:
@@ -480,8 +514,15 @@ class InsightsApi(LiveConnector):
         self._clock = clock
         self._query_ids: dict[str, str] = {}
 
-    def request(self, method: str, path: str, what: str, *, body: Any = None,
-                params: Mapping[str, str] | None = None) -> ApiRequest:
+    def request(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+    ) -> ApiRequest:
         return ApiRequest(
             method=method,
             url=f"{self.endpoints.insights}{path}",
@@ -498,11 +539,18 @@ class InsightsApi(LiveConnector):
         known = self._query_ids.get(query.name)
         if known is not None:
             return known
-        body = await self.requester.get_json(self.request(
-            "POST", "/ScheduledQueries", what,
-            body={"Name": query.name, "Description": "partnerlink attribution",
-                  "Query": query.sql},
-        ))
+        body = await self.requester.get_json(
+            self.request(
+                "POST",
+                "/ScheduledQueries",
+                what,
+                body={
+                    "Name": query.name,
+                    "Description": "partnerlink attribution",
+                    "Query": query.sql,
+                },
+            )
+        )
         created = text(first_value(body, what).get("queryId"))
         if created is None:
             raise MalformedResponse(f"{what}: the created query has no queryId")
@@ -513,19 +561,23 @@ class InsightsApi(LiveConnector):
         """Schedule a one-shot execution of ``query``; its report id."""
         query_id = await self.query_id(query, what)
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = await self.requester.get_json(self.request(
-            "POST", "/ScheduledReport", what,
-            body={
-                "ReportName": f"{query.name}-{uuid.uuid4().hex[:8]}",
-                "Description": "partnerlink attribution (one-shot)",
-                "QueryId": query_id,
-                "StartTime": now,
-                "ExecuteNow": True,
-                "RecurrenceInterval": 24,
-                "RecurrenceCount": 1,
-                "Format": "csv",
-            },
-        ))
+        body = await self.requester.get_json(
+            self.request(
+                "POST",
+                "/ScheduledReport",
+                what,
+                body={
+                    "ReportName": f"{query.name}-{uuid.uuid4().hex[:8]}",
+                    "Description": "partnerlink attribution (one-shot)",
+                    "QueryId": query_id,
+                    "StartTime": now,
+                    "ExecuteNow": True,
+                    "RecurrenceInterval": 24,
+                    "RecurrenceCount": 1,
+                    "Format": "csv",
+                },
+            )
+        )
         report_id = text(first_value(body, what).get("reportId"))
         if report_id is None:
             raise MalformedResponse(f"{what}: the created report has no reportId")
@@ -535,10 +587,14 @@ class InsightsApi(LiveConnector):
         """Wait for the report's latest execution to complete; its download link."""
         deadline = self._clock() + self.poll_timeout
         while True:
-            body = await self.requester.get_json(self.request(
-                "GET", f"/ScheduledReport/execution/{quote(report_id, safe='')}", what,
-                params={"getLatestExecution": "true"},
-            ))
+            body = await self.requester.get_json(
+                self.request(
+                    "GET",
+                    f"/ScheduledReport/execution/{quote(report_id, safe='')}",
+                    what,
+                    params={"getLatestExecution": "true"},
+                )
+            )
             execution = first_value(body, what)
             status = (text(execution.get("executionStatus")) or "").lower()
             if status == _DONE:
@@ -549,19 +605,23 @@ class InsightsApi(LiveConnector):
             if status in _FAILED:
                 raise PermanentError(f"{what}: the report execution {escape(status)}")
             if self._clock() + self.poll_interval > deadline:
-                raise TransientError(f"{what}: the report was not ready in time "
-                                     f"(status {escape(status or 'unknown')})")
+                raise TransientError(
+                    f"{what}: the report was not ready in time "
+                    f"(status {escape(status or 'unknown')})"
+                )
             await self._sleep(self.poll_interval)
 
     async def download(self, link: str, what: str) -> bytes:
-        response = await self.requester.send(ApiRequest(
-            method="GET",
-            url=link,
-            scope=f"insights-download:{self.partner_tenant_id}",
-            what=f"{what} (download)",
-            headers={"Accept": "*/*"},
-            pre_authenticated=True,
-        ))
+        response = await self.requester.send(
+            ApiRequest(
+                method="GET",
+                url=link,
+                scope=f"insights-download:{self.partner_tenant_id}",
+                what=f"{what} (download)",
+                headers={"Accept": "*/*"},
+                pre_authenticated=True,
+            )
+        )
         if response.status_code != 200:
             raise MalformedResponse(f"{what}: unexpected HTTP {response.status_code} on download")
         return response.content
@@ -573,8 +633,9 @@ class InsightsApi(LiveConnector):
             report_id = await self.run_report(query, what)
             link = await self.secure_link(report_id, what)
             content = await self.download(link, what)
-            merged.extend(iter_rows(content, origin=f"{what} ({query.name})",
-                                    workload=query.workload))
+            merged.extend(
+                iter_rows(content, origin=f"{what} ({query.name})", workload=query.workload)
+            )
             del content
         for record in merged:
             yield record

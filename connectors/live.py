@@ -83,8 +83,12 @@ def live_connectors(
     if PARTNER_APP not in identities:
         raise ValueError(f"identities must include {PARTNER_APP!r} (the partner's own app)")
     shared = requester or Requester(
-        client, tokens, retry=retry, sleep=sleep,
-        limits=MicrosoftLimits(time_scale=time_scale, sleep=sleep), max_in_flight=max_in_flight,
+        client,
+        tokens,
+        retry=retry,
+        sleep=sleep,
+        limits=MicrosoftLimits(time_scale=time_scale, sleep=sleep),
+        max_in_flight=max_in_flight,
         observer=observer,
     )
     skip = {Source(name) for name in disabled}
@@ -98,22 +102,35 @@ def live_connectors(
         elif source is Source.PC_SUBSCRIPTIONS:
             made.append(PartnerCenterSubscriptions(shared, endpoints, partner_tenant_id=partner))
         elif source is Source.PC_AUDIT:
-            made.append(PartnerCenterAuditRecords(
-                shared, endpoints, partner_tenant_id=partner, lookback_days=audit_lookback_days,
-            ))
+            made.append(
+                PartnerCenterAuditRecords(
+                    shared,
+                    endpoints,
+                    partner_tenant_id=partner,
+                    lookback_days=audit_lookback_days,
+                )
+            )
         elif source is Source.PC_USAGE:
             if app_user:
-                made.append(PartnerCenterUsage(
-                    shared, endpoints, partner_tenant_id=partner, user_identity=user_identity,
-                ))
+                made.append(
+                    PartnerCenterUsage(
+                        shared,
+                        endpoints,
+                        partner_tenant_id=partner,
+                        user_identity=user_identity,
+                    )
+                )
         elif source is Source.GRAPH_CONTRACTS:
             made.append(GraphContracts(shared, endpoints, partner_tenant_id=partner))
         elif source is Source.GRAPH_GDAP:
             # One access-assignment listing per relationship, all in the partner tenant's
             # multi-tenant budget: on a large estate this read sets the sync's floor, so it
             # keeps enough requests going to use that budget (the limiter holds it there).
-            made.append(GraphGdap(shared, endpoints, partner_tenant_id=partner,
-                                  concurrency=GDAP_CONCURRENCY))
+            made.append(
+                GraphGdap(
+                    shared, endpoints, partner_tenant_id=partner, concurrency=GDAP_CONCURRENCY
+                )
+            )
         elif source is Source.GRAPH_SKUS:
             made.append(GraphSubscribedSkus(shared, endpoints, partner_tenant_id=partner))
         elif source is Source.GRAPH_DIRECTORY_SUBSCRIPTIONS:
@@ -121,9 +138,14 @@ def live_connectors(
         elif source is Source.GRAPH_USAGE:
             made.append(GraphUsageReports(shared, endpoints, partner_tenant_id=partner))
         elif source is Source.GRAPH_IDENTITIES:
-            made.append(GraphIdentities(
-                shared, endpoints, partner_tenant_id=partner, apps=identities,
-            ))
+            made.append(
+                GraphIdentities(
+                    shared,
+                    endpoints,
+                    partner_tenant_id=partner,
+                    apps=identities,
+                )
+            )
         elif source is Source.ARM_SUBSCRIPTIONS:
             made.append(ArmSubscriptions(shared, endpoints))
         elif source is Source.ARM_PAL:
@@ -132,10 +154,16 @@ def live_connectors(
             if insights_folder is not None:
                 made.append(InsightsFolder(insights_folder))
             elif app_user:
-                made.append(InsightsApi(
-                    shared, endpoints, partner_tenant_id=partner, queries=insights_queries,
-                    user_identity=user_identity, sleep=sleep,
-                ))
+                made.append(
+                    InsightsApi(
+                        shared,
+                        endpoints,
+                        partner_tenant_id=partner,
+                        queries=insights_queries,
+                        user_identity=user_identity,
+                        sleep=sleep,
+                    )
+                )
         else:  # pragma: no cover - a new Source needs its connector here
             raise ValueError(f"no live connector for {source}")
     return made

@@ -168,7 +168,11 @@ class _PartnerCenter(LiveConnector):
         return f"pc:{self.partner_tenant_id}"
 
     def request(
-        self, path: str, what: str, *, params: Mapping[str, str] | None = None,
+        self,
+        path: str,
+        what: str,
+        *,
+        params: Mapping[str, str] | None = None,
         correlation_id: str | None = None,
     ) -> ApiRequest:
         return ApiRequest(
@@ -185,7 +189,11 @@ class _PartnerCenter(LiveConnector):
         )
 
     def listing(
-        self, path: str, what: str, *, params: Mapping[str, str] | None = None,
+        self,
+        path: str,
+        what: str,
+        *,
+        params: Mapping[str, str] | None = None,
         correlation_id: str | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         first = self.request(path, what, params=params, correlation_id=correlation_id)
@@ -204,8 +212,9 @@ class PartnerCenterCustomers(_PartnerCenter):
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         what = self.what(None)
         params = {"size": str(PAGE_SIZE[self.source])}
-        async for item in self.listing("/customers", what, params=params,
-                                       correlation_id=str(uuid.uuid4())):
+        async for item in self.listing(
+            "/customers", what, params=params, correlation_id=str(uuid.uuid4())
+        ):
             yield parse_customer(item, what=what)
 
 
@@ -247,8 +256,9 @@ class PartnerCenterAuditRecords(_PartnerCenter):
         what = self.what(None)
         start = (self.clock() - self.lookback).date().isoformat()
         params = {"startDate": start, "size": str(PAGE_SIZE[self.source])}
-        async for item in self.listing("/auditrecords", what, params=params,
-                                       correlation_id=str(uuid.uuid4())):
+        async for item in self.listing(
+            "/auditrecords", what, params=params, correlation_id=str(uuid.uuid4())
+        ):
             yield parse_audit_record(item, what=what)
 
 
@@ -277,9 +287,11 @@ class PartnerCenterUsage(_PartnerCenter):
         what = self.what(tenant)
         correlation = str(uuid.uuid4())
         base = f"/customers/{_segment(tenant)}"
-        async for item in self.listing(f"{base}/subscriptions/usagerecords", what,
-                                       correlation_id=correlation):
+        async for item in self.listing(
+            f"{base}/subscriptions/usagerecords", what, correlation_id=correlation
+        ):
             yield parse_usage_record(item, tenant, what=what)
-        async for item in self.listing(f"{base}/analytics/licenses/usage", what,
-                                       correlation_id=correlation):
+        async for item in self.listing(
+            f"{base}/analytics/licenses/usage", what, correlation_id=correlation
+        ):
             yield parse_license_usage(item, tenant, what=what)

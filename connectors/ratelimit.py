@@ -51,32 +51,64 @@ class Rate:
 
 
 # The table (docs/microsoft-apis.md). tests/scale checks it against the emulator's.
-PC_TENANT = Rate("partner_center", 500, 60.0,
-                 "§1.11: 500 requests/min per tenant identifier (partner, or partner+customer)")
-INSIGHTS_TENANT = Rate("insights", 500, 60.0,
-                       "§1.9/§1.11: no published number; Partner Center's 500/min is assumed")
+PC_TENANT = Rate(
+    "partner_center",
+    500,
+    60.0,
+    "§1.11: 500 requests/min per tenant identifier (partner, or partner+customer)",
+)
+INSIGHTS_TENANT = Rate(
+    "insights", 500, 60.0, "§1.9/§1.11: no published number; Partner Center's 500/min is assumed"
+)
 GRAPH_GLOBAL_APP = Rate("graph.global.app", 130_000, 10.0, "§3.3: 130,000 requests / 10 s per app")
-GRAPH_IDENTITY_S = Rate("graph.identity.S", 3500, 10.0,
-                        "§3.3: 3,500 resource units / 10 s per app+tenant (smallest tenants; the "
-                        "client cannot see a tenant's size, so it assumes the smallest)")
-GRAPH_IDENTITY_APP = Rate("graph.identity.app", 150_000, 20.0,
-                          "§3.3: 150,000 resource units / 20 s per app")
-GRAPH_MULTI_TENANT_APP = Rate("graph.multi_tenant.app", 1000, 20.0,
-                              "§3.3: tenantRelationships 1,000 requests / 20 s per app per tenant")
-GRAPH_MULTI_TENANT = Rate("graph.multi_tenant.tenant", 2000, 20.0,
-                          "§3.3: tenantRelationships 2,000 requests / 20 s per tenant")
-GRAPH_REPORTS_APP = Rate("graph.reports.app", 14, 600.0,
-                         "§3.3: reports 14 requests / 10 min per app per tenant, per report")
-GRAPH_REPORTS_TENANT = Rate("graph.reports.tenant", 40, 600.0,
-                            "§3.3: reports 40 requests / 10 min per tenant, per report")
+GRAPH_IDENTITY_S = Rate(
+    "graph.identity.S",
+    3500,
+    10.0,
+    "§3.3: 3,500 resource units / 10 s per app+tenant (smallest tenants; the "
+    "client cannot see a tenant's size, so it assumes the smallest)",
+)
+GRAPH_IDENTITY_APP = Rate(
+    "graph.identity.app", 150_000, 20.0, "§3.3: 150,000 resource units / 20 s per app"
+)
+GRAPH_MULTI_TENANT_APP = Rate(
+    "graph.multi_tenant.app",
+    1000,
+    20.0,
+    "§3.3: tenantRelationships 1,000 requests / 20 s per app per tenant",
+)
+GRAPH_MULTI_TENANT = Rate(
+    "graph.multi_tenant.tenant",
+    2000,
+    20.0,
+    "§3.3: tenantRelationships 2,000 requests / 20 s per tenant",
+)
+GRAPH_REPORTS_APP = Rate(
+    "graph.reports.app",
+    14,
+    600.0,
+    "§3.3: reports 14 requests / 10 min per app per tenant, per report",
+)
+GRAPH_REPORTS_TENANT = Rate(
+    "graph.reports.tenant", 40, 600.0, "§3.3: reports 40 requests / 10 min per tenant, per report"
+)
 ARM_READS = Rate("arm.reads", 250, 10.0, "§5.4: reads bucket 250, refill 25/s per principal+tenant")
 ARM_WRITES = Rate("arm.writes", 200, 20.0, "§5.4: writes bucket 200, refill 10/s")
 ARM_DELETES = Rate("arm.deletes", 200, 20.0, "§5.4: deletes bucket 200, refill 10/s")
 
 RATES: tuple[Rate, ...] = (
-    PC_TENANT, INSIGHTS_TENANT, GRAPH_GLOBAL_APP, GRAPH_IDENTITY_S, GRAPH_IDENTITY_APP,
-    GRAPH_MULTI_TENANT_APP, GRAPH_MULTI_TENANT, GRAPH_REPORTS_APP, GRAPH_REPORTS_TENANT,
-    ARM_READS, ARM_WRITES, ARM_DELETES,
+    PC_TENANT,
+    INSIGHTS_TENANT,
+    GRAPH_GLOBAL_APP,
+    GRAPH_IDENTITY_S,
+    GRAPH_IDENTITY_APP,
+    GRAPH_MULTI_TENANT_APP,
+    GRAPH_MULTI_TENANT,
+    GRAPH_REPORTS_APP,
+    GRAPH_REPORTS_TENANT,
+    ARM_READS,
+    ARM_WRITES,
+    ARM_DELETES,
 )
 
 GRAPH_COSTS = {"contracts": 3, "subscribedskus": 3}
@@ -171,8 +203,11 @@ class Window:
     def _sweep(self, now: float) -> None:
         """Forget keys with nothing in flight and nothing left in their window."""
         self._sweep_at = now + self.period
-        for key in [k for k, s in self._keys.items()
-                    if s.in_flight == 0 and s.last_used <= now - self.period]:
+        for key in [
+            k
+            for k, s in self._keys.items()
+            if s.in_flight == 0 and s.last_used <= now - self.period
+        ]:
             del self._keys[key]
 
     def counted(self, key: str) -> int:
@@ -220,8 +255,12 @@ class MicrosoftLimits:
     """
 
     def __init__(
-        self, *, time_scale: float = 1.0, clock: Clock = time.monotonic,
-        sleep: Sleep = asyncio.sleep, rates: Iterable[Rate] = RATES,
+        self,
+        *,
+        time_scale: float = 1.0,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        rates: Iterable[Rate] = RATES,
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -257,20 +296,27 @@ class MicrosoftLimits:
             checks: list[Check] = [(GRAPH_GLOBAL_APP, app, 1)]
             lowered = path.lower()
             if "/tenantrelationships/" in lowered:
-                checks += [(GRAPH_MULTI_TENANT_APP, f"{app}/{tenant}", 1),
-                           (GRAPH_MULTI_TENANT, tenant, 1)]
+                checks += [
+                    (GRAPH_MULTI_TENANT_APP, f"{app}/{tenant}", 1),
+                    (GRAPH_MULTI_TENANT, tenant, 1),
+                ]
             elif (report := _REPORT_PATH.search(path)) is not None:
                 name = report.group(1).lower()
-                checks += [(GRAPH_REPORTS_APP, f"{app}/{tenant}/{name}", 1),
-                           (GRAPH_REPORTS_TENANT, f"{tenant}/{name}", 1)]
+                checks += [
+                    (GRAPH_REPORTS_APP, f"{app}/{tenant}/{name}", 1),
+                    (GRAPH_REPORTS_TENANT, f"{tenant}/{name}", 1),
+                ]
             else:
                 cost = graph_cost(request.url)
-                checks += [(GRAPH_IDENTITY_S, f"{app}/{tenant}", cost),
-                           (GRAPH_IDENTITY_APP, app, cost)]
+                checks += [
+                    (GRAPH_IDENTITY_S, f"{app}/{tenant}", cost),
+                    (GRAPH_IDENTITY_APP, app, cost),
+                ]
             return checks
         if family == "arm":
             rate = {"GET": ARM_READS, "HEAD": ARM_READS, "DELETE": ARM_DELETES}.get(
-                method, ARM_WRITES)
+                method, ARM_WRITES
+            )
             return [(rate, f"{request.identity or PARTNER_APP}/{tenant}", 1)]
         return []
 
@@ -309,8 +355,7 @@ class MicrosoftLimits:
                 return self.take(checks)
             if started is None:
                 started = self._clock()
-                self.waits_by_limit[self._blocking] = self.waits_by_limit.get(
-                    self._blocking, 0) + 1
+                self.waits_by_limit[self._blocking] = self.waits_by_limit.get(self._blocking, 0) + 1
             if math.isinf(delay):
                 await self._completion()
             else:

@@ -338,8 +338,10 @@ class Attribution:
     @property
     def key(self) -> str:
         # Reports are partner-scoped: the customer is part of the identity of a row.
-        return (f"{self.customer_tenant_id}|{self.workload}|{self.attribution_type}|"
-                f"{self.partner_id or ''}")
+        return (
+            f"{self.customer_tenant_id}|{self.workload}|{self.attribution_type}|"
+            f"{self.partner_id or ''}"
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,26 +20,44 @@ def customer(tenant: str, sub: str, *, pal: str | None = "4100002", **extra: Any
     data: dict[str, Any] = {
         "tenant_id": tenant,
         "name": f"Customer {tenant[:2]}",
-        "csp_subscriptions": [{"id": sub.replace("5", "e", 1), "offer_name": "M365 BP",
-                               "quantity": 10}],
-        "gdap": [{"id": f"{tenant}-rel", "status": "active", "ends": "+400d",
-                  "roles": ["729827e3-9c14-49f7-bb1b-9608f156bbb8"]}],
-        "azure_subscriptions": [{"subscription_id": sub, "display_name": "prod",
-                                 "acr_usd": 1000.0}],
+        "csp_subscriptions": [
+            {"id": sub.replace("5", "e", 1), "offer_name": "M365 BP", "quantity": 10}
+        ],
+        "gdap": [
+            {
+                "id": f"{tenant}-rel",
+                "status": "active",
+                "ends": "+400d",
+                "roles": ["729827e3-9c14-49f7-bb1b-9608f156bbb8"],
+            }
+        ],
+        "azure_subscriptions": [
+            {"subscription_id": sub, "display_name": "prod", "acr_usd": 1000.0}
+        ],
         "identities": [{"identity": "partner-app", "roles": [{"scope": sub}], "pal": pal}],
-        "attribution": [{"workload": "m365", "type": "CPOR", "partner_id": "4100002",
-                         "monthly_active_users": 10}],
+        "attribution": [
+            {
+                "workload": "m365",
+                "type": "CPOR",
+                "partner_id": "4100002",
+                "monthly_active_users": 10,
+            }
+        ],
     }
     data.update(extra)
     return data
 
 
-def world_dict(*customers: dict[str, Any], faults: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def world_dict(
+    *customers: dict[str, Any], faults: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {
         "version": 1,
         "name": "test",
         "partner": {
-            "tenant_id": PARTNER_TENANT, "name": "Test Partner", "global_partner_id": "4100001",
+            "tenant_id": PARTNER_TENANT,
+            "name": "Test Partner",
+            "global_partner_id": "4100001",
             "locations": [{"partner_id": "4100002", "link_kinds": ["pal", "cpor", "dpor"]}],
             "app": {"client_id": APP_ID, "client_secret": "test-secret-value-1"},
         },

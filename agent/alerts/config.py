@@ -54,16 +54,18 @@ def _resolver(info: ValidationInfo) -> Resolver:
 def _check_destination(url: str, info: ValidationInfo) -> None:
     """R21 at load time for a field that follows ``allow_private`` in its model."""
     try:
-        check_url(url, allow_private=bool(info.data.get("allow_private", False)),
-                  resolve=_resolver(info))
+        check_url(
+            url, allow_private=bool(info.data.get("allow_private", False)), resolve=_resolver(info)
+        )
     except UnsafeUrl as exc:  # the message never contains the URL itself (R19)
         raise ValueError(str(exc)) from None
 
 
 class _Model(BaseModel):
     # hide_input_in_errors: a refused webhook URL or secret must not reappear in the message.
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
-                              hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, hide_input_in_errors=True
+    )
 
 
 class SinkBase(_Model):
@@ -200,8 +202,10 @@ class PagerDutySinkConfig(ApiSinkBase):
         # Checked here rather than on the field: a field's error carries the given value as
         # its input, and the config loader would print it next to the key.
         if not _ROUTING_KEY.match(self.routing_key.get_secret_value()):
-            raise ValueError("routing_key: expected the 32-character Integration Key of an "
-                             "Events API v2 integration")
+            raise ValueError(
+                "routing_key: expected the 32-character Integration Key of an "
+                "Events API v2 integration"
+            )
         return self
 
 
@@ -234,14 +238,20 @@ class OpsgenieSinkConfig(ApiSinkBase):
         # On the model, not the field, for the reason given on PagerDutySinkConfig.
         key = self.api_key.get_secret_value()
         if len(key) < 16 or any(c.isspace() for c in key):
-            raise ValueError("api_key: expected the integration's API key alone (no "
-                             "'GenieKey' prefix, no spaces)")
+            raise ValueError(
+                "api_key: expected the integration's API key alone (no "
+                "'GenieKey' prefix, no spaces)"
+            )
         return self
 
 
 SinkConfig = Annotated[
-    TeamsSinkConfig | SlackSinkConfig | WebhookSinkConfig | EmailSinkConfig
-    | PagerDutySinkConfig | OpsgenieSinkConfig,
+    TeamsSinkConfig
+    | SlackSinkConfig
+    | WebhookSinkConfig
+    | EmailSinkConfig
+    | PagerDutySinkConfig
+    | OpsgenieSinkConfig,
     Field(discriminator="type"),
 ]
 HttpSinkConfig = TeamsSinkConfig | SlackSinkConfig | WebhookSinkConfig
@@ -332,9 +342,11 @@ class AlertsConfig(_Model):
         if value is None:
             return None
         try:
-            check_url(value.get_secret_value(),
-                      allow_private=bool(info.data.get("heartbeat_allow_private", False)),
-                      resolve=_resolver(info))
+            check_url(
+                value.get_secret_value(),
+                allow_private=bool(info.data.get("heartbeat_allow_private", False)),
+                resolve=_resolver(info),
+            )
         except UnsafeUrl as exc:
             raise ValueError(str(exc)) from None
         return value

@@ -43,8 +43,13 @@ class _FindingLike(Protocol):
 
 
 def view_of(finding: _FindingLike) -> FindingView:
-    return FindingView(finding.fingerprint, finding.rule, str(finding.severity),
-                       str(finding.status), finding.customer_tenant_id)
+    return FindingView(
+        finding.fingerprint,
+        finding.rule,
+        str(finding.severity),
+        str(finding.status),
+        finding.customer_tenant_id,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +79,9 @@ def _skip(reason: str, *, close: bool = False) -> Decision:
 
 
 def active_silence(
-    silences: Sequence[Silence], finding: FindingView, now: datetime,
+    silences: Sequence[Silence],
+    finding: FindingView,
+    now: datetime,
 ) -> Silence | None:
     for silence in silences:
         if silence.matches(finding.customer_tenant_id, finding.rule, now):
@@ -83,8 +90,13 @@ def active_silence(
 
 
 def decide(
-    finding: FindingView, history: History | None, *, now: datetime,
-    repeat_interval: timedelta, silences: Sequence[Silence] = (), send_resolved: bool = True,
+    finding: FindingView,
+    history: History | None,
+    *,
+    now: datetime,
+    repeat_interval: timedelta,
+    silences: Sequence[Silence] = (),
+    send_resolved: bool = True,
 ) -> Decision:
     """One finding, one sink: what to send now, and why."""
     notified = history is not None and history.open_episode
@@ -109,21 +121,24 @@ def decide(
         return _skip(f"unknown status {status!r}")
 
     if silence is not None:
-        return _skip(f"silenced until {silence.expires_at.isoformat()}"
-                     + (f" ({silence.comment})" if silence.comment else ""))
+        return _skip(
+            f"silenced until {silence.expires_at.isoformat()}"
+            + (f" ({silence.comment})" if silence.comment else "")
+        )
     if history is None:
         return Decision(Action.FIRST, "firing and never notified on this sink")
     if not history.open_episode:
         return Decision(Action.NEW, "firing again after its last episode closed")
     due = history.last_at + repeat_interval
     if now >= due:
-        return Decision(Action.REPEAT, f"still firing; repeat interval of {repeat_interval} "
-                                       "passed")
+        return Decision(Action.REPEAT, f"still firing; repeat interval of {repeat_interval} passed")
     return _skip(f"already notified; next repeat due at {due.isoformat()}")
 
 
 def routes(
-    sink: SinkBase, finding: FindingView, tags: Mapping[str, Sequence[str]],
+    sink: SinkBase,
+    finding: FindingView,
+    tags: Mapping[str, Sequence[str]],
 ) -> bool:
     """Whether ``sink`` wants ``finding`` at all: severity floor, rule list, customer tags."""
     if not sink.enabled:

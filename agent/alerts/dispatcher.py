@@ -64,8 +64,9 @@ class RetrySchedule:
         """The wait after failed attempt number ``attempt`` (1-based)."""
         if retry_after is not None:
             return min(timedelta(seconds=retry_after), self.retry_after_cap)
-        ceiling = min(self.cap.total_seconds(),
-                      self.base.total_seconds() * (2 ** max(0, attempt - 1)))
+        ceiling = min(
+            self.cap.total_seconds(), self.base.total_seconds() * (2 ** max(0, attempt - 1))
+        )
         return timedelta(seconds=rng.uniform(ceiling / 2, ceiling))
 
 
@@ -88,11 +89,19 @@ class Dispatcher:
     """
 
     def __init__(
-        self, store: Store, sinks: Mapping[str, Sink], *, worker: str | None = None,
-        clock: Clock = utc_now, sleep: Sleep = asyncio.sleep,
-        rng: random.Random | None = None, lease: timedelta = timedelta(minutes=5),
-        deadline: timedelta = timedelta(hours=6), schedule: RetrySchedule | None = None,
-        batch: int = 16, concurrency: int = 4,
+        self,
+        store: Store,
+        sinks: Mapping[str, Sink],
+        *,
+        worker: str | None = None,
+        clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        lease: timedelta = timedelta(minutes=5),
+        deadline: timedelta = timedelta(hours=6),
+        schedule: RetrySchedule | None = None,
+        batch: int = 16,
+        concurrency: int = 4,
         monotonic: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.store = store
@@ -112,7 +121,11 @@ class Dispatcher:
         """Claim one batch of due rows and send them; the number claimed."""
         summary = summary if summary is not None else DrainSummary()
         claims = await asyncio.to_thread(
-            claim, self.store, worker=self.worker, now=self.clock(), lease=self.lease,
+            claim,
+            self.store,
+            worker=self.worker,
+            now=self.clock(),
+            lease=self.lease,
             limit=self.batch,
         )
         if not claims:
@@ -181,25 +194,41 @@ class Dispatcher:
         duration = round((self.monotonic() - started) * 1000, 1)
         now = self.clock()
         if error is None:
-            outcome = Outcome(DeliveryStatus.SENT, OutboxStatus.SENT, status_code=status_code,
-                              duration_ms=duration)
+            outcome = Outcome(
+                DeliveryStatus.SENT,
+                OutboxStatus.SENT,
+                status_code=status_code,
+                duration_ms=duration,
+            )
         elif isinstance(error, TransientDeliveryError):
             wait = self.schedule.delay(c.attempt, error.retry_after, self.rng)
             at = now + wait
             if at > c.created_at + self.deadline:
-                outcome = Outcome(DeliveryStatus.TRANSIENT, OutboxStatus.DEAD,
-                                  status_code=error.status, error=error.message,
-                                  duration_ms=duration)
+                outcome = Outcome(
+                    DeliveryStatus.TRANSIENT,
+                    OutboxStatus.DEAD,
+                    status_code=error.status,
+                    error=error.message,
+                    duration_ms=duration,
+                )
             else:
-                outcome = Outcome(DeliveryStatus.TRANSIENT, OutboxStatus.PENDING,
-                                  status_code=error.status, error=error.message,
-                                  duration_ms=duration, next_attempt_at=at)
+                outcome = Outcome(
+                    DeliveryStatus.TRANSIENT,
+                    OutboxStatus.PENDING,
+                    status_code=error.status,
+                    error=error.message,
+                    duration_ms=duration,
+                    next_attempt_at=at,
+                )
         else:
-            outcome = Outcome(DeliveryStatus.PERMANENT, OutboxStatus.DEAD,
-                              status_code=error.status, error=error.message,
-                              duration_ms=duration)
-        held = await asyncio.to_thread(record, self.store, c, outcome, worker=self.worker,
-                                       now=now)
+            outcome = Outcome(
+                DeliveryStatus.PERMANENT,
+                OutboxStatus.DEAD,
+                status_code=error.status,
+                error=error.message,
+                duration_ms=duration,
+            )
+        held = await asyncio.to_thread(record, self.store, c, outcome, worker=self.worker, now=now)
         if not held:
             summary.lost += 1
             bound.warning("alert_claim_lost", outcome=outcome.delivery.value)
@@ -209,21 +238,33 @@ class Dispatcher:
             bound.info("alert_sent", status_code=status_code, duration_ms=duration)
         elif outcome.row is OutboxStatus.PENDING:
             summary.retried += 1
-            bound.warning("alert_retry_scheduled", error=outcome.error,
-                          status_code=outcome.status_code,
-                          next_attempt_at=(outcome.next_attempt_at or now).isoformat())
+            bound.warning(
+                "alert_retry_scheduled",
+                error=outcome.error,
+                status_code=outcome.status_code,
+                next_attempt_at=(outcome.next_attempt_at or now).isoformat(),
+            )
         else:
             summary.dead += 1
             summary.errors.append(outcome.error or "")
-            event = ("alert_delivery_gave_up" if outcome.delivery is DeliveryStatus.TRANSIENT
-                     else "alert_delivery_failed")
-            bound.error(event, error=outcome.error, status_code=outcome.status_code,
-                        dedup_key=c.dedup_key)
+            event = (
+                "alert_delivery_gave_up"
+                if outcome.delivery is DeliveryStatus.TRANSIENT
+                else "alert_delivery_failed"
+            )
+            bound.error(
+                event, error=outcome.error, status_code=outcome.status_code, dedup_key=c.dedup_key
+            )
 
 
 async def deliver_pending(
-    store: Store, config: AlertsConfig, *, wait: bool = False, clock: Clock = utc_now,
-    worker: str | None = None, sleep: Sleep = asyncio.sleep,
+    store: Store,
+    config: AlertsConfig,
+    *,
+    wait: bool = False,
+    clock: Clock = utc_now,
+    worker: str | None = None,
+    sleep: Sleep = asyncio.sleep,
     transport: httpx.AsyncBaseTransport | None = None,
     resolve: AsyncResolver = async_system_resolver,
 ) -> DrainSummary:
@@ -231,6 +272,7 @@ async def deliver_pending(
     close the sinks. The one call a synchronous caller needs: ``asyncio.run(deliver_pending(
     store, config))`` after each audit."""
     async with build_sinks(config, clock=clock, transport=transport, resolve=resolve) as sinks:
-        dispatcher = Dispatcher(store, sinks, worker=worker, clock=clock, sleep=sleep,
-                                deadline=config.delivery_deadline)
+        dispatcher = Dispatcher(
+            store, sinks, worker=worker, clock=clock, sleep=sleep, deadline=config.delivery_deadline
+        )
         return await dispatcher.drain(wait=wait)

@@ -38,7 +38,11 @@ class TransientDeliveryError(DeliveryError):
     retryable = True
 
     def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None,
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, status=status)
         self.retry_after = retry_after
@@ -60,7 +64,10 @@ def scrub_text(text: str, secrets: Iterable[str], limit: int = 200) -> str:
 
 
 def error_for_response(
-    response: httpx.Response, *, secrets: Iterable[str] = (), now: datetime | None = None,
+    response: httpx.Response,
+    *,
+    secrets: Iterable[str] = (),
+    now: datetime | None = None,
 ) -> DeliveryError | None:
     """``None`` for a 2xx answer, else the error it means."""
     status = response.status_code

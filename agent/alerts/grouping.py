@@ -15,8 +15,12 @@ from datetime import datetime
 from agent.alerts.config import severity_rank
 from agent.alerts.message import Action, AlertItem, Kind, Message, kind_of, verb
 
-_BUCKET = {Action.FIRST: Action.FIRST, Action.NEW: Action.FIRST, Action.REPEAT: Action.REPEAT,
-           Action.RESOLVED: Action.RESOLVED}
+_BUCKET = {
+    Action.FIRST: Action.FIRST,
+    Action.NEW: Action.FIRST,
+    Action.REPEAT: Action.REPEAT,
+    Action.RESOLVED: Action.RESOLVED,
+}
 
 
 def _sort_key(item: AlertItem) -> tuple[int, str, str]:
@@ -37,21 +41,38 @@ def group_key(rule: str, action: Action, fingerprints: Sequence[str]) -> str:
 
 
 def single(
-    item: AlertItem, action: Action, *, run_id: int | None, now: datetime, rule_title: str,
+    item: AlertItem,
+    action: Action,
+    *,
+    run_id: int | None,
+    now: datetime,
+    rule_title: str,
 ) -> Message:
     kind = kind_of(action)
     return Message(
         dedup_key=item.fingerprint,
         idempotency_key=idempotency_key(item.fingerprint, kind, run_id, now),
-        kind=kind, action=action, rule=item.rule, rule_title=rule_title,
-        severity=item.severity, title=f"{verb(action)}: {item.title}"[:250], total=1,
-        items=(item,), fingerprints=(item.fingerprint,), run_id=run_id, created_at=now,
+        kind=kind,
+        action=action,
+        rule=item.rule,
+        rule_title=rule_title,
+        severity=item.severity,
+        title=f"{verb(action)}: {item.title}"[:250],
+        total=1,
+        items=(item,),
+        fingerprints=(item.fingerprint,),
+        run_id=run_id,
+        created_at=now,
     )
 
 
 def group_messages(
-    decided: Sequence[tuple[AlertItem, Action]], *, max_items: int, run_id: int | None,
-    now: datetime, rule_titles: Mapping[str, str] | None = None,
+    decided: Sequence[tuple[AlertItem, Action]],
+    *,
+    max_items: int,
+    run_id: int | None,
+    now: datetime,
+    rule_titles: Mapping[str, str] | None = None,
 ) -> list[Message]:
     """One sink's sends of one run, grouped by (rule, first|repeat|resolved)."""
     titles = rule_titles or {}
@@ -61,8 +82,9 @@ def group_messages(
             continue
         buckets[(item.rule, _BUCKET[action])].append((item, action))
     messages: list[Message] = []
-    for (rule, bucket), members in sorted(buckets.items(), key=lambda kv: (kv[0][0],
-                                                                          kv[0][1].value)):
+    for (rule, bucket), members in sorted(
+        buckets.items(), key=lambda kv: (kv[0][0], kv[0][1].value)
+    ):
         title = titles.get(rule, rule.replace("_", " "))
         if len(members) == 1:
             item, action = members[0]
@@ -71,16 +93,25 @@ def group_messages(
         items = sorted((item for item, _a in members), key=_sort_key)
         fingerprints = tuple(item.fingerprint for item in items)
         dedup = group_key(rule, bucket, fingerprints)
-        what = {Action.FIRST: "new", Action.REPEAT: "still firing",
-                Action.RESOLVED: "resolved"}[bucket]
-        messages.append(Message(
-            dedup_key=dedup,
-            idempotency_key=idempotency_key(dedup, Kind.GROUP, run_id, now),
-            kind=Kind.GROUP, action=bucket, rule=rule, rule_title=title,
-            severity=min((i.severity for i in items), key=severity_rank),
-            title=f"{len(items)} {what} findings: {title}",
-            total=len(items), items=tuple(items[:max_items]),
-            omitted=max(0, len(items) - max_items), fingerprints=fingerprints,
-            run_id=run_id, created_at=now,
-        ))
+        what = {Action.FIRST: "new", Action.REPEAT: "still firing", Action.RESOLVED: "resolved"}[
+            bucket
+        ]
+        messages.append(
+            Message(
+                dedup_key=dedup,
+                idempotency_key=idempotency_key(dedup, Kind.GROUP, run_id, now),
+                kind=Kind.GROUP,
+                action=bucket,
+                rule=rule,
+                rule_title=title,
+                severity=min((i.severity for i in items), key=severity_rank),
+                title=f"{len(items)} {what} findings: {title}",
+                total=len(items),
+                items=tuple(items[:max_items]),
+                omitted=max(0, len(items) - max_items),
+                fingerprints=fingerprints,
+                run_id=run_id,
+                created_at=now,
+            )
+        )
     return messages

@@ -36,8 +36,14 @@ class Heartbeat:
     """Pings a healthchecks-style URL; every method returns whether the ping got through."""
 
     def __init__(
-        self, url: str | None, *, allow_private: bool = False, timeout: float = 5.0,
-        attempts: int = 3, backoff: float = 0.5, sleep: Sleep = asyncio.sleep,
+        self,
+        url: str | None,
+        *,
+        allow_private: bool = False,
+        timeout: float = 5.0,
+        attempts: int = 3,
+        backoff: float = 0.5,
+        sleep: Sleep = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
         resolve: AsyncResolver = async_system_resolver,
     ) -> None:
@@ -54,13 +60,21 @@ class Heartbeat:
 
     @classmethod
     def from_config(
-        cls, config: AlertsConfig, *, sleep: Sleep = asyncio.sleep,
+        cls,
+        config: AlertsConfig,
+        *,
+        sleep: Sleep = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
         resolve: AsyncResolver = async_system_resolver,
     ) -> Heartbeat:
         url = config.heartbeat_url.get_secret_value() if config.heartbeat_url else None
-        return cls(url, allow_private=config.heartbeat_allow_private, sleep=sleep,
-                   transport=transport, resolve=resolve)
+        return cls(
+            url,
+            allow_private=config.heartbeat_allow_private,
+            sleep=sleep,
+            transport=transport,
+            resolve=resolve,
+        )
 
     @property
     def enabled(self) -> bool:
@@ -90,8 +104,12 @@ class Heartbeat:
         body = plog.scrub(detail or "")[:10_000].encode("utf-8")
         last = "no attempt"
         try:
-            async with guarded_client(allow_private=self.allow_private, timeout=self.timeout,
-                                      transport=self.transport, resolve=self.resolve) as client:
+            async with guarded_client(
+                allow_private=self.allow_private,
+                timeout=self.timeout,
+                transport=self.transport,
+                resolve=self.resolve,
+            ) as client:
                 for attempt in range(1, self.attempts + 1):
                     try:
                         response = await client.post(self._target(signal), content=body)

@@ -37,8 +37,12 @@ class Kind(StrEnum):
 
 
 def kind_of(action: Action) -> Kind:
-    return {Action.FIRST: Kind.FIRST, Action.NEW: Kind.FIRST, Action.REPEAT: Kind.REPEAT,
-            Action.RESOLVED: Kind.RESOLVED}[action]
+    return {
+        Action.FIRST: Kind.FIRST,
+        Action.NEW: Kind.FIRST,
+        Action.REPEAT: Kind.REPEAT,
+        Action.RESOLVED: Kind.RESOLVED,
+    }[action]
 
 
 class AlertItem(BaseModel):
@@ -105,10 +109,8 @@ class Message(BaseModel):
         if self.kind is not Kind.GROUP:
             item = self.items[0]
             return f"{item.customer} · {self.severity} · {self.rule_title}"
-        listed = ("all listed" if not self.omitted
-                  else f"the {len(self.items)} most severe listed")
-        return (f"{self.total} findings of {self.rule_title} {_STATE[self.action]}; "
-                f"{listed}.")
+        listed = "all listed" if not self.omitted else f"the {len(self.items)} most severe listed"
+        return f"{self.total} findings of {self.rule_title} {_STATE[self.action]}; {listed}."
 
     def more_text(self) -> str:
         return f"and {self.omitted} more" if self.omitted else ""

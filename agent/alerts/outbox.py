@@ -66,13 +66,24 @@ class PlanSummary:
 
 
 def enqueue(
-    session: Session, message: Message, *, sink: str, now: datetime, run_id: int | None,
+    session: Session,
+    message: Message,
+    *,
+    sink: str,
+    now: datetime,
+    run_id: int | None,
 ) -> AlertOutbox:
     """Write one outbox row in the caller's transaction; the dispatcher sends it later."""
     row = AlertOutbox(
-        dedup_key=message.dedup_key, kind=message.kind.value, sink=sink,
-        payload=message.to_json(), status=OutboxStatus.PENDING, attempts=0,
-        next_attempt_at=now, created_at=now, run_id=run_id,
+        dedup_key=message.dedup_key,
+        kind=message.kind.value,
+        sink=sink,
+        payload=message.to_json(),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        run_id=run_id,
     )
     session.add(row)
     session.flush()
@@ -81,10 +92,16 @@ def enqueue(
 
 def _item(finding: Finding) -> AlertItem:
     return AlertItem(
-        fingerprint=finding.fingerprint, rule=finding.rule, severity=str(finding.severity),
-        status=str(finding.status), title=finding.title, subject=finding.subject,
-        customer_tenant_id=finding.customer_tenant_id, customer_name=finding.customer_name,
-        link_kind=finding.link_kind, remediation=finding.remediation,
+        fingerprint=finding.fingerprint,
+        rule=finding.rule,
+        severity=str(finding.severity),
+        status=str(finding.status),
+        title=finding.title,
+        subject=finding.subject,
+        customer_tenant_id=finding.customer_tenant_id,
+        customer_name=finding.customer_name,
+        link_kind=finding.link_kind,
+        remediation=finding.remediation,
         first_seen=finding.first_seen,
     )
 
@@ -99,29 +116,34 @@ def _rule_titles() -> dict[str, str]:
 def _candidates(session: Session) -> list[Finding]:
     """Open findings (first/new/repeat) and resolved ones some sink still has open."""
     firing = list(session.scalars(select(Finding).where(FINDING.c.status == "open")))
-    closing = list(session.scalars(
-        select(Finding)
-        .where(FINDING.c.status == "resolved",
-               FINDING.c.fingerprint.in_(
-                   select(STATE.c.fingerprint).where(STATE.c.open_episode.is_(True))
-               ))
-    ))
+    closing = list(
+        session.scalars(
+            select(Finding).where(
+                FINDING.c.status == "resolved",
+                FINDING.c.fingerprint.in_(
+                    select(STATE.c.fingerprint).where(STATE.c.open_episode.is_(True))
+                ),
+            )
+        )
+    )
     return sorted(firing + closing, key=lambda f: f.id or 0)
 
 
 def _states(session: Session, fingerprints: Sequence[str]) -> dict[tuple[str, str], AlertState]:
     found: dict[tuple[str, str], AlertState] = {}
     for start in range(0, len(fingerprints), _CHUNK):
-        chunk = fingerprints[start:start + _CHUNK]
-        for state in session.scalars(
-            select(AlertState).where(STATE.c.fingerprint.in_(chunk))
-        ):
+        chunk = fingerprints[start : start + _CHUNK]
+        for state in session.scalars(select(AlertState).where(STATE.c.fingerprint.in_(chunk))):
             found[(state.fingerprint, state.sink)] = state
     return found
 
 
 def plan_and_enqueue(
-    session: Session, *, run_id: int | None, now: datetime, config: AlertsConfig,
+    session: Session,
+    *,
+    run_id: int | None,
+    now: datetime,
+    config: AlertsConfig,
     customer_tags: Mapping[str, Sequence[str]] | None = None,
     rule_titles: Mapping[str, str] | None = None,
 ) -> PlanSummary:
@@ -148,10 +170,19 @@ def plan_and_enqueue(
             if not routes(sink, view, tags):
                 continue
             state = states.get((finding.fingerprint, sink.name))
-            history = None if state is None else History(
-                Action(state.last_action), state.last_at, state.open_episode)
-            decision = decide(view, history, now=now, repeat_interval=config.repeat_interval,
-                              silences=config.silences, send_resolved=sink.send_resolved)
+            history = (
+                None
+                if state is None
+                else History(Action(state.last_action), state.last_at, state.open_episode)
+            )
+            decision = decide(
+                view,
+                history,
+                now=now,
+                repeat_interval=config.repeat_interval,
+                silences=config.silences,
+                send_resolved=sink.send_resolved,
+            )
             if decision.close_episode and state is not None:
                 state.open_episode = False
             if not decision.sends:
@@ -161,8 +192,9 @@ def plan_and_enqueue(
                 item = items[finding.fingerprint] = _item(finding)
             decided.append((item, decision.action))
             actions[finding.fingerprint] = decision.action
-        for message in group_messages(decided, max_items=config.group_max_items,
-                                      run_id=run_id, now=now, rule_titles=titles):
+        for message in group_messages(
+            decided, max_items=config.group_max_items, run_id=run_id, now=now, rule_titles=titles
+        ):
             row = enqueue(session, message, sink=sink.name, now=now, run_id=run_id)
             assert row.id is not None
             summary.messages += 1
@@ -177,13 +209,24 @@ def plan_and_enqueue(
 
 
 def _remember(
-    session: Session, states: dict[tuple[str, str], AlertState], fingerprint: str, sink: str,
-    action: Action, now: datetime, outbox_id: int, run_id: int | None,
+    session: Session,
+    states: dict[tuple[str, str], AlertState],
+    fingerprint: str,
+    sink: str,
+    action: Action,
+    now: datetime,
+    outbox_id: int,
+    run_id: int | None,
 ) -> None:
     state = states.get((fingerprint, sink))
     if state is None:
-        state = AlertState(fingerprint=fingerprint, sink=sink, last_action=action.value,
-                           last_at=now, open_episode=True)
+        state = AlertState(
+            fingerprint=fingerprint,
+            sink=sink,
+            last_action=action.value,
+            last_at=now,
+            open_episode=True,
+        )
         session.add(state)
         states[(fingerprint, sink)] = state
     state.last_action = action.value
@@ -219,7 +262,12 @@ def _claimable(now: datetime, lease: timedelta) -> ColumnElement[bool]:
 
 
 def claim(
-    store: Store, *, worker: str, now: datetime, lease: timedelta, limit: int = 16,
+    store: Store,
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 16,
     sinks: Sequence[str] | None = None,
 ) -> list[Claim]:
     """Claim up to ``limit`` due rows for ``worker`` and write their delivery rows."""
@@ -238,8 +286,12 @@ def claim(
             result = s.execute(
                 update(OUTBOX)
                 .where(c.id == outbox_id, _claimable(now, lease))
-                .values(status=OutboxStatus.CLAIMED, claimed_by=worker, claimed_at=now,
-                        attempts=c.attempts + 1)
+                .values(
+                    status=OutboxStatus.CLAIMED,
+                    claimed_by=worker,
+                    claimed_at=now,
+                    attempts=c.attempts + 1,
+                )
             )
             if isinstance(result, CursorResult) and result.rowcount == 1:
                 won.append(outbox_id)
@@ -249,13 +301,29 @@ def claim(
         claims: list[Claim] = []
         for row in rows:
             assert row.id is not None
-            delivery = AlertDelivery(outbox_id=row.id, attempt=row.attempts, sink=row.sink,
-                                     worker=worker, at=now, status=DeliveryStatus.SENDING)
+            delivery = AlertDelivery(
+                outbox_id=row.id,
+                attempt=row.attempts,
+                sink=row.sink,
+                worker=worker,
+                at=now,
+                status=DeliveryStatus.SENDING,
+            )
             s.add(delivery)
             s.flush()
             assert delivery.id is not None
-            claims.append(Claim(row.id, delivery.id, row.sink, row.payload, row.attempts,
-                                row.created_at, row.dedup_key, row.kind))
+            claims.append(
+                Claim(
+                    row.id,
+                    delivery.id,
+                    row.sink,
+                    row.payload,
+                    row.attempts,
+                    row.created_at,
+                    row.dedup_key,
+                    row.kind,
+                )
+            )
         return claims
 
 
@@ -276,22 +344,32 @@ def record(store: Store, claim_: Claim, outcome: Outcome, *, worker: str, now: d
     delivery row is still completed, the outbox row is left to its new holder)."""
     with store.write() as s:
         s.execute(
-            update(DELIVERY).where(DELIVERY.c.id == claim_.delivery_id)
-            .values(status=outcome.delivery, status_code=outcome.status_code,
-                    error=outcome.error, duration_ms=outcome.duration_ms)
+            update(DELIVERY)
+            .where(DELIVERY.c.id == claim_.delivery_id)
+            .values(
+                status=outcome.delivery,
+                status_code=outcome.status_code,
+                error=outcome.error,
+                duration_ms=outcome.duration_ms,
+            )
         )
         values: dict[str, Any] = {"status": outcome.row, "last_error": outcome.error}
         if outcome.row is OutboxStatus.SENT:
             values["sent_at"] = now
         if outcome.row is OutboxStatus.PENDING:
-            values.update(next_attempt_at=outcome.next_attempt_at or now, claimed_by=None,
-                          claimed_at=None)
+            values.update(
+                next_attempt_at=outcome.next_attempt_at or now, claimed_by=None, claimed_at=None
+            )
         c = OUTBOX.c
         # Fenced: only the holder of this very claim (worker and attempt) may record it.
         result = s.execute(
             update(OUTBOX)
-            .where(c.id == claim_.outbox_id, c.status == OutboxStatus.CLAIMED,
-                   c.claimed_by == worker, c.attempts == claim_.attempt)
+            .where(
+                c.id == claim_.outbox_id,
+                c.status == OutboxStatus.CLAIMED,
+                c.claimed_by == worker,
+                c.attempts == claim_.attempt,
+            )
             .values(**values)
         )
         return isinstance(result, CursorResult) and result.rowcount == 1
@@ -304,9 +382,7 @@ def next_wakeup(store: Store, *, lease: timedelta) -> datetime | None:
         pending = s.scalar(
             select(func.min(c.next_attempt_at)).where(c.status == OutboxStatus.PENDING)
         )
-        claimed = s.scalar(
-            select(func.min(c.claimed_at)).where(c.status == OutboxStatus.CLAIMED)
-        )
+        claimed = s.scalar(select(func.min(c.claimed_at)).where(c.status == OutboxStatus.CLAIMED))
     candidates: list[datetime] = []
     if pending is not None:
         candidates.append(_aware(pending))

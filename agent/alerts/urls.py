@@ -112,7 +112,10 @@ def check_addresses(host: str, addresses: Sequence[str]) -> None:
 
 
 def check_url(
-    url: str, *, allow_private: bool = False, allow_hosts: Sequence[str] = (),
+    url: str,
+    *,
+    allow_private: bool = False,
+    allow_hosts: Sequence[str] = (),
     resolve: Resolver | None = system_resolver,
 ) -> httpx.URL:
     """Validate a webhook URL at config load; returns it parsed.
@@ -159,7 +162,10 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     """
 
     def __init__(
-        self, inner: httpx.AsyncBaseTransport | None = None, *, allow_private: bool = False,
+        self,
+        inner: httpx.AsyncBaseTransport | None = None,
+        *,
+        allow_private: bool = False,
         resolve: AsyncResolver = async_system_resolver,
     ) -> None:
         self.inner = inner if inner is not None else httpx.AsyncHTTPTransport(retries=0)
@@ -200,7 +206,9 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
 
 def guarded_client(
-    *, allow_private: bool = False, timeout: float = 10.0,
+    *,
+    allow_private: bool = False,
+    timeout: float = 10.0,
     transport: httpx.AsyncBaseTransport | None = None,
     resolve: AsyncResolver = async_system_resolver,
 ) -> httpx.AsyncClient:

@@ -64,14 +64,24 @@ class Anomaly:
 
     def describe(self) -> str:
         if self.scope is AnomalyScope.SOURCE:
-            return (f"{self.name} returned nothing this run after {self.known} item(s) in the "
-                    "previous run")
-        return (f"{self.gone} of {self.known} {self.name.upper()} links ({self.percent:g} %) "
-                "vanished in one run")
+            return (
+                f"{self.name} returned nothing this run after {self.known} item(s) in the "
+                "previous run"
+            )
+        return (
+            f"{self.gone} of {self.known} {self.name.upper()} links ({self.percent:g} %) "
+            "vanished in one run"
+        )
 
     def as_dict(self) -> dict[str, object]:
-        return {"scope": str(self.scope), "name": self.name, "known": self.known,
-                "gone": self.gone, "percent": self.percent, "what": self.describe()}
+        return {
+            "scope": str(self.scope),
+            "name": self.name,
+            "known": self.known,
+            "gone": self.gone,
+            "percent": self.percent,
+            "what": self.describe(),
+        }
 
 
 @dataclass(slots=True)

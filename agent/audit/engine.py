@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import structlog
 from sqlalchemy import Table, and_, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from agent.audit.anomaly import Anomaly, LinkTally, source_anomalies
 from agent.audit.model import Candidate, Rule, Verdict, fingerprint
@@ -58,8 +58,10 @@ from connectors.records import (
 
 log = structlog.get_logger("partnerlink.audit")
 
-_LINK_RECORDS = tuple(cls.KIND for cls in (Customer, CspSubscription, GdapRelationship, PalLink,
-                                           Attribution, Identity))
+_LINK_RECORDS = tuple(
+    cls.KIND
+    for cls in (Customer, CspSubscription, GdapRelationship, PalLink, Attribution, Identity)
+)
 """What deriving links and proving them absent reads: all the first pass loads."""
 # Core tables: their columns type-check as SQL expressions, where the SQLModel class
 # attributes type as plain Python values.
@@ -134,10 +136,17 @@ class AuditOutcome:
     coverage: Coverage = field(default_factory=Coverage)
 
     def summary(self) -> dict[str, int]:
-        return {"customers": self.customers, "new": len(self.new), "pending": len(self.pending),
-                "suspect": len(self.suspect), "resolved": len(self.resolved),
-                "withdrawn": len(self.withdrawn), "ongoing": self.ongoing,
-                "not_evaluated": self.not_evaluated, "anomalies": len(self.anomalies)}
+        return {
+            "customers": self.customers,
+            "new": len(self.new),
+            "pending": len(self.pending),
+            "suspect": len(self.suspect),
+            "resolved": len(self.resolved),
+            "withdrawn": len(self.withdrawn),
+            "ongoing": self.ongoing,
+            "not_evaluated": self.not_evaluated,
+            "anomalies": len(self.anomalies),
+        }
 
 
 ContextFactory = Callable[[datetime, int], AuditContext]
@@ -145,8 +154,13 @@ ContextFactory = Callable[[datetime, int], AuditContext]
 
 class Auditor:
     def __init__(
-        self, store: Store, context: ContextFactory, *, clock: Callable[[], datetime],
-        rules: Sequence[Rule] = RULES, batch: int = 500,
+        self,
+        store: Store,
+        context: ContextFactory,
+        *,
+        clock: Callable[[], datetime],
+        rules: Sequence[Rule] = RULES,
+        batch: int = 500,
         after: Callable[[Session, int, datetime], object] | None = None,
     ) -> None:
         self.store = store
@@ -195,18 +209,25 @@ class Auditor:
 
         self._audit_batch(ctx, outcome, [""], {"": partner}, errors)
         for start in range(0, len(customers), self.batch):
-            chunk = customers[start:start + self.batch]
+            chunk = customers[start : start + self.batch]
             self._audit_batch(ctx, outcome, chunk, scoped(chunk), errors)
         with self.store.write() as s:
-            self.store.mark_audited(run.id, now, session=s, coverage={
-                **asdict(outcome.coverage), "shares": outcome.coverage.shares()})
+            self.store.mark_audited(
+                run.id,
+                now,
+                session=s,
+                coverage={**asdict(outcome.coverage), "shares": outcome.coverage.shares()},
+            )
             if self.after is not None:
                 self.after(s, run.id, now)
         log.info("audit_finished", run_id=run.id, **outcome.summary())
         return outcome
 
     def _anomalies(
-        self, ctx: AuditContext, run: SyncRun, customers: list[str],
+        self,
+        ctx: AuditContext,
+        run: SyncRun,
+        customers: list[str],
         scoped: Callable[[list[str]], dict[str, dict[tuple[str, str], str]]],
         errors: dict[tuple[str, str], str],
     ) -> list[Anomaly]:
@@ -215,15 +236,18 @@ class Auditor:
         source's items with the previous run's. Nothing is written."""
         tally = LinkTally()
         for start in range(0, len(customers), self.batch):
-            chunk = customers[start:start + self.batch]
+            chunk = customers[start : start + self.batch]
             records, stored = self._load(chunk, kinds=_LINK_RECORDS)
             per = scoped(chunk)
             for tenant in chunk:
                 snapshot = _snapshot(tenant, records.get(tenant, ()), per[tenant], errors)
-                tally.add(track_links(snapshot, stored.get(tenant, ()), ctx), ctx.run_id,
-                          run.started_at)
-        return [*source_anomalies(self._source_counts(run)),
-                *tally.anomalies(ctx.mass_disappearance_percent)]
+                tally.add(
+                    track_links(snapshot, stored.get(tenant, ()), ctx), ctx.run_id, run.started_at
+                )
+        return [
+            *source_anomalies(self._source_counts(run)),
+            *tally.anomalies(ctx.mass_disappearance_percent),
+        ]
 
     def _source_counts(self, run: SyncRun) -> dict[str, tuple[int, int]]:
         """Per source: items in the previous finished run and in this one, over the scopes
@@ -241,16 +265,21 @@ class Auditor:
             cur, old = _SOURCE_STATUS.alias("cur"), _SOURCE_STATUS.alias("old")
             rows = s.execute(
                 select(cur.c.source, func.sum(old.c.records), func.sum(cur.c.records))
-                .join_from(cur, old, and_(old.c.source == cur.c.source,
-                                          old.c.scope == cur.c.scope))
-                .where(cur.c.run_id == run.id, old.c.run_id == previous,
-                       cur.c.status == "complete", old.c.status == "complete")
+                .join_from(cur, old, and_(old.c.source == cur.c.source, old.c.scope == cur.c.scope))
+                .where(
+                    cur.c.run_id == run.id,
+                    old.c.run_id == previous,
+                    cur.c.status == "complete",
+                    old.c.status == "complete",
+                )
                 .group_by(cur.c.source)
             )
             return {str(src): (int(before or 0), int(now or 0)) for src, before, now in rows}
 
     def _load(
-        self, customers: list[str], kinds: tuple[str, ...] | None = None,
+        self,
+        customers: list[str],
+        kinds: tuple[str, ...] | None = None,
     ) -> tuple[dict[str, list[Record]], dict[str, list[LinkState]]]:
         records: dict[str, list[Record]] = defaultdict(list)
         stored: dict[str, list[LinkState]] = defaultdict(list)
@@ -271,8 +300,12 @@ class Auditor:
             return {r for r in rows if r}
 
     def _audit_batch(
-        self, ctx: AuditContext, outcome: AuditOutcome, customers: list[str],
-        statuses: dict[str, dict[tuple[str, str], str]], errors: dict[tuple[str, str], str],
+        self,
+        ctx: AuditContext,
+        outcome: AuditOutcome,
+        customers: list[str],
+        statuses: dict[str, dict[tuple[str, str], str]],
+        errors: dict[tuple[str, str], str],
     ) -> None:
         partner_level = customers == [""]
         records, stored = ({}, {}) if partner_level else self._load(customers)
@@ -281,8 +314,9 @@ class Auditor:
                 f.fingerprint: f
                 for f in s.scalars(
                     select(Finding).where(
-                        Finding.customer_tenant_id.is_(None) if partner_level  # type: ignore[union-attr]
-                        else Finding.customer_tenant_id.in_(customers)  # type: ignore[union-attr]
+                        col(Finding.customer_tenant_id).is_(None)
+                        if partner_level
+                        else col(Finding.customer_tenant_id).in_(customers)
                     )
                 )
             }
@@ -295,15 +329,22 @@ class Auditor:
                         outcome.not_evaluated += 1
                         continue
                     candidates = list(rule.evaluate(snapshot, ctx))
-                    self._reconcile(s, ctx, outcome, rule, tenant or None, snapshot.name,
-                                    candidates, existing)
+                    self._reconcile(
+                        s, ctx, outcome, rule, tenant or None, snapshot.name, candidates, existing
+                    )
                 _save_links(s, snapshot.link_states)
                 if tenant:
                     outcome.coverage.add(snapshot, ctx)
 
     def _reconcile(
-        self, s: Session, ctx: AuditContext, outcome: AuditOutcome, rule: Rule,
-        customer: str | None, customer_name: str, candidates: Iterable[Candidate],
+        self,
+        s: Session,
+        ctx: AuditContext,
+        outcome: AuditOutcome,
+        rule: Rule,
+        customer: str | None,
+        customer_name: str,
+        candidates: Iterable[Candidate],
         existing: dict[str, Finding],
     ) -> None:
         """Move this rule's findings for one customer (or the partner) one run along.
@@ -320,8 +361,9 @@ class Auditor:
         resolve_k = rule.meta.resolve_after_runs or ctx.resolve_after_runs
         seen: set[str] = set()
         for cand in candidates:
-            fp = fingerprint(cand.rule, ctx.partner_key, cand.customer_tenant_id,
-                             cand.link_kind, cand.link_id)
+            fp = fingerprint(
+                cand.rule, ctx.partner_key, cand.customer_tenant_id, cand.link_kind, cand.link_id
+            )
             seen.add(fp)
             if cand.verdict is Verdict.UNKNOWN:
                 continue
@@ -329,9 +371,17 @@ class Auditor:
             if finding is None:
                 target = _target(cand, 1, open_k)
                 finding = Finding(
-                    fingerprint=fp, rule=cand.rule, status=target, first_seen=now,
-                    last_seen=now, hits=1, clears=0, last_run_id=run_id, severity="",
-                    subject="", title="",
+                    fingerprint=fp,
+                    rule=cand.rule,
+                    status=target,
+                    first_seen=now,
+                    last_seen=now,
+                    hits=1,
+                    clears=0,
+                    last_run_id=run_id,
+                    severity="",
+                    subject="",
+                    title="",
                 )
                 for key, value in _content(rule, cand, customer_name).items():
                     setattr(finding, key, value)
@@ -351,8 +401,15 @@ class Auditor:
             if old == FindingStatus.RESOLVED:
                 target = _target(cand, 1, open_k)
                 finding.status, finding.resolved_at, finding.hits = target, None, 1
-                _event(s, fp, run_id, now, old, target,
-                       "reopened" + ("; " + _HELD if cand.suspect else ""))
+                _event(
+                    s,
+                    fp,
+                    run_id,
+                    now,
+                    old,
+                    target,
+                    "reopened" + ("; " + _HELD if cand.suspect else ""),
+                )
                 _tell(outcome, fp, target)
                 continue
             finding.hits += 1
@@ -366,25 +423,39 @@ class Auditor:
                     outcome.suspect.append(fp)
                 else:
                     outcome.ongoing += 1
-            elif (old == FindingStatus.SNOOZED and finding.until is not None
-                  and finding.until <= now):
+            elif (
+                old == FindingStatus.SNOOZED and finding.until is not None and finding.until <= now
+            ):
                 finding.status, finding.until = FindingStatus.OPEN, None
-                _event(s, fp, run_id, now, FindingStatus.SNOOZED, FindingStatus.OPEN,
-                       "snooze ended")
+                _event(
+                    s, fp, run_id, now, FindingStatus.SNOOZED, FindingStatus.OPEN, "snooze ended"
+                )
             else:
                 outcome.ongoing += 1  # announced already: a suspect sighting changes nothing
         for fp, finding in existing.items():
-            if (fp in seen or finding.rule != rule.meta.id
-                    or finding.customer_tenant_id != customer
-                    or finding.status not in ACTIVE_STATUSES or finding.last_run_id == run_id):
+            if (
+                fp in seen
+                or finding.rule != rule.meta.id
+                or finding.customer_tenant_id != customer
+                or finding.status not in ACTIVE_STATUSES
+                or finding.last_run_id == run_id
+            ):
                 continue
             finding.last_run_id = run_id
             old = finding.status
             if old in (FindingStatus.PENDING, FindingStatus.SUSPECT):
                 finding.status, finding.resolved_at = FindingStatus.RESOLVED, now
-                _event(s, fp, run_id, now, old, FindingStatus.RESOLVED,
-                       "withdrawn before it was confirmed" if old == FindingStatus.PENDING
-                       else "withdrawn: it came back after the source anomaly")
+                _event(
+                    s,
+                    fp,
+                    run_id,
+                    now,
+                    old,
+                    FindingStatus.RESOLVED,
+                    "withdrawn before it was confirmed"
+                    if old == FindingStatus.PENDING
+                    else "withdrawn: it came back after the source anomaly",
+                )
                 outcome.withdrawn.append(fp)
                 continue
             finding.clears += 1
@@ -410,22 +481,29 @@ def _why(old: str, new: FindingStatus) -> str:
     if new is FindingStatus.SUSPECT:
         return _HELD
     if old == FindingStatus.SUSPECT:
-        return ("confirmed by a run without the anomaly" if new is FindingStatus.OPEN
-                else "released: a run without the anomaly still sees it")
+        return (
+            "confirmed by a run without the anomaly"
+            if new is FindingStatus.OPEN
+            else "released: a run without the anomaly still sees it"
+        )
     return "confirmed"
 
 
 def _tell(outcome: AuditOutcome, fp: str, status: FindingStatus) -> None:
     {FindingStatus.OPEN: outcome.new, FindingStatus.SUSPECT: outcome.suspect}.get(
-        status, outcome.pending).append(fp)
+        status, outcome.pending
+    ).append(fp)
 
 
 def _snapshot(
-    tenant: str, records: Iterable[Record], statuses: dict[tuple[str, str], str],
+    tenant: str,
+    records: Iterable[Record],
+    statuses: dict[tuple[str, str], str],
     errors: dict[tuple[str, str], str],
 ) -> CustomerSnapshot:
-    snapshot = CustomerSnapshot(tenant_id=tenant, records=group_records(records),
-                                statuses=statuses, errors=errors)
+    snapshot = CustomerSnapshot(
+        tenant_id=tenant, records=group_records(records), statuses=statuses, errors=errors
+    )
     snapshot.links = derive_links(snapshot)
     return snapshot
 
@@ -455,10 +533,20 @@ def _content(rule: Rule, cand: Candidate, customer_name: str) -> dict[str, objec
     }
 
 
-def _event(s: Session, fp: str, run_id: int, now: datetime, old: str | None, new: str,
-           note: str | None = None) -> None:
-    s.add(FindingEvent(fingerprint=fp, run_id=run_id, at=now, from_status=old,
-                       to_status=new, note=note))
+def _event(
+    s: Session,
+    fp: str,
+    run_id: int,
+    now: datetime,
+    old: str | None,
+    new: str,
+    note: str | None = None,
+) -> None:
+    s.add(
+        FindingEvent(
+            fingerprint=fp, run_id=run_id, at=now, from_status=old, to_status=new, note=note
+        )
+    )
 
 
 def _state(link: Link) -> LinkState:
@@ -466,12 +554,21 @@ def _state(link: Link) -> LinkState:
     # The link table has no column for it: the hold rides in the detail JSON.
     held = detail.pop(_HELD_KEY, None)
     return LinkState(
-        key=link.link_key, kind=link.kind, customer_tenant_id=link.customer_tenant_id,
-        workload=link.workload, holder=link.holder, ref=link.identity or "",
-        source=link.source, first_seen_at=link.first_seen_at, last_seen_at=link.last_seen_at,
-        last_seen_run_id=link.last_seen_run_id, missing_runs=link.missing_runs,
-        last_counted_run_id=link.last_counted_run_id, cause=link.cause,
-        detail=detail, held_run_id=held,
+        key=link.link_key,
+        kind=link.kind,
+        customer_tenant_id=link.customer_tenant_id,
+        workload=link.workload,
+        holder=link.holder,
+        ref=link.identity or "",
+        source=link.source,
+        first_seen_at=link.first_seen_at,
+        last_seen_at=link.last_seen_at,
+        last_seen_run_id=link.last_seen_run_id,
+        missing_runs=link.missing_runs,
+        last_counted_run_id=link.last_counted_run_id,
+        cause=link.cause,
+        detail=detail,
+        held_run_id=held,
     )
 
 
@@ -489,10 +586,18 @@ def _save_links(s: Session, states: Iterable[LinkState]) -> None:
     for st in dirty:
         row = rows.get(st.key)
         if row is None:
-            row = Link(link_key=st.key, kind=st.kind, customer_tenant_id=st.customer_tenant_id,
-                       workload=st.workload, holder=st.holder, identity=st.ref,
-                       source=st.source, first_seen_at=st.first_seen_at,
-                       last_seen_at=st.last_seen_at, last_seen_run_id=st.last_seen_run_id)
+            row = Link(
+                link_key=st.key,
+                kind=st.kind,
+                customer_tenant_id=st.customer_tenant_id,
+                workload=st.workload,
+                holder=st.holder,
+                identity=st.ref,
+                source=st.source,
+                first_seen_at=st.first_seen_at,
+                last_seen_at=st.last_seen_at,
+                last_seen_run_id=st.last_seen_run_id,
+            )
             s.add(row)
         row.last_seen_at = st.last_seen_at
         row.last_seen_run_id = st.last_seen_run_id
@@ -501,4 +606,3 @@ def _save_links(s: Session, states: Iterable[LinkState]) -> None:
         row.cause = st.cause
         detail = {**st.detail, _HELD_KEY: st.held_run_id} if st.held_run_id else st.detail
         row.detail = json.dumps(detail, sort_keys=True, default=str)
-

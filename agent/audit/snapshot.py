@@ -33,10 +33,15 @@ from connectors.records import (
     scope_for,
 )
 
-PARTNER_SCOPED = frozenset({
-    Source.PC_CUSTOMERS, Source.PC_AUDIT, Source.GRAPH_CONTRACTS, Source.GRAPH_GDAP,
-    Source.INSIGHTS,
-})
+PARTNER_SCOPED = frozenset(
+    {
+        Source.PC_CUSTOMERS,
+        Source.PC_AUDIT,
+        Source.GRAPH_CONTRACTS,
+        Source.GRAPH_GDAP,
+        Source.INSIGHTS,
+    }
+)
 SELF = "self"
 """Holder of links that are ours by construction (our CSP customer list, our GDAP)."""
 TENANT = "tenant"
@@ -191,8 +196,11 @@ class CustomerSnapshot:
 
     def failures(self) -> list[tuple[str, str, str, str]]:
         """(source, scope, status, error) of every read of this run that did not complete."""
-        return [(src, scope, st, self.errors.get((src, scope), ""))
-                for (src, scope), st in sorted(self.statuses.items()) if st not in _SETTLED]
+        return [
+            (src, scope, st, self.errors.get((src, scope), ""))
+            for (src, scope), st in sorted(self.statuses.items())
+            if st not in _SETTLED
+        ]
 
     def identity(self, name: str) -> Identity | None:
         return next((i for i in self.of(Identity) if i.identity == name), None)
@@ -211,16 +219,25 @@ class CustomerSnapshot:
         out: dict[str, Any] = {}
         if workload.startswith("azure:"):
             sub = workload.split(":", 1)[1]
-            acr = [u.usd_total_cost for u in self.of(AzureUsage)
-                   if u.resource_id == sub and u.usd_total_cost is not None]
-            acr += [a.acr_usd for a in self.of(Attribution)
-                    if a.workload == workload and a.acr_usd is not None]
+            acr = [
+                u.usd_total_cost
+                for u in self.of(AzureUsage)
+                if u.resource_id == sub and u.usd_total_cost is not None
+            ]
+            acr += [
+                a.acr_usd
+                for a in self.of(Attribution)
+                if a.workload == workload and a.acr_usd is not None
+            ]
             if acr:
                 out["acr_usd"] = max(acr)
         elif workload in ("m365", TENANT):
             mau = [a.active_users for a in self.of(ActiveUsers) if a.workload == "office365"]
-            mau += [a.monthly_active_users for a in self.of(Attribution)
-                    if a.workload == "m365" and a.monthly_active_users is not None]
+            mau += [
+                a.monthly_active_users
+                for a in self.of(Attribution)
+                if a.workload == "m365" and a.monthly_active_users is not None
+            ]
             if mau:
                 out["mau"] = max(mau)
             seats = sum(s.enabled_units for s in self.of(SubscribedSku))
@@ -252,8 +269,14 @@ SEAT: dict[str, tuple[LinkKind, ...]] = {
 }
 """Link kinds that compete for the same recognition on a workload."""
 
-_REPORT_KINDS = {"DPOR": LinkKind.DPOR, "CPOR": LinkKind.CPOR, "PAL": LinkKind.PAL,
-                 "CSP": LinkKind.CSP, "TPOR": LinkKind.CSP, "RESELLER": LinkKind.CSP}
+_REPORT_KINDS = {
+    "DPOR": LinkKind.DPOR,
+    "CPOR": LinkKind.CPOR,
+    "PAL": LinkKind.PAL,
+    "CSP": LinkKind.CSP,
+    "TPOR": LinkKind.CSP,
+    "RESELLER": LinkKind.CSP,
+}
 _PRESENT_GDAP = frozenset({GdapStatus.ACTIVE, GdapStatus.EXPIRING})
 
 
@@ -263,37 +286,76 @@ def derive_links(snapshot: CustomerSnapshot) -> list[DerivedLink]:
     links: list[DerivedLink] = []
     for customer in snapshot.of(Customer):
         if customer.relationship == "reseller":
-            links.append(DerivedLink(LinkKind.CSP, tenant, TENANT, SELF, "partner-center",
-                                     Source.PC_CUSTOMERS))
+            links.append(
+                DerivedLink(
+                    LinkKind.CSP, tenant, TENANT, SELF, "partner-center", Source.PC_CUSTOMERS
+                )
+            )
         if customer.associated_partner_id:
-            links.append(DerivedLink(LinkKind.INDIRECT_RESELLER, tenant, TENANT,
-                                     customer.associated_partner_id, "partner-center",
-                                     Source.PC_CUSTOMERS))
+            links.append(
+                DerivedLink(
+                    LinkKind.INDIRECT_RESELLER,
+                    tenant,
+                    TENANT,
+                    customer.associated_partner_id,
+                    "partner-center",
+                    Source.PC_CUSTOMERS,
+                )
+            )
     for sub in snapshot.of(CspSubscription):
         if sub.partner_id and sub.status in ("active", None):
-            links.append(DerivedLink(LinkKind.INDIRECT_RESELLER, tenant, f"csp:{sub.key}",
-                                     sub.partner_id, "partner-center", Source.PC_SUBSCRIPTIONS,
-                                     {"offer": sub.offer_name}))
+            links.append(
+                DerivedLink(
+                    LinkKind.INDIRECT_RESELLER,
+                    tenant,
+                    f"csp:{sub.key}",
+                    sub.partner_id,
+                    "partner-center",
+                    Source.PC_SUBSCRIPTIONS,
+                    {"offer": sub.offer_name},
+                )
+            )
     for rel in snapshot.of(GdapRelationship):
         if rel.status in _PRESENT_GDAP:
-            links.append(DerivedLink(
-                LinkKind.GDAP, tenant, TENANT, SELF, rel.relationship_id, Source.GRAPH_GDAP,
-                {"ends": rel.ends.isoformat() if rel.ends else None,
-                 "display_name": rel.display_name},
-            ))
+            links.append(
+                DerivedLink(
+                    LinkKind.GDAP,
+                    tenant,
+                    TENANT,
+                    SELF,
+                    rel.relationship_id,
+                    Source.GRAPH_GDAP,
+                    {
+                        "ends": rel.ends.isoformat() if rel.ends else None,
+                        "display_name": rel.display_name,
+                    },
+                )
+            )
     for pal in snapshot.of(PalLink):
         if not pal.partner_id:
             continue
         for reach in pal.subscriptions or ("*",):
             workload = f"azure:{reach}" if reach != "*" else "azure"
-            links.append(DerivedLink(LinkKind.PAL, tenant, workload, pal.partner_id,
-                                     pal.identity, Source.ARM_PAL))
+            links.append(
+                DerivedLink(
+                    LinkKind.PAL, tenant, workload, pal.partner_id, pal.identity, Source.ARM_PAL
+                )
+            )
     for row in snapshot.of(Attribution):
         kind = _REPORT_KINDS.get(row.attribution_type.upper())
         if kind is None or not row.partner_id:
             continue
-        links.append(DerivedLink(kind, tenant, row.workload, row.partner_id, "microsoft",
-                                 Source.INSIGHTS, {"month": row.month}))
+        links.append(
+            DerivedLink(
+                kind,
+                tenant,
+                row.workload,
+                row.partner_id,
+                "microsoft",
+                Source.INSIGHTS,
+                {"month": row.month},
+            )
+        )
     unique: dict[str, DerivedLink] = {}
     for link in links:
         identity = link.ref if link.source is Source.ARM_PAL else None
@@ -345,16 +407,21 @@ def likely_cause(state: LinkState, snapshot: CustomerSnapshot, ctx: AuditContext
             return "the GDAP relationship with the customer ended"
         return "the link is no longer reported"
     if kind == LinkKind.GDAP:
-        rel = next((r for r in snapshot.of(GdapRelationship) if r.relationship_id == state.ref),
-                   None)
+        rel = next(
+            (r for r in snapshot.of(GdapRelationship) if r.relationship_id == state.ref), None
+        )
         if rel is None:
             return "the relationship no longer exists"
         return f"the relationship is {rel.raw_status or rel.status}"
     if kind in (LinkKind.CSP, LinkKind.INDIRECT_RESELLER) and not snapshot.of(Customer):
         return "the customer relationship was removed in Partner Center"
-    others = [link for link in snapshot.links
-              if link.kind in SEAT.get(kind, (kind,)) and link.workload == state.workload
-              and not ctx.ours(link.holder)]
+    others = [
+        link
+        for link in snapshot.links
+        if link.kind in SEAT.get(kind, (kind,))
+        and link.workload == state.workload
+        and not ctx.ours(link.holder)
+    ]
     if others:
         return f"now attributed to partner ID {others[0].holder} ({others[0].kind.upper()})"
     return "no longer in the data"
@@ -379,10 +446,18 @@ def track_links(
         state = by_key.get(key)
         if state is None:
             by_key[key] = LinkState(
-                key=key, kind=link.kind, customer_tenant_id=link.customer_tenant_id,
-                workload=link.workload, holder=link.holder, ref=link.ref,
-                source=link.source.value, first_seen_at=ctx.now, last_seen_at=ctx.now,
-                last_seen_run_id=ctx.run_id, detail=dict(link.detail), dirty=True,
+                key=key,
+                kind=link.kind,
+                customer_tenant_id=link.customer_tenant_id,
+                workload=link.workload,
+                holder=link.holder,
+                ref=link.ref,
+                source=link.source.value,
+                first_seen_at=ctx.now,
+                last_seen_at=ctx.now,
+                last_seen_run_id=ctx.run_id,
+                detail=dict(link.detail),
+                dirty=True,
             )
         elif link.fresh:
             state.last_seen_at = ctx.now
@@ -429,20 +504,23 @@ def default_expectations(snapshot: CustomerSnapshot, ctx: AuditContext) -> list[
     ]
 
 
-def expand(expectations: Iterable[Expectation], snapshot: CustomerSnapshot,
-           ctx: AuditContext) -> tuple[Expectation, ...]:
+def expand(
+    expectations: Iterable[Expectation], snapshot: CustomerSnapshot, ctx: AuditContext
+) -> tuple[Expectation, ...]:
     """File expectations on workload ``azure`` become one per known Azure subscription; the
     defaults fill in where the file is silent."""
     out: dict[tuple[str, str], Expectation] = {}
     for exp in expectations:
         if exp.workload == "azure":
             subs = snapshot.reachable_subscriptions(ctx.identities) | {
-                a.workload.split(":", 1)[1] for a in snapshot.of(Attribution)
+                a.workload.split(":", 1)[1]
+                for a in snapshot.of(Attribution)
                 if a.workload.startswith("azure:")
             }
             for sub in sorted(subs):
                 out[(f"azure:{sub}", exp.kind)] = Expectation(
-                    exp.customer_tenant_id, f"azure:{sub}", exp.kind, exp.origin)
+                    exp.customer_tenant_id, f"azure:{sub}", exp.kind, exp.origin
+                )
         else:
             out[(exp.workload, exp.kind)] = exp
     for exp in default_expectations(snapshot, ctx):

@@ -49,8 +49,13 @@ class FindingStatus(StrEnum):
 
 
 ACTIVE_STATUSES = frozenset(
-    {FindingStatus.PENDING, FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED,
-     FindingStatus.SNOOZED, FindingStatus.SUSPECT}
+    {
+        FindingStatus.PENDING,
+        FindingStatus.OPEN,
+        FindingStatus.ACKNOWLEDGED,
+        FindingStatus.SNOOZED,
+        FindingStatus.SUSPECT,
+    }
 )
 
 

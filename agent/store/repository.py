@@ -159,18 +159,27 @@ class Store:
             return run.id
 
     def finish_run(
-        self, run_id: int, status: RunStatus, now: datetime, *, stats: dict[str, Any] | None = None,
+        self,
+        run_id: int,
+        status: RunStatus,
+        now: datetime,
+        *,
+        stats: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> None:
         with self.write() as s:
             s.execute(
-                update(SyncRun).where(col(SyncRun.id) == run_id).values(
-                    status=status, finished_at=now, stats=json.dumps(stats or {}), error=error
-                )
+                update(SyncRun)
+                .where(col(SyncRun.id) == run_id)
+                .values(status=status, finished_at=now, stats=json.dumps(stats or {}), error=error)
             )
 
     def mark_audited(
-        self, run_id: int, now: datetime, *, coverage: dict[str, Any] | None = None,
+        self,
+        run_id: int,
+        now: datetime,
+        *,
+        coverage: dict[str, Any] | None = None,
         session: Session | None = None,
     ) -> None:
         """Stamp the run as audited, keeping the audit's coverage figures in its stats; in the
@@ -191,8 +200,13 @@ class Store:
     def record_skipped(self, now: datetime, reason: str, trigger: str = "schedule") -> int:
         """A run that did not happen, and why (another agent held the lock, R23)."""
         with self.write() as s:
-            run = SyncRun(started_at=now, finished_at=now, trigger=trigger,
-                          status=RunStatus.SKIPPED, error=reason)
+            run = SyncRun(
+                started_at=now,
+                finished_at=now,
+                trigger=trigger,
+                status=RunStatus.SKIPPED,
+                error=reason,
+            )
             s.add(run)
             s.flush()
             assert run.id is not None
@@ -202,20 +216,25 @@ class Store:
         """The newest run that really started (skipped ones excluded)."""
         with self.read() as s:
             return s.scalars(
-                select(SyncRun).where(col(SyncRun.status) != RunStatus.SKIPPED)
-                .order_by(col(SyncRun.id).desc()).limit(1)
+                select(SyncRun)
+                .where(col(SyncRun.status) != RunStatus.SKIPPED)
+                .order_by(col(SyncRun.id).desc())
+                .limit(1)
             ).first()
 
     def abandon_interrupted(self, now: datetime) -> list[int]:
         """Runs left ``running`` by a process that died become ``incomplete`` (R12)."""
         with self.write() as s:
-            ids = list(s.scalars(
-                select(col(SyncRun.id)).where(col(SyncRun.status) == RunStatus.RUNNING)
-            ))
+            ids = list(
+                s.scalars(select(col(SyncRun.id)).where(col(SyncRun.status) == RunStatus.RUNNING))
+            )
             if ids:
                 s.execute(
-                    update(SyncRun).where(col(SyncRun.id).in_(ids)).values(
-                        status=RunStatus.INCOMPLETE, finished_at=now,
+                    update(SyncRun)
+                    .where(col(SyncRun.id).in_(ids))
+                    .values(
+                        status=RunStatus.INCOMPLETE,
+                        finished_at=now,
                         error="the process stopped before the run finished",
                     )
                 )
@@ -270,8 +289,10 @@ class Store:
         with self.write() as s:
             counts = self._load(s, run_id, results, now, stats)
             stamp = self._bulk.timestamp(now)
-            rows = [_status_row(run_id, r, counts.get(i, r.carried_records), stamp)
-                    for i, r in enumerate(results)]
+            rows = [
+                _status_row(run_id, r, counts.get(i, r.carried_records), stamp)
+                for i, r in enumerate(results)
+            ]
             self._bulk.statuses.run(s.connection(), rows)
         return stats
 
@@ -280,7 +301,11 @@ class Store:
         return _BulkStatements(self.engine.dialect)
 
     def _load(
-        self, s: Session, run_id: int, results: Sequence[ScopeResult], now: datetime,
+        self,
+        s: Session,
+        run_id: int,
+        results: Sequence[ScopeResult],
+        now: datetime,
         stats: LoadStats,
     ) -> dict[int, int]:
         """Load every complete result; the number of records each one had, by index."""
@@ -309,7 +334,11 @@ class Store:
         return counts
 
     def _load_chunk(
-        self, s: Session, run_id: int, items: list[tuple[ScopeResult, Record]], now: datetime,
+        self,
+        s: Session,
+        run_id: int,
+        items: list[tuple[ScopeResult, Record]],
+        now: datetime,
         stats: LoadStats,
     ) -> None:
         # The same fact twice in one listing: the first one counts.
@@ -343,22 +372,50 @@ class Store:
                     stats.restored += 1
                 else:
                     stats.changed += 1
-                events.append({"observation_id": oid, "run_id": run_id, "at": now,
-                               "change": change, "payload": payload})
+                events.append(
+                    {
+                        "observation_id": oid,
+                        "run_id": run_id,
+                        "at": now,
+                        "change": change,
+                        "payload": payload,
+                    }
+                )
             source, scope, kind, key = identity
-            upserts.append((kind, source, scope, key, record.customer_tenant_id, payload, phash,
-                            stamp, stamp, run_id, run_id))
+            upserts.append(
+                (
+                    kind,
+                    source,
+                    scope,
+                    key,
+                    record.customer_tenant_id,
+                    payload,
+                    phash,
+                    stamp,
+                    stamp,
+                    run_id,
+                    run_id,
+                )
+            )
 
         added: dict[tuple[str, str, str, str], str] = {
-            identity: payload for identity, (_r, payload, _h) in fresh.items()
+            identity: payload
+            for identity, (_r, payload, _h) in fresh.items()
             if identity not in existing
         }
         conn = s.connection()
         for oid, source, scope, kind, key in bulk.observations.run(conn, upserts):
             new_payload = added.get((source, scope, kind, key))
             if new_payload is not None:
-                events.append({"observation_id": oid, "run_id": run_id, "at": now,
-                               "change": "added", "payload": new_payload})
+                events.append(
+                    {
+                        "observation_id": oid,
+                        "run_id": run_id,
+                        "at": now,
+                        "change": "added",
+                        "payload": new_payload,
+                    }
+                )
         for ids in _chunks(touched, MAX_BOUND_PARAMETERS - 10):
             conn.execute(
                 update(_OBSERVATION)
@@ -379,9 +436,12 @@ class Store:
         postgres = self.dialect == "postgresql"
         for chunk in _chunks(identities, _rows_per_statement(4)):
             # Only placeholders are spliced in; every value is bound.
-            wanted = ("SELECT * FROM json_to_recordset(%s) AS j(source text, scope text, "
-                      "kind text, key text)"
-                      if postgres else "VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(chunk)))
+            wanted = (
+                "SELECT * FROM json_to_recordset(%s) AS j(source text, scope text, "
+                "kind text, key text)"
+                if postgres
+                else "VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+            )
             query = (
                 "WITH v(source, scope, kind, key) AS (" + wanted + ") "  # noqa: S608
                 "SELECT o.id, o.source, o.scope, o.kind, o.key, o.payload_hash, "
@@ -389,9 +449,15 @@ class Store:
                 "AND o.scope = v.scope AND o.kind = v.kind AND o.key = v.key"
             )
             params: tuple[Any, ...] = (
-                (json.dumps([{"source": a, "scope": b, "kind": c, "key": d}
-                             for a, b, c, d in chunk], separators=(",", ":")),) if postgres
-                else tuple(value for identity in chunk for value in identity))
+                (
+                    json.dumps(
+                        [{"source": a, "scope": b, "kind": c, "key": d} for a, b, c, d in chunk],
+                        separators=(",", ":"),
+                    ),
+                )
+                if postgres
+                else tuple(value for identity in chunk for value in identity)
+            )
             for oid, source, scope, kind, key, phash, removed, last_run in conn.exec_driver_sql(
                 query, params
             ):
@@ -399,7 +465,11 @@ class Store:
         return found
 
     def _mark_removed(
-        self, s: Session, run_id: int, results: list[ScopeResult], now: datetime,
+        self,
+        s: Session,
+        run_id: int,
+        results: list[ScopeResult],
+        now: datetime,
         stats: LoadStats,
     ) -> None:
         """R14: what a complete read of its scope did not list is marked removed, never
@@ -425,8 +495,13 @@ class Store:
                     .returning(_OBSERVATION.c.id)
                 )
                 events.extend(
-                    {"observation_id": oid, "run_id": run_id, "at": now, "change": "removed",
-                     "payload": None}
+                    {
+                        "observation_id": oid,
+                        "run_id": run_id,
+                        "at": now,
+                        "change": "removed",
+                        "payload": None,
+                    }
                     for (oid,) in gone
                 )
         stats.removed += len(events)
@@ -436,9 +511,10 @@ class Store:
         if not events:
             return
         stamp = self._bulk.timestamp(now)
-        self._bulk.events.run(s.connection(), [
-            (e["observation_id"], e["run_id"], stamp, e["change"], e["payload"]) for e in events
-        ])
+        self._bulk.events.run(
+            s.connection(),
+            [(e["observation_id"], e["run_id"], stamp, e["change"], e["payload"]) for e in events],
+        )
 
     # ----------------------------------------------------------------------------- reading
 
@@ -465,26 +541,34 @@ class Store:
             select(ss.scope, base_id, runs.started_at, ss.records)
             .join(latest, (latest.c.scope == ss.scope) & (latest.c.run_id == ss.run_id))
             .join(_SYNC_RUN, runs.id == base_id)
-            .where(ss.source == source,
-                   ss.status.in_((ScopeStatus.COMPLETE.value, ScopeStatus.CARRIED.value)))
+            .where(
+                ss.source == source,
+                ss.status.in_((ScopeStatus.COMPLETE.value, ScopeStatus.CARRIED.value)),
+            )
         )
         with self.read() as s:
-            return {scope: CarryBase(int(run_id), started, int(records or 0))
-                    for scope, run_id, started, records in s.execute(query)}
+            return {
+                scope: CarryBase(int(run_id), started, int(records or 0))
+                for scope, run_id, started, records in s.execute(query)
+            }
 
     def known_customers(self) -> list[str]:
         """Every customer tenant the store has current observations of."""
         with self.read() as s:
             rows = s.scalars(
                 select(col(Observation.customer_tenant_id))
-                .where(col(Observation.customer_tenant_id).is_not(None),
-                       col(Observation.removed_at).is_(None))
+                .where(
+                    col(Observation.customer_tenant_id).is_not(None),
+                    col(Observation.removed_at).is_(None),
+                )
                 .distinct()
             )
             return sorted(r for r in rows if r)
 
     def current(
-        self, customers: Sequence[str] | None = None, kinds: Sequence[str] | None = None,
+        self,
+        customers: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
     ) -> list[StoredObservation]:
         """Observations not marked removed, decoded, for some customers (or all)."""
         query = select(Observation).where(col(Observation.removed_at).is_(None))
@@ -495,15 +579,18 @@ class Store:
         with self.read() as s:
             return [
                 StoredObservation(
-                    record=decode(o.kind, o.payload), source=o.source, scope=o.scope,
-                    first_seen_at=o.first_seen_at, last_seen_at=o.last_seen_at,
+                    record=decode(o.kind, o.payload),
+                    source=o.source,
+                    scope=o.scope,
+                    first_seen_at=o.first_seen_at,
+                    last_seen_at=o.last_seen_at,
                 )
                 for o in s.scalars(query.order_by(col(Observation.id)))
             ]
 
-    def observation_history(self, customer: str, kinds: Sequence[str] | None = None) -> list[
-        tuple[ObservationEvent, Observation]
-    ]:
+    def observation_history(
+        self, customer: str, kinds: Sequence[str] | None = None
+    ) -> list[tuple[ObservationEvent, Observation]]:
         with self.read() as s:
             query = (
                 select(ObservationEvent, Observation)
@@ -522,7 +609,10 @@ class Store:
             return list(s.scalars(query.order_by(col(Link.id))))
 
     def findings(
-        self, *, statuses: Sequence[str] | None = None, customers: Sequence[str] | None = None,
+        self,
+        *,
+        statuses: Sequence[str] | None = None,
+        customers: Sequence[str] | None = None,
         rules: Sequence[str] | None = None,
     ) -> list[Finding]:
         with self.read() as s:
@@ -531,8 +621,10 @@ class Store:
                 query = query.where(col(Finding.status).in_(statuses))
             if customers is not None:
                 query = query.where(
-                    or_(col(Finding.customer_tenant_id).in_(customers),
-                        col(Finding.customer_tenant_id).is_(None))
+                    or_(
+                        col(Finding.customer_tenant_id).in_(customers),
+                        col(Finding.customer_tenant_id).is_(None),
+                    )
                 )
             if rules is not None:
                 query = query.where(col(Finding.rule).in_(rules))
@@ -545,15 +637,23 @@ class Store:
             ).first()
 
     def set_finding_status(
-        self, fingerprint: str, status: FindingStatus, now: datetime, *, owner: str | None = None,
-        note: str | None = None, until: datetime | None = None,
+        self,
+        fingerprint: str,
+        status: FindingStatus,
+        now: datetime,
+        *,
+        owner: str | None = None,
+        note: str | None = None,
+        until: datetime | None = None,
         allowed_from: frozenset[str] = ACTIVE_STATUSES,
     ) -> Finding:
         """A person's decision on a finding (ack, snooze, unsnooze), kept as an event."""
         with self.write() as s:
-            matches = list(s.scalars(
-                select(Finding).where(col(Finding.fingerprint).startswith(fingerprint)).limit(2)
-            ))
+            matches = list(
+                s.scalars(
+                    select(Finding).where(col(Finding.fingerprint).startswith(fingerprint)).limit(2)
+                )
+            )
             if not matches:
                 raise LookupError(f"no finding with id {fingerprint}")
             if len(matches) > 1:
@@ -566,16 +666,26 @@ class Store:
             finding.owner = owner or finding.owner
             finding.note = note or finding.note
             finding.until = until
-            s.add(FindingEvent(fingerprint=finding.fingerprint, at=now, from_status=old,
-                               to_status=status, note=_decision_note(owner, note, until)))
+            s.add(
+                FindingEvent(
+                    fingerprint=finding.fingerprint,
+                    at=now,
+                    from_status=old,
+                    to_status=status,
+                    note=_decision_note(owner, note, until),
+                )
+            )
             return finding
 
     def finding_events(self, fingerprint: str) -> list[FindingEvent]:
         with self.read() as s:
-            return list(s.scalars(
-                select(FindingEvent).where(col(FindingEvent.fingerprint) == fingerprint)
-                .order_by(col(FindingEvent.id))
-            ))
+            return list(
+                s.scalars(
+                    select(FindingEvent)
+                    .where(col(FindingEvent.fingerprint) == fingerprint)
+                    .order_by(col(FindingEvent.id))
+                )
+            )
 
     def active_finding_count(self) -> dict[str, int]:
         with self.read() as s:
@@ -597,8 +707,11 @@ class Store:
 
 
 def _decision_note(owner: str | None, note: str | None, until: datetime | None) -> str:
-    parts = [f"by {owner}" if owner else "", note or "",
-             f"until {until.isoformat()}" if until else ""]
+    parts = [
+        f"by {owner}" if owner else "",
+        note or "",
+        f"until {until.isoformat()}" if until else "",
+    ]
     return "; ".join(p for p in parts if p)
 
 
@@ -612,11 +725,31 @@ CHUNK_ROWS = 500
 SCOPE_RUNNING = "running"
 """A status row's value while its read is under way (see :meth:`Store.open_scopes`)."""
 
-_OBSERVATION_COLUMNS = ("kind", "source", "scope", "key", "customer_tenant_id", "payload",
-                        "payload_hash", "first_seen_at", "last_seen_at", "first_run_id",
-                        "last_run_id")
-_STATUS_COLUMNS = ("run_id", "source", "scope", "customer_tenant_id", "status", "error_kind",
-                   "error", "records", "finished_at", "as_of_run_id")
+_OBSERVATION_COLUMNS = (
+    "kind",
+    "source",
+    "scope",
+    "key",
+    "customer_tenant_id",
+    "payload",
+    "payload_hash",
+    "first_seen_at",
+    "last_seen_at",
+    "first_run_id",
+    "last_run_id",
+)
+_STATUS_COLUMNS = (
+    "run_id",
+    "source",
+    "scope",
+    "customer_tenant_id",
+    "status",
+    "error_kind",
+    "error",
+    "records",
+    "finished_at",
+    "as_of_run_id",
+)
 
 _OBSERVATION = cast(Table, Observation.__table__)  # type: ignore[attr-defined]
 _EVENT = cast(Table, ObservationEvent.__table__)  # type: ignore[attr-defined]
@@ -635,15 +768,25 @@ def _rows_per_statement(columns: int) -> int:
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def _status_row(run_id: int, result: ScopeResult, records: int, now: Any, *,
-                status: str | None = None) -> tuple[Any, ...]:
+def _status_row(
+    run_id: int, result: ScopeResult, records: int, now: Any, *, status: str | None = None
+) -> tuple[Any, ...]:
     """A ``source_status`` row in :data:`_STATUS_COLUMNS` order (``now`` already bound)."""
-    return (run_id, result.source, result.scope, result.customer_tenant_id,
-            status or str(result.status), result.error_kind, result.error, records, now,
-            result.as_of_run_id)
+    return (
+        run_id,
+        result.source,
+        result.scope,
+        result.customer_tenant_id,
+        status or str(result.status),
+        result.error_kind,
+        result.error,
+        records,
+        now,
+        result.as_of_run_id,
+    )
 
 
 _LADDER = (256, 64, 16, 4, 1)
@@ -662,8 +805,15 @@ class _Bulk:
     through the DBAPI with positional parameters.
     """
 
-    def __init__(self, dialect: Dialect, table: Table, columns: tuple[str, ...],
-                 finish: Callable[[Any], Any], *, returning: bool = False) -> None:
+    def __init__(
+        self,
+        dialect: Dialect,
+        table: Table,
+        columns: tuple[str, ...],
+        finish: Callable[[Any], Any],
+        *,
+        returning: bool = False,
+    ) -> None:
         self.dialect = dialect
         self.table = table
         self.columns = columns
@@ -671,8 +821,11 @@ class _Bulk:
         self.returning = returning
         self.arrays = dialect.name == "postgresql"
         self.rows_per_statement = 5000 if self.arrays else _rows_per_statement(len(columns))
-        self._compile_as = (type(dialect)(paramstyle="format")  # type: ignore[call-arg]
-                            if self.arrays else dialect)
+        self._compile_as = (
+            type(dialect)(paramstyle="format")  # type: ignore[call-arg]
+            if self.arrays
+            else dialect
+        )
         self._sql: dict[int, str] = {}
 
     def sql(self, rows: int) -> str:
@@ -682,15 +835,20 @@ class _Bulk:
             return known
         stmt: Any
         if self.arrays:
-            rows_in = func.json_to_recordset(bindparam("rows")).table_valued(
-                *[column(c, _plain_type(self.table.c[c])) for c in self.columns]
-            ).render_derived(name="r", with_types=True)
+            rows_in = (
+                func.json_to_recordset(bindparam("rows"))
+                .table_valued(*[column(c, _plain_type(self.table.c[c])) for c in self.columns])
+                .render_derived(name="r", with_types=True)
+            )
             stmt = pg_insert(self.table).from_select(
-                list(self.columns), select(*[rows_in.c[c] for c in self.columns]))
+                list(self.columns), select(*[rows_in.c[c] for c in self.columns])
+            )
             expected = ["rows"]
         else:
-            values = [{c: bindparam(f"{c}_{n}", type_=self.table.c[c].type)
-                       for c in self.columns} for n in range(rows)]
+            values = [
+                {c: bindparam(f"{c}_{n}", type_=self.table.c[c].type) for c in self.columns}
+                for n in range(rows)
+            ]
             stmt = sqlite_insert(self.table).values(values)
             expected = [f"{c}_{n}" for n in range(rows) for c in self.columns]
         compiled = self.finish(stmt).compile(dialect=self._compile_as)
@@ -706,15 +864,23 @@ class _Bulk:
         start = 0
         while start < len(rows):
             left = len(rows) - start
-            size = (min(left, self.rows_per_statement) if self.arrays
-                    else self.rows_per_statement if left >= self.rows_per_statement
-                    else next(step for step in _LADDER if step <= left))
-            chunk = rows[start:start + size]
+            size = (
+                min(left, self.rows_per_statement)
+                if self.arrays
+                else self.rows_per_statement
+                if left >= self.rows_per_statement
+                else next(step for step in _LADDER if step <= left)
+            )
+            chunk = rows[start : start + size]
             start += size
             if self.arrays:
-                params: tuple[Any, ...] = (json.dumps(
-                    [dict(zip(self.columns, row, strict=True)) for row in chunk],
-                    default=_json_value, separators=(",", ":")),)
+                params: tuple[Any, ...] = (
+                    json.dumps(
+                        [dict(zip(self.columns, row, strict=True)) for row in chunk],
+                        default=_json_value,
+                        separators=(",", ":"),
+                    ),
+                )
             else:
                 params = tuple(value for row in chunk for value in row)
             result = conn.exec_driver_sql(self.sql(size), params)
@@ -766,16 +932,25 @@ class _BulkStatements:
                     "removed_at": null(),
                     "removed_run_id": null(),
                 },
-            ).returning(_OBSERVATION.c.id, _OBSERVATION.c.source, _OBSERVATION.c.scope,
-                        _OBSERVATION.c.kind, _OBSERVATION.c.key)
+            ).returning(
+                _OBSERVATION.c.id,
+                _OBSERVATION.c.source,
+                _OBSERVATION.c.scope,
+                _OBSERVATION.c.kind,
+                _OBSERVATION.c.key,
+            )
 
-        self.observations = _Bulk(dialect, _OBSERVATION, _OBSERVATION_COLUMNS,
-                                  observation_upsert, returning=True)
+        self.observations = _Bulk(
+            dialect, _OBSERVATION, _OBSERVATION_COLUMNS, observation_upsert, returning=True
+        )
         self.events = _Bulk(dialect, _EVENT, _EVENT_COLUMNS, lambda stmt: stmt)
         self.statuses = _Bulk(dialect, _STATUS, _STATUS_COLUMNS, status_upsert)
         self.statuses_opened = _Bulk(
-            dialect, _STATUS, _STATUS_COLUMNS,
-            lambda stmt: stmt.on_conflict_do_nothing(index_elements=status_key))
+            dialect,
+            _STATUS,
+            _STATUS_COLUMNS,
+            lambda stmt: stmt.on_conflict_do_nothing(index_elements=status_key),
+        )
 
     def timestamp(self, value: datetime) -> Any:
         """A datetime as the driver takes it (naive UTC text on SQLite, aware on PostgreSQL)."""

@@ -108,17 +108,30 @@ GRAPH_NEEDS: dict[str, tuple[str, ...]] = {
     "contracts": ("Directory.Read.All", "Directory.ReadWrite.All"),
     "gdap": ("DelegatedAdminRelationship.Read.All", "DelegatedAdminRelationship.ReadWrite.All"),
     "subscribedSkus": (
-        "LicenseAssignment.Read.All", "Organization.Read.All", "Directory.Read.All",
-        "Organization.ReadWrite.All", "Directory.ReadWrite.All",
-    ),
-    "directory/subscriptions": (
-        "Organization.Read.All", "Directory.Read.All", "Organization.ReadWrite.All",
+        "LicenseAssignment.Read.All",
+        "Organization.Read.All",
+        "Directory.Read.All",
+        "Organization.ReadWrite.All",
         "Directory.ReadWrite.All",
     ),
-    "servicePrincipals": ("Application.Read.All", "Directory.Read.All",
-                          "Application.ReadWrite.All", "Directory.ReadWrite.All"),
-    "applications": ("Application.Read.All", "Directory.Read.All",
-                     "Application.ReadWrite.All", "Directory.ReadWrite.All"),
+    "directory/subscriptions": (
+        "Organization.Read.All",
+        "Directory.Read.All",
+        "Organization.ReadWrite.All",
+        "Directory.ReadWrite.All",
+    ),
+    "servicePrincipals": (
+        "Application.Read.All",
+        "Directory.Read.All",
+        "Application.ReadWrite.All",
+        "Directory.ReadWrite.All",
+    ),
+    "applications": (
+        "Application.Read.All",
+        "Directory.Read.All",
+        "Application.ReadWrite.All",
+        "Directory.ReadWrite.All",
+    ),
     "reports": ("Reports.Read.All",),
 }
 """Graph application roles of which an endpoint needs one (the permissions pages, least
@@ -271,8 +284,12 @@ class Service:
             reply = answer.reply
         except Exception as exc:
             # No traceback: a rendered frame's locals could hold the request's client secret.
-            log.error("emulator_handler_failed", path=req.path, method=req.method,
-                      error=type(exc).__name__)
+            log.error(
+                "emulator_handler_failed",
+                path=req.path,
+                method=req.method,
+                error=type(exc).__name__,
+            )
             reply = self.error(call, 500, "internal error in the emulator")
         for key, value in call.headers.items():
             reply.headers.setdefault(key, value)
@@ -302,19 +319,23 @@ class Service:
         """The request-id headers each API answers with."""
         req = call.req
         if call.api in {"pc", "insights"}:
-            reply.headers.setdefault("MS-CorrelationId", req.header("ms-correlationid")
-                                     or req.request_id)
+            reply.headers.setdefault(
+                "MS-CorrelationId", req.header("ms-correlationid") or req.request_id
+            )
             reply.headers.setdefault("MS-RequestId", req.header("ms-requestid") or req.request_id)
             reply.headers.setdefault("MS-CV", req.request_id[:8] + ".0")
             reply.headers.setdefault("MS-ServerId", "emulator")
         elif call.api == "graph":
             reply.headers.setdefault("request-id", req.request_id)
-            reply.headers.setdefault("client-request-id",
-                                     req.header("client-request-id") or req.request_id)
+            reply.headers.setdefault(
+                "client-request-id", req.header("client-request-id") or req.request_id
+            )
         elif call.api == "arm":
             reply.headers.setdefault("x-ms-request-id", req.request_id)
-            reply.headers.setdefault("x-ms-correlation-request-id",
-                                     req.header("x-ms-correlation-request-id") or req.request_id)
+            reply.headers.setdefault(
+                "x-ms-correlation-request-id",
+                req.header("x-ms-correlation-request-id") or req.request_id,
+            )
         elif call.api == "login":
             reply.headers.setdefault("x-ms-request-id", req.request_id)
             reply.headers.setdefault("Cache-Control", "no-store, no-cache")
@@ -322,7 +343,11 @@ class Service:
     # -- errors in each API's shape ---------------------------------------------------------
 
     def error(
-        self, call: Call, status: int, message: str, code: str | int | None = None,
+        self,
+        call: Call,
+        status: int,
+        message: str,
+        code: str | int | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
         api = call.api
@@ -331,35 +356,56 @@ class Service:
             pc_code = code if isinstance(code, int) else status
             return json_reply(status, shapes.pc_error(pc_code, message), extra)
         if api == "insights":
-            return json_reply(status, shapes.insights_envelope([], message=message,
-                                                               status=status), extra)
+            return json_reply(
+                status, shapes.insights_envelope([], message=message, status=status), extra
+            )
         if api == "graph":
-            graph_code = str(code) if code is not None else GRAPH_ERROR_CODES.get(status,
-                                                                                  "UnknownError")
+            graph_code = (
+                str(code) if code is not None else GRAPH_ERROR_CODES.get(status, "UnknownError")
+            )
             stamp = _now().strftime("%Y-%m-%dT%H:%M:%S")
-            return json_reply(status, shapes.graph_error(graph_code, message,
-                                                         call.req.request_id, stamp), extra)
+            return json_reply(
+                status, shapes.graph_error(graph_code, message, call.req.request_id, stamp), extra
+            )
         if api == "arm":
-            arm_code = str(code) if code is not None else {
-                400: "BadRequest", 401: "AuthenticationFailed", 403: "AuthorizationFailed",
-                404: "NotFound", 405: "MethodNotAllowed",
-            }.get(status, "InternalServerError")
+            arm_code = (
+                str(code)
+                if code is not None
+                else {
+                    400: "BadRequest",
+                    401: "AuthenticationFailed",
+                    403: "AuthorizationFailed",
+                    404: "NotFound",
+                    405: "MethodNotAllowed",
+                }.get(status, "InternalServerError")
+            )
             return json_reply(status, shapes.arm_error(arm_code, message), extra)
         if api == "login":
             return self.aad_error(
-                status, "invalid_request", "AADSTS900561" if status == 405 else "AADSTS90000",
+                status,
+                "invalid_request",
+                "AADSTS900561" if status == 405 else "AADSTS90000",
                 message,
             )
-        return json_reply(status, {"error": {"code": str(code or status), "message": message}},
-                          extra)
+        return json_reply(
+            status, {"error": {"code": str(code or status), "message": message}}, extra
+        )
 
     def aad_error(
-        self, status: int, error: str, aadsts: str, description: str,
+        self,
+        status: int,
+        error: str,
+        aadsts: str,
+        description: str,
         headers: dict[str, str] | None = None,
     ) -> Reply:
         body = shapes.aad_error(
-            error, aadsts, description, trace_id=str(uuid.uuid4()),
-            correlation_id=str(uuid.uuid4()), now=_now(),
+            error,
+            aadsts,
+            description,
+            trace_id=str(uuid.uuid4()),
+            correlation_id=str(uuid.uuid4()),
+            now=_now(),
         )
         return json_reply(status, body, headers)
 
@@ -374,30 +420,46 @@ class Service:
                 "error": {
                     "code": "TooManyRequests",
                     "innerError": {
-                        "code": "429", "date": stamp, "message": "Please retry after",
-                        "request-id": call.req.request_id, "status": "429",
+                        "code": "429",
+                        "date": stamp,
+                        "message": "Please retry after",
+                        "request-id": call.req.request_id,
+                        "status": "429",
                     },
                     "message": "Please retry again later.",
                 }
             }
-            return json_reply(429, body, {
-                "Retry-After": value,
-                "x-ms-throttle-scope": f"{limit.name}/{limit.scope}",
-                "x-ms-throttle-information": "ResourceUnitLimitExceeded"
-                if limit.algorithm == "bucket" else "RequestLimitExceeded",
-            })
+            return json_reply(
+                429,
+                body,
+                {
+                    "Retry-After": value,
+                    "x-ms-throttle-scope": f"{limit.name}/{limit.scope}",
+                    "x-ms-throttle-information": "ResourceUnitLimitExceeded"
+                    if limit.algorithm == "bucket"
+                    else "RequestLimitExceeded",
+                },
+            )
         value = retry_after_header(seconds, fractional=False)
         if api == "pc":
             return json_reply(429, shapes.pc_throttled(value), {"Retry-After": value})
         if api == "insights":
-            return json_reply(429, shapes.insights_envelope(
-                [], message=f"Rate limit is exceeded. Try again in {value} seconds.",
-                status=429), {"Retry-After": value})
-        return json_reply(429, shapes.arm_error(
-            "TooManyRequests",
-            f"The request is being throttled as the limit has been reached for operation "
-            f"type - {limit.name}. Retry after {value} seconds.",
-        ), {"Retry-After": value})
+            return json_reply(
+                429,
+                shapes.insights_envelope(
+                    [], message=f"Rate limit is exceeded. Try again in {value} seconds.", status=429
+                ),
+                {"Retry-After": value},
+            )
+        return json_reply(
+            429,
+            shapes.arm_error(
+                "TooManyRequests",
+                f"The request is being throttled as the limit has been reached for operation "
+                f"type - {limit.name}. Retry after {value} seconds.",
+            ),
+            {"Retry-After": value},
+        )
 
     # -- authentication, throttling, faults -------------------------------------------------
 
@@ -406,26 +468,32 @@ class Service:
         scheme, _, token = header.partition(" ")
         realm = f'Bearer authorization_uri="{call.req.origin}/common/oauth2/authorize"'
         if scheme.lower() != "bearer" or not token.strip():
-            raise Answer(self._unauthorized(call, "missing",
-                                            "The 'Authorization' header is missing.", realm))
+            raise Answer(
+                self._unauthorized(call, "missing", "The 'Authorization' header is missing.", realm)
+            )
         try:
             principal = self.authority.check(token.strip(), audiences=audiences)
         except TokenInvalid as exc:
             raise Answer(self._unauthorized(call, exc.reason, exc.message, realm)) from None
         if not call.world.known_tenant(principal.tenant_id):
-            raise Answer(self._unauthorized(
-                call, "tenant", "The access token is from a tenant unknown here.", realm))
+            raise Answer(
+                self._unauthorized(
+                    call, "tenant", "The access token is from a tenant unknown here.", realm
+                )
+            )
         found = call.world.app(principal.app_id)
         call.principal = principal
         call.identity = found[0] if found else None
         return principal
 
     def _unauthorized(self, call: Call, reason: str, message: str, realm: str) -> Reply:
-        headers = {"WWW-Authenticate": f'{realm}, error="invalid_token", '
-                                       f'error_description="{message}"'}
+        headers = {
+            "WWW-Authenticate": f'{realm}, error="invalid_token", error_description="{message}"'
+        }
         if call.api == "arm":
             code = {
-                "missing": "AuthenticationFailed", "expired": "ExpiredAuthenticationToken",
+                "missing": "AuthenticationFailed",
+                "expired": "ExpiredAuthenticationToken",
                 "audience": "InvalidAuthenticationTokenAudience",
                 "tenant": "InvalidAuthenticationTokenTenant",
             }.get(reason, "InvalidAuthenticationToken")
@@ -447,7 +515,12 @@ class Service:
         return seen
 
     def fault(
-        self, call: Call, source: Source, scope: str, *, page: int = 1,
+        self,
+        call: Call,
+        source: Source,
+        scope: str,
+        *,
+        page: int = 1,
         identity: str | None = None,
     ) -> FaultSpec | None:
         """Fire the scenario's fault for this call, if any. Returns a ``truncated`` fault for
@@ -466,8 +539,9 @@ class Service:
             return spec
         raise Answer(self.fault_reply(call, spec))
 
-    def fault_single(self, call: Call, source: Source, scope: str,
-                     identity: str | None = None) -> None:
+    def fault_single(
+        self, call: Call, source: Source, scope: str, identity: str | None = None
+    ) -> None:
         """A fault on a single object (not a listing): ``truncated`` cuts the body short."""
         if self.fault(call, source, scope, identity=identity) is not None:
             call.cut = True
@@ -482,7 +556,8 @@ class Service:
         headers = {}
         if spec.retry_after is not None:
             headers["Retry-After"] = retry_after_header(
-                spec.retry_after, fractional=call.api == "graph")
+                spec.retry_after, fractional=call.api == "graph"
+            )
         if spec.status == 429:
             reply = self.throttled_reply(call, spec.retry_after or 1.0, PC_TENANT)
             if spec.retry_after is None:
@@ -491,16 +566,21 @@ class Service:
             return reply
         if call.api == "login":
             return self.aad_error(
-                spec.status, "invalid_client", "AADSTS7000215",
-                "Invalid client secret provided (injected fault).", headers,
+                spec.status,
+                "invalid_client",
+                "AADSTS7000215",
+                "Invalid client secret provided (injected fault).",
+                headers,
             )
-        return self.error(call, spec.status, "The service is unavailable (injected fault).",
-                          None, headers)
+        return self.error(
+            call, spec.status, "The service is unavailable (injected fault).", None, headers
+        )
 
     # -- listings ---------------------------------------------------------------------------
 
-    def _window(self, call: Call, source: Source, size_arg: str | None,
-                token: str | None) -> tuple[int, int]:
+    def _window(
+        self, call: Call, source: Source, size_arg: str | None, token: str | None
+    ) -> tuple[int, int]:
         limit = PAGE_SIZE[source]
         size = limit
         if size_arg:
@@ -514,16 +594,25 @@ class Service:
         if token:
             decoded = _decode_token(token)
             if decoded is None:
-                raise Answer(self.error(
-                    call, 400, "The continuation token is expired or not valid.",
-                    "InvalidSkipToken" if call.api in ("arm", "graph") else 400,
-                ))
+                raise Answer(
+                    self.error(
+                        call,
+                        400,
+                        "The continuation token is expired or not valid.",
+                        "InvalidSkipToken" if call.api in ("arm", "graph") else 400,
+                    )
+                )
             offset = decoded
         return offset, size
 
     def pc_listing(
-        self, call: Call, source: Source, scope: str, items: Sequence[Any],
-        self_path: str, query: dict[str, str],
+        self,
+        call: Call,
+        source: Source,
+        scope: str,
+        items: Sequence[Any],
+        self_path: str,
+        query: dict[str, str],
         shape: Callable[[Any], dict[str, Any]] | None = None,
     ) -> Reply:
         """One page of a Partner Center collection; ``shape`` turns only that page's items
@@ -536,7 +625,7 @@ class Service:
         offset, size = self._window(call, source, call.req.arg("size"), token)
         page = offset // size + 1
         fault = self.fault(call, source, scope, page=page)
-        chunk = [shape(x) if shape else x for x in items[offset:offset + size]]
+        chunk = [shape(x) if shape else x for x in items[offset : offset + size]]
         total = len(items)
         more = offset + size < total
         if fault is not None:
@@ -545,44 +634,54 @@ class Service:
         params = dict(query, size=str(size))
         self_uri = f"{self_path}?{urlencode(params)}"
         next_uri = f"{self_uri}&seekOperation=Next" if more else None
-        body = shapes.pc_collection(chunk, total, self_uri, next_uri,
-                                    _encode_token(offset + size) if more else None)
+        body = shapes.pc_collection(
+            chunk, total, self_uri, next_uri, _encode_token(offset + size) if more else None
+        )
         return json_reply(200, body)
 
     def graph_listing(
-        self, call: Call, source: Source, scope: str, items: Sequence[Any],
-        context: str, shape: Callable[[Any], dict[str, Any]] | None = None,
+        self,
+        call: Call,
+        source: Source,
+        scope: str,
+        items: Sequence[Any],
+        context: str,
+        shape: Callable[[Any], dict[str, Any]] | None = None,
     ) -> Reply:
-        offset, size = self._window(call, source, call.req.arg("$top"),
-                                    call.req.arg("$skiptoken"))
+        offset, size = self._window(call, source, call.req.arg("$top"), call.req.arg("$skiptoken"))
         page = offset // size + 1
         fault = self.fault(call, source, scope, page=page)
-        chunk = [shape(x) if shape else x for x in items[offset:offset + size]]
+        chunk = [shape(x) if shape else x for x in items[offset : offset + size]]
         total = len(items)
         more = offset + size < total
         if fault is not None:
             more = False
             total = max(total, offset + len(chunk) + 1)
-        body: dict[str, Any] = {"@odata.context": f"https://graph.microsoft.com/v1.0/$metadata"
-                                                  f"#{context}"}
+        body: dict[str, Any] = {
+            "@odata.context": f"https://graph.microsoft.com/v1.0/$metadata#{context}"
+        }
         if (call.req.arg("$count") or "").lower() == "true":
             body["@odata.count"] = total
         body["value"] = chunk
         if more:
             params = {k: v[0] for k, v in call.req.query.items() if k.lower() != "$skiptoken"}
             params["$skiptoken"] = _encode_token(offset + size)
-            body["@odata.nextLink"] = (f"{call.req.origin}{call.req.path}?"
-                                       f"{urlencode(params, quote_via=quote, safe='$')}")
+            body["@odata.nextLink"] = (
+                f"{call.req.origin}{call.req.path}?{urlencode(params, quote_via=quote, safe='$')}"
+            )
         return json_reply(200, body)
 
     def arm_listing(
-        self, call: Call, source: Source, scope: str, items: list[dict[str, Any]],
+        self,
+        call: Call,
+        source: Source,
+        scope: str,
+        items: list[dict[str, Any]],
     ) -> Reply:
-        offset, size = self._window(call, source, call.req.arg("$top"),
-                                    call.req.arg("$skiptoken"))
+        offset, size = self._window(call, source, call.req.arg("$top"), call.req.arg("$skiptoken"))
         page = offset // size + 1
         fault = self.fault(call, source, scope, page=page)
-        chunk = items[offset:offset + size]
+        chunk = items[offset : offset + size]
         more = offset + size < len(items)
         body: dict[str, Any] = {"value": chunk}
         params = {k: v[0] for k, v in call.req.query.items() if k.lower() != "$skiptoken"}
@@ -600,9 +699,14 @@ class Service:
         principal = self.authenticate(call, (PC_AUDIENCE,))
         world = call.world
         if principal.tenant_id != world.partner_tenant:
-            raise Answer(self._unauthorized(
-                call, "tenant", "A Partner Center token must be issued by the partner tenant.",
-                "Bearer"))
+            raise Answer(
+                self._unauthorized(
+                    call,
+                    "tenant",
+                    "A Partner Center token must be issued by the partner tenant.",
+                    "Bearer",
+                )
+            )
         if call.identity != PARTNER_APP:
             raise Answer(self.error(call, 403, "Authorization Failed", 1002))
         key = world.partner_tenant if customer is None else f"{world.partner_tenant}/{customer}"
@@ -615,8 +719,9 @@ class Service:
         self.pc_guard(call, customer=tenant, user=call.params.get("_user") == "1")
         customer = call.world.customer(tenant)
         if customer is None or customer.relationship is None:
-            raise Answer(self.error(call, 403, "No relationship between caller and account.",
-                                    20002))
+            raise Answer(
+                self.error(call, 403, "No relationship between caller and account.", 20002)
+            )
         return customer
 
     def graph_guard(self, call: Call, family: str, resource: str, needs: str) -> Principal:
@@ -624,27 +729,39 @@ class Service:
         app, tenant = principal.app_id, principal.tenant_id
         checks: list[tuple[Limit, str, int]] = [(GRAPH_GLOBAL_APP, app, 1)]
         if family == "multi_tenant":
-            checks += [(GRAPH_MULTI_TENANT_APP, f"{app}/{tenant}", 1),
-                       (GRAPH_MULTI_TENANT, tenant, 1)]
+            checks += [
+                (GRAPH_MULTI_TENANT_APP, f"{app}/{tenant}", 1),
+                (GRAPH_MULTI_TENANT, tenant, 1),
+            ]
         elif family == "reports":
-            checks += [(GRAPH_REPORTS_APP, f"{app}/{tenant}/{resource}", 1),
-                       (GRAPH_REPORTS_TENANT, f"{tenant}/{resource}", 1)]
+            checks += [
+                (GRAPH_REPORTS_APP, f"{app}/{tenant}/{resource}", 1),
+                (GRAPH_REPORTS_TENANT, f"{tenant}/{resource}", 1),
+            ]
         else:
             top = call.req.arg("$top")
             cost = graph_identity_cost(
-                resource, select=call.req.arg("$select") is not None,
+                resource,
+                select=call.req.arg("$select") is not None,
                 top=int(top) if top and top.isdigit() else None,
             )
-            checks += [(graph_identity_limit(call.world.users(tenant)), f"{app}/{tenant}", cost),
-                       (GRAPH_IDENTITY_APP, app, cost)]
+            checks += [
+                (graph_identity_limit(call.world.users(tenant)), f"{app}/{tenant}", cost),
+                (GRAPH_IDENTITY_APP, app, cost),
+            ]
             call.headers["x-ms-resource-unit"] = str(cost)
         self.throttle(call, checks)
         if not principal.user:
             granted = set(principal.roles)
             if not granted.intersection(GRAPH_NEEDS[needs]):
-                raise Answer(self.error(
-                    call, 403, "Insufficient privileges to complete the operation.",
-                    "Authorization_RequestDenied"))
+                raise Answer(
+                    self.error(
+                        call,
+                        403,
+                        "Insufficient privileges to complete the operation.",
+                        "Authorization_RequestDenied",
+                    )
+                )
         return principal
 
     def arm_guard(self, call: Call) -> Principal:
@@ -654,9 +771,14 @@ class Service:
         seen = self.throttle(call, [(limit, key, 1)])
         call.headers.update(self._arm_remaining(call, seen))
         if not call.req.arg("api-version"):
-            raise Answer(self.error(
-                call, 400, "The api-version query parameter (?api-version=) is required for "
-                "all requests.", "MissingApiVersionParameter"))
+            raise Answer(
+                self.error(
+                    call,
+                    400,
+                    "The api-version query parameter (?api-version=) is required for all requests.",
+                    "MissingApiVersionParameter",
+                )
+            )
         return principal
 
     def _arm_remaining(self, call: Call, seen: dict[str, Decision]) -> dict[str, str]:
@@ -666,20 +788,27 @@ class Service:
             out[f"x-ms-ratelimit-remaining-tenant-{kind}"] = str(decision.remaining)
         if "managementpartner" in call.req.path.lower():
             out["x-ms-ratelimit-remaining-tenant-resource-requests"] = str(
-                min((d.remaining for d in seen.values()), default=0))
+                min((d.remaining for d in seen.values()), default=0)
+            )
         return out
 
     def insights_guard(self, call: Call) -> Principal:
         principal = self.authenticate(call, (PC_AUDIENCE,))
         world = call.world
         if principal.tenant_id != world.partner_tenant:
-            raise Answer(self._unauthorized(
-                call, "tenant", "An Insights token must be issued by the partner tenant.",
-                "Bearer"))
+            raise Answer(
+                self._unauthorized(
+                    call,
+                    "tenant",
+                    "An Insights token must be issued by the partner tenant.",
+                    "Bearer",
+                )
+            )
         self.throttle(call, [(INSIGHTS_TENANT, world.partner_tenant, 1)])
         if not principal.user or call.identity != PARTNER_APP:
-            raise Answer(self.error(
-                call, 403, "The caller needs a user token with the Report viewer role."))
+            raise Answer(
+                self.error(call, 403, "The caller needs a user token with the Report viewer role.")
+            )
         return principal
 
 
@@ -690,11 +819,15 @@ class Service:
 def _tenant_or_refuse(svc: Service, call: Call) -> str:
     tenant = call.params["tenant"].lower()
     if not call.world.known_tenant(tenant):
-        raise Answer(svc.aad_error(
-            400, "invalid_tenant", "AADSTS90002",
-            f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
-            "and are signing into the correct cloud.",
-        ))
+        raise Answer(
+            svc.aad_error(
+                400,
+                "invalid_tenant",
+                "AADSTS90002",
+                f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID "
+                "and are signing into the correct cloud.",
+            )
+        )
     return tenant
 
 
@@ -711,31 +844,39 @@ def device_code(svc: Service, call: Call) -> Reply:
     client_id = (form.get("client_id") or "").lower()
     if call.world.app(client_id) is None:
         raise Answer(_unknown_app(svc, client_id, tenant))
-    code = svc.authority.device_code(tenant_id=tenant, client_id=client_id,
-                                     scope=form.get("scope", ""), lifetime=900)
+    code = svc.authority.device_code(
+        tenant_id=tenant, client_id=client_id, scope=form.get("scope", ""), lifetime=900
+    )
     user_code = uuid.uuid4().hex[:9].upper()
     uri = f"{call.req.origin}/devicelogin"
-    return json_reply(200, {
-        "user_code": user_code,
-        "device_code": code,
-        "verification_uri": uri,
-        "expires_in": 900,
-        "interval": DEVICE_INTERVAL,
-        "message": f"To sign in, use a web browser to open the page {uri} and enter the code "
-                   f"{user_code} to authenticate.",
-    })
+    return json_reply(
+        200,
+        {
+            "user_code": user_code,
+            "device_code": code,
+            "verification_uri": uri,
+            "expires_in": 900,
+            "interval": DEVICE_INTERVAL,
+            "message": f"To sign in, use a web browser to open the page {uri} and enter the code "
+            f"{user_code} to authenticate.",
+        },
+    )
 
 
 @route("login", r"^/devicelogin$")
 def device_login_page(svc: Service, call: Call) -> Reply:
-    page = b"<html><body><p>partnerlink emulator: device codes are approved automatically.</p>" \
-           b"</body></html>"
+    page = (
+        b"<html><body><p>partnerlink emulator: device codes are approved automatically.</p>"
+        b"</body></html>"
+    )
     return Reply(200, page, content_type="text/html; charset=utf-8")
 
 
 def _unknown_app(svc: Service, client_id: str, tenant: str) -> Reply:
     return svc.aad_error(
-        400, "unauthorized_client", "AADSTS700016",
+        400,
+        "unauthorized_client",
+        "AADSTS700016",
         f"Application with identifier '{client_id}' was not found in the directory "
         f"'{tenant}'. This can happen if the application has not been installed by the "
         "administrator of the tenant or consented to by any user in the tenant.",
@@ -770,30 +911,40 @@ def token(svc: Service, call: Call) -> Reply:
             return svc.fault_reply(call, spec)
         call.cut = True  # the token answer is cut short on the wire
     try:
-        certificate = _authenticate_client(svc, call, form, basic, app.client_secret,
-                                           app.certificate_thumbprints, client_id, grant)
+        certificate = _authenticate_client(
+            svc, call, form, basic, app.client_secret, app.certificate_thumbprints, client_id, grant
+        )
         refusal = sign_in_refusal(world.scenario, world.customer(tenant), name)
         if refusal is not None:
-            raise TokenRefused(refusal.aadsts, _REFUSAL_ERRORS.get(refusal.aadsts,
-                                                                   "invalid_client"),
-                               _refusal_text(refusal.aadsts, client_id, tenant), 400)
+            raise TokenRefused(
+                refusal.aadsts,
+                _REFUSAL_ERRORS.get(refusal.aadsts, "invalid_client"),
+                _refusal_text(refusal.aadsts, client_id, tenant),
+                400,
+            )
         scope_text = form.get("scope")
         device = None
         if grant == DEVICE_GRANT:
             if tenant != world.partner_tenant:
-                raise TokenRefused("AADSTS50020", "invalid_grant",
-                                   "User account does not exist in tenant.")
+                raise TokenRefused(
+                    "AADSTS50020", "invalid_grant", "User account does not exist in tenant."
+                )
             # RFC 8628: the poll names no scope; the device code remembers it.
-            device = svc.authority.poll_device_code(form.get("device_code", ""),
-                                                    client_id=client_id)
+            device = svc.authority.poll_device_code(
+                form.get("device_code", ""), client_id=client_id
+            )
             scope_text = scope_text or device.scope
         resource, _offline = resource_of(scope_text, form.get("resource"))
         if resource is None:
-            raise TokenRefused("AADSTS90014", "invalid_request",
-                               "The request body must contain the following parameter: 'scope'.")
+            raise TokenRefused(
+                "AADSTS90014",
+                "invalid_request",
+                "The request body must contain the following parameter: 'scope'.",
+            )
         if resource not in RESOURCES:
             raise TokenRefused(
-                "AADSTS500011", "invalid_resource",
+                "AADSTS500011",
+                "invalid_resource",
                 f"The resource principal named {resource} was not found in the tenant named "
                 f"{tenant}. This can happen if the application has not been installed by the "
                 "administrator of the tenant or consented to by any user in the tenant.",
@@ -802,16 +953,30 @@ def token(svc: Service, call: Call) -> Reply:
             return _app_token(svc, call, tenant, name, client_id, resource, certificate)
         if grant == "refresh_token":
             grant_ = svc.authority.redeem_refresh_token(
-                form.get("refresh_token", ""), tenant_id=tenant, client_id=client_id)
-            return _user_token(svc, call, tenant, client_id, resource, grant_.user_oid,
-                               grant_.upn, certificate, form)
+                form.get("refresh_token", ""), tenant_id=tenant, client_id=client_id
+            )
+            return _user_token(
+                svc,
+                call,
+                tenant,
+                client_id,
+                resource,
+                grant_.user_oid,
+                grant_.upn,
+                certificate,
+                form,
+            )
         if device is not None:
             oid = user_object_id(tenant)
             form = {**form, "scope": scope_text or ""}
-            return _user_token(svc, call, tenant, client_id, resource, oid, _upn(tenant),
-                               certificate, form)
-        raise TokenRefused("AADSTS70003", "unsupported_grant_type",
-                           f"The app requested an unsupported grant type '{grant}'.")
+            return _user_token(
+                svc, call, tenant, client_id, resource, oid, _upn(tenant), certificate, form
+            )
+        raise TokenRefused(
+            "AADSTS70003",
+            "unsupported_grant_type",
+            f"The app requested an unsupported grant type '{grant}'.",
+        )
     except TokenRefused as refused:
         return svc.aad_error(refused.status, refused.error, refused.aadsts, refused.description)
 
@@ -819,9 +984,9 @@ def token(svc: Service, call: Call) -> Reply:
 def _refusal_text(aadsts: str, client_id: str, tenant: str) -> str:
     return {
         "AADSTS7000229": f"The client application {client_id} is missing service principal in "
-                         f"the tenant {tenant}.",
+        f"the tenant {tenant}.",
         "AADSTS700016": f"Application with identifier '{client_id}' was not found in the "
-                        f"directory '{tenant}'.",
+        f"directory '{tenant}'.",
         "AADSTS7000112": f"Application '{client_id}' is disabled.",
     }.get(aadsts, "The sign-in was refused.")
 
@@ -842,8 +1007,14 @@ def _basic_auth(header: str | None) -> tuple[str, str] | None:
 
 
 def _authenticate_client(
-    svc: Service, call: Call, form: dict[str, str], basic: tuple[str, str] | None,
-    secret: str, thumbprints: list[str], client_id: str, grant: str,
+    svc: Service,
+    call: Call,
+    form: dict[str, str],
+    basic: tuple[str, str] | None,
+    secret: str,
+    thumbprints: list[str],
+    client_id: str,
+    grant: str,
 ) -> bool:
     """Check the client's credential; True when it signed in with a certificate."""
     given = form.get("client_secret") or (basic[1] if basic else None)
@@ -851,34 +1022,50 @@ def _authenticate_client(
     if given is not None:
         if not hmac.compare_digest(given.encode(), secret.encode()):
             raise TokenRefused(
-                "AADSTS7000215", "invalid_client",
+                "AADSTS7000215",
+                "invalid_client",
                 "Invalid client secret provided. Ensure the secret being sent in the request is "
                 f"the client secret value, not the client secret ID, for a secret added to app "
-                f"'{client_id}'.", 401,
+                f"'{client_id}'.",
+                401,
             )
         return False
     if assertion is not None:
         if form.get("client_assertion_type") != CLIENT_ASSERTION_TYPE:
-            raise TokenRefused("AADSTS50027", "invalid_request",
-                               "client_assertion_type is not supported.")
+            raise TokenRefused(
+                "AADSTS50027", "invalid_request", "client_assertion_type is not supported."
+            )
         tenant = call.params["tenant"]
         origin = call.req.origin
-        audiences = [f"{origin}/{tenant}/oauth2/v2.0/token", f"{origin}/{tenant}/oauth2/token",
-                     f"{origin}/{tenant}/v2.0"]
-        svc.authority.verify_assertion(assertion, client_id=client_id, thumbprints=thumbprints,
-                                       audiences=audiences)
+        audiences = [
+            f"{origin}/{tenant}/oauth2/v2.0/token",
+            f"{origin}/{tenant}/oauth2/token",
+            f"{origin}/{tenant}/v2.0",
+        ]
+        svc.authority.verify_assertion(
+            assertion, client_id=client_id, thumbprints=thumbprints, audiences=audiences
+        )
         return True
     if grant in ("refresh_token", DEVICE_GRANT):
         return False  # a public client flow: no client credential
     raise TokenRefused(
-        "AADSTS7000218", "invalid_client",
+        "AADSTS7000218",
+        "invalid_client",
         "The request body must contain the following parameter: 'client_assertion' or "
-        "'client_secret'.", 401,
+        "'client_secret'.",
+        401,
     )
 
 
-def _app_token(svc: Service, call: Call, tenant: str, name: str, client_id: str,
-               resource: str, certificate: bool) -> Reply:
+def _app_token(
+    svc: Service,
+    call: Call,
+    tenant: str,
+    name: str,
+    client_id: str,
+    resource: str,
+    certificate: bool,
+) -> Reply:
     world = call.world
     sp = world.service_principal(tenant, name)
     object_id = sp.object_id if sp else shapes.derived_id("sp", tenant, client_id)
@@ -891,35 +1078,67 @@ def _app_token(svc: Service, call: Call, tenant: str, name: str, client_id: str,
             roles = tuple(granted)
         elif name == PARTNER_APP:
             roles = DEFAULT_GRAPH_ROLES
-    access = svc.authority.access_token(tenant_id=tenant, app_id=client_id, audience=resource,
-                                        object_id=object_id, roles=roles, certificate=certificate)
-    return json_reply(200, {
-        "token_type": "Bearer",
-        "expires_in": 3599,
-        "ext_expires_in": 3599,
-        "access_token": access,
-    })
+    access = svc.authority.access_token(
+        tenant_id=tenant,
+        app_id=client_id,
+        audience=resource,
+        object_id=object_id,
+        roles=roles,
+        certificate=certificate,
+    )
+    return json_reply(
+        200,
+        {
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "ext_expires_in": 3599,
+            "access_token": access,
+        },
+    )
 
 
-def _user_token(svc: Service, call: Call, tenant: str, client_id: str, resource: str,
-                oid: str, upn: str, certificate: bool, form: dict[str, str]) -> Reply:
-    access = svc.authority.access_token(tenant_id=tenant, app_id=client_id, audience=resource,
-                                        object_id=oid, user=(oid, upn), certificate=certificate)
-    scopes = [s for s in form.get("scope", "").split() if s not in ("openid", "profile",
-                                                                    "offline_access", "email")]
+def _user_token(
+    svc: Service,
+    call: Call,
+    tenant: str,
+    client_id: str,
+    resource: str,
+    oid: str,
+    upn: str,
+    certificate: bool,
+    form: dict[str, str],
+) -> Reply:
+    access = svc.authority.access_token(
+        tenant_id=tenant,
+        app_id=client_id,
+        audience=resource,
+        object_id=oid,
+        user=(oid, upn),
+        certificate=certificate,
+    )
+    scopes = [
+        s
+        for s in form.get("scope", "").split()
+        if s not in ("openid", "profile", "offline_access", "email")
+    ]
     body: dict[str, Any] = {
         "token_type": "Bearer",
         "scope": " ".join(scopes) or f"{resource}/{'user_impersonation'}",
         "expires_in": 3599,
         "ext_expires_in": 3599,
         "access_token": access,
-        "refresh_token": svc.authority.refresh_token(tenant_id=tenant, client_id=client_id,
-                                                     user_oid=oid, upn=upn),
+        "refresh_token": svc.authority.refresh_token(
+            tenant_id=tenant, client_id=client_id, user_oid=oid, upn=upn
+        ),
     }
     if "openid" in form.get("scope", "").split():
         body["id_token"] = svc.authority.id_token(
-            tenant_id=tenant, client_id=client_id, issuer=f"{call.req.origin}/{tenant}/v2.0",
-            oid=oid, upn=upn)
+            tenant_id=tenant,
+            client_id=client_id,
+            issuer=f"{call.req.origin}/{tenant}/v2.0",
+            oid=oid,
+            upn=upn,
+        )
     if form.get("client_info") == "1":
         body["client_info"] = client_info(oid, tenant)
     return json_reply(200, body)
@@ -947,12 +1166,16 @@ def pc_customers(svc: Service, call: Call) -> Reply:
         elif field_ == "Domain":
             customers = [c for c in customers if c.domain.lower().startswith(value)]
         elif field_ == "IndirectReseller":
-            customers = [c for c in customers if c.indirect_reseller
-                         and (c.indirect_reseller.tenant_id or "").lower() == value]
+            customers = [
+                c
+                for c in customers
+                if c.indirect_reseller and (c.indirect_reseller.tenant_id or "").lower() == value
+            ]
         else:
             raise Answer(svc.error(call, 400, f"Filtering on {field_} is not supported.", 400))
-    return svc.pc_listing(call, Source.PC_CUSTOMERS, "partner", customers, "/customers", query,
-                          shapes.pc_customer)
+    return svc.pc_listing(
+        call, Source.PC_CUSTOMERS, "partner", customers, "/customers", query, shapes.pc_customer
+    )
 
 
 @route("pc", r"^/v1/customers/(?P<cid>[^/]+)$")
@@ -972,8 +1195,9 @@ def pc_subscriptions(svc: Service, call: Call) -> Reply:
         subs = [s for s in subs if s.partner_id == mpn]
     items = [shapes.pc_subscription(customer, s) for s in subs]
     tenant = customer.tenant_id.lower()
-    return svc.pc_listing(call, Source.PC_SUBSCRIPTIONS, tenant, items,
-                          f"/customers/{tenant}/subscriptions", query)
+    return svc.pc_listing(
+        call, Source.PC_SUBSCRIPTIONS, tenant, items, f"/customers/{tenant}/subscriptions", query
+    )
 
 
 @route("pc", r"^/v1/customers/(?P<cid>[^/]+)/subscriptions/usagerecords$")
@@ -982,8 +1206,9 @@ def pc_usage_records(svc: Service, call: Call) -> Reply:
     customer = svc.pc_customer(call)
     items = [shapes.pc_usage_record(a) for a in customer.azure_subscriptions]
     tenant = customer.tenant_id.lower()
-    return svc.pc_listing(call, Source.PC_USAGE, tenant, items,
-                          f"/customers/{tenant}/subscriptions/usagerecords", {})
+    return svc.pc_listing(
+        call, Source.PC_USAGE, tenant, items, f"/customers/{tenant}/subscriptions/usagerecords", {}
+    )
 
 
 @route("pc", r"^/v1/customers/(?P<cid>[^/]+)/analytics/licenses/usage$")
@@ -992,8 +1217,9 @@ def pc_licence_usage(svc: Service, call: Call) -> Reply:
     customer = svc.pc_customer(call)
     items = [shapes.pc_licence_usage(customer, lu) for lu in customer.usage.licence_usage]
     tenant = customer.tenant_id.lower()
-    return svc.pc_listing(call, Source.PC_USAGE, tenant, items,
-                          f"/customers/{tenant}/analytics/licenses/usage", {})
+    return svc.pc_listing(
+        call, Source.PC_USAGE, tenant, items, f"/customers/{tenant}/analytics/licenses/usage", {}
+    )
 
 
 def _day(text: str | None) -> datetime | None:
@@ -1037,8 +1263,15 @@ def pc_audit_records(svc: Service, call: Call) -> Reply:
             raise Answer(svc.error(call, 400, f"Filtering on {field_} is not supported.", 400))
     events.sort(key=lambda e: e.date)
     scenario = call.world.scenario
-    return svc.pc_listing(call, Source.PC_AUDIT, "partner", events, "/auditrecords", query,
-                          lambda e: shapes.pc_audit_record(scenario, e))
+    return svc.pc_listing(
+        call,
+        Source.PC_AUDIT,
+        "partner",
+        events,
+        "/auditrecords",
+        query,
+        lambda e: shapes.pc_audit_record(scenario, e),
+    )
 
 
 # =============================================================================================
@@ -1057,8 +1290,12 @@ def insights_datasets(svc: Service, call: Call) -> Reply:
     svc.insights_guard(call)
     wanted = call.req.arg("datasetName")
     names = [n for n in shapes.INSIGHTS_DATASETS if not wanted or n.lower() == wanted.lower()]
-    return json_reply(200, shapes.insights_envelope(
-        [shapes.insights_dataset(n) for n in names], message="Dataset fetched successfully"))
+    return json_reply(
+        200,
+        shapes.insights_envelope(
+            [shapes.insights_dataset(n) for n in names], message="Dataset fetched successfully"
+        ),
+    )
 
 
 @route("insights", rf"^{_INSIGHTS}/ScheduledQueries$", "POST", "GET")
@@ -1101,8 +1338,9 @@ def insights_queries(svc: Service, call: Call) -> Reply:
     }
     with world.lock:
         world.queries[str(query["queryId"])] = query
-    return json_reply(200, shapes.insights_envelope([_public(query)],
-                                                    message="Query created successfully"))
+    return json_reply(
+        200, shapes.insights_envelope([_public(query)], message="Query created successfully")
+    )
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
@@ -1159,8 +1397,9 @@ def insights_report(svc: Service, call: Call) -> Reply:
     }
     with call.world.lock:
         call.world.reports[report["reportId"]] = report
-    return json_reply(200, shapes.insights_envelope([report],
-                                                    message="Report created successfully"))
+    return json_reply(
+        200, shapes.insights_envelope([report], message="Report created successfully")
+    )
 
 
 @route("insights", rf"^{_INSIGHTS}/ScheduledReport/execution/(?P<rid>[^/]+)$")
@@ -1176,8 +1415,7 @@ def insights_execution(svc: Service, call: Call) -> Reply:
     writer = csv.DictWriter(out, fieldnames=query["_columns"], lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(_query_rows(call, query))
-    token = svc.downloads.add(out.getvalue().encode("utf-8"), "text/csv",
-                              cut=fault is not None)
+    token = svc.downloads.add(out.getvalue().encode("utf-8"), "text/csv", cut=fault is not None)
     now = _now()
     link = f"{call.req.origin}/_downloads/{token}"
     execution = {
@@ -1208,8 +1446,9 @@ def graph_contracts(svc: Service, call: Call) -> Reply:
     customers = []
     if call.tenant == world.partner_tenant:
         customers = [c for c in world.scenario.customers if c.contract_type]
-    return svc.graph_listing(call, Source.GRAPH_CONTRACTS, "partner", customers, "contracts",
-                             shapes.graph_contract)
+    return svc.graph_listing(
+        call, Source.GRAPH_CONTRACTS, "partner", customers, "contracts", shapes.graph_contract
+    )
 
 
 _GDAP_FILTER = re.compile(
@@ -1235,32 +1474,47 @@ def graph_gdap(svc: Service, call: Call) -> Reply:
                 pairs = [(c, g) for c, g in pairs if g.status.lower() == value]
             else:
                 pairs = [(c, g) for c, g in pairs if c.tenant_id.lower() == value]
+
     def shape(pair: tuple[CustomerSpec, Any]) -> dict[str, Any]:
         item = shapes.graph_gdap(*pair)
         if not pair[1].display_name:
             item.pop("displayName")
         return item
 
-    return svc.graph_listing(call, Source.GRAPH_GDAP, "partner", pairs,
-                             "tenantRelationships/delegatedAdminRelationships", shape)
+    return svc.graph_listing(
+        call,
+        Source.GRAPH_GDAP,
+        "partner",
+        pairs,
+        "tenantRelationships/delegatedAdminRelationships",
+        shape,
+    )
 
 
-@route("graph",
-       r"^/(?:v1\.0|beta)/tenantRelationships/delegatedAdminRelationships/(?P<rid>[^/]+)"
-       r"/accessAssignments$")
+@route(
+    "graph",
+    r"^/(?:v1\.0|beta)/tenantRelationships/delegatedAdminRelationships/(?P<rid>[^/]+)"
+    r"/accessAssignments$",
+)
 def graph_access_assignments(svc: Service, call: Call) -> Reply:
     svc.graph_guard(call, "multi_tenant", "delegatedAdminRelationships", "gdap")
     world = call.world
     found = None
     if call.tenant == world.partner_tenant:
-        found = next((g for c in world.scenario.customers for g in c.gdap
-                      if g.id == call.params["rid"]), None)
+        found = next(
+            (g for c in world.scenario.customers for g in c.gdap if g.id == call.params["rid"]),
+            None,
+        )
     if found is None:
         raise Answer(svc.error(call, 404, f"Resource '{call.params['rid']}' does not exist."))
     items = [shapes.graph_access_assignment(found, a) for a in found.access_assignments]
     return svc.graph_listing(
-        call, Source.GRAPH_GDAP, "partner", items,
-        f"tenantRelationships/delegatedAdminRelationships('{found.id}')/accessAssignments")
+        call,
+        Source.GRAPH_GDAP,
+        "partner",
+        items,
+        f"tenantRelationships/delegatedAdminRelationships('{found.id}')/accessAssignments",
+    )
 
 
 @route("graph", r"^/(?:v1\.0|beta)/subscribedSkus$")
@@ -1276,10 +1530,17 @@ def graph_directory_subscriptions(svc: Service, call: Call) -> Reply:
     svc.graph_guard(call, "identity", "directory/subscriptions", "directory/subscriptions")
     world = call.world
     customer = world.customer(call.tenant)
-    items = [shapes.graph_directory_subscription(world.scenario, customer, lic)
-             for lic in customer.licences] if customer else []
-    return svc.graph_listing(call, Source.GRAPH_DIRECTORY_SUBSCRIPTIONS, call.scope(), items,
-                             "directory/subscriptions")
+    items = (
+        [
+            shapes.graph_directory_subscription(world.scenario, customer, lic)
+            for lic in customer.licences
+        ]
+        if customer
+        else []
+    )
+    return svc.graph_listing(
+        call, Source.GRAPH_DIRECTORY_SUBSCRIPTIONS, call.scope(), items, "directory/subscriptions"
+    )
 
 
 _APP_FILTER = re.compile(r"^\s*appId\s+eq\s+'(?P<app>[^']+)'\s*$", re.IGNORECASE)
@@ -1298,8 +1559,9 @@ def graph_service_principals(svc: Service, call: Call) -> Reply:
             raise Answer(svc.error(call, 400, f"Unsupported filter: {raw}"))
         sps = [sp for sp in sps if sp.app_id == match["app"].lower()]
     items = [shapes.graph_service_principal(sp) for sp in sps]
-    return svc.graph_listing(call, Source.GRAPH_IDENTITIES, call.scope(), items,
-                             "servicePrincipals")
+    return svc.graph_listing(
+        call, Source.GRAPH_IDENTITIES, call.scope(), items, "servicePrincipals"
+    )
 
 
 @route("graph", r"^/(?:v1\.0|beta)/applications\(appId='(?P<app>[^']+)'\)$")
@@ -1309,16 +1571,27 @@ def graph_application(svc: Service, call: Call) -> Reply:
     found = world.app(call.params["app"]) if call.tenant == world.partner_tenant else None
     svc.fault_single(call, Source.GRAPH_IDENTITIES, call.scope())
     if found is None:
-        raise Answer(svc.error(call, 404, f"Resource '{call.params['app']}' does not exist or "
-                                          "one of its queried reference-property objects are "
-                                          "not present."))
-    body = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#applications/$entity",
-            **shapes.graph_application(found[0], found[1], world.partner_tenant)}
+        raise Answer(
+            svc.error(
+                call,
+                404,
+                f"Resource '{call.params['app']}' does not exist or "
+                "one of its queried reference-property objects are "
+                "not present.",
+            )
+        )
+    body = {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#applications/$entity",
+        **shapes.graph_application(found[0], found[1], world.partner_tenant),
+    }
     return json_reply(200, body)
 
 
-@route("graph", r"^/(?:v1\.0|beta)/reports/(?P<report>getOffice365ServicesUserCounts)"
-                r"\(period='(?P<period>[^']*)'\)$")
+@route(
+    "graph",
+    r"^/(?:v1\.0|beta)/reports/(?P<report>getOffice365ServicesUserCounts)"
+    r"\(period='(?P<period>[^']*)'\)$",
+)
 def graph_report(svc: Service, call: Call) -> Reply:
     svc.graph_guard(call, "reports", call.params["report"], "reports")
     period = call.params["period"].upper()
@@ -1331,8 +1604,7 @@ def graph_report(svc: Service, call: Call) -> Reply:
         customer = CustomerSpec(tenant_id=call.tenant, name="partner")
     content = shapes.office365_services_csv(customer, period)
     token = svc.downloads.add(content, "application/octet-stream", cut=fault is not None)
-    return Reply(302, b"", {"Location": f"{call.req.origin}/_downloads/{token}"},
-                 content_type=None)
+    return Reply(302, b"", {"Location": f"{call.req.origin}/_downloads/{token}"}, content_type=None)
 
 
 # =============================================================================================
@@ -1347,8 +1619,11 @@ def arm_subscriptions(svc: Service, call: Call) -> Reply:
     items = []
     if customer is not None and call.identity is not None:
         visible = set(visible_subscriptions(world.scenario, customer, call.identity))
-        items = [shapes.arm_subscription(customer, a) for a in customer.azure_subscriptions
-                 if a.subscription_id.lower() in visible]
+        items = [
+            shapes.arm_subscription(customer, a)
+            for a in customer.azure_subscriptions
+            if a.subscription_id.lower() in visible
+        ]
     return svc.arm_listing(call, Source.ARM_SUBSCRIPTIONS, call.scope(), items)
 
 
@@ -1361,14 +1636,21 @@ def _pal_body(call: Call) -> dict[str, Any] | None:
     sp = world.service_principal(call.tenant, identity)
     object_id = sp.object_id if sp else (call.principal.object_id if call.principal else "")
     return shapes.arm_partner(
-        state.partner_id, tenant_id=call.tenant, object_id=object_id, version=state.version,
-        created=state.created, updated=state.updated,
+        state.partner_id,
+        tenant_id=call.tenant,
+        object_id=object_id,
+        version=state.version,
+        created=state.created,
+        updated=state.updated,
     )
 
 
 def _pal_not_found(svc: Service, call: Call) -> Answer:
-    return Answer(json_reply(404, shapes.arm_error("ManagementPartnerNotFound",
-                                                   shapes.PAL_NOT_FOUND, top_level=True)))
+    return Answer(
+        json_reply(
+            404, shapes.arm_error("ManagementPartnerNotFound", shapes.PAL_NOT_FOUND, top_level=True)
+        )
+    )
 
 
 @route("arm", r"^/providers/Microsoft\.ManagementPartner/partners$")
@@ -1381,8 +1663,14 @@ def arm_pal(svc: Service, call: Call) -> Reply:
     return json_reply(200, body)
 
 
-@route("arm", r"^/providers/Microsoft\.ManagementPartner/partners/(?P<pid>[^/]+)$",
-       "GET", "PUT", "PATCH", "DELETE")
+@route(
+    "arm",
+    r"^/providers/Microsoft\.ManagementPartner/partners/(?P<pid>[^/]+)$",
+    "GET",
+    "PUT",
+    "PATCH",
+    "DELETE",
+)
 def arm_pal_by_id(svc: Service, call: Call) -> Reply:
     svc.arm_guard(call)
     world = call.world
@@ -1403,8 +1691,11 @@ def arm_pal_by_id(svc: Service, call: Call) -> Reply:
         log.info("emulator_pal_deleted", tenant=call.tenant, identity=identity)
         return Reply(200, b"", content_type=None)
     if not PARTNER_ID.match(partner_id):
-        raise Answer(json_reply(400, shapes.arm_error("PartnerIdInvalid", shapes.PAL_INVALID,
-                                                      top_level=True)))
+        raise Answer(
+            json_reply(
+                400, shapes.arm_error("PartnerIdInvalid", shapes.PAL_INVALID, top_level=True)
+            )
+        )
     if method == "PATCH" and current is None:
         raise _pal_not_found(svc, call)
     world.set_pal(call.tenant, identity, partner_id)
@@ -1421,8 +1712,11 @@ def arm_pal_by_id(svc: Service, call: Call) -> Reply:
 def download(svc: Service, call: Call) -> Reply:
     item = svc.downloads.get(call.params["token"])
     if item is None:
-        return Reply(403, b"AuthenticationFailed: the link has expired or is not valid.",
-                     content_type="text/plain; charset=utf-8")
+        return Reply(
+            403,
+            b"AuthenticationFailed: the link has expired or is not valid.",
+            content_type="text/plain; charset=utf-8",
+        )
     reply = Reply(200, item.content, content_type=item.content_type)
     if item.cut:
         reply.action = "cut"

@@ -42,68 +42,131 @@ class Limit:
 # --- The table -------------------------------------------------------------------------------
 
 PC_TENANT = Limit(
-    "partner_center", "pc", 500, 60.0, "window",
+    "partner_center",
+    "pc",
+    500,
+    60.0,
+    "window",
     scope="partner tenant (partner-level endpoints) or partner+customer pair (per-customer)",
     source="§1.3/§1.4/§1.11: 500 requests/min per tenant identifier (PCDOC:customer-resources, "
     "subscription-resources; api-throttling-guidance: per partner or partner+customer pair)",
 )
 INSIGHTS_TENANT = Limit(
-    "insights", "insights", 500, 60.0, "window",
+    "insights",
+    "insights",
+    500,
+    60.0,
+    "window",
     scope="partner tenant",
     source="§1.9/§1.11: no published number; the Partner Center 500/min per tenant is applied",
 )
 GRAPH_IDENTITY_S = Limit(
-    "graph.identity.S", "graph", 3500, 10.0, "bucket",
+    "graph.identity.S",
+    "graph",
+    3500,
+    10.0,
+    "bucket",
     scope="app + tenant, tenant with < 50 users",
     source="§3.3: identity and access, 3,500 resource units / 10 s (learn:graph/throttling-limits)",
 )
 GRAPH_IDENTITY_M = Limit(
-    "graph.identity.M", "graph", 5000, 10.0, "bucket",
-    scope="app + tenant, tenant with 50-500 users", source="§3.3: 5,000 resource units / 10 s",
+    "graph.identity.M",
+    "graph",
+    5000,
+    10.0,
+    "bucket",
+    scope="app + tenant, tenant with 50-500 users",
+    source="§3.3: 5,000 resource units / 10 s",
 )
 GRAPH_IDENTITY_L = Limit(
-    "graph.identity.L", "graph", 8000, 10.0, "bucket",
-    scope="app + tenant, tenant with > 500 users", source="§3.3: 8,000 resource units / 10 s",
+    "graph.identity.L",
+    "graph",
+    8000,
+    10.0,
+    "bucket",
+    scope="app + tenant, tenant with > 500 users",
+    source="§3.3: 8,000 resource units / 10 s",
 )
 GRAPH_IDENTITY_APP = Limit(
-    "graph.identity.app", "graph", 150_000, 20.0, "bucket",
-    scope="app, across tenants", source="§3.3: identity and access per app 150,000 / 20 s",
+    "graph.identity.app",
+    "graph",
+    150_000,
+    20.0,
+    "bucket",
+    scope="app, across tenants",
+    source="§3.3: identity and access per app 150,000 / 20 s",
 )
 GRAPH_MULTI_TENANT_APP = Limit(
-    "graph.multi_tenant.app", "graph", 1000, 20.0, "window",
+    "graph.multi_tenant.app",
+    "graph",
+    1000,
+    20.0,
+    "window",
     scope="app + tenant (tenantRelationships)",
     source="§3.3: multi-tenant management 1,000 requests / 20 s per app per tenant",
 )
 GRAPH_MULTI_TENANT = Limit(
-    "graph.multi_tenant.tenant", "graph", 2000, 20.0, "window",
+    "graph.multi_tenant.tenant",
+    "graph",
+    2000,
+    20.0,
+    "window",
     scope="tenant (tenantRelationships)",
     source="§3.3: multi-tenant management 2,000 requests / 20 s per tenant",
 )
 GRAPH_REPORTS_APP = Limit(
-    "graph.reports.app", "graph", 14, 600.0, "window",
+    "graph.reports.app",
+    "graph",
+    14,
+    600.0,
+    "window",
     scope="app + tenant + report",
     source="§3.3/§4.2: CSV reports 14 requests / 10 min per app per tenant, per report API",
 )
 GRAPH_REPORTS_TENANT = Limit(
-    "graph.reports.tenant", "graph", 40, 600.0, "window",
-    scope="tenant + report", source="§3.3: CSV reports 40 requests / 10 min per tenant",
+    "graph.reports.tenant",
+    "graph",
+    40,
+    600.0,
+    "window",
+    scope="tenant + report",
+    source="§3.3: CSV reports 40 requests / 10 min per tenant",
 )
 GRAPH_GLOBAL_APP = Limit(
-    "graph.global.app", "graph", 130_000, 10.0, "window",
-    scope="app, across tenants", source="§3.3: 130,000 requests / 10 s per app (2025)",
+    "graph.global.app",
+    "graph",
+    130_000,
+    10.0,
+    "window",
+    scope="app, across tenants",
+    source="§3.3: 130,000 requests / 10 s per app (2025)",
 )
 ARM_READS = Limit(
-    "arm.reads", "arm", 250, 10.0, "bucket",
+    "arm.reads",
+    "arm",
+    250,
+    10.0,
+    "bucket",
     scope="security principal + tenant",
     source="§5.4: reads bucket 250, refill 25/s (learn:azure-resource-manager request-limits)",
 )
 ARM_WRITES = Limit(
-    "arm.writes", "arm", 200, 20.0, "bucket",
-    scope="security principal + tenant", source="§5.4: writes bucket 200, refill 10/s",
+    "arm.writes",
+    "arm",
+    200,
+    20.0,
+    "bucket",
+    scope="security principal + tenant",
+    source="§5.4: writes bucket 200, refill 10/s",
 )
 ARM_DELETES = Limit(
-    "arm.deletes", "arm", 200, 20.0, "bucket",
-    scope="security principal + tenant", source="§5.4: deletes bucket 200, refill 10/s",
+    "arm.deletes",
+    "arm",
+    200,
+    20.0,
+    "bucket",
+    scope="security principal + tenant",
+    source="§5.4: deletes bucket 200, refill 10/s",
 )
 
 LIMITS: tuple[Limit, ...] = (

@@ -112,8 +112,9 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator,
-                 context: ssl.SSLContext) -> None:
+    def __init__(
+        self, address: tuple[str, int], emulator: Emulator, context: ssl.SSLContext
+    ) -> None:
         self.emulator = emulator
         self.context = context
         super().__init__(address, _Handler)
@@ -184,8 +185,11 @@ class Emulator:
         self.stopping = threading.Event()
         tokens = TokenAuthority(device_pending_polls=device_pending_polls)
         self.service = Service(
-            self._current_world, lambda: self._settings, tokens,
-            lambda: self._limiters, self.stopping,
+            self._current_world,
+            lambda: self._settings,
+            tokens,
+            lambda: self._limiters,
+            self.stopping,
         )
         self.service.control = self._control
         self._server: _Server | None = None
@@ -215,8 +219,10 @@ class Emulator:
         self._server = _Server((self.host, self._requested_port), self, context)
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-            name=f"emulator-{self.port}", daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"emulator-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         log.info("emulator_started", base_url=self.base_url, scenario=self.scenario.name)
@@ -252,8 +258,12 @@ class Emulator:
     def __enter__(self) -> Emulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     def _track(self, conn: ssl.SSLSocket) -> None:
@@ -295,7 +305,9 @@ class Emulator:
         app = (client_id or self.scenario.partner.app.client_id).lower()
         oid = user_object_id(tenant)
         return self._token_authority.refresh_token(
-            tenant_id=tenant, client_id=app, user_oid=oid,
+            tenant_id=tenant,
+            client_id=app,
+            user_oid=oid,
             upn=f"admin@partner-{tenant[:8]}.onmicrosoft.com",
         )
 
@@ -327,8 +339,11 @@ class Emulator:
             "client_id": scenario.partner.app.client_id.lower(),
             "client_secret": scenario.partner.app.client_secret,
             "apps": [
-                {"name": name, "client_id": app.client_id.lower(),
-                 "client_secret": app.client_secret}
+                {
+                    "name": name,
+                    "client_id": app.client_id.lower(),
+                    "client_secret": app.client_secret,
+                }
                 for name, app in [(PARTNER_APP, scenario.partner.app)]
                 + [(c.name, c) for c in scenario.partner.carriers]
             ],
@@ -340,9 +355,13 @@ class Emulator:
             "faults_fired": fired,
             "scopes": self._limiters.stats(detail=detail),
             "limits": {
-                limit.name: {"capacity": limit.capacity, "period_s": limit.period,
-                             "algorithm": limit.algorithm, "scope": limit.scope,
-                             "source": limit.source}
+                limit.name: {
+                    "capacity": limit.capacity,
+                    "period_s": limit.period,
+                    "algorithm": limit.algorithm,
+                    "scope": limit.scope,
+                    "source": limit.source,
+                }
                 for limit in LIMITS
             },
         }
@@ -355,8 +374,12 @@ class Emulator:
 
     def _settings_of(self, scenario: Scenario) -> Settings:
         emu = scenario.emulator
-        return Settings(time_scale=emu.time_scale, enforce_limits=emu.enforce_limits,
-                        latency_ms=emu.latency_ms, timeout_hold=self._timeout_hold)
+        return Settings(
+            time_scale=emu.time_scale,
+            enforce_limits=emu.enforce_limits,
+            latency_ms=emu.latency_ms,
+            timeout_hold=self._timeout_hold,
+        )
 
     def _file_stamps(self) -> dict[Path, float]:
         """Modification times of the scenario file and its ``base`` chain."""
@@ -379,7 +402,8 @@ class Emulator:
         (a generated estate of 20,000 customers is a 40 MB file)."""
         try:
             return bool(self._stamps) and all(
-                path.stat().st_mtime == stamp for path, stamp in self._stamps.items())
+                path.stat().st_mtime == stamp for path, stamp in self._stamps.items()
+            )
         except OSError:
             return False
 
@@ -428,8 +452,9 @@ class Emulator:
                 return json_reply(400, {"error": "not a PEM certificate"})
             return json_reply(200, {"thumbprint": thumbprint})
         if path == "/_emulator/refresh-token" and req.method == "POST":
-            return json_reply(200, {"refresh_token": self.issue_refresh_token(req.arg(
-                "client_id"))})
+            return json_reply(
+                200, {"refresh_token": self.issue_refresh_token(req.arg("client_id"))}
+            )
         if path == "/_emulator/reset" and req.method == "POST":
             self.reset()
             return json_reply(200, {"reset": True})
@@ -458,8 +483,12 @@ def serve(
         previous = signal.signal(signal.SIGTERM, _on_signal)
     try:
         with emulator:
-            log.info("emulator_listening", base_url=emulator.base_url, ca_path=emulator.ca_path,
-                     partner_tenant_id=emulator.partner_tenant_id)
+            log.info(
+                "emulator_listening",
+                base_url=emulator.base_url,
+                ca_path=emulator.ca_path,
+                partner_tenant_id=emulator.partner_tenant_id,
+            )
             if ready is not None:
                 ready.set()
             with contextlib.suppress(KeyboardInterrupt):

@@ -86,8 +86,11 @@ def pc_subscription(c: CustomerSpec, s: CspSubscriptionSpec) -> dict[str, Any]:
         item["creationDate"] = iso(s.created)
         start = s.created.replace(hour=0, minute=0, second=0, microsecond=0)
         item["effectiveStartDate"] = iso(start)
-        item["commitmentEndDate"] = iso(start.replace(year=start.year + 1) if not (
-            start.month == 2 and start.day == 29) else start.replace(year=start.year + 1, day=28))
+        item["commitmentEndDate"] = iso(
+            start.replace(year=start.year + 1)
+            if not (start.month == 2 and start.day == 29)
+            else start.replace(year=start.year + 1, day=28)
+        )
     item["status"] = s.status
     item["autoRenewEnabled"] = s.status == "active"
     item["isTrial"] = False
@@ -180,7 +183,10 @@ def pc_licence_usage(c: CustomerSpec, lu: Any) -> dict[str, Any]:
 
 
 def pc_collection(
-    items: list[dict[str, Any]], total: int, self_uri: str, next_uri: str | None,
+    items: list[dict[str, Any]],
+    total: int,
+    self_uri: str,
+    next_uri: str | None,
     token: str | None,
 ) -> dict[str, Any]:
     """A Partner Center collection with seek paging (§1.2, partnercenter_paging_next_link)."""
@@ -275,15 +281,23 @@ def insights_dataset(name: str) -> dict[str, Any]:
         "selectableColumns": list(INSIGHTS_COLUMNS),
         "availableMetrics": ["CustomerCount", "CustomerTenantCount", "TotalMonthlyActiveUsers"],
         "availableDateRanges": [
-            "LAST_MONTH", "LAST_3_MONTHS", "LAST_6_MONTHS", "LAST_1_YEAR", "LIFETIME",
+            "LAST_MONTH",
+            "LAST_3_MONTHS",
+            "LAST_6_MONTHS",
+            "LAST_1_YEAR",
+            "LIFETIME",
         ],
         "minimumRecurrenceInterval": 24,
     }
 
 
 def insights_envelope(
-    value: list[Any], *, message: str | None = None, status: int = 200,
-    total: int | None = None, next_link: str | None = None,
+    value: list[Any],
+    *,
+    message: str | None = None,
+    status: int = 200,
+    total: int | None = None,
+    next_link: str | None = None,
 ) -> dict[str, Any]:
     """The Insights API envelope (§1.9)."""
     return {
@@ -344,8 +358,10 @@ def graph_access_assignment(g: GdapSpec, a: Any) -> dict[str, Any]:
         "status": a.status,
         "createdDateTime": iso(g.activated, fraction=True),
         "lastModifiedDateTime": iso(g.activated, fraction=True),
-        "accessContainer": {"accessContainerId": a.group_id.lower(),
-                            "accessContainerType": "securityGroup"},
+        "accessContainer": {
+            "accessContainerId": a.group_id.lower(),
+            "accessContainerType": "securityGroup",
+        },
         "accessDetails": {"unifiedRoles": [{"roleDefinitionId": r.lower()} for r in a.roles]},
     }
 
@@ -481,7 +497,13 @@ OFFICE365_SERVICES_HEADER: tuple[str, ...] = (
 """graph_report_office365ServicesUserCounts.csv."""
 
 _SERVICES_WORKLOADS = (
-    "exchange", "onedrive", "sharepoint", "skype_for_business", "yammer", "teams", "office365",
+    "exchange",
+    "onedrive",
+    "sharepoint",
+    "skype_for_business",
+    "yammer",
+    "teams",
+    "office365",
 )
 
 
@@ -532,7 +554,13 @@ def arm_subscription(c: CustomerSpec, a: AzureSubscriptionSpec) -> dict[str, Any
 
 
 def arm_partner(
-    partner_id: str, *, tenant_id: str, object_id: str, version: int, created: str, updated: str,
+    partner_id: str,
+    *,
+    tenant_id: str,
+    object_id: str,
+    version: int,
+    created: str,
+    updated: str,
     partner_name: str | None = None,
 ) -> dict[str, Any]:
     """arm_managementpartner_get.json (real recording: integer version, no partnerName)."""
@@ -576,7 +604,12 @@ PAL_INVALID = "The Partner ID is not valid"
 
 
 def aad_error(
-    error: str, aadsts: str, description: str, *, trace_id: str, correlation_id: str,
+    error: str,
+    aadsts: str,
+    description: str,
+    *,
+    trace_id: str,
+    correlation_id: str,
     now: datetime,
 ) -> dict[str, Any]:
     """entra_token_error_invalid_client.json."""
@@ -602,7 +635,9 @@ def openid_configuration(origin: str, tenant: str) -> dict[str, Any]:
     return {
         "token_endpoint": f"{base}/oauth2/v2.0/token",
         "token_endpoint_auth_methods_supported": [
-            "client_secret_post", "private_key_jwt", "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "client_secret_basic",
         ],
         "jwks_uri": f"{base}/discovery/v2.0/keys",
         "response_modes_supported": ["query", "fragment", "form_post"],
@@ -619,9 +654,25 @@ def openid_configuration(origin: str, tenant: str) -> dict[str, Any]:
         "frontchannel_logout_supported": True,
         "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
         "claims_supported": [
-            "sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
-            "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr",
-            "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email",
+            "sub",
+            "iss",
+            "cloud_instance_name",
+            "cloud_instance_host_name",
+            "cloud_graph_host_name",
+            "msgraph_host",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "acr",
+            "nonce",
+            "preferred_username",
+            "name",
+            "tid",
+            "ver",
+            "at_hash",
+            "c_hash",
+            "email",
         ],
         "kerberos_endpoint": f"{base}/kerberos",
         "tenant_region_scope": "WW",

@@ -195,23 +195,31 @@ class TokenAuthority:
             )
         except jwt.ExpiredSignatureError:
             raise TokenRefused(
-                "AADSTS700024", "invalid_client",
-                "Client assertion is not within its valid time range.", 401,
+                "AADSTS700024",
+                "invalid_client",
+                "Client assertion is not within its valid time range.",
+                401,
             ) from None
         except jwt.InvalidAudienceError:
             raise TokenRefused(
-                "AADSTS700021", "invalid_client",
-                "Client assertion audience claim does not match Realm issuer.", 401,
+                "AADSTS700021",
+                "invalid_client",
+                "Client assertion audience claim does not match Realm issuer.",
+                401,
             ) from None
         except jwt.PyJWTError:
             raise TokenRefused(
-                "AADSTS700027", "invalid_client",
-                "Client assertion failed signature validation.", 401,
+                "AADSTS700027",
+                "invalid_client",
+                "Client assertion failed signature validation.",
+                401,
             ) from None
         if claims.get("iss") != client_id or claims.get("sub") != client_id:
             raise TokenRefused(
-                "AADSTS700023", "invalid_client",
-                "Client assertion issuer or subject is not the client id.", 401,
+                "AADSTS700023",
+                "invalid_client",
+                "Client assertion issuer or subject is not the client id.",
+                401,
             )
 
     # -- access tokens ----------------------------------------------------------------------
@@ -266,15 +274,16 @@ class TokenAuthority:
                 options={"require": ["exp", "aud", "tid"], "verify_aud": False},
             )
         except jwt.ExpiredSignatureError:
-            raise TokenInvalid("expired", "Lifetime validation failed, the token is expired.") \
-                from None
+            raise TokenInvalid(
+                "expired", "Lifetime validation failed, the token is expired."
+            ) from None
         except jwt.PyJWTError:
             raise TokenInvalid("invalid", "The access token is not valid.") from None
         audience = str(claims.get("aud", "")).rstrip("/")
         if audience not in audiences:
             raise TokenInvalid(
-                "audience", f"The access token has been obtained for wrong audience or "
-                f"resource '{audience}'."
+                "audience",
+                f"The access token has been obtained for wrong audience or resource '{audience}'.",
             )
         return Principal(
             tenant_id=str(claims["tid"]).lower(),
@@ -290,9 +299,17 @@ class TokenAuthority:
     def id_token(self, *, tenant_id: str, client_id: str, issuer: str, oid: str, upn: str) -> str:
         now = int(time.time())
         claims = {
-            "aud": client_id, "iss": issuer, "iat": now, "nbf": now, "exp": now + 3600,
-            "oid": oid, "sub": oid, "tid": tenant_id, "preferred_username": upn,
-            "name": "Partner administrator", "ver": "2.0",
+            "aud": client_id,
+            "iss": issuer,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 3600,
+            "oid": oid,
+            "sub": oid,
+            "tid": tenant_id,
+            "preferred_username": upn,
+            "name": "Partner administrator",
+            "ver": "2.0",
         }
         return jwt.encode(claims, self._key, algorithm="HS256")
 
@@ -312,17 +329,20 @@ class TokenAuthority:
             grant = self._refresh.get(token)
         if grant is None:
             raise TokenRefused(
-                "AADSTS9002313", "invalid_grant",
+                "AADSTS9002313",
+                "invalid_grant",
                 "Invalid request. Request is malformed or invalid.",
             )
         if grant.client_id != client_id:
             raise TokenRefused(
-                "AADSTS70000", "invalid_grant",
+                "AADSTS70000",
+                "invalid_grant",
                 "Provided grant is invalid or malformed (issued to another client).",
             )
         if grant.tenant_id != tenant_id:
             raise TokenRefused(
-                "AADSTS50173", "invalid_grant",
+                "AADSTS50173",
+                "invalid_grant",
                 "The provided grant has expired due to it being revoked or issued for "
                 "another tenant.",
             )
@@ -355,7 +375,8 @@ class TokenAuthority:
             device.polls += 1
             if device.polls <= self.device_pending_polls:
                 raise TokenRefused(
-                    "AADSTS70016", "authorization_pending",
+                    "AADSTS70016",
+                    "authorization_pending",
                     "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
                 )
             self._devices.pop(code, None)

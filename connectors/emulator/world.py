@@ -58,8 +58,9 @@ class World:
     def __post_init__(self) -> None:
         self.faults = FaultBook(list(self.scenario.faults))
         self.customers = {c.tenant_id.lower(): c for c in self.scenario.customers}
-        self.apps = {self.scenario.partner.app.client_id.lower(): (PARTNER_APP,
-                                                                   self.scenario.partner.app)}
+        self.apps = {
+            self.scenario.partner.app.client_id.lower(): (PARTNER_APP, self.scenario.partner.app)
+        }
         for carrier in self.scenario.partner.carriers:
             self.apps.setdefault(carrier.client_id.lower(), (carrier.name, carrier))
 

@@ -320,8 +320,9 @@ class Scenario(_Timed):
         seen: set[str] = set()
         for i, customer in enumerate(self.customers):
             if customer.tenant_id.lower() in seen:
-                raise PlacedError(("customers", i, "tenant_id"),
-                                  f"customer {customer.tenant_id} appears twice")
+                raise PlacedError(
+                    ("customers", i, "tenant_id"), f"customer {customer.tenant_id} appears twice"
+                )
             seen.add(customer.tenant_id.lower())
         apps = {PARTNER_APP} | {c.name for c in self.partner.carriers}
         for i, customer in enumerate(self.customers):

@@ -52,8 +52,9 @@ def service_principals(scenario: Scenario, customer: CustomerSpec) -> list[Servi
             ServicePrincipal(
                 identity=name,
                 app_id=app.client_id.lower(),
-                object_id=(spec.object_id if spec and spec.object_id
-                           else _object_id(customer, name)).lower(),
+                object_id=(
+                    spec.object_id if spec and spec.object_id else _object_id(customer, name)
+                ).lower(),
                 enabled=spec.enabled if spec else True,
                 credential_expires=app.credential_expires,
                 subscriptions=tuple(subs),
@@ -94,8 +95,10 @@ def sign_in_refusal(
     sp = service_principal(scenario, customer, identity)
     if sp is None:
         if identity == PARTNER_APP:
-            return Refusal("AADSTS7000229", "the partner's app has no service principal (consent)"
-                           " in this tenant")
+            return Refusal(
+                "AADSTS7000229",
+                "the partner's app has no service principal (consent) in this tenant",
+            )
         return Refusal("AADSTS700016", "the application was not found in the directory")
     if not sp.enabled:
         return Refusal("AADSTS7000112", "the application is disabled in this tenant")

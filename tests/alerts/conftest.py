@@ -35,18 +35,41 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 def local_sinks(receiver: Receiver, smtp: SmtpServer | None = None) -> list[dict[str, Any]]:
     sinks: list[dict[str, Any]] = [
-        {"type": "teams", "name": "teams", "allow_private": True,
-         "url": receiver.url("/workflows/abc/triggers/manual/paths/invoke"
-                             f"?api-version=1&sig={SIG}")},
-        {"type": "slack", "name": "slack", "allow_private": True,
-         "url": receiver.url("/services/T000/B000/XXXXslacktoken")},
-        {"type": "webhook", "name": "webhook", "allow_private": True,
-         "url": receiver.url("/hook"), "secret": HMAC_SECRET},
+        {
+            "type": "teams",
+            "name": "teams",
+            "allow_private": True,
+            "url": receiver.url(
+                f"/workflows/abc/triggers/manual/paths/invoke?api-version=1&sig={SIG}"
+            ),
+        },
+        {
+            "type": "slack",
+            "name": "slack",
+            "allow_private": True,
+            "url": receiver.url("/services/T000/B000/XXXXslacktoken"),
+        },
+        {
+            "type": "webhook",
+            "name": "webhook",
+            "allow_private": True,
+            "url": receiver.url("/hook"),
+            "secret": HMAC_SECRET,
+        },
     ]
     if smtp is not None:
-        sinks.append({"type": "email", "name": "email", "host": "127.0.0.1", "port": smtp.port,
-                      "username": "agent", "password": SMTP_PASSWORD,
-                      "sender": "agent@example.com", "to": ["ops@example.com"]})
+        sinks.append(
+            {
+                "type": "email",
+                "name": "email",
+                "host": "127.0.0.1",
+                "port": smtp.port,
+                "username": "agent",
+                "password": SMTP_PASSWORD,
+                "sender": "agent@example.com",
+                "to": ["ops@example.com"],
+            }
+        )
     return sinks
 
 

@@ -62,9 +62,11 @@ class Receiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with receiver._lock:
-                    receiver.requests.append(Received(
-                        "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
-                    ))
+                    receiver.requests.append(
+                        Received(
+                            "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                        )
+                    )
                     reply = receiver.replies.pop(0) if receiver.replies else receiver.default
                 out = (self.path.encode() + b" " + body) if reply.echo else reply.body
                 self.send_response(reply.status)
@@ -80,8 +82,7 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -162,8 +163,7 @@ class SmtpServer:
                             self.reply(ext)
                     elif verb == "STARTTLS":
                         self.reply("220 go ahead")
-                        self.request = smtp.server_ctx.wrap_socket(self.request,
-                                                                   server_side=True)
+                        self.request = smtp.server_ctx.wrap_socket(self.request, server_side=True)
                         self.rfile = self.request.makefile("rb")
                         self.wfile = self.request.makefile("wb")
                         tls = True
@@ -204,8 +204,7 @@ class SmtpServer:
 
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
 
     def __enter__(self) -> SmtpServer:
         self.thread.start()
@@ -225,9 +224,14 @@ class RecordingSink:
 
     kind = "recording"
 
-    def __init__(self, name: str = "rec", *, delay: float = 0.0,
-                 failures: list[DeliveryError] | None = None,
-                 on_send: Callable[[Message], None] | None = None) -> None:
+    def __init__(
+        self,
+        name: str = "rec",
+        *,
+        delay: float = 0.0,
+        failures: list[DeliveryError] | None = None,
+        on_send: Callable[[Message], None] | None = None,
+    ) -> None:
         self._name = name
         self.delay = delay
         self.failures = failures or []
@@ -275,15 +279,29 @@ CUSTOMER_B = "22222222-2222-2222-2222-222222222222"
 
 
 def finding(
-    fp: str, *, rule: str = "link_missing", status: str = "open", severity: str = "high",
-    customer: str | None = CUSTOMER_A, now: datetime, title: str | None = None,
+    fp: str,
+    *,
+    rule: str = "link_missing",
+    status: str = "open",
+    severity: str = "high",
+    customer: str | None = CUSTOMER_A,
+    now: datetime,
+    title: str | None = None,
 ) -> Finding:
     return Finding(
-        fingerprint=fp, rule=rule, severity=severity, status=status,
-        customer_tenant_id=customer, customer_name="Contoso" if customer else None,
-        subject=f"subject {fp}", link_kind="pal", title=title or f"PAL missing ({fp})",
+        fingerprint=fp,
+        rule=rule,
+        severity=severity,
+        status=status,
+        customer_tenant_id=customer,
+        customer_name="Contoso" if customer else None,
+        subject=f"subject {fp}",
+        link_kind="pal",
+        title=title or f"PAL missing ({fp})",
         remediation="Link the partner ID with `az managementpartner create`.",
-        evidence="{}", first_seen=now, last_seen=now,
+        evidence="{}",
+        first_seen=now,
+        last_seen=now,
     )
 
 

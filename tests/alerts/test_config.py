@@ -71,8 +71,12 @@ def load(text: str = TOML) -> AlertsConfig:
 
 def test_a_full_alerts_section_parses_into_typed_sinks() -> None:
     config = load()
-    assert [type(s) for s in config.sinks] == [TeamsSinkConfig, SlackSinkConfig,
-                                               WebhookSinkConfig, EmailSinkConfig]
+    assert [type(s) for s in config.sinks] == [
+        TeamsSinkConfig,
+        SlackSinkConfig,
+        WebhookSinkConfig,
+        EmailSinkConfig,
+    ]
     assert config.repeat_interval == timedelta(hours=12)
     assert config.delivery_deadline == timedelta(hours=6)
     assert config.group_max_items == 5
@@ -126,8 +130,7 @@ def test_unknown_sink_name_says_which_exist() -> None:
 
 def test_adopts_a_section_that_mounts_the_same_fields() -> None:
     config = load()
-    section = SimpleNamespace(**{name: getattr(config, name)
-                                 for name in AlertsConfig.model_fields})
+    section = SimpleNamespace(**{name: getattr(config, name) for name in AlertsConfig.model_fields})
     adopted = AlertsConfig.of(section)
     assert adopted.sinks == config.sinks
     assert AlertsConfig.of(config) is config

@@ -15,8 +15,13 @@ NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
 
 
-def view(status: str = "open", *, rule: str = "link_missing", customer: str | None = CUSTOMER_A,
-         severity: str = "high") -> FindingView:
+def view(
+    status: str = "open",
+    *,
+    rule: str = "link_missing",
+    customer: str | None = CUSTOMER_A,
+    severity: str = "high",
+) -> FindingView:
     return FindingView("fp1", rule, severity, status, customer)
 
 
@@ -31,8 +36,12 @@ CASES = [
     ("open", sent(DAY - timedelta(seconds=1)), Action.SKIP, "next repeat due"),
     ("open", sent(DAY), Action.REPEAT, "repeat interval"),
     ("open", sent(3 * DAY, Action.REPEAT), Action.REPEAT, "repeat interval"),
-    ("open", sent(timedelta(hours=1), Action.RESOLVED, open_episode=False), Action.NEW,
-     "firing again"),
+    (
+        "open",
+        sent(timedelta(hours=1), Action.RESOLVED, open_episode=False),
+        Action.NEW,
+        "firing again",
+    ),
     ("pending", None, Action.SKIP, "R4"),
     ("pending", sent(2 * DAY, Action.RESOLVED, open_episode=False), Action.SKIP, "R4"),
     ("suspect", None, Action.SKIP, "R6"),
@@ -41,14 +50,14 @@ CASES = [
     ("snoozed", None, Action.SKIP, "snoozed"),
     ("resolved", None, Action.SKIP, "R9"),
     ("resolved", sent(timedelta(hours=1)), Action.RESOLVED, "now resolved"),
-    ("resolved", sent(timedelta(hours=1), Action.RESOLVED, open_episode=False), Action.SKIP,
-     "R9"),
+    ("resolved", sent(timedelta(hours=1), Action.RESOLVED, open_episode=False), Action.SKIP, "R9"),
 ]
 
 
 @pytest.mark.parametrize(("status", "history", "expected", "reason"), CASES)
-def test_decision_table(status: str, history: History | None, expected: Action,
-                        reason: str) -> None:
+def test_decision_table(
+    status: str, history: History | None, expected: Action, reason: str
+) -> None:
     decision = decide(view(status), history, now=NOW, repeat_interval=DAY)
     assert decision.action is expected
     assert reason in decision.reason
@@ -56,33 +65,41 @@ def test_decision_table(status: str, history: History | None, expected: Action,
 
 def test_repeat_interval_is_configurable() -> None:
     history = sent(timedelta(hours=2))
-    assert decide(view(), history, now=NOW, repeat_interval=timedelta(hours=1)).action \
-        is Action.REPEAT
-    assert decide(view(), history, now=NOW, repeat_interval=timedelta(hours=3)).action \
-        is Action.SKIP
+    assert (
+        decide(view(), history, now=NOW, repeat_interval=timedelta(hours=1)).action is Action.REPEAT
+    )
+    assert (
+        decide(view(), history, now=NOW, repeat_interval=timedelta(hours=3)).action is Action.SKIP
+    )
 
 
 def test_sink_that_skips_resolves_closes_the_episode_without_sending() -> None:
-    decision = decide(view("resolved"), sent(timedelta(hours=1)), now=NOW, repeat_interval=DAY,
-                      send_resolved=False)
+    decision = decide(
+        view("resolved"),
+        sent(timedelta(hours=1)),
+        now=NOW,
+        repeat_interval=DAY,
+        send_resolved=False,
+    )
     assert decision.action is Action.SKIP
     assert decision.close_episode
 
 
 def test_silence_suppresses_then_a_still_firing_finding_notifies_once_after_expiry() -> None:
-    silence = Silence(customer=CUSTOMER_A, expires_at=NOW + timedelta(hours=6),
-                      comment="migration")
+    silence = Silence(customer=CUSTOMER_A, expires_at=NOW + timedelta(hours=6), comment="migration")
     during = decide(view(), None, now=NOW, repeat_interval=DAY, silences=[silence])
     assert during.action is Action.SKIP
     assert "silenced" in during.reason
     assert "migration" in during.reason
-    after = decide(view(), None, now=NOW + timedelta(hours=6), repeat_interval=DAY,
-                   silences=[silence])
+    after = decide(
+        view(), None, now=NOW + timedelta(hours=6), repeat_interval=DAY, silences=[silence]
+    )
     assert after.action is Action.FIRST
     # ...and once it went out, the next run does not send again.
     history = History(Action.FIRST, NOW + timedelta(hours=6), True)
-    again = decide(view(), history, now=NOW + timedelta(hours=7), repeat_interval=DAY,
-                   silences=[silence])
+    again = decide(
+        view(), history, now=NOW + timedelta(hours=7), repeat_interval=DAY, silences=[silence]
+    )
     assert again.action is Action.SKIP
 
 
@@ -90,23 +107,47 @@ def test_silence_matches_customer_and_rule() -> None:
     until = NOW + DAY
     by_rule = Silence(rule="cannot_verify", expires_at=until)
     both = Silence(customer=CUSTOMER_B, rule="link_missing", expires_at=until)
-    assert decide(view(rule="cannot_verify"), None, now=NOW, repeat_interval=DAY,
-                  silences=[by_rule]).action is Action.SKIP
-    assert decide(view(), None, now=NOW, repeat_interval=DAY,
-                  silences=[by_rule]).action is Action.FIRST
-    assert decide(view(customer=CUSTOMER_B), None, now=NOW, repeat_interval=DAY,
-                  silences=[both]).action is Action.SKIP
-    assert decide(view(customer=CUSTOMER_A), None, now=NOW, repeat_interval=DAY,
-                  silences=[both]).action is Action.FIRST
+    assert (
+        decide(
+            view(rule="cannot_verify"), None, now=NOW, repeat_interval=DAY, silences=[by_rule]
+        ).action
+        is Action.SKIP
+    )
+    assert (
+        decide(view(), None, now=NOW, repeat_interval=DAY, silences=[by_rule]).action
+        is Action.FIRST
+    )
+    assert (
+        decide(
+            view(customer=CUSTOMER_B), None, now=NOW, repeat_interval=DAY, silences=[both]
+        ).action
+        is Action.SKIP
+    )
+    assert (
+        decide(
+            view(customer=CUSTOMER_A), None, now=NOW, repeat_interval=DAY, silences=[both]
+        ).action
+        is Action.FIRST
+    )
 
 
 def test_silence_delays_a_resolve_until_it_expires() -> None:
     silence = Silence(customer=CUSTOMER_A, expires_at=NOW + timedelta(hours=1))
     history = sent(timedelta(hours=5))
-    assert decide(view("resolved"), history, now=NOW, repeat_interval=DAY,
-                  silences=[silence]).action is Action.SKIP
-    assert decide(view("resolved"), history, now=NOW + timedelta(hours=1), repeat_interval=DAY,
-                  silences=[silence]).action is Action.RESOLVED
+    assert (
+        decide(view("resolved"), history, now=NOW, repeat_interval=DAY, silences=[silence]).action
+        is Action.SKIP
+    )
+    assert (
+        decide(
+            view("resolved"),
+            history,
+            now=NOW + timedelta(hours=1),
+            repeat_interval=DAY,
+            silences=[silence],
+        ).action
+        is Action.RESOLVED
+    )
 
 
 def test_silence_needs_a_matcher_and_a_zone() -> None:
@@ -117,8 +158,14 @@ def test_silence_needs_a_matcher_and_a_zone() -> None:
 
 
 def _sink(**kw: object) -> WebhookSinkConfig:
-    data = {"type": "webhook", "name": "s", "url": "http://127.0.0.1/x", "allow_private": True,
-            "secret": "x" * 16, **kw}
+    data = {
+        "type": "webhook",
+        "name": "s",
+        "url": "http://127.0.0.1/x",
+        "allow_private": True,
+        "secret": "x" * 16,
+        **kw,
+    }
     return AlertsConfig.model_validate({"sinks": [data]}).sinks[0]  # type: ignore[return-value]
 
 

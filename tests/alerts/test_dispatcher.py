@@ -29,8 +29,14 @@ pytestmark = pytest.mark.anyio
 
 
 def message(n: int = 1) -> Message:
-    item = AlertItem(fingerprint=f"fp{n}", rule="link_missing", severity="high", status="open",
-                     title=f"PAL missing {n}", customer_tenant_id="t")
+    item = AlertItem(
+        fingerprint=f"fp{n}",
+        rule="link_missing",
+        severity="high",
+        status="open",
+        title=f"PAL missing {n}",
+        customer_tenant_id="t",
+    )
     return group_messages([(item, Action.FIRST)], max_items=10, run_id=1, now=T0)[0]
 
 
@@ -55,12 +61,21 @@ def deliveries(store: Store) -> list[AlertDelivery]:
 
 
 def dispatcher(store: Store, sinks: Any, clock: Clock, **kw: Any) -> Dispatcher:
-    return Dispatcher(store, sinks, worker=kw.pop("worker", "w1"), clock=clock,
-                      sleep=virtual_sleep(clock), rng=random.Random(7), **kw)
+    return Dispatcher(
+        store,
+        sinks,
+        worker=kw.pop("worker", "w1"),
+        clock=clock,
+        sleep=virtual_sleep(clock),
+        rng=random.Random(7),
+        **kw,
+    )
 
 
 async def test_a_5xx_then_200_is_retried_and_sent_once(
-    sqlite_store: Store, receiver: Receiver, clock: Clock,
+    sqlite_store: Store,
+    receiver: Receiver,
+    clock: Clock,
 ) -> None:
     receiver.script(Reply(503, b"busy"), Reply(500, b"boom"), Reply(200, b"ok"))
     put(sqlite_store, "webhook")
@@ -74,11 +89,15 @@ async def test_a_5xx_then_200_is_retried_and_sent_once(
     assert row.sent_at is not None
     assert row.sent_at > T0, "waited on virtual time"
     assert [(d.status, d.status_code) for d in deliveries(sqlite_store)] == [
-        ("transient", 503), ("transient", 500), ("sent", 200)]
+        ("transient", 503),
+        ("transient", 500),
+        ("sent", 200),
+    ]
 
 
-async def test_retry_after_is_honoured(sqlite_store: Store, receiver: Receiver,
-                                       clock: Clock) -> None:
+async def test_retry_after_is_honoured(
+    sqlite_store: Store, receiver: Receiver, clock: Clock
+) -> None:
     receiver.script(Reply(429, b"", {"Retry-After": "120"}))
     put(sqlite_store, "slack")
     async with build_sinks(config_for(receiver), clock=clock) as sinks:
@@ -89,7 +108,9 @@ async def test_retry_after_is_honoured(sqlite_store: Store, receiver: Receiver,
 
 
 async def test_a_400_is_dead_at_once_and_logged_once_as_an_error(
-    sqlite_store: Store, receiver: Receiver, clock: Clock,
+    sqlite_store: Store,
+    receiver: Receiver,
+    clock: Clock,
 ) -> None:
     receiver.default = Reply(400, b"invalid_payload")
     put(sqlite_store, "slack")
@@ -109,13 +130,18 @@ async def test_a_400_is_dead_at_once_and_logged_once_as_an_error(
     assert row.last_error == "HTTP 400: invalid_payload"
 
 
-async def test_transient_failures_give_up_at_the_deadline(sqlite_store: Store,
-                                                          clock: Clock) -> None:
+async def test_transient_failures_give_up_at_the_deadline(
+    sqlite_store: Store, clock: Clock
+) -> None:
     sink = RecordingSink("rec", failures=[TransientDeliveryError("HTTP 503", status=503)] * 50)
     put(sqlite_store, "rec")
-    disp = dispatcher(sqlite_store, {"rec": sink}, clock, deadline=timedelta(hours=1),
-                      schedule=RetrySchedule(base=timedelta(seconds=30),
-                                             cap=timedelta(minutes=10)))
+    disp = dispatcher(
+        sqlite_store,
+        {"rec": sink},
+        clock,
+        deadline=timedelta(hours=1),
+        schedule=RetrySchedule(base=timedelta(seconds=30), cap=timedelta(minutes=10)),
+    )
     with structlog.testing.capture_logs() as logs:
         summary = await disp.drain(wait=True)
     assert summary.dead == 1
@@ -138,7 +164,8 @@ def test_backoff_is_exponential_jittered_and_capped() -> None:
 
 
 async def test_the_delivery_row_exists_before_the_request_leaves(
-    sqlite_store: Store, clock: Clock,
+    sqlite_store: Store,
+    clock: Clock,
 ) -> None:
     seen: list[list[tuple[str, int]]] = []
 
@@ -153,7 +180,8 @@ async def test_the_delivery_row_exists_before_the_request_leaves(
 
 
 async def test_a_sender_killed_after_claiming_is_covered_after_the_lease(
-    sqlite_store: Store, clock: Clock,
+    sqlite_store: Store,
+    clock: Clock,
 ) -> None:
     put(sqlite_store, "rec")
     lease = timedelta(minutes=5)
@@ -170,13 +198,19 @@ async def test_a_sender_killed_after_claiming_is_covered_after_the_lease(
     (row,) = rows(sqlite_store)
     assert (row.status, row.attempts, row.claimed_by) == ("sent", 2, "w2")
     assert [d.status for d in deliveries(sqlite_store)] == ["sending", "sent"]
-    late = record(sqlite_store, lost, Outcome(DeliveryStatus.SENT, OutboxStatus.SENT),
-                  worker="dead-worker", now=clock())
+    late = record(
+        sqlite_store,
+        lost,
+        Outcome(DeliveryStatus.SENT, OutboxStatus.SENT),
+        worker="dead-worker",
+        now=clock(),
+    )
     assert late is False, "a claim that expired cannot overwrite its successor's outcome"
 
 
-async def test_an_unknown_sink_or_a_sink_bug_makes_the_row_dead(sqlite_store: Store,
-                                                                clock: Clock) -> None:
+async def test_an_unknown_sink_or_a_sink_bug_makes_the_row_dead(
+    sqlite_store: Store, clock: Clock
+) -> None:
     put(sqlite_store, "gone")
     put(sqlite_store, "rec")
     sink = RecordingSink("rec", failures=[PermanentDeliveryError("HTTP 403", status=403)])
@@ -185,19 +219,29 @@ async def test_an_unknown_sink_or_a_sink_bug_makes_the_row_dead(sqlite_store: St
     assert outbox_counts(sqlite_store) == {"dead": 2}
 
 
-def _drain_in_thread(url: str, worker: str, sink: RecordingSink, clock: Clock,
-                     summaries: list[Any]) -> None:
+def _drain_in_thread(
+    url: str, worker: str, sink: RecordingSink, clock: Clock, summaries: list[Any]
+) -> None:
     store = Store.open(url, upgrade=False)
     try:
-        disp = Dispatcher(store, {"rec": sink}, worker=worker, clock=clock, batch=3,
-                          concurrency=3, rng=random.Random(worker))
+        disp = Dispatcher(
+            store,
+            {"rec": sink},
+            worker=worker,
+            clock=clock,
+            batch=3,
+            concurrency=3,
+            rng=random.Random(worker),
+        )
         summaries.append(asyncio.run(disp.drain()))
     finally:
         store.close()
 
 
 def test_two_dispatchers_on_one_database_never_send_a_row_twice(
-    store: Store, store_url: str, clock: Clock,
+    store: Store,
+    store_url: str,
+    clock: Clock,
 ) -> None:
     ids = put(store, "rec", count=60)
     both_sending = threading.Barrier(2)
@@ -212,9 +256,12 @@ def test_two_dispatchers_on_one_database_never_send_a_row_twice(
 
     sink = RecordingSink("rec", delay=0.002, on_send=hold_first_send_until_both_send)
     summaries: list[Any] = []
-    threads = [threading.Thread(target=_drain_in_thread, name=f"w{n}",
-                                args=(store_url, f"w{n}", sink, clock, summaries))
-               for n in range(2)]
+    threads = [
+        threading.Thread(
+            target=_drain_in_thread, name=f"w{n}", args=(store_url, f"w{n}", sink, clock, summaries)
+        )
+        for n in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -11,14 +11,21 @@ NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
 
 def item(n: int, *, rule: str = "link_missing", severity: str = "high") -> AlertItem:
-    return AlertItem(fingerprint=f"fp{n:04d}", rule=rule, severity=severity, status="open",
-                     title=f"PAL missing for customer {n}", customer_tenant_id=f"tenant-{n:04d}")
+    return AlertItem(
+        fingerprint=f"fp{n:04d}",
+        rule=rule,
+        severity=severity,
+        status="open",
+        title=f"PAL missing for customer {n}",
+        customer_tenant_id=f"tenant-{n:04d}",
+    )
 
 
 def test_five_hundred_new_findings_of_one_rule_become_one_message() -> None:
     decided = [(item(n), Action.FIRST) for n in range(500)]
-    messages = group_messages(decided, max_items=10, run_id=7, now=NOW,
-                              rule_titles={"link_missing": "Link missing"})
+    messages = group_messages(
+        decided, max_items=10, run_id=7, now=NOW, rule_titles={"link_missing": "Link missing"}
+    )
     assert len(messages) == 1
     message = messages[0]
     assert message.kind is Kind.GROUP
@@ -32,9 +39,11 @@ def test_five_hundred_new_findings_of_one_rule_become_one_message() -> None:
 
 
 def test_group_lists_the_most_severe_first_and_takes_the_highest_severity() -> None:
-    decided = [(item(1, severity="low"), Action.FIRST), (item(2, severity="critical"),
-                                                         Action.NEW),
-               (item(3, severity="medium"), Action.FIRST)]
+    decided = [
+        (item(1, severity="low"), Action.FIRST),
+        (item(2, severity="critical"), Action.NEW),
+        (item(3, severity="medium"), Action.FIRST),
+    ]
     (message,) = group_messages(decided, max_items=2, run_id=1, now=NOW)
     assert [i.severity for i in message.items] == ["critical", "medium"]
     assert message.severity == "critical"
@@ -50,15 +59,20 @@ def test_a_lone_finding_gets_its_own_message_keyed_by_its_fingerprint() -> None:
 
 def test_rules_and_kinds_are_grouped_separately_and_skips_dropped() -> None:
     decided = [
-        (item(1), Action.FIRST), (item(2), Action.FIRST),
-        (item(3), Action.RESOLVED), (item(4), Action.RESOLVED),
+        (item(1), Action.FIRST),
+        (item(2), Action.FIRST),
+        (item(3), Action.RESOLVED),
+        (item(4), Action.RESOLVED),
         (item(5, rule="cannot_verify"), Action.FIRST),
         (item(6), Action.SKIP),
     ]
     messages = group_messages(decided, max_items=10, run_id=1, now=NOW)
     shapes = sorted((m.rule, m.kind.value, m.total) for m in messages)
-    assert shapes == [("cannot_verify", "first", 1), ("link_missing", "group", 2),
-                      ("link_missing", "group", 2)]
+    assert shapes == [
+        ("cannot_verify", "first", 1),
+        ("link_missing", "group", 2),
+        ("link_missing", "group", 2),
+    ]
 
 
 def test_group_key_is_stable_and_message_survives_a_json_round_trip() -> None:

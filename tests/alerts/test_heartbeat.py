@@ -20,8 +20,9 @@ async def no_wait(_seconds: float) -> None:
 
 
 def beat(receiver: Receiver, **kw: object) -> Heartbeat:
-    config = AlertsConfig.model_validate({"heartbeat_url": receiver.url(f"/ping/{TOKEN}"),
-                                          "heartbeat_allow_private": True})
+    config = AlertsConfig.model_validate(
+        {"heartbeat_url": receiver.url(f"/ping/{TOKEN}"), "heartbeat_allow_private": True}
+    )
     return Heartbeat.from_config(config, sleep=no_wait, **kw)  # type: ignore[arg-type]
 
 
@@ -72,8 +73,12 @@ async def test_even_a_broken_transport_never_raises() -> None:
     def explode(request: httpx.Request) -> httpx.Response:
         raise RuntimeError(f"bug while sending to {request.url}")
 
-    heartbeat = Heartbeat(f"https://hc-ping.com/{TOKEN}", transport=httpx.MockTransport(explode),
-                          resolve=_public, sleep=no_wait)
+    heartbeat = Heartbeat(
+        f"https://hc-ping.com/{TOKEN}",
+        transport=httpx.MockTransport(explode),
+        resolve=_public,
+        sleep=no_wait,
+    )
     with structlog.testing.capture_logs() as logs:
         assert await heartbeat.start() is False
     assert TOKEN not in repr(logs)

@@ -13,9 +13,19 @@ from tests.alerts.support import finding
 from tests.conftest import T0
 
 TABLES = {"alert_outbox", "alert_delivery", "alert_state"}
-CONFIG = AlertsConfig.model_validate({"sinks": [{
-    "type": "webhook", "name": "hook", "url": "http://127.0.0.1:9/x", "allow_private": True,
-    "secret": "0123456789abcdef"}]})
+CONFIG = AlertsConfig.model_validate(
+    {
+        "sinks": [
+            {
+                "type": "webhook",
+                "name": "hook",
+                "url": "http://127.0.0.1:9/x",
+                "allow_private": True,
+                "secret": "0123456789abcdef",
+            }
+        ]
+    }
+)
 
 
 def test_latest_revision_goes_down_one_and_up_again_with_data(store: Store) -> None:

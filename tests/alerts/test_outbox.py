@@ -22,10 +22,21 @@ from tests.alerts.support import CUSTOMER_A, CUSTOMER_B, finding, set_status
 from tests.conftest import T0
 
 SINKS: list[dict[str, Any]] = [
-    {"type": "webhook", "name": "hook", "url": "http://127.0.0.1:9/hook", "allow_private": True,
-     "secret": "0123456789abcdef"},
-    {"type": "email", "name": "mail", "host": "smtp.example.com", "sender": "a@example.com",
-     "to": ["ops@example.com"], "send_resolved": False},
+    {
+        "type": "webhook",
+        "name": "hook",
+        "url": "http://127.0.0.1:9/hook",
+        "allow_private": True,
+        "secret": "0123456789abcdef",
+    },
+    {
+        "type": "email",
+        "name": "mail",
+        "host": "smtp.example.com",
+        "sender": "a@example.com",
+        "to": ["ops@example.com"],
+        "send_resolved": False,
+    },
 ]
 
 
@@ -33,11 +44,22 @@ def config(**extra: Any) -> AlertsConfig:
     return AlertsConfig.model_validate({"sinks": SINKS, **extra})
 
 
-def plan(store: Store, now: datetime, cfg: AlertsConfig | None = None, run_id: int = 1,
-         tags: dict[str, Sequence[str]] | None = None) -> PlanSummary:
+def plan(
+    store: Store,
+    now: datetime,
+    cfg: AlertsConfig | None = None,
+    run_id: int = 1,
+    tags: dict[str, Sequence[str]] | None = None,
+) -> PlanSummary:
     with store.write() as s:
-        return plan_and_enqueue(s, run_id=run_id, now=now, config=cfg or config(),
-                                customer_tags=tags, rule_titles={"link_missing": "Link missing"})
+        return plan_and_enqueue(
+            s,
+            run_id=run_id,
+            now=now,
+            config=cfg or config(),
+            customer_tags=tags,
+            rule_titles={"link_missing": "Link missing"},
+        )
 
 
 def outbox(store: Store) -> list[AlertOutbox]:
@@ -66,8 +88,12 @@ def test_an_open_finding_notifies_each_sink_once_per_repeat_interval(store: Stor
     assert repeat.by_action == {"repeat": 2}
     assert plan(store, T0 + timedelta(hours=30), run_id=21).messages == 0
     rows = outbox(store)
-    assert [(r.sink, r.kind) for r in rows] == [("hook", "first"), ("mail", "first"),
-                                                ("hook", "repeat"), ("mail", "repeat")]
+    assert [(r.sink, r.kind) for r in rows] == [
+        ("hook", "first"),
+        ("mail", "first"),
+        ("hook", "repeat"),
+        ("mail", "repeat"),
+    ]
     assert {r.dedup_key for r in rows} == {"fp1"}
     assert all(r.status == "pending" for r in rows)
     message = Message.from_json(rows[0].payload)
@@ -103,8 +129,9 @@ def test_resolve_goes_only_to_sinks_that_were_told_and_want_resolves(store: Stor
     assert row.sink == "hook"
     assert plan(store, T0 + timedelta(days=2), run_id=3).messages == 0
     with store.read() as s:
-        states = {(st.fingerprint, st.sink): st.open_episode for st in s.scalars(
-            select(AlertState))}
+        states = {
+            (st.fingerprint, st.sink): st.open_episode for st in s.scalars(select(AlertState))
+        }
     assert states == {("fp1", "hook"): False, ("fp1", "mail"): False}
 
 
@@ -131,8 +158,13 @@ def test_acknowledged_and_snoozed_findings_do_not_repeat(store: Store) -> None:
 
 
 def test_five_hundred_new_findings_of_one_rule_make_one_message_per_sink(store: Store) -> None:
-    add(store, *(finding(f"fp{n:03d}", now=T0, customer=f"{n:08d}-0000-0000-0000-000000000000")
-                 for n in range(500)))
+    add(
+        store,
+        *(
+            finding(f"fp{n:03d}", now=T0, customer=f"{n:08d}-0000-0000-0000-000000000000")
+            for n in range(500)
+        ),
+    )
     summary = plan(store, T0, config(group_max_items=10))
     assert summary.by_sink == {"hook": 1, "mail": 1}
     assert summary.by_action == {"first": 1000}
@@ -153,9 +185,12 @@ def test_routing_sends_customers_to_their_account_manager_and_blind_spots_to_ops
         {**SINKS[0], "name": "alice", "customer_tags": ["am-alice"]},
         {**SINKS[0], "name": "ops", "rules": ["cannot_verify"]},
     ]
-    add(store, finding("a1", customer=CUSTOMER_A, now=T0),
+    add(
+        store,
+        finding("a1", customer=CUSTOMER_A, now=T0),
         finding("b1", customer=CUSTOMER_B, now=T0),
-        finding("cv", rule="cannot_verify", customer=None, now=T0))
+        finding("cv", rule="cannot_verify", customer=None, now=T0),
+    )
 
     class Row:
         def __init__(self, tenant_id: str, tags: tuple[str, ...]) -> None:
@@ -188,8 +223,7 @@ def test_outbox_rows_commit_and_roll_back_with_the_audit(store: Store) -> None:
         with store.write() as s:
             s.add(finding("fp1", now=T0))
             s.flush()
-            planned.append(plan_and_enqueue(s, run_id=1, now=T0, config=config(),
-                                            rule_titles={}))
+            planned.append(plan_and_enqueue(s, run_id=1, now=T0, config=config(), rule_titles={}))
             raise RuntimeError("the audit failed after planning")
 
     with pytest.raises(RuntimeError):

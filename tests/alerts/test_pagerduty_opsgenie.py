@@ -76,10 +76,21 @@ def no_dns(host: str, port: int) -> list[str]:
 
 def sinks_for(receiver: Receiver, **pagerduty: Any) -> list[dict[str, Any]]:
     return [
-        {"type": "pagerduty", "name": "on-call", "allow_private": True,
-         "url": receiver.url("/v2/enqueue"), "routing_key": ROUTING_KEY, **pagerduty},
-        {"type": "opsgenie", "name": "genie", "allow_private": True,
-         "api_url": receiver.url(""), "api_key": GENIE_KEY},
+        {
+            "type": "pagerduty",
+            "name": "on-call",
+            "allow_private": True,
+            "url": receiver.url("/v2/enqueue"),
+            "routing_key": ROUTING_KEY,
+            **pagerduty,
+        },
+        {
+            "type": "opsgenie",
+            "name": "genie",
+            "allow_private": True,
+            "api_url": receiver.url(""),
+            "api_key": GENIE_KEY,
+        },
     ]
 
 
@@ -89,23 +100,31 @@ def config_for(receiver: Receiver, **pagerduty: Any) -> AlertsConfig:
 
 def item(i: int = 0, severity: str = "high") -> AlertItem:
     return AlertItem(
-        fingerprint=f"fp{i:03d}", rule="link_missing", severity=severity, status="open",
-        title=f"PAL missing on subscription {i}", subject=f"subscription {i}",
-        customer_tenant_id="11111111-1111-1111-1111-111111111111", customer_name="Contoso",
-        link_kind="pal", remediation="Link the partner ID with `az managementpartner create`.",
+        fingerprint=f"fp{i:03d}",
+        rule="link_missing",
+        severity=severity,
+        status="open",
+        title=f"PAL missing on subscription {i}",
+        subject=f"subscription {i}",
+        customer_tenant_id="11111111-1111-1111-1111-111111111111",
+        customer_name="Contoso",
+        link_kind="pal",
+        remediation="Link the partner ID with `az managementpartner create`.",
         first_seen=T0,
     )
 
 
 def one(action: Action, *, run_id: int = 4, severity: str = "high") -> Message:
-    return single(item(severity=severity), action, run_id=run_id, now=NOW,
-                  rule_title="Link missing")
+    return single(
+        item(severity=severity), action, run_id=run_id, now=NOW, rule_title="Link missing"
+    )
 
 
 def group(n: int, action: Action = Action.FIRST) -> Message:
     decided = [(item(i, "critical" if i < 3 else "medium"), action) for i in range(n)]
-    (message,) = group_messages(decided, max_items=10, run_id=4, now=NOW,
-                                rule_titles={"link_missing": "Link missing"})
+    (message,) = group_messages(
+        decided, max_items=10, run_id=4, now=NOW, rule_titles={"link_missing": "Link missing"}
+    )
     return message
 
 
@@ -132,7 +151,7 @@ async def test_pagerduty_trigger_is_the_documented_event_with_the_finding_key(
         "dedup_key": "fp000",
         "payload": {
             "summary": "PAL missing on subscription 0 · Contoso "
-                       "(11111111-1111-1111-1111-111111111111)",
+            "(11111111-1111-1111-1111-111111111111)",
             "source": "partnerlink",
             "severity": "error",
             "timestamp": "2026-11-02T02:00:00+00:00",
@@ -147,20 +166,33 @@ async def test_pagerduty_repeat_and_resolve_carry_the_same_dedup_key(
 ) -> None:
     receiver.default = ACCEPTED
     async with build_sinks(config_for(receiver), clock=clock) as sinks:
-        for message in (one(Action.FIRST), one(Action.REPEAT, run_id=5),
-                        one(Action.RESOLVED, run_id=6), one(Action.NEW, run_id=7)):
+        for message in (
+            one(Action.FIRST),
+            one(Action.REPEAT, run_id=5),
+            one(Action.RESOLVED, run_id=6),
+            one(Action.NEW, run_id=7),
+        ):
             await sinks["on-call"].send(message)
     bodies = [r.json() for r in receiver.requests]
     assert [b["dedup_key"] for b in bodies] == ["fp000"] * 4
     assert [b["event_action"] for b in bodies] == ["trigger", "trigger", "resolve", "trigger"]
-    assert bodies[2] == {"routing_key": ROUTING_KEY, "dedup_key": "fp000",
-                         "event_action": "resolve"}
+    assert bodies[2] == {
+        "routing_key": ROUTING_KEY,
+        "dedup_key": "fp000",
+        "event_action": "resolve",
+    }
 
 
-@pytest.mark.parametrize(("ours", "theirs"), [
-    ("critical", "critical"), ("high", "error"), ("medium", "warning"), ("low", "info"),
-    ("info", "info"),
-])
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ("critical", "critical"),
+        ("high", "error"),
+        ("medium", "warning"),
+        ("low", "info"),
+        ("info", "info"),
+    ],
+)
 async def test_pagerduty_severity_mapping(receiver: Receiver, ours: str, theirs: str) -> None:
     receiver.default = ACCEPTED
     async with build_sinks(config_for(receiver), clock=clock) as sinks:
@@ -188,8 +220,10 @@ async def test_a_group_becomes_one_event_per_finding_each_with_its_own_key(
     # at the severity of the least severe listed one (never understated).
     unlisted = [r.json()["payload"] for r in triggers[10:]]
     for payload, key in zip(unlisted, keys[10:], strict=True):
-        assert payload["summary"] == (f"Link missing: one of 12 findings, not listed in this "
-                                      f"message; run `partnerlink explain {key}`")
+        assert payload["summary"] == (
+            f"Link missing: one of 12 findings, not listed in this "
+            f"message; run `partnerlink explain {key}`"
+        )
         assert payload["severity"] == "warning"
         assert "customer" not in payload["custom_details"]
 
@@ -219,8 +253,11 @@ async def test_opsgenie_creates_with_the_finding_key_as_alias_and_closes_by_alia
 ) -> None:
     receiver.default = Reply(202, b'{"result":"Request will be processed","took":0.1}')
     async with build_sinks(config_for(receiver), clock=clock) as sinks:
-        for message in (one(Action.FIRST), one(Action.REPEAT, run_id=5),
-                        one(Action.RESOLVED, run_id=6)):
+        for message in (
+            one(Action.FIRST),
+            one(Action.REPEAT, run_id=5),
+            one(Action.RESOLVED, run_id=6),
+        ):
             result = await sinks["genie"].send(message)
             assert result.status_code == 202
     create, repeat, close = receiver.requests
@@ -232,20 +269,22 @@ async def test_opsgenie_creates_with_the_finding_key_as_alias_and_closes_by_alia
     assert create.json() == {
         "message": "PAL missing on subscription 0",
         "alias": "fp000",
-        "description": "\n".join([
-            "PAL missing on subscription 0 · Contoso (11111111-1111-1111-1111-111111111111)",
-            "",
-            "customer: Contoso (11111111-1111-1111-1111-111111111111)",
-            "rule: Link missing (link_missing)",
-            "severity: high",
-            "subject: subscription 0",
-            "link kind: pal",
-            "first seen: 2026-11-02T02:00:00+00:00",
-            "what to do: Link the partner ID with `az managementpartner create`.",
-            "finding: fp000",
-            "evidence: partnerlink explain fp000",
-            "notification: New, run 4",
-        ]),
+        "description": "\n".join(
+            [
+                "PAL missing on subscription 0 · Contoso (11111111-1111-1111-1111-111111111111)",
+                "",
+                "customer: Contoso (11111111-1111-1111-1111-111111111111)",
+                "rule: Link missing (link_missing)",
+                "severity: high",
+                "subject: subscription 0",
+                "link kind: pal",
+                "first seen: 2026-11-02T02:00:00+00:00",
+                "what to do: Link the partner ID with `az managementpartner create`.",
+                "finding: fp000",
+                "evidence: partnerlink explain fp000",
+                "notification: New, run 4",
+            ]
+        ),
         "priority": "P2",
         "details": DETAILS,
         "source": "partnerlink",
@@ -256,13 +295,20 @@ async def test_opsgenie_creates_with_the_finding_key_as_alias_and_closes_by_alia
     assert close.json() == {
         "source": "partnerlink",
         "note": "Resolved: PAL missing on subscription 0 · Contoso "
-                "(11111111-1111-1111-1111-111111111111)",
+        "(11111111-1111-1111-1111-111111111111)",
     }
 
 
-@pytest.mark.parametrize(("ours", "priority"), [
-    ("critical", "P1"), ("high", "P2"), ("medium", "P3"), ("low", "P4"), ("info", "P5"),
-])
+@pytest.mark.parametrize(
+    ("ours", "priority"),
+    [
+        ("critical", "P1"),
+        ("high", "P2"),
+        ("medium", "P3"),
+        ("low", "P4"),
+        ("info", "P5"),
+    ],
+)
 async def test_opsgenie_priority_mapping(receiver: Receiver, ours: str, priority: str) -> None:
     receiver.default = ACCEPTED
     async with build_sinks(config_for(receiver), clock=clock) as sinks:
@@ -272,8 +318,9 @@ async def test_opsgenie_priority_mapping(receiver: Receiver, ours: str, priority
 
 async def test_opsgenie_message_is_cut_to_130_characters(receiver: Receiver) -> None:
     receiver.default = ACCEPTED
-    long = AlertItem(fingerprint="fp-long", rule="link_missing", severity="low",
-                     status="open", title="x" * 400)
+    long = AlertItem(
+        fingerprint="fp-long", rule="link_missing", severity="low", status="open", title="x" * 400
+    )
     message = single(long, Action.FIRST, run_id=1, now=NOW, rule_title="Link missing")
     async with build_sinks(config_for(receiver), clock=clock) as sinks:
         await sinks["genie"].send(message)
@@ -287,18 +334,24 @@ async def test_opsgenie_message_is_cut_to_130_characters(receiver: Receiver) -> 
 
 
 @pytest.mark.parametrize("sink", ["on-call", "genie"])
-@pytest.mark.parametrize(("reply", "error", "retry_after"), [
-    (Reply(429, b"", {"Retry-After": "12"}), TransientDeliveryError, 12.0),
-    (Reply(500, b"boom"), TransientDeliveryError, None),
-    (Reply(502, b""), TransientDeliveryError, None),
-    (Reply(503, b"", {"Retry-After": "7"}), TransientDeliveryError, 7.0),
-    (Reply(400, echo=True), PermanentDeliveryError, None),
-    (Reply(422, echo=True), PermanentDeliveryError, None),
-    (Reply(403, b"Key is not authorized"), PermanentDeliveryError, None),
-    (Reply(200, b"<html>a web page</html>"), PermanentDeliveryError, None),
-])
+@pytest.mark.parametrize(
+    ("reply", "error", "retry_after"),
+    [
+        (Reply(429, b"", {"Retry-After": "12"}), TransientDeliveryError, 12.0),
+        (Reply(500, b"boom"), TransientDeliveryError, None),
+        (Reply(502, b""), TransientDeliveryError, None),
+        (Reply(503, b"", {"Retry-After": "7"}), TransientDeliveryError, 7.0),
+        (Reply(400, echo=True), PermanentDeliveryError, None),
+        (Reply(422, echo=True), PermanentDeliveryError, None),
+        (Reply(403, b"Key is not authorized"), PermanentDeliveryError, None),
+        (Reply(200, b"<html>a web page</html>"), PermanentDeliveryError, None),
+    ],
+)
 async def test_answers_map_to_retry_or_give_up_without_echoing_the_key(
-    receiver: Receiver, sink: str, reply: Reply, error: type[DeliveryError],
+    receiver: Receiver,
+    sink: str,
+    reply: Reply,
+    error: type[DeliveryError],
     retry_after: float | None,
 ) -> None:
     receiver.default = reply
@@ -325,12 +378,21 @@ async def test_an_unreachable_service_is_transient() -> None:
 
 
 def test_defaults_are_the_public_endpoints() -> None:
-    config = AlertsConfig.model_validate({"sinks": [
-        {"type": "pagerduty", "name": "pd", "routing_key": ROUTING_KEY},
-        {"type": "opsgenie", "name": "og", "api_key": GENIE_KEY},
-        {"type": "opsgenie", "name": "og-eu", "api_key": GENIE_KEY,
-         "api_url": "https://api.eu.opsgenie.com/"},
-    ]}, context={"resolve": no_dns})
+    config = AlertsConfig.model_validate(
+        {
+            "sinks": [
+                {"type": "pagerduty", "name": "pd", "routing_key": ROUTING_KEY},
+                {"type": "opsgenie", "name": "og", "api_key": GENIE_KEY},
+                {
+                    "type": "opsgenie",
+                    "name": "og-eu",
+                    "api_key": GENIE_KEY,
+                    "api_url": "https://api.eu.opsgenie.com/",
+                },
+            ]
+        },
+        context={"resolve": no_dns},
+    )
     pd, og, eu = config.sinks
     assert isinstance(pd, PagerDutySinkConfig)
     assert pd.url == "https://events.pagerduty.com/v2/enqueue"
@@ -341,24 +403,67 @@ def test_defaults_are_the_public_endpoints() -> None:
     assert leaked(repr(config) + str(config.model_dump(mode="json"))) == []
 
 
-@pytest.mark.parametrize(("sink", "key", "why"), [
-    ({"type": "pagerduty", "name": "pd"}, "routing_key", "Field required"),
-    ({"type": "pagerduty", "name": "pd", "routing_key": "y_NbAkKc66ryYTWUXYEu"},
-     "routing_key", "32-character Integration Key"),
-    ({"type": "pagerduty", "name": "pd", "routing_key": ROUTING_KEY,
-      "url": "http://events.pagerduty.com/v2/enqueue"}, "url", "https"),
-    ({"type": "pagerduty", "name": "pd", "routing_key": ROUTING_KEY,
-      "url": "https://169.254.169.254/v2/enqueue"}, "url", "IP address"),
-    ({"type": "opsgenie", "name": "og"}, "api_key", "Field required"),
-    ({"type": "opsgenie", "name": "og", "api_key": f"GenieKey {GENIE_KEY}"},
-     "api_key", "no 'GenieKey' prefix"),
-    ({"type": "opsgenie", "name": "og", "api_key": GENIE_KEY,
-      "api_url": "https://localhost/"}, "api_url", "local name"),
-    ({"type": "opsgenie", "name": "og", "api_key": GENIE_KEY,
-      "api_url": "https://api.opsgenie.com/?x=1"}, "api_url", "without a query"),
-])
+@pytest.mark.parametrize(
+    ("sink", "key", "why"),
+    [
+        ({"type": "pagerduty", "name": "pd"}, "routing_key", "Field required"),
+        (
+            {"type": "pagerduty", "name": "pd", "routing_key": "y_NbAkKc66ryYTWUXYEu"},
+            "routing_key",
+            "32-character Integration Key",
+        ),
+        (
+            {
+                "type": "pagerduty",
+                "name": "pd",
+                "routing_key": ROUTING_KEY,
+                "url": "http://events.pagerduty.com/v2/enqueue",
+            },
+            "url",
+            "https",
+        ),
+        (
+            {
+                "type": "pagerduty",
+                "name": "pd",
+                "routing_key": ROUTING_KEY,
+                "url": "https://169.254.169.254/v2/enqueue",
+            },
+            "url",
+            "IP address",
+        ),
+        ({"type": "opsgenie", "name": "og"}, "api_key", "Field required"),
+        (
+            {"type": "opsgenie", "name": "og", "api_key": f"GenieKey {GENIE_KEY}"},
+            "api_key",
+            "no 'GenieKey' prefix",
+        ),
+        (
+            {
+                "type": "opsgenie",
+                "name": "og",
+                "api_key": GENIE_KEY,
+                "api_url": "https://localhost/",
+            },
+            "api_url",
+            "local name",
+        ),
+        (
+            {
+                "type": "opsgenie",
+                "name": "og",
+                "api_key": GENIE_KEY,
+                "api_url": "https://api.opsgenie.com/?x=1",
+            },
+            "api_url",
+            "without a query",
+        ),
+    ],
+)
 def test_config_errors_name_the_key_and_never_show_a_key(
-    sink: dict[str, Any], key: str, why: str,
+    sink: dict[str, Any],
+    key: str,
+    why: str,
 ) -> None:
     with pytest.raises(ValidationError) as caught:
         AlertsConfig.model_validate({"sinks": [sink]}, context={"resolve": no_dns})
@@ -372,22 +477,28 @@ def test_allow_hosts_governs_the_api_hosts_too() -> None:
     sinks = [{"type": "pagerduty", "name": "pd", "routing_key": ROUTING_KEY}]
     refused = r"'events\.pagerduty\.com' is not in alerts\.allow_hosts"
     with pytest.raises(ValidationError, match=refused):
-        AlertsConfig.model_validate({"sinks": sinks, "allow_hosts": ["hooks.slack.com"]},
-                                    context={"resolve": no_dns})
-    allowed = AlertsConfig.model_validate({"sinks": sinks, "allow_hosts": ["pagerduty.com"]},
-                                          context={"resolve": no_dns})
+        AlertsConfig.model_validate(
+            {"sinks": sinks, "allow_hosts": ["hooks.slack.com"]}, context={"resolve": no_dns}
+        )
+    allowed = AlertsConfig.model_validate(
+        {"sinks": sinks, "allow_hosts": ["pagerduty.com"]}, context={"resolve": no_dns}
+    )
     assert allowed.sinks[0].name == "pd"
 
 
 def test_a_broken_key_in_the_file_is_one_line_naming_it_without_its_value(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name in list(os.environ):
         if name.startswith("PARTNERLINK_"):
             monkeypatch.delenv(name)
     path = tmp_path / "broken.toml"
-    path.write_text('[[alerts.sinks]]\ntype = "pagerduty"\nname = "pd"\n'
-                    'routing_key = "not-the-key-you-want-1234"\n', encoding="utf-8")
+    path.write_text(
+        '[[alerts.sinks]]\ntype = "pagerduty"\nname = "pd"\n'
+        'routing_key = "not-the-key-you-want-1234"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
     message = str(caught.value)
@@ -419,7 +530,9 @@ def project_logging() -> Iterator[io.StringIO]:
 
 
 async def test_keys_stay_out_of_logs_errors_and_the_outbox(
-    sqlite_store: Store, clock: Clock, project_logging: io.StringIO,
+    sqlite_store: Store,
+    clock: Clock,
+    project_logging: io.StringIO,
 ) -> None:
     with Receiver() as receiver:
         # Each service first fails with 500 (retried), then 400 with the request echoed back.
@@ -431,9 +544,14 @@ async def test_keys_stay_out_of_logs_errors_and_the_outbox(
                 enqueue(s, one(Action.FIRST), sink=sink.name, now=T0, run_id=1)
         with structlog.testing.capture_logs() as captured:
             async with build_sinks(config, clock=clock) as sinks:
-                await Dispatcher(sqlite_store, sinks, worker="w", clock=clock,
-                                 sleep=virtual_sleep(clock),
-                                 rng=random.Random(1)).drain(wait=True)
+                await Dispatcher(
+                    sqlite_store,
+                    sinks,
+                    worker="w",
+                    clock=clock,
+                    sleep=virtual_sleep(clock),
+                    rng=random.Random(1),
+                ).drain(wait=True)
             errors: list[str] = []
             for name in ("on-call", "genie"):
                 try:
@@ -468,8 +586,15 @@ async def test_keys_stay_out_of_logs_errors_and_the_outbox(
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERLINK_")}
     env["COLUMNS"] = "200"
-    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_cli_check_hides_the_keys_and_alerts_test_reaches_both_services(
@@ -489,8 +614,10 @@ def test_cli_check_hides_the_keys_and_alerts_test_reaches_both_services(
             encoding="utf-8",
         )
         check = _cli("--config", "partnerlink.toml", "check", cwd=tmp_path)
-        tested = [_cli("--config", "partnerlink.toml", "alerts", "test", "--sink", name,
-                       cwd=tmp_path) for name in ("on-call", "genie")]
+        tested = [
+            _cli("--config", "partnerlink.toml", "alerts", "test", "--sink", name, cwd=tmp_path)
+            for name in ("on-call", "genie")
+        ]
 
     assert check.returncode == 0, check.stderr
     shown = json.loads(check.stdout.split("\n", 1)[1])["alerts"]["sinks"]

@@ -18,7 +18,8 @@ NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 
 
 async def test_send_test_delivers_a_labelled_sample_through_each_sink(
-    receiver: Receiver, smtp_server: SmtpServer,
+    receiver: Receiver,
+    smtp_server: SmtpServer,
 ) -> None:
     config = config_for(receiver, smtp_server)
     for name in ("teams", "slack", "webhook"):
@@ -26,8 +27,10 @@ async def test_send_test_delivers_a_labelled_sample_through_each_sink(
         assert result.status_code == 200
     await send_test(config, "email", clock=lambda: NOW, ssl_context=smtp_server.client_ctx)
     teams, slack, webhook = (r.json() for r in receiver.requests)
-    assert teams["attachments"][0]["content"]["body"][0]["text"] == \
-        "Test notification from partnerlink"
+    assert (
+        teams["attachments"][0]["content"]["body"][0]["text"]
+        == "Test notification from partnerlink"
+    )
     assert "Test notification" in slack["text"]
     assert webhook["test"] is True
     assert webhook["rule"] == "test"

@@ -61,28 +61,39 @@ def project_logging() -> Iterator[io.StringIO]:
 
 
 async def test_no_secret_in_logs_errors_or_the_database(
-    sqlite_store: Store, clock: Clock, project_logging: io.StringIO,
+    sqlite_store: Store,
+    clock: Clock,
+    project_logging: io.StringIO,
 ) -> None:
-    item = AlertItem(fingerprint="fp1", rule="link_missing", severity="high", status="open",
-                     title="PAL missing")
+    item = AlertItem(
+        fingerprint="fp1", rule="link_missing", severity="high", status="open", title="PAL missing"
+    )
     message = group_messages([(item, Action.FIRST)], max_items=10, run_id=1, now=T0)[0]
     with Receiver() as receiver, SmtpServer(password="another-password") as smtp:
         # Every HTTP sink is answered with its own URL and body echoed back, first as a 500
         # (retried), then as a 400 (dead); the SMTP server refuses the password.
         receiver.default = Reply(400, echo=True)
         receiver.script(*(Reply(500, echo=True) for _ in range(3)))
-        config = AlertsConfig.model_validate({
-            "sinks": local_sinks(receiver, smtp),
-            "heartbeat_url": receiver.url(f"/ping/{HEARTBEAT_TOKEN}"),
-            "heartbeat_allow_private": True,
-        })
+        config = AlertsConfig.model_validate(
+            {
+                "sinks": local_sinks(receiver, smtp),
+                "heartbeat_url": receiver.url(f"/ping/{HEARTBEAT_TOKEN}"),
+                "heartbeat_allow_private": True,
+            }
+        )
         with sqlite_store.write() as s:
             for sink in config.sinks:
                 enqueue(s, message, sink=sink.name, now=T0, run_id=1)
         with structlog.testing.capture_logs() as captured:
             async with build_sinks(config, clock=clock, ssl_context=smtp.client_ctx) as sinks:
-                await Dispatcher(sqlite_store, sinks, worker="w", clock=clock,
-                                 sleep=virtual_sleep(clock), rng=random.Random(1)).drain(wait=True)
+                await Dispatcher(
+                    sqlite_store,
+                    sinks,
+                    worker="w",
+                    clock=clock,
+                    sleep=virtual_sleep(clock),
+                    rng=random.Random(1),
+                ).drain(wait=True)
             await Heartbeat.from_config(config, sleep=virtual_sleep(clock)).fail("crashed")
             errors: list[str] = []
             for name in ("teams", "slack", "webhook"):

@@ -33,15 +33,28 @@ def clock() -> datetime:
 
 
 def items(n: int) -> list[tuple[AlertItem, Action]]:
-    return [(AlertItem(fingerprint=f"fp{i:03d}", rule="link_missing", severity="high",
-                       status="open", title=f"PAL missing <b>{i}</b> & more",
-                       customer_tenant_id=f"tenant-{i}", customer_name=f"Customer {i}",
-                       remediation="Link the partner ID."), Action.FIRST) for i in range(n)]
+    return [
+        (
+            AlertItem(
+                fingerprint=f"fp{i:03d}",
+                rule="link_missing",
+                severity="high",
+                status="open",
+                title=f"PAL missing <b>{i}</b> & more",
+                customer_tenant_id=f"tenant-{i}",
+                customer_name=f"Customer {i}",
+                remediation="Link the partner ID.",
+            ),
+            Action.FIRST,
+        )
+        for i in range(n)
+    ]
 
 
 def group(n: int = 25) -> Message:
-    return group_messages(items(n), max_items=10, run_id=4, now=NOW,
-                          rule_titles={"link_missing": "Link missing"})[0]
+    return group_messages(
+        items(n), max_items=10, run_id=4, now=NOW, rule_titles={"link_missing": "Link missing"}
+    )[0]
 
 
 def single() -> Message:
@@ -121,7 +134,8 @@ async def test_webhook_body_is_signed_and_carries_an_idempotency_key(receiver: R
 
 
 async def test_email_goes_over_starttls_with_login_as_plain_text_and_html(
-    receiver: Receiver, smtp_server: SmtpServer,
+    receiver: Receiver,
+    smtp_server: SmtpServer,
 ) -> None:
     config = config_for(receiver, smtp_server)
     async with build_sinks(config, clock=clock, ssl_context=smtp_server.client_ctx) as sinks:
@@ -134,8 +148,11 @@ async def test_email_goes_over_starttls_with_login_as_plain_text_and_html(
     parsed = email.message_from_bytes(mail.data)
     assert parsed["Subject"] == "[partnerlink] 25 new findings: Link missing"
     assert parsed["X-Partnerlink-Dedup-Key"] == group().dedup_key
-    kinds = [part.get_content_type() for part in parsed.walk()
-             if isinstance(part, MailMessage) and not part.is_multipart()]
+    kinds = [
+        part.get_content_type()
+        for part in parsed.walk()
+        if isinstance(part, MailMessage) and not part.is_multipart()
+    ]
     assert kinds == ["text/plain", "text/html"]
     html = next(p for p in parsed.walk() if p.get_content_type() == "text/html")
     payload = html.get_payload(decode=True)
@@ -165,37 +182,55 @@ async def test_email_with_a_wrong_password_is_permanent(receiver: Receiver) -> N
 async def test_email_to_a_closed_port_is_transient() -> None:
     with SmtpServer() as server:
         port = server.port
-    config = AlertsConfig.model_validate({"sinks": [{
-        "type": "email", "name": "email", "host": "127.0.0.1", "port": port,
-        "sender": "a@example.com", "to": ["b@example.com"], "timeout": 2}]})
+    config = AlertsConfig.model_validate(
+        {
+            "sinks": [
+                {
+                    "type": "email",
+                    "name": "email",
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "sender": "a@example.com",
+                    "to": ["b@example.com"],
+                    "timeout": 2,
+                }
+            ]
+        }
+    )
     async with build_sinks(config, clock=clock) as sinks:
         with pytest.raises(TransientDeliveryError):
             await sinks["email"].send(single())
 
 
 def test_smtp_reply_codes_map_to_transient_and_permanent() -> None:
-    assert isinstance(smtp_error(smtplib.SMTPDataError(451, b"try later")),
-                      TransientDeliveryError)
-    assert isinstance(smtp_error(smtplib.SMTPDataError(554, b"rejected")),
-                      PermanentDeliveryError)
-    assert isinstance(smtp_error(smtplib.SMTPRecipientsRefused({"a@x": (450, b"busy")})),
-                      TransientDeliveryError)
-    assert isinstance(smtp_error(smtplib.SMTPRecipientsRefused({"a@x": (550, b"no")})),
-                      PermanentDeliveryError)
+    assert isinstance(smtp_error(smtplib.SMTPDataError(451, b"try later")), TransientDeliveryError)
+    assert isinstance(smtp_error(smtplib.SMTPDataError(554, b"rejected")), PermanentDeliveryError)
+    assert isinstance(
+        smtp_error(smtplib.SMTPRecipientsRefused({"a@x": (450, b"busy")})), TransientDeliveryError
+    )
+    assert isinstance(
+        smtp_error(smtplib.SMTPRecipientsRefused({"a@x": (550, b"no")})), PermanentDeliveryError
+    )
     assert isinstance(smtp_error(smtplib.SMTPServerDisconnected()), TransientDeliveryError)
     assert isinstance(smtp_error(ssl.SSLCertVerificationError()), PermanentDeliveryError)
 
 
-@pytest.mark.parametrize(("reply", "error", "retry_after"), [
-    (Reply(500, b"boom"), TransientDeliveryError, None),
-    (Reply(503, b"", {"Retry-After": "7"}), TransientDeliveryError, 7.0),
-    (Reply(429, b"slow down", {"Retry-After": "2.5"}), TransientDeliveryError, 2.5),
-    (Reply(400, b"invalid_payload"), PermanentDeliveryError, None),
-    (Reply(404, b"no_service"), PermanentDeliveryError, None),
-    (Reply(301, b"", {"Location": "http://127.0.0.1:1/"}), PermanentDeliveryError, None),
-])
+@pytest.mark.parametrize(
+    ("reply", "error", "retry_after"),
+    [
+        (Reply(500, b"boom"), TransientDeliveryError, None),
+        (Reply(503, b"", {"Retry-After": "7"}), TransientDeliveryError, 7.0),
+        (Reply(429, b"slow down", {"Retry-After": "2.5"}), TransientDeliveryError, 2.5),
+        (Reply(400, b"invalid_payload"), PermanentDeliveryError, None),
+        (Reply(404, b"no_service"), PermanentDeliveryError, None),
+        (Reply(301, b"", {"Location": "http://127.0.0.1:1/"}), PermanentDeliveryError, None),
+    ],
+)
 async def test_http_answers_map_to_transient_or_permanent(
-    receiver: Receiver, reply: Reply, error: type[Exception], retry_after: float | None,
+    receiver: Receiver,
+    reply: Reply,
+    error: type[Exception],
+    retry_after: float | None,
 ) -> None:
     receiver.default = reply
     async with build_sinks(config_for(receiver), clock=clock) as sinks:

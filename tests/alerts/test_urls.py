@@ -44,33 +44,38 @@ async def aresolve(host: str, port: int) -> Sequence[str]:
     return resolve(host, port)
 
 
-@pytest.mark.parametrize(("url", "why"), [
-    ("http://hooks.example.com/x", "https"),
-    ("ftp://hooks.example.com/x", "https"),
-    ("https://93.184.216.34/x", "IP address"),
-    ("https://[2606:4700::1]/x", "IP address"),
-    ("https://10.0.0.1/x", "IP address"),
-    ("https://169.254.169.254/latest/meta-data", "IP address"),
-    ("https://2130706433/x", "IP address"),
-    ("https://localhost/x", "local name"),
-    ("https://printer.local/x", "local name"),
-    ("https://intranet.example.com/x", "private"),
-    ("https://metadata.example.com/x", "metadata"),
-    ("https://cgnat.example.com/x", "carrier-grade NAT"),
-    ("https://ula.example.com/x", "unique-local"),
-    ("https://mapped.example.com/x", "loopback"),
-    ("https://split.example.com/x", "private"),
-    ("https://loop.example.com/x", "loopback"),
-    ("https://user:pw@hooks.example.com/x", "credentials"),
-])
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://hooks.example.com/x", "https"),
+        ("ftp://hooks.example.com/x", "https"),
+        ("https://93.184.216.34/x", "IP address"),
+        ("https://[2606:4700::1]/x", "IP address"),
+        ("https://10.0.0.1/x", "IP address"),
+        ("https://169.254.169.254/latest/meta-data", "IP address"),
+        ("https://2130706433/x", "IP address"),
+        ("https://localhost/x", "local name"),
+        ("https://printer.local/x", "local name"),
+        ("https://intranet.example.com/x", "private"),
+        ("https://metadata.example.com/x", "metadata"),
+        ("https://cgnat.example.com/x", "carrier-grade NAT"),
+        ("https://ula.example.com/x", "unique-local"),
+        ("https://mapped.example.com/x", "loopback"),
+        ("https://split.example.com/x", "private"),
+        ("https://loop.example.com/x", "loopback"),
+        ("https://user:pw@hooks.example.com/x", "credentials"),
+    ],
+)
 def test_unsafe_urls_are_refused(url: str, why: str) -> None:
     with pytest.raises(UnsafeUrl, match=why):
         check_url(url, resolve=resolve)
 
 
 def test_a_public_https_host_is_accepted_and_an_unresolvable_one_left_to_connect_time() -> None:
-    assert check_url("https://hooks.example.com/x?sig=abc", resolve=resolve).host == \
-        "hooks.example.com"
+    assert (
+        check_url("https://hooks.example.com/x?sig=abc", resolve=resolve).host
+        == "hooks.example.com"
+    )
     assert check_url("https://not-yet-in-dns.example.com/x", resolve=resolve)
 
 
@@ -79,10 +84,26 @@ def test_localhost_is_refused_by_the_real_resolver_too() -> None:
         check_url("https://localhost./x")
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.0.1",
-                                     "169.254.169.254", "169.254.1.1", "100.64.0.1",
-                                     "100.127.255.255", "0.0.0.0", "::1", "fc00::1",
-                                     "fd12:3456::1", "fe80::1", "::ffff:10.0.0.1", "224.0.0.1"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.0.0.1",
+        "172.16.0.1",
+        "192.168.0.1",
+        "169.254.169.254",
+        "169.254.1.1",
+        "100.64.0.1",
+        "100.127.255.255",
+        "0.0.0.0",
+        "::1",
+        "fc00::1",
+        "fd12:3456::1",
+        "fe80::1",
+        "::ffff:10.0.0.1",
+        "224.0.0.1",
+    ],
+)
 def test_forbidden_ranges(address: str) -> None:
     assert forbidden_reason(ipaddress.ip_address(address)) is not None
 
@@ -94,8 +115,9 @@ def test_public_addresses_pass(address: str) -> None:
 
 def test_allowlist_takes_hosts_and_domain_suffixes() -> None:
     allow = ["logic.azure.com", "hooks.slack.com"]
-    check_url("https://prod-12.westeurope.logic.azure.com/workflows/x", allow_hosts=allow,
-              resolve=None)
+    check_url(
+        "https://prod-12.westeurope.logic.azure.com/workflows/x", allow_hosts=allow, resolve=None
+    )
     check_url("https://hooks.slack.com/services/x", allow_hosts=allow, resolve=None)
     with pytest.raises(UnsafeUrl, match="allow_hosts"):
         check_url("https://evil-logic.azure.com.example.net/x", allow_hosts=allow, resolve=None)
@@ -108,8 +130,9 @@ def test_config_applies_the_allowlist_and_never_echoes_the_url() -> None:
     ok = AlertsConfig.model_validate({"sinks": [sink]}, context={"resolve": resolve})
     assert ok.sinks[0].name == "t"
     with pytest.raises(ValidationError) as refused:
-        AlertsConfig.model_validate({"sinks": [sink], "allow_hosts": ["*.logic.azure.com"]},
-                                    context={"resolve": resolve})
+        AlertsConfig.model_validate(
+            {"sinks": [sink], "allow_hosts": ["*.logic.azure.com"]}, context={"resolve": resolve}
+        )
     assert "allow_hosts" in str(refused.value)
     assert "TOPSECRETSIG" not in str(refused.value)
     bad = {**sink, "url": "https://intranet.example.com/x?sig=TOPSECRETSIG"}
@@ -142,8 +165,7 @@ async def test_connect_time_check_refuses_a_host_that_now_resolves_inward() -> N
     async def flipping(host: str, port: int) -> Sequence[str]:
         return rebinding[host]
 
-    async with guarded_client(transport=httpx.MockTransport(handler),
-                              resolve=flipping) as client:
+    async with guarded_client(transport=httpx.MockTransport(handler), resolve=flipping) as client:
         response = await client.post("https://hooks.example.com/x?sig=abc", content=b"{}")
         assert response.status_code == 200
         rebinding["hooks.example.com"] = ["169.254.169.254"]  # DNS rebinding after the check

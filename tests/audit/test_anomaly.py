@@ -12,13 +12,28 @@ from tests.audit.rules.conftest import NOW, RUN
 STARTED = NOW - timedelta(minutes=30)
 
 
-def _state(n: int, *, kind: str = "pal", missing: int = 0, counted: int | None = None,
-           first_seen: timedelta = timedelta(days=-30)) -> LinkState:
-    return LinkState(key=f"{kind}|{n}", kind=kind, customer_tenant_id=f"c{n}",
-                     workload="azure:s", holder="4100002", ref="partner-app",
-                     source="arm.pal", first_seen_at=NOW + first_seen,
-                     last_seen_at=NOW - timedelta(days=1), last_seen_run_id=RUN - 1,
-                     missing_runs=missing, last_counted_run_id=counted)
+def _state(
+    n: int,
+    *,
+    kind: str = "pal",
+    missing: int = 0,
+    counted: int | None = None,
+    first_seen: timedelta = timedelta(days=-30),
+) -> LinkState:
+    return LinkState(
+        key=f"{kind}|{n}",
+        kind=kind,
+        customer_tenant_id=f"c{n}",
+        workload="azure:s",
+        holder="4100002",
+        ref="partner-app",
+        source="arm.pal",
+        first_seen_at=NOW + first_seen,
+        last_seen_at=NOW - timedelta(days=1),
+        last_seen_run_id=RUN - 1,
+        missing_runs=missing,
+        last_counted_run_id=counted,
+    )
 
 
 def _tally(*states: LinkState) -> LinkTally:
@@ -78,12 +93,14 @@ def test_kinds_are_judged_apart() -> None:
 
 
 def test_a_source_that_returned_items_and_now_returns_none_is_an_anomaly() -> None:
-    found = source_anomalies({"arm.pal": (12, 0), "graph.gdap": (3, 2), "insights.attribution":
-                              (0, 0)})
+    found = source_anomalies(
+        {"arm.pal": (12, 0), "graph.gdap": (3, 2), "insights.attribution": (0, 0)}
+    )
 
     assert found == [Anomaly(AnomalyScope.SOURCE, "arm.pal", known=12, gone=12)]
-    assert found[0].describe() == ("arm.pal returned nothing this run after 12 item(s) in the "
-                                   "previous run")
+    assert found[0].describe() == (
+        "arm.pal returned nothing this run after 12 item(s) in the previous run"
+    )
     assert found[0].touches("pal", "arm.pal")
 
 

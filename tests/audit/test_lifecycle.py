@@ -32,8 +32,9 @@ ESTATE = 25
 
 def _estate(lose: int = 0) -> list[dict[str, Any]]:
     """The estate, with the PAL of the first ``lose`` customers removed."""
-    return [customer(_tenant(n), _sub(n), pal=None if n < lose else "4100002")
-            for n in range(ESTATE)]
+    return [
+        customer(_tenant(n), _sub(n), pal=None if n < lose else "4100002") for n in range(ESTATE)
+    ]
 
 
 @dataclass
@@ -53,20 +54,29 @@ class Night:
         return {tuple((a, b) for a, b, _ in self.events[f.fingerprint]) for f in self.rule(rule)}
 
 
-def night(config: Path, clock: Clock, world: list[dict[str, Any]],
-          faults: list[dict[str, Any]] | None = None, **context: Any) -> Night:
+def night(
+    config: Path,
+    clock: Clock,
+    world: list[dict[str, Any]],
+    faults: list[dict[str, Any]] | None = None,
+    **context: Any,
+) -> Night:
     """One night in a new process: sync the world, audit it with the context's overrides."""
     write_world(config.parent, *world, faults=faults)
     clock.advance(days=1)
     with Agent(load_settings(config), clock=clock) as agent:
         synced = agent.sync()
         auditor = Auditor(
-            agent.store, lambda now, run: replace(agent.audit_context(now, run), **context),
-            clock=clock)
+            agent.store,
+            lambda now, run: replace(agent.audit_context(now, run), **context),
+            clock=clock,
+        )
         audited = auditor.run(synced.run_id)
         findings = {f.fingerprint: f for f in agent.store.findings()}
-        events = {fp: [(e.from_status, e.to_status, e.note)
-                       for e in agent.store.finding_events(fp)] for fp in findings}
+        events = {
+            fp: [(e.from_status, e.to_status, e.note) for e in agent.store.finding_events(fp)]
+            for fp in findings
+        }
     return Night(audited, findings, events)
 
 
@@ -75,7 +85,8 @@ def night(config: Path, clock: Clock, world: list[dict[str, Any]],
 
 
 def test_twenty_customers_losing_pal_at_once_are_suspect_with_one_source_anomaly(
-    tmp_path: Path, clock: Clock,
+    tmp_path: Path,
+    clock: Clock,
 ) -> None:
     config = make_config(tmp_path, disappeared_after_runs=1)  # would open at once unguarded
     night(config, clock, _estate())
@@ -90,8 +101,9 @@ def test_twenty_customers_losing_pal_at_once_are_suspect_with_one_source_anomaly
     assert "20 of 25 PAL links (80 %) vanished in one run" in anomaly.title
     assert held.audited.new == [anomaly.fingerprint], "only the anomaly is announced"
     assert len(held.audited.suspect) == 20
-    assert all(e[1] != "open" for f in held.rule("link_disappeared")
-               for e in held.events[f.fingerprint])
+    assert all(
+        e[1] != "open" for f in held.rule("link_disappeared") for e in held.events[f.fingerprint]
+    )
     evidence = json.loads(held.rule("link_disappeared")[0].evidence)
     assert evidence["held_because"] == "20 of 25 PAL links (80 %) vanished in one run"
 
@@ -99,14 +111,16 @@ def test_twenty_customers_losing_pal_at_once_are_suspect_with_one_source_anomaly
 
     assert confirmed.status("link_disappeared") == ["open"]
     assert confirmed.transitions("link_disappeared") == {((None, "suspect"), ("suspect", "open"))}
-    assert sorted(confirmed.audited.new) == sorted(f.fingerprint
-                                                   for f in confirmed.rule("link_disappeared"))
+    assert sorted(confirmed.audited.new) == sorted(
+        f.fingerprint for f in confirmed.rule("link_disappeared")
+    )
     assert confirmed.rule("source_anomaly")[0].status == "resolved"
     assert confirmed.audited.resolved == [anomaly.fingerprint], "resolved at the calm run"
 
 
 def test_links_that_come_back_the_next_night_are_withdrawn_never_announced(
-    tmp_path: Path, clock: Clock,
+    tmp_path: Path,
+    clock: Clock,
 ) -> None:
     config = make_config(tmp_path)  # K = 2
     night(config, clock, _estate())
@@ -117,15 +131,17 @@ def test_links_that_come_back_the_next_night_are_withdrawn_never_announced(
 
     assert back.status("link_disappeared") == ["resolved"]
     assert back.transitions("link_disappeared") == {((None, "suspect"), ("suspect", "resolved"))}
-    assert {n for f in back.rule("link_disappeared") for *_, n in back.events[f.fingerprint][1:]} == {
-        "withdrawn: it came back after the source anomaly"}
+    assert {
+        n for f in back.rule("link_disappeared") for *_, n in back.events[f.fingerprint][1:]
+    } == {"withdrawn: it came back after the source anomaly"}
     assert back.audited.new == []
     assert len(back.audited.withdrawn) == 20
     assert back.audited.resolved == [back.rule("source_anomaly")[0].fingerprint]
 
 
 def test_with_k_two_the_calm_night_after_the_anomaly_confirms_them(
-    tmp_path: Path, clock: Clock,
+    tmp_path: Path,
+    clock: Clock,
 ) -> None:
     config = make_config(tmp_path)  # K = 2: the anomaly night counted the first miss
     night(config, clock, _estate())
@@ -159,7 +175,8 @@ def test_mass_disappearance_percent_is_the_threshold(tmp_path: Path, clock: Cloc
 
 
 def test_a_source_that_suddenly_returns_nothing_holds_its_disappearances(
-    tmp_path: Path, clock: Clock,
+    tmp_path: Path,
+    clock: Clock,
 ) -> None:
     """Two customers only (under the share's minimum), but the insight reports, which had rows
     last night, return none at all: the lost CPOR seats are held, one anomaly is raised."""
@@ -208,7 +225,8 @@ PAL_UNREADABLE = [{"source": "arm.pal", "scope": C1, "status": 403}]
 
 
 def test_open_after_runs_keeps_a_condition_pending_until_its_kth_evaluated_run(
-    tmp_path: Path, clock: Clock,
+    tmp_path: Path,
+    clock: Clock,
 ) -> None:
     config = make_config(tmp_path)
     first = night(config, clock, NO_PAL, open_after_runs=3)
@@ -218,12 +236,16 @@ def test_open_after_runs_keeps_a_condition_pending_until_its_kth_evaluated_run(
 
     # An unreadable night neither advances nor resets the count (R4).
     blind = night(config, clock, NO_PAL, faults=PAL_UNREADABLE, open_after_runs=3)
-    assert (blind.findings[missing.fingerprint].status,
-            blind.findings[missing.fingerprint].hits) == ("pending", 1)
+    assert (
+        blind.findings[missing.fingerprint].status,
+        blind.findings[missing.fingerprint].hits,
+    ) == ("pending", 1)
 
     second = night(config, clock, NO_PAL, open_after_runs=3)
-    assert (second.findings[missing.fingerprint].status,
-            second.findings[missing.fingerprint].hits) == ("pending", 2)
+    assert (
+        second.findings[missing.fingerprint].status,
+        second.findings[missing.fingerprint].hits,
+    ) == ("pending", 2)
 
     third = night(config, clock, NO_PAL, open_after_runs=3)  # each night a new process (R5)
     assert third.findings[missing.fingerprint].status == "open"
@@ -241,7 +263,8 @@ def test_default_open_after_runs_opens_a_missing_link_at_once(tmp_path: Path, cl
 
 
 def test_pending_condition_that_clears_is_withdrawn_without_a_word(
-    tmp_path: Path, clock: Clock,
+    tmp_path: Path,
+    clock: Clock,
 ) -> None:
     config = make_config(tmp_path)
     night(config, clock, NO_PAL, open_after_runs=2)
@@ -251,7 +274,9 @@ def test_pending_condition_that_clears_is_withdrawn_without_a_word(
     [missing] = cleared.rule("link_missing")
     assert missing.status == "resolved"
     assert cleared.events[missing.fingerprint] == [
-        (None, "pending", None), ("pending", "resolved", "withdrawn before it was confirmed")]
+        (None, "pending", None),
+        ("pending", "resolved", "withdrawn before it was confirmed"),
+    ]
     assert cleared.audited.resolved == []
     assert cleared.audited.withdrawn == [missing.fingerprint]
 
@@ -261,18 +286,23 @@ def test_pending_condition_that_clears_is_withdrawn_without_a_word(
 
 
 def test_open_finding_resolves_once_after_k_cleared_runs_that_were_judged(
-    tmp_path: Path, clock: Clock,
+    tmp_path: Path,
+    clock: Clock,
 ) -> None:
     config = make_config(tmp_path)  # resolve_after_runs = 2
     [missing] = night(config, clock, NO_PAL).rule("link_missing")
 
     once = night(config, clock, PAL_SET)
-    assert (once.findings[missing.fingerprint].status,
-            once.findings[missing.fingerprint].clears) == ("open", 1)
+    assert (
+        once.findings[missing.fingerprint].status,
+        once.findings[missing.fingerprint].clears,
+    ) == ("open", 1)
 
     blind = night(config, clock, PAL_SET, faults=PAL_UNREADABLE)  # proves nothing
-    assert (blind.findings[missing.fingerprint].status,
-            blind.findings[missing.fingerprint].clears) == ("open", 1)
+    assert (
+        blind.findings[missing.fingerprint].status,
+        blind.findings[missing.fingerprint].clears,
+    ) == ("open", 1)
 
     twice = night(config, clock, PAL_SET)
     assert twice.findings[missing.fingerprint].status == "resolved"
@@ -281,11 +311,14 @@ def test_open_finding_resolves_once_after_k_cleared_runs_that_were_judged(
     after = night(config, clock, PAL_SET)
     assert missing.fingerprint not in after.audited.resolved
     assert [(a, b) for a, b, _ in after.events[missing.fingerprint]] == [
-        (None, "open"), ("open", "resolved")], "exactly one resolve"
+        (None, "open"),
+        ("open", "resolved"),
+    ], "exactly one resolve"
 
 
 def test_a_condition_back_before_k_clears_keeps_the_finding_open(
-    tmp_path: Path, clock: Clock,
+    tmp_path: Path,
+    clock: Clock,
 ) -> None:
     config = make_config(tmp_path, disappeared_after_runs=1)
     present = [customer(C1, SUB1), customer(C2, SUB2)]

@@ -98,15 +98,19 @@ def log() -> RecordingLogger:
 
 
 def provider(
-    emulator: Emulator, http: httpx.Client, log: RecordingLogger,
-    partner: AppCredential | None = None, store: RefreshTokenStore | None = None,
+    emulator: Emulator,
+    http: httpx.Client,
+    log: RecordingLogger,
+    partner: AppCredential | None = None,
+    store: RefreshTokenStore | None = None,
 ) -> MsalTokenProvider:
     apps = {
         "partner-app": partner or AppCredential(APP_ID, client_secret=SECRET),
         CARRIER: AppCredential(CARRIER_ID, client_secret=CARRIER_SECRET),
     }
-    return MsalTokenProvider(emulator.base_url, PARTNER, apps, http_client=http,
-                             refresh_token_store=store, logger=log)
+    return MsalTokenProvider(
+        emulator.base_url, PARTNER, apps, http_client=http, refresh_token_store=store, logger=log
+    )
 
 
 def test_client_secret_signs_in_and_the_second_call_is_a_cache_hit(
@@ -152,19 +156,30 @@ def test_concurrent_callers_share_one_token_request(
 
 @pytest.mark.parametrize("form", ["pem", "separate-key-with-chain", "pfx"])
 def test_certificate_credentials_sign_in(
-    emulator: Emulator, http: httpx.Client, log: RecordingLogger, cert: Certificate,
-    tmp_path: Path, form: str,
+    emulator: Emulator,
+    http: httpx.Client,
+    log: RecordingLogger,
+    cert: Certificate,
+    tmp_path: Path,
+    form: str,
 ) -> None:
     if form == "pem":
         emulator.register_certificate(cert.cert_pem)
         credential = AppCredential(APP_ID, certificate_file=cert.pem_path)
     elif form == "separate-key-with-chain":  # x5c: the emulator learns the certificate from it
-        credential = AppCredential(APP_ID, certificate_file=cert.cert_path,
-                                   private_key_file=cert.key_path, send_certificate_chain=True)
+        credential = AppCredential(
+            APP_ID,
+            certificate_file=cert.cert_path,
+            private_key_file=cert.key_path,
+            send_certificate_chain=True,
+        )
     else:
         emulator.register_certificate(cert.cert_pem)
-        credential = AppCredential(APP_ID, certificate_file=cert.pfx(tmp_path, b"pfx-pass"),
-                                   certificate_password="pfx-pass")
+        credential = AppCredential(
+            APP_ID,
+            certificate_file=cert.pfx(tmp_path, b"pfx-pass"),
+            certificate_password="pfx-pass",
+        )
     assert credential.thumbprint == cert.thumbprint
     tokens = provider(emulator, http, log, partner=credential)
     token = asyncio.run(tokens.token(PARTNER, PC))
@@ -173,7 +188,9 @@ def test_certificate_credentials_sign_in(
 
 
 def test_wrong_secret_is_an_auth_error_with_the_code_and_no_secret(
-    emulator: Emulator, http: httpx.Client, log: RecordingLogger,
+    emulator: Emulator,
+    http: httpx.Client,
+    log: RecordingLogger,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     wrong = "wrong-secret-value-that-must-not-leak"
@@ -234,8 +251,9 @@ def test_app_user_without_a_refresh_token_is_an_auth_error(
         asyncio.run(provider(emulator, http, log).token(PARTNER, PC, identity=APP_USER))
     empty = RefreshTokenStore(tmp_path / "none.json")
     with pytest.raises(AuthError, match="auth login"):
-        asyncio.run(provider(emulator, http, log, store=empty).token(
-            PARTNER, PC, identity=APP_USER))
+        asyncio.run(
+            provider(emulator, http, log, store=empty).token(PARTNER, PC, identity=APP_USER)
+        )
 
 
 def test_an_ageing_refresh_token_is_warned_about(
@@ -243,7 +261,8 @@ def test_an_ageing_refresh_token_is_warned_about(
 ) -> None:
     path = tmp_path / "rt.json"
     RefreshTokenStore(path, clock=lambda: datetime.now(UTC) - timedelta(days=61)).save(
-        emulator.issue_refresh_token())
+        emulator.issue_refresh_token()
+    )
     store = RefreshTokenStore(path, warn_after_days=60)
     assert store.stale()
     tokens = provider(emulator, http, log, store=store)
@@ -280,9 +299,12 @@ def test_the_provider_needs_the_partner_app_and_an_https_authority(
     with pytest.raises(ValueError, match="partner-app"):
         MsalTokenProvider("https://login.example", PARTNER, {}, http_client=http)
     with pytest.raises(ValueError, match="https"):
-        MsalTokenProvider("http://login.example", PARTNER,
-                          {"partner-app": AppCredential(APP_ID, client_secret=SECRET)},
-                          http_client=http)
+        MsalTokenProvider(
+            "http://login.example",
+            PARTNER,
+            {"partner-app": AppCredential(APP_ID, client_secret=SECRET)},
+            http_client=http,
+        )
 
 
 @pytest.mark.parametrize("kind", ["timeout", "malformed", "truncated"])
@@ -290,9 +312,10 @@ def test_a_login_that_gives_no_usable_answer_is_an_auth_error(
     tmp_path: Path, log: RecordingLogger, kind: str
 ) -> None:
     data = world(faults=[{"source": "login", "call": "token", "kind": kind, "times": 1}])
-    with Emulator(write(tmp_path / "w.json", data)) as emulator, httpx.Client(
-        verify=ssl_context(emulator.ca_path)
-    ) as http:
+    with (
+        Emulator(write(tmp_path / "w.json", data)) as emulator,
+        httpx.Client(verify=ssl_context(emulator.ca_path)) as http,
+    ):
         tokens = provider(emulator, http, log)
         with pytest.raises(AuthError, match="no usable answer"):
             asyncio.run(tokens.token(C1, GRAPH))

@@ -15,13 +15,19 @@ import pytest
 REQUIRED_FIELDS = {"fingerprint", "rule", "severity", "status", "first_seen", "last_seen"}
 
 
-def partnerlink(*args: str, env: dict[str, str] | None = None,
-                cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def partnerlink(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERLINK_")}
     full_env.update({"COLUMNS": "200", **(env or {})})
     return subprocess.run(
-        [sys.executable, "-m", "agent", *args], capture_output=True, text=True,
-        env=full_env, cwd=cwd, timeout=300, check=False,
+        [sys.executable, "-m", "agent", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
+        check=False,
     )
 
 
@@ -35,17 +41,27 @@ def kept_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_demo_shows_missing_held_by_other_and_disappeared(kept_demo: Path) -> None:
-    result = partnerlink("--config", str(kept_demo / "partnerlink.toml"), "findings",
-                         "--format", "json")
+    result = partnerlink(
+        "--config", str(kept_demo / "partnerlink.toml"), "findings", "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     rules = {f["rule"] for f in json.loads(result.stdout)}
-    assert {"link_missing", "link_held_by_other", "link_disappeared", "wrong_partner_id",
-            "gdap_expiring", "gdap_ended", "pal_carrier_at_risk", "cannot_verify"} <= rules
+    assert {
+        "link_missing",
+        "link_held_by_other",
+        "link_disappeared",
+        "wrong_partner_id",
+        "gdap_expiring",
+        "gdap_ended",
+        "pal_carrier_at_risk",
+        "cannot_verify",
+    } <= rules
 
 
 def test_findings_json_is_a_list_of_finding_objects(kept_demo: Path) -> None:
-    result = partnerlink("--config", str(kept_demo / "partnerlink.toml"), "findings",
-                         "--format", "json")
+    result = partnerlink(
+        "--config", str(kept_demo / "partnerlink.toml"), "findings", "--format", "json"
+    )
     rows = json.loads(result.stdout)
     assert isinstance(rows, list)
     assert rows
@@ -59,18 +75,29 @@ def test_findings_json_is_a_list_of_finding_objects(kept_demo: Path) -> None:
 
 
 def test_findings_csv_has_a_header_and_one_row_per_finding(kept_demo: Path) -> None:
-    as_json = json.loads(partnerlink("--config", str(kept_demo / "partnerlink.toml"), "findings",
-                                     "--format", "json").stdout)
-    result = partnerlink("--config", str(kept_demo / "partnerlink.toml"), "findings",
-                         "--format", "csv")
+    as_json = json.loads(
+        partnerlink(
+            "--config", str(kept_demo / "partnerlink.toml"), "findings", "--format", "json"
+        ).stdout
+    )
+    result = partnerlink(
+        "--config", str(kept_demo / "partnerlink.toml"), "findings", "--format", "csv"
+    )
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == len(as_json)
     assert set(rows[0]) >= REQUIRED_FIELDS
 
 
 def test_findings_filters_by_rule(kept_demo: Path) -> None:
-    result = partnerlink("--config", str(kept_demo / "partnerlink.toml"), "findings",
-                         "--format", "json", "--rule", "gdap_expiring")
+    result = partnerlink(
+        "--config",
+        str(kept_demo / "partnerlink.toml"),
+        "findings",
+        "--format",
+        "json",
+        "--rule",
+        "gdap_expiring",
+    )
     rows = json.loads(result.stdout)
     assert rows
     assert {r["rule"] for r in rows} == {"gdap_expiring"}
@@ -87,9 +114,11 @@ def test_kept_demo_config_serves_every_other_command(kept_demo: Path) -> None:
 
 def test_check_prints_settings_with_secrets_redacted(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    config.write_text('[credentials]\nclient_id = "11111111-1111-1111-1111-111111111111"\n'
-                      'client_secret = "s3cret-value-never-shown"\n'
-                      '[store]\nurl = "postgresql://agent:db-password-xyz@db.invalid/pl"\n')
+    config.write_text(
+        '[credentials]\nclient_id = "11111111-1111-1111-1111-111111111111"\n'
+        'client_secret = "s3cret-value-never-shown"\n'
+        '[store]\nurl = "postgresql://agent:db-password-xyz@db.invalid/pl"\n'
+    )
     result = partnerlink("--config", str(config), "check")
     assert result.returncode == 0, result.stderr
     assert "s3cret-value-never-shown" not in result.stdout + result.stderr
@@ -140,11 +169,13 @@ def test_matrix_shows_holders_states_and_stakes_with_gap_filter(kept_demo: Path)
     harbor = [r for r in rows if r["customer_name"] == "Harbor Retail Group"]
     assert any(r["kind"] == "dpor" and r["holder"] == "5200001" for r in harbor)
     assert any(r["stake"].get("acr_usd") for r in harbor)
-    gaps = json.loads(partnerlink("--config", config, "matrix", "--gaps", "--format",
-                                  "json").stdout)
+    gaps = json.loads(
+        partnerlink("--config", config, "matrix", "--gaps", "--format", "json").stdout
+    )
     assert gaps and all(r["gap"] for r in gaps) and len(gaps) < len(rows)
-    azure = json.loads(partnerlink("--config", config, "matrix", "--workload", "azure",
-                                   "--format", "json").stdout)
+    azure = json.loads(
+        partnerlink("--config", config, "matrix", "--workload", "azure", "--format", "json").stdout
+    )
     assert azure and all(r["workload"].startswith("azure") for r in azure)
 
 
@@ -157,8 +188,10 @@ def test_lifecycle_commands_on_the_kept_demo(kept_demo: Path) -> None:
     assert explained.returncode == 0 and "observations behind it" in explained.stdout
     assert partnerlink("--config", config, "ack", short, "--owner", "ops").returncode == 0
     assert partnerlink("--config", config, "snooze", short, "--until", "7d").returncode == 0
-    after = {r["fingerprint"]: r for r in json.loads(
-        partnerlink("--config", config, "findings", "--format", "json").stdout)}
+    after = {
+        r["fingerprint"]: r
+        for r in json.loads(partnerlink("--config", config, "findings", "--format", "json").stdout)
+    }
     assert after[target["fingerprint"]]["status"] == "snoozed"
     assert partnerlink("--config", config, "unsnooze", short).returncode == 0
     assert partnerlink("--config", config, "snooze", short, "--until", "soon").returncode == 2

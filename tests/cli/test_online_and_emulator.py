@@ -60,8 +60,12 @@ def test_online_check_names_a_missing_permission_and_what_to_do(tmp_path: Path) 
 
 
 def test_online_check_warns_about_write_permissions(tmp_path: Path) -> None:
-    roles = ["Directory.Read.All", "DelegatedAdminRelationship.Read.All", "Application.Read.All",
-             "Directory.ReadWrite.All"]
+    roles = [
+        "Directory.Read.All",
+        "DelegatedAdminRelationship.Read.All",
+        "Application.Read.All",
+        "Directory.ReadWrite.All",
+    ]
     ok, text = _check(_config(tmp_path, roles))
     assert ok, "more than needed is a warning, not a failure"
     assert "warning" in text
@@ -78,7 +82,9 @@ def test_emulator_command_serves_the_demo_and_stops_on_sigterm(tmp_path: Path) -
     port, ca = _free_port(), tmp_path / "ca.pem"
     process = subprocess.Popen(
         [sys.executable, "-m", "agent", "emulator", "--port", str(port), "--ca-out", str(ca)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         info: dict[str, Any] = {}

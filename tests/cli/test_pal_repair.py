@@ -24,7 +24,7 @@ def _config(folder: Path, *, enabled: bool) -> Path:
         '[[partner.locations]]\npartner_id = "4100002"\nlink_kinds = ["pal", "cpor"]\n'
         '[sources]\nmode = "emulator"\nscenario = "world.json"\n'
         f'[store]\ndata_dir = "."\n[repair]\npal_enabled = {str(enabled).lower()}\n'
-        '[audit]\nresolve_after_runs = 1\n'
+        "[audit]\nresolve_after_runs = 1\n"
     )
     return config
 
@@ -43,7 +43,9 @@ def test_repair_sets_missing_and_wrong_links_and_the_next_sync_sees_them(tmp_pat
         agent.cycle()
         fixes = repair.plan(agent)
         assert {(f.tenant, f.method, f.current) for f in fixes} == {
-            (C1, "PUT", None), (C2, "PATCH", "4100001")}
+            (C1, "PUT", None),
+            (C2, "PATCH", "4100001"),
+        }
         assert all(f.target == "4100002" for f in fixes)
         results = repair.apply(agent, fixes)
         assert [outcome for _, outcome in results] == ["now 4100002", "now 4100002"]

@@ -90,8 +90,9 @@ def test_every_documented_key_of_the_example_means_what_it_says() -> None:
 
 def test_example_documents_every_key_set_or_commented_out() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
-    lines = [line.lstrip("# ").split("=", 1)[0].strip() for line in text.splitlines()
-             if "=" in line]
+    lines = [
+        line.lstrip("# ").split("=", 1)[0].strip() for line in text.splitlines() if "=" in line
+    ]
     tables = re.findall(r"^#?\s*\[\[([\w.]+)\]\]", text, flags=re.MULTILINE)
     documented = set(lines) | {table.rsplit(".", 1)[-1] for table in tables}
 
@@ -133,10 +134,10 @@ def _toml(data: dict[str, Any]) -> str:
     lines: list[str] = []
     for section, body in data.items():
         lines.append(f"[{section}]")
-        tables = {k: v for k, v in body.items() if isinstance(v, list) and v
-                  and isinstance(v[0], dict)}
-        lines += [f"{k} = {value(v)}" for k, v in body.items()
-                  if v is not None and k not in tables]
+        tables = {
+            k: v for k, v in body.items() if isinstance(v, list) and v and isinstance(v[0], dict)
+        }
+        lines += [f"{k} = {value(v)}" for k, v in body.items() if v is not None and k not in tables]
         for name, items in tables.items():
             for item in items:
                 lines.append(f"[[{section}.{name}]]")
@@ -154,8 +155,9 @@ def test_every_section_round_trips_through_a_written_config(tmp_path: Path) -> N
 
 
 def test_the_example_shipped_for_init_is_the_documented_one() -> None:
-    assert (REPO / "agent" / "config.example.toml").read_text(encoding="utf-8") == \
-        EXAMPLE.read_text(encoding="utf-8")
+    assert (REPO / "agent" / "config.example.toml").read_text(
+        encoding="utf-8"
+    ) == EXAMPLE.read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------------- environment
@@ -229,21 +231,32 @@ def test_bad_environment_value_names_the_environment_variable(
         ("[sync]\nconcurrency = 0\n", "sync.concurrency", "greater than or equal to 1"),
         ('[partner]\ntenant_id = "contoso"\n', "partner.tenant_id", "expected a GUID"),
         ('[credentials]\nclient_id = "1234"\n', "credentials.client_id", "expected a GUID"),
-        ('[partner]\nglobal_partner_id = "12ab"\n', "partner.global_partner_id",
-         "partner ID (MPN ID) of 6 to 10 digits"),
-        ('[[partner.locations]]\npartner_id = "42"\n', "partner.locations[0].partner_id",
-         "partner ID (MPN ID) of 6 to 10 digits"),
+        (
+            '[partner]\nglobal_partner_id = "12ab"\n',
+            "partner.global_partner_id",
+            "partner ID (MPN ID) of 6 to 10 digits",
+        ),
+        (
+            '[[partner.locations]]\npartner_id = "42"\n',
+            "partner.locations[0].partner_id",
+            "partner ID (MPN ID) of 6 to 10 digits",
+        ),
         ('[sync]\ntime_budget = "forever"\n', "sync.time_budget", "expected a duration"),
-        ('[alerts]\nrepeat_interval = "1 week"\n', "alerts.repeat_interval",
-         "expected a duration"),
+        ('[alerts]\nrepeat_interval = "1 week"\n', "alerts.repeat_interval", "expected a duration"),
         ('[schedule]\ntimezone = "Mars/Olympus"\n', "schedule.timezone", "IANA time zone"),
         ('[cloud]\ngraph_url = "http://graph.example"\n', "cloud.graph_url", "https://"),
         ('[sources]\nmode = "fake"\n', "sources", "needs sources.scenario"),
-        ('[credentials]\nclient_secret = "s3cret-s3cret"\nclient_secret_file = "s.txt"\n',
-         "credentials", "give client_secret or client_secret_file, not both"),
-        ('[[credentials.carriers]]\nname = "ops"\nclient_secret = "s3cret-s3cret"\n'
-         'client_secret_file = "s.txt"\n', "credentials.carriers[0]",
-         "give client_secret or client_secret_file, not both"),
+        (
+            '[credentials]\nclient_secret = "s3cret-s3cret"\nclient_secret_file = "s.txt"\n',
+            "credentials",
+            "give client_secret or client_secret_file, not both",
+        ),
+        (
+            '[[credentials.carriers]]\nname = "ops"\nclient_secret = "s3cret-s3cret"\n'
+            'client_secret_file = "s.txt"\n',
+            "credentials.carriers[0]",
+            "give client_secret or client_secret_file, not both",
+        ),
     ],
 )
 def test_broken_config_raises_one_line_naming_file_key_and_expectation(
@@ -298,7 +311,9 @@ def test_error_about_a_secret_never_echoes_the_value_given(tmp_path: Path, text:
 
 def test_redacted_settings_contain_no_secret(tmp_path: Path) -> None:
     write(tmp_path / "secrets" / "app.txt", "file-held-client-secret\n")
-    path = write(tmp_path / "p.toml", f"""
+    path = write(
+        tmp_path / "p.toml",
+        f"""
 [credentials]
 client_id = "{GUID}"
 client_secret_file = "secrets/app.txt"
@@ -314,19 +329,26 @@ url = "postgresql+psycopg://partnerlink:db-password-789@db.internal:5432/partner
 
 [alerts]
 heartbeat_url = "https://hc-ping.com/heartbeat-uuid-000"
-""")
+""",
+    )
     settings = load_settings(path)
 
     shown = json.dumps(redacted(settings))
 
-    for secret in ("file-held-client-secret", "pfx-password-123", "carrier-secret-456",
-                   "db-password-789", "heartbeat-uuid-000"):
+    for secret in (
+        "file-held-client-secret",
+        "pfx-password-123",
+        "carrier-secret-456",
+        "db-password-789",
+        "heartbeat-uuid-000",
+    ):
         assert secret not in shown
         assert secret not in repr(settings)
     data = redacted(settings)
     assert data["credentials"]["client_secret"] == "**********"
     assert data["store"]["url"] == (
-        "postgresql+psycopg://partnerlink:**********@db.internal:5432/partnerlink")
+        "postgresql+psycopg://partnerlink:**********@db.internal:5432/partnerlink"
+    )
     assert settings.credentials.client_secret is not None
     assert settings.credentials.client_secret.get_secret_value() == "file-held-client-secret"
 
@@ -364,7 +386,9 @@ def test_relative_paths_resolve_against_the_config_files_folder(
     home = tmp_path / "etc" / "partnerlink"
     write(home / "secrets" / "app.txt", "secret-from-a-relative-file\n")
     write(home / "managed.csv", "customer_tenant_id,workloads,expected_links\n")
-    path = write(home / "partnerlink.toml", f"""
+    path = write(
+        home / "partnerlink.toml",
+        f"""
 [credentials]
 client_id = "{GUID}"
 client_secret_file = "secrets/app.txt"
@@ -385,7 +409,8 @@ data_dir = "data"
 
 [expectations]
 managed_customers_file = "managed.csv"
-""")
+""",
+    )
     elsewhere = tmp_path / "somewhere" / "else"
     elsewhere.mkdir(parents=True)
     monkeypatch.chdir(elsewhere)
@@ -416,8 +441,15 @@ def test_absolute_paths_are_kept(tmp_path: Path) -> None:
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERLINK_")}
     env["COLUMNS"] = "40"  # a narrow terminal must not wrap the error over several lines
-    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_cli_check_with_a_broken_config_exits_2_with_one_line_naming_the_key(
@@ -435,8 +467,10 @@ def test_cli_check_with_a_broken_config_exits_2_with_one_line_naming_the_key(
 
 
 def test_cli_check_prints_the_effective_settings_without_secrets(tmp_path: Path) -> None:
-    write(tmp_path / "good.toml", f'[credentials]\nclient_id = "{GUID}"\n'
-                                  'client_secret = "cli-secret-never-shown"\n')
+    write(
+        tmp_path / "good.toml",
+        f'[credentials]\nclient_id = "{GUID}"\nclient_secret = "cli-secret-never-shown"\n',
+    )
 
     done = _cli("--config", "good.toml", "check", cwd=tmp_path)
 

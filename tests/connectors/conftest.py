@@ -46,7 +46,8 @@ async def client_for() -> AsyncIterator[Callable[[Handler], httpx.AsyncClient]]:
 
 @pytest.fixture
 def requester_for(
-    client_for: Callable[[Handler], httpx.AsyncClient], tokens: CountingTokens,
+    client_for: Callable[[Handler], httpx.AsyncClient],
+    tokens: CountingTokens,
     vclock: VirtualClock,
 ) -> Callable[..., Requester]:
     """A requester on virtual time serving ``handler`` (``tokens=`` and ``retry=`` optional)."""

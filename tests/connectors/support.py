@@ -39,11 +39,21 @@ class CountingTokens:
         self.refuse = refuse
 
     async def token(
-        self, tenant_id: str, resource: str, *, identity: str | None = None,
+        self,
+        tenant_id: str,
+        resource: str,
+        *,
+        identity: str | None = None,
         force_refresh: bool = False,
     ) -> str:
-        self.calls.append({"tenant": tenant_id, "resource": resource, "identity": identity,
-                           "force_refresh": force_refresh})
+        self.calls.append(
+            {
+                "tenant": tenant_id,
+                "resource": resource,
+                "identity": identity,
+                "force_refresh": force_refresh,
+            }
+        )
         if self.refuse:
             raise AuthError("token request refused", aadsts="AADSTS7000215")
         return self.fixed or f"token-{len(self.calls)}"

@@ -18,8 +18,10 @@ pytestmark = pytest.mark.anyio
 
 OID = "0b000001-0000-4000-8000-000000000001"
 NOT_FOUND = {
-    "error": {"code": "ManagementPartnerNotFound",
-              "message": "This user or service principal is not linked with a Partner ID"},
+    "error": {
+        "code": "ManagementPartnerNotFound",
+        "message": "This user or service principal is not linked with a Partner ID",
+    },
     "code": "ManagementPartnerNotFound",
     "message": "This user or service principal is not linked with a Partner ID",
 }
@@ -28,19 +30,32 @@ NOT_FOUND = {
 def partner(partner_id: str = "4100002") -> dict[str, Any]:
     return {
         "id": f"/providers/microsoft.managementpartner/partners/{partner_id}",
-        "type": "Microsoft.ManagementPartner/partners", "name": partner_id, "etag": 3,
-        "properties": {"partnerId": partner_id, "tenantId": CUSTOMER, "objectId": OID.upper(),
-                       "version": 3, "updatedTime": "2026-01-01T00:00:00Z",
-                       "createdTime": "2026-01-01T00:00:00Z", "state": "Active"},
+        "type": "Microsoft.ManagementPartner/partners",
+        "name": partner_id,
+        "etag": 3,
+        "properties": {
+            "partnerId": partner_id,
+            "tenantId": CUSTOMER,
+            "objectId": OID.upper(),
+            "version": 3,
+            "updatedTime": "2026-01-01T00:00:00Z",
+            "createdTime": "2026-01-01T00:00:00Z",
+            "state": "Active",
+        },
     }
 
 
-SUBS = {"value": [{"subscriptionId": "B0000000-0000-4000-8000-000000000002"},
-                  {"subscriptionId": "a0000000-0000-4000-8000-000000000001"}]}
+SUBS = {
+    "value": [
+        {"subscriptionId": "B0000000-0000-4000-8000-000000000002"},
+        {"subscriptionId": "a0000000-0000-4000-8000-000000000001"},
+    ]
+}
 
 
-def arm(pal: httpx.Response, subs: httpx.Response | None = None,
-        seen: list[httpx.Request] | None = None) -> Callable[[httpx.Request], httpx.Response]:
+def arm(
+    pal: httpx.Response, subs: httpx.Response | None = None, seen: list[httpx.Request] | None = None
+) -> Callable[[httpx.Request], httpx.Response]:
     def handler(request: httpx.Request) -> httpx.Response:
         if seen is not None:
             seen.append(request)
@@ -62,10 +77,15 @@ async def test_linked_identity_yields_its_partner_id_and_sorted_subscriptions(
     seen: list[httpx.Request] = []
     [link] = await read(requester_for(arm(httpx.Response(200, json=partner()), seen=seen)))
     assert link == PalLink(
-        customer_tenant_id=CUSTOMER, identity="partner-app", object_id=OID,
-        partner_id="4100002", state="Active",
-        subscriptions=("a0000000-0000-4000-8000-000000000001",
-                       "b0000000-0000-4000-8000-000000000002"),
+        customer_tenant_id=CUSTOMER,
+        identity="partner-app",
+        object_id=OID,
+        partner_id="4100002",
+        state="Active",
+        subscriptions=(
+            "a0000000-0000-4000-8000-000000000001",
+            "b0000000-0000-4000-8000-000000000002",
+        ),
     )
     assert seen[0].url.params["api-version"] == "2018-02-01"
     assert seen[1].url.params["api-version"] == "2022-12-01"
@@ -76,12 +96,14 @@ async def test_linked_identity_yields_its_partner_id_and_sorted_subscriptions(
 
 
 async def test_not_found_is_an_authenticated_negative(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     """R3: 404 ManagementPartnerNotFound after a good token is "no PAL", not an error."""
     tokens = CountingTokens(jwt_with({"oid": OID.upper(), "tid": CUSTOMER}))
-    [link] = await read(requester_for(arm(httpx.Response(404, json=NOT_FOUND)), tokens=tokens),
-                        identity="pal-carrier-ops")
+    [link] = await read(
+        requester_for(arm(httpx.Response(404, json=NOT_FOUND)), tokens=tokens),
+        identity="pal-carrier-ops",
+    )
     assert link.partner_id is None
     assert link.object_id == OID
     assert link.identity == "pal-carrier-ops"
@@ -90,7 +112,7 @@ async def test_not_found_is_an_authenticated_negative(
 
 
 async def test_not_found_with_an_opaque_token_has_no_object_id(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     [link] = await read(requester_for(arm(httpx.Response(404, json=NOT_FOUND))))
     assert (link.partner_id, link.object_id) == (None, None)
@@ -107,12 +129,15 @@ async def test_refused_pal_read_is_cannot_verify(
 
 async def test_refused_token_is_cannot_verify(requester_for: Callable[..., Requester]) -> None:
     with pytest.raises(AuthError):
-        await read(requester_for(arm(httpx.Response(200, json=partner())),
-                                 tokens=CountingTokens(refuse=True)))
+        await read(
+            requester_for(
+                arm(httpx.Response(200, json=partner())), tokens=CountingTokens(refuse=True)
+            )
+        )
 
 
 async def test_a_404_of_another_kind_is_not_a_negative(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     body = {"error": {"code": "NotFound", "message": "no such route"}}
     with pytest.raises(PermanentError):
@@ -120,15 +145,16 @@ async def test_a_404_of_another_kind_is_not_a_negative(
 
 
 async def test_pal_subscription_listing_failure_fails_the_read(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     with pytest.raises(TransientError):
-        await read(requester_for(arm(httpx.Response(200, json=partner()),
-                                     subs=httpx.Response(503))))
+        await read(
+            requester_for(arm(httpx.Response(200, json=partner()), subs=httpx.Response(503)))
+        )
 
 
 async def test_spec_example_with_string_version_and_no_object_id(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     body = partner("123456")
     body["properties"]["version"] = "3"
@@ -145,19 +171,30 @@ def test_token_object_id_reads_oid_of_a_jwt_only() -> None:
 
 
 async def test_arm_subscriptions_with_managing_tenants(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
-    body = {"value": [{"id": "/subscriptions/X", "subscriptionId": "50000001-AAAA-4000-8000-"
-                       "000000000001", "displayName": "prod", "state": "Enabled",
-                       "managedByTenants": [{"tenantId": "7A11CE00-0000-4000-8000-000000000001"}]}]}
-    connector = ArmSubscriptions(requester_for(lambda r: httpx.Response(200, json=body)),
-                                 ENDPOINTS)
+    body = {
+        "value": [
+            {
+                "id": "/subscriptions/X",
+                "subscriptionId": "50000001-AAAA-4000-8000-000000000001",
+                "displayName": "prod",
+                "state": "Enabled",
+                "managedByTenants": [{"tenantId": "7A11CE00-0000-4000-8000-000000000001"}],
+            }
+        ]
+    }
+    connector = ArmSubscriptions(requester_for(lambda r: httpx.Response(200, json=body)), ENDPOINTS)
     records = [r async for r in connector.fetch(CUSTOMER)]
-    assert records == [AzureSubscription(
-        customer_tenant_id=CUSTOMER, subscription_id="50000001-aaaa-4000-8000-000000000001",
-        display_name="prod", state="Enabled",
-        managed_by_tenants=("7a11ce00-0000-4000-8000-000000000001",),
-    )]
+    assert records == [
+        AzureSubscription(
+            customer_tenant_id=CUSTOMER,
+            subscription_id="50000001-aaaa-4000-8000-000000000001",
+            display_name="prod",
+            state="Enabled",
+            managed_by_tenants=("7a11ce00-0000-4000-8000-000000000001",),
+        )
+    ]
 
 
 async def test_arm_subscriptions_fail_on_503(requester_for: Callable[..., Requester]) -> None:

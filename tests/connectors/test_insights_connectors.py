@@ -52,10 +52,17 @@ AZURE = (
 
 
 def test_office_rows_merge_into_one_m365_record_of_the_newest_month() -> None:
-    assert parse_attribution_csv(OFFICE) == [Attribution(
-        customer_tenant_id=CUSTOMER, workload="m365", attribution_type="CPOR",
-        partner_id="4100002", month="2026-10", monthly_active_users=22, seats=25,
-    )]
+    assert parse_attribution_csv(OFFICE) == [
+        Attribution(
+            customer_tenant_id=CUSTOMER,
+            workload="m365",
+            attribution_type="CPOR",
+            partner_id="4100002",
+            month="2026-10",
+            monthly_active_users=22,
+            seats=25,
+        )
+    ]
 
 
 def test_the_merge_does_not_depend_on_row_order() -> None:
@@ -63,8 +70,7 @@ def test_the_merge_does_not_depend_on_row_order() -> None:
     gives the same record."""
     header, *rows = OFFICE.splitlines()
     for ordered in (rows, rows[::-1], [rows[2], rows[0], rows[3], rows[1]]):
-        assert parse_attribution_csv("\n".join([header, *ordered])) == \
-            parse_attribution_csv(OFFICE)
+        assert parse_attribution_csv("\n".join([header, *ordered])) == parse_attribution_csv(OFFICE)
 
 
 def test_bytes_that_are_not_utf8_are_malformed_wherever_they_are() -> None:
@@ -74,27 +80,45 @@ def test_bytes_that_are_not_utf8_are_malformed_wherever_they_are() -> None:
 
 
 def test_azure_rows_key_on_the_subscription_and_sum_revenue() -> None:
-    assert parse_attribution_csv(AZURE.encode("utf-8")) == [Attribution(
-        customer_tenant_id=CUSTOMER, workload=f"azure:{SUB}", attribution_type="PAL",
-        partner_id="4100002", month="2026-10", subscription_id=SUB, acr_usd=4200.0,
-    )]
+    assert parse_attribution_csv(AZURE.encode("utf-8")) == [
+        Attribution(
+            customer_tenant_id=CUSTOMER,
+            workload=f"azure:{SUB}",
+            attribution_type="PAL",
+            partner_id="4100002",
+            month="2026-10",
+            subscription_id=SUB,
+            acr_usd=4200.0,
+        )
+    ]
 
 
 def test_association_type_lists_split_into_records() -> None:
     records = parse_attribution_csv(
         "CustomerTenantId,Workload,PartnerAssociationType,PartnerId\n"
-        f"{CUSTOMER},Dynamics 365 Sales,\"CSP T1, DPOR, PAL\",4100002\n")
+        f'{CUSTOMER},Dynamics 365 Sales,"CSP T1, DPOR, PAL",4100002\n'
+    )
     assert [(r.workload, r.attribution_type) for r in records] == [
-        ("business_apps", "CSP"), ("business_apps", "DPOR"), ("business_apps", "PAL")]
+        ("business_apps", "CSP"),
+        ("business_apps", "DPOR"),
+        ("business_apps", "PAL"),
+    ]
 
 
 @pytest.mark.parametrize(
     ("workload", "sub", "expected"),
-    [("Office 365", None, "m365"), ("Microsoft Teams", None, "m365"),
-     ("Power BI Pro", None, "business_apps"), ("EMS E3", None, "security"),
-     ("m365", None, "m365"), ("business_apps", None, "business_apps"),
-     (f"azure:{SUB.upper()}", None, f"azure:{SUB}"), ("Azure", "ABC", "azure:abc"),
-     ("Windows 365", None, "windows 365"), (None, None, None)],
+    [
+        ("Office 365", None, "m365"),
+        ("Microsoft Teams", None, "m365"),
+        ("Power BI Pro", None, "business_apps"),
+        ("EMS E3", None, "security"),
+        ("m365", None, "m365"),
+        ("business_apps", None, "business_apps"),
+        (f"azure:{SUB.upper()}", None, f"azure:{SUB}"),
+        ("Azure", "ABC", "azure:abc"),
+        ("Windows 365", None, "windows 365"),
+        (None, None, None),
+    ],
 )
 def test_workloads_normalise(workload: str | None, sub: str | None, expected: str | None) -> None:
     assert normalise_workload(workload, sub) == expected
@@ -108,9 +132,13 @@ def test_types_and_months_normalise() -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ["", "Month,MPNId\n2026-10,1\n", "CustomerTenantId,PartnerAttributionType\nx,DPOR\n",
-     "CustomerTenantId,WorkloadName,PartnerAttributionType,MonthlyActiveUsers\n"
-     "x,m365,CPOR,lots\n"],
+    [
+        "",
+        "Month,MPNId\n2026-10,1\n",
+        "CustomerTenantId,PartnerAttributionType\nx,DPOR\n",
+        "CustomerTenantId,WorkloadName,PartnerAttributionType,MonthlyActiveUsers\n"
+        "x,m365,CPOR,lots\n",
+    ],
 )
 def test_unusable_reports_are_malformed(content: str) -> None:
     with pytest.raises(MalformedResponse):
@@ -133,8 +161,14 @@ async def test_empty_or_missing_folder_cannot_verify(tmp_path: Path) -> None:
 
 
 def envelope(item: dict[str, Any]) -> dict[str, Any]:
-    return {"value": [item], "nextLink": None, "totalCount": 1, "message": None,
-            "statusCode": 200, "dataRedacted": False}
+    return {
+        "value": [item],
+        "nextLink": None,
+        "totalCount": 1,
+        "message": None,
+        "statusCode": 200,
+        "dataRedacted": False,
+    }
 
 
 class InsightsServer:
@@ -155,20 +189,35 @@ class InsightsServer:
         if "/ScheduledReport/execution/" in path:
             if self.pending > 0:
                 self.pending -= 1
-                return httpx.Response(200, json=envelope({"executionStatus": "Pending",
-                                                          "reportAccessSecureLink": None}))
-            return httpx.Response(200, json=envelope({
-                "executionStatus": self.final,
-                "reportAccessSecureLink": "https://pcinsights.blob.example/r.csv?sig=SECRET"}))
+                return httpx.Response(
+                    200,
+                    json=envelope({"executionStatus": "Pending", "reportAccessSecureLink": None}),
+                )
+            return httpx.Response(
+                200,
+                json=envelope(
+                    {
+                        "executionStatus": self.final,
+                        "reportAccessSecureLink": "https://pcinsights.blob.example/r.csv?sig=SECRET",
+                    }
+                ),
+            )
         if request.url.host == "pcinsights.blob.example":
             return httpx.Response(200, content=OFFICE.encode("utf-8"))
         return httpx.Response(404)
 
 
 def api(requester: Requester, vclock: VirtualClock, **kw: Any) -> InsightsApi:
-    return InsightsApi(requester, ENDPOINTS, partner_tenant_id=PARTNER,
-                       queries=(InsightsQuery("q", "SELECT * FROM OfficeUsage"),),
-                       poll_interval=60, sleep=vclock.sleep, clock=vclock, **kw)
+    return InsightsApi(
+        requester,
+        ENDPOINTS,
+        partner_tenant_id=PARTNER,
+        queries=(InsightsQuery("q", "SELECT * FROM OfficeUsage"),),
+        poll_interval=60,
+        sleep=vclock.sleep,
+        clock=vclock,
+        **kw,
+    )
 
 
 async def test_insights_api_flow_downloads_the_report_without_authorization(
@@ -193,8 +242,7 @@ async def test_insights_api_flow_downloads_the_report_without_authorization(
 async def test_insights_report_that_never_completes_is_transient(
     requester_for: Callable[..., Requester], vclock: VirtualClock
 ) -> None:
-    connector = api(requester_for(InsightsServer(pending_polls=10_000)), vclock,
-                    poll_timeout=300)
+    connector = api(requester_for(InsightsServer(pending_polls=10_000)), vclock, poll_timeout=300)
     with pytest.raises(TransientError, match="not ready"):
         [r async for r in connector.fetch(None)]
 

@@ -26,19 +26,21 @@ def flattened(logs: list[MutableMapping[str, Any]]) -> str:
 
 
 async def test_failing_requests_log_neither_token_nor_signature(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     attempts = {"n": 0}
 
     def handler(request: httpx.Request) -> httpx.Response:
         attempts["n"] += 1
         if request.url.host == "graph.microsoft.com":
-            return httpx.Response(302, headers={
-                "Location": f"https://reports.office.com/r.csv?sv=2020&{SIGNATURE}"})
+            return httpx.Response(
+                302, headers={"Location": f"https://reports.office.com/r.csv?sv=2020&{SIGNATURE}"}
+            )
         if attempts["n"] < 3:
             return httpx.Response(401, json={"error": {"code": "x", "message": TOKEN}})
-        return httpx.Response(500, json={"error": {"code": "InternalError",
-                                                   "message": "boom\r\nFAKE log line"}})
+        return httpx.Response(
+            500, json={"error": {"code": "InternalError", "message": "boom\r\nFAKE log line"}}
+        )
 
     requester = requester_for(handler, tokens=CountingTokens(TOKEN))
     connector = GraphUsageReports(requester, ENDPOINTS, partner_tenant_id=PARTNER)
@@ -57,12 +59,18 @@ async def test_failing_requests_log_neither_token_nor_signature(
 
 
 async def test_api_error_text_with_newlines_is_escaped(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     body = {"error": {"code": "Bad\nCode", "message": "first\r\nsecond"}}
     requester = requester_for(lambda r: httpx.Response(503, json=body))
-    request = ApiRequest(method="GET", url="https://graph.microsoft.com/v1.0/x?$filter=a",
-                         scope="graph:t", what="listing\nforged", tenant_id="t", resource="r")
+    request = ApiRequest(
+        method="GET",
+        url="https://graph.microsoft.com/v1.0/x?$filter=a",
+        scope="graph:t",
+        what="listing\nforged",
+        tenant_id="t",
+        resource="r",
+    )
     with structlog.testing.capture_logs() as logs, pytest.raises(TransientError) as caught:
         await requester.send(request)
     assert "\n" not in str(caught.value)
@@ -81,7 +89,7 @@ def test_loggable_url_drops_query_and_escape_caps() -> None:
 
 
 async def test_the_token_never_reaches_the_download_host(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     seen: list[httpx.Request] = []
 

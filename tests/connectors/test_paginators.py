@@ -33,42 +33,59 @@ ARM = "https://management.azure.com/subscriptions"
 
 
 def first(url: str, **kw: Any) -> ApiRequest:
-    return ApiRequest(method="GET", url=url, scope="s", what="listing", tenant_id="t",
-                      resource="r", **kw)
+    return ApiRequest(
+        method="GET", url=url, scope="s", what="listing", tenant_id="t", resource="r", **kw
+    )
 
 
-async def collect(requester: Requester, request: ApiRequest, pager: Paginator,
-                  **kw: Any) -> list[dict[str, Any]]:
+async def collect(
+    requester: Requester, request: ApiRequest, pager: Paginator, **kw: Any
+) -> list[dict[str, Any]]:
     return [item async for item in paginate(requester, request, pager, **kw)]
 
 
-def pc_page(ids: list[int], *, total: int, next_uri: str | None = None,
-            token: str = "") -> dict[str, Any]:
-    body: dict[str, Any] = {"totalCount": total, "items": [{"id": i} for i in ids],
-                            "links": {"self": {"uri": "/customers", "headers": []}},
-                            "attributes": {"objectType": "Collection"}}
+def pc_page(
+    ids: list[int], *, total: int, next_uri: str | None = None, token: str = ""
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "totalCount": total,
+        "items": [{"id": i} for i in ids],
+        "links": {"self": {"uri": "/customers", "headers": []}},
+        "attributes": {"objectType": "Collection"},
+    }
     if next_uri:
-        body["links"]["next"] = {"uri": next_uri, "method": "GET",
-                                 "headers": [{"key": "MS-ContinuationToken", "value": token}]}
+        body["links"]["next"] = {
+            "uri": next_uri,
+            "method": "GET",
+            "headers": [{"key": "MS-ContinuationToken", "value": token}],
+        }
     return body
 
 
 async def test_partner_center_follows_links_next_with_its_continuation_header(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         if "seekOperation" not in str(request.url):
-            return httpx.Response(200, json=pc_page([1, 2], total=3,
-                                                    next_uri="/customers?size=2&seekOperation=Next",
-                                                    token="AQAAAA=="))
+            return httpx.Response(
+                200,
+                json=pc_page(
+                    [1, 2],
+                    total=3,
+                    next_uri="/customers?size=2&seekOperation=Next",
+                    token="AQAAAA==",
+                ),
+            )
         return httpx.Response(200, json=pc_page([3], total=3))
 
-    items = await collect(requester_for(handler), first(f"{PC}/customers",
-                                                         params={"size": "2"}),
-                          PartnerCenterPaginator(ENDPOINTS))
+    items = await collect(
+        requester_for(handler),
+        first(f"{PC}/customers", params={"size": "2"}),
+        PartnerCenterPaginator(ENDPOINTS),
+    )
     assert [i["id"] for i in items] == [1, 2, 3]
     assert str(seen[1].url) == f"{PC}/customers?size=2&seekOperation=Next"
     assert seen[1].headers["MS-ContinuationToken"] == "AQAAAA=="
@@ -94,32 +111,40 @@ def test_partner_center_link_to_another_host_is_refused() -> None:
 
 
 async def test_partner_center_total_count_above_items_received_is_incomplete(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     handler = lambda request: httpx.Response(200, json=pc_page([1], total=37))  # noqa: E731
     with pytest.raises(IncompleteListing):
-        await collect(requester_for(handler), first(f"{PC}/customers"),
-                      PartnerCenterPaginator(ENDPOINTS))
+        await collect(
+            requester_for(handler), first(f"{PC}/customers"), PartnerCenterPaginator(ENDPOINTS)
+        )
 
 
 async def test_graph_follows_next_link_and_checks_odata_count(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if "skiptoken" in str(request.url):
             return httpx.Response(200, json={"value": [{"id": "b"}]})
-        return httpx.Response(200, json={"@odata.count": 2, "value": [{"id": "a"}],
-                                         "@odata.nextLink": f"{GRAPH}?$skiptoken=x"})
+        return httpx.Response(
+            200,
+            json={
+                "@odata.count": 2,
+                "value": [{"id": "a"}],
+                "@odata.nextLink": f"{GRAPH}?$skiptoken=x",
+            },
+        )
 
     items = await collect(requester_for(handler), first(GRAPH), GraphPaginator())
     assert [i["id"] for i in items] == ["a", "b"]
 
 
 async def test_graph_count_larger_than_items_is_incomplete(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     handler = lambda request: httpx.Response(  # noqa: E731
-        200, json={"@odata.count": 5, "value": [{"id": "a"}]})
+        200, json={"@odata.count": 5, "value": [{"id": "a"}]}
+    )
     with pytest.raises(IncompleteListing):
         await collect(requester_for(handler), first(GRAPH), GraphPaginator())
 
@@ -128,11 +153,17 @@ async def test_arm_follows_next_link(requester_for: Callable[..., Requester]) ->
     def handler(request: httpx.Request) -> httpx.Response:
         if "skipToken" in str(request.url):
             return httpx.Response(200, json={"value": [{"subscriptionId": "2"}]})
-        return httpx.Response(200, json={"value": [{"subscriptionId": "1"}],
-                                         "nextLink": f"{ARM}?api-version=x&skipToken=y"})
+        return httpx.Response(
+            200,
+            json={
+                "value": [{"subscriptionId": "1"}],
+                "nextLink": f"{ARM}?api-version=x&skipToken=y",
+            },
+        )
 
-    items = await collect(requester_for(handler), first(ARM, params={"api-version": "x"}),
-                          ArmPaginator())
+    items = await collect(
+        requester_for(handler), first(ARM, params={"api-version": "x"}), ArmPaginator()
+    )
     assert [i["subscriptionId"] for i in items] == ["1", "2"]
 
 
@@ -150,37 +181,40 @@ async def test_a_next_link_seen_twice_is_a_loop(
 
 
 async def test_partner_center_same_token_twice_is_a_loop(
-    requester_for: Callable[..., Requester]
-) -> None:
-    handler = lambda request: httpx.Response(200, json=pc_page(  # noqa: E731
-        [1], total=9, next_uri="/customers?seekOperation=Next", token="same"))
-    with pytest.raises(IncompleteListing, match="links back"):
-        await collect(requester_for(handler), first(f"{PC}/customers"),
-                      PartnerCenterPaginator(ENDPOINTS))
-
-
-async def test_more_than_max_pages_is_incomplete(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
+        page = pc_page([1], total=9, next_uri="/customers?seekOperation=Next", token="same")
+        return httpx.Response(200, json=page)
+
+    with pytest.raises(IncompleteListing, match="links back"):
+        await collect(
+            requester_for(handler), first(f"{PC}/customers"), PartnerCenterPaginator(ENDPOINTS)
+        )
+
+
+async def test_more_than_max_pages_is_incomplete(requester_for: Callable[..., Requester]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params.get("page", "1"))
-        return httpx.Response(200, json={"value": [{"id": page}],
-                                         "@odata.nextLink": f"{GRAPH}?page={page + 1}"})
+        return httpx.Response(
+            200, json={"value": [{"id": page}], "@odata.nextLink": f"{GRAPH}?page={page + 1}"}
+        )
 
     with pytest.raises(IncompleteListing, match="more than 5 pages"):
         await collect(requester_for(handler), first(GRAPH), GraphPaginator(), max_pages=5)
 
 
 async def test_page_two_timing_out_fails_the_whole_listing(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     """R2: page 1 arrived, page 2 times out after retries: the listing raises, never short."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         if "skiptoken" in str(request.url):
             raise httpx.ReadTimeout("timed out", request=request)
-        return httpx.Response(200, json={"value": [{"id": "a"}],
-                                         "@odata.nextLink": f"{GRAPH}?$skiptoken=2"})
+        return httpx.Response(
+            200, json={"value": [{"id": "a"}], "@odata.nextLink": f"{GRAPH}?$skiptoken=2"}
+        )
 
     received: list[dict[str, Any]] = []
 
@@ -218,14 +252,16 @@ async def test_malformed_pages_are_malformed(
 
 
 async def test_an_expired_continuation_on_a_later_page_is_an_incomplete_listing(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if "skipToken" in str(request.url):
-            return httpx.Response(400, json={"error": {"code": "InvalidSkipToken",
-                                                       "message": "expired"}})
-        return httpx.Response(200, json={"value": [{"id": 1}],
-                                         "nextLink": f"{ARM}?skipToken=expired"})
+            return httpx.Response(
+                400, json={"error": {"code": "InvalidSkipToken", "message": "expired"}}
+            )
+        return httpx.Response(
+            200, json={"value": [{"id": 1}], "nextLink": f"{ARM}?skipToken=expired"}
+        )
 
     with pytest.raises(IncompleteListing) as caught:
         await collect(requester_for(handler), first(ARM), ArmPaginator())
@@ -233,10 +269,11 @@ async def test_an_expired_continuation_on_a_later_page_is_an_incomplete_listing(
 
 
 async def test_a_refused_first_page_keeps_its_own_error(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     handler = lambda request: httpx.Response(  # noqa: E731
-        404, json={"error": {"code": "NotFound", "message": "x"}})
+        404, json={"error": {"code": "NotFound", "message": "x"}}
+    )
     with pytest.raises(PermanentError) as caught:
         await collect(requester_for(handler), first(ARM), ArmPaginator())
     assert type(caught.value) is PermanentError

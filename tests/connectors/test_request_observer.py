@@ -35,8 +35,14 @@ class Recorder:
 
 
 def get(scope: str = "pc:7a11ce00", url: str = URL) -> ApiRequest:
-    return ApiRequest(method="GET", url=url, scope=scope, what="customers", tenant_id="p",
-                      resource="https://api.partnercenter.microsoft.com")
+    return ApiRequest(
+        method="GET",
+        url=url,
+        scope=scope,
+        what="customers",
+        tenant_id="p",
+        resource="https://api.partnercenter.microsoft.com",
+    )
 
 
 def answers(*responses: httpx.Response | Exception) -> Callable[[httpx.Request], httpx.Response]:
@@ -53,13 +59,22 @@ def answers(*responses: httpx.Response | Exception) -> Callable[[httpx.Request],
 
 
 @asynccontextmanager
-async def requester(handler: Callable[[httpx.Request], httpx.Response], vclock: VirtualClock,
-                    recorder: Recorder, **kw: Any) -> AsyncIterator[Requester]:
+async def requester(
+    handler: Callable[[httpx.Request], httpx.Response],
+    vclock: VirtualClock,
+    recorder: Recorder,
+    **kw: Any,
+) -> AsyncIterator[Requester]:
     """A requester on virtual time telling ``recorder``; its client is closed afterwards."""
     async with make_client(transport=httpx.MockTransport(handler)) as client:
         yield Requester(
-            client, CountingTokens(), gate=ScopeGate(clock=vclock, sleep=vclock.sleep),
-            sleep=vclock.sleep, clock=vclock, observer=recorder, **kw,
+            client,
+            CountingTokens(),
+            gate=ScopeGate(clock=vclock, sleep=vclock.sleep),
+            sleep=vclock.sleep,
+            clock=vclock,
+            observer=recorder,
+            **kw,
         )
 
 
@@ -75,8 +90,9 @@ def test_the_api_label_is_the_scope_family_and_never_a_tenant() -> None:
 
 async def test_a_429_with_retry_after_then_200_is_two_tries_and_one_wait() -> None:
     vclock, recorder = VirtualClock(), Recorder()
-    handler = answers(httpx.Response(429, headers={"Retry-After": "7"}),
-                      httpx.Response(200, json={"ok": True}))
+    handler = answers(
+        httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200, json={"ok": True})
+    )
     async with requester(handler, vclock, recorder) as sender:
         assert await sender.get_json(get()) == {"ok": True}
     assert recorder.done == [("partner_center", 429), ("partner_center", 200)]
@@ -85,8 +101,11 @@ async def test_a_429_with_retry_after_then_200_is_two_tries_and_one_wait() -> No
 
 async def test_a_503_with_retry_after_is_a_wait_but_plain_backoff_is_not() -> None:
     vclock, recorder = VirtualClock(), Recorder()
-    handler = answers(httpx.Response(503, headers={"Retry-After": "3"}), httpx.Response(503),
-                      httpx.Response(200, json={}))
+    handler = answers(
+        httpx.Response(503, headers={"Retry-After": "3"}),
+        httpx.Response(503),
+        httpx.Response(200, json={}),
+    )
     async with requester(handler, vclock, recorder) as sender:
         await sender.get_json(get(scope="graph:c1", url="https://graph.microsoft.com/v1.0/x"))
     assert recorder.done == [("graph", 503), ("graph", 503), ("graph", 200)]
@@ -96,11 +115,11 @@ async def test_a_503_with_retry_after_is_a_wait_but_plain_backoff_is_not() -> No
 async def test_transport_failures_are_told_as_timeout_or_error() -> None:
     vclock, recorder = VirtualClock(), Recorder()
     handler = answers(httpx.ReadTimeout("slow"), httpx.ConnectError("refused"))
-    async with requester(handler, vclock, recorder,
-                         retry=RetryPolicy(attempts=2)) as sender:
+    async with requester(handler, vclock, recorder, retry=RetryPolicy(attempts=2)) as sender:
         with pytest.raises(TransientError):
-            await sender.send(get(scope="arm:c1/partner-app",
-                                     url="https://management.azure.com/subscriptions"))
+            await sender.send(
+                get(scope="arm:c1/partner-app", url="https://management.azure.com/subscriptions")
+            )
     assert recorder.done == [("arm", "timeout"), ("arm", "error")]
 
 
@@ -121,8 +140,9 @@ async def test_a_client_side_budget_wait_is_told_once_per_request_that_waited() 
     vclock, recorder = VirtualClock(), Recorder()
     two_a_minute = Rate("partner_center", 2, 60.0, "test")
     limits = MicrosoftLimits(clock=vclock, sleep=vclock.sleep, rates=(two_a_minute,))
-    async with requester(answers(httpx.Response(200, json={})), vclock, recorder,
-                         limits=limits) as sender:
+    async with requester(
+        answers(httpx.Response(200, json={})), vclock, recorder, limits=limits
+    ) as sender:
         for _ in range(3):
             await sender.send(get())
     assert [api for api, _ in recorder.done] == ["partner_center"] * 3
@@ -133,10 +153,15 @@ async def test_a_client_side_budget_wait_is_told_once_per_request_that_waited() 
 
 async def test_without_an_observer_nothing_changes() -> None:
     vclock = VirtualClock()
-    handler = answers(httpx.Response(429, headers={"Retry-After": "2"}),
-                      httpx.Response(200, json={"ok": True}))
+    handler = answers(
+        httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(200, json={"ok": True})
+    )
     async with make_client(transport=httpx.MockTransport(handler)) as client:
-        plain = Requester(client, CountingTokens(),
-                          gate=ScopeGate(clock=vclock, sleep=vclock.sleep), sleep=vclock.sleep)
+        plain = Requester(
+            client,
+            CountingTokens(),
+            gate=ScopeGate(clock=vclock, sleep=vclock.sleep),
+            sleep=vclock.sleep,
+        )
         assert await plain.get_json(get()) == {"ok": True}
     assert vclock.sleeps == [2.0]

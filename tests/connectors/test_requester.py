@@ -38,8 +38,13 @@ URL = "https://api.partnercenter.microsoft.com/v1/customers"
 
 def get(scope: str = "pc:p", **kw: Any) -> ApiRequest:
     return ApiRequest(
-        method=kw.pop("method", "GET"), url=kw.pop("url", URL), scope=scope, what="customers",
-        tenant_id="p", resource="https://api.partnercenter.microsoft.com", **kw,
+        method=kw.pop("method", "GET"),
+        url=kw.pop("url", URL),
+        scope=scope,
+        what="customers",
+        tenant_id="p",
+        resource="https://api.partnercenter.microsoft.com",
+        **kw,
     )
 
 
@@ -65,10 +70,12 @@ def test_retry_after_reads_seconds_fractions_and_http_dates() -> None:
     now = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("57") == 57.0
     assert parse_retry_after("2.128") == pytest.approx(2.128)
-    assert parse_retry_after(format_datetime(now + timedelta(seconds=7), usegmt=True),
-                             now=now) == pytest.approx(7.0)
-    assert parse_retry_after(format_datetime(now - timedelta(seconds=7), usegmt=True),
-                             now=now) == 0.0
+    assert parse_retry_after(
+        format_datetime(now + timedelta(seconds=7), usegmt=True), now=now
+    ) == pytest.approx(7.0)
+    assert (
+        parse_retry_after(format_datetime(now - timedelta(seconds=7), usegmt=True), now=now) == 0.0
+    )
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
 
@@ -97,9 +104,7 @@ async def test_503_without_retry_after_backs_off_then_gives_up_as_transient(
     assert 0.5 <= vclock.sleeps[1] <= 1.0
 
 
-async def test_503_then_success_returns_the_answer(
-    requester_for: Callable[..., Requester]
-) -> None:
+async def test_503_then_success_returns_the_answer(requester_for: Callable[..., Requester]) -> None:
     script = Script(httpx.Response(503), httpx.Response(200, json={"ok": True}))
     assert await requester_for(script).get_json(get()) == {"ok": True}
     assert len(script.requests) == 2
@@ -108,8 +113,11 @@ async def test_503_then_success_returns_the_answer(
 async def test_throttled_retries_honour_retry_after_and_are_bounded(
     requester_for: Callable[..., Requester], vclock: VirtualClock
 ) -> None:
-    script = Script(httpx.Response(429, headers={"Retry-After": "7"},
-                                   json={"statusCode": 429, "message": "Rate limit"}))
+    script = Script(
+        httpx.Response(
+            429, headers={"Retry-After": "7"}, json={"statusCode": 429, "message": "Rate limit"}
+        )
+    )
     requester = requester_for(script)
     started = vclock.now
     with pytest.raises(ThrottledError) as caught:
@@ -123,8 +131,9 @@ async def test_retry_after_as_http_date_is_honoured(
     requester_for: Callable[..., Requester], vclock: VirtualClock
 ) -> None:
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    script = Script(httpx.Response(429, headers={"Retry-After": when}), httpx.Response(200,
-                                                                                       json={}))
+    script = Script(
+        httpx.Response(429, headers={"Retry-After": when}), httpx.Response(200, json={})
+    )
     await requester_for(script).send(get())
     assert sum(vclock.sleeps) >= 28.0
 
@@ -148,8 +157,10 @@ async def test_arm_retryable_conflict_429_is_transient_not_throttling(
 async def test_401_refreshes_the_token_once_then_succeeds(
     requester_for: Callable[..., Requester], tokens: CountingTokens
 ) -> None:
-    script = Script(httpx.Response(401, json={"error": {"code": "InvalidAuthenticationToken"}}),
-                    httpx.Response(200, json={"ok": 1}))
+    script = Script(
+        httpx.Response(401, json={"error": {"code": "InvalidAuthenticationToken"}}),
+        httpx.Response(200, json={"ok": 1}),
+    )
     assert await requester_for(script).get_json(get()) == {"ok": 1}
     assert [c["force_refresh"] for c in tokens.calls] == [False, True]
     assert script.requests[0].headers["Authorization"] == "Bearer token-1"
@@ -175,7 +186,7 @@ async def test_403_is_auth_error_without_retry(requester_for: Callable[..., Requ
 
 
 async def test_a_refused_token_is_auth_error_and_nothing_is_sent(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     script = Script(httpx.Response(200, json={}))
     with pytest.raises(AuthError):
@@ -187,10 +198,15 @@ async def test_unauthenticated_request_carries_no_authorization(
     requester_for: Callable[..., Requester], tokens: CountingTokens
 ) -> None:
     script = Script(httpx.Response(200, content=b"x"))
-    await requester_for(script).send(ApiRequest(
-        method="GET", url="https://reports.office.com/x?sig=abc", scope="dl", what="download",
-        pre_authenticated=True,
-    ))
+    await requester_for(script).send(
+        ApiRequest(
+            method="GET",
+            url="https://reports.office.com/x?sig=abc",
+            scope="dl",
+            what="download",
+            pre_authenticated=True,
+        )
+    )
     assert "Authorization" not in script.requests[0].headers
     assert tokens.calls == []
 
@@ -199,7 +215,7 @@ async def test_unauthenticated_request_carries_no_authorization(
 
 
 async def test_partner_center_headers_and_same_request_id_on_retry(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     script = Script(httpx.Response(503), httpx.Response(200, json={}))
     await requester_for(script).send(get(partner_center=True, correlation_id="corr-1"))
@@ -215,15 +231,14 @@ async def test_each_call_gets_a_new_request_id(requester_for: Callable[..., Requ
     requester = requester_for(script)
     await requester.send(get(partner_center=True))
     await requester.send(get(partner_center=True))
-    assert script.requests[0].headers["MS-RequestId"] != script.requests[1].headers[
-        "MS-RequestId"]
+    assert script.requests[0].headers["MS-RequestId"] != script.requests[1].headers["MS-RequestId"]
 
 
 # --- timeouts and bodies ----------------------------------------------------------------------
 
 
 async def test_read_timeout_of_a_get_is_retried_then_transient(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     script = Script(httpx.ReadTimeout("timed out"))
     with pytest.raises(TransientError):
@@ -232,7 +247,7 @@ async def test_read_timeout_of_a_get_is_retried_then_transient(
 
 
 async def test_read_timeout_of_a_post_is_not_retried(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     script = Script(httpx.ReadTimeout("timed out"))
     with pytest.raises(TransientError):
@@ -240,15 +255,13 @@ async def test_read_timeout_of_a_post_is_not_retried(
     assert len(script.requests) == 1
 
 
-async def test_connect_error_of_a_post_is_retried(
-    requester_for: Callable[..., Requester]
-) -> None:
+async def test_connect_error_of_a_post_is_retried(requester_for: Callable[..., Requester]) -> None:
     script = Script(httpx.ConnectError("refused"), httpx.Response(200, json={"ok": 1}))
     assert await requester_for(script).get_json(get(method="POST")) == {"ok": 1}
 
 
 async def test_500_on_a_post_is_not_retried_but_503_is(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     script = Script(httpx.Response(500))
     with pytest.raises(TransientError):
@@ -260,7 +273,7 @@ async def test_500_on_a_post_is_not_retried_but_503_is(
 
 
 async def test_invalid_json_and_wrong_shape_are_malformed(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     with pytest.raises(MalformedResponse):
         await requester_for(Script(httpx.Response(200, content=b"{not json"))).get_json(get())
@@ -332,11 +345,13 @@ async def test_429_pauses_every_request_of_its_scope_and_no_other() -> None:
 
 
 def test_remaining_budget_reads_the_relevant_arm_headers() -> None:
-    headers = httpx.Headers({
-        "x-ms-ratelimit-remaining-subscription-reads": "240",
-        "x-ms-ratelimit-remaining-tenant-reads": "12",
-        "x-ms-ratelimit-remaining-tenant-writes": "3",
-    })
+    headers = httpx.Headers(
+        {
+            "x-ms-ratelimit-remaining-subscription-reads": "240",
+            "x-ms-ratelimit-remaining-tenant-reads": "12",
+            "x-ms-ratelimit-remaining-tenant-writes": "3",
+        }
+    )
     assert remaining_budget("GET", headers) == 12
     assert remaining_budget("PUT", headers) == 3
     assert remaining_budget("DELETE", headers) is None
@@ -359,7 +374,7 @@ async def test_low_arm_budget_spaces_requests_before_any_429(
 
 
 async def test_arm_spacing_is_lifted_when_the_budget_recovers(
-    requester_for: Callable[..., Requester]
+    requester_for: Callable[..., Requester],
 ) -> None:
     script = Script(
         httpx.Response(200, json={}, headers={"x-ms-ratelimit-remaining-tenant-reads": "1"}),
@@ -376,9 +391,16 @@ async def test_a_pre_authenticated_url_never_carries_a_token(
     requester_for: Callable[..., Requester], tokens: CountingTokens
 ) -> None:
     script = Script(httpx.Response(200, content=b"x"))
-    await requester_for(script).send(ApiRequest(
-        method="GET", url="https://dl.example/r.csv?sig=abc", scope="dl", what="download",
-        tenant_id="t", resource="r", pre_authenticated=True,
-    ))
+    await requester_for(script).send(
+        ApiRequest(
+            method="GET",
+            url="https://dl.example/r.csv?sig=abc",
+            scope="dl",
+            what="download",
+            tenant_id="t",
+            resource="r",
+            pre_authenticated=True,
+        )
+    )
     assert "Authorization" not in script.requests[0].headers
     assert tokens.calls == []

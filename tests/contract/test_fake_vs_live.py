@@ -58,32 +58,52 @@ def emulator(scenario: Scenario) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def tokens(emulator: Any, scenario: Scenario, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[Any]:
+def tokens(
+    emulator: Any, scenario: Scenario, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
     """The production token provider, signing in at the emulator."""
     context = ssl.create_default_context(cafile=emulator.ca_path)
     store = auth.RefreshTokenStore(tmp_path_factory.mktemp("auth") / "refresh-token.json")
-    store.save(emulator.issue_refresh_token(), client_id=scenario.partner.app.client_id,
-               tenant_id=scenario.partner.tenant_id)
-    apps = {PARTNER_APP: auth.AppCredential(scenario.partner.app.client_id,
-                                            client_secret=scenario.partner.app.client_secret)}
-    apps.update({c.name: auth.AppCredential(c.client_id, client_secret=c.client_secret)
-                 for c in scenario.partner.carriers})
+    store.save(
+        emulator.issue_refresh_token(),
+        client_id=scenario.partner.app.client_id,
+        tenant_id=scenario.partner.tenant_id,
+    )
+    apps = {
+        PARTNER_APP: auth.AppCredential(
+            scenario.partner.app.client_id, client_secret=scenario.partner.app.client_secret
+        )
+    }
+    apps.update(
+        {
+            c.name: auth.AppCredential(c.client_id, client_secret=c.client_secret)
+            for c in scenario.partner.carriers
+        }
+    )
     with httpx.Client(verify=context, timeout=10) as http:
         yield auth.MsalTokenProvider(
-            emulator.base_url, scenario.partner.tenant_id, apps, http_client=http,
+            emulator.base_url,
+            scenario.partner.tenant_id,
+            apps,
+            http_client=http,
             refresh_token_store=store,
         )
 
 
 @pytest.fixture
-async def live(emulator: Any, tokens: Any, scenario: Scenario, tmp_path: Path
-               ) -> AsyncIterator[dict[tuple[Source, str | None], Connector]]:
+async def live(
+    emulator: Any, tokens: Any, scenario: Scenario, tmp_path: Path
+) -> AsyncIterator[dict[tuple[Source, str | None], Connector]]:
     async with make_client(ca_bundle=emulator.ca_path, timeout=10) as client:
         made = live_connectors(
-            CloudEndpoints.single_origin(emulator.base_url), tokens, client,
-            partner_tenant_id=scenario.partner.tenant_id, identities=_identities(scenario),
-            app_user=True, audit_lookback_days=AUDIT_LOOKBACK_DAYS, retry=RETRY,
+            CloudEndpoints.single_origin(emulator.base_url),
+            tokens,
+            client,
+            partner_tenant_id=scenario.partner.tenant_id,
+            identities=_identities(scenario),
+            app_user=True,
+            audit_lookback_days=AUDIT_LOOKBACK_DAYS,
+            retry=RETRY,
         )
         yield {(c.source, c.identity): c for c in made}
 
@@ -113,10 +133,13 @@ def _pairs() -> list[tuple[Source, str | None]]:
     return pairs
 
 
-@pytest.mark.parametrize(("source", "identity"), _pairs(),
-                         ids=lambda v: str(v) if v is not None else "-")
+@pytest.mark.parametrize(
+    ("source", "identity"), _pairs(), ids=lambda v: str(v) if v is not None else "-"
+)
 async def test_fake_and_live_agree(
-    source: Source, identity: str | None, scenario: Scenario,
+    source: Source,
+    identity: str | None,
+    scenario: Scenario,
     fake: dict[tuple[Source, str | None], Connector],
     live: dict[tuple[Source, str | None], Connector],
 ) -> None:
@@ -124,7 +147,8 @@ async def test_fake_and_live_agree(
     assert fake_connector.kinds == live_connector.kinds
     assert fake_connector.scope_kind == live_connector.scope_kind
     scopes: list[str | None] = (
-        [None] if fake_connector.scope_kind is ScopeKind.PARTNER
+        [None]
+        if fake_connector.scope_kind is ScopeKind.PARTNER
         else [c.tenant_id.lower() for c in scenario.customers]
     )
     differences: dict[str, tuple[Outcome, Outcome]] = {}

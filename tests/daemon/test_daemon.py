@@ -27,8 +27,9 @@ from tests.e2e.test_cycles import make_config, write_world
 from tests.worlds import C1, C2, SUB1, SUB2, customer
 
 
-def test_second_agent_on_sqlite_is_refused_while_the_lease_is_held(sqlite_store: Store,
-                                                                   clock: Clock) -> None:
+def test_second_agent_on_sqlite_is_refused_while_the_lease_is_held(
+    sqlite_store: Store, clock: Clock
+) -> None:
     first = RunnerLock(sqlite_store, clock=clock, holder="agent-a")
     second = RunnerLock(sqlite_store, clock=clock, holder="agent-b")
     with first.hold(), pytest.raises(LockHeld, match="agent-a"), second.hold():
@@ -85,10 +86,13 @@ def test_a_killed_postgresql_holder_releases_at_session_end(pg_url: str, clock: 
         with b.engine.connect() as conn:
             from sqlalchemy import text
 
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND granted AND objid = :key AND pid <> pg_backend_pid()"),
-                {"key": _ADVISORY_KEY})
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND granted AND objid = :key AND pid <> pg_backend_pid()"
+                ),
+                {"key": _ADVISORY_KEY},
+            )
             conn.commit()
         # pg_terminate_backend signals the backend; its session ends a moment later.
         deadline = time.monotonic() + 10
@@ -106,8 +110,9 @@ def test_a_killed_postgresql_holder_releases_at_session_end(pg_url: str, clock: 
         b.close()
 
 
-def test_a_cycle_that_finds_the_lock_held_records_a_skipped_run(tmp_path: Path,
-                                                                clock: Clock) -> None:
+def test_a_cycle_that_finds_the_lock_held_records_a_skipped_run(
+    tmp_path: Path, clock: Clock
+) -> None:
     config = make_config(tmp_path)
     write_world(tmp_path, customer(C1, SUB1), customer(C2, SUB2))
     with Agent(load_settings(config), clock=clock) as agent:
@@ -144,8 +149,9 @@ def test_a_daily_schedule_fires_once_a_day_across_daylight_saving_changes() -> N
 def test_previous_fire_finds_the_run_missed_while_down() -> None:
     trigger = CronTrigger(**cron_fields("0 2 * * *"), timezone=UTC)
     now = datetime(2026, 11, 3, 5, 0, tzinfo=UTC)
-    assert previous_fire(trigger, now, timedelta(hours=6)) == datetime(2026, 11, 3, 2, 0,
-                                                                        tzinfo=UTC)
+    assert previous_fire(trigger, now, timedelta(hours=6)) == datetime(
+        2026, 11, 3, 2, 0, tzinfo=UTC
+    )
     assert previous_fire(trigger, now, timedelta(hours=2)) is None, "outside the grace"
 
 
@@ -153,15 +159,17 @@ def test_restarts_keep_exactly_one_job_and_catch_up_once(tmp_path: Path) -> None
     config = make_config(tmp_path)
     (tmp_path / "partnerlink.toml").write_text(
         config.read_text() + '\n[schedule]\ncron = "0 2 * * *"\nmisfire_grace = "6h"\n'
-        '[http]\nenabled = false\n')
+        "[http]\nenabled = false\n"
+    )
     write_world(tmp_path, customer(C1, SUB1), customer(C2, SUB2))
     clock = Clock(datetime(2026, 11, 3, 5, 0, tzinfo=UTC))  # down from 02:00 to 05:00
     with Agent(load_settings(config), clock=clock) as agent:
         daemon = Daemon(agent)
         daemon.scheduler.start(paused=True)
         for _ in range(3):
-            daemon.scheduler.add_job(daemon.cycle, "interval", hours=1, id=JOB_ID,
-                                     replace_existing=True)
+            daemon.scheduler.add_job(
+                daemon.cycle, "interval", hours=1, id=JOB_ID, replace_existing=True
+            )
         assert [j.id for j in daemon.scheduler.get_jobs()] == [JOB_ID]
         daemon.scheduler.shutdown(wait=False)
     with Agent(load_settings(config), clock=clock) as agent:
@@ -197,8 +205,13 @@ def test_run_answers_health_and_metrics_and_stops_on_sigterm(tmp_path: Path) -> 
     write_world(tmp_path, customer(C1, SUB1), customer(C2, SUB2))
     port = _free_port()
     env = {"PARTNERLINK_HTTP__PORT": str(port), "PATH": "/usr/bin:/bin"}
-    process = subprocess.Popen([sys.executable, "-m", "agent", "--config", str(config), "run"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent", "--config", str(config), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         health = None
         started = time.monotonic()

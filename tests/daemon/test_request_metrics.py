@@ -18,8 +18,13 @@ from tests.worlds import C1, world_dict
 
 def _emulator_config(folder: Path) -> Path:
     """An emulator-mode agent whose world throttles one Graph read once."""
-    throttle = {"source": "graph.subscribed_skus", "scope": C1, "status": 429,
-                "retry_after": 0.2, "times": 1}
+    throttle = {
+        "source": "graph.subscribed_skus",
+        "scope": C1,
+        "status": 429,
+        "retry_after": 0.2,
+        "times": 1,
+    }
     (folder / "world.json").write_text(json.dumps(world_dict(faults=[throttle])))
     config = folder / "partnerlink.toml"
     config.write_text(
@@ -27,7 +32,7 @@ def _emulator_config(folder: Path) -> Path:
         'global_partner_id = "4100001"\n'
         '[sources]\nmode = "emulator"\nscenario = "world.json"\n'
         '[store]\ndata_dir = "."\n'
-        '[http]\nenabled = false\n'
+        "[http]\nenabled = false\n"
     )
     return config
 
@@ -47,8 +52,14 @@ def test_one_emulator_cycle_moves_the_request_and_throttling_counters(tmp_path: 
         daemon = Daemon(agent)
         daemon.cycle()
         assert daemon.cycles_run == 1
-        server = StatusServer(agent.store, daemon.metrics, bind="127.0.0.1", port=0,
-                              ready_after=timedelta(hours=1), clock=agent.clock)
+        server = StatusServer(
+            agent.store,
+            daemon.metrics,
+            bind="127.0.0.1",
+            port=0,
+            ready_after=timedelta(hours=1),
+            clock=agent.clock,
+        )
         server.start()
         try:
             page = httpx.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5).text
@@ -61,7 +72,13 @@ def test_one_emulator_cycle_moves_the_request_and_throttling_counters(tmp_path: 
     assert requests[(("api", "partner_center"), ("status", "200"))] > 0
     assert requests[(("api", "arm"), ("status", "200"))] > 0
     assert {api for labels in requests for key, api in labels if key == "api"} <= {
-        "partner_center", "graph", "arm", "insights", "download", "other"}, "no tenant in a label"
+        "partner_center",
+        "graph",
+        "arm",
+        "insights",
+        "download",
+        "other",
+    }, "no tenant in a label"
 
     waited = _samples(page, "partnerlink_throttle_wait_seconds_total")
     assert waited[(("api", "graph"),)] >= 0.15

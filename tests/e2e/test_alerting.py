@@ -38,12 +38,15 @@ def receiver() -> Iterator[Receiver]:
 
 def _config(folder: Path, receiver: Receiver) -> Path:
     config = make_config(folder)  # K = 2 before opening a disappearance and before resolving
-    config.write_text(config.read_text() + (
-        '\n[alerts]\nrepeat_interval = "7d"\n'
-        "\n[[alerts.sinks]]\n"
-        'name = "ops-webhook"\ntype = "webhook"\n'
-        f'url = "{receiver.url("/hook")}"\nsecret = "{SECRET}"\nallow_private = true\n'
-    ))
+    config.write_text(
+        config.read_text()
+        + (
+            '\n[alerts]\nrepeat_interval = "7d"\n'
+            "\n[[alerts.sinks]]\n"
+            'name = "ops-webhook"\ntype = "webhook"\n'
+            f'url = "{receiver.url("/hook")}"\nsecret = "{SECRET}"\nallow_private = true\n'
+        )
+    )
     return config
 
 

@@ -14,18 +14,27 @@ from tests.conftest import Clock
 from tests.worlds import C1, C2, SUB1, SUB2, customer, world_dict
 
 
-def write_world(folder: Path, *customers: dict[str, Any], faults: list[dict[str, Any]] | None = None) -> None:
+def write_world(
+    folder: Path, *customers: dict[str, Any], faults: list[dict[str, Any]] | None = None
+) -> None:
     (folder / "world.json").write_text(json.dumps(world_dict(*customers, faults=faults)))
 
 
 def make_config(folder: Path, **audit: int) -> Path:
     lines = [
-        "[partner]", 'tenant_id = "7a11ce00-0000-4000-8000-000000000001"',
+        "[partner]",
+        'tenant_id = "7a11ce00-0000-4000-8000-000000000001"',
         'global_partner_id = "4100001"',
-        "[[partner.locations]]", 'partner_id = "4100002"', 'link_kinds = ["pal", "cpor", "dpor"]',
-        "[sources]", 'mode = "fake"', 'scenario = "world.json"',
-        "[store]", 'data_dir = "."',
-        "[audit]", *(f"{k} = {v}" for k, v in audit.items()),
+        "[[partner.locations]]",
+        'partner_id = "4100002"',
+        'link_kinds = ["pal", "cpor", "dpor"]',
+        "[sources]",
+        'mode = "fake"',
+        'scenario = "world.json"',
+        "[store]",
+        'data_dir = "."',
+        "[audit]",
+        *(f"{k} = {v}" for k, v in audit.items()),
     ]
     path = folder / "partnerlink.toml"
     path.write_text("\n".join(lines) + "\n")
@@ -78,7 +87,9 @@ def test_link_present_missing_restored_new_ongoing_resolved(tmp_path: Path, cloc
     assert resolved.fingerprint in audited.resolved
 
 
-def test_absent_in_one_run_is_only_pending_and_reappearing_withdraws_it(tmp_path: Path, clock: Clock) -> None:
+def test_absent_in_one_run_is_only_pending_and_reappearing_withdraws_it(
+    tmp_path: Path, clock: Clock
+) -> None:
     """R4: one miss gives a pending finding; back before K: never open, never resolved-notified."""
     config = make_config(tmp_path)  # K = 2
     write_world(tmp_path, *PRESENT)
@@ -98,7 +109,9 @@ def test_absent_in_one_run_is_only_pending_and_reappearing_withdraws_it(tmp_path
     assert statuses == ["pending", "resolved"], "it was never open, so nothing was announced"
 
 
-def test_incomplete_runs_neither_advance_nor_reset_the_counter(tmp_path: Path, clock: Clock) -> None:
+def test_incomplete_runs_neither_advance_nor_reset_the_counter(
+    tmp_path: Path, clock: Clock
+) -> None:
     """R4/R5: miss 1, then a run where the PAL read fails, then miss 2 (a new process)."""
     config = make_config(tmp_path)
     write_world(tmp_path, *PRESENT)
@@ -116,8 +129,9 @@ def test_incomplete_runs_neither_advance_nor_reset_the_counter(tmp_path: Path, c
     assert confirmed.status == "open"
     assert audited.new == [confirmed.fingerprint]
     with Agent(load_settings(config), clock=clock) as agent:
-        opened = [e for e in agent.store.finding_events(confirmed.fingerprint)
-                  if e.to_status == "open"]
+        opened = [
+            e for e in agent.store.finding_events(confirmed.fingerprint) if e.to_status == "open"
+        ]
     assert len(opened) == 1
 
 

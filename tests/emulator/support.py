@@ -62,23 +62,40 @@ def world(**top: Any) -> dict[str, Any]:
                 "domain": "alpine.example",
                 "allow_delegated_access": True,
                 "csp_subscriptions": [
-                    {"id": "e0000001-0000-4000-8000-000000000001", "offer_id": "CFQ7TTC0LCHC:0002",
-                     "offer_name": "Microsoft 365 Business Premium", "quantity": 25,
-                     "created": "2025-01-01T00:00:00Z", "partner_id": "5200001"}
+                    {
+                        "id": "e0000001-0000-4000-8000-000000000001",
+                        "offer_id": "CFQ7TTC0LCHC:0002",
+                        "offer_name": "Microsoft 365 Business Premium",
+                        "quantity": 25,
+                        "created": "2025-01-01T00:00:00Z",
+                        "partner_id": "5200001",
+                    }
                 ],
                 "gdap": [
-                    {"id": "rel-1", "display_name": "Managed services", "status": "active",
-                     "roles": ["729827e3-9c14-49f7-bb1b-9608f156bbb8"],
-                     "activated": "2025-01-01T00:00:00Z", "ends": "2027-01-01T00:00:00Z",
-                     "access_assignments": [
-                         {"id": "aa1", "group_id": "6a000000-0000-4000-8000-000000000001",
-                          "roles": ["729827e3-9c14-49f7-bb1b-9608f156bbb8"]}
-                     ]}
+                    {
+                        "id": "rel-1",
+                        "display_name": "Managed services",
+                        "status": "active",
+                        "roles": ["729827e3-9c14-49f7-bb1b-9608f156bbb8"],
+                        "activated": "2025-01-01T00:00:00Z",
+                        "ends": "2027-01-01T00:00:00Z",
+                        "access_assignments": [
+                            {
+                                "id": "aa1",
+                                "group_id": "6a000000-0000-4000-8000-000000000001",
+                                "roles": ["729827e3-9c14-49f7-bb1b-9608f156bbb8"],
+                            }
+                        ],
+                    }
                 ],
                 "azure_subscriptions": [
-                    {"subscription_id": SUB1, "display_name": "alpine-prod", "acr_usd": 4200.0,
-                     "partner_on_record": "4100002",
-                     "managed_by_tenants": [PARTNER]},
+                    {
+                        "subscription_id": SUB1,
+                        "display_name": "alpine-prod",
+                        "acr_usd": 4200.0,
+                        "partner_on_record": "4100002",
+                        "managed_by_tenants": [PARTNER],
+                    },
                     {"subscription_id": SUB2, "display_name": "alpine-dev", "acr_usd": 10.0},
                 ],
                 "identities": [
@@ -86,32 +103,58 @@ def world(**top: Any) -> dict[str, Any]:
                     {"identity": CARRIER, "roles": [{"scope": SUB1}, {"scope": SUB2}]},
                 ],
                 "licences": [
-                    {"sku_id": "f245ecc8-75af-4f8e-b61f-27d8114de5f3",
-                     "sku_part_number": "O365_BUSINESS_PREMIUM",
-                     "subscription_id": "d0000001-0000-4000-8000-000000000001",
-                     "enabled_units": 25, "consumed_units": 21}
+                    {
+                        "sku_id": "f245ecc8-75af-4f8e-b61f-27d8114de5f3",
+                        "sku_part_number": "O365_BUSINESS_PREMIUM",
+                        "subscription_id": "d0000001-0000-4000-8000-000000000001",
+                        "enabled_units": 25,
+                        "consumed_units": 21,
+                    }
                 ],
                 "usage": {
                     "active_users": {"exchange": 20, "teams": 18},
-                    "licence_usage": [{"product": "OFFICE 365 E3", "workload": "Exchange",
-                                       "active": 20, "qualified": 25}],
+                    "licence_usage": [
+                        {
+                            "product": "OFFICE 365 E3",
+                            "workload": "Exchange",
+                            "active": 20,
+                            "qualified": 25,
+                        }
+                    ],
                 },
                 "attribution": [
-                    {"workload": "m365", "type": "CPOR", "partner_id": "4100002",
-                     "monthly_active_users": 18, "seats": 25},
-                    {"workload": f"azure:{SUB1}", "type": "PAL", "partner_id": "4100002",
-                     "acr_usd": 4200.0},
+                    {
+                        "workload": "m365",
+                        "type": "CPOR",
+                        "partner_id": "4100002",
+                        "monthly_active_users": 18,
+                        "seats": 25,
+                    },
+                    {
+                        "workload": f"azure:{SUB1}",
+                        "type": "PAL",
+                        "partner_id": "4100002",
+                        "acr_usd": 4200.0,
+                    },
                 ],
             },
             {"tenant_id": C2, "name": "Birch Logistics", "consented": False},
             {"tenant_id": C3, "name": "Cedar Advisory", "relationship": None},
         ],
         "audit_events": [
-            {"id": "ev-1", "operation_type": "create_mpn_association",
-             "resource_type": "mpn_association", "customer_tenant_id": C1,
-             "date": "2026-10-01T12:00:00Z"},
-            {"id": "ev-2", "operation_type": "add_customer", "customer_tenant_id": C3,
-             "date": "2026-10-05T12:00:00Z"},
+            {
+                "id": "ev-1",
+                "operation_type": "create_mpn_association",
+                "resource_type": "mpn_association",
+                "customer_tenant_id": C1,
+                "date": "2026-10-01T12:00:00Z",
+            },
+            {
+                "id": "ev-2",
+                "operation_type": "add_customer",
+                "customer_tenant_id": C3,
+                "date": "2026-10-05T12:00:00Z",
+            },
         ],
         "emulator": {"time_scale": 1.0},
     }
@@ -144,23 +187,35 @@ def client(base_url: str, ca_path: str, **kw: Any) -> httpx.Client:
     return httpx.Client(base_url=base_url, verify=ssl_context(ca_path), **kw)
 
 
-def app_token(http: httpx.Client, tenant: str, resource: str, *, client_id: str = APP_ID,
-              secret: str = SECRET) -> str:
-    answer = http.post(f"/{tenant}/oauth2/v2.0/token", data={
-        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
-        "scope": f"{resource}/.default",
-    })
+def app_token(
+    http: httpx.Client, tenant: str, resource: str, *, client_id: str = APP_ID, secret: str = SECRET
+) -> str:
+    answer = http.post(
+        f"/{tenant}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "scope": f"{resource}/.default",
+        },
+    )
     assert answer.status_code == 200, answer.text
     token: str = answer.json()["access_token"]
     return token
 
 
 def user_token(http: httpx.Client, refresh_token: str, resource: str = PC) -> dict[str, Any]:
-    answer = http.post(f"/{PARTNER}/oauth2/v2.0/token", data={
-        "grant_type": "refresh_token", "client_id": APP_ID, "client_secret": SECRET,
-        "refresh_token": refresh_token, "scope": f"{resource}/.default offline_access openid",
-        "client_info": "1",
-    })
+    answer = http.post(
+        f"/{PARTNER}/oauth2/v2.0/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": APP_ID,
+            "client_secret": SECRET,
+            "refresh_token": refresh_token,
+            "scope": f"{resource}/.default offline_access openid",
+            "client_info": "1",
+        },
+    )
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body
@@ -199,7 +254,8 @@ class Certificate:
         )
         self.cert_pem = self.cert.public_bytes(serialization.Encoding.PEM)
         self.key_pem = self.key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
         self.thumbprint = self.cert.fingerprint(hashes.SHA1()).hex().upper()
@@ -212,8 +268,13 @@ class Certificate:
 
     def pfx(self, directory: Path, password: bytes) -> Path:
         path = directory / "app.pfx"
-        path.write_bytes(pkcs12.serialize_key_and_certificates(
-            b"app", self.key, self.cert, None,
-            serialization.BestAvailableEncryption(password),
-        ))
+        path.write_bytes(
+            pkcs12.serialize_key_and_certificates(
+                b"app",
+                self.key,
+                self.cert,
+                None,
+                serialization.BestAvailableEncryption(password),
+            )
+        )
         return path

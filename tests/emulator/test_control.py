@@ -52,9 +52,16 @@ def test_control_endpoints_register_certificates_and_mint_refresh_tokens(
     assert registered["thumbprint"] == cert.thumbprint
     assert http.post("/_emulator/certificates", content=b"nope").status_code == 400
     refresh = http.post("/_emulator/refresh-token").json()["refresh_token"]
-    answer = http.post(f"/{PARTNER}/oauth2/v2.0/token", data={
-        "grant_type": "refresh_token", "client_id": APP_ID, "client_secret": SECRET,
-        "refresh_token": refresh, "scope": f"{PC}/.default"})
+    answer = http.post(
+        f"/{PARTNER}/oauth2/v2.0/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": APP_ID,
+            "client_secret": SECRET,
+            "refresh_token": refresh,
+            "scope": f"{PC}/.default",
+        },
+    )
     assert answer.status_code == 200
     assert http.post("/_emulator/reset").json() == {"reset": True}
     assert http.get("/_emulator/nope").status_code == 404
@@ -76,8 +83,9 @@ def test_the_scenario_reloads_when_its_file_changes(
         deadline = time.monotonic() + 3
         name = ""
         while time.monotonic() < deadline:
-            name = http.get(f"/v1/customers/{C1}", headers=headers).json()[
-                "companyProfile"]["companyName"]
+            name = http.get(f"/v1/customers/{C1}", headers=headers).json()["companyProfile"][
+                "companyName"
+            ]
             if name.endswith("(renamed)"):
                 break
             time.sleep(0.05)
@@ -107,8 +115,13 @@ def test_the_ca_is_written_where_asked_and_the_demo_world_serves(tmp_path: Path)
         assert ca.read_text().startswith("-----BEGIN CERTIFICATE-----")
         with client(emulator.base_url, str(ca)) as http:
             info = http.get("/_emulator/info").json()
-            token = app_token(http, info["partner_tenant_id"], PC,
-                              client_id=info["client_id"], secret=info["client_secret"])
+            token = app_token(
+                http,
+                info["partner_tenant_id"],
+                PC,
+                client_id=info["client_id"],
+                secret=info["client_secret"],
+            )
             assert http.get("/v1/customers", headers=bearer(token)).json()["totalCount"] >= 10
         localhost = emulator.base_url.replace("127.0.0.1", "localhost")
         with httpx.Client(verify=ssl_context(str(ca))) as h:
@@ -129,8 +142,12 @@ def test_serve_blocks_until_told_to_stop(tmp_path: Path) -> None:
     path = write(tmp_path / "world.json", world())
     ca = tmp_path / "ca.pem"
     ready, stop = threading.Event(), threading.Event()
-    thread = threading.Thread(target=serve, args=(path, "127.0.0.1", 0, ca),
-                              kwargs={"ready": ready, "stop": stop}, daemon=True)
+    thread = threading.Thread(
+        target=serve,
+        args=(path, "127.0.0.1", 0, ca),
+        kwargs={"ready": ready, "stop": stop},
+        daemon=True,
+    )
     thread.start()
     assert ready.wait(10)
     assert ca.read_text().startswith("-----BEGIN CERTIFICATE-----")

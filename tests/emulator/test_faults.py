@@ -42,8 +42,10 @@ def _serve(make_emulator: MakeEmulator, *faults: dict[str, Any], **top: Any) -> 
 def test_a_status_fault_answers_once_in_the_api_shape_with_retry_after(
     make_emulator: MakeEmulator,
 ) -> None:
-    emulator = _serve(make_emulator, {"source": "partner_center.customers", "status": 503,
-                                      "retry_after": 2, "times": 1})
+    emulator = _serve(
+        make_emulator,
+        {"source": "partner_center.customers", "status": 503, "retry_after": 2, "times": 1},
+    )
     with client(emulator.base_url, emulator.ca_path) as http:
         headers = bearer(app_token(http, PARTNER, PC))
         first = http.get("/v1/customers", headers=headers)
@@ -56,9 +58,11 @@ def test_a_status_fault_answers_once_in_the_api_shape_with_retry_after(
 
 def test_a_page_fault_hits_only_that_page(make_emulator: MakeEmulator) -> None:
     size = PAGE_SIZE[Source.PC_CUSTOMERS]
-    emulator = _serve(make_emulator, {"source": "partner_center.customers", "call": "page:2",
-                                      "status": 500},
-                      customers=many_customers(size + 1))
+    emulator = _serve(
+        make_emulator,
+        {"source": "partner_center.customers", "call": "page:2", "status": 500},
+        customers=many_customers(size + 1),
+    )
     with client(emulator.base_url, emulator.ca_path) as http:
         headers = bearer(app_token(http, PARTNER, PC))
         first = http.get("/v1/customers", headers=headers).json()
@@ -69,21 +73,24 @@ def test_a_page_fault_hits_only_that_page(make_emulator: MakeEmulator) -> None:
 
 
 def test_a_throttling_fault_uses_graphs_429_shape(make_emulator: MakeEmulator) -> None:
-    emulator = _serve(make_emulator, {"source": "graph.subscribed_skus", "scope": C1,
-                                      "status": 429, "retry_after": 1.5})
+    emulator = _serve(
+        make_emulator,
+        {"source": "graph.subscribed_skus", "scope": C1, "status": 429, "retry_after": 1.5},
+    )
     with client(emulator.base_url, emulator.ca_path) as http:
         answer = http.get("/v1.0/subscribedSkus", headers=bearer(app_token(http, C1, GRAPH)))
         assert answer.status_code == 429
         assert answer.json()["error"]["code"] == "TooManyRequests"
         assert answer.headers["Retry-After"] == "1.500"
-        partner = http.get("/v1.0/subscribedSkus",
-                           headers=bearer(app_token(http, PARTNER, GRAPH)))
+        partner = http.get("/v1.0/subscribedSkus", headers=bearer(app_token(http, PARTNER, GRAPH)))
         assert partner.status_code == 200  # another scope
 
 
 def test_a_timeout_fault_hangs_up_without_answering(make_emulator: MakeEmulator) -> None:
-    emulator = _serve(make_emulator, {"source": "graph.contracts", "kind": "timeout",
-                                      "times": 1}, )
+    emulator = _serve(
+        make_emulator,
+        {"source": "graph.contracts", "kind": "timeout", "times": 1},
+    )
     with client(emulator.base_url, emulator.ca_path) as http:
         headers = bearer(app_token(http, PARTNER, GRAPH))
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
@@ -92,8 +99,9 @@ def test_a_timeout_fault_hangs_up_without_answering(make_emulator: MakeEmulator)
 
 
 def test_a_held_timeout_outlasts_the_clients_read_timeout(make_emulator: MakeEmulator) -> None:
-    emulator = make_emulator(_with({"source": "graph.contracts", "kind": "timeout",
-                                    "times": 1}), timeout_hold=1.0)
+    emulator = make_emulator(
+        _with({"source": "graph.contracts", "kind": "timeout", "times": 1}), timeout_hold=1.0
+    )
     with client(emulator.base_url, emulator.ca_path, timeout=httpx.Timeout(5, read=0.2)) as http:
         headers = bearer(app_token(http, PARTNER, GRAPH))
         with pytest.raises(httpx.ReadTimeout):
@@ -103,8 +111,9 @@ def test_a_held_timeout_outlasts_the_clients_read_timeout(make_emulator: MakeEmu
 def test_a_malformed_fault_is_a_200_that_is_not_json(make_emulator: MakeEmulator) -> None:
     emulator = _serve(make_emulator, {"source": "arm.subscriptions", "kind": "malformed"})
     with client(emulator.base_url, emulator.ca_path) as http:
-        answer = http.get("/subscriptions?api-version=2022-12-01",
-                          headers=bearer(app_token(http, C1, ARM)))
+        answer = http.get(
+            "/subscriptions?api-version=2022-12-01", headers=bearer(app_token(http, C1, ARM))
+        )
         assert answer.status_code == 200
         with pytest.raises(json.JSONDecodeError):
             answer.json()
@@ -113,8 +122,7 @@ def test_a_malformed_fault_is_a_200_that_is_not_json(make_emulator: MakeEmulator
 def test_truncated_partner_center_listing_reports_more_than_it_serves(
     make_emulator: MakeEmulator,
 ) -> None:
-    emulator = _serve(make_emulator, {"source": "partner_center.customers",
-                                      "kind": "truncated"})
+    emulator = _serve(make_emulator, {"source": "partner_center.customers", "kind": "truncated"})
     with client(emulator.base_url, emulator.ca_path) as http:
         body = http.get("/v1/customers", headers=bearer(app_token(http, PARTNER, PC))).json()
         assert "next" not in body["links"]
@@ -125,8 +133,9 @@ def test_truncated_graph_listing_shows_in_odata_count(make_emulator: MakeEmulato
     emulator = _serve(make_emulator, {"source": "graph.gdap", "kind": "truncated"})
     with client(emulator.base_url, emulator.ca_path) as http:
         headers = bearer(app_token(http, PARTNER, GRAPH))
-        body = http.get("/v1.0/tenantRelationships/delegatedAdminRelationships?$count=true",
-                        headers=headers).json()
+        body = http.get(
+            "/v1.0/tenantRelationships/delegatedAdminRelationships?$count=true", headers=headers
+        ).json()
         assert "@odata.nextLink" not in body
         assert body["@odata.count"] > len(body["value"])
 
@@ -134,8 +143,9 @@ def test_truncated_graph_listing_shows_in_odata_count(make_emulator: MakeEmulato
 def test_truncated_arm_listing_leads_to_an_expired_skip_token(
     make_emulator: MakeEmulator,
 ) -> None:
-    emulator = _serve(make_emulator, {"source": "arm.subscriptions", "kind": "truncated",
-                                      "times": 1})
+    emulator = _serve(
+        make_emulator, {"source": "arm.subscriptions", "kind": "truncated", "times": 1}
+    )
     with client(emulator.base_url, emulator.ca_path) as http:
         headers = bearer(app_token(http, C1, ARM))
         body = http.get("/subscriptions?api-version=2022-12-01", headers=headers).json()
@@ -164,10 +174,15 @@ def test_pal_faults_can_target_one_identity(make_emulator: MakeEmulator) -> None
 
 
 def test_a_login_fault_refuses_the_token_like_the_fake(make_emulator: MakeEmulator) -> None:
-    emulator = _serve(make_emulator, {"source": "login", "scope": C1, "call": "token",
-                                      "status": 401, "times": 1})
-    form = {"grant_type": "client_credentials", "client_id": APP_ID, "client_secret": SECRET,
-            "scope": f"{GRAPH}/.default"}
+    emulator = _serve(
+        make_emulator, {"source": "login", "scope": C1, "call": "token", "status": 401, "times": 1}
+    )
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": APP_ID,
+        "client_secret": SECRET,
+        "scope": f"{GRAPH}/.default",
+    }
     with client(emulator.base_url, emulator.ca_path) as http:
         refused = http.post(f"/{C1}/oauth2/v2.0/token", data=form)
         assert refused.status_code == 401
@@ -179,8 +194,7 @@ def test_a_login_fault_refuses_the_token_like_the_fake(make_emulator: MakeEmulat
 def test_a_source_header_attributes_the_call_to_another_source(
     make_emulator: MakeEmulator,
 ) -> None:
-    emulator = _serve(make_emulator, {"source": "arm.subscriptions", "scope": C1,
-                                      "status": 503})
+    emulator = _serve(make_emulator, {"source": "arm.subscriptions", "scope": C1, "status": 503})
     with client(emulator.base_url, emulator.ca_path) as http:
         headers = bearer(app_token(http, C1, ARM))
         url = "/subscriptions?api-version=2022-12-01"
@@ -190,12 +204,14 @@ def test_a_source_header_attributes_the_call_to_another_source(
 
 
 @pytest.mark.parametrize("kind", ["timeout", "malformed", "truncated"])
-def test_login_faults_of_every_kind_misbehave_once(make_emulator: MakeEmulator,
-                                                   kind: str) -> None:
-    emulator = _serve(make_emulator, {"source": "login", "call": "token", "kind": kind,
-                                      "times": 1})
-    form = {"grant_type": "client_credentials", "client_id": APP_ID, "client_secret": SECRET,
-            "scope": f"{GRAPH}/.default"}
+def test_login_faults_of_every_kind_misbehave_once(make_emulator: MakeEmulator, kind: str) -> None:
+    emulator = _serve(make_emulator, {"source": "login", "call": "token", "kind": kind, "times": 1})
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": APP_ID,
+        "client_secret": SECRET,
+        "scope": f"{GRAPH}/.default",
+    }
     with client(emulator.base_url, emulator.ca_path) as http:
         if kind == "malformed":
             with pytest.raises(json.JSONDecodeError):

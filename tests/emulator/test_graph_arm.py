@@ -58,38 +58,48 @@ def test_contracts_and_gdap_have_the_documented_shapes(
     assert answer.headers["x-ms-resource-unit"] == "3"
     contracts = answer.json()
     assert keys_of(sample("graph_contracts_list.json")["value"][0]) == keys_of(
-        contracts["value"][0])
-    assert [c["customerId"] for c in contracts["value"]] == [C1, "c0000000-0000-4000-8000-"
-                                                              "000000000002",
-                                                              "c0000000-0000-4000-8000-"
-                                                              "000000000003"]
-    gdap = http.get("/v1.0/tenantRelationships/delegatedAdminRelationships",
-                    headers=graph, params={"$count": "true"}).json()
+        contracts["value"][0]
+    )
+    assert [c["customerId"] for c in contracts["value"]] == [
+        C1,
+        "c0000000-0000-4000-8000-000000000002",
+        "c0000000-0000-4000-8000-000000000003",
+    ]
+    gdap = http.get(
+        "/v1.0/tenantRelationships/delegatedAdminRelationships",
+        headers=graph,
+        params={"$count": "true"},
+    ).json()
     assert gdap["@odata.count"] == 1
     doc = sample("graph_delegatedAdminRelationships_list.json")["value"][0]
     assert keys_of(doc) == keys_of(gdap["value"][0])
     assert gdap["value"][0]["customer"]["tenantId"] == C1
     assignments = http.get(
         "/v1.0/tenantRelationships/delegatedAdminRelationships/rel-1/accessAssignments",
-        headers=graph).json()
+        headers=graph,
+    ).json()
     assert assignments["value"][0]["accessContainer"]["accessContainerId"] == (
-        "6a000000-0000-4000-8000-000000000001")
-    active = http.get("/v1.0/tenantRelationships/delegatedAdminRelationships", headers=graph,
-                      params={"$filter": "status eq 'terminated'"}).json()
+        "6a000000-0000-4000-8000-000000000001"
+    )
+    active = http.get(
+        "/v1.0/tenantRelationships/delegatedAdminRelationships",
+        headers=graph,
+        params={"$filter": "status eq 'terminated'"},
+    ).json()
     assert active["value"] == []
     missing = http.get(
         "/v1.0/tenantRelationships/delegatedAdminRelationships/nope/accessAssignments",
-        headers=graph)
+        headers=graph,
+    )
     assert missing.status_code == 404
-    assert keys_of(missing.json()["error"]) == keys_of(sample("graph_error_not_found.json")
-                                                       ["error"])
+    assert keys_of(missing.json()["error"]) == keys_of(
+        sample("graph_error_not_found.json")["error"]
+    )
 
 
 def test_graph_pages_with_odata_next_link(make_emulator: MakeEmulator) -> None:
     data = world()
-    data["customers"][0]["gdap"] = [
-        {"id": f"rel-{i}", "status": "active"} for i in range(7)
-    ]
+    data["customers"][0]["gdap"] = [{"id": f"rel-{i}", "status": "active"} for i in range(7)]
     emulator = make_emulator(data)
     with client(emulator.base_url, emulator.ca_path) as http:
         headers = bearer(app_token(http, PARTNER, GRAPH))
@@ -122,10 +132,12 @@ def test_customer_tenant_licences_and_subscriptions(
 def test_identities_service_principal_and_application(
     http: httpx.Client, graph: dict[str, str], graph_c1: dict[str, str]
 ) -> None:
-    sps = http.get("/v1.0/servicePrincipals", headers=graph_c1,
-                   params={"$filter": f"appId eq '{CARRIER_ID}'"}).json()
+    sps = http.get(
+        "/v1.0/servicePrincipals", headers=graph_c1, params={"$filter": f"appId eq '{CARRIER_ID}'"}
+    ).json()
     assert [(s["appId"], s["displayName"], s["accountEnabled"]) for s in sps["value"]] == [
-        (CARRIER_ID, CARRIER, True)]
+        (CARRIER_ID, CARRIER, True)
+    ]
     app = http.get(f"/v1.0/applications(appId='{APP_ID}')", headers=graph).json()
     assert app["passwordCredentials"][0]["endDateTime"] == "2030-01-01T00:00:00Z"
     missing = http.get(f"/v1.0/applications(appId='{APP_ID}')", headers=graph_c1)
@@ -135,20 +147,21 @@ def test_identities_service_principal_and_application(
 def test_usage_report_redirects_to_a_csv_with_a_bom(
     http: httpx.Client, graph_c1: dict[str, str]
 ) -> None:
-    answer = http.get("/v1.0/reports/getOffice365ServicesUserCounts(period='D30')",
-                      headers=graph_c1)
+    answer = http.get(
+        "/v1.0/reports/getOffice365ServicesUserCounts(period='D30')", headers=graph_c1
+    )
     assert answer.status_code == 302
     download = http.get(answer.headers["Location"])  # no Authorization header
     assert download.content.startswith(b"\xef\xbb\xbf")
     text = download.content.decode("utf-8-sig")
     header = (SAMPLES / "graph_report_office365ServicesUserCounts.csv").read_text(
-        encoding="utf-8-sig")
+        encoding="utf-8-sig"
+    )
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == next(csv.reader(io.StringIO(header)))
     assert len(rows) == 2
     assert dict(zip(rows[0], rows[1], strict=True))["Exchange Active"] == "20"
-    bad = http.get("/v1.0/reports/getOffice365ServicesUserCounts(period='D31')",
-                   headers=graph_c1)
+    bad = http.get("/v1.0/reports/getOffice365ServicesUserCounts(period='D31')", headers=graph_c1)
     assert bad.status_code == 400
 
 
@@ -159,16 +172,13 @@ def test_graph_checks_application_roles(make_emulator: MakeEmulator) -> None:
     with client(emulator.base_url, emulator.ca_path) as http:
         headers = bearer(app_token(http, PARTNER, GRAPH))
         assert http.get("/v1.0/contracts", headers=headers).status_code == 200
-        denied = http.get("/v1.0/tenantRelationships/delegatedAdminRelationships",
-                          headers=headers)
+        denied = http.get("/v1.0/tenantRelationships/delegatedAdminRelationships", headers=headers)
         assert denied.status_code == 403
         assert denied.json()["error"]["code"] == "Authorization_RequestDenied"
 
 
 @pytest.mark.parametrize("case", ["missing", "expired", "wrong-audience", "wrong-key"])
-def test_graph_and_arm_refuse_bad_tokens(
-    emulator: Emulator, http: httpx.Client, case: str
-) -> None:
+def test_graph_and_arm_refuse_bad_tokens(emulator: Emulator, http: httpx.Client, case: str) -> None:
     if case == "missing":
         headers: dict[str, str] = {}
     elif case == "wrong-audience":
@@ -178,19 +188,24 @@ def test_graph_and_arm_refuse_bad_tokens(
         payload = jwt.decode(token, options={"verify_signature": False})
         if case == "expired":
             forged = emulator.service.authority.access_token(
-                tenant_id=C1, app_id=APP_ID, audience=GRAPH, object_id="x", lifetime=-60)
+                tenant_id=C1, app_id=APP_ID, audience=GRAPH, object_id="x", lifetime=-60
+            )
             headers = bearer(forged)
         else:
-            headers = bearer(jwt.encode(payload, "another-key-entirely-32-bytes-long!",
-                                        algorithm="HS256"))
+            headers = bearer(
+                jwt.encode(payload, "another-key-entirely-32-bytes-long!", algorithm="HS256")
+            )
     graph_answer = http.get("/v1.0/subscribedSkus", headers=headers)
     assert graph_answer.status_code == 401
     assert graph_answer.json()["error"]["code"] == "InvalidAuthenticationToken"
     arm_answer = http.get("/subscriptions?api-version=2022-12-01", headers=headers)
     assert arm_answer.status_code == 401
-    expected = {"missing": "AuthenticationFailed", "expired": "ExpiredAuthenticationToken",
-                "wrong-audience": "InvalidAuthenticationTokenAudience",
-                "wrong-key": "InvalidAuthenticationToken"}[case]
+    expected = {
+        "missing": "AuthenticationFailed",
+        "expired": "ExpiredAuthenticationToken",
+        "wrong-audience": "InvalidAuthenticationTokenAudience",
+        "wrong-key": "InvalidAuthenticationToken",
+    }[case]
     assert arm_answer.json()["error"]["code"] == expected
 
 
@@ -202,8 +217,7 @@ def test_subscriptions_are_those_the_identity_holds_a_role_on(
 ) -> None:
     answer = http.get("/subscriptions?api-version=2022-12-01", headers=arm_c1)
     body = answer.json()
-    assert keys_of(sample("arm_subscriptions_list.json")["value"][0]) == keys_of(
-        body["value"][0])
+    assert keys_of(sample("arm_subscriptions_list.json")["value"][0]) == keys_of(body["value"][0])
     assert [s["subscriptionId"] for s in body["value"]] == [SUB1]
     assert body["value"][0]["managedByTenants"] == [{"tenantId": PARTNER}]
     assert int(answer.headers["x-ms-ratelimit-remaining-tenant-reads"]) < 250
@@ -216,7 +230,8 @@ def test_subscriptions_are_those_the_identity_holds_a_role_on(
     assert [s["subscriptionId"] for s in rest["value"]] == [SUB2]
     assert "nextLink" not in rest
     assert http.get("/subscriptions", headers=arm_c1).json()["error"]["code"] == (
-        "MissingApiVersionParameter")
+        "MissingApiVersionParameter"
+    )
 
 
 def test_pal_is_read_as_the_calling_identity(http: httpx.Client, arm_c1: dict[str, str]) -> None:

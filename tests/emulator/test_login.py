@@ -60,8 +60,9 @@ def test_unknown_tenant_is_refused_at_discovery(http: httpx.Client) -> None:
 
 
 def test_client_secret_gets_a_token_in_the_sample_shape(http: httpx.Client) -> None:
-    answer = http.post(f"/{PARTNER}/oauth2/v2.0/token",
-                       data=_form(f"{GRAPH}/.default", client_secret=SECRET))
+    answer = http.post(
+        f"/{PARTNER}/oauth2/v2.0/token", data=_form(f"{GRAPH}/.default", client_secret=SECRET)
+    )
     assert answer.status_code == 200
     body = answer.json()
     assert keys_of(body) == keys_of(sample("entra_token_response_client_credentials.json"))
@@ -75,20 +76,26 @@ def test_client_secret_gets_a_token_in_the_sample_shape(http: httpx.Client) -> N
 
 
 def test_the_scope_decides_the_audience_and_v1_resource_works_too(http: httpx.Client) -> None:
-    arm = http.post(f"/{C1}/oauth2/v2.0/token", data=_form(f"{ARM}/.default",
-                                                           client_secret=SECRET))
+    arm = http.post(f"/{C1}/oauth2/v2.0/token", data=_form(f"{ARM}/.default", client_secret=SECRET))
     assert claims(arm.json()["access_token"])["aud"] == ARM
     assert "roles" not in claims(arm.json()["access_token"])
-    v1 = http.post(f"/{PARTNER}/oauth2/token", data={
-        "grant_type": "client_credentials", "client_id": APP_ID, "client_secret": SECRET,
-        "resource": PC,
-    })
+    v1 = http.post(
+        f"/{PARTNER}/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": APP_ID,
+            "client_secret": SECRET,
+            "resource": PC,
+        },
+    )
     assert claims(v1.json()["access_token"])["aud"] == PC
 
 
 def test_wrong_secret_is_refused_like_entra(http: httpx.Client) -> None:
-    answer = http.post(f"/{PARTNER}/oauth2/v2.0/token",
-                       data=_form(f"{PC}/.default", client_secret="not-the-secret"))
+    answer = http.post(
+        f"/{PARTNER}/oauth2/v2.0/token",
+        data=_form(f"{PC}/.default", client_secret="not-the-secret"),
+    )
     assert answer.status_code == 401
     body = answer.json()
     assert keys_of(body) == keys_of(sample("entra_token_error_invalid_client.json"))
@@ -100,21 +107,28 @@ def test_wrong_secret_is_refused_like_entra(http: httpx.Client) -> None:
 
 
 def test_unconsented_tenant_and_unknown_app_are_refused(http: httpx.Client) -> None:
-    refused = http.post(f"/{C2}/oauth2/v2.0/token",
-                        data=_form(f"{GRAPH}/.default", client_secret=SECRET))
+    refused = http.post(
+        f"/{C2}/oauth2/v2.0/token", data=_form(f"{GRAPH}/.default", client_secret=SECRET)
+    )
     assert refused.status_code == 400
     assert refused.json()["error_codes"] == [7000229]
-    unknown = http.post(f"/{PARTNER}/oauth2/v2.0/token", data={
-        **_form(f"{GRAPH}/.default", client_secret=SECRET), "client_id": str(uuid.uuid4())})
+    unknown = http.post(
+        f"/{PARTNER}/oauth2/v2.0/token",
+        data={**_form(f"{GRAPH}/.default", client_secret=SECRET), "client_id": str(uuid.uuid4())},
+    )
     assert unknown.json()["error_codes"] == [700016]
-    carrier_not_in_c2 = http.post(f"/{C2}/oauth2/v2.0/token", data={
-        **_form(f"{ARM}/.default", client_secret=CARRIER_SECRET), "client_id": CARRIER_ID})
+    carrier_not_in_c2 = http.post(
+        f"/{C2}/oauth2/v2.0/token",
+        data={**_form(f"{ARM}/.default", client_secret=CARRIER_SECRET), "client_id": CARRIER_ID},
+    )
     assert carrier_not_in_c2.json()["error_codes"] == [700016]
 
 
 def test_unknown_resource_and_missing_credential_are_refused(http: httpx.Client) -> None:
-    resource = http.post(f"/{PARTNER}/oauth2/v2.0/token",
-                         data=_form("https://vault.azure.net/.default", client_secret=SECRET))
+    resource = http.post(
+        f"/{PARTNER}/oauth2/v2.0/token",
+        data=_form("https://vault.azure.net/.default", client_secret=SECRET),
+    )
     assert resource.json()["error_codes"] == [500011]
     missing = http.post(f"/{PARTNER}/oauth2/v2.0/token", data=_form(f"{PC}/.default"))
     assert missing.status_code == 401
@@ -129,8 +143,14 @@ def _assertion(cert: Certificate, audience: str, *, x5c: bool, key: object = Non
     if x5c:
         der = cert.cert.public_bytes(serialization.Encoding.DER)
         headers["x5c"] = [base64.b64encode(der).decode()]
-    payload = {"aud": audience, "iss": APP_ID, "sub": APP_ID, "jti": str(uuid.uuid4()),
-               "nbf": now, "exp": now + 600}
+    payload = {
+        "aud": audience,
+        "iss": APP_ID,
+        "sub": APP_ID,
+        "jti": str(uuid.uuid4()),
+        "nbf": now,
+        "exp": now + 600,
+    }
     return jwt.encode(payload, key or cert.key, algorithm="RS256", headers=headers)
 
 
@@ -143,21 +163,36 @@ def test_certificate_assertion_with_x5c_is_accepted(
     emulator = make_emulator(data)
     endpoint = f"{emulator.base_url}/{PARTNER}/oauth2/v2.0/token"
     with httpx.Client(verify=ssl_context(emulator.ca_path)) as http:
-        answer = http.post(endpoint, data=_form(
-            f"{PC}/.default", client_assertion_type=CLIENT_ASSERTION_TYPE,
-            client_assertion=_assertion(cert, endpoint, x5c=True)))
+        answer = http.post(
+            endpoint,
+            data=_form(
+                f"{PC}/.default",
+                client_assertion_type=CLIENT_ASSERTION_TYPE,
+                client_assertion=_assertion(cert, endpoint, x5c=True),
+            ),
+        )
         assert answer.status_code == 200, answer.text
         assert claims(answer.json()["access_token"])["appidacr"] == "2"
         # Without x5c the emulator must already know the certificate.
-        bare = http.post(endpoint, data=_form(
-            f"{PC}/.default", client_assertion_type=CLIENT_ASSERTION_TYPE,
-            client_assertion=_assertion(cert, endpoint, x5c=False)))
+        bare = http.post(
+            endpoint,
+            data=_form(
+                f"{PC}/.default",
+                client_assertion_type=CLIENT_ASSERTION_TYPE,
+                client_assertion=_assertion(cert, endpoint, x5c=False),
+            ),
+        )
         assert bare.status_code == 401
         assert bare.json()["error_codes"] == [700027]
         emulator.register_certificate(cert.cert_pem)
-        again = http.post(endpoint, data=_form(
-            f"{PC}/.default", client_assertion_type=CLIENT_ASSERTION_TYPE,
-            client_assertion=_assertion(cert, endpoint, x5c=False)))
+        again = http.post(
+            endpoint,
+            data=_form(
+                f"{PC}/.default",
+                client_assertion_type=CLIENT_ASSERTION_TYPE,
+                client_assertion=_assertion(cert, endpoint, x5c=False),
+            ),
+        )
         assert again.status_code == 200, again.text
 
 
@@ -172,18 +207,33 @@ def test_certificate_assertion_is_refused_when_unregistered_or_forged(
     emulator.register_certificate(cert.cert_pem)
     endpoint = f"{emulator.base_url}/{PARTNER}/oauth2/v2.0/token"
     with httpx.Client(verify=ssl_context(emulator.ca_path)) as http:
-        unregistered = http.post(endpoint, data=_form(
-            f"{PC}/.default", client_assertion_type=CLIENT_ASSERTION_TYPE,
-            client_assertion=_assertion(other, endpoint, x5c=True)))
+        unregistered = http.post(
+            endpoint,
+            data=_form(
+                f"{PC}/.default",
+                client_assertion_type=CLIENT_ASSERTION_TYPE,
+                client_assertion=_assertion(other, endpoint, x5c=True),
+            ),
+        )
         assert unregistered.json()["error_codes"] == [700027]
-        forged = http.post(endpoint, data=_form(
-            f"{PC}/.default", client_assertion_type=CLIENT_ASSERTION_TYPE,
-            client_assertion=_assertion(cert, endpoint, x5c=False, key=other.key)))
+        forged = http.post(
+            endpoint,
+            data=_form(
+                f"{PC}/.default",
+                client_assertion_type=CLIENT_ASSERTION_TYPE,
+                client_assertion=_assertion(cert, endpoint, x5c=False, key=other.key),
+            ),
+        )
         assert forged.status_code == 401
         assert forged.json()["error_codes"] == [700027]
-        wrong_audience = http.post(endpoint, data=_form(
-            f"{PC}/.default", client_assertion_type=CLIENT_ASSERTION_TYPE,
-            client_assertion=_assertion(cert, "https://elsewhere/token", x5c=False)))
+        wrong_audience = http.post(
+            endpoint,
+            data=_form(
+                f"{PC}/.default",
+                client_assertion_type=CLIENT_ASSERTION_TYPE,
+                client_assertion=_assertion(cert, "https://elsewhere/token", x5c=False),
+            ),
+        )
         assert wrong_audience.json()["error_codes"] == [700021]
 
 
@@ -191,11 +241,17 @@ def test_refresh_token_grant_rotates_and_yields_a_user_token(
     emulator: Emulator, http: httpx.Client
 ) -> None:
     first = emulator.issue_refresh_token()
-    answer = http.post(f"/{PARTNER}/oauth2/v2.0/token", data={
-        "grant_type": "refresh_token", "client_id": APP_ID, "client_secret": SECRET,
-        "refresh_token": first, "scope": f"{PC}/.default offline_access openid profile",
-        "client_info": "1",
-    })
+    answer = http.post(
+        f"/{PARTNER}/oauth2/v2.0/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": APP_ID,
+            "client_secret": SECRET,
+            "refresh_token": first,
+            "scope": f"{PC}/.default offline_access openid profile",
+            "client_info": "1",
+        },
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["refresh_token"] != first
@@ -203,20 +259,33 @@ def test_refresh_token_grant_rotates_and_yields_a_user_token(
     token = claims(body["access_token"])
     assert token["idtyp"] == "user"
     assert token["scp"] == "user_impersonation"
-    garbage = http.post(f"/{PARTNER}/oauth2/v2.0/token", data={
-        "grant_type": "refresh_token", "client_id": APP_ID, "client_secret": SECRET,
-        "refresh_token": "0.ARnot-a-token", "scope": f"{PC}/.default"})
+    garbage = http.post(
+        f"/{PARTNER}/oauth2/v2.0/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": APP_ID,
+            "client_secret": SECRET,
+            "refresh_token": "0.ARnot-a-token",
+            "scope": f"{PC}/.default",
+        },
+    )
     assert garbage.status_code == 400
     assert garbage.json()["error"] == "invalid_grant"
 
 
 def test_device_code_flow_is_pending_once_then_approved(http: httpx.Client) -> None:
-    started = http.post(f"/{PARTNER}/oauth2/v2.0/devicecode",
-                        data={"client_id": APP_ID, "scope": f"{PC}/.default offline_access"})
+    started = http.post(
+        f"/{PARTNER}/oauth2/v2.0/devicecode",
+        data={"client_id": APP_ID, "scope": f"{PC}/.default offline_access"},
+    )
     flow = started.json()
     assert {"user_code", "device_code", "verification_uri", "interval", "message"} <= set(flow)
-    poll = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "client_id": APP_ID,
-            "device_code": flow["device_code"], "scope": f"{PC}/.default offline_access"}
+    poll = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+        "client_id": APP_ID,
+        "device_code": flow["device_code"],
+        "scope": f"{PC}/.default offline_access",
+    }
     pending = http.post(f"/{PARTNER}/oauth2/v2.0/token", data=poll)
     assert pending.status_code == 400
     assert pending.json()["error"] == "authorization_pending"
@@ -226,8 +295,9 @@ def test_device_code_flow_is_pending_once_then_approved(http: httpx.Client) -> N
 
 
 def test_msal_knowing_only_microsofts_documentation_reads_customers(emulator: Emulator) -> None:
-    info = httpx.get(f"{emulator.base_url}/_emulator/info",
-                     verify=ssl_context(emulator.ca_path)).json()
+    info = httpx.get(
+        f"{emulator.base_url}/_emulator/info", verify=ssl_context(emulator.ca_path)
+    ).json()
     with httpx.Client(verify=ssl_context(emulator.ca_path)) as http:
         app = msal.ConfidentialClientApplication(
             info["client_id"],
@@ -239,7 +309,8 @@ def test_msal_knowing_only_microsofts_documentation_reads_customers(emulator: Em
         result = app.acquire_token_for_client(["https://api.partnercenter.microsoft.com/.default"])
         assert "access_token" in result, result
         assert app.acquire_token_for_client([f"{PC}/.default"])["token_source"] == "cache"
-        customers = http.get(f"{emulator.base_url}/v1/customers?size=100",
-                             headers=bearer(result["access_token"]))
+        customers = http.get(
+            f"{emulator.base_url}/v1/customers?size=100", headers=bearer(result["access_token"])
+        )
         assert customers.status_code == 200
         assert customers.json()["totalCount"] == 2

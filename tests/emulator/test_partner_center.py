@@ -111,18 +111,24 @@ def test_audit_records_need_a_start_date_and_have_the_documented_shape(
     every = http.get("/v1/auditrecords?startDate=2026-01-01", headers=pc).json()
     expected = keys_of(sample("partnercenter_auditrecords.json")["items"][0]) - {"customerName"}
     assert expected <= keys_of(every["items"][0])
-    only_c1 = http.get("/v1/auditrecords", headers=pc, params={
-        "startDate": "2026-01-01",
-        "filter": json.dumps({"Field": "CustomerId", "Value": C1, "Operator": "equals"}),
-    }).json()
+    only_c1 = http.get(
+        "/v1/auditrecords",
+        headers=pc,
+        params={
+            "startDate": "2026-01-01",
+            "filter": json.dumps({"Field": "CustomerId", "Value": C1, "Operator": "equals"}),
+        },
+    ).json()
     assert [r["id"] for r in only_c1["items"]] == ["ev-1"]
 
 
 def test_usage_endpoints_need_an_app_user_token(
     http: httpx.Client, pc: dict[str, str], pc_user: dict[str, str]
 ) -> None:
-    for path in (f"/v1/customers/{C1}/subscriptions/usagerecords",
-                 f"/v1/customers/{C1}/analytics/licenses/usage"):
+    for path in (
+        f"/v1/customers/{C1}/subscriptions/usagerecords",
+        f"/v1/customers/{C1}/analytics/licenses/usage",
+    ):
         refused = http.get(path, headers=pc)
         assert refused.status_code == 403
         assert refused.json() == sample("partnercenter_error_authorization_failed.json")
@@ -157,8 +163,9 @@ def test_a_carrier_is_not_a_partner_center_app(http: httpx.Client) -> None:
 
 
 def test_request_ids_are_echoed(http: httpx.Client, pc: dict[str, str]) -> None:
-    answer = http.get("/v1/customers", headers={**pc, "MS-CorrelationId": "abc",
-                                                 "MS-RequestId": "def"})
+    answer = http.get(
+        "/v1/customers", headers={**pc, "MS-CorrelationId": "abc", "MS-RequestId": "def"}
+    )
     assert answer.headers["MS-CorrelationId"] == "abc"
     assert answer.headers["MS-RequestId"] == "def"
 
@@ -173,38 +180,71 @@ def test_insights_flow_ends_in_a_csv_of_attribution_rows(
     datasets = http.get(f"{base}/ScheduledDataset", headers=pc_user).json()
     assert keys_of(sample("partnercenter_insights_dataset.json")) == keys_of(datasets)
     assert keys_of(sample("partnercenter_insights_dataset.json")["value"][0]) == keys_of(
-        datasets["value"][0])
-    created = http.post(f"{base}/ScheduledQueries", headers=pc_user, json={
-        "Name": "azure", "Description": "PAL",
-        "Query": "SELECT CustomerTenantId, SubscriptionId, MPNId, PartnerAttributionType, ACR_USD,"
-                 " Month FROM AzureUsage TIMESPAN LAST_MONTH",
-    }).json()
+        datasets["value"][0]
+    )
+    created = http.post(
+        f"{base}/ScheduledQueries",
+        headers=pc_user,
+        json={
+            "Name": "azure",
+            "Description": "PAL",
+            "Query": "SELECT CustomerTenantId, SubscriptionId, MPNId, PartnerAttributionType, ACR_USD,"
+            " Month FROM AzureUsage TIMESPAN LAST_MONTH",
+        },
+    ).json()
     assert keys_of(created["value"][0]) == keys_of(
-        sample("partnercenter_insights_query_create.json")["value"][0])
+        sample("partnercenter_insights_query_create.json")["value"][0]
+    )
     query_id = created["value"][0]["queryId"]
-    test = http.get(f"{base}/ScheduledQueries/testQueryResult", headers=pc_user,
-                    params={"queryId": query_id}).json()
-    assert test["value"] == [{"CustomerTenantId": C1, "SubscriptionId": "50000001-0000-4000-"
-                              "8000-000000000001", "MPNId": "4100002",
-                              "PartnerAttributionType": "PAL", "ACR_USD": 4200.0,
-                              "Month": "2026-10"}]
-    report = http.post(f"{base}/ScheduledReport", headers=pc_user, json={
-        "ReportName": "r", "QueryId": query_id, "ExecuteNow": True, "Format": "csv",
-    }).json()
+    test = http.get(
+        f"{base}/ScheduledQueries/testQueryResult", headers=pc_user, params={"queryId": query_id}
+    ).json()
+    assert test["value"] == [
+        {
+            "CustomerTenantId": C1,
+            "SubscriptionId": "50000001-0000-4000-8000-000000000001",
+            "MPNId": "4100002",
+            "PartnerAttributionType": "PAL",
+            "ACR_USD": 4200.0,
+            "Month": "2026-10",
+        }
+    ]
+    report = http.post(
+        f"{base}/ScheduledReport",
+        headers=pc_user,
+        json={
+            "ReportName": "r",
+            "QueryId": query_id,
+            "ExecuteNow": True,
+            "Format": "csv",
+        },
+    ).json()
     assert keys_of(report["value"][0]) == keys_of(
-        sample("partnercenter_insights_report_create.json")["value"][0])
+        sample("partnercenter_insights_report_create.json")["value"][0]
+    )
     report_id = report["value"][0]["reportId"]
-    execution = http.get(f"{base}/ScheduledReport/execution/{report_id}", headers=pc_user,
-                         params={"getLatestExecution": "true"}).json()
+    execution = http.get(
+        f"{base}/ScheduledReport/execution/{report_id}",
+        headers=pc_user,
+        params={"getLatestExecution": "true"},
+    ).json()
     assert keys_of(execution["value"][0]) == keys_of(
-        sample("partnercenter_insights_report_execution.json")["value"][0])
+        sample("partnercenter_insights_report_execution.json")["value"][0]
+    )
     assert execution["value"][0]["executionStatus"] == "Completed"
     link = execution["value"][0]["reportAccessSecureLink"]
     download = http.get(link)  # pre-authenticated: no Authorization header
     rows = list(csv.DictReader(io.StringIO(download.text)))
-    assert rows == [{"CustomerTenantId": C1, "SubscriptionId": "50000001-0000-4000-8000-"
-                     "000000000001", "MPNId": "4100002", "PartnerAttributionType": "PAL",
-                     "ACR_USD": "4200.0", "Month": "2026-10"}]
+    assert rows == [
+        {
+            "CustomerTenantId": C1,
+            "SubscriptionId": "50000001-0000-4000-8000-000000000001",
+            "MPNId": "4100002",
+            "PartnerAttributionType": "PAL",
+            "ACR_USD": "4200.0",
+            "Month": "2026-10",
+        }
+    ]
 
 
 def test_insights_refuses_app_only_tokens_and_bad_queries(
@@ -213,12 +253,18 @@ def test_insights_refuses_app_only_tokens_and_bad_queries(
     refused = http.get("/insights/v1/mpn/ScheduledDataset", headers=pc)
     assert refused.status_code == 403
     assert keys_of(refused.json()) == keys_of(sample("partnercenter_insights_dataset.json"))
-    bad = http.post("/insights/v1/mpn/ScheduledQueries", headers=pc_user,
-                    json={"Name": "x", "Query": "SELECT Nope FROM OfficeUsage"})
+    bad = http.post(
+        "/insights/v1/mpn/ScheduledQueries",
+        headers=pc_user,
+        json={"Name": "x", "Query": "SELECT Nope FROM OfficeUsage"},
+    )
     assert bad.status_code == 400
     assert bad.json()["statusCode"] == 400
-    unknown = http.post("/insights/v1/mpn/ScheduledQueries", headers=pc_user,
-                        json={"Name": "x", "Query": "SELECT * FROM Elsewhere"})
+    unknown = http.post(
+        "/insights/v1/mpn/ScheduledQueries",
+        headers=pc_user,
+        json={"Name": "x", "Query": "SELECT * FROM Elsewhere"},
+    )
     assert unknown.status_code == 400
 
 

@@ -103,7 +103,8 @@ def test_graph_reports_allow_14_per_window_then_429_with_fractional_retry_after(
         throttled = http.get(report, headers=headers)
         assert throttled.status_code == 429
         assert keys_of(throttled.json()["error"]) == keys_of(
-            doc("graph_error_throttled_429.json")["error"])
+            doc("graph_error_throttled_429.json")["error"]
+        )
         wait = float(throttled.headers["Retry-After"])
         assert 0 < wait <= 0.5
         assert throttled.headers["x-ms-throttle-scope"].startswith(GRAPH_REPORTS_APP.name)
@@ -172,8 +173,7 @@ def test_concurrent_clients_are_served(make_emulator: MakeEmulator) -> None:
 
     def worker(_: int) -> list[int]:
         with client(emulator.base_url, emulator.ca_path) as own:
-            return [own.get("/v1.0/subscribedSkus", headers=headers).status_code
-                    for _ in range(25)]
+            return [own.get("/v1.0/subscribedSkus", headers=headers).status_code for _ in range(25)]
 
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:

@@ -19,8 +19,16 @@ from tests.e2e.test_cycles import make_config, write_world
 from tests.worlds import C1, C2, SUB1, SUB2, customer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +47,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _data(config: Path) -> report.ReportData:
     settings = load_settings(config)
     with Agent(settings) as agent:
-        return report.collect(agent.store, partner="Test Partner", our_ids=settings.partner.ids(),
-                              global_id=settings.partner.global_partner_id, disappeared_after=2,
-                              now=agent.clock())
+        return report.collect(
+            agent.store,
+            partner="Test Partner",
+            our_ids=settings.partner.ids(),
+            global_id=settings.partner.global_partner_id,
+            disappeared_after=2,
+            now=agent.clock(),
+        )
 
 
 def test_page_is_self_contained_with_one_chart_per_coverage_series(world: Path) -> None:
@@ -49,7 +62,7 @@ def test_page_is_self_contained_with_one_chart_per_coverage_series(world: Path) 
     assert "<script" not in page
     assert not re.search(r'(src|href)\s*=\s*["\']?https?:', page), "nothing loaded from outside"
     assert page.count('<figure class="chart"') == 4
-    assert page.count("<svg") == 4 and "<path d=\"M" in page
+    assert page.count("<svg") == 4 and '<path d="M' in page
     assert 'id="matrix"' in page and 'class="gap"' in page
     assert "link_disappeared" in page
 
@@ -70,23 +83,39 @@ def test_evidence_pack_lists_links_and_their_history(world: Path) -> None:
     assert "| pal |" in text and "changed" in text and "## Findings" in text
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
-                    "(.ci/run installs it)")
-def test_page_renders_in_headless_chromium_without_console_errors(world: Path,
-                                                                  tmp_path: Path) -> None:
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
+def test_page_renders_in_headless_chromium_without_console_errors(
+    world: Path, tmp_path: Path
+) -> None:
     page = tmp_path / "report.html"
     page.write_text(report.to_html(_data(world)), encoding="utf-8")
     assert CHROMIUM is not None
     base = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True,
-                         timeout=120, check=True)
+    dom = subprocess.run(
+        [*base, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert dom.stdout.count("<svg") == 4
     assert "Association matrix" in dom.stdout
     shot = tmp_path / "report.png"
     rendered = subprocess.run(
-        [*base, "--enable-logging=stderr", "--v=0", "--window-size=1280,1600",
-         f"--screenshot={shot}", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            *base,
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1280,1600",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     assert shot.stat().st_size > 10_000
     console = [line for line in rendered.stderr.splitlines() if "CONSOLE" in line]

@@ -35,8 +35,9 @@ def carrier_applies(document: dict[str, Any]) -> Any:
     return applies
 
 
-def fake_sync(store: Store, document: dict[str, Any], scenario: Scenario, clock: Any,
-              **kw: Any) -> SyncOutcome:
+def fake_sync(
+    store: Store, document: dict[str, Any], scenario: Scenario, clock: Any, **kw: Any
+) -> SyncOutcome:
     world = FakeWorld(scenario, clock=clock)
     connectors = world.connectors((PARTNER_APP, GENERATED_CARRIER))
     syncer = Syncer(store, connectors, clock=clock, applies=carrier_applies(document), **kw)
@@ -45,16 +46,19 @@ def fake_sync(store: Store, document: dict[str, Any], scenario: Scenario, clock:
 
 def context_factory(scenario: Scenario) -> Any:
     partner = scenario.partner
-    ids = {kind: frozenset(loc.partner_id for loc in partner.locations
-                           if kind in loc.link_kinds)
-           for kind in ("pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap")}
+    ids = {
+        kind: frozenset(loc.partner_id for loc in partner.locations if kind in loc.link_kinds)
+        for kind in ("pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap")
+    }
 
     def make(now: datetime, run_id: int) -> AuditContext:
         return AuditContext(
             partner_tenant_id=partner.tenant_id.lower(),
             global_partner_id=partner.global_partner_id,
             location_ids=frozenset(loc.partner_id for loc in partner.locations),
-            ids_for_kind=ids, now=now, run_id=run_id,
+            ids_for_kind=ids,
+            now=now,
+            run_id=run_id,
             identities=(PARTNER_APP, GENERATED_CARRIER),
         )
 

@@ -48,8 +48,11 @@ def test_generated_estate_has_a_realistic_mix() -> None:
 
 def test_carrier_tenants_are_the_customers_the_carrier_exists_in() -> None:
     document, scenario = estate(400)
-    expected = {c.tenant_id for c in scenario.customers
-                if any(i.identity == GENERATED_CARRIER for i in c.identities)}
+    expected = {
+        c.tenant_id
+        for c in scenario.customers
+        if any(i.identity == GENERATED_CARRIER for i in c.identities)
+    }
     assert set(carrier_tenants(document)) == expected
     assert expected
 

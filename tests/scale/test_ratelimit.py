@@ -82,10 +82,25 @@ def test_idle_scopes_are_forgotten_so_memory_follows_the_scopes_in_use() -> None
     assert len(window) == 1
 
 
-def _request(url: str, scope: str, *, tenant: str = "p", identity: str | None = None,
-             method: str = "GET", pre_authenticated: bool = False) -> ApiRequest:
-    return ApiRequest(method=method, url=url, scope=scope, what="t", tenant_id=tenant,
-                      resource="r", identity=identity, pre_authenticated=pre_authenticated)
+def _request(
+    url: str,
+    scope: str,
+    *,
+    tenant: str = "p",
+    identity: str | None = None,
+    method: str = "GET",
+    pre_authenticated: bool = False,
+) -> ApiRequest:
+    return ApiRequest(
+        method=method,
+        url=url,
+        scope=scope,
+        what="t",
+        tenant_id=tenant,
+        resource="r",
+        identity=identity,
+        pre_authenticated=pre_authenticated,
+    )
 
 
 def test_requests_are_counted_in_the_scopes_microsoft_throttles_them_in() -> None:
@@ -94,25 +109,45 @@ def test_requests_are_counted_in_the_scopes_microsoft_throttles_them_in() -> Non
     names = lambda r: {(rate.name, key, cost) for rate, key, cost in limits.checks(r)}  # noqa: E731
     assert names(_request(f"{base}/v1/customers", "pc:p")) == {("partner_center", "p", 1)}
     assert names(_request(f"{base}/v1/customers/C1/subscriptions", "pc:p")) == {
-        ("partner_center", "p/c1", 1)}
-    gdap = names(_request(f"{base}/v1.0/tenantRelationships/delegatedAdminRelationships",
-                          "graph:p"))
+        ("partner_center", "p/c1", 1)
+    }
+    gdap = names(
+        _request(f"{base}/v1.0/tenantRelationships/delegatedAdminRelationships", "graph:p")
+    )
     assert ("graph.multi_tenant.app", "partner-app/p", 1) in gdap
     assert ("graph.multi_tenant.tenant", "p", 1) in gdap
-    report = names(_request(
-        f"{base}/v1.0/reports/getOffice365ServicesUserCounts(period='D30')", "graph:c:reports",
-        tenant="c"))
+    report = names(
+        _request(
+            f"{base}/v1.0/reports/getOffice365ServicesUserCounts(period='D30')",
+            "graph:c:reports",
+            tenant="c",
+        )
+    )
     assert ("graph.reports.app", "partner-app/c/getoffice365servicesusercounts", 1) in report
     skus = names(_request(f"{base}/v1.0/subscribedSkus", "graph:c", tenant="c"))
     assert ("graph.identity.S", "partner-app/c", 3) in skus
-    pal = names(_request(f"{base}/providers/Microsoft.ManagementPartner/partners", "arm:c/ops",
-                         tenant="c", identity="ops"))
+    pal = names(
+        _request(
+            f"{base}/providers/Microsoft.ManagementPartner/partners",
+            "arm:c/ops",
+            tenant="c",
+            identity="ops",
+        )
+    )
     assert pal == {("arm.reads", "ops/c", 1)}
-    write = names(_request(f"{base}/providers/Microsoft.ManagementPartner/partners/1",
-                           "arm:c/ops", tenant="c", identity="ops", method="PUT"))
+    write = names(
+        _request(
+            f"{base}/providers/Microsoft.ManagementPartner/partners/1",
+            "arm:c/ops",
+            tenant="c",
+            identity="ops",
+            method="PUT",
+        )
+    )
     assert write == {("arm.writes", "ops/c", 1)}
-    assert names(_request(f"{base}/_downloads/x", "graph-download:c",
-                          pre_authenticated=True)) == set()
+    assert (
+        names(_request(f"{base}/_downloads/x", "graph-download:c", pre_authenticated=True)) == set()
+    )
 
 
 def test_graph_identity_cost_follows_the_documented_table() -> None:
@@ -125,12 +160,18 @@ def test_graph_identity_cost_follows_the_documented_table() -> None:
 @pytest.mark.anyio
 async def test_a_full_scope_waits_while_another_scope_goes_ahead() -> None:
     limits = MicrosoftLimits(time_scale=600.0)  # reports: 14 per second
-    report = _request("https://x/v1.0/reports/getOffice365ServicesUserCounts(period='D30')",
-                      "graph:a:reports", tenant="a")
+    report = _request(
+        "https://x/v1.0/reports/getOffice365ServicesUserCounts(period='D30')",
+        "graph:a:reports",
+        tenant="a",
+    )
     for _ in range(GRAPH_REPORTS_APP.capacity):
         (await limits.acquire(report)).release()
-    other = _request("https://x/v1.0/reports/getOffice365ServicesUserCounts(period='D30')",
-                     "graph:b:reports", tenant="b")
+    other = _request(
+        "https://x/v1.0/reports/getOffice365ServicesUserCounts(period='D30')",
+        "graph:b:reports",
+        tenant="b",
+    )
     started = time.monotonic()
     (await limits.acquire(other)).release()
     assert time.monotonic() - started < 0.05
@@ -155,10 +196,19 @@ async def test_limited_requester_never_hears_a_429_from_the_scaled_emulator(
         tokens = _EmulatorTokens(emulator)
         async with make_client(emulator.ca_path) as client:
             requester = Requester(client, tokens, limits=MicrosoftLimits(time_scale=600.0))
-            reports = next(c for c in live_connectors(
-                endpoints, tokens, client, partner_tenant_id=emulator.partner_tenant_id,
-                identities={"partner-app": emulator.scenario.partner.app.client_id},
-                app_user=False, requester=requester) if c.source is Source.GRAPH_USAGE)
+            reports = next(
+                c
+                for c in live_connectors(
+                    endpoints,
+                    tokens,
+                    client,
+                    partner_tenant_id=emulator.partner_tenant_id,
+                    identities={"partner-app": emulator.scenario.partner.app.client_id},
+                    app_user=False,
+                    requester=requester,
+                )
+                if c.source is Source.GRAPH_USAGE
+            )
             started = time.monotonic()
             await asyncio.gather(*([_drain(reports, tenant) for _ in range(40)]))
             elapsed = time.monotonic() - started
@@ -185,15 +235,26 @@ class _EmulatorTokens:
         self.http = httpx.Client(verify=ssl_context(emulator.ca_path))
         self.cache: dict[tuple[str, str], str] = {}
 
-    async def token(self, tenant_id: str, resource: str, *, identity: str | None = None,
-                    force_refresh: bool = False) -> str:
+    async def token(
+        self,
+        tenant_id: str,
+        resource: str,
+        *,
+        identity: str | None = None,
+        force_refresh: bool = False,
+    ) -> str:
         key = (tenant_id, resource)
         if key not in self.cache or force_refresh:
             app = self.emulator.scenario.partner.app
             answer = self.http.post(
                 f"{self.emulator.base_url}/{tenant_id}/oauth2/v2.0/token",
-                data={"grant_type": "client_credentials", "client_id": app.client_id,
-                      "client_secret": app.client_secret, "scope": f"{resource}/.default"})
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": app.client_id,
+                    "client_secret": app.client_secret,
+                    "scope": f"{resource}/.default",
+                },
+            )
             answer.raise_for_status()
             self.cache[key] = answer.json()["access_token"]
         return self.cache[key]

@@ -79,8 +79,9 @@ def test_customers_are_read_while_a_long_partner_listing_is_still_going(
                 connectors.append(_Counting(c, gate, after=20))
             else:
                 connectors.append(c)
-        syncer = Syncer(store, connectors, clock=clock, applies=carrier_applies(document),
-                        concurrency=4)
+        syncer = Syncer(
+            store, connectors, clock=clock, applies=carrier_applies(document), concurrency=4
+        )
         return await asyncio.wait_for(syncer.run(), timeout=30)
 
     outcome = asyncio.run(run())
@@ -88,22 +89,30 @@ def test_customers_are_read_while_a_long_partner_listing_is_still_going(
     statuses = store.statuses(outcome.run_id)
     assert statuses[("graph.gdap", "partner")].status == "complete"
     with store.read() as s:
-        order = [r.source for r in s.scalars(select(SourceStatus).where(
-            SourceStatus.run_id == outcome.run_id).order_by(SourceStatus.id))]
+        order = [
+            r.source
+            for r in s.scalars(
+                select(SourceStatus)
+                .where(SourceStatus.run_id == outcome.run_id)
+                .order_by(SourceStatus.id)
+            )
+        ]
     assert order[0] in {c.source.value for c in world.connectors() if c.scope_kind == "partner"}
 
 
 def test_a_generated_estate_syncs_and_resyncs_without_changes(store: Store, clock: Clock) -> None:
     document, scenario = estate(120)
-    first = fake_sync(store, document, scenario, clock, concurrency=16, batch_scopes=50,
-                      spool_after=100)
+    first = fake_sync(
+        store, document, scenario, clock, concurrency=16, batch_scopes=50, spool_after=100
+    )
     assert first.status is RunStatus.PARTIAL  # 1% never consented: their reads fail (auth)
     assert {f.error_kind for f in first.failed} == {"auth"}
     assert first.customers == 120
     assert first.load.added > 1000
     clock.advance(days=1)
-    second = fake_sync(store, document, scenario, clock, concurrency=16, batch_scopes=50,
-                       spool_after=100)
+    second = fake_sync(
+        store, document, scenario, clock, concurrency=16, batch_scopes=50, spool_after=100
+    )
     assert (second.load.added, second.load.changed, second.load.removed) == (0, 0, 0)
     assert second.scopes == first.scopes
 

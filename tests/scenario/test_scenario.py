@@ -32,8 +32,8 @@ C8 = "c0000000-0000-4000-8000-000000000008"
 C9 = "c0000000-0000-4000-8000-000000000009"
 REGENERATE = (
     "connectors/scenario/scenario.schema.json is out of date with connectors/scenario/model.py; "
-    "regenerate it with:\n  python -c \"import json; from connectors.scenario import "
-    "generated_schema; print(json.dumps(generated_schema(), indent=2))\" "
+    'regenerate it with:\n  python -c "import json; from connectors.scenario import '
+    'generated_schema; print(json.dumps(generated_schema(), indent=2))" '
     "> connectors/scenario/scenario.schema.json"
 )
 
@@ -45,11 +45,17 @@ def minimal() -> dict[str, Any]:
             "tenant_id": "7a11ce00-0000-4000-8000-000000000001",
             "name": "Test Partner",
             "global_partner_id": "4100001",
-            "app": {"client_id": "a9900000-0000-4000-8000-0000000000a1",
-                    "client_secret": "test-secret-0001"},
-            "carriers": [{"name": "pal-carrier-ops",
-                          "client_id": "a9900000-0000-4000-8000-0000000000c1",
-                          "client_secret": "test-secret-0002"}],
+            "app": {
+                "client_id": "a9900000-0000-4000-8000-0000000000a1",
+                "client_secret": "test-secret-0001",
+            },
+            "carriers": [
+                {
+                    "name": "pal-carrier-ops",
+                    "client_id": "a9900000-0000-4000-8000-0000000000c1",
+                    "client_secret": "test-secret-0002",
+                }
+            ],
         },
         "customers": [{"tenant_id": C1, "name": "Alpine Dairy Co-op"}],
     }
@@ -91,8 +97,9 @@ def test_demo_after_differs_from_demo_exactly_where_its_patch_says() -> None:
     before = load_scenario(bundled_path("demo"), now=NOW)
     after = load_scenario(bundled_path("demo-after"), now=NOW)
 
-    changed = {c.tenant_id for c, d in zip(before.customers, after.customers, strict=True)
-               if c != d}
+    changed = {
+        c.tenant_id for c, d in zip(before.customers, after.customers, strict=True) if c != d
+    }
     assert changed == {C7, C8, C9}
     assert after.partner == before.partner
     assert after.faults == before.faults
@@ -126,8 +133,9 @@ def test_patch_with_a_null_customer_removes_it(tmp_path: Path) -> None:
     world = minimal()
     world["customers"].append({"tenant_id": C2, "name": "Birch Logistics"})
     write_json(tmp_path / "base.json", world)
-    patch = write_json(tmp_path / "after.json",
-                       {"base": "base.json", "patch": {"customers": {C1: None}}})
+    patch = write_json(
+        tmp_path / "after.json", {"base": "base.json", "patch": {"customers": {C1: None}}}
+    )
 
     after = load_scenario(patch, now=NOW)
 
@@ -137,21 +145,34 @@ def test_patch_with_a_null_customer_removes_it(tmp_path: Path) -> None:
 def test_patch_merges_into_a_customer_by_tenant_id_and_adds_new_ones(tmp_path: Path) -> None:
     write_json(tmp_path / "base.json", minimal())
     new = "c0000000-0000-4000-8000-00000000000a"
-    patch = write_json(tmp_path / "after.json", {"base": "base.json", "patch": {
-        "name": "after",
-        "customers": {C1.upper(): {"domain": "alpine.example"}, new: {"name": "Kelp Farms"}},
-    }})
+    patch = write_json(
+        tmp_path / "after.json",
+        {
+            "base": "base.json",
+            "patch": {
+                "name": "after",
+                "customers": {
+                    C1.upper(): {"domain": "alpine.example"},
+                    new: {"name": "Kelp Farms"},
+                },
+            },
+        },
+    )
 
     after = load_scenario(patch, now=NOW)
 
     assert after.name == "after"
     assert [(c.tenant_id, c.name, c.domain) for c in after.customers] == [
-        (C1, "Alpine Dairy Co-op", "alpine.example"), (new, "Kelp Farms", "")]
+        (C1, "Alpine Dairy Co-op", "alpine.example"),
+        (new, "Kelp Farms", ""),
+    ]
 
 
 def test_patch_can_build_on_a_bundled_world_and_remove_a_customer(tmp_path: Path) -> None:
-    patch = write_json(tmp_path / "smaller.json", {
-        "base": str(bundled_path("demo")), "patch": {"customers": {C9: None}}})
+    patch = write_json(
+        tmp_path / "smaller.json",
+        {"base": str(bundled_path("demo")), "patch": {"customers": {C9: None}}},
+    )
 
     world = load_scenario(patch, now=NOW)
 
@@ -161,8 +182,7 @@ def test_patch_can_build_on_a_bundled_world_and_remove_a_customer(tmp_path: Path
 
 def test_patch_file_with_keys_besides_base_and_patch_is_an_error(tmp_path: Path) -> None:
     write_json(tmp_path / "base.json", minimal())
-    patch = write_json(tmp_path / "after.json",
-                       {"base": "base.json", "patch": {}, "customers": []})
+    patch = write_json(tmp_path / "after.json", {"base": "base.json", "patch": {}, "customers": []})
 
     with pytest.raises(ScenarioError, match=r"a patch file has only 'base' and 'patch'"):
         load_scenario(patch, now=NOW)
@@ -180,22 +200,45 @@ def _with(change: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("world", "where", "expected"),
     [
-        (_with(lambda w: w["customers"][0].update(tenant_id="contoso")),
-         "customers/0/tenant_id", "'contoso' does not match"),
-        (_with(lambda w: w["customers"][0].update(colour="teal")),
-         "customers/0", "'colour' was unexpected"),
-        (_with(lambda w: w.update(faults=[{"source": "arm.pal", "kind": "status"}])),
-         "faults/0", "a fault of kind 'status' needs a status"),
-        (_with(lambda w: w["customers"][0].update(identities=[{"identity": "ops"}])),
-         "customers/0/identities/0/identity",
-         "'ops' is neither 'partner-app' nor a carrier in partner.carriers"),
-        (_with(lambda w: w["customers"].append(dict(w["customers"][0]))),
-         "customers/1/tenant_id", "appears twice"),
-        (_with(lambda w: w["customers"][0].update(
-            gdap=[{"id": "rel-1", "ends": "2027-01-31T00:00:00"}])),
-         "customers/0/gdap/0/ends", "date-times need a zone"),
-        (_with(lambda w: w["partner"].update(global_partner_id="12ab")),
-         "partner/global_partner_id", "'12ab' does not match"),
+        (
+            _with(lambda w: w["customers"][0].update(tenant_id="contoso")),
+            "customers/0/tenant_id",
+            "'contoso' does not match",
+        ),
+        (
+            _with(lambda w: w["customers"][0].update(colour="teal")),
+            "customers/0",
+            "'colour' was unexpected",
+        ),
+        (
+            _with(lambda w: w.update(faults=[{"source": "arm.pal", "kind": "status"}])),
+            "faults/0",
+            "a fault of kind 'status' needs a status",
+        ),
+        (
+            _with(lambda w: w["customers"][0].update(identities=[{"identity": "ops"}])),
+            "customers/0/identities/0/identity",
+            "'ops' is neither 'partner-app' nor a carrier in partner.carriers",
+        ),
+        (
+            _with(lambda w: w["customers"].append(dict(w["customers"][0]))),
+            "customers/1/tenant_id",
+            "appears twice",
+        ),
+        (
+            _with(
+                lambda w: w["customers"][0].update(
+                    gdap=[{"id": "rel-1", "ends": "2027-01-31T00:00:00"}]
+                )
+            ),
+            "customers/0/gdap/0/ends",
+            "date-times need a zone",
+        ),
+        (
+            _with(lambda w: w["partner"].update(global_partner_id="12ab")),
+            "partner/global_partner_id",
+            "'12ab' does not match",
+        ),
     ],
 )
 def test_invalid_scenario_names_the_file_and_the_json_path(
@@ -214,8 +257,17 @@ def test_invalid_scenario_names_the_file_and_the_json_path(
 
 def test_identity_error_in_a_patched_world_names_the_patch_file(tmp_path: Path) -> None:
     write_json(tmp_path / "base.json", minimal())
-    patch = write_json(tmp_path / "after.json", {"base": "base.json", "patch": {
-        "customers": {C1: {"identities": [{"identity": "partner-app"}, {"identity": "ghost"}]}}}})
+    patch = write_json(
+        tmp_path / "after.json",
+        {
+            "base": "base.json",
+            "patch": {
+                "customers": {
+                    C1: {"identities": [{"identity": "partner-app"}, {"identity": "ghost"}]}
+                }
+            },
+        },
+    )
 
     with pytest.raises(ScenarioError) as caught:
         load_scenario(patch, now=NOW)
@@ -242,8 +294,10 @@ def test_missing_scenario_file_is_named(tmp_path: Path) -> None:
 def test_relative_times_resolve_against_the_given_now() -> None:
     world = minimal()
     world["customers"][0]["gdap"] = [{"id": "rel-1", "activated": "-400d", "ends": "+20d"}]
-    world["audit_events"] = [{"id": "ae-1", "operation_type": "add_customer", "date": "-6h"},
-                             {"id": "ae-2", "operation_type": "add_customer", "date": "+30m"}]
+    world["audit_events"] = [
+        {"id": "ae-1", "operation_type": "add_customer", "date": "-6h"},
+        {"id": "ae-2", "operation_type": "add_customer", "date": "+30m"},
+    ]
     world["partner"]["app"]["credential_expires"] = "2027-01-31T00:00:00Z"
 
     parsed = parse_scenario(world, now=NOW)
@@ -251,8 +305,10 @@ def test_relative_times_resolve_against_the_given_now() -> None:
     [rel] = parsed.customers[0].gdap
     assert rel.activated == NOW - timedelta(days=400)
     assert rel.ends == NOW + timedelta(days=20)
-    assert [e.date for e in parsed.audit_events] == [NOW - timedelta(hours=6),
-                                                     NOW + timedelta(minutes=30)]
+    assert [e.date for e in parsed.audit_events] == [
+        NOW - timedelta(hours=6),
+        NOW + timedelta(minutes=30),
+    ]
     assert parsed.partner.app.credential_expires == datetime(2027, 1, 31, tzinfo=UTC)
 
 
@@ -268,7 +324,8 @@ def test_a_now_in_the_document_is_the_clock_of_its_relative_times() -> None:
 
 def test_same_world_loaded_twice_with_one_clock_is_identical() -> None:
     assert load_scenario(bundled_path("demo"), now=NOW) == load_scenario(
-        bundled_path("demo"), now=NOW)
+        bundled_path("demo"), now=NOW
+    )
 
 
 # ------------------------------------------------------------------------- managed customers
@@ -300,24 +357,35 @@ def test_every_tenant_of_the_managed_customers_file_is_in_the_demo_world() -> No
 
 def test_pal_is_expected_only_on_azure_workloads(tmp_path: Path) -> None:
     path = tmp_path / "managed.csv"
-    path.write_text("customer_tenant_id,name,workloads,expected_links,tags,owner\n"
-                    f"{C1},Alpine,m365;azure,pal;cpor,,\n", encoding="utf-8")
+    path.write_text(
+        "customer_tenant_id,name,workloads,expected_links,tags,owner\n"
+        f"{C1},Alpine,m365;azure,pal;cpor,,\n",
+        encoding="utf-8",
+    )
 
     [customer] = load_managed_customers(path)
 
     assert {(e.workload, e.kind) for e in customer.expectations()} == {
-        ("azure", LinkKind.PAL), ("azure", LinkKind.CPOR), ("m365", LinkKind.CPOR)}
+        ("azure", LinkKind.PAL),
+        ("azure", LinkKind.CPOR),
+        ("m365", LinkKind.CPOR),
+    }
 
 
 def test_byte_order_mark_and_upper_case_are_accepted(tmp_path: Path) -> None:
     path = tmp_path / "managed.csv"
-    path.write_text("\ufeffcustomer_tenant_id,workloads,expected_links\n"
-                    f"{C1.upper()},AZURE,PAL\n", encoding="utf-8")
+    path.write_text(
+        f"\ufeffcustomer_tenant_id,workloads,expected_links\n{C1.upper()},AZURE,PAL\n",
+        encoding="utf-8",
+    )
 
     [customer] = load_managed_customers(path)
 
     assert (customer.tenant_id, customer.workloads, customer.expected) == (
-        C1, ("azure",), (LinkKind.PAL,))
+        C1,
+        ("azure",),
+        (LinkKind.PAL,),
+    )
 
 
 HEADER = "customer_tenant_id,name,workloads,expected_links,tags,owner\n"

@@ -16,18 +16,32 @@ KINDS = (PalLink.KIND,)
 
 
 def _pal(tenant: str, identity: str, partner: str | None) -> PalLink:
-    return PalLink(customer_tenant_id=tenant, identity=identity, partner_id=partner,
-                   subscriptions=("s1",))
+    return PalLink(
+        customer_tenant_id=tenant, identity=identity, partner_id=partner, subscriptions=("s1",)
+    )
 
 
 def _complete(records: list[PalLink], tenant: str = "t1") -> ScopeResult:
-    return ScopeResult(source="arm.pal", scope=f"{tenant}/partner-app", customer_tenant_id=tenant,
-                       kinds=KINDS, status=ScopeStatus.COMPLETE, records=records)
+    return ScopeResult(
+        source="arm.pal",
+        scope=f"{tenant}/partner-app",
+        customer_tenant_id=tenant,
+        kinds=KINDS,
+        status=ScopeStatus.COMPLETE,
+        records=records,
+    )
 
 
 def _failed(tenant: str = "t1") -> ScopeResult:
-    return ScopeResult(source="arm.pal", scope=f"{tenant}/partner-app", customer_tenant_id=tenant,
-                       kinds=KINDS, status=ScopeStatus.FAILED, error_kind="auth", error="403")
+    return ScopeResult(
+        source="arm.pal",
+        scope=f"{tenant}/partner-app",
+        customer_tenant_id=tenant,
+        kinds=KINDS,
+        status=ScopeStatus.FAILED,
+        error_kind="auth",
+        error="403",
+    )
 
 
 def test_datetimes_come_back_aware_and_in_utc(store: Store) -> None:
@@ -60,15 +74,18 @@ def test_complete_read_adds_changes_and_soft_deletes(store: Store) -> None:
     r1 = store.start_run(t)
     store.save(r1, [_complete([_pal("t1", "partner-app", "4100002")])], t)
     r2 = store.start_run(t + timedelta(days=1))
-    stats = store.save(r2, [_complete([_pal("t1", "partner-app", "9999999")])],
-                       t + timedelta(days=1))
+    stats = store.save(
+        r2, [_complete([_pal("t1", "partner-app", "9999999")])], t + timedelta(days=1)
+    )
     assert (stats.added, stats.changed) == (0, 1)
     r3 = store.start_run(t + timedelta(days=2))
     stats = store.save(r3, [_complete([])], t + timedelta(days=2))
     assert stats.removed == 1
     with store.read() as s:
         rows = list(s.scalars(select(Observation)))
-        changes = [e.change for e in s.scalars(select(ObservationEvent).order_by(ObservationEvent.id))]
+        changes = [
+            e.change for e in s.scalars(select(ObservationEvent).order_by(ObservationEvent.id))
+        ]
     assert len(rows) == 1, "history is never hard-deleted (R14)"
     assert rows[0].removed_at == t + timedelta(days=2)
     assert rows[0].first_seen_at == t
@@ -94,8 +111,14 @@ def test_failed_read_leaves_stored_records_untouched(store: Store) -> None:
 def test_soft_deletion_is_scoped_to_the_read_scope(store: Store) -> None:
     t = datetime(2026, 11, 1, tzinfo=UTC)
     r1 = store.start_run(t)
-    store.save(r1, [_complete([_pal("t1", "partner-app", "1")], "t1"),
-                    _complete([_pal("t2", "partner-app", "1")], "t2")], t)
+    store.save(
+        r1,
+        [
+            _complete([_pal("t1", "partner-app", "1")], "t1"),
+            _complete([_pal("t2", "partner-app", "1")], "t2"),
+        ],
+        t,
+    )
     r2 = store.start_run(t)
     store.save(r2, [_complete([], "t1")], t)
     current = {o.record.customer_tenant_id for o in store.current()}
@@ -107,12 +130,16 @@ def test_identical_resync_changes_nothing_but_last_seen(store: Store) -> None:
     records = [_pal("t1", "partner-app", "4100002"), _pal("t1", "carrier", None)]
     store.save(store.start_run(t), [_complete(records)], t)
     with store.read() as s:
-        before = [(o.id, o.payload, o.payload_hash, o.first_seen_at) for o in s.scalars(
-            select(Observation).order_by(Observation.id))]
+        before = [
+            (o.id, o.payload, o.payload_hash, o.first_seen_at)
+            for o in s.scalars(select(Observation).order_by(Observation.id))
+        ]
     stats = store.save(store.start_run(t), [_complete(list(reversed(records)))], t)
     with store.read() as s:
-        after = [(o.id, o.payload, o.payload_hash, o.first_seen_at) for o in s.scalars(
-            select(Observation).order_by(Observation.id))]
+        after = [
+            (o.id, o.payload, o.payload_hash, o.first_seen_at)
+            for o in s.scalars(select(Observation).order_by(Observation.id))
+        ]
         events = len(list(s.scalars(select(ObservationEvent))))
     assert before == after
     assert (stats.added, stats.changed, stats.removed, stats.unchanged) == (0, 0, 0, 2)
@@ -126,12 +153,21 @@ def test_a_write_that_fails_midway_leaves_the_previous_snapshot(store: Store) ->
     object.__setattr__(broken, "name", object())  # cannot be encoded: the transaction aborts
     r2 = store.start_run(t)
     with pytest.raises(Exception):
-        store.save(r2, [
-            _complete([_pal("t1", "partner-app", "1111111")]),
-            ScopeResult(source="partner_center.customers", scope="partner",
-                        customer_tenant_id=None, kinds=(Customer.KIND,),
-                        status=ScopeStatus.COMPLETE, records=[broken]),
-        ], t)
+        store.save(
+            r2,
+            [
+                _complete([_pal("t1", "partner-app", "1111111")]),
+                ScopeResult(
+                    source="partner_center.customers",
+                    scope="partner",
+                    customer_tenant_id=None,
+                    kinds=(Customer.KIND,),
+                    status=ScopeStatus.COMPLETE,
+                    records=[broken],
+                ),
+            ],
+            t,
+        )
     [obs] = store.current(customers=["t1"])
     assert isinstance(obs.record, PalLink)
     assert obs.record.partner_id == "4100002", "all or nothing per customer (R12)"

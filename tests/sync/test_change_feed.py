@@ -22,12 +22,16 @@ WEEK = timedelta(days=7)
 
 
 def feed_for(clock: Clock, *, full_every: timedelta = WEEK, lookback_days: int = 30) -> ChangeFeed:
-    return ChangeFeed(full_every=full_every,
-                      covers_from=clock() - timedelta(days=lookback_days))
+    return ChangeFeed(full_every=full_every, covers_from=clock() - timedelta(days=lookback_days))
 
 
-def scenario(clock: Clock, *, quantity: int = 10, events: list[dict[str, Any]] | None = None,
-             faults: list[dict[str, Any]] | None = None) -> FakeWorld:
+def scenario(
+    clock: Clock,
+    *,
+    quantity: int = 10,
+    events: list[dict[str, Any]] | None = None,
+    faults: list[dict[str, Any]] | None = None,
+) -> FakeWorld:
     doc = world_dict(customer(C1, SUB1), customer(C2, SUB2), faults=faults)
     for c in doc["customers"]:
         c["csp_subscriptions"][0]["quantity"] = quantity
@@ -36,9 +40,13 @@ def scenario(clock: Clock, *, quantity: int = 10, events: list[dict[str, Any]] |
 
 
 def event(tenant: str, at: datetime, operation: str = "update_subscription") -> dict[str, Any]:
-    return {"id": f"ae-{tenant[:2]}-{at:%H%M%S}", "operation_type": operation,
-            "resource_type": "subscription", "customer_tenant_id": tenant,
-            "date": at.isoformat()}
+    return {
+        "id": f"ae-{tenant[:2]}-{at:%H%M%S}",
+        "operation_type": operation,
+        "resource_type": "subscription",
+        "customer_tenant_id": tenant,
+        "date": at.isoformat(),
+    }
 
 
 def sync(store: Store, fake: FakeWorld, clock: Clock, feed: ChangeFeed | None) -> SyncOutcome:
@@ -46,14 +54,19 @@ def sync(store: Store, fake: FakeWorld, clock: Clock, feed: ChangeFeed | None) -
 
 
 def quantities(store: Store) -> dict[str, int | None]:
-    return {o.record.customer_tenant_id or "": o.record.quantity
-            for o in store.current(kinds=[CspSubscription.KIND])
-            if isinstance(o.record, CspSubscription)}
+    return {
+        o.record.customer_tenant_id or "": o.record.quantity
+        for o in store.current(kinds=[CspSubscription.KIND])
+        if isinstance(o.record, CspSubscription)
+    }
 
 
 def subs_status(store: Store, run_id: int) -> dict[str, tuple[str, int | None, int]]:
-    return {row.scope: (row.status, row.as_of_run_id, row.records)
-            for (source, _scope), row in store.statuses(run_id).items() if source == SUBS}
+    return {
+        row.scope: (row.status, row.as_of_run_id, row.records)
+        for (source, _scope), row in store.statuses(run_id).items()
+        if source == SUBS
+    }
 
 
 def test_only_customers_the_feed_names_are_read_again(store: Store, clock: Clock) -> None:
@@ -78,22 +91,22 @@ def test_only_customers_the_feed_names_are_read_again(store: Store, clock: Clock
     assert quantities(store) == {C1: 25, C2: 25}
 
 
-def test_a_carried_scope_stands_on_the_read_it_was_carried_from(store: Store,
-                                                                  clock: Clock) -> None:
+def test_a_carried_scope_stands_on_the_read_it_was_carried_from(store: Store, clock: Clock) -> None:
     first = sync(store, scenario(clock), clock, feed_for(clock))
     for _ in range(3):
         clock.advance(days=1)
         outcome = sync(store, scenario(clock), clock, feed_for(clock))
         assert subs_status(store, outcome.run_id) == {
-            C1: ("carried", first.run_id, 1), C2: ("carried", first.run_id, 1)}
+            C1: ("carried", first.run_id, 1),
+            C2: ("carried", first.run_id, 1),
+        }
     # Seven days and an hour after the complete read: the base is too old, read again.
     clock.advance(days=4, hours=1)
     outcome = sync(store, scenario(clock), clock, feed_for(clock))
     assert {s for s, _base, _n in subs_status(store, outcome.run_id).values()} == {"complete"}
 
 
-def test_records_from_before_the_last_read_do_not_force_a_read(store: Store,
-                                                               clock: Clock) -> None:
+def test_records_from_before_the_last_read_do_not_force_a_read(store: Store, clock: Clock) -> None:
     read_at = clock()
     sync(store, scenario(clock), clock, feed_for(clock))
     clock.advance(days=2)
@@ -107,21 +120,22 @@ def test_records_from_before_the_last_read_do_not_force_a_read(store: Store,
 def test_without_a_complete_feed_everything_is_read(store: Store, clock: Clock) -> None:
     sync(store, scenario(clock), clock, feed_for(clock))
     clock.advance(days=1)
-    broken = scenario(clock, quantity=25, faults=[
-        {"source": "partner_center.audit_records", "scope": "partner", "status": 500}])
+    broken = scenario(
+        clock,
+        quantity=25,
+        faults=[{"source": "partner_center.audit_records", "scope": "partner", "status": 500}],
+    )
     outcome = sync(store, broken, clock, feed_for(clock))
     assert outcome.status is RunStatus.PARTIAL  # the audit records failed
     assert outcome.carried == 0
     assert quantities(store) == {C1: 25, C2: 25}
 
 
-def test_a_feed_that_does_not_reach_back_far_enough_is_not_used(store: Store,
-                                                                clock: Clock) -> None:
+def test_a_feed_that_does_not_reach_back_far_enough_is_not_used(store: Store, clock: Clock) -> None:
     sync(store, scenario(clock), clock, feed_for(clock))
     clock.advance(days=3)
     # Two days of audit records cannot vouch for a read three days ago.
-    outcome = sync(store, scenario(clock, quantity=25), clock,
-                   feed_for(clock, lookback_days=2))
+    outcome = sync(store, scenario(clock, quantity=25), clock, feed_for(clock, lookback_days=2))
     assert outcome.carried == 0
     assert quantities(store) == {C1: 25, C2: 25}
 
@@ -131,15 +145,18 @@ def test_a_scope_whose_last_read_failed_is_read_again(store: Store, clock: Clock
     clock.advance(days=1)
     failing = scenario(clock, faults=[{"source": SUBS, "scope": C1, "status": 403}])
     failed = sync(store, failing, clock, feed_for(clock))
-    assert subs_status(store, failed.run_id)[C1][0] == "carried", \
+    assert subs_status(store, failed.run_id)[C1][0] == "carried", (
         "carried: the feed vouches for C1, so its failing endpoint is not even called"
+    )
     clock.advance(days=1)
     forced = sync(store, failing, clock, None)
     assert subs_status(store, forced.run_id)[C1][0] == "failed"
     clock.advance(days=1)
     outcome = sync(store, scenario(clock, quantity=25), clock, feed_for(clock))
     assert subs_status(store, outcome.run_id) == {
-        C1: ("complete", None, 1), C2: ("carried", forced.run_id, 1)}
+        C1: ("complete", None, 1),
+        C2: ("carried", forced.run_id, 1),
+    }
     assert quantities(store) == {C1: 25, C2: 10}
 
 
@@ -148,5 +165,6 @@ def test_full_every_zero_or_no_feed_reads_everything(store: Store, clock: Clock)
     clock.advance(days=1)
     assert sync(store, scenario(clock), clock, None).carried == 0
     clock.advance(days=1)
-    assert sync(store, scenario(clock), clock,
-                feed_for(clock, full_every=timedelta(0))).carried == 0
+    assert (
+        sync(store, scenario(clock), clock, feed_for(clock, full_every=timedelta(0))).carried == 0
+    )

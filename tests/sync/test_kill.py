@@ -24,8 +24,14 @@ N = 400
 
 
 def _world(folder: Path, pal: str | None) -> None:
-    customers = [customer(f"c{n:07d}-0000-4000-8000-000000000000", f"5{n:07d}-0000-4000-8000-0"
-                          "00000000000", pal=pal) for n in range(N)]
+    customers = [
+        customer(
+            f"c{n:07d}-0000-4000-8000-000000000000",
+            f"5{n:07d}-0000-4000-8000-000000000000",
+            pal=pal,
+        )
+        for n in range(N)
+    ]
     (folder / "world.json").write_text(json.dumps(world_dict(*customers)))
 
 
@@ -36,15 +42,20 @@ def test_kill_during_sync_leaves_whole_customers_and_an_incomplete_run(tmp_path:
         first = agent.sync()
     _world(tmp_path, "4100001")  # every customer's PAL changes in the second run
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERLINK_")}
-    process = subprocess.Popen([sys.executable, "-m", "agent", "--config", str(config), "sync"],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent", "--config", str(config), "sync"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     db = tmp_path / "partnerlink.db"
     deadline = time.monotonic() + 60
     with Agent(load_settings(config)) as watcher:
         while time.monotonic() < deadline:  # wait until the second run has written some customers
             with watcher.store.read() as s:
-                written = s.scalar(select(Observation.id).where(
-                    Observation.last_run_id > first.run_id).limit(1))
+                written = s.scalar(
+                    select(Observation.id).where(Observation.last_run_id > first.run_id).limit(1)
+                )
             if written is not None:
                 break
             time.sleep(0.01)

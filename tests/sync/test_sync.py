@@ -28,8 +28,10 @@ def run_sync(store: Store, scenario: Scenario | FakeWorld, clock: Clock, **kw: A
 
 def _rows(store: Store) -> list[tuple[Any, ...]]:
     with store.read() as s:
-        return [(o.kind, o.scope, o.key, o.payload, o.first_seen_at, o.removed_at)
-                for o in s.scalars(select(Observation).order_by(Observation.id))]
+        return [
+            (o.kind, o.scope, o.key, o.payload, o.first_seen_at, o.removed_at)
+            for o in s.scalars(select(Observation).order_by(Observation.id))
+        ]
 
 
 def test_healthy_world_syncs_completely(store: Store, clock: Clock) -> None:
@@ -60,11 +62,15 @@ def test_failed_fetch_is_not_absence(store: Store, clock: Clock) -> None:
     assert statuses[("partner_center.subscriptions", C2)].status == "complete"
     after = {r for r in _rows(store) if C1 in r[1]}
     failed_scopes = {C1, f"{C1}/partner-app"}
-    assert {r for r in before if r[1] in failed_scopes and r[0] in ("csp_subscription", "pal_link")} \
-        <= after, "stored links of the failed scopes are unchanged"
+    assert {
+        r for r in before if r[1] in failed_scopes and r[0] in ("csp_subscription", "pal_link")
+    } <= after, "stored links of the failed scopes are unchanged"
     with store.read() as s:
-        pal = s.scalars(select(Observation).where(Observation.kind == PalLink.KIND,
-                                                  Observation.customer_tenant_id == C1)).one()
+        pal = s.scalars(
+            select(Observation).where(
+                Observation.kind == PalLink.KIND, Observation.customer_tenant_id == C1
+            )
+        ).one()
     assert pal.removed_at is None
     assert pal.last_seen_at < clock(), "last_seen untouched by a failed read"
 
@@ -93,8 +99,10 @@ def test_vanished_record_is_marked_removed_only_in_its_scope(store: Store, clock
     outcome = run_sync(store, world(c1, customer(C2, SUB2)), clock)
     assert outcome.load.removed == 1
     with store.read() as s:
-        subs = {(o.customer_tenant_id, o.removed_at is not None)
-                for o in s.scalars(select(Observation).where(Observation.kind == "csp_subscription"))}
+        subs = {
+            (o.customer_tenant_id, o.removed_at is not None)
+            for o in s.scalars(select(Observation).where(Observation.kind == "csp_subscription"))
+        }
     assert subs == {(C1, True), (C2, False)}
 
 
@@ -124,8 +132,9 @@ def test_unconsented_tenant_is_cannot_verify_not_empty(store: Store, clock: Cloc
     statuses = store.statuses(outcome.run_id)
     assert statuses[("graph.subscribed_skus", C1)].error_kind == "auth"
     assert "AADSTS" in (statuses[("graph.subscribed_skus", C1)].error or "")
-    assert not [o for o in store.current(customers=[C1])
-                if o.source.startswith("graph.") and o.scope == C1]
+    assert not [
+        o for o in store.current(customers=[C1]) if o.source.startswith("graph.") and o.scope == C1
+    ]
 
 
 def test_malformed_answer_fails_only_its_scope(store: Store, clock: Clock) -> None:
@@ -142,10 +151,20 @@ def test_order_puts_partner_sources_first(store: Store, clock: Clock) -> None:
     with store.read() as s:
         from agent.store.models import SourceStatus
 
-        order = [r.source for r in s.scalars(
-            select(SourceStatus).where(SourceStatus.run_id == outcome.run_id)
-            .order_by(SourceStatus.id))]
-    partner = {Source.PC_CUSTOMERS.value, Source.GRAPH_GDAP.value, Source.GRAPH_CONTRACTS.value,
-               Source.INSIGHTS.value, Source.PC_AUDIT.value}
+        order = [
+            r.source
+            for r in s.scalars(
+                select(SourceStatus)
+                .where(SourceStatus.run_id == outcome.run_id)
+                .order_by(SourceStatus.id)
+            )
+        ]
+    partner = {
+        Source.PC_CUSTOMERS.value,
+        Source.GRAPH_GDAP.value,
+        Source.GRAPH_CONTRACTS.value,
+        Source.INSIGHTS.value,
+        Source.PC_AUDIT.value,
+    }
     first_customer = next(i for i, src in enumerate(order) if src not in partner)
     assert set(order[:first_customer]) == partner

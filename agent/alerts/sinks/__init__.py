@@ -90,18 +90,25 @@ def register_alert_secrets(config: AlertsConfig) -> None:
 
 
 def build_sink(
-    config: SinkConfig, *, clock: Clock = _utc_now,
+    config: SinkConfig,
+    *,
+    clock: Clock = _utc_now,
     transport: httpx.AsyncBaseTransport | None = None,
     resolve: AsyncResolver = async_system_resolver,
-    ssl_context: ssl.SSLContext | None = None, smtp_factory: SmtpFactory = default_smtp,
+    ssl_context: ssl.SSLContext | None = None,
+    smtp_factory: SmtpFactory = default_smtp,
 ) -> Sink:
     """One sink from its config. ``transport``, ``resolve``, ``ssl_context`` and
     ``smtp_factory`` are the seams tests use; production passes none of them."""
     plog.register_secrets(sink_secrets(config))
     if isinstance(config, EmailSinkConfig):
         return EmailSink(config, clock=clock, ssl_context=ssl_context, smtp_factory=smtp_factory)
-    client = guarded_client(allow_private=config.allow_private, timeout=config.timeout,
-                            transport=transport, resolve=resolve)
+    client = guarded_client(
+        allow_private=config.allow_private,
+        timeout=config.timeout,
+        transport=transport,
+        resolve=resolve,
+    )
     if isinstance(config, WebhookSinkConfig):
         return WebhookSink(config, client, clock=clock)
     if isinstance(config, TeamsSinkConfig):
@@ -138,23 +145,37 @@ class SinkSet(Mapping[str, Sink]):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
 
 def build_sinks(
-    config: AlertsConfig, *, clock: Clock = _utc_now,
+    config: AlertsConfig,
+    *,
+    clock: Clock = _utc_now,
     transport: httpx.AsyncBaseTransport | None = None,
     resolve: AsyncResolver = async_system_resolver,
-    ssl_context: ssl.SSLContext | None = None, smtp_factory: SmtpFactory = default_smtp,
+    ssl_context: ssl.SSLContext | None = None,
+    smtp_factory: SmtpFactory = default_smtp,
     include_disabled: bool = False,
 ) -> SinkSet:
     """Every enabled sink of ``config`` (HTTP clients are opened here: use ``async with``)."""
     register_alert_secrets(config)
-    return SinkSet({
-        s.name: build_sink(s, clock=clock, transport=transport, resolve=resolve,
-                           ssl_context=ssl_context, smtp_factory=smtp_factory)
-        for s in config.sinks if s.enabled or include_disabled
-    })
+    return SinkSet(
+        {
+            s.name: build_sink(
+                s,
+                clock=clock,
+                transport=transport,
+                resolve=resolve,
+                ssl_context=ssl_context,
+                smtp_factory=smtp_factory,
+            )
+            for s in config.sinks
+            if s.enabled or include_disabled
+        }
+    )

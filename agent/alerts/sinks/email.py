@@ -30,9 +30,16 @@ SmtpFactory = Callable[[EmailSinkConfig, ssl.SSLContext], smtplib.SMTP]
 
 
 def plain_text(message: Message) -> str:
-    lines = [message.title, "", message.summary(), "",
-             f"Rule: {message.rule_title}", f"Severity: {message.severity}",
-             f"Findings: {message.total}", ""]
+    lines = [
+        message.title,
+        "",
+        message.summary(),
+        "",
+        f"Rule: {message.rule_title}",
+        f"Severity: {message.severity}",
+        f"Findings: {message.total}",
+        "",
+    ]
     for item in message.items:
         lines.append(f"- [{item.severity}] {item.customer}: {item.title}")
         if message.total == 1 and item.remediation and message.action is not Action.RESOLVED:
@@ -51,8 +58,11 @@ def html_text(message: Message) -> str:
     )
     more = f"<p><em>{e(message.more_text())}</em></p>" if message.omitted else ""
     todo = ""
-    if message.total == 1 and message.items[0].remediation and (
-            message.action is not Action.RESOLVED):
+    if (
+        message.total == 1
+        and message.items[0].remediation
+        and (message.action is not Action.RESOLVED)
+    ):
         todo = f"<p><strong>What to do:</strong> {e(message.items[0].remediation)}</p>"
     return (
         "<!doctype html><html><body>"
@@ -84,8 +94,7 @@ def mime(message: Message, *, sender: str, to: list[str], clock: Clock) -> Email
 
 def default_smtp(config: EmailSinkConfig, context: ssl.SSLContext) -> smtplib.SMTP:
     if config.security == "tls":
-        return smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
-                                context=context)
+        return smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
     return smtplib.SMTP(config.host, config.port, timeout=config.timeout)
 
 
@@ -93,7 +102,11 @@ class EmailSink:
     kind = "email"
 
     def __init__(
-        self, config: EmailSinkConfig, *, clock: Clock, ssl_context: ssl.SSLContext | None = None,
+        self,
+        config: EmailSinkConfig,
+        *,
+        clock: Clock,
+        ssl_context: ssl.SSLContext | None = None,
         smtp_factory: SmtpFactory = default_smtp,
     ) -> None:
         self.config = config
@@ -154,16 +167,19 @@ def smtp_error(exc: BaseException, secrets: tuple[str, ...] = ()) -> DeliveryErr
             return TransientDeliveryError(detail)
         return PermanentDeliveryError(detail)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return PermanentDeliveryError(f"SMTP authentication failed ({exc.smtp_code})",
-                                      status=exc.smtp_code)
+        return PermanentDeliveryError(
+            f"SMTP authentication failed ({exc.smtp_code})", status=exc.smtp_code
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
         return _reply(exc.smtp_code, exc.smtp_error, secrets)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return PermanentDeliveryError("the SMTP server does not support a required extension")
     if isinstance(exc, ssl.SSLCertVerificationError):
         return PermanentDeliveryError("the SMTP server's certificate did not verify")
-    if isinstance(exc, smtplib.SMTPServerDisconnected | TimeoutError | ConnectionError
-                   | ssl.SSLError | OSError):
+    if isinstance(
+        exc,
+        smtplib.SMTPServerDisconnected | TimeoutError | ConnectionError | ssl.SSLError | OSError,
+    ):
         return TransientDeliveryError(f"SMTP connection failed ({type(exc).__name__})")
     if isinstance(exc, smtplib.SMTPException):
         return PermanentDeliveryError(f"SMTP error ({type(exc).__name__})")

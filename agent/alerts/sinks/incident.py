@@ -53,8 +53,10 @@ def severity_of(message: Message, member: Member) -> str:
 def summary_of(message: Message, member: Member) -> str:
     if member.item is not None:
         return f"{member.item.title} · {member.item.customer}"
-    return (f"{message.rule_title}: one of {message.total} findings, not listed in this "
-            f"message; run `partnerlink explain {member.fingerprint}`")
+    return (
+        f"{message.rule_title}: one of {message.total} findings, not listed in this "
+        f"message; run `partnerlink explain {member.fingerprint}`"
+    )
 
 
 def details(message: Message, member: Member) -> dict[str, str]:
@@ -71,8 +73,8 @@ def details(message: Message, member: Member) -> dict[str, str]:
         "what_to_do": item.remediation if item else None,
         "finding": member.fingerprint,
         "evidence": f"partnerlink explain {member.fingerprint}",
-        "notification": verb(message.action) + (f", run {message.run_id}"
-                                                if message.run_id is not None else ""),
+        "notification": verb(message.action)
+        + (f", run {message.run_id}" if message.run_id is not None else ""),
         "test": "true" if message.test else None,
     }
     return {key: clip(value, 600) for key, value in found.items() if value}
@@ -93,8 +95,9 @@ class IncidentApiSink:
     accepted: ClassVar[OrderedDict[tuple[str, str, str], None]] = OrderedDict()
     remember = 20_000
 
-    def __init__(self, config: ApiSinkBase, client: httpx.AsyncClient, *, clock: Clock,
-                 key: str) -> None:
+    def __init__(
+        self, config: ApiSinkBase, client: httpx.AsyncClient, *, clock: Clock, key: str
+    ) -> None:
         self.config = config
         self.client = client
         self.clock = clock
@@ -126,8 +129,9 @@ class IncidentApiSink:
         detail = f"{sent} event(s) accepted" + (f", {earlier} earlier" if earlier else "")
         return DeliveryResult(202, detail)
 
-    async def post(self, url: str, payload: Mapping[str, Any],
-                   headers: Mapping[str, str] | None = None) -> None:
+    async def post(
+        self, url: str, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
         """POST JSON; anything but 202 Accepted raises. Another 2xx is permanent: these APIs
         answer nothing else on success, so the URL is not the API it should be."""
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -143,7 +147,8 @@ class IncidentApiSink:
         if response.status_code != 202:
             raise PermanentDeliveryError(
                 f"HTTP {response.status_code} where the API answers 202 Accepted; "
-                "is the URL right?", status=response.status_code,
+                "is the URL right?",
+                status=response.status_code,
             )
 
     async def aclose(self) -> None:

@@ -33,8 +33,9 @@ def description(message: Message, member: Member) -> str:
     """The summary, then each detail on a line of its own: Opsgenie shows it as plain text,
     where ``details`` appear as a table further down."""
     lines = [summary_of(message, member), ""]
-    lines += [f"{key.replace('_', ' ')}: {value}"
-              for key, value in details(message, member).items()]
+    lines += [
+        f"{key.replace('_', ' ')}: {value}" for key, value in details(message, member).items()
+    ]
     return "\n".join(lines)[:15_000]
 
 
@@ -43,8 +44,13 @@ def alert(message: Message, member: Member) -> dict[str, Any]:
     item = member.item
     severity = severity_of(message, member)
     title = item.title if item is not None else summary_of(message, member)
-    tags = [SOURCE, message.rule, severity, *([item.link_kind] if item and item.link_kind
-                                                else []), *(["test"] if message.test else [])]
+    tags = [
+        SOURCE,
+        message.rule,
+        severity,
+        *([item.link_kind] if item and item.link_kind else []),
+        *(["test"] if message.test else []),
+    ]
     body: dict[str, Any] = {
         "message": clip(title, 130),
         "alias": member.fingerprint,
@@ -66,8 +72,9 @@ def close(message: Message, member: Member) -> dict[str, Any]:
 class OpsgenieSink(IncidentApiSink):
     kind = "opsgenie"
 
-    def __init__(self, config: OpsgenieSinkConfig, client: httpx.AsyncClient, *,
-                 clock: Clock) -> None:
+    def __init__(
+        self, config: OpsgenieSinkConfig, client: httpx.AsyncClient, *, clock: Clock
+    ) -> None:
         super().__init__(config, client, clock=clock, key=config.api_key.get_secret_value())
         self._alerts = f"{config.api_url}/v2/alerts"
         self._headers = {"Authorization": f"GenieKey {config.api_key.get_secret_value()}"}
@@ -75,7 +82,10 @@ class OpsgenieSink(IncidentApiSink):
     async def deliver(self, message: Message, member: Member) -> None:
         if message.resolved:
             alias = quote(member.fingerprint, safe="")
-            await self.post(f"{self._alerts}/{alias}/close?identifierType=alias",
-                            close(message, member), self._headers)
+            await self.post(
+                f"{self._alerts}/{alias}/close?identifierType=alias",
+                close(message, member),
+                self._headers,
+            )
         else:
             await self.post(self._alerts, alert(message, member), self._headers)

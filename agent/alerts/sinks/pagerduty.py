@@ -25,8 +25,13 @@ from agent.alerts.sinks.incident import (
     summary_of,
 )
 
-SEVERITY = {"critical": "critical", "high": "error", "medium": "warning", "low": "info",
-            "info": "info"}
+SEVERITY = {
+    "critical": "critical",
+    "high": "error",
+    "medium": "warning",
+    "low": "info",
+    "info": "info",
+}
 """Ours to PagerDuty's four; a name we do not know is treated as info, as ``severity_rank``
 does."""
 
@@ -53,8 +58,9 @@ def event(message: Message, member: Member, routing_key: str) -> dict[str, Any]:
 class PagerDutySink(IncidentApiSink):
     kind = "pagerduty"
 
-    def __init__(self, config: PagerDutySinkConfig, client: httpx.AsyncClient, *,
-                 clock: Clock) -> None:
+    def __init__(
+        self, config: PagerDutySinkConfig, client: httpx.AsyncClient, *, clock: Clock
+    ) -> None:
         super().__init__(config, client, clock=clock, key=config.routing_key.get_secret_value())
         self._url = config.url
         self._routing_key = config.routing_key.get_secret_value()

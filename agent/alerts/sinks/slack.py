@@ -33,22 +33,36 @@ def _items_text(message: Message) -> str:
 
 def payload(message: Message) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
-        {"type": "header",
-         "text": {"type": "plain_text", "text": clip(message.title, 150), "emoji": False}},
-        {"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*Rule*\n{escape(message.rule_title)}"},
-            {"type": "mrkdwn", "text": f"*Severity*\n{message.severity}"},
-            {"type": "mrkdwn", "text": f"*Findings*\n{message.total}"},
-        ]},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": clip(message.title, 150), "emoji": False},
+        },
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Rule*\n{escape(message.rule_title)}"},
+                {"type": "mrkdwn", "text": f"*Severity*\n{message.severity}"},
+                {"type": "mrkdwn", "text": f"*Findings*\n{message.total}"},
+            ],
+        },
         {"type": "section", "text": {"type": "mrkdwn", "text": _items_text(message)}},
     ]
     if message.omitted:
-        blocks.append({"type": "context",
-                       "elements": [{"type": "mrkdwn", "text": message.more_text()}]})
-    blocks.append({"type": "context", "elements": [
-        {"type": "mrkdwn", "text": f"dedup key `{message.dedup_key}`"
-                                   + (f" · run {message.run_id}" if message.run_id else "")}
-    ]})
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": message.more_text()}]}
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"dedup key `{message.dedup_key}`"
+                    + (f" · run {message.run_id}" if message.run_id else ""),
+                }
+            ],
+        }
+    )
     return {"text": clip(f"{message.headline()}: {message.summary()}", 3000), "blocks": blocks}
 
 

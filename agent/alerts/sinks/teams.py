@@ -16,14 +16,18 @@ from agent.alerts.sinks.base import DeliveryResult, HttpSink, clip
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-_COLOR = {"critical": "Attention", "high": "Attention", "medium": "Warning", "low": "Accent",
-          "info": "Default"}
+_COLOR = {
+    "critical": "Attention",
+    "high": "Attention",
+    "medium": "Warning",
+    "low": "Accent",
+    "info": "Default",
+}
 
 
 def card(message: Message) -> dict[str, Any]:
     """The Adaptive Card 1.4 for ``message``."""
-    color = "Good" if message.action is Action.RESOLVED else _COLOR.get(message.severity,
-                                                                         "Default")
+    color = "Good" if message.action is Action.RESOLVED else _COLOR.get(message.severity, "Default")
     facts = [
         {"title": "Rule", "value": message.rule_title},
         {"title": "Severity", "value": message.severity},
@@ -35,29 +39,60 @@ def card(message: Message) -> dict[str, Any]:
         if item.subject:
             facts.append({"title": "Subject", "value": clip(item.subject, 200)})
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": clip(message.title, 200), "weight": "Bolder",
-         "size": "Medium", "wrap": True, "color": color},
-        {"type": "TextBlock", "text": clip(message.summary(), 400), "wrap": True,
-         "isSubtle": True, "spacing": "Small"},
+        {
+            "type": "TextBlock",
+            "text": clip(message.title, 200),
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+            "color": color,
+        },
+        {
+            "type": "TextBlock",
+            "text": clip(message.summary(), 400),
+            "wrap": True,
+            "isSubtle": True,
+            "spacing": "Small",
+        },
         {"type": "FactSet", "facts": facts},
     ]
     if message.total > 1:
-        body.append({
-            "type": "Container",
-            "items": [
-                {"type": "TextBlock", "wrap": True, "spacing": "Small",
-                 "text": clip(f"- **{i.severity}** {i.customer}: {i.title}", 240)}
-                for i in message.items
-            ],
-        })
+        body.append(
+            {
+                "type": "Container",
+                "items": [
+                    {
+                        "type": "TextBlock",
+                        "wrap": True,
+                        "spacing": "Small",
+                        "text": clip(f"- **{i.severity}** {i.customer}: {i.title}", 240),
+                    }
+                    for i in message.items
+                ],
+            }
+        )
         if message.omitted:
-            body.append({"type": "TextBlock", "text": message.more_text(), "isSubtle": True,
-                         "wrap": True})
+            body.append(
+                {"type": "TextBlock", "text": message.more_text(), "isSubtle": True, "wrap": True}
+            )
     elif message.items[0].remediation and message.action is not Action.RESOLVED:
-        body.append({"type": "TextBlock", "text": clip(message.items[0].remediation, 600),
-                     "wrap": True, "spacing": "Medium"})
-    body.append({"type": "TextBlock", "text": f"dedup key {message.dedup_key}",
-                 "isSubtle": True, "size": "Small", "wrap": True})
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": clip(message.items[0].remediation, 600),
+                "wrap": True,
+                "spacing": "Medium",
+            }
+        )
+    body.append(
+        {
+            "type": "TextBlock",
+            "text": f"dedup key {message.dedup_key}",
+            "isSubtle": True,
+            "size": "Small",
+            "wrap": True,
+        }
+    )
     return {
         "$schema": CARD_SCHEMA,
         "type": "AdaptiveCard",

@@ -26,10 +26,14 @@ SCHEMA_VERSION = 1
 
 
 def body(message: Message) -> bytes:
-    data: dict[str, Any] = {"version": SCHEMA_VERSION, "summary": message.summary(),
-                            **message.model_dump(mode="json")}
-    return json.dumps(data, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    data: dict[str, Any] = {
+        "version": SCHEMA_VERSION,
+        "summary": message.summary(),
+        **message.model_dump(mode="json"),
+    }
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
 
 
 def sign(secret: str, raw: bytes) -> str:
@@ -44,8 +48,9 @@ def verify(secret: str, raw: bytes, signature: str) -> bool:
 class WebhookSink(HttpSink):
     kind = "webhook"
 
-    def __init__(self, config: WebhookSinkConfig, client: httpx.AsyncClient, *,
-                 clock: Clock) -> None:
+    def __init__(
+        self, config: WebhookSinkConfig, client: httpx.AsyncClient, *, clock: Clock
+    ) -> None:
         super().__init__(config, client, clock=clock)
         self._secret = config.secret.get_secret_value()
         self.secrets = (*self.secrets, self._secret)

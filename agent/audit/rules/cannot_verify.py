@@ -31,8 +31,12 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
     where = "the partner tenant" if partner_level else snapshot.name
     app = ctx.identities[0] if ctx.identities else _APP  # reads every scope without identity
     for cause, failures in sorted(grouped.items()):
-        sources = sorted({f"{src}" + (f" as {scope.split('/', 1)[1]}" if "/" in scope else "")
-                          for src, scope, _st, _err in failures})
+        sources = sorted(
+            {
+                f"{src}" + (f" as {scope.split('/', 1)[1]}" if "/" in scope else "")
+                for src, scope, _st, _err in failures
+            }
+        )
         yield Candidate(
             rule=META.id,
             customer_tenant_id=None if partner_level else snapshot.tenant_id,
@@ -41,12 +45,24 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             link_kind=None,
             link_id=cause,
             severity=Severity.HIGH if partner_level else None,
-            remediation=_remedy(cause, where, sorted({
-                scope.split("/", 1)[1] if "/" in scope else app
-                for _s, scope, _st, _e in failures})),
-            evidence={"cause": cause, "sources": sources,
-                      "failures": [{"source": s, "scope": sc, "status": st, "error": e}
-                                   for s, sc, st, e in failures]},
+            remediation=_remedy(
+                cause,
+                where,
+                sorted(
+                    {
+                        scope.split("/", 1)[1] if "/" in scope else app
+                        for _s, scope, _st, _e in failures
+                    }
+                ),
+            ),
+            evidence={
+                "cause": cause,
+                "sources": sources,
+                "failures": [
+                    {"source": s, "scope": sc, "status": st, "error": e}
+                    for s, sc, st, e in failures
+                ],
+            },
         )
 
 
@@ -79,8 +95,10 @@ def _remedy(cause: str, where: str, identities: list[str]) -> str:
     who = " and ".join(identities) or _APP
     step = _STEPS.get(cause)
     if step is None and cause.startswith("HTTP 5"):
-        step = ("Microsoft answered with a server error for {where}: this usually clears by "
-                "itself; if it persists over several runs, check the Microsoft service health.")
+        step = (
+            "Microsoft answered with a server error for {where}: this usually clears by "
+            "itself; if it persists over several runs, check the Microsoft service health."
+        )
     if step is None:
         return META.remediation
     tenant = where if where == "the partner tenant" else f"{where}'s tenant"

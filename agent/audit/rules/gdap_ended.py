@@ -31,8 +31,9 @@ META = RuleMeta(
 
 _ENDED = {GdapStatus.EXPIRED: "expired", GdapStatus.TERMINATED: "terminated"}
 _ACTIVE = frozenset({GdapStatus.ACTIVE, GdapStatus.EXPIRING})
-_REQUESTED = frozenset({GdapStatus.CREATED, GdapStatus.APPROVAL_PENDING, GdapStatus.APPROVED,
-                        GdapStatus.ACTIVATING})
+_REQUESTED = frozenset(
+    {GdapStatus.CREATED, GdapStatus.APPROVAL_PENDING, GdapStatus.APPROVED, GdapStatus.ACTIVATING}
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -53,24 +54,34 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
         customer_tenant_id=snapshot.tenant_id,
         subject="gdap relationship ended",
         title=f"No active GDAP relationship with {snapshot.name}: {name} {how}"
-        + (f" on {when}" if when else "") + (f" ({why})" if why else ""),
+        + (f" on {when}" if when else "")
+        + (f" ({why})" if why else ""),
         link_kind="gdap",
         link_id=TENANT,
         # A relationship in a status we do not know may be the active one (R3).
-        verdict=Verdict.UNKNOWN if any(r.status is GdapStatus.UNKNOWN for r in relationships)
+        verdict=Verdict.UNKNOWN
+        if any(r.status is GdapStatus.UNKNOWN for r in relationships)
         else Verdict.FIRING,
         remediation=_remedy(snapshot.name, how, requested),
         evidence={
-            "relationship_id": last.relationship_id, "display_name": last.display_name,
-            "status": last.raw_status or str(last.status), "ended": how, "ended_on": when,
+            "relationship_id": last.relationship_id,
+            "display_name": last.display_name,
+            "status": last.raw_status or str(last.status),
+            "ended": how,
+            "ended_on": when,
             "end_date": last.ends.isoformat() if last.ends else None,
             "activated": last.activated.isoformat() if last.activated else None,
             "auto_extend_duration": last.auto_extend_duration,
             "had_global_administrator": GLOBAL_ADMINISTRATOR_ROLE in last.roles,
             "why": why,
-            "requests_waiting": [{"relationship_id": r.relationship_id,
-                                  "display_name": r.display_name, "status": r.raw_status}
-                                 for r in requested],
+            "requests_waiting": [
+                {
+                    "relationship_id": r.relationship_id,
+                    "display_name": r.display_name,
+                    "status": r.raw_status,
+                }
+                for r in requested
+            ],
             "other_ended": sorted(r.relationship_id for r in ended if r is not last),
             "stake": stake,
         },
@@ -88,17 +99,25 @@ def _why(rel: GdapRelationship) -> str | None:
 
 def _remedy(customer: str, how: str, requested: list[GdapRelationship]) -> str:
     if requested:
-        names = ", ".join(f"{r.display_name or r.relationship_id} ({r.raw_status or r.status})"
-                          for r in requested)
-        return (f"A new request is already waiting: {names}. Ask {customer}'s Global "
-                "Administrator to approve it (the approval link is in the request e-mail or in "
-                "Partner Center > Customers > Admin relationships).")
-    lead = (f"Confirm with {customer} that it still wants your services (a terminated "
-            "relationship was ended on purpose by one side), then s" if how == "terminated"
-            else "S")
-    return (f"{lead}end {customer} a new GDAP relationship request in Partner Center "
-            "(least-privilege roles, without Global Administrator, auto-extend 180 days) and "
-            "ask its Global Administrator to approve it.")
+        names = ", ".join(
+            f"{r.display_name or r.relationship_id} ({r.raw_status or r.status})" for r in requested
+        )
+        return (
+            f"A new request is already waiting: {names}. Ask {customer}'s Global "
+            "Administrator to approve it (the approval link is in the request e-mail or in "
+            "Partner Center > Customers > Admin relationships)."
+        )
+    lead = (
+        f"Confirm with {customer} that it still wants your services (a terminated "
+        "relationship was ended on purpose by one side), then s"
+        if how == "terminated"
+        else "S"
+    )
+    return (
+        f"{lead}end {customer} a new GDAP relationship request in Partner Center "
+        "(least-privilege roles, without Global Administrator, auto-extend 180 days) and "
+        "ask its Global Administrator to approve it."
+    )
 
 
 RULE = Rule(META, evaluate)

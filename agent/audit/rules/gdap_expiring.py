@@ -29,8 +29,11 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
         if rel.ends > horizon or rel.auto_extends:
             continue
         days = max(0, (rel.ends - ctx.now).days)
-        why = ("it includes the Global Administrator role"
-               if GLOBAL_ADMINISTRATOR_ROLE in rel.roles else "auto-extend is off")
+        why = (
+            "it includes the Global Administrator role"
+            if GLOBAL_ADMINISTRATOR_ROLE in rel.roles
+            else "auto-extend is off"
+        )
         stake = snapshot.stake(TENANT)
         yield Candidate(
             rule=META.id,
@@ -45,11 +48,16 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             "relationship request in Partner Center (least-privilege roles, without Global "
             "Administrator, auto-extend 180 days) and ask its Global Administrator to approve "
             f"it; {rel.display_name or rel.relationship_id} cannot extend itself ({why}).",
-            evidence={"relationship_id": rel.relationship_id,
-                      "display_name": rel.display_name, "ends": rel.ends.isoformat(),
-                      "days_left": days, "auto_extend_duration": rel.auto_extend_duration,
-                      "global_administrator": GLOBAL_ADMINISTRATOR_ROLE in rel.roles,
-                      "why": why, "stake": stake},
+            evidence={
+                "relationship_id": rel.relationship_id,
+                "display_name": rel.display_name,
+                "ends": rel.ends.isoformat(),
+                "days_left": days,
+                "auto_extend_duration": rel.auto_extend_duration,
+                "global_administrator": GLOBAL_ADMINISTRATOR_ROLE in rel.roles,
+                "why": why,
+                "stake": stake,
+            },
             value_at_stake=stake_value(stake),
         )
 

@@ -36,23 +36,36 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
         if state.missing_runs < 1:
             if state.last_seen_run_id != ctx.run_id:
                 # Not seen this run and not proven gone: a run that judged nothing.
-                yield Candidate(rule=META.id, customer_tenant_id=snapshot.tenant_id,
-                                subject=subject, title=subject, link_kind=state.kind,
-                                link_id=link_id, verdict=Verdict.UNKNOWN)
+                yield Candidate(
+                    rule=META.id,
+                    customer_tenant_id=snapshot.tenant_id,
+                    subject=subject,
+                    title=subject,
+                    link_kind=state.kind,
+                    link_id=link_id,
+                    verdict=Verdict.UNKNOWN,
+                )
             continue
         stake = snapshot.stake(state.workload)
         anomaly = ctx.anomaly_for(state.kind, state.source)
         evidence = {
-            "holder": state.holder, "carried_by": state.ref, "source": state.source,
-            "workload": state.workload, "first_seen": state.first_seen_at.isoformat(),
-            "last_seen": state.last_seen_at.isoformat(), "missing_runs": state.missing_runs,
-            "runs_to_confirm": ctx.disappeared_after_runs, "cause": state.cause,
-            "right_partner_ids": sorted(ctx.right_ids(state.kind)), "stake": stake,
+            "holder": state.holder,
+            "carried_by": state.ref,
+            "source": state.source,
+            "workload": state.workload,
+            "first_seen": state.first_seen_at.isoformat(),
+            "last_seen": state.last_seen_at.isoformat(),
+            "missing_runs": state.missing_runs,
+            "runs_to_confirm": ctx.disappeared_after_runs,
+            "cause": state.cause,
+            "right_partner_ids": sorted(ctx.right_ids(state.kind)),
+            "stake": stake,
         }
         if state.held_run_id is not None:
             evidence["held_since_run"] = state.held_run_id
-            evidence["held_because"] = (anomaly.describe() if anomaly is not None
-                                        else "a source anomaly in that run")
+            evidence["held_because"] = (
+                anomaly.describe() if anomaly is not None else "a source anomaly in that run"
+            )
         yield Candidate(
             rule=META.id,
             customer_tenant_id=snapshot.tenant_id,
@@ -84,44 +97,64 @@ def _remedy(state: LinkState, customer: str, ctx: AuditContext) -> str:
     sub = state.workload.split(":", 1)[1] if ":" in state.workload else ""
     where = f"subscription {sub}" if sub else "the subscriptions it managed"
     if state.kind == LinkKind.PAL:
-        link = (f"then, signed in as {state.ref} in {customer}'s tenant, run "
-                f"`az managementpartner create --partner-id {pid}`")
+        link = (
+            f"then, signed in as {state.ref} in {customer}'s tenant, run "
+            f"`az managementpartner create --partner-id {pid}`"
+        )
         if "deleted" in cause:
-            return (f"Re-create the service principal of {state.ref} in {customer}'s tenant "
-                    f"(admin consent), give it its Azure role on {where} again, {link}.")
+            return (
+                f"Re-create the service principal of {state.ref} in {customer}'s tenant "
+                f"(admin consent), give it its Azure role on {where} again, {link}."
+            )
         if "disabled" in cause:
-            return (f"Re-enable the service principal {state.ref} in {customer}'s tenant (Entra "
-                    "admin center > Enterprise applications > Properties > Enabled for users "
-                    f"to sign in); if its link is gone too, {link.removeprefix('then, ')}.")
+            return (
+                f"Re-enable the service principal {state.ref} in {customer}'s tenant (Entra "
+                "admin center > Enterprise applications > Properties > Enabled for users "
+                f"to sign in); if its link is gone too, {link.removeprefix('then, ')}."
+            )
         if "now links partner ID" in cause:
-            return (f"Signed in as {state.ref} in {customer}'s tenant, run `az managementpartner "
-                    f"update --partner-id {pid}` ({cause}).")
+            return (
+                f"Signed in as {state.ref} in {customer}'s tenant, run `az managementpartner "
+                f"update --partner-id {pid}` ({cause})."
+            )
         if "lost its role" in cause:
-            return (f"Give {state.ref} an Azure role on {where} again (for example "
-                    f"`az role assignment create --assignee <its object id> --role Contributor "
-                    f"--scope /subscriptions/{sub}`); its PAL to {state.holder} then earns there "
-                    "again. If the subscription was cancelled, acknowledge this finding.")
+            return (
+                f"Give {state.ref} an Azure role on {where} again (for example "
+                f"`az role assignment create --assignee <its object id> --role Contributor "
+                f"--scope /subscriptions/{sub}`); its PAL to {state.holder} then earns there "
+                "again. If the subscription was cancelled, acknowledge this finding."
+            )
         if "GDAP" in cause:
-            return (f"Renew the GDAP relationship with {customer} (new request, least-privilege "
-                    f"roles, auto-extend on), then check that {state.ref} keeps its role and "
-                    f"PAL {pid}.")
+            return (
+                f"Renew the GDAP relationship with {customer} (new request, least-privilege "
+                f"roles, auto-extend on), then check that {state.ref} keeps its role and "
+                f"PAL {pid}."
+            )
         return f"Restore the Partner Admin Link: {link.removeprefix('then, ')}."
     if state.kind == LinkKind.GDAP:
-        return (f"Send {customer} a new GDAP relationship request in Partner Center (least-"
-                "privilege roles, without Global Administrator, auto-extend 180 days) and ask "
-                f"its Global Administrator to approve it ({cause or 'relationship gone'}).")
+        return (
+            f"Send {customer} a new GDAP relationship request in Partner Center (least-"
+            "privilege roles, without Global Administrator, auto-extend 180 days) and ask "
+            f"its Global Administrator to approve it ({cause or 'relationship gone'})."
+        )
     if state.kind in (LinkKind.CSP, LinkKind.INDIRECT_RESELLER):
-        return (f"Confirm with {customer} (or the indirect provider) whether it moved to "
-                "another partner; if it should stay, send a reseller relationship request from "
-                "Partner Center.")
+        return (
+            f"Confirm with {customer} (or the indirect provider) whether it moved to "
+            "another partner; if it should stay, send a reseller relationship request from "
+            "Partner Center."
+        )
     if state.kind == LinkKind.DPOR:
-        return (f"Ask {customer} to set partner ID {pid} as partner of record on "
-                f"{state.workload} again (Microsoft 365 admin center or Azure portal)"
-                + (f"; {cause}." if "attributed" in cause else "."))
+        return (
+            f"Ask {customer} to set partner ID {pid} as partner of record on "
+            f"{state.workload} again (Microsoft 365 admin center or Azure portal)"
+            + (f"; {cause}." if "attributed" in cause else ".")
+        )
     if state.kind == LinkKind.CPOR:
-        return (f"File a new CPOR claim for {state.workload} of {customer} with location ID "
-                f"{pid} in Partner Center and ask the customer to approve it"
-                + (f"; {cause}." if "attributed" in cause else "."))
+        return (
+            f"File a new CPOR claim for {state.workload} of {customer} with location ID "
+            f"{pid} in Partner Center and ask the customer to approve it"
+            + (f"; {cause}." if "attributed" in cause else ".")
+        )
     return META.remediation
 
 

@@ -19,11 +19,13 @@ META = RuleMeta(
     required_sources=(Source.INSIGHTS,),
 )
 
+
 def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
     for exp in snapshot.expectations:
         kinds = SEAT[exp.kind]
-        on_workload = [link for link in snapshot.links
-                       if link.kind in kinds and link.workload == exp.workload]
+        on_workload = [
+            link for link in snapshot.links if link.kind in kinds and link.workload == exp.workload
+        ]
         if any(ctx.ours(link.holder) and link.kind == exp.kind for link in on_workload):
             continue
         for link in on_workload:
@@ -39,11 +41,17 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
                 link_kind=link.kind,
                 link_id=f"{exp.workload}|{link.holder}",
                 remediation=_remedy(link, exp.kind, snapshot.name, ctx),
-                evidence={"holder": link.holder, "holder_kind": link.kind,
-                          "carried_by": link.ref, "source": link.source.value,
-                          "workload": exp.workload, "expected": exp.kind,
-                          "expected_from": exp.origin,
-                          "right_partner_ids": sorted(ctx.right_ids(exp.kind)), "stake": stake},
+                evidence={
+                    "holder": link.holder,
+                    "holder_kind": link.kind,
+                    "carried_by": link.ref,
+                    "source": link.source.value,
+                    "workload": exp.workload,
+                    "expected": exp.kind,
+                    "expected_from": exp.origin,
+                    "right_partner_ids": sorted(ctx.right_ids(exp.kind)),
+                    "stake": stake,
+                },
                 value_at_stake=stake_value(stake),
             )
 
@@ -53,21 +61,29 @@ def _remedy(link: DerivedLink, expected: LinkKind, customer: str, ctx: AuditCont
     ids = " or ".join(sorted(ctx.right_ids(expected)))
     held = f"{link.kind.upper()} on {link.workload} names partner ID {link.holder}"
     if expected is LinkKind.PAL:
-        return (f"{held} (via {link.ref}). Signed in as the identity that manages the "
-                f"subscription for you (the partner's app or a PAL carrier) in {customer}'s "
-                f"tenant, run `az managementpartner create --partner-id {ids}`.")
+        return (
+            f"{held} (via {link.ref}). Signed in as the identity that manages the "
+            f"subscription for you (the partner's app or a PAL carrier) in {customer}'s "
+            f"tenant, run `az managementpartner create --partner-id {ids}`."
+        )
     if expected is LinkKind.CPOR:
-        return (f"{held}. Agree with {customer} that you deliver {link.workload}, then file a "
-                f"CPOR claim with location ID {ids} in Partner Center (Incentives > Customer "
-                "claims) and ask the customer to approve it.")
+        return (
+            f"{held}. Agree with {customer} that you deliver {link.workload}, then file a "
+            f"CPOR claim with location ID {ids} in Partner Center (Incentives > Customer "
+            "claims) and ask the customer to approve it."
+        )
     if expected is LinkKind.DPOR:
-        return (f"{held}. Agree with {customer} that you serve {link.workload}, then ask it to "
-                f"set partner ID {ids} as partner of record (Microsoft 365 admin center or "
-                "Azure portal).")
+        return (
+            f"{held}. Agree with {customer} that you serve {link.workload}, then ask it to "
+            f"set partner ID {ids} as partner of record (Microsoft 365 admin center or "
+            "Azure portal)."
+        )
     if expected in (LinkKind.CSP, LinkKind.INDIRECT_RESELLER):
-        return (f"{held}: another reseller sells {customer}'s subscription. Agree with the "
-                "customer and the indirect provider who transacts; if it should be you, send "
-                "a reseller relationship request from Partner Center.")
+        return (
+            f"{held}: another reseller sells {customer}'s subscription. Agree with the "
+            "customer and the indirect provider who transacts; if it should be you, send "
+            "a reseller relationship request from Partner Center."
+        )
     return f"{held}. {META.remediation}"
 
 

@@ -27,6 +27,8 @@ _PROOF: dict[LinkKind, Source] = {
     LinkKind.INDIRECT_RESELLER: Source.PC_CUSTOMERS,
 }
 
+_ANY_MANAGER = "an identity that manages the subscription (the partner's app or a PAL carrier)"
+
 
 _HOW: dict[LinkKind, str] = {
     LinkKind.PAL: "As {who} in {customer}'s tenant, link it: `az managementpartner create "
@@ -62,21 +64,33 @@ def _verified(kind: LinkKind, snapshot: CustomerSnapshot, ctx: AuditContext) -> 
 def _reaching(workload: str, snapshot: CustomerSnapshot, ctx: AuditContext) -> list[str]:
     """Our identities with a role on the subscription: the ones that can carry its PAL."""
     sub = workload.split(":", 1)[1] if ":" in workload else ""
-    return sorted(p.identity for p in snapshot.of(PalLink)
-                  if p.identity in ctx.identities and sub in p.subscriptions)
+    return sorted(
+        p.identity
+        for p in snapshot.of(PalLink)
+        if p.identity in ctx.identities and sub in p.subscriptions
+    )
 
 
 def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
     ever_ours = {(s.kind, s.workload) for s in snapshot.link_states if ctx.ours(s.holder)}
     for exp in snapshot.expectations:
-        present = [link for link in snapshot.links
-                   if link.kind in SEAT[exp.kind] and link.workload == exp.workload]
+        present = [
+            link
+            for link in snapshot.links
+            if link.kind in SEAT[exp.kind] and link.workload == exp.workload
+        ]
         if present and not any(link.fresh for link in present):
             # Seen only in last-known data: this run cannot tell it is still there, so a
             # finding about it neither resolves nor advances (R9 counts judged runs only).
-            yield Candidate(rule=META.id, customer_tenant_id=snapshot.tenant_id,
-                            subject=f"{exp.kind} on {exp.workload}", title="",
-                            link_kind=exp.kind, link_id=exp.workload, verdict=Verdict.UNKNOWN)
+            yield Candidate(
+                rule=META.id,
+                customer_tenant_id=snapshot.tenant_id,
+                subject=f"{exp.kind} on {exp.workload}",
+                title="",
+                link_kind=exp.kind,
+                link_id=exp.workload,
+                verdict=Verdict.UNKNOWN,
+            )
             continue
         if present or (exp.kind, exp.workload) in ever_ours:
             continue  # held by someone (other rules judge whom), or it disappeared
@@ -91,12 +105,18 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             link_id=exp.workload,
             verdict=Verdict.FIRING if _verified(exp.kind, snapshot, ctx) else Verdict.UNKNOWN,
             remediation=_HOW[exp.kind].format(
-                ids=" or ".join(sorted(ctx.right_ids(exp.kind))), customer=snapshot.name,
-                workload=exp.workload, who=" or ".join(reach) if reach else
-                "an identity that manages the subscription (the partner's app or a PAL carrier)"),
-            evidence={"expected_from": exp.origin, "stake": stake, "workload": exp.workload,
-                      "right_partner_ids": sorted(ctx.right_ids(exp.kind)),
-                      "identities_with_access": reach},
+                ids=" or ".join(sorted(ctx.right_ids(exp.kind))),
+                customer=snapshot.name,
+                workload=exp.workload,
+                who=" or ".join(reach) or _ANY_MANAGER,
+            ),
+            evidence={
+                "expected_from": exp.origin,
+                "stake": stake,
+                "workload": exp.workload,
+                "right_partner_ids": sorted(ctx.right_ids(exp.kind)),
+                "identities_with_access": reach,
+            },
             value_at_stake=stake_value(stake),
         )
 

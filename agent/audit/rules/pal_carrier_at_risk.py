@@ -35,9 +35,14 @@ META = RuleMeta(
 def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
     for name in ctx.identities:
         pal = next((p for p in snapshot.of(PalLink) if p.identity == name), None)
-        states = [s for s in snapshot.link_states
-                  if s.kind == LinkKind.PAL and s.ref == name and s.source == Source.ARM_PAL
-                  and ctx.ours(s.holder)]
+        states = [
+            s
+            for s in snapshot.link_states
+            if s.kind == LinkKind.PAL
+            and s.ref == name
+            and s.source == Source.ARM_PAL
+            and ctx.ours(s.holder)
+        ]
         carries = pal is not None and pal.partner_id is not None and ctx.ours(pal.partner_id)
         ident = snapshot.identity(name)
         if ident is None or not (carries or states):
@@ -49,20 +54,27 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
         stakes = {sub: snapshot.stake(f"azure:{sub}") for sub in covered}
         value = sum(stake_value(s) for s in stakes.values())
         cannot_tell = ident.credential_expires is None or (
-            pal_read is not None and pal_read != "complete")
+            pal_read is not None and pal_read != "complete"
+        )
         if not reasons and not cannot_tell:
             continue  # healthy: an earlier finding about it clears
-        evidence.update({
-            "identity": name, "object_id": ident.object_id, "app_id": ident.app_id,
-            "partner_id": pal.partner_id if pal is not None else None,
-            "subscriptions_covered": covered, "pal_read": pal_read,
-            "stake": {"acr_usd": value} if value else {},
-        })
+        evidence.update(
+            {
+                "identity": name,
+                "object_id": ident.object_id,
+                "app_id": ident.app_id,
+                "partner_id": pal.partner_id if pal is not None else None,
+                "subscriptions_covered": covered,
+                "pal_read": pal_read,
+                "stake": {"acr_usd": value} if value else {},
+            }
+        )
         yield Candidate(
             rule=META.id,
             customer_tenant_id=snapshot.tenant_id,
             subject=f"pal carrier {name}",
-            title=f"PAL carrier {name} in {snapshot.name}: {'; '.join(reasons)}" if reasons
+            title=f"PAL carrier {name} in {snapshot.name}: {'; '.join(reasons)}"
+            if reasons
             else f"PAL carrier {name} in {snapshot.name}",
             link_kind=LinkKind.PAL,
             link_id=name,
@@ -94,7 +106,10 @@ def _lost_subscriptions(states: list[LinkState], pal: PalLink | None) -> list[st
 
 
 def _assess(
-    ident: Identity, lost: list[str], customer: str, ctx: AuditContext,
+    ident: Identity,
+    lost: list[str],
+    customer: str,
+    ctx: AuditContext,
 ) -> tuple[list[str], list[str], dict[str, Any]]:
     """What is wrong with the identity, what to do about each, and the evidence."""
     reasons: list[str] = []
@@ -107,21 +122,26 @@ def _assess(
         if expires <= ctx.now + timedelta(days=ctx.credential_expiry_lead_days):
             evidence["days_left"] = max(days, 0)
             date = expires.date().isoformat()
-            reasons.append(f"credential expired on {date}" if expires <= ctx.now
-                           else f"credential expires on {date} (in {days} days)")
+            reasons.append(
+                f"credential expired on {date}"
+                if expires <= ctx.now
+                else f"credential expires on {date} (in {days} days)"
+            )
             steps.append(
                 f"Add a new certificate (preferred) or client secret to the app registration "
                 f"of {ident.identity}"
                 + (f" (app id {ident.app_id})" if ident.app_id else "")
                 + f" in the partner tenant before {date}, and give the agent the new "
-                "credential; the PAL earns only while the identity can sign in.")
+                "credential; the PAL earns only while the identity can sign in."
+            )
     if not ident.enabled:
         reasons.append("its service principal is disabled")
         steps.append(
             f"Re-enable the service principal {ident.identity}"
             + (f" (object id {ident.object_id})" if ident.object_id else "")
             + f" in {customer}'s tenant: Entra admin center > Enterprise applications > "
-            "Properties > Enabled for users to sign in.")
+            "Properties > Enabled for users to sign in."
+        )
     if lost:
         subs = ", ".join(lost)
         reasons.append(f"lost its role on subscription{'s' if len(lost) > 1 else ''} {subs}")
@@ -129,7 +149,8 @@ def _assess(
             f"Give {ident.identity} its Azure role again on {subs} (for example `az role "
             f"assignment create --assignee {ident.object_id or '<object id>'} --role "
             "Contributor --scope /subscriptions/<id>`), or acknowledge this finding if the "
-            "subscription was cancelled.")
+            "subscription was cancelled."
+        )
     return reasons, steps, evidence
 
 

@@ -46,8 +46,11 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
         "consent, its credential, `partnerlink check --online`). The held disappearances open "
         "by themselves if the next run still shows the links gone, and are withdrawn if they "
         "come back.",
-        evidence={"anomalies": [a.as_dict() for a in ctx.anomalies],
-                  "threshold_percent": ctx.mass_disappearance_percent, "run_id": ctx.run_id},
+        evidence={
+            "anomalies": [a.as_dict() for a in ctx.anomalies],
+            "threshold_percent": ctx.mass_disappearance_percent,
+            "run_id": ctx.run_id,
+        },
     )
 
 

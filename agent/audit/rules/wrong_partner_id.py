@@ -28,8 +28,11 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
         right = ctx.right_ids(link.kind)
         if link.holder in right:
             continue
-        why = ("the global partner ID" if link.holder == ctx.global_partner_id
-               else f"a location ID not meant for {link.kind.upper()}")
+        why = (
+            "the global partner ID"
+            if link.holder == ctx.global_partner_id
+            else f"a location ID not meant for {link.kind.upper()}"
+        )
         stake = snapshot.stake(link.workload)
         yield Candidate(
             rule=META.id,
@@ -41,8 +44,13 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             link_id=f"{link.workload}|{link.ref}",
             remediation=f"{_how(link.kind, link.ref, snapshot.name, sorted(right))} "
             f"Right ID(s): {', '.join(sorted(right))}.",
-            evidence={"named": link.holder, "right_partner_ids": sorted(right),
-                      "carried_by": link.ref, "source": link.source.value, "stake": stake},
+            evidence={
+                "named": link.holder,
+                "right_partner_ids": sorted(right),
+                "carried_by": link.ref,
+                "source": link.source.value,
+                "stake": stake,
+            },
             value_at_stake=stake_value(stake),
         )
 
@@ -51,17 +59,22 @@ def _how(kind: str, ref: str, customer: str, right: list[str]) -> str:
     """The step for the link's kind and carrier, naming the first right ID."""
     pid = right[0] if right else "<location ID>"
     if kind == LinkKind.PAL and ref != "microsoft":
-        return (f"Signed in as {ref} in {customer}'s tenant, run `az managementpartner update "
-                f"--partner-id {pid}`.")
+        return (
+            f"Signed in as {ref} in {customer}'s tenant, run `az managementpartner update "
+            f"--partner-id {pid}`."
+        )
     if kind == LinkKind.PAL:
-        return (f"Microsoft credits this PAL to the wrong ID: find the identity in {customer}'s "
-                "tenant whose link names it and run `az managementpartner update --partner-id "
-                f"{pid}` as that identity.")
+        return (
+            f"Microsoft credits this PAL to the wrong ID: find the identity in {customer}'s "
+            "tenant whose link names it and run `az managementpartner update --partner-id "
+            f"{pid}` as that identity."
+        )
     if kind == LinkKind.CPOR:
-        return (f"File a new CPOR claim for the workload of {customer} with location ID "
-                f"{pid} in Partner Center and ask the customer to approve it.")
-    return (f"Ask {customer} to set partner ID {pid} as partner of record on the workload "
-            "instead.")
+        return (
+            f"File a new CPOR claim for the workload of {customer} with location ID "
+            f"{pid} in Partner Center and ask the customer to approve it."
+        )
+    return f"Ask {customer} to set partner ID {pid} as partner of record on the workload instead."
 
 
 def _where(ref: str) -> str:

@@ -56,7 +56,10 @@ RUN = 10
 
 
 def make_context(
-    *, run_id: int = RUN, now: datetime = NOW, identities: tuple[str, ...] = (APP,),
+    *,
+    run_id: int = RUN,
+    now: datetime = NOW,
+    identities: tuple[str, ...] = (APP,),
     **overrides: object,
 ) -> AuditContext:
     """The partner of the tests: a global ID and three locations with different purposes."""
@@ -110,14 +113,25 @@ def with_status(
 
 
 def gdap(
-    *, rel_id: str = "rel-1", status: GdapStatus = GdapStatus.ACTIVE, ends_in: timedelta | None,
-    auto_extend: str = "P180D", roles: tuple[str, ...] = (READER_ROLE,), raw: str | None = None,
+    *,
+    rel_id: str = "rel-1",
+    status: GdapStatus = GdapStatus.ACTIVE,
+    ends_in: timedelta | None,
+    auto_extend: str = "P180D",
+    roles: tuple[str, ...] = (READER_ROLE,),
+    raw: str | None = None,
 ) -> GdapRelationship:
     return GdapRelationship(
-        relationship_id=rel_id, customer_tenant_id=TENANT, customer_name="Alpine Dairy Co-op",
-        display_name="Managed services", status=status, raw_status=raw or status.value,
-        roles=roles, auto_extend_duration=auto_extend,
-        activated=NOW - timedelta(days=230), ends=None if ends_in is None else NOW + ends_in,
+        relationship_id=rel_id,
+        customer_tenant_id=TENANT,
+        customer_name="Alpine Dairy Co-op",
+        display_name="Managed services",
+        status=status,
+        raw_status=raw or status.value,
+        roles=roles,
+        auto_extend_duration=auto_extend,
+        activated=NOW - timedelta(days=230),
+        ends=None if ends_in is None else NOW + ends_in,
     )
 
 
@@ -128,15 +142,25 @@ def healthy_records(*, pal_partner: str | None = HQ, cpor_partner: str | None = 
         Customer(tenant_id=TENANT, name="Alpine Dairy Co-op", relationship="reseller"),
         gdap(ends_in=timedelta(days=500)),
         AzureSubscription(customer_tenant_id=TENANT, subscription_id=SUB, display_name="prod"),
-        Identity(customer_tenant_id=TENANT, identity=APP,
-                 object_id="0b000001-0000-4000-8000-000000000001"),
-        PalLink(customer_tenant_id=TENANT, identity=APP, partner_id=pal_partner,
-                subscriptions=(SUB,)),
+        Identity(
+            customer_tenant_id=TENANT,
+            identity=APP,
+            object_id="0b000001-0000-4000-8000-000000000001",
+        ),
+        PalLink(
+            customer_tenant_id=TENANT, identity=APP, partner_id=pal_partner, subscriptions=(SUB,)
+        ),
     ]
     if cpor_partner is not None:
-        records.append(Attribution(customer_tenant_id=TENANT, workload="m365",
-                                   attribution_type="CPOR", partner_id=cpor_partner,
-                                   monthly_active_users=120))
+        records.append(
+            Attribution(
+                customer_tenant_id=TENANT,
+                workload="m365",
+                attribution_type="CPOR",
+                partner_id=cpor_partner,
+                monthly_active_users=120,
+            )
+        )
     return records
 
 
@@ -181,16 +205,26 @@ class Runs:
         self.states: list[LinkState] = []
 
     def next(
-        self, records: Iterable[Record], *, statuses: Mapping[tuple[str, str], str] | None = None,
-        expectations: Iterable[Expectation] = CPOR_ON_M365, same_run: bool = False,
+        self,
+        records: Iterable[Record],
+        *,
+        statuses: Mapping[tuple[str, str], str] | None = None,
+        expectations: Iterable[Expectation] = CPOR_ON_M365,
+        same_run: bool = False,
         **context: object,
     ) -> tuple[CustomerSnapshot, AuditContext]:
         if not same_run:
             self.run_id += 1
-        ctx = make_context(run_id=self.run_id, now=NOW + timedelta(days=self.run_id - RUN),
-                           identities=self.identities, disappeared_after_runs=self.k, **context)
-        snapshot = build_snapshot(records, ctx, statuses=statuses, states=self.states,
-                                  expectations=expectations)
+        ctx = make_context(
+            run_id=self.run_id,
+            now=NOW + timedelta(days=self.run_id - RUN),
+            identities=self.identities,
+            disappeared_after_runs=self.k,
+            **context,
+        )
+        snapshot = build_snapshot(
+            records, ctx, statuses=statuses, states=self.states, expectations=expectations
+        )
         self.states = snapshot.link_states
         return snapshot, ctx
 
@@ -217,8 +251,10 @@ def unknown(rule: Rule, snapshot: CustomerSnapshot, ctx: AuditContext) -> list[C
 
 
 def fingerprints(candidates: Iterable[Candidate], ctx: AuditContext) -> list[str]:
-    return [fingerprint(c.rule, ctx.partner_key, c.customer_tenant_id, c.link_kind, c.link_id)
-            for c in candidates]
+    return [
+        fingerprint(c.rule, ctx.partner_key, c.customer_tenant_id, c.link_kind, c.link_id)
+        for c in candidates
+    ]
 
 
 @pytest.fixture

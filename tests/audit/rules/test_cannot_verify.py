@@ -64,25 +64,32 @@ def test_failures_are_grouped_per_cause_with_the_error_text_in_evidence() -> Non
     assert token.link_kind is None
     assert token.subject == "AADSTS7000215 for Alpine Dairy Co-op"
     assert token.evidence["cause"] == "AADSTS7000215"
-    assert token.evidence["sources"] == [f"{Source.ARM_PAL} as {CARRIER}",
-                                         str(Source.GRAPH_SKUS)]
+    assert token.evidence["sources"] == [f"{Source.ARM_PAL} as {CARRIER}", str(Source.GRAPH_SKUS)]
     assert {f["error"] for f in token.evidence["failures"]} == {TOKEN_REFUSED}
     assert {f["scope"] for f in token.evidence["failures"]} == {f"{TENANT}/{CARRIER}", TENANT}
     assert TOKEN_REFUSED in token.title
     assert token.severity is None  # the rule's own (medium) severity for one customer
-    assert token.remediation == (f"The client secret the agent holds for {CARRIER} and {APP} "
-                                 "is wrong: "
-                                 "create a new credential (a certificate is preferred) in its "
-                                 "app registration and update the config.")
+    assert token.remediation == (
+        f"The client secret the agent holds for {CARRIER} and {APP} "
+        "is wrong: "
+        "create a new credential (a certificate is preferred) in its "
+        "app registration and update the config."
+    )
     http = candidates["HTTP 503"]
-    assert http.evidence["failures"] == [{"source": Source.ARM_SUBSCRIPTIONS.value,
-                                          "scope": TENANT, "status": "failed",
-                                          "error": SUBS_UNAVAILABLE}]
+    assert http.evidence["failures"] == [
+        {
+            "source": Source.ARM_SUBSCRIPTIONS.value,
+            "scope": TENANT,
+            "status": "failed",
+            "error": SUBS_UNAVAILABLE,
+        }
+    ]
 
 
 def test_a_customer_snapshot_ignores_partner_scope_failures(ctx: AuditContext) -> None:
-    statuses = with_status(all_complete(), {key(Source.INSIGHTS): "failed",
-                                            key(Source.ARM_PAL, APP): "failed"})
+    statuses = with_status(
+        all_complete(), {key(Source.INSIGHTS): "failed", key(Source.ARM_PAL, APP): "failed"}
+    )
     errors = {key(Source.INSIGHTS): INSIGHTS_DOWN, key(Source.ARM_PAL, APP): PAL_FORBIDDEN}
     snapshot = build_snapshot(healthy_records(), ctx, statuses=statuses, errors=errors)
 
@@ -97,22 +104,33 @@ def test_partner_scope_failures_are_reported_on_the_partner_level_snapshot(
 ) -> None:
     statuses = with_status(_partner_statuses(), {key(Source.INSIGHTS): "failed"})
     errors = {key(Source.INSIGHTS): INSIGHTS_DOWN}
-    snapshot = build_snapshot([], ctx, tenant="", statuses=statuses, errors=errors,
-                              expectations=())
+    snapshot = build_snapshot([], ctx, tenant="", statuses=statuses, errors=errors, expectations=())
 
     [cand] = evaluate(RULE, snapshot, ctx)
 
     assert cand.customer_tenant_id is None
     assert cand.subject == "HTTP 500 for the partner tenant"
     assert cand.severity is Severity.HIGH
-    assert cand.evidence["failures"] == [{"source": Source.INSIGHTS.value, "scope": "partner",
-                                          "status": "failed", "error": INSIGHTS_DOWN}]
+    assert cand.evidence["failures"] == [
+        {
+            "source": Source.INSIGHTS.value,
+            "scope": "partner",
+            "status": "failed",
+            "error": INSIGHTS_DOWN,
+        }
+    ]
 
 
 def test_partner_level_snapshot_ignores_customer_scope_failures(ctx: AuditContext) -> None:
     statuses = {**_partner_statuses(), key(Source.ARM_PAL, APP): "failed"}
-    snapshot = build_snapshot([], ctx, tenant="", statuses=statuses,
-                              errors={key(Source.ARM_PAL, APP): PAL_FORBIDDEN}, expectations=())
+    snapshot = build_snapshot(
+        [],
+        ctx,
+        tenant="",
+        statuses=statuses,
+        errors={key(Source.ARM_PAL, APP): PAL_FORBIDDEN},
+        expectations=(),
+    )
 
     assert evaluate(RULE, snapshot, ctx) == []
 

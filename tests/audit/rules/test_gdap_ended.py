@@ -40,15 +40,18 @@ def test_active_relationship_never_fires() -> None:
 def test_terminated_relationship_with_nothing_active_fires_with_its_date() -> None:
     ctx = make_context()
     snapshot = build_snapshot(
-        _with_gdap(gdap(status=GdapStatus.TERMINATED, ends_in=timedelta(days=-3))), ctx)
+        _with_gdap(gdap(status=GdapStatus.TERMINATED, ends_in=timedelta(days=-3))), ctx
+    )
 
     [cand] = firing(RULE, snapshot, ctx)
 
     ended_on = (ctx.now - timedelta(days=3)).date().isoformat()
     assert cand.customer_tenant_id == TENANT
     assert (cand.link_kind, cand.link_id) == ("gdap", "tenant")
-    assert cand.title == ("No active GDAP relationship with Alpine Dairy Co-op: Managed services "
-                          f"terminated on {ended_on}")
+    assert cand.title == (
+        "No active GDAP relationship with Alpine Dairy Co-op: Managed services "
+        f"terminated on {ended_on}"
+    )
     assert cand.evidence["ended"] == "terminated"
     assert cand.evidence["ended_on"] == ended_on
     assert cand.evidence["relationship_id"] == "rel-1"
@@ -66,8 +69,9 @@ def test_expired_with_end_date_in_the_past_is_an_expiry_not_a_termination() -> N
 
     assert cand.evidence["ended"] == "expired"
     assert "terminated" not in cand.title
-    assert cand.title.endswith(f"expired on {(ctx.now - timedelta(days=1)).date()} "
-                               "(auto-extend was off)")
+    assert cand.title.endswith(
+        f"expired on {(ctx.now - timedelta(days=1)).date()} (auto-extend was off)"
+    )
     assert cand.evidence["why"] == "auto-extend was off"
     assert cand.remediation is not None
     assert cand.remediation.startswith("Send Alpine Dairy Co-op a new GDAP relationship request")
@@ -75,8 +79,11 @@ def test_expired_with_end_date_in_the_past_is_an_expiry_not_a_termination() -> N
 
 def test_expiry_blocked_by_global_administrator_says_so() -> None:
     ctx = make_context()
-    rel = gdap(status=GdapStatus.EXPIRED, ends_in=timedelta(days=-1),
-               roles=(GLOBAL_ADMINISTRATOR_ROLE, READER_ROLE))
+    rel = gdap(
+        status=GdapStatus.EXPIRED,
+        ends_in=timedelta(days=-1),
+        roles=(GLOBAL_ADMINISTRATOR_ROLE, READER_ROLE),
+    )
     [cand] = firing(RULE, build_snapshot(_with_gdap(rel), ctx), ctx)
 
     assert cand.evidence["had_global_administrator"] is True
@@ -99,11 +106,16 @@ def test_a_request_waiting_for_approval_does_not_count_as_active_but_is_named() 
     [cand] = firing(RULE, build_snapshot(_with_gdap(old, waiting), ctx), ctx)
 
     assert cand.evidence["requests_waiting"] == [
-        {"relationship_id": "rel-new", "display_name": "Managed services",
-         "status": "approvalPending"}]
+        {
+            "relationship_id": "rel-new",
+            "display_name": "Managed services",
+            "status": "approvalPending",
+        }
+    ]
     assert cand.remediation is not None
-    assert cand.remediation.startswith("A new request is already waiting: Managed services "
-                                       "(approvalPending).")
+    assert cand.remediation.startswith(
+        "A new request is already waiting: Managed services (approvalPending)."
+    )
 
 
 def test_one_finding_per_customer_naming_the_latest_ended_relationship() -> None:
@@ -122,8 +134,12 @@ def test_one_finding_per_customer_naming_the_latest_ended_relationship() -> None
 def test_unrecognised_status_never_fires_and_makes_an_ended_one_unknown() -> None:
     """R3: ``unknownFutureValue`` may be the active relationship: the rule cannot tell."""
     ctx = make_context()
-    strange = gdap(rel_id="rel-x", status=GdapStatus.UNKNOWN, raw="unknownFutureValue",
-                   ends_in=timedelta(days=300))
+    strange = gdap(
+        rel_id="rel-x",
+        status=GdapStatus.UNKNOWN,
+        raw="unknownFutureValue",
+        ends_in=timedelta(days=300),
+    )
     ended = gdap(status=GdapStatus.TERMINATED, ends_in=timedelta(days=-3))
 
     assert evaluate(RULE, build_snapshot(_with_gdap(strange), ctx), ctx) == []
@@ -143,8 +159,13 @@ def test_not_evaluated_when_the_gdap_read_is_incomplete() -> None:
 
 def test_stake_is_what_rides_on_the_tenant() -> None:
     ctx = make_context()
-    [cand] = firing(RULE, build_snapshot(
-        _with_gdap(gdap(status=GdapStatus.TERMINATED, ends_in=timedelta(days=-3))), ctx), ctx)
+    [cand] = firing(
+        RULE,
+        build_snapshot(
+            _with_gdap(gdap(status=GdapStatus.TERMINATED, ends_in=timedelta(days=-3))), ctx
+        ),
+        ctx,
+    )
 
     assert cand.evidence["stake"] == {"mau": 120}
     assert cand.value_at_stake == 120.0

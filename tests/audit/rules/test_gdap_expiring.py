@@ -59,8 +59,10 @@ def test_auto_extend_on_with_global_administrator_fires(ctx: AuditContext) -> No
     assert "ends in 20 days" in cand.title
     assert cand.evidence["global_administrator"] is True
     assert cand.remediation is not None
-    assert cand.remediation.startswith(f"Before {(ctx.now + timedelta(days=20)).date()}, send "
-                                       "Alpine Dairy Co-op a new GDAP relationship request")
+    assert cand.remediation.startswith(
+        f"Before {(ctx.now + timedelta(days=20)).date()}, send "
+        "Alpine Dairy Co-op a new GDAP relationship request"
+    )
 
 
 @pytest.mark.parametrize("duration", ["PT0S", "P0D", ""])
@@ -114,8 +116,9 @@ def test_relationship_that_is_not_active_never_fires(
     ctx: AuditContext, status: GdapStatus, raw: str | None
 ) -> None:
     # R3 for unknown statuses; ended relationships are another rule's business.
-    records = _with_relationship(status=status, raw=raw, ends_in=timedelta(days=3),
-                                 auto_extend="PT0S", roles=WITH_GA)
+    records = _with_relationship(
+        status=status, raw=raw, ends_in=timedelta(days=3), auto_extend="PT0S", roles=WITH_GA
+    )
 
     assert evaluate(RULE, build_snapshot(records, ctx), ctx) == []
 

@@ -37,16 +37,15 @@ from .conftest import (
 
 RULE = link_disappeared.RULE
 PAL_FAILED = with_status(all_complete(), {key(Source.ARM_PAL, APP): "failed"})
-PAL_AND_IDENTITIES_FAILED = with_status(
-    PAL_FAILED, {key(Source.GRAPH_IDENTITIES): "failed"}
-)
+PAL_AND_IDENTITIES_FAILED = with_status(PAL_FAILED, {key(Source.GRAPH_IDENTITIES): "failed"})
 
 
 def _pal_removed() -> list[Record]:
     """ARM answered ManagementPartnerNotFound for our app: the link was removed."""
     records = [r for r in healthy_records() if not isinstance(r, PalLink)]
-    records.append(PalLink(customer_tenant_id=TENANT, identity=APP, partner_id=None,
-                           subscriptions=(SUB,)))
+    records.append(
+        PalLink(customer_tenant_id=TENANT, identity=APP, partner_id=None, subscriptions=(SUB,))
+    )
     return records
 
 
@@ -200,8 +199,9 @@ def test_deleted_identity_is_not_proof_when_the_identity_read_failed_too() -> No
 
 
 def test_another_partners_link_disappearing_is_not_our_loss() -> None:
-    dpor = Attribution(customer_tenant_id=TENANT, workload="m365", attribution_type="DPOR",
-                       partner_id=OTHER)
+    dpor = Attribution(
+        customer_tenant_id=TENANT, workload="m365", attribution_type="DPOR", partner_id=OTHER
+    )
     runs = Runs()
     runs.next([*healthy_records(), dpor])
     runs.next(healthy_records())
@@ -313,7 +313,8 @@ def test_remediation_follows_the_cause() -> None:
 
     assert deleted.remediation is not None
     assert deleted.remediation.startswith(
-        f"Re-create the service principal of {APP} in Alpine Dairy Co-op's tenant")
+        f"Re-create the service principal of {APP} in Alpine Dairy Co-op's tenant"
+    )
     assert f"az managementpartner create --partner-id {HQ}" in deleted.remediation
 
     runs = Runs(k=1)
@@ -327,8 +328,13 @@ def test_remediation_follows_the_cause() -> None:
 def test_a_carried_read_is_no_new_proof_of_absence() -> None:
     """A scope the change feed carries stands on an earlier read: it keeps a link seen there,
     and repeats an absence without counting it again."""
-    sold = CspSubscription(customer_tenant_id=TENANT, subscription_id="e1", offer_name="M365",
-                           status="active", partner_id=HQ)
+    sold = CspSubscription(
+        customer_tenant_id=TENANT,
+        subscription_id="e1",
+        offer_name="M365",
+        status="active",
+        partner_id=HQ,
+    )
     carried = with_status(all_complete(), {key(Source.PC_SUBSCRIPTIONS): "carried"})
     runs = Runs(k=2)
     runs.next([*healthy_records(), sold])

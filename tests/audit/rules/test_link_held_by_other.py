@@ -25,8 +25,13 @@ RULE = link_held_by_other.RULE
 
 
 def _dpor(partner_id: str) -> Attribution:
-    return Attribution(customer_tenant_id=TENANT, workload="m365", attribution_type="DPOR",
-                       partner_id=partner_id, monthly_active_users=120)
+    return Attribution(
+        customer_tenant_id=TENANT,
+        workload="m365",
+        attribution_type="DPOR",
+        partner_id=partner_id,
+        monthly_active_users=120,
+    )
 
 
 def test_healthy_customer_has_no_link_held_by_another_partner(ctx: AuditContext) -> None:
@@ -51,17 +56,20 @@ def test_dpor_of_another_partner_where_we_expect_our_cpor_fires(ctx: AuditContex
     assert cand.evidence["right_partner_ids"] == sorted(ctx.right_ids("cpor"))
     assert cand.value_at_stake == 120.0
     assert cand.remediation is not None
-    assert cand.remediation.startswith(f"DPOR on m365 names partner ID {OTHER}. Agree with "
-                                       "Alpine Dairy Co-op that you deliver m365, then file a "
-                                       "CPOR claim with location ID")
+    assert cand.remediation.startswith(
+        f"DPOR on m365 names partner ID {OTHER}. Agree with "
+        "Alpine Dairy Co-op that you deliver m365, then file a "
+        "CPOR claim with location ID"
+    )
 
 
 def test_our_identity_linked_to_another_partner_fires_on_the_subscription(
     ctx: AuditContext,
 ) -> None:
     records = [r for r in healthy_records() if not isinstance(r, PalLink)]
-    records.append(PalLink(customer_tenant_id=TENANT, identity=APP, partner_id=OTHER,
-                           subscriptions=(SUB,)))
+    records.append(
+        PalLink(customer_tenant_id=TENANT, identity=APP, partner_id=OTHER, subscriptions=(SUB,))
+    )
     snapshot = build_snapshot(records, ctx)
 
     [cand] = evaluate(RULE, snapshot, ctx)

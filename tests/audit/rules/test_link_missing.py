@@ -41,8 +41,9 @@ def _without(records: list, cls: type) -> list:
 
 def _not_linked(identity: str = APP) -> PalLink:
     """ARM answered ManagementPartnerNotFound for the identity: an authenticated "no PAL"."""
-    return PalLink(customer_tenant_id=TENANT, identity=identity, partner_id=None,
-                   subscriptions=(SUB,))
+    return PalLink(
+        customer_tenant_id=TENANT, identity=identity, partner_id=None, subscriptions=(SUB,)
+    )
 
 
 def test_healthy_customer_has_no_missing_link(ctx: AuditContext) -> None:
@@ -85,8 +86,9 @@ def test_link_held_by_another_partner_is_not_missing(ctx: AuditContext) -> None:
     records = [
         *_without(healthy_records(cpor_partner=None), PalLink),
         PalLink(customer_tenant_id=TENANT, identity=APP, partner_id=OTHER, subscriptions=(SUB,)),
-        Attribution(customer_tenant_id=TENANT, workload="m365", attribution_type="DPOR",
-                    partner_id=OTHER),
+        Attribution(
+            customer_tenant_id=TENANT, workload="m365", attribution_type="DPOR", partner_id=OTHER
+        ),
     ]
     snapshot = build_snapshot(records, ctx)
 
@@ -107,8 +109,9 @@ def test_failed_pal_read_for_one_identity_makes_the_verdict_unknown() -> None:
     # The app read its PAL completely (not linked), but the carrier could not sign in: the
     # carrier may well hold our PAL, so "missing" cannot be claimed.
     ctx = make_context(identities=(APP, CARRIER))
-    statuses = with_status(all_complete(identities=(APP, CARRIER)),
-                           {key(Source.ARM_PAL, CARRIER): "failed"})
+    statuses = with_status(
+        all_complete(identities=(APP, CARRIER)), {key(Source.ARM_PAL, CARRIER): "failed"}
+    )
     records = [*_without(healthy_records(), PalLink), _not_linked()]
     snapshot = build_snapshot(records, ctx, statuses=statuses)
 
@@ -164,21 +167,22 @@ def test_gdap_with_an_unrecognised_status_is_not_reported_missing(ctx: AuditCont
 
 def test_missing_gdap_fires_when_the_relationship_list_is_complete(ctx: AuditContext) -> None:
     records = [r for r in healthy_records() if r.KIND != "gdap_relationship"]
-    snapshot = build_snapshot(records, ctx, expectations=file_expectations(
-        (LinkKind.GDAP, "tenant")))
+    snapshot = build_snapshot(
+        records, ctx, expectations=file_expectations((LinkKind.GDAP, "tenant"))
+    )
 
     [cand] = evaluate(RULE, snapshot, ctx)
 
-    assert (cand.link_kind, cand.link_id, cand.verdict) == (LinkKind.GDAP, "tenant",
-                                                            Verdict.FIRING)
+    assert (cand.link_kind, cand.link_id, cand.verdict) == (LinkKind.GDAP, "tenant", Verdict.FIRING)
 
 
 def test_fingerprint_is_stable_across_two_evaluations(ctx: AuditContext) -> None:
     snapshot = build_snapshot(healthy_records(cpor_partner=None), ctx, expectations=CPOR_ON_M365)
 
     first = fingerprints(evaluate(RULE, snapshot, ctx), ctx)
-    again = fingerprints(evaluate(RULE, build_snapshot(healthy_records(cpor_partner=None), ctx),
-                                  ctx), ctx)
+    again = fingerprints(
+        evaluate(RULE, build_snapshot(healthy_records(cpor_partner=None), ctx), ctx), ctx
+    )
 
     assert first == again
     assert len(first) == 1
@@ -211,4 +215,5 @@ def test_remediation_names_the_identity_that_can_carry_the_pal_and_the_right_ids
     assert cand.evidence["identities_with_access"] == [APP]
     assert cand.remediation == (
         f"As {APP} in Alpine Dairy Co-op's tenant, link it: `az managementpartner create "
-        f"--partner-id {' or '.join(sorted(ctx.right_ids('pal')))}`.")
+        f"--partner-id {' or '.join(sorted(ctx.right_ids('pal')))}`."
+    )

@@ -37,20 +37,39 @@ CARRIER_OID = "0b000001-0000-4000-8000-000000000002"
 
 
 def _carrier(
-    *, expires: datetime | None = NOW + timedelta(days=400), enabled: bool = True,
-    pal: str | None = HQ, subs: tuple[str, ...] = (SUB, SUB2),
+    *,
+    expires: datetime | None = NOW + timedelta(days=400),
+    enabled: bool = True,
+    pal: str | None = HQ,
+    subs: tuple[str, ...] = (SUB, SUB2),
 ) -> list[Record]:
     """A customer whose second identity, a PAL carrier, links our HQ ID on two subscriptions
     worth 5,000 and 700 USD a month."""
     return [
         *healthy_records(),
-        Identity(customer_tenant_id=TENANT, identity=CARRIER, object_id=CARRIER_OID,
-                 app_id=APP_ID, enabled=enabled, credential_expires=expires),
+        Identity(
+            customer_tenant_id=TENANT,
+            identity=CARRIER,
+            object_id=CARRIER_OID,
+            app_id=APP_ID,
+            enabled=enabled,
+            credential_expires=expires,
+        ),
         PalLink(customer_tenant_id=TENANT, identity=CARRIER, partner_id=pal, subscriptions=subs),
-        Attribution(customer_tenant_id=TENANT, workload=f"azure:{SUB}", attribution_type="PAL",
-                    partner_id=HQ, acr_usd=5000.0),
-        Attribution(customer_tenant_id=TENANT, workload=f"azure:{SUB2}", attribution_type="PAL",
-                    partner_id=HQ, acr_usd=700.0),
+        Attribution(
+            customer_tenant_id=TENANT,
+            workload=f"azure:{SUB}",
+            attribution_type="PAL",
+            partner_id=HQ,
+            acr_usd=5000.0,
+        ),
+        Attribution(
+            customer_tenant_id=TENANT,
+            workload=f"azure:{SUB2}",
+            attribution_type="PAL",
+            partner_id=HQ,
+            acr_usd=700.0,
+        ),
     ]
 
 
@@ -80,8 +99,10 @@ def test_credential_expiring_within_the_lead_time_fires_with_date_identity_and_s
 
     assert cand.customer_tenant_id == TENANT
     assert (cand.link_kind, cand.link_id) == ("pal", CARRIER)
-    assert cand.title == (f"PAL carrier {CARRIER} in Alpine Dairy Co-op: credential expires on "
-                          f"{expires.date()} (in 20 days)")
+    assert cand.title == (
+        f"PAL carrier {CARRIER} in Alpine Dairy Co-op: credential expires on "
+        f"{expires.date()} (in 20 days)"
+    )
     assert cand.evidence["credential_expires"] == expires.isoformat()
     assert cand.evidence["days_left"] == 20
     assert cand.evidence["subscriptions_covered"] == [SUB, SUB2]
@@ -119,7 +140,8 @@ def test_disabled_service_principal_fires_with_how_to_re_enable_it() -> None:
     assert cand.evidence["enabled"] is False
     assert cand.remediation is not None
     assert f"Re-enable the service principal {CARRIER} (object id {CARRIER_OID})" in (
-        cand.remediation)
+        cand.remediation
+    )
 
 
 def test_carrier_that_lost_its_role_on_a_subscription_fires_naming_it() -> None:
@@ -142,8 +164,9 @@ def test_lost_role_is_taken_from_the_recorded_cause_while_the_pal_read_fails() -
     runs = Runs(identities=IDENTITIES)
     runs.next(_carrier())
     runs.next(_carrier(subs=(SUB,)))
-    failed = with_status(all_complete(identities=IDENTITIES),
-                         {key(Source.ARM_PAL, CARRIER): "failed"})
+    failed = with_status(
+        all_complete(identities=IDENTITIES), {key(Source.ARM_PAL, CARRIER): "failed"}
+    )
     snapshot, ctx = runs.next(_carrier(subs=(SUB,)), statuses=failed)
 
     [cand] = _of(evaluate(RULE, snapshot, ctx))
@@ -164,8 +187,9 @@ def test_role_back_clears_it() -> None:
 def test_unknown_expiry_or_a_failed_pal_read_cannot_tell() -> None:
     ctx = _ctx()
     [no_expiry] = _of(evaluate(RULE, build_snapshot(_carrier(expires=None), ctx), ctx))
-    failed = with_status(all_complete(identities=IDENTITIES),
-                         {key(Source.ARM_PAL, CARRIER): "failed"})
+    failed = with_status(
+        all_complete(identities=IDENTITIES), {key(Source.ARM_PAL, CARRIER): "failed"}
+    )
     [no_pal] = _of(evaluate(RULE, build_snapshot(_carrier(), ctx, statuses=failed), ctx))
 
     assert no_expiry.verdict is Verdict.UNKNOWN
@@ -192,18 +216,27 @@ def test_deleted_identity_is_left_to_link_disappeared() -> None:
 def test_the_partners_app_is_watched_like_any_carrier() -> None:
     ctx = _ctx()
     records = [r for r in _carrier() if not (isinstance(r, Identity) and r.identity == APP)]
-    records.append(Identity(customer_tenant_id=TENANT, identity=APP, enabled=False,
-                            credential_expires=NOW + timedelta(days=400)))
+    records.append(
+        Identity(
+            customer_tenant_id=TENANT,
+            identity=APP,
+            enabled=False,
+            credential_expires=NOW + timedelta(days=400),
+        )
+    )
 
     [cand] = _of(firing(RULE, build_snapshot(records, ctx), ctx), APP)
 
-    assert cand.title == f"PAL carrier {APP} in Alpine Dairy Co-op: its service principal is disabled"
+    assert (
+        cand.title == f"PAL carrier {APP} in Alpine Dairy Co-op: its service principal is disabled"
+    )
 
 
 def test_not_evaluated_when_the_identities_read_is_incomplete() -> None:
     ctx = _ctx()
-    failed = with_status(all_complete(identities=IDENTITIES),
-                         {key(Source.GRAPH_IDENTITIES): "failed"})
+    failed = with_status(
+        all_complete(identities=IDENTITIES), {key(Source.GRAPH_IDENTITIES): "failed"}
+    )
 
     assert RULE.meta.required_sources == (Source.GRAPH_IDENTITIES,)
     assert evaluated(RULE, build_snapshot(_carrier(), ctx)) is True

@@ -41,7 +41,8 @@ def test_anomalies_give_one_partner_level_finding_naming_each() -> None:
     assert cand.title == (
         "Source anomaly: insights.attribution returned nothing this run after 40 item(s) in "
         "the previous run; 20 of 25 PAL links (80 %) vanished in one run; link disappearances "
-        "of insights.attribution, pal are held until the next run confirms them")
+        "of insights.attribution, pal are held until the next run confirms them"
+    )
     assert [a["name"] for a in cand.evidence["anomalies"]] == ["insights.attribution", "pal"]
     assert cand.evidence["anomalies"][1]["percent"] == 80.0
     assert cand.evidence["threshold_percent"] == 20.0
@@ -54,7 +55,8 @@ def test_the_finding_keeps_one_fingerprint_whatever_the_anomalies() -> None:
     other = make_context(anomalies=(EMPTY_REPORTS,), run_id=11)
 
     assert fingerprints(evaluate(RULE, _partner_level(), one), one) == fingerprints(
-        evaluate(RULE, _partner_level(), other), other)
+        evaluate(RULE, _partner_level(), other), other
+    )
 
 
 def test_customer_snapshots_never_carry_it() -> None:

@@ -25,8 +25,9 @@ RULE = wrong_partner_id.RULE
 
 
 def _cpor(partner_id: str) -> Attribution:
-    return Attribution(customer_tenant_id=TENANT, workload="m365", attribution_type="CPOR",
-                       partner_id=partner_id)
+    return Attribution(
+        customer_tenant_id=TENANT, workload="m365", attribution_type="CPOR", partner_id=partner_id
+    )
 
 
 def test_healthy_customer_names_the_right_ids(ctx: AuditContext) -> None:
@@ -80,8 +81,9 @@ def test_any_location_meant_for_the_kind_is_right(ctx: AuditContext) -> None:
 def test_another_partners_id_is_not_a_wrong_id_of_ours(ctx: AuditContext) -> None:
     # That is link_held_by_other's business.
     records = [r for r in healthy_records(cpor_partner=OTHER) if not isinstance(r, PalLink)]
-    records.append(PalLink(customer_tenant_id=TENANT, identity=APP, partner_id=OTHER,
-                           subscriptions=(SUB,)))
+    records.append(
+        PalLink(customer_tenant_id=TENANT, identity=APP, partner_id=OTHER, subscriptions=(SUB,))
+    )
 
     assert evaluate(RULE, build_snapshot(records, ctx), ctx) == []
 

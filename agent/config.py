@@ -395,6 +395,7 @@ _SECRET_KEYS = frozenset(
         "heartbeat_url",
         "url",
         "secret",
+        "previous_secret",
         "password",
         "routing_key",
         "api_key",

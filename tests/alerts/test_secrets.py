@@ -33,7 +33,8 @@ pytestmark = pytest.mark.anyio
 
 SLACK_TOKEN = "XXXXslacktoken"
 HEARTBEAT_TOKEN = "hb-0f3c9a71-secret-token"
-SECRETS = (SIG, SLACK_TOKEN, HMAC_SECRET, SMTP_PASSWORD, HEARTBEAT_TOKEN)
+PREVIOUS_HMAC_SECRET = "previous-hmac-0123456789abcdef"
+SECRETS = (SIG, SLACK_TOKEN, HMAC_SECRET, PREVIOUS_HMAC_SECRET, SMTP_PASSWORD, HEARTBEAT_TOKEN)
 
 
 def leaked(text: str) -> list[str]:
@@ -74,9 +75,13 @@ async def test_no_secret_in_logs_errors_or_the_database(
         # (retried), then as a 400 (dead); the SMTP server refuses the password.
         receiver.default = Reply(400, echo=True)
         receiver.script(*(Reply(500, echo=True) for _ in range(3)))
+        sinks = local_sinks(receiver, smtp)
+        for sink in sinks:  # the webhook is mid-rotation: signed with two keys
+            if sink["type"] == "webhook":
+                sink["previous_secret"] = PREVIOUS_HMAC_SECRET
         config = AlertsConfig.model_validate(
             {
-                "sinks": local_sinks(receiver, smtp),
+                "sinks": sinks,
                 "heartbeat_url": receiver.url(f"/ping/{HEARTBEAT_TOKEN}"),
                 "heartbeat_allow_private": True,
             }
@@ -120,3 +125,19 @@ async def test_no_secret_in_logs_errors_or_the_database(
         payloads = [r.payload for r in s.scalars(select(AlertOutbox))]
     assert any("HTTP 400" in e for e in stored)
     assert leaked(" ".join(stored + payloads)) == []
+
+
+async def test_both_webhook_signing_keys_are_redacted_if_anything_logs_them(
+    project_logging: io.StringIO,
+) -> None:
+    with Receiver() as receiver:
+        sinks = [s for s in local_sinks(receiver) if s["type"] == "webhook"]
+        sinks[0]["previous_secret"] = PREVIOUS_HMAC_SECRET
+        config = AlertsConfig.model_validate({"sinks": sinks})
+        async with build_sinks(config, clock=Clock()):
+            structlog.get_logger("partnerlink.alerts").warning(
+                "oops", detail=f"key={HMAC_SECRET} old={PREVIOUS_HMAC_SECRET}"
+            )
+    logged = project_logging.getvalue()
+    assert "oops" in logged
+    assert leaked(logged) == []

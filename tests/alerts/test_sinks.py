@@ -17,9 +17,9 @@ from agent.alerts.config import AlertsConfig
 from agent.alerts.errors import PermanentDeliveryError, TransientDeliveryError
 from agent.alerts.grouping import group_messages
 from agent.alerts.message import Action, AlertItem, Message
+from agent.alerts.signing import SignatureError, verify
 from agent.alerts.sinks import SINK_TYPES, build_sinks
 from agent.alerts.sinks.email import smtp_error
-from agent.alerts.sinks.webhook import verify
 from tests.alerts.conftest import HMAC_SECRET, SIG, config_for
 from tests.alerts.support import Receiver, Reply, SmtpServer
 
@@ -115,16 +115,20 @@ async def test_slack_gets_blocks_and_a_fallback_text(receiver: Receiver) -> None
     assert any("and 15 more" in str(b) for b in body["blocks"])
 
 
-async def test_webhook_body_is_signed_and_carries_an_idempotency_key(receiver: Receiver) -> None:
+async def test_webhook_signs_timestamp_and_body_and_carries_an_idempotency_key(
+    receiver: Receiver,
+) -> None:
     async with build_sinks(config_for(receiver), clock=clock) as sinks:
         await sinks["webhook"].send(single())
     (request,) = receiver.requests
-    signature = request.headers["x-partnerlink-signature"]
-    expected = hmac.new(HMAC_SECRET.encode(), request.body, hashlib.sha256).hexdigest()
-    assert signature == f"sha256={expected}"
-    assert verify(HMAC_SECRET, request.body, signature)
-    assert not verify("another-secret-0123456", request.body, signature)
-    assert request.headers["x-partnerlink-timestamp"] == str(int(NOW.timestamp()))
+    timestamp = int(NOW.timestamp())
+    assert request.headers["x-partnerlink-timestamp"] == str(timestamp)
+    signed = f"{timestamp}.".encode() + request.body
+    expected = hmac.new(HMAC_SECRET.encode(), signed, hashlib.sha256).hexdigest()
+    assert request.headers["x-partnerlink-signature"] == f"v1={expected}"
+    assert verify(HMAC_SECRET, request.headers, request.body, now=NOW.timestamp()) == timestamp
+    with pytest.raises(SignatureError, match="does not match"):
+        verify("another-secret-0123456", request.headers, request.body, now=NOW.timestamp())
     assert request.headers["idempotency-key"] == "fp000:first:r4"
     body = request.json()
     assert body["dedup_key"] == "fp000"

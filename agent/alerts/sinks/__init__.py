@@ -69,7 +69,7 @@ def sink_secrets(config: SinkConfig) -> list[str]:
     if isinstance(config, HttpSinkBase):
         found += url_secrets(config.url.get_secret_value())
     if isinstance(config, WebhookSinkConfig):
-        found.append(config.secret.get_secret_value())
+        found += config.signing_secrets()
     if isinstance(config, EmailSinkConfig) and config.password is not None:
         found.append(config.password.get_secret_value())
     if isinstance(config, PagerDutySinkConfig):

@@ -1,26 +1,26 @@
-"""A generic JSON webhook, signed so the receiver can trust it.
+"""A generic JSON webhook, signed so the receiver can trust it and refuse replays.
 
-Headers: ``X-Partnerlink-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with the
-sink's secret>``, ``X-Partnerlink-Timestamp`` (Unix seconds, for the receiver's freshness
-check) and ``Idempotency-Key`` (the finding's dedup key + kind + run: the same on every retry
-of one message, so a receiver can drop duplicates of at-least-once delivery).
+Headers: ``X-Partnerlink-Timestamp`` (Unix seconds, from the injected clock) and
+``X-Partnerlink-Signature: v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`` (one entry per key
+while a secret is rotated), made and checked by :mod:`agent.alerts.signing`; and
+``Idempotency-Key`` (the finding's dedup key + kind + run: the same on every retry of one
+message, so a receiver can drop duplicates of at-least-once delivery).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from typing import Any
 
 import httpx
 
+from agent.alerts import signing
 from agent.alerts.config import WebhookSinkConfig
 from agent.alerts.message import Message
 from agent.alerts.sinks.base import Clock, DeliveryResult, HttpSink
 
-SIGNATURE_HEADER = "X-Partnerlink-Signature"
-TIMESTAMP_HEADER = "X-Partnerlink-Timestamp"
+SIGNATURE_HEADER = signing.SIGNATURE_HEADER
+TIMESTAMP_HEADER = signing.TIMESTAMP_HEADER
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 SCHEMA_VERSION = 1
 
@@ -36,15 +36,6 @@ def body(message: Message) -> bytes:
     )
 
 
-def sign(secret: str, raw: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode("utf-8"), raw, hashlib.sha256).hexdigest()
-
-
-def verify(secret: str, raw: bytes, signature: str) -> bool:
-    """What a receiver does (and what the tests do)."""
-    return hmac.compare_digest(sign(secret, raw), signature)
-
-
 class WebhookSink(HttpSink):
     kind = "webhook"
 
@@ -52,15 +43,16 @@ class WebhookSink(HttpSink):
         self, config: WebhookSinkConfig, client: httpx.AsyncClient, *, clock: Clock
     ) -> None:
         super().__init__(config, client, clock=clock)
-        self._secret = config.secret.get_secret_value()
-        self.secrets = (*self.secrets, self._secret)
+        self._keys = config.signing_secrets()
+        self.secrets = (*self.secrets, *self._keys)
 
     async def send(self, message: Message) -> DeliveryResult:
         raw = body(message)
+        # Signed per attempt: a retry carries a fresh timestamp, the same Idempotency-Key.
+        timestamp = int(self.clock().timestamp())
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self._secret, raw),
-            TIMESTAMP_HEADER: str(int(self.clock().timestamp())),
+            **signing.sign(self._keys, raw, timestamp),
             IDEMPOTENCY_HEADER: message.idempotency_key,
             "X-Partnerlink-Event": message.kind.value,
         }

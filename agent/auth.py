@@ -11,7 +11,6 @@ import asyncio
 import base64
 import json
 import os
-import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from msal.exceptions import MsalServiceError
 from pydantic import SecretStr
 
+from agent.files import write_private
 from connectors.errors import AuthError, aadsts_code
 from connectors.scenario.model import PARTNER_APP
 
@@ -238,18 +238,7 @@ class RefreshTokenStore:
         payload = json.dumps(record, indent=2).encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            tmp = self.path.parent / f".{self.path.name}.{secrets.token_hex(6)}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(payload)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            os.chmod(self.path, 0o600)
+            write_private(self.path, payload)
 
 
 # --- the provider ----------------------------------------------------------------------------

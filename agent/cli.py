@@ -126,6 +126,16 @@ def agent_for(loaded: Settings) -> Iterator[Any]:
 # ---------------------------------------------------------------------------------- init, check
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write a file that may hold customer data or secrets: 0600 (agent.files), or exit 2."""
+    from agent.files import write_private
+
+    try:
+        write_private(path, text)
+    except OSError as exc:
+        raise fail(f"cannot write {path}: {exc.strerror}") from None
+
+
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path(
@@ -137,8 +147,7 @@ def init(
     if path.exists() and not force:
         raise fail(f"{path} exists; pass --force to overwrite it")
     example = _example_config()
-    path.write_text(example, encoding="utf-8")
-    path.chmod(0o600)
+    _write_private(path, example)
     out.print(
         f"wrote {path}: fill in [partner] and [credentials], then run "
         f"`partnerlink --config {path} check`"
@@ -492,7 +501,7 @@ def report(
             if output is None:
                 sys.stdout.write(text)
             else:
-                output.write_text(text, encoding="utf-8")
+                _write_private(output, text)
                 out.print(f"wrote {output}")
             return
         data = rep.collect(
@@ -504,7 +513,7 @@ def report(
             now=now,
         )
     if html_file is not None:
-        html_file.write_text(rep.to_html(data), encoding="utf-8")
+        _write_private(html_file, rep.to_html(data))
         out.print(f"wrote {html_file}")
     if fmt == "json":
         sys.stdout.write(rep.to_json(data))

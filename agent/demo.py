@@ -8,7 +8,6 @@ disappearances are confirmed, then prints an association summary and the finding
 from __future__ import annotations
 
 import json
-import shutil
 from collections import defaultdict
 from importlib import resources
 from pathlib import Path
@@ -19,6 +18,7 @@ from rich.table import Table
 from agent import logging as plog
 from agent.app import Agent
 from agent.config import load_settings
+from agent.files import write_private
 from agent.store.models import ACTIVE_STATUSES
 from connectors.scenario import Scenario, bundled_path, load_scenario
 
@@ -89,8 +89,7 @@ def write_config(folder: Path, scenario: Scenario, mode: str) -> Path:
         "",
     ]
     path = folder / CONFIG
-    path.write_text("\n".join(lines), encoding="utf-8")
-    path.chmod(0o600)
+    write_private(path, "\n".join(lines))
     return path
 
 
@@ -98,10 +97,9 @@ def run_demo(
     folder: Path, console: Console, *, log_level: str | None = None, mode: str = "emulator"
 ) -> int:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / WORLD).write_text(_resolved_world("demo"), encoding="utf-8")
+    write_private(folder / WORLD, _resolved_world("demo"))
     managed = resources.files("connectors.scenario") / "worlds" / "demo-managed-customers.csv"
-    with resources.as_file(managed) as src:
-        shutil.copyfile(src, folder / MANAGED)
+    write_private(folder / MANAGED, managed.read_bytes())
     scenario = load_scenario(folder / WORLD)
     config = write_config(folder, scenario, mode)
     settings = load_settings(config)
@@ -113,7 +111,7 @@ def run_demo(
     with Agent(settings) as agent:
         console.print("[bold]1.[/] the world as it is", highlight=False)
         _cycle(agent, console)
-    (folder / WORLD).write_text(_resolved_world("demo-after"), encoding="utf-8")
+    write_private(folder / WORLD, _resolved_world("demo-after"))
     for n in range(runs):
         with Agent(settings) as agent:  # fresh connectors read the changed world
             console.print(

@@ -1,7 +1,8 @@
 """A local HTTPS Microsoft: login, Partner Center, Insights, Graph and ARM serving a scenario.
 
 The demo, the end-to-end tests and the benchmarks run the real connectors against it; the
-payloads follow shared/samples, the limits follow Microsoft's documentation (``limits``).
+payloads follow Microsoft's (the fixtures in tests/fixtures/microsoft), the limits follow
+Microsoft's documentation (``limits``).
 """
 
 from connectors.emulator.server import Emulator, serve

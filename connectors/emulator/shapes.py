@@ -1,4 +1,4 @@
-"""Scenario facts in Microsoft's payload shapes (the samples in shared/samples), and error bodies.
+"""Scenario facts in Microsoft's payload shapes (as in tests/fixtures/microsoft), and error bodies.
 
 Pure functions: a scenario (plus the emulator's mutable PAL state) in, JSON-ready dicts out.
 Optional facts the scenario leaves empty are omitted, as Microsoft omits them.

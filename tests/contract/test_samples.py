@@ -1,4 +1,4 @@
-"""Every real Microsoft payload in shared/samples goes through the code that reads it.
+"""Every real Microsoft payload in tests/fixtures/microsoft goes through the code that reads it.
 
 Success bodies parse through their connector's parsing function (and, where a whole connector
 reads them, through the connector over ``httpx.MockTransport``); error bodies map to the right
@@ -13,7 +13,6 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -87,11 +86,7 @@ from tests.connectors.support import (
     only,
     read_all,
 )
-
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
-pytestmark = pytest.mark.skipif(
-    not SAMPLES.is_dir(), reason=f"the shared samples folder is missing: {SAMPLES}"
-)
+from tests.fixtures import MICROSOFT as SAMPLES
 
 ENDPOINTS = CloudEndpoints.public()
 PARTNER = "7a11ce00-0000-4000-8000-000000000001"

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+from tests.fixtures import MICROSOFT as SAMPLES
 
 PARTNER = "7a11ce00-0000-4000-8000-000000000001"
 APP_ID = "a9900000-0000-4000-8000-0000000000a1"
@@ -175,7 +175,7 @@ def write(path: Path, data: dict[str, Any]) -> Path:
 
 
 def sample(name: str) -> Any:
-    """The ``body`` of a shared sample."""
+    """The ``body`` of a Microsoft payload fixture."""
     return json.loads((SAMPLES / name).read_text(encoding="utf-8"))["body"]
 
 

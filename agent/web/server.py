@@ -1,6 +1,7 @@
 """Runs the endpoint on waitress: a fixed pool of worker threads, an event loop that holds idle
-and half-sent connections without a thread each, a cap on open connections and an idle timeout
-after which a silent connection is dropped. ``start()`` serves, ``stop()`` closes everything."""
+and half-sent connections without a thread each, a cap on open connections, and a timeout after
+which a silent connection, or a request still arriving, is dropped. ``start()`` serves,
+``stop()`` closes everything."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import errno
 import resource
 import socket
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -42,6 +44,7 @@ class StatusServer:
         self.port = int(sockets[0].getsockname()[1])
         _fd_headroom(connection_limit)
         idle = max(1, int(idle_timeout.total_seconds()))
+        self._idle = idle
         self._map: dict[int, wasyncore.dispatcher] = {}
         try:
             self._server = self._waitress(app, sockets, threads, connection_limit, idle)
@@ -98,11 +101,31 @@ class StatusServer:
     def _loop(self) -> None:
         # waitress's own run() loops until its map is empty; this one also stops when asked,
         # and closes every socket (listening and accepted) from the thread that owns them.
+        began: dict[object, float] = {}
         try:
             while self._map and not self._stopping.is_set():
                 wasyncore.loop(timeout=0.5, map=self._map, use_poll=True, count=1)
+                began = self._drop_slow_requests(began)
         finally:
             wasyncore.close_all(self._map, ignore_all=True)
+
+    def _drop_slow_requests(self, began: dict[object, float]) -> dict[object, float]:
+        """Close a connection whose request is still arriving ``idle_timeout`` after it began.
+
+        waitress drops silent connections only; one that trickles a byte now and then would
+        otherwise hold its place forever. ``began`` maps each partial request to when it was
+        first seen; the map returned holds the partial requests of this pass.
+        """
+        now = time.monotonic()
+        seen: dict[object, float] = {}
+        for channel in list(self._map.values()):
+            request = getattr(channel, "request", None)  # waitress: the request being read
+            if request is None or getattr(channel, "requests", None):
+                continue
+            seen[request] = start = began.get(request, now)
+            if now - start > self._idle:
+                channel.will_close = True  # waitress closes it on its next pass
+        return seen
 
 
 def listen(bind: str, port: int) -> list[socket.socket]:

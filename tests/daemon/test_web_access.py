@@ -81,6 +81,18 @@ def test_token_from_the_environment_is_never_logged(
     assert "guess-guess" not in logged
 
 
+def test_only_get_and_head_are_answered_and_head_sends_no_body(tmp_path: Path) -> None:
+    with serving(Daemon, write_agent(tmp_path, "report_anonymous = true\n")) as (daemon, url):
+        daemon.cycle()
+        head = httpx.head(url + "/")
+        assert head.status_code == 200 and head.content == b""
+        assert int(head.headers["Content-Length"]) == len(httpx.get(url + "/").content)
+        post = httpx.post(url + "/", content=b"x")
+        assert post.status_code == 405 and post.headers["Allow"] == "GET, HEAD"
+        assert not any(name in post.text for name in NAMES)
+        assert httpx.get(url + "/nothing-here").status_code == 404
+
+
 def test_anonymous_report_is_served_to_anyone_when_the_operator_says_so(tmp_path: Path) -> None:
     config = write_agent(tmp_path, "report_anonymous = true\n")
     with serving(Daemon, config) as (daemon, url):

@@ -3,6 +3,7 @@ sockets cost no thread, a silent half-sent request is dropped, a busy port is on
 
 from __future__ import annotations
 
+import select
 import socket
 import subprocess
 import sys
@@ -68,6 +69,26 @@ def test_a_silent_half_sent_request_is_dropped_after_the_idle_timeout(
         assert conn.recv(1024) == b"", "the server closed the connection"
         waited = time.monotonic() - started
         assert 0.9 <= waited < 5, waited
+
+
+def test_a_request_trickled_byte_by_byte_is_dropped_after_the_idle_timeout(
+    sqlite_store: Store,
+) -> None:
+    with running(sqlite_store, idle_timeout="1s") as server, _connect(server.port) as conn:
+        started = time.monotonic()
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        closed_after = None
+        for _ in range(50):  # a byte every 0.1 s: the connection is never idle
+            try:
+                conn.sendall(b"a")
+                readable, _, _ = select.select([conn], [], [], 0.1)
+                if readable and conn.recv(1024) == b"":
+                    raise ConnectionAbortedError
+            except OSError:  # closed or reset by the server
+                closed_after = time.monotonic() - started
+                break
+        assert closed_after is not None, "the trickling request was dropped"
+        assert 0.9 <= closed_after < 4, closed_after
 
 
 def test_past_the_connection_limit_new_connections_wait_until_idle_ones_are_dropped(

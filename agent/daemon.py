@@ -28,7 +28,8 @@ from agent.app import Agent
 from agent.lock import LockHeld, RunnerLock
 from agent.memory import trim
 from agent.metrics import Metrics
-from agent.web import ReportPage, StatusServer, status_server
+from agent.web.page import ReportPage
+from agent.web.server import StatusServer, status_server
 
 log = structlog.get_logger("partnerlink.daemon")
 JOB_ID = "partnerlink-cycle"

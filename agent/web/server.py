@@ -10,7 +10,8 @@ import resource
 import socket
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -18,13 +19,45 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from agent.config import ConfigError
+from agent.metrics import Metrics
+from agent.store import Store
 from agent.web.app import StatusApp
+from agent.web.auth import ReportAccess
+from agent.web.config import HttpSection
+from agent.web.page import ReportPage
 
 log = structlog.get_logger("partnerlink.web")
 
 _HEADER_LIMIT = 32 * 1024  # a health probe or a browser needs far less
 _BODY_LIMIT = 64 * 1024  # every endpoint is GET: a body is never read
 _FD_SPARE = 256  # descriptors the agent needs besides the endpoint's (database, Microsoft APIs)
+
+
+def status_server(
+    store: Store,
+    metrics: Metrics,
+    http: HttpSection,
+    *,
+    page: ReportPage,
+    clock: Callable[[], datetime],
+) -> StatusServer:
+    """The endpoint as ``[http]`` describes it, bound (a busy port raises ConfigError)."""
+    app = StatusApp(
+        store=store,
+        metrics=metrics,
+        page=page,
+        access=ReportAccess(http.token, anonymous=http.report_anonymous),
+        ready_after=http.ready_after,
+        clock=clock,
+    )
+    return StatusServer(
+        app,
+        bind=http.bind,
+        port=http.port,
+        threads=http.threads,
+        connection_limit=http.connection_limit,
+        idle_timeout=http.idle_timeout,
+    )
 
 
 class StatusServer:

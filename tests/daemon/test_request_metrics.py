@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from agent.app import Agent
 from agent.config import HttpSection, load_settings
 from agent.daemon import Daemon
-from agent.web import status_server
+from agent.web.server import status_server
 from tests.worlds import C1, world_dict
 
 

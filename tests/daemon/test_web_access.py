@@ -13,7 +13,8 @@ from agent.config import HttpSection
 from agent.daemon import Daemon
 from agent.metrics import Metrics
 from agent.store import Store
-from agent.web import ReportPage, status_server
+from agent.web.page import ReportPage
+from agent.web.server import status_server
 from tests.daemon.webworld import (
     NAMES,
     TENANTS,

@@ -20,7 +20,8 @@ import pytest
 from agent.config import ConfigError, HttpSection
 from agent.metrics import Metrics
 from agent.store import Store
-from agent.web import ReportPage, StatusServer, status_server
+from agent.web.page import ReportPage
+from agent.web.server import StatusServer, status_server
 from tests.daemon.webworld import now, write_agent
 
 IDLE = 300  # connections held open at once, well under the default connection_limit (500)

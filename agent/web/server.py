@@ -104,8 +104,6 @@ class StatusServer:
             connection_limit=connection_limit,
             channel_timeout=idle,
             cleanup_interval=max(1, min(30, idle // 2)),
-            asyncore_use_poll=True,  # select() stops at 1024 descriptors
-            asyncore_loop_timeout=1,
             ident="partnerlink",
             max_request_header_size=_HEADER_LIMIT,
             max_request_body_size=_BODY_LIMIT,
@@ -137,6 +135,7 @@ class StatusServer:
         began: dict[object, float] = {}
         try:
             while self._map and not self._stopping.is_set():
+                # poll(), not select(): select() stops at 1024 descriptors.
                 wasyncore.loop(timeout=0.5, map=self._map, use_poll=True, count=1)
                 began = self._drop_slow_requests(began)
         finally:

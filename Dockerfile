@@ -1,7 +1,13 @@
 # partnerlink: a small image that runs the agent as a non-root user.
 #   docker build -t partnerlink .
+#   openssl rand -hex 32 > http-token && chmod 0400 http-token && sudo chown 10001 http-token
 #   docker run -d --name partnerlink -v partnerlink-data:/data \
-#     -v $PWD/partnerlink.toml:/config/partnerlink.toml:ro -p 9464:9464 partnerlink
+#     -v $PWD/partnerlink.toml:/config/partnerlink.toml:ro \
+#     -v $PWD/http-token:/run/secrets/http-token:ro \
+#     -e PARTNERLINK_HTTP__TOKEN_FILE=/run/secrets/http-token -p 127.0.0.1:9464:9464 partnerlink
+# The endpoint binds 0.0.0.0 inside the container only so that the port mapping reaches it:
+# /healthz, /readyz and /metrics are open (no customer data), the report at / answers only
+# "Authorization: Bearer <token>" (403 while no token is configured).
 
 FROM python:3.11-slim AS build
 WORKDIR /src

@@ -29,6 +29,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agent import logging as plog
@@ -85,7 +86,7 @@ def _global(
 
 
 def fail(message: str, code: int = EXIT_CONFIG) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -107,6 +108,8 @@ def _register_secrets(s: Settings) -> None:
         for v in (c.client_secret, c.certificate_password)
         if v is not None
     )
+    if s.http.token is not None:
+        plog.register_secrets([s.http.token.get_secret_value()])
     from agent.alerts import register_alert_secrets
 
     register_alert_secrets(s.alerts)

@@ -34,6 +34,7 @@ from pydantic_settings import (
 
 from agent.alerts.config import AlertsConfig
 from agent.durations import format_duration, parse_duration
+from agent.web.config import HttpSection
 
 ENV_PREFIX = "PARTNERLINK_"
 CONFIG_ENV = "PARTNERLINK_CONFIG"
@@ -306,15 +307,6 @@ class AlertsSection(AlertsConfig):
     """``[alerts]``: sinks, routing, silences, repeat interval, heartbeat (agent/alerts)."""
 
 
-class HttpSection(Section):
-    enabled: bool = True
-    bind: str = "127.0.0.1"
-    port: int = Field(default=9464, ge=0, le=65535)
-    ready_after: Duration = Field(default=timedelta(hours=26))
-
-    _d = field_validator("ready_after", mode="before")(lambda cls, v: parse_duration(v))
-
-
 class RepairSection(Section):
     pal_enabled: bool = Field(
         default=False, description="Let `partnerlink pal repair` write Partner Admin Links."
@@ -370,6 +362,7 @@ def _relative_paths(data: dict[str, Any], base: Path) -> None:
         "sources": ("scenario", "insights_folder"),
         "store": ("data_dir",),
         "expectations": ("managed_customers_file",),
+        "http": ("token_file",),
     }
     for section, names in keys.items():
         block = data.get(section)
@@ -399,6 +392,7 @@ _SECRET_KEYS = frozenset(
         "password",
         "routing_key",
         "api_key",
+        "token",
     }
 )
 """Keys whose given value must not appear in an error message (``store.url`` may carry a
@@ -420,7 +414,7 @@ def _explain(error: dict[str, Any]) -> str:
         return msg  # never echo what was given for a secret (R19)
     if isinstance(value, str | int | float | bool) and not isinstance(value, SecretStr):
         text = str(value)
-        shown = f" (got {text[:60]!r})" if len(text) < 200 else ""
+        shown = f" (got {text[:60]!r})" if len(text) < 200 and text not in msg else ""
     return f"{msg}{shown}"
 
 

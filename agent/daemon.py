@@ -28,7 +28,8 @@ from agent.app import Agent
 from agent.lock import LockHeld, RunnerLock
 from agent.memory import trim
 from agent.metrics import Metrics
-from agent.web import StatusServer
+from agent.web.page import ReportPage
+from agent.web.server import StatusServer, status_server
 
 log = structlog.get_logger("partnerlink.daemon")
 JOB_ID = "partnerlink-cycle"
@@ -104,6 +105,7 @@ class Daemon:
         self.stopping = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=ZoneInfo(agent.settings.schedule.timezone))
         self.server: StatusServer | None = None
+        self.page = ReportPage()
         self.lock = RunnerLock(agent.store, clock=agent.clock)
         self.cycles_run = 0
 
@@ -144,20 +146,16 @@ class Daemon:
             seconds=round(seconds, 1),
             **(audited.summary() if audited else {}),
         )
+        if self.server is not None:
+            self.render_page()
 
     # ------------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
         http = self.agent.settings.http
-        if http.enabled:
-            self.server = StatusServer(
-                self.agent.store,
-                self.metrics,
-                bind=http.bind,
-                port=http.port,
-                ready_after=http.ready_after,
-                clock=self.agent.clock,
-                report=self.report_page,
+        if http.enabled:  # first: a busy port stops the start before anything else runs
+            self.server = status_server(
+                self.agent.store, self.metrics, http, page=self.page, clock=self.agent.clock
             )
             self.server.start()
         schedule = self.agent.settings.schedule
@@ -187,6 +185,9 @@ class Daemon:
                 max_instances=1,
             )
         self.scheduler.start()
+        if self.server is not None and self.agent.store.last_finished_run() is not None:
+            # The report of the cycle before this start, rendered once, off the request path.
+            self.scheduler.add_job(self.render_page, id=f"{JOB_ID}-report", max_instances=1)
         self._catch_up(trigger)
         job = self.scheduler.get_job(JOB_ID)
         log.info(
@@ -195,8 +196,15 @@ class Daemon:
             timezone=schedule.timezone,
         )
 
+    def render_page(self) -> None:
+        """Render the report once and publish it: requests to ``/`` serve these bytes."""
+        try:
+            self.page.publish(self.report_page(), self.agent.clock())
+        except Exception as exc:  # the last page stays; the next cycle tries again
+            log.error("report_render_failed", error_type=type(exc).__name__)
+
     def report_page(self) -> str:
-        """The HTML report of the last cycle, for ``/`` (built per request, from the store)."""
+        """The HTML report of the store as it stands (seconds of CPU on a large estate)."""
         from agent import report
 
         s = self.agent.settings

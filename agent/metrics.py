@@ -48,6 +48,12 @@ class Metrics:
             ["api"],
             registry=self.registry,
         )
+        self.http_requests = Counter(
+            "partnerlink_http_requests_total",
+            "Requests to the agent's own endpoint by endpoint and status (401s: token guesses).",
+            ["endpoint", "code"],
+            registry=self.registry,
+        )
         self.last_cycle = Gauge(
             "partnerlink_last_cycle_timestamp_seconds",
             "When the last cycle finished.",

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.test_cycles import make_config, write_world
@@ -96,8 +97,27 @@ def test_entry_command_and_health_check_work_outside_a_container(tmp_path: Path)
             ok = probe.returncode == 0
             time.sleep(0.2)
         assert ok, "the image's HEALTHCHECK command succeeds against the running agent"
+        report = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert report.status_code == 403, "the image serves no report until given a token"
+        assert "token_file" in report.text
     finally:
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
     assert (tmp_path / "partnerlink.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_image_and_deployment_docs_bind_all_addresses_only_with_a_token_for_the_report() -> None:
+    """The image binds 0.0.0.0 for its port mapping; every way to deploy it documented gives
+    the report a token file."""
+    assert _env_of_image()["PARTNERLINK_HTTP__BIND"] == "0.0.0.0"
+    assert "PARTNERLINK_HTTP__TOKEN_FILE=" in DOCKERFILE, "the image's usage comment"
+    deploy = (ROOT / "docs" / "deploy.md").read_text()
+    found = re.findall(r"^## (\w+)\n(.*?)(?=^## |\Z)", deploy, re.M | re.S)
+    sections = dict(found)
+    for name in ("Container", "systemd", "Kubernetes"):
+        assert "PARTNERLINK_HTTP__TOKEN_FILE" in sections[name], name
+        assert "openssl rand" in sections[name], f"{name}: how to make the token"
+    readme = (ROOT / "README.md").read_text()
+    [run_line] = [line for line in readme.splitlines() if line.startswith("| `partnerlink run")]
+    assert "token" in run_line

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.app import Agent
-from agent.config import load_settings
+from agent.config import HttpSection, load_settings
 from agent.daemon import Daemon
-from agent.web import StatusServer
+from agent.web.server import status_server
 from tests.worlds import C1, world_dict
 
 
@@ -52,13 +51,9 @@ def test_one_emulator_cycle_moves_the_request_and_throttling_counters(tmp_path: 
         daemon = Daemon(agent)
         daemon.cycle()
         assert daemon.cycles_run == 1
-        server = StatusServer(
-            agent.store,
-            daemon.metrics,
-            bind="127.0.0.1",
-            port=0,
-            ready_after=timedelta(hours=1),
-            clock=agent.clock,
+        http = HttpSection(port=0)
+        server = status_server(
+            agent.store, daemon.metrics, http, page=daemon.page, clock=agent.clock
         )
         server.start()
         try:

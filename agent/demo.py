@@ -20,7 +20,7 @@ from agent import logging as plog
 from agent.app import Agent
 from agent.config import load_settings
 from agent.store.models import ACTIVE_STATUSES
-from connectors.scenario import Scenario, bundled_path, load_scenario
+from standin.scenario import Scenario, bundled_path, load_scenario
 
 WORLD = "world.json"
 CONFIG = "partnerlink.toml"
@@ -29,7 +29,7 @@ MANAGED = "managed-customers.csv"
 
 def _resolved_world(name: str) -> str:
     """A bundled world with its ``base``/``patch`` applied, as one standalone document."""
-    from connectors.scenario import _resolve
+    from standin.scenario import _resolve
 
     data = _resolve(bundled_path(name).resolve())
     return json.dumps(data, indent=2) + "\n"
@@ -99,7 +99,7 @@ def run_demo(
 ) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / WORLD).write_text(_resolved_world("demo"), encoding="utf-8")
-    managed = resources.files("connectors.scenario") / "worlds" / "demo-managed-customers.csv"
+    managed = resources.files("standin.scenario") / "worlds" / "demo-managed-customers.csv"
     with resources.as_file(managed) as src:
         shutil.copyfile(src, folder / MANAGED)
     scenario = load_scenario(folder / WORLD)

@@ -18,9 +18,9 @@ from rich.table import Table
 
 from agent.app import Agent
 from agent.auth import decoded_roles
+from connectors.base import PARTNER_APP
 from connectors.errors import ConnectorError
 from connectors.http import make_client
-from connectors.scenario import PARTNER_APP
 
 GRAPH_NEEDS: dict[str, tuple[str, ...]] = {
     "graph.contracts": ("Directory.Read.All",),

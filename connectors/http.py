@@ -46,10 +46,10 @@ from connectors.errors import (
     TransientError,
     error_for_status,
 )
-from connectors.fake import KINDS, REQUIRES, SCOPE_KINDS
 from connectors.ratelimit import MicrosoftLimits, Ticket
 from connectors.records import Record, ScopeKind, Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
+from connectors.sources import KINDS, REQUIRES, SCOPE_KINDS
 
 __all__ = [
     "APP_USER",
@@ -967,8 +967,9 @@ async def paginate(
 
 
 class LiveConnector:
-    """What every live connector shares: the protocol attributes, copied from the fake's tables
-    so that real and fake connectors of a source are interchangeable."""
+    """What every live connector shares: the protocol attributes, taken from
+    :mod:`connectors.sources` as the fake connectors take them, so that real and fake connectors
+    of a source are interchangeable."""
 
     source: Source
 

@@ -55,7 +55,6 @@ import structlog
 
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError, TransientError
-from connectors.fake import KINDS, REQUIRES, SCOPE_KINDS
 from connectors.http import (
     APP_USER,
     ApiRequest,
@@ -68,6 +67,7 @@ from connectors.http import (
     text,
 )
 from connectors.records import Attribution, Record, Source
+from connectors.sources import KINDS, REQUIRES, SCOPE_KINDS
 
 log = structlog.get_logger()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from connectors.arm import ArmPal, ArmSubscriptions
-from connectors.base import Connector, TokenProvider
+from connectors.base import PARTNER_APP, Connector, TokenProvider
 from connectors.endpoints import CloudEndpoints
 from connectors.graph import (
     GraphContracts,
@@ -37,7 +37,6 @@ from connectors.partner_center import (
 from connectors.ratelimit import MicrosoftLimits
 from connectors.records import Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
-from connectors.scenario.model import PARTNER_APP
 
 GDAP_CONCURRENCY = 64
 """Access-assignment listings of GDAP relationships read at once."""

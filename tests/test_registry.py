@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from agent.audit import RULES
-from connectors.fake import KINDS, SCOPE_KINDS
 from connectors.records import RECORD_TYPES, Source
+from connectors.sources import KINDS, SCOPE_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,14 +35,54 @@ def test_every_source_has_a_scope_kind_and_record_kinds() -> None:
         assert set(KINDS[source]) <= kinds, source
 
 
-def test_connectors_import_nothing_from_agent() -> None:
-    for path in (ROOT / "connectors").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                assert name != "agent" and not name.startswith("agent."), f"{path}: {name}"
+def _imports(path: Path) -> list[str]:
+    """Every module ``path`` imports, at the top, in functions or under TYPE_CHECKING."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(f"{package}.")
+
+
+def test_connectors_import_nothing_from_the_agent_or_the_stand_in() -> None:
+    modules = sorted((ROOT / "connectors").rglob("*.py"))
+    assert len(modules) > 10
+    for path in modules:
+        for name in _imports(path):
+            assert not _within(name, "agent"), f"{path}: {name}"
+            assert not _within(name, "standin"), f"{path}: {name}"
+
+
+def test_the_stand_in_imports_nothing_from_the_agent() -> None:
+    for path in sorted((ROOT / "standin").rglob("*.py")):
+        for name in _imports(path):
+            assert not _within(name, "agent"), f"{path}: {name}"
+
+
+def test_the_agent_uses_the_stand_in_only_where_it_composes_the_demo_and_local_modes() -> None:
+    composers = {"app.py", "demo.py", "cli.py"}
+    users = {
+        path.relative_to(ROOT / "agent").as_posix()
+        for path in (ROOT / "agent").rglob("*.py")
+        if any(_within(name, "standin") for name in _imports(path))
+    }
+    assert users == composers
+
+
+def test_a_run_against_microsoft_loads_nothing_of_the_stand_in() -> None:
+    script = (
+        "import sys\n"
+        "import agent.cli, agent.daemon, agent.app, agent.live, agent.online, agent.web\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('standin', 'jsonschema', 'trustme')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "[]"

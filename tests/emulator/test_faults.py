@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.emulator import Emulator
 from connectors.paging import PAGE_SIZE
 from connectors.records import Source
+from standin.emulator import Emulator
 from tests.emulator.conftest import MakeEmulator
 from tests.emulator.support import (
     APP_ID,

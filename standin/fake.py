@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from connectors.base import PARTNER_APP
 from connectors.errors import (
     AuthError,
     ConnectorError,
@@ -40,13 +41,13 @@ from connectors.records import (
     LicenseUsage,
     PalLink,
     Record,
-    ScopeKind,
     Source,
     SubscribedSku,
 )
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
-from connectors.scenario.model import PARTNER_APP, CustomerSpec, FaultSpec, Scenario
-from connectors.scenario.world import service_principals, sign_in_refusal, visible_subscriptions
+from connectors.sources import KINDS, REQUIRES, SCOPE_KINDS
+from standin.scenario.model import CustomerSpec, FaultSpec, Scenario
+from standin.scenario.world import service_principals, sign_in_refusal, visible_subscriptions
 
 M365_WORKLOADS = (
     "exchange",
@@ -58,45 +59,6 @@ M365_WORKLOADS = (
     "office365",
 )
 """Workloads of the Office 365 services user-counts report, in its column order."""
-
-SCOPE_KINDS: dict[Source, ScopeKind] = {
-    Source.PC_CUSTOMERS: ScopeKind.PARTNER,
-    Source.PC_AUDIT: ScopeKind.PARTNER,
-    Source.GRAPH_CONTRACTS: ScopeKind.PARTNER,
-    Source.GRAPH_GDAP: ScopeKind.PARTNER,
-    Source.INSIGHTS: ScopeKind.PARTNER,
-    Source.PC_SUBSCRIPTIONS: ScopeKind.CUSTOMER,
-    Source.PC_USAGE: ScopeKind.CUSTOMER,
-    Source.GRAPH_SKUS: ScopeKind.CUSTOMER,
-    Source.GRAPH_DIRECTORY_SUBSCRIPTIONS: ScopeKind.CUSTOMER,
-    Source.GRAPH_USAGE: ScopeKind.CUSTOMER,
-    Source.GRAPH_IDENTITIES: ScopeKind.CUSTOMER,
-    Source.ARM_SUBSCRIPTIONS: ScopeKind.CUSTOMER,
-    Source.ARM_PAL: ScopeKind.CUSTOMER,
-}
-
-KINDS: dict[Source, tuple[str, ...]] = {
-    Source.PC_CUSTOMERS: (Customer.KIND,),
-    Source.PC_AUDIT: (AuditEvent.KIND,),
-    Source.GRAPH_CONTRACTS: (Contract.KIND,),
-    Source.GRAPH_GDAP: (GdapRelationship.KIND, GdapAccessAssignment.KIND),
-    Source.INSIGHTS: (Attribution.KIND,),
-    Source.PC_SUBSCRIPTIONS: (CspSubscription.KIND,),
-    Source.PC_USAGE: (AzureUsage.KIND, LicenseUsage.KIND),
-    Source.GRAPH_SKUS: (SubscribedSku.KIND,),
-    Source.GRAPH_DIRECTORY_SUBSCRIPTIONS: (DirectorySubscription.KIND,),
-    Source.GRAPH_USAGE: (ActiveUsers.KIND,),
-    Source.GRAPH_IDENTITIES: (Identity.KIND,),
-    Source.ARM_SUBSCRIPTIONS: (AzureSubscription.KIND,),
-    Source.ARM_PAL: (PalLink.KIND,),
-}
-"""What each source yields: the kinds a complete read of it may mark removed."""
-
-REQUIRES: dict[Source, Source] = {
-    Source.PC_SUBSCRIPTIONS: Source.PC_CUSTOMERS,
-    Source.PC_USAGE: Source.PC_CUSTOMERS,
-}
-"""Customer sources that exist only for customers another (partner) source lists."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from connectors.base import PARTNER_APP
+
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 PARTNER_ID_PATTERN = r"^[0-9]{6,10}$"
 RELATIVE_TIME = re.compile(r"^([+-])(\d+)([dhm])$")
@@ -34,9 +36,6 @@ TimeSpec = Annotated[
         json_schema_extra={"type": "string"},
     ),
 ]
-
-PARTNER_APP = "partner-app"
-"""The identity name of the partner's own multi-tenant app."""
 
 SourceName = Literal[
     "partner_center.customers",

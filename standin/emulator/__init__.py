@@ -4,6 +4,6 @@ The demo, the end-to-end tests and the benchmarks run the real connectors agains
 payloads follow shared/samples, the limits follow Microsoft's documentation (``limits``).
 """
 
-from connectors.emulator.server import Emulator, serve
+from standin.emulator.server import Emulator, serve
 
 __all__ = ["Emulator", "serve"]

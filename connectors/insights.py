@@ -67,7 +67,6 @@ from connectors.http import (
     text,
 )
 from connectors.records import Attribution, Record, Source
-from connectors.sources import KINDS, REQUIRES, SCOPE_KINDS
 
 log = structlog.get_logger()
 
@@ -390,11 +389,14 @@ class InsightsFolder:
     source = Source.INSIGHTS
 
     def __init__(self, folder: Path) -> None:
+        from connectors.sources import source_row  # it names this class: read when made
+
+        row = source_row(self.source)
         self.folder = Path(folder)
-        self.scope_kind = SCOPE_KINDS[self.source]
-        self.kinds = KINDS[self.source]
+        self.scope_kind = row.scope_kind
+        self.kinds = row.kinds
         self.identity: str | None = None
-        self.requires = REQUIRES.get(self.source)
+        self.requires = row.requires
 
     def __repr__(self) -> str:
         return f"InsightsFolder({self.folder})"

@@ -1,17 +1,18 @@
 """Scenario-driven in-memory connectors: the same records the real connectors yield, no HTTP.
 
-``world_records`` is the specification of what each source reports for a scenario; the shared
-contract suite checks that the real connectors reading the emulator yield exactly these records.
-Faults of the scenario are honoured with the real connectors' retry policy (without sleeping).
+One fake connector per source row (:mod:`connectors.sources`), answering as
+:mod:`standin.answers` says; the shared contract suite checks that the real connectors reading
+the emulator yield exactly these records. Faults of the scenario are honoured with the real
+connectors' retry policy (without sleeping).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from connectors.base import PARTNER_APP
 from connectors.errors import (
@@ -23,248 +24,12 @@ from connectors.errors import (
     TransientError,
     error_for_status,
 )
-from connectors.paging import page_count
-from connectors.records import (
-    ActiveUsers,
-    Attribution,
-    AuditEvent,
-    AzureSubscription,
-    AzureUsage,
-    Contract,
-    CspSubscription,
-    Customer,
-    DirectorySubscription,
-    GdapAccessAssignment,
-    GdapRelationship,
-    GdapStatus,
-    Identity,
-    LicenseUsage,
-    PalLink,
-    Record,
-    Source,
-    SubscribedSku,
-)
+from connectors.records import Record, Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
-from connectors.sources import KINDS, REQUIRES, SCOPE_KINDS
-from standin.scenario.model import CustomerSpec, FaultSpec, Scenario
-from standin.scenario.world import service_principals, sign_in_refusal, visible_subscriptions
-
-M365_WORKLOADS = (
-    "exchange",
-    "onedrive",
-    "sharepoint",
-    "skype_for_business",
-    "yammer",
-    "teams",
-    "office365",
-)
-"""Workloads of the Office 365 services user-counts report, in its column order."""
-
-
-# ---------------------------------------------------------------------------------------------
-# What each source reports for a scenario
-
-
-def partner_records(
-    scenario: Scenario, source: Source, *, audit_since: date | None = None
-) -> Iterator[Record]:
-    """Records of a partner-scoped source; audit records from ``audit_since`` on, as the
-    connector's ``startDate`` asks Partner Center for."""
-    if source is Source.PC_CUSTOMERS:
-        for c in scenario.customers:
-            if c.relationship is None:
-                continue
-            yield Customer(
-                tenant_id=c.tenant_id.lower(),
-                name=c.name,
-                domain=c.domain or None,
-                relationship=c.relationship,
-                associated_partner_id=(
-                    c.indirect_reseller.partner_id if c.indirect_reseller else None
-                ),
-                allow_delegated_access=c.allow_delegated_access,
-            )
-    elif source is Source.GRAPH_CONTRACTS:
-        for c in scenario.customers:
-            if c.contract_type is None:
-                continue
-            yield Contract(
-                customer_tenant_id=c.tenant_id.lower(),
-                contract_type=c.contract_type,
-                display_name=c.name,
-                default_domain=c.domain or None,
-            )
-    elif source is Source.GRAPH_GDAP:
-        for c in scenario.customers:
-            for g in c.gdap:
-                yield GdapRelationship(
-                    relationship_id=g.id,
-                    customer_tenant_id=c.tenant_id.lower(),
-                    customer_name=c.name,
-                    display_name=g.display_name or None,
-                    status=GdapStatus.parse(g.status),
-                    raw_status=g.status,
-                    roles=tuple(r.lower() for r in g.roles),
-                    auto_extend_duration=g.auto_extend_duration,
-                    activated=g.activated,
-                    ends=g.ends,
-                )
-                for a in g.access_assignments:
-                    yield GdapAccessAssignment(
-                        assignment_id=a.id,
-                        relationship_id=g.id,
-                        customer_tenant_id=c.tenant_id.lower(),
-                        group_id=a.group_id.lower(),
-                        roles=tuple(r.lower() for r in a.roles),
-                        status=a.status,
-                    )
-    elif source is Source.INSIGHTS:
-        for c in scenario.customers:
-            for row in c.attribution:
-                yield Attribution(
-                    customer_tenant_id=c.tenant_id.lower(),
-                    workload=row.workload.lower(),
-                    attribution_type=row.type,
-                    partner_id=row.partner_id,
-                    month=row.month,
-                    subscription_id=(
-                        row.workload.split(":", 1)[1].lower()
-                        if row.workload.startswith("azure:")
-                        else None
-                    ),
-                    monthly_active_users=row.monthly_active_users,
-                    acr_usd=row.acr_usd,
-                    seats=row.seats,
-                )
-    elif source is Source.PC_AUDIT:
-        for e in scenario.audit_events:
-            if audit_since is not None and e.date.date() < audit_since:
-                continue
-            yield AuditEvent(
-                event_id=e.id,
-                operation_type=e.operation_type,
-                operation_date=e.date,
-                resource_type=e.resource_type,
-                customer_tenant_id=e.customer_tenant_id.lower() if e.customer_tenant_id else None,
-                status=e.status,
-            )
-    else:
-        raise ValueError(f"{source} is not a partner-scoped source")
-
-
-def customer_records(
-    scenario: Scenario, source: Source, customer: CustomerSpec, identity: str | None = None
-) -> Iterator[Record]:
-    """Records of a customer-scoped source, as a successful read would return them."""
-    tenant = customer.tenant_id.lower()
-    if source is Source.PC_SUBSCRIPTIONS:
-        for s in customer.csp_subscriptions:
-            yield CspSubscription(
-                customer_tenant_id=tenant,
-                subscription_id=s.id.lower(),
-                offer_id=s.offer_id or None,
-                offer_name=s.offer_name or None,
-                quantity=s.quantity,
-                status=s.status,
-                partner_id=s.partner_id,
-                billing_type=s.billing_type,
-                created=s.created,
-            )
-    elif source is Source.PC_USAGE:
-        for az in customer.azure_subscriptions:
-            yield AzureUsage(
-                customer_tenant_id=tenant,
-                resource_id=az.subscription_id.lower(),
-                name=az.display_name or None,
-                total_cost=az.acr_usd,
-                currency="USD",
-                usd_total_cost=az.acr_usd,
-                partner_on_record=az.partner_on_record,
-            )
-        for lu in customer.usage.licence_usage:
-            yield LicenseUsage(
-                customer_tenant_id=tenant,
-                product=lu.product,
-                workload=lu.workload or None,
-                licenses_active=lu.active,
-                licenses_qualified=lu.qualified,
-            )
-    elif source is Source.GRAPH_SKUS:
-        grouped: dict[str, list[int]] = {}
-        parts: dict[str, tuple[str, str]] = {}
-        for lic in customer.licences:
-            units = grouped.setdefault(lic.sku_id.lower(), [0, 0])
-            units[0] += lic.enabled_units
-            units[1] += lic.consumed_units
-            parts.setdefault(lic.sku_id.lower(), (lic.sku_part_number, lic.capability_status))
-        for sku_id, (enabled, consumed) in grouped.items():
-            yield SubscribedSku(
-                customer_tenant_id=tenant,
-                sku_id=sku_id,
-                sku_part_number=parts[sku_id][0],
-                capability_status=parts[sku_id][1],
-                enabled_units=enabled,
-                consumed_units=consumed,
-            )
-    elif source is Source.GRAPH_DIRECTORY_SUBSCRIPTIONS:
-        for lic in customer.licences:
-            yield DirectorySubscription(
-                customer_tenant_id=tenant,
-                subscription_id=lic.subscription_id.lower(),
-                sku_id=lic.sku_id.lower(),
-                sku_part_number=lic.sku_part_number,
-                status=lic.capability_status,
-                total_licenses=lic.enabled_units,
-                owner_tenant_id=(lic.owner_tenant_id or scenario.partner.tenant_id).lower(),
-                is_trial=lic.is_trial,
-            )
-    elif source is Source.GRAPH_USAGE:
-        for workload in M365_WORKLOADS:
-            yield ActiveUsers(
-                customer_tenant_id=tenant,
-                workload=workload,
-                active_users=customer.usage.active_users.get(workload, 0),
-                report_refresh_date=customer.usage.report_refresh_date,
-                period="D30",
-            )
-    elif source is Source.GRAPH_IDENTITIES:
-        for sp in service_principals(scenario, customer):
-            yield Identity(
-                customer_tenant_id=tenant,
-                identity=sp.identity,
-                object_id=sp.object_id,
-                app_id=sp.app_id,
-                display_name=sp.identity,
-                enabled=sp.enabled,
-                credential_expires=sp.credential_expires,
-            )
-    elif source is Source.ARM_SUBSCRIPTIONS:
-        visible = set(visible_subscriptions(scenario, customer, PARTNER_APP))
-        for az in customer.azure_subscriptions:
-            if az.subscription_id.lower() not in visible:
-                continue
-            yield AzureSubscription(
-                customer_tenant_id=tenant,
-                subscription_id=az.subscription_id.lower(),
-                display_name=az.display_name or None,
-                state=az.state,
-                managed_by_tenants=tuple(t.lower() for t in az.managed_by_tenants),
-            )
-    elif source is Source.ARM_PAL:
-        name = identity or PARTNER_APP
-        sp = next(p for p in service_principals(scenario, customer) if p.identity == name)
-        pal = sp.spec.pal if sp.spec else None
-        yield PalLink(
-            customer_tenant_id=tenant,
-            identity=name,
-            object_id=sp.object_id,
-            partner_id=pal,
-            state="Active" if pal else None,
-            subscriptions=sp.subscriptions,
-        )
-    else:
-        raise ValueError(f"{source} is not a customer-scoped source")
-
+from connectors.sources import SOURCES, source_row
+from standin.answers import FAKES, customer_records, partner_records
+from standin.scenario.model import FaultSpec, Scenario
+from standin.scenario.world import sign_in_refusal
 
 # ---------------------------------------------------------------------------------------------
 # Faults
@@ -352,13 +117,14 @@ class FakeWorld:
         self.faults = FaultBook(list(scenario.faults))
 
     def connectors(self, identities: tuple[str, ...] = (PARTNER_APP,)) -> list[FakeConnector]:
-        """One connector per source; ``arm.pal`` once per identity the agent signs in as."""
+        """One connector per source row; a per-identity source (``arm.pal``) once per identity
+        the agent signs in as."""
         made: list[FakeConnector] = []
-        for source in Source:
-            if source is Source.ARM_PAL:
-                made.extend(FakeConnector(self, source, identity=i) for i in identities)
+        for row in SOURCES:
+            if row.per_identity:
+                made.extend(FakeConnector(self, row.source, identity=i) for i in identities)
             else:
-                made.append(FakeConnector(self, source))
+                made.append(FakeConnector(self, row.source))
         return made
 
 
@@ -368,10 +134,11 @@ class FakeConnector:
     def __init__(self, world: FakeWorld, source: Source, identity: str | None = None) -> None:
         self.world = world
         self.source = source
-        self.scope_kind = SCOPE_KINDS[source]
-        self.kinds = KINDS[source]
-        self.identity = identity if source is Source.ARM_PAL else None
-        self.requires = REQUIRES.get(source)
+        self.row = source_row(source)
+        self.scope_kind = self.row.scope_kind
+        self.kinds = self.row.kinds
+        self.identity = identity if self.row.per_identity else None
+        self.requires = self.row.requires
 
     def __repr__(self) -> str:
         suffix = f"/{self.identity}" if self.identity else ""
@@ -389,11 +156,7 @@ class FakeConnector:
 
     def _signed_in(self, customer_tenant_id: str | None) -> None:
         """Token acquisition as the real connector does it before its first call."""
-        if (
-            customer_tenant_id is None
-            or self.source is Source.PC_SUBSCRIPTIONS
-            or self.source is Source.PC_USAGE
-        ):
+        if customer_tenant_id is None or FAKES[self.source].signs_in_to_partner:
             scope, identity = "partner", None
         else:
             scope, identity = customer_tenant_id, self.identity or PARTNER_APP
@@ -410,7 +173,7 @@ class FakeConnector:
         what = f"{self.source} for {scope}"
         self._signed_in(customer_tenant_id)
         records = self._records(customer_tenant_id)
-        pages = page_count(len(records), self.source)
+        pages = self.row.pages(len(records))
         attempt = 0
         while True:
             attempt += 1

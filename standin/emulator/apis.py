@@ -40,8 +40,8 @@ from urllib.parse import quote, urlencode
 import structlog
 
 from connectors.base import PARTNER_APP
-from connectors.paging import PAGE_SIZE
 from connectors.records import Source
+from connectors.sources import source_row
 from standin.emulator import shapes
 from standin.emulator.limits import (
     ARM_DELETES,
@@ -582,7 +582,7 @@ class Service:
     def _window(
         self, call: Call, source: Source, size_arg: str | None, token: str | None
     ) -> tuple[int, int]:
-        limit = PAGE_SIZE[source]
+        limit = source_row(source).page_size
         size = limit
         if size_arg:
             try:

@@ -113,7 +113,7 @@ def pc_subscription(c: CustomerSpec, s: CspSubscriptionSpec) -> dict[str, Any]:
 
 def pc_audit_record(scenario: Scenario, event: Any) -> dict[str, Any]:
     """partnercenter_auditrecords.json (AuditRecord). ``customerName`` is left out: the
-    connector contract (standin.fake) does not carry it."""
+    connector contract (standin.answers) does not carry it."""
     item: dict[str, Any] = {
         "id": event.id,
         "partnerId": scenario.partner.tenant_id.lower(),

@@ -34,7 +34,7 @@ from connectors.records import (
     Identity,
     SubscribedSku,
 )
-from standin.fake import M365_WORKLOADS
+from standin.answers import M365_WORKLOADS
 from tests.connectors.support import (
     CUSTOMER,
     ENDPOINTS,

@@ -14,6 +14,7 @@ WORKDIR /src
 COPY pyproject.toml README.md config.example.toml ./
 COPY agent ./agent
 COPY connectors ./connectors
+COPY standin ./standin
 RUN python -m venv /opt/partnerlink \
  && /opt/partnerlink/bin/pip install --no-cache-dir --upgrade pip \
  && /opt/partnerlink/bin/pip install --no-cache-dir .

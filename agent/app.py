@@ -19,12 +19,11 @@ from agent.config import Settings
 from agent.expectations import load_managed_customers
 from agent.store import Store
 from agent.sync import ChangeFeed, Progress, Syncer, SyncOutcome
-from connectors.base import Connector
+from connectors.base import PARTNER_APP, Connector
 from connectors.records import Source
-from connectors.scenario import PARTNER_APP, load_scenario
 
 if TYPE_CHECKING:
-    from agent.live import LiveWiring
+    from agent.live import LiveWiring, LocalMicrosoft
     from agent.metrics import Metrics
 
 log = structlog.get_logger("partnerlink.app")
@@ -89,7 +88,8 @@ class Agent:
         """The connectors of one sync, alive for that sync's event loop."""
         sources = self.settings.sources
         if sources.mode == "fake":
-            from connectors.fake import FakeWorld
+            from standin.fake import FakeWorld
+            from standin.scenario import load_scenario
 
             assert sources.scenario is not None
             world = FakeWorld(
@@ -108,8 +108,34 @@ class Agent:
         if self._wiring is None:
             from agent.live import build_wiring
 
-            self._wiring = build_wiring(self.settings, self._stack)
+            local = self._emulator() if self.settings.sources.mode == "emulator" else None
+            self._wiring = build_wiring(self.settings, self._stack, local)
         return self._wiring
+
+    def _emulator(self) -> LocalMicrosoft:
+        """Start the stand-in's emulator on the configured scenario, for the agent's life."""
+        from agent.auth import AppCredential
+        from agent.live import LocalMicrosoft
+        from standin.emulator import Emulator
+        from standin.scenario import load_scenario
+
+        path = self.settings.sources.scenario
+        assert path is not None
+        emulator = self._stack.enter_context(Emulator(path))
+        scenario = load_scenario(path)
+        log.info("emulator_started", base_url=emulator.base_url)
+        apps = {
+            name: AppCredential(client_id=app.client_id, client_secret=app.client_secret)
+            for name in self.identities()
+            if (app := scenario.app(name)) is not None
+        }
+        return LocalMicrosoft(
+            base_url=emulator.base_url,
+            ca_path=emulator.ca_path,
+            time_scale=scenario.emulator.time_scale,
+            apps=apps,
+            issue_refresh_token=emulator.issue_refresh_token,
+        )
 
     def _wanted(self, made: Sequence[Connector]) -> list[Connector]:
         sources = self.settings.sources

@@ -30,8 +30,8 @@ from msal.exceptions import MsalServiceError
 from pydantic import SecretStr
 
 from agent.files import write_private
+from connectors.base import PARTNER_APP
 from connectors.errors import AuthError, aadsts_code
-from connectors.scenario.model import PARTNER_APP
 
 APP_USER = "app+user"
 """The identity connectors ask for when an endpoint wants an app+user (delegated) token."""

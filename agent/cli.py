@@ -738,14 +738,14 @@ def emulator(
     seed: Annotated[int, typer.Option(help="Seed of the generated estate.")] = 0,
 ) -> None:
     """Serve a scenario as a local HTTPS Microsoft (login, Partner Center, Graph, ARM)."""
-    from connectors.emulator import serve
-    from connectors.scenario import ScenarioError, bundled_path
+    from standin.emulator import serve
+    from standin.scenario import ScenarioError, bundled_path
 
     plog.configure(state.log_level or "info", "auto")
     if generate is not None:
         import tempfile
 
-        from connectors.scenario.generate import write_scenario
+        from standin.scenario.generate import write_scenario
 
         scenario = write_scenario(
             scenario or Path(tempfile.gettempdir()) / f"partnerlink-estate-{generate}-{seed}.json",

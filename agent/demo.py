@@ -20,7 +20,7 @@ from agent.app import Agent
 from agent.config import load_settings
 from agent.files import write_private
 from agent.store.models import ACTIVE_STATUSES
-from connectors.scenario import Scenario, bundled_path, load_scenario
+from standin.scenario import Scenario, bundled_path, load_scenario
 
 WORLD = "world.json"
 CONFIG = "partnerlink.toml"
@@ -29,7 +29,7 @@ MANAGED = "managed-customers.csv"
 
 def _resolved_world(name: str) -> str:
     """A bundled world with its ``base``/``patch`` applied, as one standalone document."""
-    from connectors.scenario import _resolve
+    from standin.scenario import _resolve
 
     data = _resolve(bundled_path(name).resolve())
     return json.dumps(data, indent=2) + "\n"
@@ -98,7 +98,7 @@ def run_demo(
 ) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     write_private(folder / WORLD, _resolved_world("demo"))
-    managed = resources.files("connectors.scenario") / "worlds" / "demo-managed-customers.csv"
+    managed = resources.files("standin.scenario") / "worlds" / "demo-managed-customers.csv"
     write_private(folder / MANAGED, managed.read_bytes())
     scenario = load_scenario(folder / WORLD)
     config = write_config(folder, scenario, mode)

@@ -1,4 +1,4 @@
-"""Wiring of the real connectors: Microsoft's cloud, or an in-process local emulator.
+"""Wiring of the real connectors: Microsoft's cloud, or a local Microsoft such as the emulator.
 
 The token provider (MSAL confidential clients, one per tenant and identity) lives as long as the
 agent so its caches work; the async HTTP client of the connectors lives for one sync, inside that
@@ -8,29 +8,41 @@ sync's event loop.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
-import structlog
 
 from agent.auth import AppCredential, MsalTokenProvider, RefreshTokenStore
 from agent.config import AppCredentials, ConfigError, Settings
-from connectors.base import Connector
+from connectors.base import PARTNER_APP, Connector
 from connectors.endpoints import CloudEndpoints
 from connectors.http import NO_OBSERVER, make_client
 from connectors.live import live_connectors
-from connectors.scenario import PARTNER_APP, Scenario, load_scenario
 
 if TYPE_CHECKING:
     from agent.metrics import Metrics
-    from connectors.emulator import Emulator
 
-log = structlog.get_logger("partnerlink.live")
 REFRESH_TOKEN_FILE = "refresh-token.json"  # noqa: S105 - a file name, not a secret
+
+
+@dataclass(frozen=True)
+class LocalMicrosoft:
+    """A Microsoft served on this machine (the emulator, started by the composition root)
+    that the real connectors read instead of the cloud."""
+
+    base_url: str
+    ca_path: str
+    """The CA certificate its TLS answers are signed with."""
+    time_scale: float
+    """How much faster than Microsoft its throttling windows run."""
+    apps: Mapping[str, AppCredential]
+    """The app credentials it accepts, by identity: used where the config names none."""
+    issue_refresh_token: Callable[[], str]
+    """A fresh app+user refresh token, as ``partnerlink auth login`` would obtain."""
 
 
 @dataclass
@@ -82,26 +94,15 @@ def _credential(name: str, creds: AppCredentials, fallback: AppCredential | None
     raise ConfigError(f"{key}: needs client_id and a certificate_file or client_secret to sign in")
 
 
-def _scenario_credential(scenario: Scenario, name: str) -> AppCredential | None:
-    app = scenario.app(name)
-    if app is None:
-        return None
-    return AppCredential(client_id=app.client_id, client_secret=app.client_secret)
-
-
-def build_wiring(settings: Settings, stack: ExitStack) -> LiveWiring:
-    """Start what the real connectors need; ``stack`` closes it with the agent."""
+def build_wiring(
+    settings: Settings, stack: ExitStack, local: LocalMicrosoft | None = None
+) -> LiveWiring:
+    """Start what the real connectors need; ``stack`` closes it with the agent. With ``local``
+    every API is read there instead of Microsoft's cloud."""
     s = settings
-    scenario: Scenario | None = None
-    if s.sources.mode == "emulator":
-        from connectors.emulator import Emulator
-
-        assert s.sources.scenario is not None
-        emulator: Emulator = stack.enter_context(Emulator(s.sources.scenario))
-        scenario = load_scenario(s.sources.scenario)
-        endpoints = CloudEndpoints.single_origin(emulator.base_url)
-        ca_bundle: str | None = emulator.ca_path
-        log.info("emulator_started", base_url=emulator.base_url)
+    if local is not None:
+        endpoints = CloudEndpoints.single_origin(local.base_url)
+        ca_bundle: str | None = local.ca_path
     else:
         c = s.cloud
         endpoints = CloudEndpoints.public().with_overrides(
@@ -113,23 +114,17 @@ def build_wiring(settings: Settings, stack: ExitStack) -> LiveWiring:
         )
         ca_bundle = str(c.ca_bundle) if c.ca_bundle else None
 
-    apps = {
-        PARTNER_APP: _credential(
-            PARTNER_APP,
-            s.credentials,
-            _scenario_credential(scenario, PARTNER_APP) if scenario else None,
-        )
-    }
+    offered = local.apps if local is not None else {}
+    apps = {PARTNER_APP: _credential(PARTNER_APP, s.credentials, offered.get(PARTNER_APP))}
     for carrier in s.credentials.carriers:
-        fallback = _scenario_credential(scenario, carrier.name) if scenario else None
-        apps[carrier.name] = _credential(carrier.name, carrier, fallback)
+        apps[carrier.name] = _credential(carrier.name, carrier, offered.get(carrier.name))
     verify = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
     http = httpx.Client(
         verify=verify, timeout=s.sync.request_timeout.total_seconds(), follow_redirects=False
     )
     stack.callback(http.close)
     refresh_file = s.credentials.refresh_token_file
-    if refresh_file is None and s.sources.mode == "emulator":
+    if refresh_file is None and local is not None:
         refresh_file = s.store.data_dir / REFRESH_TOKEN_FILE
     warn_days = s.credentials.refresh_token_warn_days
     store = (
@@ -142,11 +137,11 @@ def build_wiring(settings: Settings, stack: ExitStack) -> LiveWiring:
         http_client=http,
         refresh_token_store=store,
     )
-    if s.sources.mode == "emulator" and s.sources.app_user and store is not None:
+    if local is not None and s.sources.app_user and store is not None:
         # An in-process emulator forgets its refresh tokens when it stops; hand the agent a
         # fresh one as `partnerlink auth login` would, with no person at a device-code prompt.
         store.save(
-            emulator.issue_refresh_token(),
+            local.issue_refresh_token(),
             client_id=apps[PARTNER_APP].client_id,
             tenant_id=s.partner.tenant_id,
         )
@@ -156,5 +151,5 @@ def build_wiring(settings: Settings, stack: ExitStack) -> LiveWiring:
         tokens=tokens,
         identities={name: cred.client_id for name, cred in apps.items()},
         settings=s,
-        time_scale=scenario.emulator.time_scale if scenario is not None else 1.0,
+        time_scale=local.time_scale if local is not None else 1.0,
     )

@@ -18,23 +18,16 @@ from rich.table import Table
 
 from agent.app import Agent
 from agent.auth import decoded_roles
+from connectors.base import PARTNER_APP
 from connectors.errors import ConnectorError
 from connectors.http import make_client
-from connectors.scenario import PARTNER_APP
+from connectors.records import ScopeKind
+from connectors.sources import graph_roles
 
-GRAPH_NEEDS: dict[str, tuple[str, ...]] = {
-    "graph.contracts": ("Directory.Read.All",),
-    "graph.gdap": ("DelegatedAdminRelationship.Read.All",),
-    "graph.identities": ("Application.Read.All",),
-}
+GRAPH_NEEDS: dict[str, tuple[str, ...]] = graph_roles(ScopeKind.PARTNER)
 """Least-privilege Graph application roles per source, in the partner tenant."""
 
-CUSTOMER_GRAPH_NEEDS: dict[str, tuple[str, ...]] = {
-    "graph.subscribed_skus": ("Organization.Read.All",),
-    "graph.directory_subscriptions": ("Organization.Read.All",),
-    "graph.usage_reports": ("Reports.Read.All",),
-    "graph.identities": ("Application.Read.All",),
-}
+CUSTOMER_GRAPH_NEEDS: dict[str, tuple[str, ...]] = graph_roles(ScopeKind.CUSTOMER)
 """Granted by consent in each customer tenant (Partner Center application consents)."""
 
 WRITE = re.compile(r"\.(ReadWrite|Write|Manage|FullControl)", re.IGNORECASE)

@@ -30,13 +30,12 @@ from agent.auth import AppCredential, MsalTokenProvider, RefreshTokenStore  # no
 from agent.memory import limit_arenas  # noqa: E402
 from agent.store import Store  # noqa: E402
 from agent.sync import Syncer  # noqa: E402
-from connectors.base import Connector  # noqa: E402
+from connectors.base import PARTNER_APP, Connector  # noqa: E402
 from connectors.endpoints import CloudEndpoints  # noqa: E402
 from connectors.http import Requester, make_client  # noqa: E402
 from connectors.live import live_connectors  # noqa: E402
 from connectors.ratelimit import MicrosoftLimits  # noqa: E402
 from connectors.records import Source  # noqa: E402
-from connectors.scenario import PARTNER_APP  # noqa: E402
 
 
 def peak_rss_mb() -> float:

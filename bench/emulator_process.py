@@ -20,8 +20,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from agent import logging as plog  # noqa: E402
-from connectors.emulator import Emulator  # noqa: E402
-from connectors.scenario import load_scenario  # noqa: E402
+from standin.emulator import Emulator  # noqa: E402
+from standin.scenario import load_scenario  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

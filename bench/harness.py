@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from agent.auth import RefreshTokenStore
-from connectors.scenario.generate import carrier_tenants, generate_scenario
+from standin.scenario.generate import carrier_tenants, generate_scenario
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -63,11 +63,11 @@ from bench.harness import (  # noqa: E402
     make_estate,
     run_agent_sync,
 )
-from connectors.base import Connector  # noqa: E402
-from connectors.fake import FakeWorld  # noqa: E402
+from connectors.base import PARTNER_APP, Connector  # noqa: E402
 from connectors.records import CspSubscription, Source  # noqa: E402
-from connectors.scenario import PARTNER_APP, Scenario, parse_scenario  # noqa: E402
-from connectors.scenario.generate import (  # noqa: E402
+from standin.fake import FakeWorld  # noqa: E402
+from standin.scenario import Scenario, parse_scenario  # noqa: E402
+from standin.scenario.generate import (  # noqa: E402
     GENERATED_CARRIER,
     carrier_tenants,
     generate_scenario,

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import structlog
 
+from connectors.base import PARTNER_APP
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError
 from connectors.http import (
@@ -32,7 +33,6 @@ from connectors.http import (
     text,
 )
 from connectors.records import AzureSubscription, PalLink, Record, Source
-from connectors.scenario.model import PARTNER_APP
 
 log = structlog.get_logger()
 

@@ -12,6 +12,10 @@ from typing import Protocol, runtime_checkable
 
 from connectors.records import Record, ScopeKind, Source
 
+PARTNER_APP = "partner-app"
+"""The identity name of the partner's own multi-tenant app; every other identity is a PAL
+carrier named in the configuration."""
+
 
 @runtime_checkable
 class Connector(Protocol):

@@ -38,7 +38,6 @@ from connectors.http import (
     text,
     timestamp,
 )
-from connectors.paging import PAGE_SIZE
 from connectors.records import (
     ActiveUsers,
     Contract,
@@ -301,7 +300,7 @@ class GraphContracts(_Graph):
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         what = self.what(None)
-        query = {"$top": str(PAGE_SIZE[self.source])}
+        query = {"$top": str(self.page_size)}
         async for item in self.listing(
             self.partner_tenant_id, "/v1.0/contracts", what, query=query
         ):
@@ -342,7 +341,7 @@ class GraphGdap(_Graph):
         listing goes on page by page: however many relationships the partner has, only those
         few and one page are held at a time."""
         what = self.what(None)
-        query = {"$top": str(PAGE_SIZE[self.source]), "$count": "true"}
+        query = {"$top": str(self.page_size), "$count": "true"}
         pending: deque[tuple[GdapRelationship, asyncio.Task[list[GdapAccessAssignment]]]] = deque()
         try:
             async for item in self.listing(self.partner_tenant_id, self.PATH, what, query=query):

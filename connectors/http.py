@@ -46,7 +46,6 @@ from connectors.errors import (
     TransientError,
     error_for_status,
 )
-from connectors.fake import KINDS, REQUIRES, SCOPE_KINDS
 from connectors.ratelimit import MicrosoftLimits, Ticket
 from connectors.records import Record, ScopeKind, Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
@@ -967,8 +966,9 @@ async def paginate(
 
 
 class LiveConnector:
-    """What every live connector shares: the protocol attributes, copied from the fake's tables
-    so that real and fake connectors of a source are interchangeable."""
+    """What every live connector shares: the protocol attributes, taken from the source's row
+    (:mod:`connectors.sources`) as the fake connectors take them, so that real and fake
+    connectors of a source are interchangeable."""
 
     source: Source
 
@@ -977,10 +977,16 @@ class LiveConnector:
     ) -> None:
         self.requester = requester
         self.endpoints = endpoints
-        self.scope_kind: ScopeKind = SCOPE_KINDS[self.source]
-        self.kinds: tuple[str, ...] = KINDS[self.source]
-        self.identity: str | None = identity if self.source is Source.ARM_PAL else None
-        self.requires: Source | None = REQUIRES.get(self.source)
+        # The rows name the connector classes built on this one, so they are read when a
+        # connector is made rather than imported with this module.
+        from connectors.sources import source_row
+
+        row = source_row(self.source)
+        self.scope_kind: ScopeKind = row.scope_kind
+        self.kinds: tuple[str, ...] = row.kinds
+        self.identity: str | None = identity if row.per_identity else None
+        self.requires: Source | None = row.requires
+        self.page_size: int = row.page_size
 
     def __repr__(self) -> str:
         suffix = f"/{self.identity}" if self.identity else ""

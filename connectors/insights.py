@@ -55,7 +55,6 @@ import structlog
 
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError, TransientError
-from connectors.fake import KINDS, REQUIRES, SCOPE_KINDS
 from connectors.http import (
     APP_USER,
     ApiRequest,
@@ -390,11 +389,14 @@ class InsightsFolder:
     source = Source.INSIGHTS
 
     def __init__(self, folder: Path) -> None:
+        from connectors.sources import source_row  # it names this class: read when made
+
+        row = source_row(self.source)
         self.folder = Path(folder)
-        self.scope_kind = SCOPE_KINDS[self.source]
-        self.kinds = KINDS[self.source]
+        self.scope_kind = row.scope_kind
+        self.kinds = row.kinds
         self.identity: str | None = None
-        self.requires = REQUIRES.get(self.source)
+        self.requires = row.requires
 
     def __repr__(self) -> str:
         return f"InsightsFolder({self.folder})"

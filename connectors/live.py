@@ -1,4 +1,4 @@
-"""The real counterpart of ``FakeWorld.connectors()``: one live connector per source.
+"""The live connectors of one sync: each source's row (:mod:`connectors.sources`) makes its own.
 
 The composition root (``agent/app.py``) calls :func:`live_connectors` with the process's one HTTP
 client and token provider; every connector shares one :class:`~connectors.http.Requester`, so a
@@ -15,32 +15,14 @@ from pathlib import Path
 
 import httpx
 
-from connectors.arm import ArmPal, ArmSubscriptions
-from connectors.base import Connector, TokenProvider
+from connectors.base import PARTNER_APP, Connector, TokenProvider
 from connectors.endpoints import CloudEndpoints
-from connectors.graph import (
-    GraphContracts,
-    GraphDirectorySubscriptions,
-    GraphGdap,
-    GraphIdentities,
-    GraphSubscribedSkus,
-    GraphUsageReports,
-)
 from connectors.http import APP_USER, NO_OBSERVER, Requester, RequestObserver, Sleep
-from connectors.insights import DEFAULT_QUERIES, InsightsApi, InsightsFolder, InsightsQuery
-from connectors.partner_center import (
-    PartnerCenterAuditRecords,
-    PartnerCenterCustomers,
-    PartnerCenterSubscriptions,
-    PartnerCenterUsage,
-)
+from connectors.insights import DEFAULT_QUERIES, InsightsQuery
 from connectors.ratelimit import MicrosoftLimits
 from connectors.records import Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
-from connectors.scenario.model import PARTNER_APP
-
-GDAP_CONCURRENCY = 64
-"""Access-assignment listings of GDAP relationships read at once."""
+from connectors.sources import SOURCES, LiveContext
 
 DEFAULT_MAX_IN_FLIGHT = 64
 """Requests on the wire at once: enough to keep every scope busy at 100-300 ms of latency,
@@ -67,7 +49,7 @@ def live_connectors(
     max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
     observer: RequestObserver = NO_OBSERVER,
 ) -> list[Connector]:
-    """One connector per source, in :class:`~connectors.records.Source` order.
+    """One connector per source (one per identity for ``arm.pal``), in the rows' order.
 
     ``identities`` maps every identity the agent signs in as (``partner-app`` included) to its
     app (client) id: ``arm.pal`` is read once per identity and ``graph.identities`` looks each
@@ -92,78 +74,20 @@ def live_connectors(
         observer=observer,
     )
     skip = {Source(name) for name in disabled}
-    partner = partner_tenant_id.lower()
+    context = LiveContext(
+        requester=shared,
+        endpoints=endpoints,
+        partner_tenant_id=partner_tenant_id.lower(),
+        identities=identities,
+        app_user=app_user,
+        insights_folder=insights_folder,
+        audit_lookback_days=audit_lookback_days,
+        insights_queries=insights_queries,
+        user_identity=user_identity,
+        sleep=sleep,
+    )
     made: list[Connector] = []
-    for source in Source:
-        if source in skip:
-            continue
-        if source is Source.PC_CUSTOMERS:
-            made.append(PartnerCenterCustomers(shared, endpoints, partner_tenant_id=partner))
-        elif source is Source.PC_SUBSCRIPTIONS:
-            made.append(PartnerCenterSubscriptions(shared, endpoints, partner_tenant_id=partner))
-        elif source is Source.PC_AUDIT:
-            made.append(
-                PartnerCenterAuditRecords(
-                    shared,
-                    endpoints,
-                    partner_tenant_id=partner,
-                    lookback_days=audit_lookback_days,
-                )
-            )
-        elif source is Source.PC_USAGE:
-            if app_user:
-                made.append(
-                    PartnerCenterUsage(
-                        shared,
-                        endpoints,
-                        partner_tenant_id=partner,
-                        user_identity=user_identity,
-                    )
-                )
-        elif source is Source.GRAPH_CONTRACTS:
-            made.append(GraphContracts(shared, endpoints, partner_tenant_id=partner))
-        elif source is Source.GRAPH_GDAP:
-            # One access-assignment listing per relationship, all in the partner tenant's
-            # multi-tenant budget: on a large estate this read sets the sync's floor, so it
-            # keeps enough requests going to use that budget (the limiter holds it there).
-            made.append(
-                GraphGdap(
-                    shared, endpoints, partner_tenant_id=partner, concurrency=GDAP_CONCURRENCY
-                )
-            )
-        elif source is Source.GRAPH_SKUS:
-            made.append(GraphSubscribedSkus(shared, endpoints, partner_tenant_id=partner))
-        elif source is Source.GRAPH_DIRECTORY_SUBSCRIPTIONS:
-            made.append(GraphDirectorySubscriptions(shared, endpoints, partner_tenant_id=partner))
-        elif source is Source.GRAPH_USAGE:
-            made.append(GraphUsageReports(shared, endpoints, partner_tenant_id=partner))
-        elif source is Source.GRAPH_IDENTITIES:
-            made.append(
-                GraphIdentities(
-                    shared,
-                    endpoints,
-                    partner_tenant_id=partner,
-                    apps=identities,
-                )
-            )
-        elif source is Source.ARM_SUBSCRIPTIONS:
-            made.append(ArmSubscriptions(shared, endpoints))
-        elif source is Source.ARM_PAL:
-            made.extend(ArmPal(shared, endpoints, identity=name) for name in identities)
-        elif source is Source.INSIGHTS:
-            if insights_folder is not None:
-                made.append(InsightsFolder(insights_folder))
-            elif app_user:
-                made.append(
-                    InsightsApi(
-                        shared,
-                        endpoints,
-                        partner_tenant_id=partner,
-                        queries=insights_queries,
-                        user_identity=user_identity,
-                        sleep=sleep,
-                    )
-                )
-        else:  # pragma: no cover - a new Source needs its connector here
-            raise ValueError(f"no live connector for {source}")
+    for row in SOURCES:
+        if row.source not in skip:
+            made.extend(row.connect(context))
     return made

@@ -33,7 +33,6 @@ from connectors.http import (
     text,
     timestamp,
 )
-from connectors.paging import PAGE_SIZE
 from connectors.records import (
     AuditEvent,
     AzureUsage,
@@ -211,7 +210,7 @@ class PartnerCenterCustomers(_PartnerCenter):
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         what = self.what(None)
-        params = {"size": str(PAGE_SIZE[self.source])}
+        params = {"size": str(self.page_size)}
         async for item in self.listing(
             "/customers", what, params=params, correlation_id=str(uuid.uuid4())
         ):
@@ -255,7 +254,7 @@ class PartnerCenterAuditRecords(_PartnerCenter):
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         what = self.what(None)
         start = (self.clock() - self.lookback).date().isoformat()
-        params = {"startDate": start, "size": str(PAGE_SIZE[self.source])}
+        params = {"startDate": start, "size": str(self.page_size)}
         async for item in self.listing(
             "/auditrecords", what, params=params, correlation_id=str(uuid.uuid4())
         ):

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from connectors.base import PARTNER_APP
+
 if TYPE_CHECKING:
     from connectors.http import ApiRequest
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
-
-PARTNER_APP = "partner-app"  # connectors.scenario.model.PARTNER_APP, without the import
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from agent.store import Store
-from connectors.scenario import Scenario, bundled_path, load_scenario
+from standin.scenario import Scenario, bundled_path, load_scenario
 
 PG_URL = os.environ.get("PARTNERLINK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)

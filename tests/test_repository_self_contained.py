@@ -15,7 +15,7 @@ import pytest
 from tests.fixtures import MICROSOFT
 
 ROOT = Path(__file__).resolve().parents[1]
-SCANNED_DIRS = ("tests", "bench", "agent", "connectors", "docs", ".ci")
+SCANNED_DIRS = ("tests", "bench", "agent", "connectors", "standin", "docs", ".ci")
 SCANNED_FILES = ("README.md", "Dockerfile", "config.example.toml", "pyproject.toml")
 PRUNED = {"__pycache__", ".venv", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 THIS = Path(__file__).resolve()  # names the very strings it looks for

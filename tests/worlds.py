@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from connectors.scenario import Scenario, parse_scenario
+from standin.scenario import Scenario, parse_scenario
 from tests.conftest import T0
 
 PARTNER_TENANT = "7a11ce00-0000-4000-8000-000000000001"

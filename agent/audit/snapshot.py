@@ -28,20 +28,14 @@ from connectors.records import (
     LinkKind,
     PalLink,
     Record,
+    ScopeKind,
     Source,
     SubscribedSku,
     scope_for,
 )
+from connectors.sources import SOURCES
 
-PARTNER_SCOPED = frozenset(
-    {
-        Source.PC_CUSTOMERS,
-        Source.PC_AUDIT,
-        Source.GRAPH_CONTRACTS,
-        Source.GRAPH_GDAP,
-        Source.INSIGHTS,
-    }
-)
+PARTNER_SCOPED = frozenset(row.source for row in SOURCES if row.scope_kind is ScopeKind.PARTNER)
 SELF = "self"
 """Holder of links that are ours by construction (our CSP customer list, our GDAP)."""
 TENANT = "tenant"

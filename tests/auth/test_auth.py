@@ -21,8 +21,8 @@ from agent.auth import (
     decoded_claims,
     decoded_roles,
 )
-from connectors.emulator import Emulator
 from connectors.errors import AuthError
+from standin.emulator import Emulator
 from tests.emulator.support import (
     APP_ID,
     ARM,

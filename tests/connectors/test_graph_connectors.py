@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from connectors.errors import MalformedResponse, PermanentError, TransientError
-from connectors.fake import M365_WORKLOADS
 from connectors.graph import (
     REPORT_COLUMNS,
     GraphContracts,
@@ -35,6 +34,7 @@ from connectors.records import (
     Identity,
     SubscribedSku,
 )
+from standin.answers import M365_WORKLOADS
 from tests.connectors.support import (
     CUSTOMER,
     ENDPOINTS,

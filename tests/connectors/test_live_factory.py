@@ -9,12 +9,12 @@ import httpx
 import pytest
 
 from connectors.base import Connector
-from connectors.fake import FakeWorld
 from connectors.http import LiveConnector
 from connectors.insights import InsightsApi, InsightsFolder
 from connectors.live import live_connectors
 from connectors.records import Source
-from connectors.scenario import bundled_path, load_scenario
+from standin.fake import FakeWorld
+from standin.scenario import bundled_path, load_scenario
 from tests.connectors.support import ENDPOINTS, PARTNER, CountingTokens
 
 pytestmark = pytest.mark.anyio

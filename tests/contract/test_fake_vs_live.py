@@ -17,17 +17,16 @@ import httpx
 import pytest
 
 from agent import auth
-from connectors import emulator as emulator_module
-from connectors.base import Connector
+from connectors.base import PARTNER_APP, Connector
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import ConnectorError
-from connectors.fake import FakeWorld
 from connectors.http import make_client
 from connectors.live import live_connectors
 from connectors.records import PARTNER_SCOPE, Record, ScopeKind, Source
 from connectors.retry_after import RetryPolicy
-from connectors.scenario import Scenario, bundled_path, load_scenario
-from connectors.scenario.model import PARTNER_APP
+from standin import emulator as emulator_module
+from standin.fake import FakeWorld
+from standin.scenario import Scenario, bundled_path, load_scenario
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.emulator import Emulator
+from standin.emulator import Emulator
 from tests.emulator.support import client, world, write
 
 MakeEmulator = Callable[..., Emulator]

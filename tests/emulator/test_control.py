@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.emulator import Emulator, serve
-from connectors.scenario import bundled_path
+from standin.emulator import Emulator, serve
+from standin.scenario import bundled_path
 from tests.emulator.conftest import MakeEmulator
 from tests.emulator.support import (
     APP_ID,

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.emulator import Emulator
-from connectors.paging import PAGE_SIZE
 from connectors.records import Source
+from connectors.sources import source_row
+from standin.emulator import Emulator
 from tests.emulator.conftest import MakeEmulator
 from tests.emulator.support import (
     APP_ID,
@@ -57,7 +57,7 @@ def test_a_status_fault_answers_once_in_the_api_shape_with_retry_after(
 
 
 def test_a_page_fault_hits_only_that_page(make_emulator: MakeEmulator) -> None:
-    size = PAGE_SIZE[Source.PC_CUSTOMERS]
+    size = source_row(Source.PC_CUSTOMERS).page_size
     emulator = _serve(
         make_emulator,
         {"source": "partner_center.customers", "call": "page:2", "status": 500},

@@ -9,7 +9,7 @@ import httpx
 import jwt
 import pytest
 
-from connectors.emulator import Emulator
+from standin.emulator import Emulator
 from tests.emulator.conftest import MakeEmulator
 from tests.emulator.support import (
     APP_ID,

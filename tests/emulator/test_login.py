@@ -12,7 +12,7 @@ import jwt
 import msal
 from cryptography.hazmat.primitives import serialization
 
-from connectors.emulator import Emulator
+from standin.emulator import Emulator
 from tests.emulator.conftest import MakeEmulator
 from tests.emulator.support import (
     APP_ID,

@@ -9,9 +9,9 @@ import json
 import httpx
 import pytest
 
-from connectors.emulator import Emulator
-from connectors.paging import PAGE_SIZE
 from connectors.records import Source
+from connectors.sources import source_row
+from standin.emulator import Emulator
 from tests.emulator.conftest import MakeEmulator
 from tests.emulator.support import (
     C1,
@@ -61,7 +61,7 @@ def test_customers_have_the_documented_shape(http: httpx.Client, pc: dict[str, s
 def test_customers_page_with_links_next_and_the_continuation_header(
     make_emulator: MakeEmulator,
 ) -> None:
-    size = PAGE_SIZE[Source.PC_CUSTOMERS]
+    size = source_row(Source.PC_CUSTOMERS).page_size
     emulator = make_emulator(world(customers=many_customers(2 * size + 5)))
     with client(emulator.base_url, emulator.ca_path) as http:
         headers = bearer(app_token(http, PARTNER, PC))

@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from connectors.emulator.limits import (
+from standin.emulator.limits import (
     ARM_READS,
     GRAPH_REPORTS_APP,
     LIMITS,

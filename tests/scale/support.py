@@ -10,11 +10,11 @@ from typing import Any
 from agent.audit.snapshot import AuditContext
 from agent.store import Store
 from agent.sync import Syncer, SyncOutcome
-from connectors.base import Connector
-from connectors.fake import FakeWorld
+from connectors.base import PARTNER_APP, Connector
 from connectors.records import Source
-from connectors.scenario import PARTNER_APP, Scenario, parse_scenario
-from connectors.scenario.generate import GENERATED_CARRIER, carrier_tenants, generate_scenario
+from standin.fake import FakeWorld
+from standin.scenario import Scenario, parse_scenario
+from standin.scenario.generate import GENERATED_CARRIER, carrier_tenants, generate_scenario
 from tests.conftest import T0
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from connectors.scenario import load_scenario
-from connectors.scenario.generate import (
+from standin.scenario import load_scenario
+from standin.scenario.generate import (
     GENERATED_CARRIER,
     carrier_tenants,
     generate_scenario,

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from connectors.emulator import Emulator
-from connectors.emulator.limits import LIMIT_BY_NAME
 from connectors.endpoints import CloudEndpoints
 from connectors.http import ApiRequest, Requester, make_client
 from connectors.ratelimit import (
@@ -24,7 +22,9 @@ from connectors.ratelimit import (
     Window,
     graph_cost,
 )
-from connectors.scenario.generate import write_scenario
+from standin.emulator import Emulator
+from standin.emulator.limits import LIMIT_BY_NAME
+from standin.scenario.generate import write_scenario
 from tests.scale.support import estate
 
 

@@ -12,11 +12,10 @@ from sqlalchemy import select
 from agent.store import RunStatus, Store
 from agent.store.models import SourceStatus
 from agent.sync import RecordSpool, Syncer
-from connectors.base import Connector
-from connectors.fake import FakeWorld
+from connectors.base import PARTNER_APP, Connector
 from connectors.records import Record, Source
-from connectors.scenario import PARTNER_APP
-from connectors.scenario.generate import GENERATED_CARRIER
+from standin.fake import FakeWorld
+from standin.scenario.generate import GENERATED_CARRIER
 from tests.conftest import Clock
 from tests.scale.support import carrier_applies, estate, fake_sync
 

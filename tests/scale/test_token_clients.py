@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from agent.auth import AppCredential, MsalTokenProvider
-from connectors.scenario import PARTNER_APP
+from connectors.base import PARTNER_APP
 
 AUTHORITY = "https://login.example.test"
 

@@ -14,7 +14,7 @@ import pytest
 from agent.audit.snapshot import Expectation
 from agent.expectations import ExpectationsError, load_managed_customers
 from connectors.records import LinkKind
-from connectors.scenario import (
+from standin.scenario import (
     ScenarioError,
     bundled_path,
     generated_schema,
@@ -31,10 +31,10 @@ C7 = "c0000000-0000-4000-8000-000000000007"
 C8 = "c0000000-0000-4000-8000-000000000008"
 C9 = "c0000000-0000-4000-8000-000000000009"
 REGENERATE = (
-    "connectors/scenario/scenario.schema.json is out of date with connectors/scenario/model.py; "
-    'regenerate it with:\n  python -c "import json; from connectors.scenario import '
+    "standin/scenario/scenario.schema.json is out of date with standin/scenario/model.py; "
+    'regenerate it with:\n  python -c "import json; from standin.scenario import '
     'generated_schema; print(json.dumps(generated_schema(), indent=2))" '
-    "> connectors/scenario/scenario.schema.json"
+    "> standin/scenario/scenario.schema.json"
 )
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from agent.store import RunStatus, Store
 from agent.sync import ChangeFeed, Syncer, SyncOutcome
-from connectors.fake import FakeWorld
 from connectors.records import CspSubscription
-from connectors.scenario import parse_scenario
+from standin.fake import FakeWorld
+from standin.scenario import parse_scenario
 from tests.conftest import Clock
 from tests.worlds import C1, C2, SUB1, SUB2, customer, world_dict
 

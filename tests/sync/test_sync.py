@@ -13,9 +13,9 @@ from agent.store import RunStatus, Store
 from agent.store.models import Observation
 from agent.sync import Syncer
 from connectors.base import Connector
-from connectors.fake import FakeWorld
 from connectors.records import PalLink, Source
-from connectors.scenario import Scenario
+from standin.fake import FakeWorld
+from standin.scenario import Scenario
 from tests.conftest import Clock
 from tests.worlds import C1, C2, SUB1, SUB2, customer, world
 

@@ -25,15 +25,15 @@ from urllib.parse import unquote, urlsplit
 import structlog
 import trustme
 
-from connectors.emulator.apis import Service, Settings
-from connectors.emulator.limits import LIMITS, Limiters
-from connectors.emulator.tokens import TokenAuthority, user_object_id
-from connectors.emulator.wire import Reply, Request, json_reply
-from connectors.emulator.world import World
-from connectors.scenario import Scenario, ScenarioError, load_scenario
-from connectors.scenario.model import PARTNER_APP
+from connectors.base import PARTNER_APP
+from standin.emulator.apis import Service, Settings
+from standin.emulator.limits import LIMITS, Limiters
+from standin.emulator.tokens import TokenAuthority, user_object_id
+from standin.emulator.wire import Reply, Request, json_reply
+from standin.emulator.world import World
+from standin.scenario import Scenario, ScenarioError, load_scenario
 
-log = structlog.get_logger("connectors.emulator")
+log = structlog.get_logger("standin.emulator")
 
 RELOAD_CHECK_INTERVAL = 0.2
 """Seconds between two looks at the scenario file's modification time."""

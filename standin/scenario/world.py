@@ -10,7 +10,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.scenario.model import PARTNER_APP, CustomerSpec, IdentitySpec, Scenario
+from connectors.base import PARTNER_APP
+from standin.scenario.model import CustomerSpec, IdentitySpec, Scenario
 
 _NAMESPACE = uuid.UUID("5f0c2a52-6a5e-4b8e-9d55-0d1f6f1e2a10")
 

@@ -39,8 +39,11 @@ from urllib.parse import quote, urlencode
 
 import structlog
 
-from connectors.emulator import shapes
-from connectors.emulator.limits import (
+from connectors.base import PARTNER_APP
+from connectors.records import Source
+from connectors.sources import source_row
+from standin.emulator import shapes
+from standin.emulator.limits import (
     ARM_DELETES,
     ARM_READS,
     ARM_WRITES,
@@ -59,7 +62,7 @@ from connectors.emulator.limits import (
     graph_identity_limit,
     retry_after_header,
 )
-from connectors.emulator.tokens import (
+from standin.emulator.tokens import (
     RESOURCES,
     Principal,
     TokenAuthority,
@@ -69,14 +72,12 @@ from connectors.emulator.tokens import (
     resource_of,
     user_object_id,
 )
-from connectors.emulator.wire import Answer, Reply, Request, json_reply
-from connectors.emulator.world import Downloads, World
-from connectors.paging import PAGE_SIZE
-from connectors.records import Source
-from connectors.scenario.model import PARTNER_APP, CustomerSpec, FaultSpec
-from connectors.scenario.world import service_principals, sign_in_refusal, visible_subscriptions
+from standin.emulator.wire import Answer, Reply, Request, json_reply
+from standin.emulator.world import Downloads, World
+from standin.scenario.model import CustomerSpec, FaultSpec
+from standin.scenario.world import service_principals, sign_in_refusal, visible_subscriptions
 
-log = structlog.get_logger("connectors.emulator")
+log = structlog.get_logger("standin.emulator")
 
 PC_AUDIENCE = "https://api.partnercenter.microsoft.com"
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
@@ -581,7 +582,7 @@ class Service:
     def _window(
         self, call: Call, source: Source, size_arg: str | None, token: str | None
     ) -> tuple[int, int]:
-        limit = PAGE_SIZE[source]
+        limit = source_row(source).page_size
         size = limit
         if size_arg:
             try:

@@ -21,6 +21,9 @@ from pydantic import (
     model_validator,
 )
 
+from connectors.base import PARTNER_APP
+from connectors.records import Source
+
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 PARTNER_ID_PATTERN = r"^[0-9]{6,10}$"
 RELATIVE_TIME = re.compile(r"^([+-])(\d+)([dhm])$")
@@ -33,25 +36,6 @@ TimeSpec = Annotated[
         description='ISO 8601 date-time with zone, or relative to "now": "+20d", "-400d", "+6h".',
         json_schema_extra={"type": "string"},
     ),
-]
-
-PARTNER_APP = "partner-app"
-"""The identity name of the partner's own multi-tenant app."""
-
-SourceName = Literal[
-    "partner_center.customers",
-    "partner_center.subscriptions",
-    "partner_center.audit_records",
-    "partner_center.usage",
-    "graph.contracts",
-    "graph.gdap",
-    "graph.subscribed_skus",
-    "graph.directory_subscriptions",
-    "graph.usage_reports",
-    "graph.identities",
-    "arm.subscriptions",
-    "arm.pal",
-    "insights.attribution",
 ]
 
 
@@ -274,7 +258,7 @@ FaultKind = Literal["status", "timeout", "malformed", "truncated"]
 class FaultSpec(_Strict):
     """A fault the fake connectors and the emulator inject into a source's reads."""
 
-    source: SourceName | Literal["login"]
+    source: Source | Literal["login"]  # a source row's name, or the sign-in
     scope: str = Field(default="*", description='"partner", a customer tenant id, or "*".')
     identity: str | None = Field(default=None, description="For arm.pal and login: which one.")
     call: str = Field(default="*", description='"*", "token", or "page:N" (N from 1).')

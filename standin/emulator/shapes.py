@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.scenario.model import (
+from standin.scenario.model import (
     AppSpec,
     AttributionSpec,
     AzureSubscriptionSpec,
@@ -20,7 +20,7 @@ from connectors.scenario.model import (
     LicenceSpec,
     Scenario,
 )
-from connectors.scenario.world import ServicePrincipal
+from standin.scenario.world import ServicePrincipal
 
 _NS = uuid.UUID("5f0c2a52-6a5e-4b8e-9d55-0d1f6f1e2a12")
 
@@ -113,7 +113,7 @@ def pc_subscription(c: CustomerSpec, s: CspSubscriptionSpec) -> dict[str, Any]:
 
 def pc_audit_record(scenario: Scenario, event: Any) -> dict[str, Any]:
     """partnercenter_auditrecords.json (AuditRecord). ``customerName`` is left out: the
-    connector contract (connectors.fake) does not carry it."""
+    connector contract (standin.answers) does not carry it."""
     item: dict[str, Any] = {
         "id": event.id,
         "partnerId": scenario.partner.tenant_id.lower(),

@@ -17,8 +17,7 @@ from typing import Any
 import jsonschema
 from pydantic import ValidationError
 
-from connectors.scenario.model import (
-    PARTNER_APP,
+from standin.scenario.model import (
     CustomerSpec,
     FaultSpec,
     PlacedError,
@@ -26,7 +25,6 @@ from connectors.scenario.model import (
 )
 
 __all__ = [
-    "PARTNER_APP",
     "CustomerSpec",
     "FaultSpec",
     "Scenario",
@@ -46,7 +44,7 @@ class ScenarioError(ValueError):
 
 def bundled_path(name: str = "demo") -> Path:
     """Path of a scenario shipped with the package (``demo``, ``demo-after``)."""
-    path = Path(str(resources.files("connectors.scenario") / "worlds" / f"{name}.json"))
+    path = Path(str(resources.files("standin.scenario") / "worlds" / f"{name}.json"))
     if not path.is_file():
         raise ScenarioError(f"no bundled scenario named {name!r}")
     return path
@@ -55,7 +53,7 @@ def bundled_path(name: str = "demo") -> Path:
 @cache
 def scenario_schema() -> dict[str, Any]:
     """The JSON Schema shipped in the package (generated from the model, checked by a test)."""
-    text = (resources.files("connectors.scenario") / SCHEMA_FILE).read_text(encoding="utf-8")
+    text = (resources.files("standin.scenario") / SCHEMA_FILE).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

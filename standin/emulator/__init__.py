@@ -5,6 +5,6 @@ payloads follow Microsoft's (the fixtures in tests/fixtures/microsoft), the limi
 Microsoft's documentation (``limits``).
 """
 
-from connectors.emulator.server import Emulator, serve
+from standin.emulator.server import Emulator, serve
 
 __all__ = ["Emulator", "serve"]

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.emulator.shapes import iso
-from connectors.fake import FaultBook
-from connectors.scenario.model import PARTNER_APP, AppSpec, CustomerSpec, Scenario
-from connectors.scenario.world import ServicePrincipal, service_principal
+from connectors.base import PARTNER_APP
+from standin.emulator.shapes import iso
+from standin.fake import FaultBook
+from standin.scenario.model import AppSpec, CustomerSpec, Scenario
+from standin.scenario.world import ServicePrincipal, service_principal
 
 DOWNLOAD_LIFETIME = 300.0
 """Seconds a pre-authenticated download link (report CSV, insight CSV) stays valid."""

@@ -47,6 +47,7 @@ from connectors.records import (
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.scenario.model import PARTNER_APP, CustomerSpec, FaultSpec, Scenario
 from connectors.scenario.world import service_principals, sign_in_refusal, visible_subscriptions
+from connectors.text import TEXT_LIMIT, clean
 
 M365_WORKLOADS = (
     "exchange",
@@ -103,6 +104,12 @@ REQUIRES: dict[Source, Source] = {
 # What each source reports for a scenario
 
 
+def _name(value: str | None) -> str | None:
+    """A name as the real connectors' field readers leave it (``connectors.http.name_text``):
+    cleaned where it enters a record, ``None`` when nothing readable is left."""
+    return clean(value) or None if value else None
+
+
 def partner_records(
     scenario: Scenario, source: Source, *, audit_since: date | None = None
 ) -> Iterator[Record]:
@@ -114,8 +121,8 @@ def partner_records(
                 continue
             yield Customer(
                 tenant_id=c.tenant_id.lower(),
-                name=c.name,
-                domain=c.domain or None,
+                name=clean(c.name),
+                domain=_name(c.domain),
                 relationship=c.relationship,
                 associated_partner_id=(
                     c.indirect_reseller.partner_id if c.indirect_reseller else None
@@ -129,8 +136,8 @@ def partner_records(
             yield Contract(
                 customer_tenant_id=c.tenant_id.lower(),
                 contract_type=c.contract_type,
-                display_name=c.name,
-                default_domain=c.domain or None,
+                display_name=_name(c.name),
+                default_domain=_name(c.domain),
             )
     elif source is Source.GRAPH_GDAP:
         for c in scenario.customers:
@@ -138,8 +145,8 @@ def partner_records(
                 yield GdapRelationship(
                     relationship_id=g.id,
                     customer_tenant_id=c.tenant_id.lower(),
-                    customer_name=c.name,
-                    display_name=g.display_name or None,
+                    customer_name=_name(c.name),
+                    display_name=_name(g.display_name),
                     status=GdapStatus.parse(g.status),
                     raw_status=g.status,
                     roles=tuple(r.lower() for r in g.roles),
@@ -201,7 +208,7 @@ def customer_records(
                 customer_tenant_id=tenant,
                 subscription_id=s.id.lower(),
                 offer_id=s.offer_id or None,
-                offer_name=s.offer_name or None,
+                offer_name=_name(s.offer_name),
                 quantity=s.quantity,
                 status=s.status,
                 partner_id=s.partner_id,
@@ -213,7 +220,7 @@ def customer_records(
             yield AzureUsage(
                 customer_tenant_id=tenant,
                 resource_id=az.subscription_id.lower(),
-                name=az.display_name or None,
+                name=_name(az.display_name),
                 total_cost=az.acr_usd,
                 currency="USD",
                 usd_total_cost=az.acr_usd,
@@ -222,7 +229,7 @@ def customer_records(
         for lu in customer.usage.licence_usage:
             yield LicenseUsage(
                 customer_tenant_id=tenant,
-                product=lu.product,
+                product=clean(lu.product, TEXT_LIMIT),
                 workload=lu.workload or None,
                 licenses_active=lu.active,
                 licenses_qualified=lu.qualified,
@@ -239,7 +246,7 @@ def customer_records(
             yield SubscribedSku(
                 customer_tenant_id=tenant,
                 sku_id=sku_id,
-                sku_part_number=parts[sku_id][0],
+                sku_part_number=_name(parts[sku_id][0]),
                 capability_status=parts[sku_id][1],
                 enabled_units=enabled,
                 consumed_units=consumed,
@@ -250,7 +257,7 @@ def customer_records(
                 customer_tenant_id=tenant,
                 subscription_id=lic.subscription_id.lower(),
                 sku_id=lic.sku_id.lower(),
-                sku_part_number=lic.sku_part_number,
+                sku_part_number=_name(lic.sku_part_number),
                 status=lic.capability_status,
                 total_licenses=lic.enabled_units,
                 owner_tenant_id=(lic.owner_tenant_id or scenario.partner.tenant_id).lower(),
@@ -272,7 +279,7 @@ def customer_records(
                 identity=sp.identity,
                 object_id=sp.object_id,
                 app_id=sp.app_id,
-                display_name=sp.identity,
+                display_name=_name(sp.identity),
                 enabled=sp.enabled,
                 credential_expires=sp.credential_expires,
             )
@@ -284,7 +291,7 @@ def customer_records(
             yield AzureSubscription(
                 customer_tenant_id=tenant,
                 subscription_id=az.subscription_id.lower(),
-                display_name=az.display_name or None,
+                display_name=_name(az.display_name),
                 state=az.state,
                 managed_by_tenants=tuple(t.lower() for t in az.managed_by_tenants),
             )

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import threading
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from typing import Any
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from agent.escape import for_html
 from agent.metrics import Metrics
 from agent.store import Store
 from agent.store.models import ACTIVE_STATUSES
@@ -115,8 +115,8 @@ class StatusServer:
     def _summary_page(self) -> str:
         rows = self.store.findings(statuses=sorted(ACTIVE_STATUSES))
         items = "".join(
-            f"<tr><td>{html.escape(f.severity)}</td><td>{html.escape(f.status)}</td>"
-            f"<td>{html.escape(f.rule)}</td><td>{html.escape(f.title)}</td></tr>"
+            f"<tr><td>{for_html(f.severity)}</td><td>{for_html(f.status)}</td>"
+            f"<td>{for_html(f.rule)}</td><td>{for_html(f.title)}</td></tr>"
             for f in rows
         )
         return (

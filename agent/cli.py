@@ -29,11 +29,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from agent import logging as plog
 from agent.config import ConfigError, Settings, load_settings, redacted, source_file
+from agent.escape import for_csv_row, for_terminal
 from agent.memory import limit_arenas
 
 EXIT_OK, EXIT_INTERNAL, EXIT_CONFIG, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
@@ -86,7 +87,10 @@ def _global(
 
 
 def fail(message: str, code: int = EXIT_CONFIG) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err.print(
+        Text.assemble(("error:", "bold red"), " ", for_terminal(message, multiline=True)),
+        soft_wrap=True,
+    )
     return typer.Exit(code)
 
 
@@ -238,9 +242,7 @@ def _print_sync(outcome: Any) -> None:
         sources = ", ".join(sorted({f.source for f in failures}))
         detail = plog.scrub(failures[0].error or "")[:140]
         out.print(
-            f"  cannot verify {sources} for {tenant} ({cause}): {detail}",
-            highlight=False,
-            style="yellow",
+            for_terminal(f"  cannot verify {sources} for {tenant} ({cause}): {detail}", "yellow"),
             overflow="ellipsis",
         )
     if len(groups) > 10:
@@ -369,7 +371,7 @@ def emit_findings(rows: list[Any], fmt: str) -> None:
         for f in rows:
             row = finding_dict(f)
             row["evidence"] = json.dumps(row["evidence"], sort_keys=True)
-            writer.writerow(row)
+            writer.writerow(for_csv_row(row))
         sys.stdout.write(buffer.getvalue())
         return
     if not rows:
@@ -381,13 +383,13 @@ def emit_findings(rows: list[Any], fmt: str) -> None:
     colours = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
     for f in rows:
         table.add_row(
-            f"[{colours.get(f.severity, '')}]{f.severity}[/]",
-            f.status,
-            f.rule,
-            f.customer_name or f.customer_tenant_id or "(partner)",
-            f.title,
+            for_terminal(f.severity, colours.get(f.severity, "")),
+            for_terminal(f.status),
+            for_terminal(f.rule),
+            for_terminal(f.customer_name or f.customer_tenant_id or "(partner)"),
+            for_terminal(f.title),
             f"{f.value_at_stake:,.0f}" if f.value_at_stake else "",
-            f.fingerprint[:12],
+            for_terminal(f.fingerprint[:12]),
         )
     out.print(table)
 
@@ -444,7 +446,7 @@ def matrix(
         writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         for r in rows:
-            writer.writerow({**r.as_dict(), **r.stake})
+            writer.writerow(for_csv_row({**r.as_dict(), **r.stake}))
         sys.stdout.write(buffer.getvalue())
         return
     colours = {
@@ -461,13 +463,13 @@ def matrix(
     for r in rows:
         stake = ", ".join(f"{k} {v:,.0f}" for k, v in r.stake.items())
         table.add_row(
-            r.customer_name,
-            r.workload,
-            r.kind,
-            r.holder or ("us" if r.ours else "-"),
-            r.carried_by or "",
-            f"[{colours.get(r.state, '')}]{r.state}[/]",
-            (r.since or "")[:10],
+            for_terminal(r.customer_name),
+            for_terminal(r.workload),
+            for_terminal(r.kind),
+            for_terminal(r.holder or ("us" if r.ours else "-")),
+            for_terminal(r.carried_by or ""),
+            for_terminal(r.state, colours.get(r.state, "")),
+            for_terminal((r.since or "")[:10]),
             stake,
         )
     out.print(table)
@@ -553,9 +555,7 @@ def _decide(
             )
         except (LookupError, ValueError) as exc:
             raise fail(str(exc)) from None
-    out.print(
-        f"{finding.fingerprint[:12]} is now {finding.status}: {finding.title}", highlight=False
-    )
+    out.print(for_terminal(f"{finding.fingerprint[:12]} is now {finding.status}: {finding.title}"))
 
 
 @app.command()
@@ -623,26 +623,31 @@ def explain(
             if finding.customer_tenant_id
             else []
         )
-    out.rule(f"{finding.severity} · {finding.status} · {finding.rule}")
-    out.print(finding.title, highlight=False)
+    out.rule(for_terminal(f"{finding.severity} · {finding.status} · {finding.rule}"))
+    out.print(for_terminal(finding.title))
     where = finding.customer_tenant_id or "partner"
+    out.print(for_terminal(f"customer: {finding.customer_name or '-'} ({where})"))
     out.print(
-        f"customer: {finding.customer_name or '-'} ({where})"
-        f"\nfirst seen {finding.first_seen.isoformat(timespec='seconds')}, last seen "
+        f"first seen {finding.first_seen.isoformat(timespec='seconds')}, last seen "
         f"{finding.last_seen.isoformat(timespec='seconds')}, {finding.hits} run(s)",
         highlight=False,
     )
     if finding.owner or finding.note:
-        out.print(f"owner: {finding.owner or '-'} · note: {finding.note or '-'}", highlight=False)
-    out.print(f"\n[bold]what to do[/]: {finding.remediation}", highlight=False)
+        out.print(for_terminal(f"owner: {finding.owner or '-'} · note: {finding.note or '-'}"))
+    out.print(
+        Text.assemble(
+            "\n", ("what to do", "bold"), ": ", for_terminal(finding.remediation, multiline=True)
+        )
+    )
     out.print("\n[bold]evidence[/]")
-    out.print_json(finding.evidence)
+    out.print(_evidence_json(finding.evidence))
     out.print("\n[bold]life[/]")
     for e in events:
         out.print(
-            f"  {e.at.isoformat(timespec='seconds')}  {e.from_status or 'new'} → "
-            f"{e.to_status}" + (f"  ({e.note})" if e.note else ""),
-            highlight=False,
+            for_terminal(
+                f"  {e.at.isoformat(timespec='seconds')}  {e.from_status or 'new'} → "
+                f"{e.to_status}" + (f"  ({e.note})" if e.note else "")
+            )
         )
     kind = finding.link_kind
     relevant = [
@@ -657,10 +662,19 @@ def explain(
         out.print("\n[bold]observations behind it[/] (newest last)")
         for e, o in relevant[-25:]:
             out.print(
-                f"  {e.at.isoformat(timespec='seconds')}  run {e.run_id:<4} {e.change:<8} "
-                f"{o.source} {o.kind} {o.key}",
-                highlight=False,
+                for_terminal(
+                    f"  {e.at.isoformat(timespec='seconds')}  run {e.run_id:<4} {e.change:<8} "
+                    f"{o.source} {o.kind} {o.key}"
+                )
             )
+
+
+def _evidence_json(evidence: str | None) -> Text:
+    """A finding's evidence as indented, highlighted JSON; names inside it stay literal."""
+    from rich.highlighter import JSONHighlighter
+
+    pretty = json.dumps(json.loads(evidence or "{}"), indent=2, ensure_ascii=False)
+    return JSONHighlighter()(for_terminal(pretty, multiline=True))
 
 
 # ---------------------------------------------------------------------------------- status
@@ -871,7 +885,7 @@ def pal_repair(
                 return
             if dry_run:
                 for fix in fixes:
-                    out.print(f"would send {fix.describe()}", highlight=False)
+                    out.print(for_terminal(f"would send {fix.describe()}"))
                 out.print(f"{len(fixes)} write(s) planned; nothing sent (--dry-run)")
                 return
             results = rep.apply(agent, fixes)
@@ -880,7 +894,7 @@ def pal_repair(
     failed = 0
     for fix, outcome in results:
         failed += outcome.startswith("failed")
-        out.print(f"{fix.describe()}: {outcome}", highlight=False)
+        out.print(for_terminal(f"{fix.describe()}: {outcome}"))
     out.print("the next sync verifies these links")
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 

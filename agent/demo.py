@@ -14,10 +14,12 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from agent import logging as plog
 from agent.app import Agent
 from agent.config import load_settings
+from agent.escape import for_terminal
 from agent.files import write_private
 from agent.store.models import ACTIVE_STATUSES
 from standin.scenario import Scenario, bundled_path, load_scenario
@@ -106,7 +108,9 @@ def run_demo(
     plog.configure(log_level or settings.logging.level, settings.logging.format)
     runs = settings.audit.disappeared_after_runs
     console.rule(
-        f"partnerlink demo · {scenario.partner.name} · {len(scenario.customers)} customers"
+        for_terminal(
+            f"partnerlink demo · {scenario.partner.name} · {len(scenario.customers)} customers"
+        )
     )
     with Agent(settings) as agent:
         console.print("[bold]1.[/] the world as it is", highlight=False)
@@ -167,18 +171,19 @@ def summary(agent: Agent, console: Console) -> None:
     for kind in kinds:
         table.add_column(kind)
     for tenant, links in sorted(by_customer.items(), key=lambda kv: names.get(kv[0]) or kv[0]):
-        row = [names.get(tenant) or tenant]
+        row = [for_terminal(names.get(tenant) or tenant)]
         for kind in kinds:
             cells = sorted(set(links.get(kind, [])))
-            row.append(" ".join(_mark(c) for c in cells))
+            row.append(Text(" ").join(_mark(c) for c in cells))
         table.add_row(*row)
     console.print(table)
 
 
-def _mark(cell: str) -> str:
+def _mark(cell: str) -> Text:
     label, state = cell.split(":", 1)
+    where = "" if label == "tenant" else " " + label
     if state == "ours":
-        return f"[green]✓{'' if label == 'tenant' else ' ' + label}[/]"
+        return for_terminal(f"✓{where}", "green")
     if state == "gone":
-        return f"[red]✗{'' if label == 'tenant' else ' ' + label}[/]"
-    return f"[yellow]{state}{'' if label == 'tenant' else ' ' + label}[/]"
+        return for_terminal(f"✗{where}", "red")
+    return for_terminal(f"{state}{where}", "yellow")  # another partner's ID, as Microsoft said

@@ -1,6 +1,7 @@
 """The managed-customers file: the partner's own list of whom it serves, and which links it
 expects there. CSV with the columns ``customer_tenant_id, name, workloads, expected_links,
-tags, owner``; lists inside a cell are separated by ``;``.
+tags, owner``; lists inside a cell are separated by ``;``. Names, tags and owners are cleaned as
+they are read (``connectors.text.clean``), like every name from Microsoft.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from agent.audit.snapshot import Expectation
 from connectors.records import LinkKind
+from connectors.text import clean
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _WORKLOAD = re.compile(r"^(m365|business_apps|security|tenant|azure(:[0-9a-fA-F-]{36})?)$")
@@ -48,7 +50,7 @@ class ManagedCustomer:
 
 
 def _split(cell: str | None) -> list[str]:
-    return [part.strip() for part in (cell or "").split(";") if part.strip()]
+    return [clean(part) for part in (cell or "").split(";") if clean(part)]
 
 
 def load_managed_customers(path: Path) -> list[ManagedCustomer]:
@@ -85,11 +87,11 @@ def load_managed_customers(path: Path) -> list[ManagedCustomer]:
         customers.append(
             ManagedCustomer(
                 tenant_id=tenant.lower(),
-                name=(row.get("name") or "").strip(),
+                name=clean(row.get("name") or ""),
                 workloads=tuple(workloads),
                 expected=tuple(kinds),
                 tags=tuple(_split(row.get("tags"))),
-                owner=(row.get("owner") or "").strip(),
+                owner=clean(row.get("owner") or ""),
             )
         )
     return customers

@@ -1,8 +1,10 @@
 """structlog set-up: JSON lines off a terminal, readable lines on one, secrets redacted (R19).
 
 Every value that is a known secret (client secrets, tokens, passwords, webhook URLs) is replaced
-before rendering, JWT-looking strings anywhere are masked, CR/LF in values are escaped, and
-tracebacks are rendered without local variables.
+before rendering, JWT-looking strings anywhere are masked, CR, LF, escape and other control
+characters in values are spelled out (``for_log``: a name from Microsoft cannot forge a log line
+or drive the terminal the console renderer writes to), and tracebacks are rendered without local
+variables.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
 
 import structlog
+
+from agent.escape import for_log
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 _SIG = re.compile(r"([?&](?:sig|code|client_secret|token|access_token)=)[^&\s]+", re.I)
@@ -35,7 +39,7 @@ def scrub(text: str) -> str:
     text = _JWT.sub("eyJ**********", text)
     text = _SIG.sub(r"\1**********", text)
     text = _URL_PASSWORD.sub(r"\1**********@", text)
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    return for_log(text)
 
 
 def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

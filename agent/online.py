@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 import httpx
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from agent.app import Agent
 from agent.auth import decoded_roles
+from agent.escape import for_terminal
 from connectors.base import PARTNER_APP
 from connectors.errors import ConnectorError
 from connectors.http import make_client
@@ -158,19 +160,24 @@ def online_check(agent: Agent, console: Console, *, customers: Sequence[str] = (
         table.add_column(column, overflow="fold")
     for p in probes:
         table.add_row(
-            p.source,
+            for_terminal(p.source),
             "yes" if p.reachable else "[red]no[/]",
-            p.detail,
-            ", ".join(p.missing),
-            ", ".join(p.excess),
-            p.advice,
+            for_terminal(p.detail),  # an error Microsoft wrote: shown, never parsed as markup
+            for_terminal(", ".join(p.missing)),
+            for_terminal(", ".join(p.excess)),
+            for_terminal(p.advice),
         )
     console.print(table)
     for p in probes:
         if p.excess:
             console.print(
-                f"[yellow]warning:[/] {p.source} holds {', '.join(p.excess)}: the "
-                "agent only reads; remove write permissions (least privilege)."
+                Text.assemble(
+                    ("warning:", "yellow"),
+                    for_terminal(
+                        f" {p.source} holds {', '.join(p.excess)}: the agent only reads; "
+                        "remove write permissions (least privilege)."
+                    ),
+                )
             )
     ok = all(p.reachable and not p.missing for p in probes)
     console.print(

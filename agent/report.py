@@ -1,16 +1,17 @@
 """Reports: one self-contained HTML page (inline styles and SVG charts, no external anything),
-the same data as JSON or CSV, and a per-customer evidence pack for a support case or a claim."""
+the same data as JSON or CSV, and a per-customer evidence pack for a support case or a claim.
+Each form escapes names once for its format (``agent.escape``): HTML, CSV cells, Markdown."""
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from agent.escape import for_csv_row, for_html, for_markdown, for_markdown_code
 from agent.matrix import MatrixRow, build_matrix
 from agent.store import Store
 
@@ -111,7 +112,7 @@ def to_csv(data: ReportData) -> str:
     writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     for row in data.matrix:
-        writer.writerow({**row.as_dict(), **row.stake})
+        writer.writerow(for_csv_row({**row.as_dict(), **row.stake}))
     return buffer.getvalue()
 
 
@@ -143,9 +144,9 @@ def _line_chart(history: list[dict[str, Any]], key: str, label: str, colour: str
         for i, v in points
     )
     return (
-        f'<figure class="chart" data-series="{key}"><figcaption>{html.escape(label)} '
+        f'<figure class="chart" data-series="{key}"><figcaption>{for_html(label)} '
         f"<b>{latest}</b></figcaption>"
-        f'<svg role="img" aria-label="{html.escape(label)}" viewBox="0 0 {width} {height}" '
+        f'<svg role="img" aria-label="{for_html(label)}" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{grid}'
         f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>{dots}</svg></figure>'
     )
@@ -170,7 +171,7 @@ tr.gap td{background:#fff6f6}.state-present{color:#15803d}.state-gone,.state-dis
 
 
 def to_html(data: ReportData) -> str:
-    e = html.escape
+    e = for_html
     charts = "".join(_line_chart(data.history, key, label, colour) for key, label, colour in SERIES)
     counts: dict[str, int] = {}
     for f in data.findings:
@@ -237,10 +238,11 @@ def evidence_pack(store: Store, tenant: str, *, now: datetime) -> str:
         for o in store.current(customers=[tenant], kinds=["customer"])
     ]
     name = next((n for n in names if n), tenant)
+    md = for_markdown
     lines = [
-        f"# Partner association evidence: {name}",
+        f"# Partner association evidence: {md(name)}",
         "",
-        f"Customer tenant: `{tenant}`  ",
+        f"Customer tenant: {for_markdown_code(tenant)}  ",
         f"Generated: {now.isoformat(timespec='seconds')} by partnerlink",
         "",
         "## Links",
@@ -251,8 +253,8 @@ def evidence_pack(store: Store, tenant: str, *, now: datetime) -> str:
     for link in links:
         state = "present" if not link.missing_runs else f"absent {link.missing_runs} run(s)"
         lines.append(
-            f"| {link.kind} | {link.workload} | {link.holder} | {link.identity or ''} | "
-            f"{link.first_seen_at.isoformat(timespec='seconds')} | "
+            f"| {md(link.kind)} | {md(link.workload)} | {md(link.holder or '')} | "
+            f"{md(link.identity or '')} | {link.first_seen_at.isoformat(timespec='seconds')} | "
             f"{link.last_seen_at.isoformat(timespec='seconds')} | {state} |"
         )
     lines += [
@@ -263,18 +265,19 @@ def evidence_pack(store: Store, tenant: str, *, now: datetime) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for event, obs in history:
-        value = (event.payload or "").replace("|", "/")
         lines.append(
             f"| {event.at.isoformat(timespec='seconds')} | {event.run_id} | "
-            f"{event.change} | {obs.source} | {obs.kind} {obs.key} | `{value[:200]}` |"
+            f"{md(event.change)} | {md(obs.source)} | {md(f'{obs.kind} {obs.key}')} | "
+            f"{for_markdown_code((event.payload or '')[:200])} |"
         )
     findings = store.findings(customers=[tenant])
     lines += ["", "## Findings", ""]
     for f in findings:
         if f.customer_tenant_id != tenant:
             continue
+        finding_id = for_markdown_code(f.fingerprint[:12])
         lines.append(
-            f"- **{f.severity} / {f.status}** {f.title} (first seen "
-            f"{f.first_seen.isoformat(timespec='seconds')}, id `{f.fingerprint[:12]}`)"
+            f"- **{md(f.severity)} / {md(f.status)}** {md(f.title)} (first seen "
+            f"{f.first_seen.isoformat(timespec='seconds')}, id {finding_id})"
         )
     return "\n".join(lines) + "\n"

@@ -27,6 +27,7 @@ from connectors.http import (
     LiveConnector,
     Requester,
     escape,
+    name_text,
     nested,
     paginate,
     required,
@@ -81,7 +82,7 @@ def parse_subscription(
     return AzureSubscription(
         customer_tenant_id=customer_tenant_id.lower(),
         subscription_id=required(item, "subscriptionId", what=what).lower(),
-        display_name=text(item.get("displayName")),
+        display_name=name_text(item.get("displayName")),
         state=text(item.get("state")),
         managed_by_tenants=tenants,
     )

@@ -32,6 +32,7 @@ from connectors.http import (
     flag,
     guid,
     integer,
+    name_text,
     nested,
     paginate,
     required,
@@ -93,8 +94,8 @@ def parse_contract(item: Mapping[str, Any], *, what: str = "contracts") -> Contr
     return Contract(
         customer_tenant_id=required(item, "customerId", what=what).lower(),
         contract_type=text(item.get("contractType")),
-        display_name=text(item.get("displayName")),
-        default_domain=text(item.get("defaultDomainName")),
+        display_name=name_text(item.get("displayName")),
+        default_domain=name_text(item.get("defaultDomainName")),
     )
 
 
@@ -106,8 +107,8 @@ def parse_relationship(
     return GdapRelationship(
         relationship_id=required(item, "id", what=what),
         customer_tenant_id=required(item, "customer", "tenantId", what=what).lower(),
-        customer_name=text(nested(item, "customer", "displayName")),
-        display_name=text(item.get("displayName")),
+        customer_name=name_text(nested(item, "customer", "displayName")),
+        display_name=name_text(item.get("displayName")),
         status=GdapStatus.parse(raw_status),
         raw_status=raw_status,
         roles=_roles(item.get("accessDetails")),
@@ -141,7 +142,7 @@ def parse_subscribed_sku(
     return SubscribedSku(
         customer_tenant_id=customer_tenant_id.lower(),
         sku_id=required(item, "skuId", what=what).lower(),
-        sku_part_number=text(item.get("skuPartNumber")),
+        sku_part_number=name_text(item.get("skuPartNumber")),
         capability_status=text(item.get("capabilityStatus")),
         enabled_units=integer(nested(item, "prepaidUnits", "enabled")) or 0,
         consumed_units=integer(item.get("consumedUnits")) or 0,
@@ -162,7 +163,7 @@ def parse_directory_subscription(
         customer_tenant_id=customer_tenant_id.lower(),
         subscription_id=required(item, "id", what=what).lower(),
         sku_id=(text(item.get("skuId")) or "").lower() or None,
-        sku_part_number=text(item.get("skuPartNumber")),
+        sku_part_number=name_text(item.get("skuPartNumber")),
         status=text(item.get("status")),
         total_licenses=integer(item.get("totalLicenses")),
         owner_tenant_id=(text(item.get("ownerTenantId")) or "").lower() or None,
@@ -233,7 +234,7 @@ def parse_service_principal(
         identity=identity,
         object_id=required(item, "id", what=what).lower(),
         app_id=(text(item.get("appId")) or "").lower() or None,
-        display_name=text(item.get("displayName")),
+        display_name=name_text(item.get("displayName")),
         enabled=True if enabled is None else enabled,
         credential_expires=credential_expires,
     )

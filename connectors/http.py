@@ -49,6 +49,7 @@ from connectors.errors import (
 from connectors.ratelimit import MicrosoftLimits, Ticket
 from connectors.records import Record, ScopeKind, Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
+from connectors.text import NAME_LIMIT, TEXT_LIMIT, clean
 
 __all__ = [
     "APP_USER",
@@ -1026,15 +1027,22 @@ def nested(item: Mapping[str, Any], *path: str) -> Any:
     return value
 
 
-def text(value: Any) -> str | None:
-    """A non-empty string (numbers are spelled out); ``None`` otherwise."""
+def text(value: Any, limit: int = TEXT_LIMIT) -> str | None:
+    """A non-empty string (numbers are spelled out); ``None`` otherwise. Strings are cleaned
+    (:func:`connectors.text.clean`): no control character or escape sequence gets past here."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         return str(value)
-    if isinstance(value, str) and value.strip():
-        return value.strip()
+    if isinstance(value, str):
+        return clean(value, limit) or None
     return None
+
+
+def name_text(value: Any) -> str | None:
+    """A display name (customer, domain, offer, relationship, subscription): :func:`text`,
+    capped at :data:`connectors.text.NAME_LIMIT` characters."""
+    return text(value, NAME_LIMIT)
 
 
 def integer(value: Any) -> int | None:

@@ -26,6 +26,7 @@ from connectors.http import (
     flag,
     guid,
     integer,
+    name_text,
     nested,
     number,
     paginate,
@@ -58,8 +59,8 @@ def parse_customer(item: Mapping[str, Any], *, what: str = "customers") -> Custo
         tenant = required(item, "id", what=what).lower()
     return Customer(
         tenant_id=tenant,
-        name=text(nested(item, "companyProfile", "companyName")) or "",
-        domain=text(nested(item, "companyProfile", "domain")),
+        name=name_text(nested(item, "companyProfile", "companyName")) or "",
+        domain=name_text(nested(item, "companyProfile", "domain")),
         relationship=text(item.get("relationshipToPartner")),
         associated_partner_id=text(item.get("associatedPartnerId")),
         allow_delegated_access=flag(item.get("allowDelegatedAccess")),
@@ -74,7 +75,7 @@ def parse_subscription(
         customer_tenant_id=customer_tenant_id.lower(),
         subscription_id=required(item, "id", what=what).lower(),
         offer_id=text(item.get("offerId")),
-        offer_name=text(item.get("offerName")),
+        offer_name=name_text(item.get("offerName")),
         quantity=integer(item.get("quantity")),
         status=text(item.get("status")),
         partner_id=text(item.get("partnerId")),
@@ -123,7 +124,7 @@ def parse_usage_record(
     return AzureUsage(
         customer_tenant_id=customer_tenant_id.lower(),
         resource_id=resource.lower(),
-        name=text(item.get("resourceName")) or text(item.get("name")),
+        name=name_text(item.get("resourceName")) or name_text(item.get("name")),
         total_cost=number(item.get("totalCost")),
         currency=text(item.get("currencyCode")),
         usd_total_cost=number(item.get("usdTotalCost")),

@@ -32,8 +32,16 @@ from connectors.records import (
     Source,
     SubscribedSku,
 )
+from connectors.text import TEXT_LIMIT, clean
 from standin.scenario.model import CustomerSpec, Scenario
 from standin.scenario.world import service_principals, visible_subscriptions
+
+
+def _name(value: str | None) -> str | None:
+    """A name as the real connectors' field readers leave it (``connectors.http.name_text``):
+    cleaned where it enters a record, ``None`` when nothing readable is left."""
+    return clean(value) or None if value else None
+
 
 M365_WORKLOADS = (
     "exchange",
@@ -53,8 +61,8 @@ def _customers(scenario: Scenario, audit_since: date | None) -> Iterator[Record]
             continue
         yield Customer(
             tenant_id=c.tenant_id.lower(),
-            name=c.name,
-            domain=c.domain or None,
+            name=clean(c.name),
+            domain=_name(c.domain),
             relationship=c.relationship,
             associated_partner_id=(c.indirect_reseller.partner_id if c.indirect_reseller else None),
             allow_delegated_access=c.allow_delegated_access,
@@ -68,8 +76,8 @@ def _contracts(scenario: Scenario, audit_since: date | None) -> Iterator[Record]
         yield Contract(
             customer_tenant_id=c.tenant_id.lower(),
             contract_type=c.contract_type,
-            display_name=c.name,
-            default_domain=c.domain or None,
+            display_name=_name(c.name),
+            default_domain=_name(c.domain),
         )
 
 
@@ -79,8 +87,8 @@ def _gdap(scenario: Scenario, audit_since: date | None) -> Iterator[Record]:
             yield GdapRelationship(
                 relationship_id=g.id,
                 customer_tenant_id=c.tenant_id.lower(),
-                customer_name=c.name,
-                display_name=g.display_name or None,
+                customer_name=_name(c.name),
+                display_name=_name(g.display_name),
                 status=GdapStatus.parse(g.status),
                 raw_status=g.status,
                 roles=tuple(r.lower() for r in g.roles),
@@ -142,7 +150,7 @@ def _csp_subscriptions(
             customer_tenant_id=tenant,
             subscription_id=s.id.lower(),
             offer_id=s.offer_id or None,
-            offer_name=s.offer_name or None,
+            offer_name=_name(s.offer_name),
             quantity=s.quantity,
             status=s.status,
             partner_id=s.partner_id,
@@ -157,7 +165,7 @@ def _usage(scenario: Scenario, customer: CustomerSpec, identity: str | None) -> 
         yield AzureUsage(
             customer_tenant_id=tenant,
             resource_id=az.subscription_id.lower(),
-            name=az.display_name or None,
+            name=_name(az.display_name),
             total_cost=az.acr_usd,
             currency="USD",
             usd_total_cost=az.acr_usd,
@@ -166,7 +174,7 @@ def _usage(scenario: Scenario, customer: CustomerSpec, identity: str | None) -> 
     for lu in customer.usage.licence_usage:
         yield LicenseUsage(
             customer_tenant_id=tenant,
-            product=lu.product,
+            product=clean(lu.product, TEXT_LIMIT),
             workload=lu.workload or None,
             licenses_active=lu.active,
             licenses_qualified=lu.qualified,
@@ -188,7 +196,7 @@ def _subscribed_skus(
         yield SubscribedSku(
             customer_tenant_id=tenant,
             sku_id=sku_id,
-            sku_part_number=parts[sku_id][0],
+            sku_part_number=_name(parts[sku_id][0]),
             capability_status=parts[sku_id][1],
             enabled_units=enabled,
             consumed_units=consumed,
@@ -204,7 +212,7 @@ def _directory_subscriptions(
             customer_tenant_id=tenant,
             subscription_id=lic.subscription_id.lower(),
             sku_id=lic.sku_id.lower(),
-            sku_part_number=lic.sku_part_number,
+            sku_part_number=_name(lic.sku_part_number),
             status=lic.capability_status,
             total_licenses=lic.enabled_units,
             owner_tenant_id=(lic.owner_tenant_id or scenario.partner.tenant_id).lower(),
@@ -236,7 +244,7 @@ def _identities(
             identity=sp.identity,
             object_id=sp.object_id,
             app_id=sp.app_id,
-            display_name=sp.identity,
+            display_name=_name(sp.identity),
             enabled=sp.enabled,
             credential_expires=sp.credential_expires,
         )
@@ -253,7 +261,7 @@ def _azure_subscriptions(
         yield AzureSubscription(
             customer_tenant_id=tenant,
             subscription_id=az.subscription_id.lower(),
-            display_name=az.display_name or None,
+            display_name=_name(az.display_name),
             state=az.state,
             managed_by_tenants=tuple(t.lower() for t in az.managed_by_tenants),
         )

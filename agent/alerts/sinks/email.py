@@ -2,14 +2,16 @@
 
 ``smtplib`` blocks, so each delivery runs in a worker thread; one connection per message keeps
 a failure from leaking into the next send. SMTP replies map to the error tree the way HTTP
-ones do: 4xx transient, 5xx permanent (bad credentials included).
+ones do: 4xx transient, 5xx permanent (bad credentials included). Names reach the subject only
+through ``for_mail_header`` (one line: a CR or LF in a name neither adds a header nor makes the
+message unsendable), the plain body through ``for_plain_text``, the HTML body through
+``for_html``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import html
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -25,25 +27,27 @@ from agent.alerts.errors import (
 )
 from agent.alerts.message import Action, Message
 from agent.alerts.sinks.base import Clock, DeliveryResult
+from agent.escape import for_html, for_mail_header, for_plain_text
 
 SmtpFactory = Callable[[EmailSinkConfig, ssl.SSLContext], smtplib.SMTP]
 
 
 def plain_text(message: Message) -> str:
+    t = for_plain_text
     lines = [
-        message.title,
+        t(message.title),
         "",
-        message.summary(),
+        t(message.summary()),
         "",
-        f"Rule: {message.rule_title}",
-        f"Severity: {message.severity}",
+        f"Rule: {t(message.rule_title)}",
+        f"Severity: {t(message.severity)}",
         f"Findings: {message.total}",
         "",
     ]
     for item in message.items:
-        lines.append(f"- [{item.severity}] {item.customer}: {item.title}")
+        lines.append(f"- [{t(item.severity)}] {t(item.customer)}: {t(item.title)}")
         if message.total == 1 and item.remediation and message.action is not Action.RESOLVED:
-            lines += ["", f"What to do: {item.remediation}"]
+            lines += ["", f"What to do: {t(item.remediation)}"]
     if message.omitted:
         lines.append(message.more_text())
     lines += ["", f"dedup key: {message.dedup_key}"]
@@ -51,7 +55,7 @@ def plain_text(message: Message) -> str:
 
 
 def html_text(message: Message) -> str:
-    e = html.escape
+    e = for_html
     rows = "".join(
         f"<li><strong>{e(i.severity)}</strong> {e(i.customer)}: {e(i.title)}</li>"
         for i in message.items
@@ -78,14 +82,14 @@ def html_text(message: Message) -> str:
 
 def mime(message: Message, *, sender: str, to: list[str], clock: Clock) -> EmailMessage:
     mail = EmailMessage()
-    mail["Subject"] = message.headline()
+    mail["Subject"] = for_mail_header(message.headline())
     mail["From"] = sender
     mail["To"] = ", ".join(to)
     mail["Date"] = formatdate(clock().timestamp(), usegmt=True)
     # The same Message-ID on every retry lets mail systems drop a duplicate delivery.
     digest = hashlib.sha256(message.idempotency_key.encode("utf-8")).hexdigest()[:40]
     mail["Message-ID"] = f"<{digest}@partnerlink>"
-    mail["X-Partnerlink-Dedup-Key"] = message.dedup_key
+    mail["X-Partnerlink-Dedup-Key"] = for_mail_header(message.dedup_key)
     mail["X-Partnerlink-Kind"] = message.kind.value
     mail.set_content(plain_text(message))
     mail.add_alternative(html_text(message), subtype="html")

@@ -4,7 +4,9 @@ Incident services keep one open alert per key: a repeat with the same key joins 
 instead of paging again, and a resolve or close with that key ends it. So every event carries
 the finding's own fingerprint (R7), never a group's key, which the later resolve of a
 differently composed group could not know; a grouped message becomes one event per finding.
-Both APIs answer 202 Accepted; 429 and 5xx are worth retrying, other refusals are not.
+Both APIs answer 202 Accepted; 429 and 5xx are worth retrying, other refusals are not. Both
+show text as written, so names pass through ``for_plain_text`` (no invisible characters, no
+line breaks) in the summary and every detail.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from agent.alerts.config import ApiSinkBase
 from agent.alerts.errors import PermanentDeliveryError, error_for_exception, error_for_response
 from agent.alerts.message import AlertItem, Message, verb
 from agent.alerts.sinks.base import Clock, DeliveryResult, clip
+from agent.escape import for_plain_text
 
 SOURCE = "partnerlink"
 
@@ -52,7 +55,7 @@ def severity_of(message: Message, member: Member) -> str:
 
 def summary_of(message: Message, member: Member) -> str:
     if member.item is not None:
-        return f"{member.item.title} · {member.item.customer}"
+        return for_plain_text(f"{member.item.title} · {member.item.customer}")
     return (
         f"{message.rule_title}: one of {message.total} findings, not listed in this "
         f"message; run `partnerlink explain {member.fingerprint}`"
@@ -77,7 +80,7 @@ def details(message: Message, member: Member) -> dict[str, str]:
         + (f", run {message.run_id}" if message.run_id is not None else ""),
         "test": "true" if message.test else None,
     }
-    return {key: clip(value, 600) for key, value in found.items() if value}
+    return {key: clip(for_plain_text(value), 600) for key, value in found.items() if value}
 
 
 class IncidentApiSink:

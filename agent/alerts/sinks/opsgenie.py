@@ -25,6 +25,7 @@ from agent.alerts.sinks.incident import (
     severity_of,
     summary_of,
 )
+from agent.escape import for_plain_text
 
 PRIORITY = {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4", "info": "P5"}
 
@@ -43,7 +44,7 @@ def alert(message: Message, member: Member) -> dict[str, Any]:
     """The create-alert body for one firing finding."""
     item = member.item
     severity = severity_of(message, member)
-    title = item.title if item is not None else summary_of(message, member)
+    title = for_plain_text(item.title) if item is not None else summary_of(message, member)
     tags = [
         SOURCE,
         message.rule,
@@ -61,7 +62,7 @@ def alert(message: Message, member: Member) -> dict[str, Any]:
         "tags": [clip(tag, 50) for tag in tags][:20],
     }
     if item is not None:
-        body["entity"] = clip(item.customer, 512)
+        body["entity"] = clip(for_plain_text(item.customer), 512)
     return body
 
 

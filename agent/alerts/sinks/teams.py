@@ -3,7 +3,9 @@
 Workflows expects the Bot Framework message envelope: ``{"type": "message", "attachments":
 [{"contentType": "application/vnd.microsoft.card.adaptive", "content": <card>}]}`` and answers
 202 Accepted. The card is Adaptive Card 1.4, the newest version Teams renders everywhere
-(mobile included); Teams refuses cards over about 28 KB, hence the short item lines.
+(mobile included); Teams refuses cards over about 28 KB, hence the short item lines. Teams reads
+``TextBlock`` and ``FactSet`` text as Markdown, so every value the agent did not write goes
+through ``for_teams``: no link, image or emphasis forms from a name.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from agent.alerts.message import Action, Message
 from agent.alerts.sinks.base import DeliveryResult, HttpSink, clip
+from agent.escape import for_teams
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -29,19 +32,19 @@ def card(message: Message) -> dict[str, Any]:
     """The Adaptive Card 1.4 for ``message``."""
     color = "Good" if message.action is Action.RESOLVED else _COLOR.get(message.severity, "Default")
     facts = [
-        {"title": "Rule", "value": message.rule_title},
-        {"title": "Severity", "value": message.severity},
+        {"title": "Rule", "value": for_teams(message.rule_title)},
+        {"title": "Severity", "value": for_teams(message.severity)},
         {"title": "Findings", "value": str(message.total)},
     ]
     if message.total == 1:
         item = message.items[0]
-        facts.insert(0, {"title": "Customer", "value": clip(item.customer, 200)})
+        facts.insert(0, {"title": "Customer", "value": for_teams(clip(item.customer, 200))})
         if item.subject:
-            facts.append({"title": "Subject", "value": clip(item.subject, 200)})
+            facts.append({"title": "Subject", "value": for_teams(clip(item.subject, 200))})
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
-            "text": clip(message.title, 200),
+            "text": for_teams(clip(message.title, 200)),
             "weight": "Bolder",
             "size": "Medium",
             "wrap": True,
@@ -49,7 +52,7 @@ def card(message: Message) -> dict[str, Any]:
         },
         {
             "type": "TextBlock",
-            "text": clip(message.summary(), 400),
+            "text": for_teams(clip(message.summary(), 400)),
             "wrap": True,
             "isSubtle": True,
             "spacing": "Small",
@@ -65,7 +68,8 @@ def card(message: Message) -> dict[str, Any]:
                         "type": "TextBlock",
                         "wrap": True,
                         "spacing": "Small",
-                        "text": clip(f"- **{i.severity}** {i.customer}: {i.title}", 240),
+                        "text": f"- **{for_teams(i.severity)}** "
+                        + for_teams(clip(f"{i.customer}: {i.title}", 220)),
                     }
                     for i in message.items
                 ],
@@ -79,7 +83,7 @@ def card(message: Message) -> dict[str, Any]:
         body.append(
             {
                 "type": "TextBlock",
-                "text": clip(message.items[0].remediation, 600),
+                "text": for_teams(clip(message.items[0].remediation, 600)),
                 "wrap": True,
                 "spacing": "Medium",
             }
@@ -87,7 +91,7 @@ def card(message: Message) -> dict[str, Any]:
     body.append(
         {
             "type": "TextBlock",
-            "text": f"dedup key {message.dedup_key}",
+            "text": f"dedup key {for_teams(message.dedup_key)}",
             "isSubtle": True,
             "size": "Small",
             "wrap": True,

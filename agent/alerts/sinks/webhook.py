@@ -31,8 +31,10 @@ def body(message: Message) -> bytes:
         "summary": message.summary(),
         **message.model_dump(mode="json"),
     }
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
+    # ASCII only: a name's control or direction characters travel as \u escapes, so the raw
+    # body is inert wherever it is printed, and every JSON parser reads back the same text.
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode(
+        "ascii"
     )
 
 

@@ -1,0 +1,301 @@
+"""A table of hostile names (``names.py``) through every place the agent shows a name: the
+connectors' readers, the terminal commands, CSV and JSON exports, the HTML report and the
+daemon's page, the evidence pack, the demo's table and the logs. Each output is checked by the
+inertness rule of its format (``inert.py``), and nothing may crash or go missing."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import structlog
+from rich.console import Console
+from typer.testing import CliRunner
+
+from agent import cli
+from agent import logging as plog
+from agent.app import Agent
+from agent.config import load_settings
+from agent.daemon import Daemon
+from agent.demo import summary
+from agent.report import evidence_pack
+from connectors.text import NAME_LIMIT, clean
+from tests.conftest import Clock
+from tests.hostile import inert
+from tests.hostile.conftest import PARTNER_NAME, Estate, config_text, sync_and_audit
+from tests.hostile.names import HOSTILE, benign, tenant, world
+
+CLEANED = {key: clean(name) for key, name in HOSTILE.items()}
+NAME_KINDS = (
+    "customer",
+    "contract",
+    "gdap_relationship",
+    "csp_subscription",
+    "azure_subscription",
+    "subscribed_sku",
+    "directory_subscription",
+)
+"""The records that carry a name from Microsoft."""
+LITERAL = ("[/]", "[bold red]Fabrikam[/]", ":warning:", "<!channel>", "[click](http")
+"""Pieces a terminal must show as written (rich would otherwise read them as markup or emoji)."""
+
+
+def _keys(findings: list[Any]) -> set[tuple[str, str | None, str]]:
+    return {(f.rule, f.customer_tenant_id, f.subject) for f in findings}
+
+
+def _records(config: Path) -> dict[tuple[str, str | None, str], Any]:
+    with Agent(load_settings(config)) as agent:
+        return {
+            (o.record.KIND, o.record.customer_tenant_id, o.record.key): o.record
+            for o in agent.store.current(kinds=list(NAME_KINDS))
+        }
+
+
+def _world(folder: Path, document: dict[str, Any], mode: str = "fake") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "world.json").write_text(json.dumps(document), encoding="utf-8")
+    config = folder / "partnerlink.toml"
+    config.write_text(config_text("world.json", mode=mode))
+    return config
+
+
+@contextmanager
+def kept_logging() -> Iterator[None]:
+    """Put structlog and the root logger back as they were: a command configures logging onto
+    the stream it had, which the test runner closes when the command returns."""
+    was_configured, saved = structlog.is_configured(), structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        if was_configured:
+            structlog.configure(**saved)
+        else:
+            structlog.reset_defaults()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """The commands' consoles as on a colour terminal, writing here."""
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, color_system="truecolor", width=200)
+    monkeypatch.setattr(cli, "out", console)
+    monkeypatch.setattr(cli, "err", console)
+    return screen
+
+
+def run(config: Path, *args: str) -> str:
+    """One command in this process; what it wrote to stdout (JSON, CSV, Markdown)."""
+    with kept_logging():
+        result = CliRunner().invoke(cli.app, ["--config", str(config), *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 0, (args, result.output[-2000:])
+    return result.stdout
+
+
+# ------------------------------------------------------------------------------- where it enters
+
+
+def test_names_are_cleaned_where_they_enter_and_no_finding_is_lost(
+    estate: Estate, tmp_path: Path
+) -> None:
+    config = _world(tmp_path, world(benign()))
+    with sync_and_audit(config, Clock()) as agent:
+        expected = _keys(agent.store.findings())
+    assert _keys(estate.findings) == expected, "the same findings as with harmless names"
+    assert {f.customer_name for f in estate.findings} == set(CLEANED.values())
+    for record in _records(estate.config).values():
+        for field in ("name", "domain", "display_name", "customer_name", "offer_name"):
+            value = getattr(record, field, None)
+            if value is not None:
+                inert.plain(value, f"{record.KIND}.{field}")
+                assert "\n" not in value and len(value) <= NAME_LIMIT
+
+
+def test_the_real_connectors_clean_names_as_the_fake_ones_do(
+    estate: Estate, tmp_path: Path
+) -> None:
+    """The emulator serves the names raw over HTTPS; the connectors' field readers clean them."""
+    config = _world(tmp_path, world(), mode="emulator")
+    with sync_and_audit(config, Clock()) as agent:
+        assert _keys(agent.store.findings()) == _keys(estate.findings)
+    assert _records(config) == _records(estate.config)
+
+
+# ------------------------------------------------------------------------------- the terminal
+
+
+def test_findings_matrix_and_status_tables_show_names_literally(
+    estate: Estate, terminal: io.StringIO
+) -> None:
+    for command in (["findings"], ["findings", "--all"], ["matrix"], ["matrix", "--gaps"]):
+        run(estate.config, *command)
+    run(estate.config, "status")
+    shown = terminal.getvalue()
+    inert.terminal(shown, "tables")
+    for finding in estate.findings:
+        assert finding.fingerprint[:12] in shown, f"{finding.title[:60]!r} is not listed"
+
+
+def test_explain_shows_every_finding_with_its_names_literally(
+    estate: Estate, terminal: io.StringIO
+) -> None:
+    for finding in estate.findings:
+        run(estate.config, "explain", finding.fingerprint[:12])
+        shown = terminal.getvalue()
+        inert.terminal(shown, f"explain {finding.title[:40]!r}")
+        assert (finding.customer_tenant_id or "") in shown
+        for piece in LITERAL:
+            if piece in (finding.customer_name or ""):
+                assert piece in shown, f"{piece!r} not shown as written"
+        terminal.seek(0)
+        terminal.truncate()
+
+
+def test_ack_and_a_bad_finding_id_print_names_and_input_literally(
+    estate: Estate, terminal: io.StringIO
+) -> None:
+    target = next(f for f in estate.findings if "[/]" in (f.customer_name or ""))
+    run(estate.config, "ack", target.fingerprint[:12], "--owner", "[bold]ops[/]")
+    run(estate.config, "unsnooze", target.fingerprint[:12])
+    with kept_logging():
+        result = CliRunner().invoke(cli.app, ["--config", str(estate.config), "explain", "[/]x"])
+    assert result.exit_code == 2, result.exception
+    shown = terminal.getvalue()
+    inert.terminal(shown, "ack")
+    assert "[/]" in shown and "no finding with id [/]x" in shown
+
+
+def test_demo_table_shows_names_and_holders_literally(estate: Estate) -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, color_system="truecolor", width=200)
+    with Agent(load_settings(estate.config)) as agent:
+        summary(agent, console)
+    inert.terminal(screen.getvalue(), "demo")
+    assert "[bold red]Fabrikam[/]" in screen.getvalue()
+
+
+# ------------------------------------------------------------------------------- CSV and JSON
+
+
+def test_every_csv_export_neutralises_formulas(estate: Estate) -> None:
+    exports = {
+        "findings": run(estate.config, "findings", "--format", "csv"),
+        "matrix": run(estate.config, "matrix", "--format", "csv"),
+        "report": run(estate.config, "report", "--format", "csv"),
+    }
+    for name, text in exports.items():
+        rows = inert.csv_cells(text, f"{name} CSV")
+        names = {row["customer_name"] for row in rows}
+        assert "'" + CLEANED["formula"] in names, f"{name}: the formula name is kept, quoted"
+        assert "'" + CLEANED["tab"] in names and "'-2 Holdings" in names
+    findings = list(inert.csv_cells(exports["findings"], "findings"))
+    assert {row["fingerprint"] for row in findings} == {f.fingerprint for f in estate.findings}
+
+
+def test_json_exports_carry_every_name_escaped(estate: Estate) -> None:
+    for args in (["findings", "--format", "json"], ["matrix", "--format", "json"]):
+        text = run(estate.config, *args)
+        assert text.isascii(), "JSON is written with every non-ASCII character escaped"
+        names = {row["customer_name"] for row in json.loads(text)}
+        assert names == set(CLEANED.values())
+    report = json.loads(run(estate.config, "report", "--format", "json"))
+    assert len(report["findings"]) == len(estate.findings)
+
+
+# ------------------------------------------------------------------------------- HTML, Markdown
+
+
+def test_html_report_has_no_live_tag(estate: Estate, tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    run(estate.config, "report", "--html", str(page))
+    text = page.read_text(encoding="utf-8")
+    inert.html_page(text, "report")
+    for finding in estate.findings:
+        assert finding.fingerprint[:12] in text
+    assert "&lt;script&gt;" in text and "[bold red]Fabrikam[/]" in text
+
+
+@pytest.fixture
+def daemon_pages(estate: Estate) -> Iterator[dict[str, str]]:
+    """The daemon's ``/`` (the report of the last cycle), over real HTTP."""
+    config = estate.config.with_name("daemon.toml")
+    config.write_text(
+        estate.config.read_text(encoding="utf-8")
+        + '[schedule]\ninterval = "24h"\n[http]\nport = 0\nreport_anonymous = true\n',
+        encoding="utf-8",
+    )
+    with Agent(load_settings(config)) as agent:
+        daemon = Daemon(agent)
+        daemon.start()
+        try:
+            daemon.render_page()
+            assert daemon.server is not None
+            url = f"http://127.0.0.1:{daemon.server.port}/"
+            yield {"report": httpx.get(url, timeout=10).text}
+        finally:
+            daemon.stop()
+
+
+def test_the_daemons_pages_have_no_live_tag(estate: Estate, daemon_pages: dict[str, str]) -> None:
+    for name, page in daemon_pages.items():
+        inert.html_page(page, f"daemon {name}")
+        assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert PARTNER_NAME.split("<")[0].strip() in daemon_pages["report"]
+
+
+def test_evidence_packs_render_no_link_image_or_tag(estate: Estate, tmp_path: Path) -> None:
+    with Agent(load_settings(estate.config)) as agent:
+        packs = {t: evidence_pack(agent.store, t, now=agent.clock()) for t in _tenants()}
+    for tenant_id, pack in packs.items():
+        rendered = inert.markdown(pack, f"evidence {tenant_id}")
+        assert rendered.count("<tr>") > 3, "links and history are all there"
+    out = tmp_path / "pack.md"
+    run(
+        estate.config,
+        "report",
+        "--evidence",
+        tenant(list(HOSTILE).index("md_link") + 1),
+        "--out",
+        str(out),
+    )
+    assert "[click](http" in inert.markdown(out.read_text(encoding="utf-8"), "evidence --out")
+
+
+def _tenants() -> list[str]:
+    return [tenant(i) for i in range(1, len(HOSTILE) + 1)]
+
+
+# ------------------------------------------------------------------------------- logs
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    """A buffer for the project's logging; the previous set-up is put back afterwards."""
+    with kept_logging():
+        yield io.StringIO()
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_logs_keep_each_hostile_value_on_one_inert_line(fmt: str, log_stream: io.StringIO) -> None:
+    plog.configure("info", fmt, stream=log_stream)
+    log = structlog.get_logger("test")
+    for key, name in HOSTILE.items():
+        log.info("customer_seen", customer=name, key=key)
+    lines = log_stream.getvalue().splitlines()
+    assert len(lines) == len(HOSTILE), "one line per event: no CR or LF got through"
+    for line in lines:
+        inert.terminal(line, f"{fmt} log")
+        if fmt == "json":
+            assert json.loads(line)["event"] == "customer_seen"

@@ -3,7 +3,8 @@ subscriptions, active-user reports and the partner's service principals in custo
 
 Customer-tenant reads use a token issued by the customer's authority (the partner's multi-tenant
 app needs consent there). The usage report answers 302 with a pre-authenticated download URL that
-is fetched without the Authorization header and never logged with its query string.
+is fetched without the Authorization header, only from a public https host, and never logged with
+its query string.
 """
 
 from __future__ import annotations
@@ -401,7 +402,8 @@ class GraphUsageReports(_Graph):
     """``getOffice365ServicesUserCounts(period='D30')``: active users per Microsoft 365 workload.
 
     Graph answers 302 to a short-lived pre-authenticated URL; it is fetched without the
-    Authorization header (the token must not leave Graph) and its query is never logged.
+    Authorization header (the token must not leave Graph), only from a public https host, under
+    the download cap, and its query is never logged (all the requester's doing).
     """
 
     source = Source.GRAPH_USAGE

@@ -5,9 +5,11 @@ on a 401), maps every non-success answer through :func:`connectors.errors.error_
 retries transient failures per :class:`~connectors.retry_after.RetryPolicy` honouring
 ``Retry-After`` and waits on a :class:`ScopeGate`, which pauses a whole throttling scope after a
 429 (R16) and spaces ARM calls when the remaining budget runs low (R18). :func:`paginate` drives
-the three paging styles and raises instead of returning a short list (R2). Logs never carry a
-token, a query string or an unescaped API string (R19). A :class:`RequestObserver` hears of every
-try and every throttling wait, so the agent can count them without this package knowing it.
+the three paging styles and raises instead of returning a short list (R2). Every answer is
+streamed under a byte cap (:mod:`connectors.answers`), and a download link is followed only to a
+public https host (:mod:`connectors.destinations`). Logs never carry a token, a query string or
+an unescaped API string (R19). A :class:`RequestObserver` hears of every try and every
+throttling wait, so the agent can count them without this package knowing it.
 """
 
 from __future__ import annotations

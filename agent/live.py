@@ -8,7 +8,7 @@ sync's event loop.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +49,10 @@ class LiveWiring:
     the emulator's own factor against an emulator that runs its limits faster."""
     emulator_origin: str | None = None
     """The in-process emulator's origin (emulator mode only): the one loopback origin download
-    links may point to, and the one the connectors' source hints are sent to as a header."""
+    links may point to."""
+    wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None
+    """Emulator mode only: wraps the connectors' transport so the source hints the emulator
+    attributes faults by reach it (as a header, for its origin only)."""
 
     def caps(self) -> AnswerCaps:
         """How large an answer may be: ``[sync] max_body_bytes`` / ``max_download_bytes``."""
@@ -61,13 +64,8 @@ class LiveWiring:
         return DownloadGuard(allow_origins=(self.emulator_origin,) if self.emulator_origin else ())
 
     def client(self, timeout: float) -> httpx.AsyncClient:
-        """The connectors' HTTP client; against the emulator its transport adds the source
-        hints the emulator attributes faults by (never sent anywhere else)."""
-        if self.emulator_origin is None:
-            return make_client(self.ca_bundle, timeout)
-        from connectors.emulator.hints import source_hints
-
-        return make_client(self.ca_bundle, timeout, wrap=source_hints(self.emulator_origin))
+        """The connectors' HTTP client (its transport wrapped against the emulator)."""
+        return make_client(self.ca_bundle, timeout, wrap=self.wrap)
 
     def requester(self, client: httpx.AsyncClient) -> Requester:
         """A requester of its own (a command outside a sync), with this agent's caps."""
@@ -124,6 +122,7 @@ def build_wiring(settings: Settings, stack: ExitStack) -> LiveWiring:
     scenario: Scenario | None = None
     if s.sources.mode == "emulator":
         from connectors.emulator import Emulator
+        from connectors.emulator.hints import source_hints
 
         assert s.sources.scenario is not None
         emulator: Emulator = stack.enter_context(Emulator(s.sources.scenario))
@@ -188,4 +187,5 @@ def build_wiring(settings: Settings, stack: ExitStack) -> LiveWiring:
         settings=s,
         time_scale=scenario.emulator.time_scale if scenario is not None else 1.0,
         emulator_origin=emulator.base_url if s.sources.mode == "emulator" else None,
+        wrap=source_hints(emulator.base_url) if s.sources.mode == "emulator" else None,
     )

@@ -162,3 +162,26 @@ def test_the_answer_caps_and_the_emulator_download_allowance_come_from_the_compo
         assert wiring.emulator_origin is None
         assert wiring.downloads().allow_origins == frozenset()
         assert wiring.caps().page == 50_000_000
+
+
+def test_in_emulator_mode_the_pal_read_is_not_failed_by_an_arm_subscriptions_fault(
+    tmp_path: Path,
+) -> None:
+    """The demo world fails every arm.subscriptions read of one customer. The PAL read lists the
+    same endpoint for its own purpose; the emulator tells the two apart by the source hint the
+    composition root's client adds (for the emulator only), as the fake connectors do."""
+    from connectors.scenario import bundled_path
+
+    faulty = "c0000000-0000-4000-8000-000000000010"
+    config = tmp_path / "partnerlink.toml"
+    config.write_text(
+        '[partner]\ntenant_id = "7a11ce00-0000-4000-8000-000000000001"\n'
+        'global_partner_id = "4100001"\n'
+        f'[sources]\nmode = "emulator"\nscenario = "{bundled_path("demo")}"\n'
+        f'[store]\ndata_dir = "{tmp_path}"\n'
+    )
+    with Agent(load_settings(config)) as agent:
+        outcome = agent.sync()
+        statuses = agent.store.statuses(outcome.run_id)
+    assert statuses[("arm.subscriptions", faulty)].status == "failed"
+    assert statuses[("arm.pal", f"{faulty}/partner-app")].status == "complete"

@@ -117,6 +117,7 @@ class Agent:
         from agent.auth import AppCredential
         from agent.live import LocalMicrosoft
         from standin.emulator import Emulator
+        from standin.emulator.hints import source_hints
         from standin.scenario import load_scenario
 
         path = self.settings.sources.scenario
@@ -135,6 +136,7 @@ class Agent:
             time_scale=scenario.emulator.time_scale,
             apps=apps,
             issue_refresh_token=emulator.issue_refresh_token,
+            wrap=source_hints(emulator.base_url),
         )
 
     def _wanted(self, made: Sequence[Connector]) -> list[Connector]:

@@ -30,8 +30,9 @@ from msal.exceptions import MsalServiceError
 from pydantic import SecretStr
 
 from agent.files import write_private
+from connectors.answers import ACCEPT_ENCODING, DEFAULT_MAX_BODY, bounded_response, read_body_sync
 from connectors.base import PARTNER_APP
-from connectors.errors import AuthError, aadsts_code
+from connectors.errors import AuthError, MalformedResponse, aadsts_code
 
 APP_USER = "app+user"
 """The identity connectors ask for when an endpoint wants an app+user (delegated) token."""
@@ -249,26 +250,47 @@ class MsalHttpClient:
 
     MSAL passes the signed client assertion as ``bytes`` in the form data; ``requests`` encodes
     bytes values, httpx would send their ``repr`` (``b'eyJ...'``) and Entra would refuse the
-    assertion (AADSTS50027). Bytes are decoded here. The caller owns (and closes) the client.
+    assertion (AADSTS50027). Bytes are decoded here. Every answer is streamed under
+    ``max_body`` bytes, on the wire and decoded (:mod:`connectors.answers`); a larger one raises
+    :class:`~connectors.errors.MalformedResponse`. The caller owns (and closes) the client.
     """
 
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: httpx.Client, *, max_body: int = DEFAULT_MAX_BODY) -> None:
         self.client = client
+        self.max_body = max_body
 
     def post(
         self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kwargs: Any
     ) -> httpx.Response:
         if isinstance(data, dict):
             data = {k: v.decode("utf-8") if isinstance(v, bytes) else v for k, v in data.items()}
-        return self.client.post(url, params=params, data=data, headers=headers, **kwargs)
+        return self._send("POST", url, params=params, data=data, headers=headers, **kwargs)
 
     def get(
         self, url: str, params: Any = None, headers: Any = None, **kwargs: Any
     ) -> httpx.Response:
-        return self.client.get(url, params=params, headers=headers, **kwargs)
+        return self._send("GET", url, params=params, headers=headers, **kwargs)
+
+    def _send(self, method: str, url: str, *, headers: Any, **kwargs: Any) -> httpx.Response:
+        wanted = {**dict(headers or {}), "Accept-Encoding": ACCEPT_ENCODING}
+        request = self.client.build_request(method, url, headers=wanted, **kwargs)
+        response = self.client.send(request, stream=True)
+        try:
+            body = read_body_sync(response, self.max_body, request.url.host)
+        finally:
+            response.close()
+        return bounded_response(response, body)
 
     def close(self) -> None:
         """MSAL may close its client; the httpx client belongs to the caller."""
+
+
+def _cause(exc: Exception) -> str:
+    """What an error message may say of a failed sign-in call: the class name, or the agent's
+    own words for an answer it refused (over its cap), never text that came from outside."""
+    if isinstance(exc, MalformedResponse):
+        return exc.message
+    return type(exc).__name__
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +351,7 @@ class MsalTokenProvider:
         refresh_token_store: RefreshTokenStore | None = None,
         logger: Logger | None = None,
         max_clients: int = DEFAULT_MAX_CLIENTS,
+        max_body: int = DEFAULT_MAX_BODY,
     ) -> None:
         if PARTNER_APP not in apps:
             raise ValueError(f"apps must include {PARTNER_APP!r}, the partner's own app")
@@ -339,7 +362,7 @@ class MsalTokenProvider:
         self.partner_tenant_id = partner_tenant_id.lower()
         self.apps = dict(apps)
         self.http_client = http_client
-        self._msal_http = MsalHttpClient(http_client)
+        self._msal_http = MsalHttpClient(http_client, max_body=max_body)
         self.refresh_token_store = refresh_token_store
         self.log = logger or structlog.get_logger(__name__)
         self._instance_discovery = parts.hostname.lower() in MICROSOFT_LOGIN_HOSTS
@@ -432,9 +455,9 @@ class MsalTokenProvider:
                 f"({self._clean(str(exc).splitlines()[0] if str(exc) else 'invalid')})",
                 aadsts=aadsts_code(str(exc)),
             ) from None
-        except (httpx.HTTPError, OSError) as exc:
+        except (httpx.HTTPError, OSError, MalformedResponse) as exc:
             raise AuthError(
-                f"the sign-in authority of tenant {tenant} is unreachable ({type(exc).__name__})"
+                f"the sign-in authority of tenant {tenant} is unreachable ({_cause(exc)})"
             ) from None
         with self._registry_lock:
             self._clients[key] = client
@@ -456,7 +479,13 @@ class MsalTokenProvider:
                 self._forget(client, scope)
             try:
                 result = client.acquire_token_for_client([scope])
-            except (httpx.HTTPError, OSError, ValueError, MsalServiceError) as exc:
+            except (
+                httpx.HTTPError,
+                OSError,
+                ValueError,
+                MsalServiceError,
+                MalformedResponse,
+            ) as exc:
                 raise self._unreachable(what, exc) from None
         acquired = self._result(result, what)
         self.log.debug(
@@ -514,9 +543,7 @@ class MsalTokenProvider:
         """No answer, or no usable one, from the identity platform: no token can be had
         (the TokenProvider contract), with the cause's class name and nothing of its text."""
         self.log.warning("token_unavailable", what=what, error=type(exc).__name__)
-        return AuthError(
-            f"{what}: the identity platform gave no usable answer ({type(exc).__name__})"
-        )
+        return AuthError(f"{what}: the identity platform gave no usable answer ({_cause(exc)})")
 
     def _clean(self, text: str) -> str:
         """Remove any configured secret from text bound for a log or an error; escape CR/LF."""
@@ -561,7 +588,13 @@ class MsalTokenProvider:
                     result = client.acquire_token_by_refresh_token(
                         refresh_token, [resource.rstrip("/") + "/.default"]
                     )
-                except (httpx.HTTPError, OSError, ValueError, MsalServiceError) as exc:
+                except (
+                    httpx.HTTPError,
+                    OSError,
+                    ValueError,
+                    MsalServiceError,
+                    MalformedResponse,
+                ) as exc:
                     raise self._unreachable(what, exc) from None
             if "access_token" not in result:
                 raise self._error(result, what)
@@ -614,7 +647,7 @@ class MsalTokenProvider:
                 instance_discovery=self._instance_discovery,
             )
             flow = public.initiate_device_flow(scopes=[resource.rstrip("/") + "/.default"])
-        except (httpx.HTTPError, OSError, MsalServiceError) as exc:
+        except (httpx.HTTPError, OSError, MsalServiceError, MalformedResponse) as exc:
             raise self._unreachable("device-code sign-in", exc) from None
         except ValueError as exc:
             raise AuthError(f"device-code sign-in: {self._clean(str(exc))[:200]}") from None

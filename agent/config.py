@@ -35,6 +35,7 @@ from pydantic_settings import (
 from agent.alerts.config import AlertsConfig
 from agent.durations import format_duration, parse_duration
 from agent.web.config import HttpSection
+from connectors.answers import DEFAULT_MAX_BODY, DEFAULT_MAX_DOWNLOAD
 
 ENV_PREFIX = "PARTNERLINK_"
 CONFIG_ENV = "PARTNERLINK_CONFIG"
@@ -245,6 +246,8 @@ class SyncSection(Section):
     request_timeout: Duration = Field(default=timedelta(seconds=30))
     audit_lookback_days: int = Field(default=30, ge=1, le=90)
     full_every: Duration = Field(default=timedelta(days=7))
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY, ge=64_000, le=2_000_000_000)
+    max_download_bytes: int = Field(default=DEFAULT_MAX_DOWNLOAD, ge=64_000, le=16_000_000_000)
 
     _d = field_validator("time_budget", "request_timeout", "full_every", mode="before")(
         lambda cls, v: parse_duration(v)

@@ -18,9 +18,11 @@ import httpx
 
 from agent.auth import AppCredential, MsalTokenProvider, RefreshTokenStore
 from agent.config import AppCredentials, ConfigError, Settings
+from connectors.answers import AnswerCaps
 from connectors.base import PARTNER_APP, Connector
+from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
-from connectors.http import NO_OBSERVER, make_client
+from connectors.http import NO_OBSERVER, Requester, make_client
 from connectors.live import live_connectors
 
 if TYPE_CHECKING:
@@ -43,6 +45,9 @@ class LocalMicrosoft:
     """The app credentials it accepts, by identity: used where the config names none."""
     issue_refresh_token: Callable[[], str]
     """A fresh app+user refresh token, as ``partnerlink auth login`` would obtain."""
+    wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None
+    """Wraps the connectors' transport so the source hints the emulator attributes faults by
+    reach it (as a header, for its origin only)."""
 
 
 @dataclass
@@ -57,13 +62,36 @@ class LiveWiring:
     time_scale: float = 1.0
     """Divides Microsoft's throttling windows in the client-side budgets: 1 against Microsoft;
     the emulator's own factor against an emulator that runs its limits faster."""
+    emulator_origin: str | None = None
+    """The in-process emulator's origin (emulator mode only): the one loopback origin download
+    links may point to."""
+    wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None
+    """Emulator mode only: wraps the connectors' transport so the source hints the emulator
+    attributes faults by reach it (as a header, for its origin only)."""
+
+    def caps(self) -> AnswerCaps:
+        """How large an answer may be: ``[sync] max_body_bytes`` / ``max_download_bytes``."""
+        sync = self.settings.sync
+        return AnswerCaps(page=sync.max_body_bytes, download=sync.max_download_bytes)
+
+    def downloads(self) -> DownloadGuard:
+        """Where download links may go: public https hosts, and the emulator's own origin."""
+        return DownloadGuard(allow_origins=(self.emulator_origin,) if self.emulator_origin else ())
+
+    def client(self, timeout: float) -> httpx.AsyncClient:
+        """The connectors' HTTP client (its transport wrapped against the emulator)."""
+        return make_client(self.ca_bundle, timeout, wrap=self.wrap)
+
+    def requester(self, client: httpx.AsyncClient) -> Requester:
+        """A requester of its own (a command outside a sync), with this agent's caps."""
+        return Requester(client, self.tokens, caps=self.caps(), downloads=self.downloads())
 
     @asynccontextmanager
     async def connectors(self, metrics: Metrics | None = None) -> AsyncIterator[list[Connector]]:
         """The live connectors of one sync; with ``metrics``, every request and throttling
         wait of the sync is counted there (``partnerlink run`` serves them on /metrics)."""
         s = self.settings
-        async with make_client(self.ca_bundle, s.sync.request_timeout.total_seconds()) as client:
+        async with self.client(s.sync.request_timeout.total_seconds()) as client:
             yield live_connectors(
                 self.endpoints,
                 self.tokens,
@@ -77,6 +105,8 @@ class LiveWiring:
                 time_scale=self.time_scale,
                 max_in_flight=s.sync.max_in_flight,
                 observer=metrics.observer() if metrics is not None else NO_OBSERVER,
+                caps=self.caps(),
+                downloads=self.downloads(),
             )
 
 
@@ -136,6 +166,7 @@ def build_wiring(
         apps,
         http_client=http,
         refresh_token_store=store,
+        max_body=s.sync.max_body_bytes,
     )
     if local is not None and s.sources.app_user and store is not None:
         # An in-process emulator forgets its refresh tokens when it stops; hand the agent a
@@ -152,4 +183,6 @@ def build_wiring(
         identities={name: cred.client_id for name, cred in apps.items()},
         settings=s,
         time_scale=local.time_scale if local is not None else 1.0,
+        emulator_origin=local.base_url if local is not None else None,
+        wrap=local.wrap if local is not None else None,
     )

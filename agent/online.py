@@ -22,7 +22,6 @@ from agent.auth import decoded_roles
 from agent.escape import for_terminal
 from connectors.base import PARTNER_APP
 from connectors.errors import ConnectorError
-from connectors.http import make_client
 from connectors.records import ScopeKind
 from connectors.sources import graph_roles
 
@@ -54,7 +53,7 @@ async def _probe(agent: Agent) -> list[Probe]:
     partner = agent.settings.partner.tenant_id
     probes: list[Probe] = []
 
-    async with make_client(wiring.ca_bundle, 20.0) as client:
+    async with wiring.client(20.0) as client:
 
         async def get(
             url: str, resource: str, tenant: str, identity: str | None = None
@@ -64,11 +63,15 @@ async def _probe(agent: Agent) -> list[Probe]:
             except ConnectorError as exc:
                 return False, f"sign-in refused: {exc}", None
             try:
-                answer = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+                # Only the status matters: the body is never read, whatever its size.
+                async with client.stream(
+                    "GET", url, headers={"Authorization": f"Bearer {token}"}
+                ) as answer:
+                    status = answer.status_code
             except httpx.HTTPError as exc:
                 return False, f"unreachable: {type(exc).__name__}", token
-            ok = answer.status_code < 400
-            return ok, f"HTTP {answer.status_code}", token
+            ok = status < 400
+            return ok, f"HTTP {status}", token
 
         ok, detail, _ = await get(
             f"{endpoints.partner_center}/v1/customers?size=1",

@@ -17,7 +17,6 @@ from agent.app import Agent
 from agent.config import ConfigError
 from connectors.arm import PalWriter
 from connectors.errors import ConnectorError
-from connectors.http import Requester, make_client
 from connectors.records import PalLink
 
 log = structlog.get_logger("partnerlink.repair")
@@ -89,8 +88,8 @@ def plan(agent: Agent) -> list[PalFix]:
 async def _apply(agent: Agent, fixes: list[PalFix]) -> list[tuple[PalFix, str]]:
     wiring = agent.wiring()
     results: list[tuple[PalFix, str]] = []
-    async with make_client(wiring.ca_bundle, 30.0) as client:
-        writer = PalWriter(Requester(client, wiring.tokens), wiring.endpoints)
+    async with wiring.client(30.0) as client:
+        writer = PalWriter(wiring.requester(client), wiring.endpoints)
         for fix in fixes:
             try:
                 link = await writer.pal_link(fix.identity, fix.tenant, fix.target)

@@ -31,11 +31,13 @@ from agent.memory import limit_arenas  # noqa: E402
 from agent.store import Store  # noqa: E402
 from agent.sync import Syncer  # noqa: E402
 from connectors.base import PARTNER_APP, Connector  # noqa: E402
+from connectors.destinations import DownloadGuard  # noqa: E402
 from connectors.endpoints import CloudEndpoints  # noqa: E402
 from connectors.http import Requester, make_client  # noqa: E402
 from connectors.live import live_connectors  # noqa: E402
 from connectors.ratelimit import MicrosoftLimits  # noqa: E402
 from connectors.records import Source  # noqa: E402
+from standin.emulator.hints import source_hints  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -94,12 +96,14 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         )
         store = Store.open(spec["store_url"])
         stack.callback(store.close)
-        async with make_client(spec["ca_path"], 60.0) as client:
+        origin = str(spec["base_url"])
+        async with make_client(spec["ca_path"], 60.0, wrap=source_hints(origin)) as client:
             requester = Requester(
                 client,
                 tokens,
                 limits=MicrosoftLimits(time_scale=float(spec["time_scale"])),
                 max_in_flight=1 if sequential else int(spec.get("max_in_flight", 64)),
+                downloads=DownloadGuard(allow_origins=[origin]),
             )
             connectors = live_connectors(
                 endpoints,

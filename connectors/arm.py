@@ -41,10 +41,6 @@ SUBSCRIPTIONS_API = "2022-12-01"
 PAL_API = "2018-02-01"
 PAL_PATH = "/providers/Microsoft.ManagementPartner/partners"
 NOT_LINKED = "ManagementPartnerNotFound"
-SOURCE_HEADER = "X-Partnerlink-Source"
-"""Names the source a call is made for. The PAL read lists ``/subscriptions`` (another source's
-endpoint) as its identity; the emulator attributes that call's faults to ``arm.pal`` by this
-header, as the fake does. Microsoft ignores it."""
 
 
 def token_identity(identity: str) -> str | None:
@@ -148,7 +144,10 @@ class _Arm(LiveConnector):
             resource=self.endpoints.arm_resource,
             identity=token_identity(identity),
             json=json_body,
-            headers={SOURCE_HEADER: self.source.value},
+            # The PAL read lists /subscriptions (another source's endpoint) as its identity:
+            # the source rides in the request's extensions, so the local emulator can
+            # attribute that call's faults to arm.pal as the fake does. Never a header.
+            source=self.source.value,
         )
 
     async def subscription_ids(self, tenant: str, identity: str, what: str) -> tuple[str, ...]:

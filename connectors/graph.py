@@ -3,7 +3,8 @@ subscriptions, active-user reports and the partner's service principals in custo
 
 Customer-tenant reads use a token issued by the customer's authority (the partner's multi-tenant
 app needs consent there). The usage report answers 302 with a pre-authenticated download URL that
-is fetched without the Authorization header and never logged with its query string.
+is fetched without the Authorization header, only from a public https host, and never logged with
+its query string.
 """
 
 from __future__ import annotations
@@ -401,7 +402,8 @@ class GraphUsageReports(_Graph):
     """``getOffice365ServicesUserCounts(period='D30')``: active users per Microsoft 365 workload.
 
     Graph answers 302 to a short-lived pre-authenticated URL; it is fetched without the
-    Authorization header (the token must not leave Graph) and its query is never logged.
+    Authorization header (the token must not leave Graph), only from a public https host, under
+    the download cap, and its query is never logged (all the requester's doing).
     """
 
     source = Source.GRAPH_USAGE
@@ -453,13 +455,31 @@ class GraphIdentities(_Graph):
         self.credential_ttl = credential_ttl
         self.clock = clock
         self._expiry: dict[str, tuple[float, datetime | None]] = {}
+        self._reading: dict[str, asyncio.Future[datetime | None]] = {}
 
     async def credential_expires(self, app_id: str) -> datetime | None:
-        """Newest credential expiry of the app registration, cached for ``credential_ttl``."""
+        """Newest credential expiry of the app registration, cached for ``credential_ttl``.
+
+        Every customer's read asks for the same few apps at once: one read of an app is in
+        flight at a time, and whoever asks meanwhile shares its answer (or its error)."""
         cached = self._expiry.get(app_id)
-        now = self.clock()
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] > self.clock():
             return cached[1]
+        reading = self._reading.get(app_id)
+        if reading is None:
+            reading = self._reading[app_id] = asyncio.ensure_future(self._read_expiry(app_id))
+            reading.add_done_callback(lambda done: self._forget_reading(app_id, done))
+        # Shielded: one reader giving up (a cancelled customer) does not cancel the others'.
+        return await asyncio.shield(reading)
+
+    def _forget_reading(self, app_id: str, done: asyncio.Future[datetime | None]) -> None:
+        if self._reading.get(app_id) is done:
+            del self._reading[app_id]
+        if not done.cancelled():
+            done.exception()  # retrieved: an error nobody awaits any more is not "never seen"
+
+    async def _read_expiry(self, app_id: str) -> datetime | None:
+        now = self.clock()
         what = f"{self.source} for partner (application {app_id})"
         request = self.request(
             self.partner_tenant_id,

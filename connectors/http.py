@@ -5,9 +5,11 @@ on a 401), maps every non-success answer through :func:`connectors.errors.error_
 retries transient failures per :class:`~connectors.retry_after.RetryPolicy` honouring
 ``Retry-After`` and waits on a :class:`ScopeGate`, which pauses a whole throttling scope after a
 429 (R16) and spaces ARM calls when the remaining budget runs low (R18). :func:`paginate` drives
-the three paging styles and raises instead of returning a short list (R2). Logs never carry a
-token, a query string or an unescaped API string (R19). A :class:`RequestObserver` hears of every
-try and every throttling wait, so the agent can count them without this package knowing it.
+the three paging styles and raises instead of returning a short list (R2). Every answer is
+streamed under a byte cap (:mod:`connectors.answers`), and a download link is followed only to a
+public https host (:mod:`connectors.destinations`). Logs never carry a token, a query string or
+an unescaped API string (R19). A :class:`RequestObserver` hears of every try and every
+throttling wait, so the agent can count them without this package knowing it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,15 @@ from urllib.parse import urlsplit
 import httpx
 import structlog
 
+from connectors.answers import (
+    ACCEPT_ENCODING,
+    DEFAULT_CAPS,
+    AnswerCaps,
+    bounded_response,
+    read_body,
+)
 from connectors.base import TokenProvider
+from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import (
     ConnectorError,
@@ -56,6 +66,7 @@ __all__ = [
     "DEFAULT_MAX_PAGES",
     "IDEMPOTENT_METHODS",
     "NO_OBSERVER",
+    "SOURCE_EXTENSION",
     "USER_AGENT",
     "ApiRequest",
     "ArmPaginator",
@@ -108,6 +119,10 @@ def _version() -> str:
 
 
 USER_AGENT = f"partnerlink/{_version()}"
+SOURCE_EXTENSION = "partnerlink.source"
+"""The request extension (never a header: nothing but Microsoft's own headers goes to Microsoft)
+naming the source a request is made for. Only a transport that serves the local emulator reads
+it; see :mod:`standin.emulator.hints`."""
 
 
 def make_client(
@@ -117,26 +132,35 @@ def make_client(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     connections: int = 64,
+    wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
 ) -> httpx.AsyncClient:
     """The one ``httpx.AsyncClient`` of the live connectors.
 
     TLS verifies against the system store, or only against ``ca_bundle`` when given (the
     emulator's CA). Redirects are not followed: the only one we expect (a Graph report) must be
-    followed *without* the Authorization header, which :mod:`connectors.graph` does itself.
+    followed *without* the Authorization header and only to a public https host, which
+    :mod:`connectors.graph` does itself through the requester. Only the encodings the agent
+    inflates in bounded steps are asked for (:mod:`connectors.answers`).
     Up to ``connections`` connections are opened and every one is kept alive: httpx keeps only
     20 by default, so a busier sync would pay a TLS handshake for most of its requests.
+    ``wrap``, when given, wraps the transport (the local emulator's source hints).
     """
     context = (
         ssl.create_default_context(cafile=os.fspath(ca_bundle))
         if ca_bundle is not None
         else ssl.create_default_context()
     )
+    inner = transport or ShardedTransport(context, connections)
     return httpx.AsyncClient(
         verify=context,
         timeout=timeout,
-        headers={"User-Agent": user_agent, "Accept": "application/json"},
+        headers={
+            "User-Agent": user_agent,
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
         follow_redirects=False,
-        transport=transport or ShardedTransport(context, connections),
+        transport=wrap(inner) if wrap is not None else inner,
     )
 
 
@@ -418,8 +442,13 @@ class ApiRequest:
     correlation_id: str | None = None
     idempotent: bool | None = None
     pre_authenticated: bool = False
-    """The URL itself is the credential (a report download): no token is ever sent with it,
+    """The URL itself is the credential (a report download): no token or Authorization header
+    is ever sent with it, it is fetched only from a public https host (the requester's
+    :class:`~connectors.destinations.DownloadGuard`), its answer is held to the download cap,
     and (as for every URL) its query string is never logged."""
+    source: str | None = None
+    """The connector source the request is made for, when it reads another source's endpoint
+    (PAL lists ``/subscriptions``): carried in the request's extensions, never on the wire."""
 
     @property
     def authenticated(self) -> bool:
@@ -475,7 +504,9 @@ class Requester:
 
     One instance is shared by every live connector of a process, so that a scope paused by one
     worker is paused for all of them (R16). ``observer`` hears of every try and every throttling
-    wait (timed on ``clock``), for the agent's metrics.
+    wait (timed on ``clock``), for the agent's metrics. Every answer is read under ``caps``
+    (:mod:`connectors.answers`); a pre-authenticated download goes only where ``downloads``
+    allows.
     """
 
     def __init__(
@@ -492,6 +523,8 @@ class Requester:
         max_in_flight: int | None = None,
         observer: RequestObserver = NO_OBSERVER,
         clock: Clock = time.monotonic,
+        caps: AnswerCaps = DEFAULT_CAPS,
+        downloads: DownloadGuard | None = None,
     ) -> None:
         self.client = client
         self.tokens = tokens
@@ -501,6 +534,8 @@ class Requester:
         self.limits = limits
         self.max_in_flight = max_in_flight
         self.observer = observer
+        self.caps = caps
+        self.downloads = downloads if downloads is not None else DownloadGuard()
         self._clock = clock
         self._sleep = sleep
         self._rng = rng
@@ -583,13 +618,19 @@ class Requester:
         request_id = str(uuid.uuid4())
         correlation_id = request.correlation_id or str(uuid.uuid4())
         api = api_of(request.scope)
+        if request.pre_authenticated:
+            await self._check_download(request)
         attempt = 0
         refreshed = False
         force_refresh = False
         while True:
             attempt += 1
             ticket = await self._admit(request, api)
-            headers = dict(request.headers)
+            headers = {
+                k: v
+                for k, v in request.headers.items()
+                if not (request.pre_authenticated and k.lower() == "authorization")
+            }
             if request.partner_center:
                 headers["MS-RequestId"] = request_id
                 headers["MS-CorrelationId"] = correlation_id
@@ -663,6 +704,38 @@ class Requester:
                 if retry_after is not None:  # the server's word; plain backoff is no throttling
                     self.observer.waited(api, delay, "retry_after")
 
+    async def _check_download(self, request: ApiRequest) -> None:
+        """A download link goes nowhere but a public https host: nothing is sent otherwise."""
+        try:
+            await self.downloads.check(request.url, request.what)
+        except ConnectorError as exc:
+            log.warning(
+                "http_download_refused",
+                scope=request.scope,
+                what=escape(request.what),
+                error=exc.kind,
+            )
+            raise sanitise(exc) from None
+
+    async def _fetch(self, request: ApiRequest, headers: dict[str, str]) -> httpx.Response:
+        """Send one try and read its answer under the cap of its kind (streamed: an answer
+        over the cap is cut there, never held whole)."""
+        sent = self.client.build_request(
+            request.method,
+            request.url,
+            params=request.params,
+            headers=headers,
+            json=request.json,
+            extensions={SOURCE_EXTENSION: request.source} if request.source else None,
+        )
+        response = await self.client.send(sent, stream=True)
+        try:
+            cap = self.caps.cap(download=request.pre_authenticated)
+            body = await read_body(response, cap, request.what)
+        finally:
+            await response.aclose()
+        return bounded_response(response, body)
+
     async def _exchange(
         self,
         request: ApiRequest,
@@ -676,13 +749,7 @@ class Requester:
         whether the request may be sent again. The observer hears of every try."""
         started = time.monotonic()
         try:
-            response = await self.client.request(
-                request.method,
-                request.url,
-                params=request.params,
-                headers=headers,
-                json=request.json,
-            )
+            response = await self._fetch(request, headers)
         except httpx.TimeoutException as exc:
             self.observer.request_done(api, "timeout")
             # A read timeout means the server may have acted: only idempotent requests go
@@ -715,9 +782,18 @@ class Requester:
                 TransientError(f"{request.what}: connection failed ({type(exc).__name__})"),
                 request.safe_to_resend or never_sent,
             )
-        except httpx.DecodingError:
+        except MalformedResponse as exc:
+            # Over the cap, or not decodable: the same answer would come again.
             self.observer.request_done(api, "error")
-            return MalformedResponse(f"{request.what}: the answer could not be decoded"), False
+            log.warning(
+                "http_answer_refused",
+                scope=request.scope,
+                method=request.method,
+                url=loggable_url(request.url),
+                attempt=attempt,
+                reason=escape(exc.message),
+            )
+            return exc, False
         except httpx.HTTPError as exc:
             self.observer.request_done(api, "error")
             return PermanentError(f"{request.what}: {type(exc).__name__}"), False

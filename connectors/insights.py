@@ -4,7 +4,8 @@ No REST endpoint returns DPOR or CPOR as such; the insight reports do. Two ways 
 
 * :class:`InsightsApi` runs the programmatic insights API (app+user token): create a query per
   dataset, schedule a one-shot report, poll its execution, download the CSV from the
-  pre-authenticated ``reportAccessSecureLink`` (without the Authorization header).
+  pre-authenticated ``reportAccessSecureLink`` (without the Authorization header, only from a
+  public https host, under the download cap).
 * :class:`InsightsFolder` reads CSV files of the same reports that someone dropped in a folder
   (the portal's "download" button), for partners without app+user access.
 

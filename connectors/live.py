@@ -15,7 +15,9 @@ from pathlib import Path
 
 import httpx
 
+from connectors.answers import DEFAULT_CAPS, AnswerCaps
 from connectors.base import PARTNER_APP, Connector, TokenProvider
+from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
 from connectors.http import APP_USER, NO_OBSERVER, Requester, RequestObserver, Sleep
 from connectors.insights import DEFAULT_QUERIES, InsightsQuery
@@ -48,6 +50,8 @@ def live_connectors(
     time_scale: float = 1.0,
     max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
     observer: RequestObserver = NO_OBSERVER,
+    caps: AnswerCaps = DEFAULT_CAPS,
+    downloads: DownloadGuard | None = None,
 ) -> list[Connector]:
     """One connector per source (one per identity for ``arm.pal``), in the rows' order.
 
@@ -60,7 +64,8 @@ def live_connectors(
     Without a ``requester``, one is made with Microsoft's documented limits (divided by
     ``time_scale``: 1 against Microsoft, the emulator's own factor against a scaled emulator) and
     at most ``max_in_flight`` requests on the wire at once, telling ``observer`` of every try
-    and throttling wait (the agent's metrics).
+    and throttling wait (the agent's metrics), reading every answer under ``caps`` and following
+    download links only where ``downloads`` allows (by default: public https hosts).
     """
     if PARTNER_APP not in identities:
         raise ValueError(f"identities must include {PARTNER_APP!r} (the partner's own app)")
@@ -72,6 +77,8 @@ def live_connectors(
         limits=MicrosoftLimits(time_scale=time_scale, sleep=sleep),
         max_in_flight=max_in_flight,
         observer=observer,
+        caps=caps,
+        downloads=downloads,
     )
     skip = {Source(name) for name in disabled}
     context = LiveContext(

@@ -7,26 +7,45 @@ allowlist and hosts that resolve to loopback, private, link-local (the cloud met
 very address it checked (Host header and TLS SNI keep the name), so a DNS answer that changes
 after the check (rebinding) cannot redirect a request inward. Redirects are never followed.
 
-Messages name the host at most, never the URL: its path or query is the credential.
+Messages name the host at most, never the URL: its path or query is the credential. How an
+address is classified is shared with the connectors' download links
+(:mod:`connectors.destinations`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 import httpx
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-Resolver = Callable[[str, int], Sequence[str]]
-"""``(host, port) -> addresses``; raises ``OSError`` when the name does not resolve."""
-AsyncResolver = Callable[[str, int], Awaitable[Sequence[str]]]
+from connectors.destinations import (
+    AsyncResolver,
+    IPAddress,
+    Resolver,
+    address_problem,
+    async_system_resolver,
+    forbidden_reason,
+    is_ip_literal,
+    is_local_name,
+    system_resolver,
+)
 
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
-_METADATA = ipaddress.ip_address("169.254.169.254")
+__all__ = [
+    "AsyncResolver",
+    "BlockedDestination",
+    "GuardedTransport",
+    "IPAddress",
+    "Resolver",
+    "UnsafeUrl",
+    "async_system_resolver",
+    "check_addresses",
+    "check_url",
+    "forbidden_reason",
+    "guarded_client",
+    "host_allowed",
+    "is_ip_literal",
+    "system_resolver",
+]
 
 
 class UnsafeUrl(ValueError):
@@ -37,46 +56,6 @@ class BlockedDestination(httpx.TransportError):
     """The connect-time check refused the address a host resolved to: retrying cannot help."""
 
 
-def forbidden_reason(ip: IPAddress) -> str | None:
-    """Why an address must not be a webhook destination, or ``None`` if it is public."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return forbidden_reason(ip.ipv4_mapped)
-    if ip == _METADATA:
-        return "the link-local cloud metadata address"
-    if ip.is_loopback:
-        return "a loopback address"
-    if ip.is_unspecified:
-        return "the unspecified address"
-    if ip.is_link_local:
-        return "a link-local address"
-    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
-        return "a carrier-grade NAT address (100.64.0.0/10)"
-    if isinstance(ip, ipaddress.IPv6Address) and ip in _UNIQUE_LOCAL:
-        return "a unique-local address (fc00::/7)"
-    if ip.is_private:
-        return "a private address"
-    if ip.is_multicast:
-        return "a multicast address"
-    if ip.is_reserved or not ip.is_global:
-        return "an address that is not publicly routable"
-    return None
-
-
-def is_ip_literal(host: str) -> bool:
-    """Also catches the legacy forms ``getaddrinfo`` accepts (``2130706433``, ``0x7f.1``)."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return True
-    try:
-        socket.inet_aton(host)
-    except OSError:
-        return False
-    return True
-
-
 def host_allowed(host: str, allow_hosts: Sequence[str]) -> bool:
     """``host`` equals an entry or is a subdomain of one; an empty list allows every host."""
     if not allow_hosts:
@@ -85,30 +64,15 @@ def host_allowed(host: str, allow_hosts: Sequence[str]) -> bool:
     return any(host == entry or host.endswith("." + entry) for entry in allow_hosts)
 
 
-def system_resolver(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({str(info[4][0]) for info in infos})
-
-
-async def async_system_resolver(host: str, port: int) -> list[str]:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({str(info[4][0]) for info in infos})
-
-
 def _port(url: httpx.URL) -> int:
     return url.port or (443 if url.scheme == "https" else 80)
 
 
 def check_addresses(host: str, addresses: Sequence[str]) -> None:
     """Refuse when ANY address of ``host`` is forbidden (one bad answer is enough to pivot)."""
-    for address in addresses:
-        try:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-        except ValueError:
-            raise UnsafeUrl(f"host {host!r} resolved to something that is not an address") from None
-        reason = forbidden_reason(ip)
-        if reason:
-            raise UnsafeUrl(f"host {host!r} resolves to {reason}; refused (R21)")
+    problem = address_problem(host, addresses)
+    if problem:
+        raise UnsafeUrl(f"{problem}; refused (R21)")
 
 
 def check_url(
@@ -140,7 +104,7 @@ def check_url(
         raise UnsafeUrl("credentials in the URL's authority are not supported")
     if is_ip_literal(host):
         raise UnsafeUrl("an IP address is not accepted as a webhook host; use a DNS name")
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+    if is_local_name(host):
         raise UnsafeUrl(f"host {host!r} is a local name; refused (R21)")
     if not host_allowed(host, allow_hosts):
         raise UnsafeUrl(f"host {host!r} is not in alerts.allow_hosts")

@@ -86,8 +86,10 @@ PAL_API_VERSION = "2018-02-01"
 SOURCE_HEADER = "x-partnerlink-source"
 """Optional request header naming the connector source a call belongs to. Faults are matched
 by endpoint; a connector that reads another source's endpoint (PAL lists ``/subscriptions`` to
-know which subscriptions its link covers) names its own source here, so a fault of
-``arm.subscriptions`` does not fail the ``arm.pal`` read, as in the fake. Microsoft ignores it."""
+know which subscriptions its link covers) names its own source, so a fault of
+``arm.subscriptions`` does not fail the ``arm.pal`` read, as in the fake. The connectors never
+send it: they name the source in a request extension, which a client of the emulator turns into
+this header (:mod:`standin.emulator.hints`); Microsoft never sees it."""
 SOURCE_NAMES = frozenset(s.value for s in Source)
 PARTNER_ID = re.compile(r"^[0-9]{6,10}$")
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

@@ -126,3 +126,62 @@ def test_emulator_mode_budgets_at_the_emulators_time_scale(tmp_path: Path) -> No
         requester = asyncio.run(requester_of(agent))
     assert requester.limits.time_scale == 20.0
     assert requester.max_in_flight == 7
+
+
+def test_the_answer_caps_and_the_emulator_download_allowance_come_from_the_composition_root(
+    tmp_path: Path,
+) -> None:
+    """`[sync]` caps reach the requester; only emulator mode lets downloads go to a loopback
+    origin, and only to the emulator's own; against Microsoft nothing is let through."""
+    import asyncio
+
+    config = _config(tmp_path, None)
+    config.write_text(config.read_text() + "[sync]\nmax_body_bytes = 123456\n")
+
+    async def requester_of(agent: Agent) -> Any:
+        async with agent.wiring().connectors() as made:
+            return made[0].requester  # type: ignore[attr-defined]
+
+    with Agent(load_settings(config)) as agent:
+        requester = asyncio.run(requester_of(agent))
+        origin = agent.wiring().emulator_origin
+    assert (requester.caps.page, requester.caps.download) == (123456, 500_000_000)
+    assert origin is not None and origin.startswith("https://127.0.0.1:")
+    assert requester.downloads.allow_origins == {origin}
+
+    microsoft = tmp_path / "microsoft.toml"
+    microsoft.write_text(
+        '[partner]\ntenant_id = "7a11ce00-0000-4000-8000-000000000001"\n'
+        'global_partner_id = "4100001"\n'
+        '[credentials]\nclient_id = "a0000000-0000-4000-8000-0000000000a1"\n'
+        'client_secret = "s3cret-s3cret"\n'
+        f'[store]\ndata_dir = "{tmp_path}"\n'
+    )
+    with Agent(load_settings(microsoft)) as agent:
+        wiring = agent.wiring()
+        assert wiring.emulator_origin is None
+        assert wiring.downloads().allow_origins == frozenset()
+        assert wiring.caps().page == 50_000_000
+
+
+def test_in_emulator_mode_the_pal_read_is_not_failed_by_an_arm_subscriptions_fault(
+    tmp_path: Path,
+) -> None:
+    """The demo world fails every arm.subscriptions read of one customer. The PAL read lists the
+    same endpoint for its own purpose; the emulator tells the two apart by the source hint the
+    composition root's client adds (for the emulator only), as the fake connectors do."""
+    from standin.scenario import bundled_path
+
+    faulty = "c0000000-0000-4000-8000-000000000010"
+    config = tmp_path / "partnerlink.toml"
+    config.write_text(
+        '[partner]\ntenant_id = "7a11ce00-0000-4000-8000-000000000001"\n'
+        'global_partner_id = "4100001"\n'
+        f'[sources]\nmode = "emulator"\nscenario = "{bundled_path("demo")}"\n'
+        f'[store]\ndata_dir = "{tmp_path}"\n'
+    )
+    with Agent(load_settings(config)) as agent:
+        outcome = agent.sync()
+        statuses = agent.store.statuses(outcome.run_id)
+    assert statuses[("arm.subscriptions", faulty)].status == "failed"
+    assert statuses[("arm.pal", f"{faulty}/partner-app")].status == "complete"

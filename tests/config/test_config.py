@@ -242,6 +242,12 @@ def test_bad_environment_value_names_the_environment_variable(
             "partner ID (MPN ID) of 6 to 10 digits",
         ),
         ('[sync]\ntime_budget = "forever"\n', "sync.time_budget", "expected a duration"),
+        (
+            "[sync]\nmax_body_bytes = 1000\n",
+            "sync.max_body_bytes",
+            "greater than or equal to 64000",
+        ),
+        ('[sync]\nmax_download_bytes = "big"\n', "sync.max_download_bytes", "integer"),
         ('[alerts]\nrepeat_interval = "1 week"\n', "alerts.repeat_interval", "expected a duration"),
         ('[schedule]\ntimezone = "Mars/Olympus"\n', "schedule.timezone", "IANA time zone"),
         ('[cloud]\ngraph_url = "http://graph.example"\n', "cloud.graph_url", "https://"),

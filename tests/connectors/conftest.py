@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from connectors.destinations import DownloadGuard
 from connectors.http import Requester, ScopeGate, make_client
 from connectors.retry_after import RetryPolicy
-from tests.connectors.support import CountingTokens, Handler, VirtualClock
+from tests.connectors.support import CountingTokens, FakeDns, Handler, VirtualClock
 
 
 @pytest.fixture
@@ -50,7 +51,8 @@ def requester_for(
     tokens: CountingTokens,
     vclock: VirtualClock,
 ) -> Callable[..., Requester]:
-    """A requester on virtual time serving ``handler`` (``tokens=`` and ``retry=`` optional)."""
+    """A requester on virtual time serving ``handler`` (``tokens=``, ``retry=`` and
+    ``downloads=`` optional; by default every download host resolves to a public address)."""
 
     def make(handler: Handler, **kw: Any) -> Requester:
         return Requester(
@@ -59,6 +61,7 @@ def requester_for(
             gate=ScopeGate(clock=vclock, sleep=vclock.sleep),
             sleep=vclock.sleep,
             retry=kw.pop("retry", RetryPolicy()),
+            downloads=kw.pop("downloads", DownloadGuard(resolve=FakeDns())),
             **kw,
         )
 

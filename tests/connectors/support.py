@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -78,6 +79,24 @@ class VirtualClock:
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
+class FakeDns:
+    """A resolver for the download guard: ``names`` answer as given, every other name with a
+    public address (tests have no DNS); ``asked`` records every lookup."""
+
+    PUBLIC = "20.60.0.1"
+
+    def __init__(self, names: dict[str, list[str]] | None = None) -> None:
+        self.names = names or {}
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        answer = self.names.get(host, [self.PUBLIC])
+        if not answer:
+            raise OSError("name does not resolve")
+        return answer
+
+
 R = TypeVar("R")
 
 
@@ -93,3 +112,46 @@ def only(kind: type[R], records: Iterable[object]) -> list[R]:
         assert isinstance(record, kind), f"{record!r} is not a {kind.__name__}"
         typed.append(record)
     return typed
+
+
+class Drip(httpx.AsyncByteStream, httpx.SyncByteStream):
+    """A response body made only as it is read: ``pulled`` counts the bytes handed to the
+    reader, ``closed`` says whether the reader hung up. Nothing past what was read exists."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self.pulled = 0
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.pulled += len(chunk)
+            yield chunk
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:
+            yield chunk
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def zeros(total: int, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """``total`` zero bytes, ``chunk`` at a time, made lazily."""
+    for start in range(0, total, chunk):
+        yield b"\0" * min(chunk, total - start)
+
+
+def gzip_bomb(decoded: int, step: int = 1_000_000) -> Iterator[bytes]:
+    """The gzip encoding of ``decoded`` zero bytes, compressed lazily as it is read: about a
+    thousandth of its decoded size on the wire."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b"\0" * step
+    for start in range(0, decoded, step):
+        out = packer.compress(block[: min(step, decoded - start)])
+        if out:
+            yield out
+    yield packer.flush()

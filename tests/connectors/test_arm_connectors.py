@@ -10,7 +10,7 @@ import pytest
 
 from connectors.arm import ArmPal, ArmSubscriptions, PalWriter, token_object_id
 from connectors.errors import AuthError, PermanentError, TransientError
-from connectors.http import Requester
+from connectors.http import SOURCE_EXTENSION, Requester
 from connectors.records import AzureSubscription, PalLink
 from tests.connectors.support import CUSTOMER, ENDPOINTS, CountingTokens, jwt_with
 
@@ -89,8 +89,10 @@ async def test_linked_identity_yields_its_partner_id_and_sorted_subscriptions(
     )
     assert seen[0].url.params["api-version"] == "2018-02-01"
     assert seen[1].url.params["api-version"] == "2022-12-01"
-    # Both calls are made for arm.pal, the /subscriptions listing included (emulator faults).
-    assert {r.headers["X-Partnerlink-Source"] for r in seen} == {"arm.pal"}
+    # Both calls are made for arm.pal, the /subscriptions listing included (emulator faults),
+    # said in the request's extensions: no header of ours goes to Microsoft.
+    assert {r.extensions[SOURCE_EXTENSION] for r in seen} == {"arm.pal"}
+    assert not [h for r in seen for h in r.headers if h.lower().startswith("x-partnerlink")]
     assert {c["tenant"] for c in tokens.calls} == {CUSTOMER}
     assert {c["identity"] for c in tokens.calls} == {None}  # the partner's own app
 

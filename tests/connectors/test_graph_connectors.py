@@ -445,6 +445,58 @@ async def test_identities_read_service_principals_and_cache_app_expiry(
     assert len(app_calls) == 1  # the app registration is read in the partner tenant
 
 
+async def test_concurrent_reads_of_one_app_registration_run_once(
+    requester_for: Callable[..., Requester],
+) -> None:
+    """Every customer's identities read asks for the same app's credentials at once: one
+    request goes out and every reader gets its answer."""
+    app_id = "a9900000-0000-4000-8000-0000000000a1"
+    customers = [f"c0000000-0000-4000-8000-0000000000{n:02d}" for n in range(12)]
+    reads: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1.0/servicePrincipals":
+            return httpx.Response(200, json={"value": [{"id": "sp", "appId": app_id}]})
+        reads.append(request.url.path)
+        await asyncio.sleep(0.02)  # still in flight while the other customers ask
+        expiry = {"endDateTime": "2027-01-01T00:00:00Z"}
+        return httpx.Response(200, json={"passwordCredentials": [expiry]})
+
+    connector = GraphIdentities(
+        requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER, apps={"partner-app": app_id}
+    )
+    found = await asyncio.gather(*(read_all(connector, c) for c in customers))
+    assert reads == [f"/v1.0/applications(appId='{app_id}')"]
+    expiries = {r.credential_expires for records in found for r in records}  # type: ignore[attr-defined]
+    assert expiries == {datetime(2027, 1, 1, tzinfo=UTC)}
+    assert sum(len(records) for records in found) == len(customers)
+
+
+async def test_a_failed_app_registration_read_fails_every_reader_that_shared_it(
+    requester_for: Callable[..., Requester],
+) -> None:
+    reads: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1.0/servicePrincipals":
+            return httpx.Response(200, json={"value": [{"id": "sp", "appId": "app"}]})
+        reads.append(request.url.path)
+        await asyncio.sleep(0.02)
+        return httpx.Response(400, json={"error": {"code": "BadRequest", "message": "no"}})
+
+    connector = GraphIdentities(
+        requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER, apps={"partner-app": "app"}
+    )
+    outcomes = await asyncio.gather(
+        *(read_all(connector, CUSTOMER) for _ in range(4)), return_exceptions=True
+    )
+    assert all(isinstance(o, PermanentError) for o in outcomes)
+    assert len(reads) == 1
+    with pytest.raises(PermanentError):  # a later reader asks again: errors are not cached
+        await read_all(connector, CUSTOMER)
+    assert len(reads) == 2
+
+
 async def test_identities_with_a_deleted_app_registration_have_no_expiry(
     requester_for: Callable[..., Requester],
 ) -> None:

@@ -8,23 +8,21 @@ emulator's login endpoints, the shared requester with its retries, the real pagi
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from agent import auth
 from connectors.base import PARTNER_APP, Connector
+from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import ConnectorError
 from connectors.http import make_client
 from connectors.live import live_connectors
 from connectors.records import PARTNER_SCOPE, Record, ScopeKind, Source
 from connectors.retry_after import RetryPolicy
-from standin import emulator as emulator_module
+from standin.emulator.hints import source_hints
 from standin.fake import FakeWorld
 from standin.scenario import Scenario, bundled_path, load_scenario
 
@@ -45,55 +43,14 @@ def _identities(scenario: Scenario) -> dict[str, str]:
     return names
 
 
-@pytest.fixture(scope="module")
-def scenario() -> Scenario:
-    return load_scenario(bundled_path("demo"))
-
-
-@pytest.fixture(scope="module")
-def emulator(scenario: Scenario) -> Iterator[Any]:
-    with emulator_module.Emulator(scenario) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def tokens(
-    emulator: Any, scenario: Scenario, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Any]:
-    """The production token provider, signing in at the emulator."""
-    context = ssl.create_default_context(cafile=emulator.ca_path)
-    store = auth.RefreshTokenStore(tmp_path_factory.mktemp("auth") / "refresh-token.json")
-    store.save(
-        emulator.issue_refresh_token(),
-        client_id=scenario.partner.app.client_id,
-        tenant_id=scenario.partner.tenant_id,
-    )
-    apps = {
-        PARTNER_APP: auth.AppCredential(
-            scenario.partner.app.client_id, client_secret=scenario.partner.app.client_secret
-        )
-    }
-    apps.update(
-        {
-            c.name: auth.AppCredential(c.client_id, client_secret=c.client_secret)
-            for c in scenario.partner.carriers
-        }
-    )
-    with httpx.Client(verify=context, timeout=10) as http:
-        yield auth.MsalTokenProvider(
-            emulator.base_url,
-            scenario.partner.tenant_id,
-            apps,
-            http_client=http,
-            refresh_token_store=store,
-        )
-
-
 @pytest.fixture
 async def live(
     emulator: Any, tokens: Any, scenario: Scenario, tmp_path: Path
 ) -> AsyncIterator[dict[tuple[Source, str | None], Connector]]:
-    async with make_client(ca_bundle=emulator.ca_path, timeout=10) as client:
+    # The emulator's source hints: its faults are attributed by source, as the fake's are.
+    async with make_client(
+        ca_bundle=emulator.ca_path, timeout=10, wrap=source_hints(emulator.base_url)
+    ) as client:
         made = live_connectors(
             CloudEndpoints.single_origin(emulator.base_url),
             tokens,
@@ -103,6 +60,7 @@ async def live(
             app_user=True,
             audit_lookback_days=AUDIT_LOOKBACK_DAYS,
             retry=RETRY,
+            downloads=DownloadGuard(allow_origins=[emulator.base_url]),
         )
         yield {(c.source, c.identity): c for c in made}
 

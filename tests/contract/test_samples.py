@@ -20,6 +20,7 @@ import pytest
 
 from connectors.arm import ArmPal, ArmSubscriptions, PalWriter, is_not_linked, parse_partner
 from connectors.arm import parse_subscription as parse_arm_subscription
+from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import (
     AuthError,
@@ -81,6 +82,7 @@ from connectors.records import (
 )
 from tests.connectors.support import (
     CountingTokens,
+    FakeDns,
     VirtualClock,
     jwt_with,
     only,
@@ -119,6 +121,7 @@ async def serving(
             tokens or CountingTokens(),
             gate=ScopeGate(clock=clock, sleep=clock.sleep),
             sleep=clock.sleep,
+            downloads=DownloadGuard(resolve=FakeDns()),  # download hosts resolve publicly
         )
 
 

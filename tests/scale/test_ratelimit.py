@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
 from connectors.http import ApiRequest, Requester, make_client
 from connectors.ratelimit import (
@@ -195,7 +196,12 @@ async def test_limited_requester_never_hears_a_429_from_the_scaled_emulator(
         endpoints = CloudEndpoints.single_origin(emulator.base_url)
         tokens = _EmulatorTokens(emulator)
         async with make_client(emulator.ca_path) as client:
-            requester = Requester(client, tokens, limits=MicrosoftLimits(time_scale=600.0))
+            requester = Requester(
+                client,
+                tokens,
+                limits=MicrosoftLimits(time_scale=600.0),
+                downloads=DownloadGuard(allow_origins=[emulator.base_url]),
+            )
             reports = next(
                 c
                 for c in live_connectors(

@@ -11,13 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlmodel import Session
 
 from agent.audit import Auditor, AuditOutcome
 from agent.audit.snapshot import AuditContext, Expectation
 from agent.config import Settings
 from agent.expectations import load_managed_customers
-from agent.store import Store
+from agent.store import Store, Transaction
 from agent.sync import ChangeFeed, Progress, Syncer, SyncOutcome
 from connectors.base import Connector
 from connectors.records import Source
@@ -200,8 +199,9 @@ class Agent:
         auditor = Auditor(self.store, self.audit_context, clock=self.clock, after=self._plan_alerts)
         return auditor.run(run_id)
 
-    def _plan_alerts(self, session: Session, run_id: int, now: datetime) -> None:
-        """In the audit's own transaction: what each sink must be told (R10)."""
+    def _plan_alerts(self, tx: Transaction, run_id: int, now: datetime) -> None:
+        """In the audit's own transaction: what each sink must be told, each rule named by
+        its title in the rule registry."""
         from agent.alerts import plan_and_enqueue
         from agent.audit import RULES_BY_ID
 
@@ -209,7 +209,7 @@ class Agent:
         if not alerts.sinks:
             return
         summary = plan_and_enqueue(
-            session,
+            tx.outbox,
             run_id=run_id,
             now=now,
             config=alerts,

@@ -818,11 +818,9 @@ def alerts_test(
 @alerts_app.command("status")
 def alerts_status() -> None:
     """The outbox by status (pending, sent, dead...)."""
-    from agent.alerts import outbox_counts
-
     loaded = settings()
     with agent_for(loaded) as agent:
-        counts = outbox_counts(agent.store)
+        counts = agent.store.outbox_counts()
     out.print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
 
 

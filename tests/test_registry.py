@@ -1,4 +1,4 @@
-"""Invariants of the readable registries: rules, sources, layering."""
+"""Invariants of the readable registries (rules, sources) and of the layering."""
 
 from __future__ import annotations
 
@@ -33,14 +33,49 @@ def test_every_source_has_a_scope_kind_and_record_kinds() -> None:
         assert set(KINDS[source]) <= kinds, source
 
 
+def _imports(path: Path) -> list[str]:
+    """Every module ``path`` imports, at the top or inside a function."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+def _under(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
 def test_connectors_import_nothing_from_agent() -> None:
     for path in (ROOT / "connectors").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                assert name != "agent" and not name.startswith("agent."), f"{path}: {name}"
+        for name in _imports(path):
+            assert not _under(name, "agent"), f"{path}: {name}"
+
+
+def test_only_the_store_declares_tables() -> None:
+    store = ROOT / "agent" / "store"
+    for path in (ROOT / "agent").rglob("*.py"):
+        if store in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                table = any(k.arg == "table" for k in node.keywords)
+                assert not table, f"{path}: {node.name} declares a table outside agent/store"
+
+
+def test_only_the_store_speaks_sql_everything_else_goes_through_the_repository() -> None:
+    store = ROOT / "agent" / "store"
+    for path in [*(ROOT / "agent").rglob("*.py"), *(ROOT / "connectors").rglob("*.py")]:
+        if store in path.parents:
+            continue
+        for name in _imports(path):
+            assert not _under(name, "sqlalchemy"), f"{path}: {name}"
+            assert not _under(name, "sqlmodel"), f"{path}: {name}"
+
+
+def test_the_alerts_take_rule_titles_from_their_caller_not_from_the_audit() -> None:
+    for path in (ROOT / "agent" / "alerts").rglob("*.py"):
+        for name in _imports(path):
+            assert not _under(name, "agent.audit"), f"{path}: {name}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import inspect
 
 from agent.alerts.config import AlertsConfig
-from agent.alerts.outbox import outbox_counts, plan_and_enqueue
+from agent.alerts.outbox import plan_and_enqueue
 from agent.store import Store
 from agent.store.engine import downgrade, migrate
 from tests.alerts.support import finding
@@ -28,15 +28,15 @@ CONFIG = AlertsConfig.model_validate(
 )
 
 
-def test_latest_revision_goes_down_one_and_up_again_with_data(store: Store) -> None:
-    with store.write() as s:
-        s.add(finding("fp1", now=T0))
-        s.flush()
-        plan_and_enqueue(s, run_id=1, now=T0, config=CONFIG, rule_titles={})
-    assert outbox_counts(store) == {"pending": 1}
+def test_alert_tables_go_down_to_0002_and_up_again_with_data(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.session.add(finding("fp1", now=T0))
+        tx.session.flush()
+        plan_and_enqueue(tx.outbox, run_id=1, now=T0, config=CONFIG, rule_titles={})
+    assert store.outbox_counts() == {"pending": 1}
     downgrade(store.engine, "0002")
     assert not TABLES & set(inspect(store.engine).get_table_names())
     assert store.findings()[0].fingerprint == "fp1", "earlier tables keep their data"
     migrate(store.engine)
     assert set(inspect(store.engine).get_table_names()) >= TABLES
-    assert outbox_counts(store) == {}
+    assert store.outbox_counts() == {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Table, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from agent.store.types import UTCDateTime
@@ -92,16 +92,3 @@ class AlertState(SQLModel, table=True):
     open_episode: bool = True
     outbox_id: int | None = None
     run_id: int | None = None
-
-
-def table_of(model: type[SQLModel]) -> Table:
-    """The Core table behind a model: its columns type-check as SQL expressions, where the
-    model's attributes read as plain Python values to mypy."""
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
-OUTBOX = table_of(AlertOutbox)
-DELIVERY = table_of(AlertDelivery)
-STATE = table_of(AlertState)

@@ -1,10 +1,13 @@
-"""Invariants of the readable registries (rules, sources) and of the layering."""
+"""Invariants of the readable registries (rules, sources, sinks) and of the layering."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Literal, get_args
 
+from agent.alerts.config import SinkConfig
+from agent.alerts.sinks import SINK_TYPES
 from agent.audit import RULES
 from connectors.fake import KINDS, SCOPE_KINDS
 from connectors.records import RECORD_TYPES, Source
@@ -79,3 +82,12 @@ def test_the_alerts_take_rule_titles_from_their_caller_not_from_the_audit() -> N
     for path in (ROOT / "agent" / "alerts").rglob("*.py"):
         for name in _imports(path):
             assert not _under(name, "agent.audit"), f"{path}: {name}"
+
+
+def test_every_sink_config_model_is_registered_exactly_once() -> None:
+    union = get_args(get_args(SinkConfig)[0])
+    registered = [t.config for t in SINK_TYPES.values()]
+    assert sorted(registered, key=repr) == sorted(union, key=repr)
+    assert len(set(registered)) == len(registered)
+    for name, sink_type in SINK_TYPES.items():
+        assert sink_type.config.model_fields["type"].annotation == Literal[name], name

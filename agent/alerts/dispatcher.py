@@ -5,6 +5,10 @@ jittered exponential backoff until the row's deadline; then the row is ``dead``.
 failure (other 4xx, a refused destination) makes the row ``dead`` at once and is logged once,
 as an error. The clock, the sleep and the random source are injected, so tests run on virtual
 time; database calls run in a worker thread so a busy SQLite writer never stalls the loop.
+
+A sink may keep an external id per finding (a ticket or incident number): the ids it returns
+from ``send`` are stored with the attempt's outcome, and each later message about that finding
+(a repeat, a resolve, a new episode) carries them in ``Message.references``, across restarts.
 """
 
 from __future__ import annotations
@@ -171,12 +175,12 @@ class Dispatcher:
         summary.attempts += 1
         bound = log.bind(sink=c.sink, outbox_id=c.outbox_id, attempt=c.attempt, kind=c.kind)
         started = self.monotonic()
-        status_code, error = await self._attempt(c)
+        status_code, kept, error = await self._attempt(c)
         duration = round((self.monotonic() - started) * 1000, 1)
         now = self.clock()
         outcome = self._outcome(c, status_code, error, duration, now)
         held = await asyncio.to_thread(
-            self.store.record_delivery, c, outcome, worker=self.worker, now=now
+            self.store.record_delivery, c, outcome, worker=self.worker, now=now, references=kept
         )
         if not held:
             summary.lost += 1
@@ -205,22 +209,23 @@ class Dispatcher:
                 event, error=outcome.error, status_code=outcome.status_code, dedup_key=c.dedup_key
             )
 
-    async def _attempt(self, c: Claim) -> tuple[int | None, DeliveryError | None]:
-        """Send the claimed message: the status code, or the error."""
+    async def _attempt(self, c: Claim) -> tuple[int | None, dict[str, str], DeliveryError | None]:
+        """Send the claimed message: the status code, the external ids to keep, the error."""
         sink = self.sinks.get(c.sink)
         if sink is None:
-            return None, PermanentDeliveryError("no such sink is configured any more")
+            return None, {}, PermanentDeliveryError("no such sink is configured any more")
         try:
             message = Message.from_json(c.payload)
         except ValidationError:
-            return None, PermanentDeliveryError("the stored payload is not a valid message")
+            return None, {}, PermanentDeliveryError("the stored payload is not a valid message")
         try:
+            message = await self._with_references(c.sink, message)
             result = await sink.send(message)
         except DeliveryError as exc:
-            return None, exc
+            return None, {}, exc
         except Exception as exc:  # a sink bug must not kill the dispatcher
-            return None, error_for_exception(exc, secrets=getattr(sink, "secrets", ()))
-        return result.status_code, None
+            return None, {}, error_for_exception(exc, secrets=getattr(sink, "secrets", ()))
+        return result.status_code, _new_references(message, result.references), None
 
     def _outcome(
         self,
@@ -256,6 +261,25 @@ class Dispatcher:
             error=error.message,
             duration_ms=duration,
         )
+
+    async def _with_references(self, sink: str, message: Message) -> Message:
+        """The message with the external ids ``sink`` keeps for its findings."""
+        keys = message.fingerprints or tuple(item.fingerprint for item in message.items)
+        if not keys:
+            return message
+        found = await asyncio.to_thread(self.store.references, sink, keys)
+        return message.model_copy(update={"references": found}) if found else message
+
+
+def _new_references(message: Message, returned: Mapping[str, str]) -> dict[str, str]:
+    """The ids a sink returned that are new or changed, for the message's own findings only
+    (an id is text: anything else, or an empty one, is not kept)."""
+    members = set(message.fingerprints) | {item.fingerprint for item in message.items}
+    return {
+        fp: ref
+        for fp, ref in returned.items()
+        if fp in members and isinstance(ref, str) and ref and message.references.get(fp) != ref
+    }
 
 
 async def deliver_pending(

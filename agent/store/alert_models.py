@@ -1,5 +1,6 @@
-"""The alerting tables: the outbox (R10), every delivery attempt, and what each sink has been
-told about each finding (the notification log the decision function reads).
+"""The alerting tables: the outbox (R10), every delivery attempt, what each sink has been told
+about each finding (the notification log the decision function reads), and the external id a
+sink keeps for a finding (a ticket or incident number).
 
 Outbox rows are written in the audit's own transaction, so a committed audit always has its
 messages and a rolled-back one has none; a delivery row is committed before its request
@@ -92,3 +93,16 @@ class AlertState(SQLModel, table=True):
     open_episode: bool = True
     outbox_id: int | None = None
     run_id: int | None = None
+
+
+class AlertReference(SQLModel, table=True):
+    """The id one sink's service gave one finding (a ticket or incident number), kept so the
+    next send and the resolve of that finding can name it."""
+
+    __tablename__ = "alert_reference"
+
+    sink: str = Field(primary_key=True, max_length=64)
+    fingerprint: str = Field(primary_key=True, max_length=64)
+    external_id: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())

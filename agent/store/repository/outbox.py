@@ -1,4 +1,5 @@
-"""The notification outbox's rows: planned inside the audit's transaction, claimed, recorded.
+"""The notification outbox's rows: planned inside the audit's transaction, claimed, recorded;
+and the external ids sinks keep per finding.
 
 A sender claims due rows with a conditional UPDATE (SQLite) or ``SELECT ... FOR UPDATE SKIP
 LOCKED`` (PostgreSQL) and, in the same transaction, writes the delivery row, so the row exists
@@ -9,7 +10,7 @@ the claim's holder (a fenced UPDATE).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,13 +21,14 @@ from sqlmodel import Session
 from agent.store.alert_models import (
     AlertDelivery,
     AlertOutbox,
+    AlertReference,
     AlertState,
     DeliveryStatus,
     OutboxStatus,
 )
 from agent.store.models import Finding, FindingStatus
 from agent.store.repository.base import StoreBase
-from agent.store.repository.tables import ALERT_STATE, DELIVERY, FINDING, OUTBOX
+from agent.store.repository.tables import ALERT_STATE, DELIVERY, FINDING, OUTBOX, REFERENCE
 
 _CHUNK = 500  # fingerprints per IN (...): far below SQLite's bound-parameter limit
 
@@ -224,9 +226,11 @@ class OutboxMixin(StoreBase):
         *,
         worker: str,
         now: datetime,
+        references: Mapping[str, str] | None = None,
     ) -> bool:
-        """Write an attempt's outcome; ``False`` if the claim was lost to another worker (the
-        delivery row is still completed, the outbox row is left to its new holder)."""
+        """Write an attempt's outcome and the external ids the sink returned; ``False`` if the
+        claim was lost to another worker (the delivery row is still completed and the ids
+        kept, since the service did accept them; the outbox row is left to its new holder)."""
         with self.write() as s:
             s.execute(
                 update(DELIVERY)
@@ -238,6 +242,8 @@ class OutboxMixin(StoreBase):
                     duration_ms=outcome.duration_ms,
                 )
             )
+            if references:
+                _keep_references(s, claim.sink, references, now)
             values: dict[str, Any] = {"status": outcome.row, "last_error": outcome.error}
             if outcome.row is OutboxStatus.SENT:
                 values["sent_at"] = now
@@ -260,6 +266,20 @@ class OutboxMixin(StoreBase):
                 .values(**values)
             )
             return isinstance(result, CursorResult) and result.rowcount == 1
+
+    def references(self, sink: str, fingerprints: Sequence[str]) -> dict[str, str]:
+        """fingerprint → the external id ``sink`` keeps for it, for those that have one."""
+        found: dict[str, str] = {}
+        with self.read() as s:
+            for start in range(0, len(fingerprints), _CHUNK):
+                chunk = list(fingerprints[start : start + _CHUNK])
+                rows = s.execute(
+                    select(REFERENCE.c.fingerprint, REFERENCE.c.external_id).where(
+                        REFERENCE.c.sink == sink, REFERENCE.c.fingerprint.in_(chunk)
+                    )
+                )
+                found.update({str(fp): str(ref) for fp, ref in rows})
+        return found
 
     def next_outbox_wakeup(self, *, lease: timedelta) -> datetime | None:
         """When the next row becomes claimable (a retry falls due or a stale claim expires)."""
@@ -319,6 +339,24 @@ def _deliver(s: Session, row: AlertOutbox, worker: str, now: datetime) -> Claim:
         row.dedup_key,
         row.kind,
     )
+
+
+def _keep_references(s: Session, sink: str, references: Mapping[str, str], now: datetime) -> None:
+    for fingerprint, external_id in references.items():
+        row = s.get(AlertReference, (sink, fingerprint))
+        if row is None:
+            s.add(
+                AlertReference(
+                    sink=sink,
+                    fingerprint=fingerprint,
+                    external_id=external_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        elif row.external_id != external_id:
+            row.external_id = external_id
+            row.updated_at = now
 
 
 def _aware(value: Any) -> datetime:

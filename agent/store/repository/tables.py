@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Table
 from sqlmodel import SQLModel
 
-from agent.store.alert_models import AlertDelivery, AlertOutbox, AlertState
+from agent.store.alert_models import AlertDelivery, AlertOutbox, AlertReference, AlertState
 from agent.store.models import Finding, Observation, ObservationEvent, SourceStatus, SyncRun
 
 
@@ -24,3 +24,4 @@ FINDING = table_of(Finding)
 OUTBOX = table_of(AlertOutbox)
 DELIVERY = table_of(AlertDelivery)
 ALERT_STATE = table_of(AlertState)
+REFERENCE = table_of(AlertReference)

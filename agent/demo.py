@@ -106,13 +106,13 @@ def run_demo(
     config = write_config(folder, scenario, mode)
     settings = load_settings(config)
     plog.configure(log_level or settings.logging.level, settings.logging.format)
-    runs = settings.audit.disappeared_after_runs
     console.rule(
         f"partnerlink demo · {scenario.partner.name} · {len(scenario.customers)} customers"
     )
     with Agent(settings) as agent:
         console.print("[bold]1.[/] the world as it is", highlight=False)
         _cycle(agent, console)
+        runs = agent.policy.disappeared_after_runs
     (folder / WORLD).write_text(_resolved_world("demo-after"), encoding="utf-8")
     for n in range(runs):
         with Agent(settings) as agent:  # fresh connectors read the changed world

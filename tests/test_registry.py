@@ -91,3 +91,18 @@ def test_every_sink_config_model_is_registered_exactly_once() -> None:
     assert len(set(registered)) == len(registered)
     for name, sink_type in SINK_TYPES.items():
         assert sink_type.config.model_fields["type"].annotation == Literal[name], name
+
+
+def test_audit_settings_are_read_in_one_place_and_handed_on() -> None:
+    """Only the composition root reads ``[audit]`` (into ``Agent.policy``); the engine's
+    context, the matrix, the report, the daemon and the demo get the thresholds from it."""
+    readers = []
+    for path in (ROOT / "agent").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        readers += [
+            f"{path.relative_to(ROOT)}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr == "audit" and id(node) not in called
+        ]
+    assert len(readers) == 1 and readers[0].startswith("agent/app.py:"), readers

@@ -1,4 +1,4 @@
-"""Planning the notification outbox (R10) inside the audit's transaction.
+"""Planning the notification outbox inside the audit's transaction.
 
 ``plan_and_enqueue`` runs on the outbox book of the audit's own transaction, so the findings
 and the messages about them commit or roll back together. Decisions come from the findings'

@@ -1,4 +1,4 @@
-"""The alerting tables: the outbox (R10), every delivery attempt, what each sink has been told
+"""The alerting tables: the outbox, every delivery attempt, what each sink has been told
 about each finding (the notification log the decision function reads), and the external id a
 sink keeps for a finding (a ticket or incident number).
 

@@ -1,4 +1,4 @@
-"""Migrations 0003 and 0005 (R15): the alerting tables go down and come back with data present,
+"""Migrations 0003 and 0005: the alerting tables go down and come back with data present,
 on SQLite (batch mode) and PostgreSQL."""
 
 from __future__ import annotations

@@ -105,13 +105,13 @@ class LoadingMixin(StoreBase):
             self._bulk.statuses_opened.run(s.connection(), rows)
 
     def save(self, run_id: int, results: Sequence[ScopeResult], now: datetime) -> LoadStats:
-        """Write the outcomes of several (source, scope) reads in ONE transaction (R12).
+        """Write the outcomes of several (source, scope) reads in ONE transaction.
 
         Set-based and chunked, so a batch of many customers costs a handful of statements and
         a listing of any length streams through in :data:`CHUNK_ROWS` pieces: for each chunk,
         one lookup of the stored versions, one ``INSERT ... ON CONFLICT DO UPDATE`` of what is
         new or changed, one ``UPDATE`` stamping what is unchanged, one insert of the events;
-        then one ``UPDATE`` per source marks what a complete read no longer lists (R14). Every
+        then one ``UPDATE`` per source marks what a complete read no longer lists. Every
         statement stays under SQLite's 32,766 bound parameters.
         """
         stats = LoadStats()
@@ -297,7 +297,7 @@ class LoadingMixin(StoreBase):
         now: datetime,
         stats: LoadStats,
     ) -> None:
-        """R14: what a complete read of its scope did not list is marked removed, never
+        """What a complete read of its scope did not list is marked removed, never
         deleted; one statement per source and kinds, whatever the number of scopes."""
         groups: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
         for result in results:

@@ -47,7 +47,7 @@ class RunsMixin(StoreBase):
             stamp_audited(s, run_id, now, coverage)
 
     def record_skipped(self, now: datetime, reason: str, trigger: str = "schedule") -> int:
-        """A run that did not happen, and why (another agent held the lock, R23)."""
+        """A run that did not happen, and why (another agent held the lock)."""
         with self.write() as s:
             run = SyncRun(
                 started_at=now,
@@ -72,7 +72,7 @@ class RunsMixin(StoreBase):
             ).first()
 
     def abandon_interrupted(self, now: datetime) -> list[int]:
-        """Runs left ``running`` by a process that died become ``incomplete`` (R12)."""
+        """Runs left ``running`` by a process that died become ``incomplete``: never audited."""
         with self.write() as s:
             ids = list(
                 s.scalars(select(col(SyncRun.id)).where(col(SyncRun.status) == RunStatus.RUNNING))

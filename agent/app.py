@@ -11,20 +11,22 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlmodel import Session
 
 from agent.audit import Auditor, AuditOutcome
+from agent.audit.policy import AuditPolicy
 from agent.audit.snapshot import AuditContext, Expectation
 from agent.config import Settings
 from agent.expectations import load_managed_customers
-from agent.store import Store
+from agent.store import Store, Transaction
 from agent.sync import ChangeFeed, Progress, Syncer, SyncOutcome
 from connectors.base import PARTNER_APP, Connector
 from connectors.records import Source
 
 if TYPE_CHECKING:
     from agent.live import LiveWiring, LocalMicrosoft
+    from agent.matrix import MatrixRow
     from agent.metrics import Metrics
+    from agent.report import ReportData
 
 log = structlog.get_logger("partnerlink.app")
 
@@ -39,6 +41,8 @@ class Agent:
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
         self.clock = clock
+        self.policy = AuditPolicy.of(settings.audit)
+        """The ``[audit]`` thresholds, read here once and handed to whatever needs them."""
         self._store: Store | None = None
         self._stack = ExitStack()
         self._wiring: LiveWiring | None = None
@@ -159,7 +163,7 @@ class Agent:
         return {k: tuple(v) for k, v in grouped.items()}
 
     def audit_context(self, now: datetime, run_id: int) -> AuditContext:
-        s = self.settings
+        s, policy = self.settings, self.policy
         kinds = ("pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap")
         return AuditContext(
             partner_tenant_id=s.partner.tenant_id,
@@ -168,15 +172,44 @@ class Agent:
             ids_for_kind={k: s.partner.ids_for(k) for k in kinds},
             now=now,
             run_id=run_id,
-            open_after_runs=s.audit.open_after_runs,
-            disappeared_after_runs=s.audit.disappeared_after_runs,
-            mass_disappearance_percent=s.audit.mass_disappearance_percent,
-            resolve_after_runs=s.audit.resolve_after_runs,
-            gdap_expiry_lead_days=s.audit.gdap_expiry_lead_days,
-            credential_expiry_lead_days=s.audit.credential_expiry_lead_days,
+            open_after_runs=policy.open_after_runs,
+            disappeared_after_runs=policy.disappeared_after_runs,
+            mass_disappearance_percent=policy.mass_disappearance_percent,
+            resolve_after_runs=policy.resolve_after_runs,
+            gdap_expiry_lead_days=policy.gdap_expiry_lead_days,
+            credential_expiry_lead_days=policy.credential_expiry_lead_days,
             expectations=self._expectations_cache(),
             expect_pal_on_azure=s.expectations.expect_pal_on_azure,
             identities=self.identities(),
+        )
+
+    # ------------------------------------------------------------------------ views
+
+    def matrix(self, customers: list[str] | None = None) -> list[MatrixRow]:
+        """The association matrix, a link counted gone after the policy's K runs."""
+        from agent.matrix import build_matrix
+
+        partner = self.settings.partner
+        return build_matrix(
+            self.store,
+            partner.ids(),
+            global_id=partner.global_partner_id,
+            disappeared_after=self.policy.disappeared_after_runs,
+            customers=customers,
+        )
+
+    def report_data(self, now: datetime) -> ReportData:
+        """What the report shows (page, JSON, CSV), as of ``now``."""
+        from agent import report
+
+        partner = self.settings.partner
+        return report.collect(
+            self.store,
+            partner=partner.name or partner.tenant_id,
+            our_ids=partner.ids(),
+            global_id=partner.global_partner_id,
+            disappeared_after=self.policy.disappeared_after_runs,
+            now=now,
         )
 
     def _expectations_cache(self) -> dict[str, tuple[Expectation, ...]]:
@@ -228,8 +261,9 @@ class Agent:
         auditor = Auditor(self.store, self.audit_context, clock=self.clock, after=self._plan_alerts)
         return auditor.run(run_id)
 
-    def _plan_alerts(self, session: Session, run_id: int, now: datetime) -> None:
-        """In the audit's own transaction: what each sink must be told (R10)."""
+    def _plan_alerts(self, tx: Transaction, run_id: int, now: datetime) -> None:
+        """In the audit's own transaction: what each sink must be told, each rule named by
+        its title in the rule registry."""
         from agent.alerts import plan_and_enqueue
         from agent.audit import RULES_BY_ID
 
@@ -237,7 +271,7 @@ class Agent:
         if not alerts.sinks:
             return
         summary = plan_and_enqueue(
-            session,
+            tx.outbox,
             run_id=run_id,
             now=now,
             config=alerts,

@@ -405,19 +405,11 @@ def matrix(
     gaps: Annotated[bool, typer.Option("--gaps", help="Only what is not as it should be.")] = False,
 ) -> None:
     """The association matrix: who holds which link for every customer and workload."""
-    from agent.matrix import build_matrix
-
     if fmt not in ("table", "json", "csv"):
         raise fail(f"--format: expected table, json or csv, got {fmt!r}")
     loaded = settings()
     with agent_for(loaded) as agent:
-        rows = build_matrix(
-            agent.store,
-            loaded.partner.ids(),
-            global_id=loaded.partner.global_partner_id,
-            disappeared_after=loaded.audit.disappeared_after_runs,
-            customers=[c.lower() for c in customer] if customer else None,
-        )
+        rows = agent.matrix([c.lower() for c in customer] if customer else None)
     rows = [
         r
         for r in rows
@@ -509,14 +501,7 @@ def report(
                 _write_private(output, text)
                 out.print(f"wrote {output}")
             return
-        data = rep.collect(
-            agent.store,
-            partner=loaded.partner.name or loaded.partner.tenant_id,
-            our_ids=loaded.partner.ids(),
-            global_id=loaded.partner.global_partner_id,
-            disappeared_after=loaded.audit.disappeared_after_runs,
-            now=now,
-        )
+        data = agent.report_data(now)
     if html_file is not None:
         _write_private(html_file, rep.to_html(data))
         out.print(f"wrote {html_file}")
@@ -844,11 +829,9 @@ def alerts_test(
 @alerts_app.command("status")
 def alerts_status() -> None:
     """The outbox by status (pending, sent, dead...)."""
-    from agent.alerts import outbox_counts
-
     loaded = settings()
     with agent_for(loaded) as agent:
-        counts = outbox_counts(agent.store)
+        counts = agent.store.outbox_counts()
     out.print(", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
 
 

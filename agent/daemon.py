@@ -207,16 +207,7 @@ class Daemon:
         """The HTML report of the store as it stands (seconds of CPU on a large estate)."""
         from agent import report
 
-        s = self.agent.settings
-        data = report.collect(
-            self.agent.store,
-            partner=s.partner.name or s.partner.tenant_id,
-            our_ids=s.partner.ids(),
-            global_id=s.partner.global_partner_id,
-            disappeared_after=s.audit.disappeared_after_runs,
-            now=self.agent.clock(),
-        )
-        return report.to_html(data)
+        return report.to_html(self.agent.report_data(self.agent.clock()))
 
     def _deliver(self) -> None:
         if self.stopping.is_set():

@@ -106,7 +106,6 @@ def run_demo(
     config = write_config(folder, scenario, mode)
     settings = load_settings(config)
     plog.configure(log_level or settings.logging.level, settings.logging.format)
-    runs = settings.audit.disappeared_after_runs
     console.rule(
         for_terminal(
             f"partnerlink demo · {scenario.partner.name} · {len(scenario.customers)} customers"
@@ -115,6 +114,7 @@ def run_demo(
     with Agent(settings) as agent:
         console.print("[bold]1.[/] the world as it is", highlight=False)
         _cycle(agent, console)
+        runs = agent.policy.disappeared_after_runs
     write_private(folder / WORLD, _resolved_world("demo-after"))
     for n in range(runs):
         with Agent(settings) as agent:  # fresh connectors read the changed world

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
-from sqlmodel import col
 
 from agent.store import Store
 
@@ -93,9 +91,6 @@ class _FindingsCollector(Collector):
         self.store = store
 
     def collect(self) -> Iterator[Metric]:
-        from agent.alerts.models import AlertDelivery
-        from agent.store.models import Finding
-
         findings = GaugeMetricFamily(
             "partnerlink_findings", "Findings by rule and status.", labels=["rule", "status"]
         )
@@ -104,18 +99,9 @@ class _FindingsCollector(Collector):
             "Alert delivery attempts by sink and outcome.",
             labels=["sink", "outcome"],
         )
-        with self.store.read() as s:
-            for rule, status, count in s.execute(
-                select(col(Finding.rule), col(Finding.status), func.count()).group_by(
-                    col(Finding.rule), col(Finding.status)
-                )
-            ):
-                findings.add_metric([rule, status], float(count))
-            for sink, status, count in s.execute(
-                select(col(AlertDelivery.sink), col(AlertDelivery.status), func.count()).group_by(
-                    col(AlertDelivery.sink), col(AlertDelivery.status)
-                )
-            ):
-                deliveries.add_metric([sink, status], float(count))
+        for (rule, status), count in self.store.finding_counts().items():
+            findings.add_metric([rule, status], float(count))
+        for (sink, status), count in self.store.delivery_counts().items():
+            deliveries.add_metric([sink, status], float(count))
         yield findings
         yield deliveries

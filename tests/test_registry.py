@@ -1,4 +1,4 @@
-"""Invariants of the readable registries: rules, source rows, layering."""
+"""Invariants of the readable registries (rules, sources, sinks) and of the layering."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ import sys
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, get_args
 
 import httpx
 
+from agent.alerts.config import SinkConfig
+from agent.alerts.sinks import SINK_TYPES
 from agent.audit import RULES
 from connectors.base import PARTNER_APP, Connector
 from connectors.endpoints import CloudEndpoints
@@ -244,3 +247,64 @@ def test_a_run_against_microsoft_loads_nothing_of_the_stand_in() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert done.stdout.strip() == "[]"
+
+
+def _under(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def test_connectors_import_nothing_from_agent() -> None:
+    for path in (ROOT / "connectors").rglob("*.py"):
+        for name in _imports(path):
+            assert not _under(name, "agent"), f"{path}: {name}"
+
+
+def test_only_the_store_declares_tables() -> None:
+    store = ROOT / "agent" / "store"
+    for path in (ROOT / "agent").rglob("*.py"):
+        if store in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                table = any(k.arg == "table" for k in node.keywords)
+                assert not table, f"{path}: {node.name} declares a table outside agent/store"
+
+
+def test_only_the_store_speaks_sql_everything_else_goes_through_the_repository() -> None:
+    store = ROOT / "agent" / "store"
+    for path in [*(ROOT / "agent").rglob("*.py"), *(ROOT / "connectors").rglob("*.py")]:
+        if store in path.parents:
+            continue
+        for name in _imports(path):
+            assert not _under(name, "sqlalchemy"), f"{path}: {name}"
+            assert not _under(name, "sqlmodel"), f"{path}: {name}"
+
+
+def test_the_alerts_take_rule_titles_from_their_caller_not_from_the_audit() -> None:
+    for path in (ROOT / "agent" / "alerts").rglob("*.py"):
+        for name in _imports(path):
+            assert not _under(name, "agent.audit"), f"{path}: {name}"
+
+
+def test_every_sink_config_model_is_registered_exactly_once() -> None:
+    union = get_args(get_args(SinkConfig)[0])
+    registered = [t.config for t in SINK_TYPES.values()]
+    assert sorted(registered, key=repr) == sorted(union, key=repr)
+    assert len(set(registered)) == len(registered)
+    for name, sink_type in SINK_TYPES.items():
+        assert sink_type.config.model_fields["type"].annotation == Literal[name], name
+
+
+def test_audit_settings_are_read_in_one_place_and_handed_on() -> None:
+    """Only the composition root reads ``[audit]`` (into ``Agent.policy``); the engine's
+    context, the matrix, the report, the daemon and the demo get the thresholds from it."""
+    readers = []
+    for path in (ROOT / "agent").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        readers += [
+            f"{path.relative_to(ROOT)}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr == "audit" and id(node) not in called
+        ]
+    assert len(readers) == 1 and readers[0].startswith("agent/app.py:"), readers

@@ -16,14 +16,7 @@ from agent.alerts.errors import DeliveryError, PermanentDeliveryError, Transient
 from agent.alerts.grouping import group_messages
 from agent.alerts.heartbeat import Heartbeat
 from agent.alerts.message import Action, AlertItem, Kind, Message
-from agent.alerts.outbox import (
-    PlanSummary,
-    claim,
-    enqueue,
-    outbox_counts,
-    plan_and_enqueue,
-    tags_by_tenant,
-)
+from agent.alerts.outbox import PlanSummary, enqueue, plan_and_enqueue, tags_by_tenant
 from agent.alerts.probe import send_test
 from agent.alerts.sinks import SINK_TYPES, Sink, SinkSet, build_sinks, register_alert_secrets
 from agent.alerts.sinks.base import DeliveryResult
@@ -53,12 +46,10 @@ __all__ = [
     "TransientDeliveryError",
     "UnknownSink",
     "build_sinks",
-    "claim",
     "decide",
     "deliver_pending",
     "enqueue",
     "group_messages",
-    "outbox_counts",
     "plan_and_enqueue",
     "register_alert_secrets",
     "routes",

@@ -5,6 +5,10 @@ jittered exponential backoff until the row's deadline; then the row is ``dead``.
 failure (other 4xx, a refused destination) makes the row ``dead`` at once and is logged once,
 as an error. The clock, the sleep and the random source are injected, so tests run on virtual
 time; database calls run in a worker thread so a busy SQLite writer never stalls the loop.
+
+A sink may keep an external id per finding (a ticket or incident number): the ids it returns
+from ``send`` are stored with the attempt's outcome, and each later message about that finding
+(a repeat, a resolve, a new episode) carries them in ``Message.references``, across restarts.
 """
 
 from __future__ import annotations
@@ -31,12 +35,11 @@ from agent.alerts.errors import (
     error_for_exception,
 )
 from agent.alerts.message import Message
-from agent.alerts.models import DeliveryStatus, OutboxStatus
-from agent.alerts.outbox import Claim, Outcome, claim, next_wakeup, record
 from agent.alerts.sinks import build_sinks
 from agent.alerts.sinks.base import Sink
 from agent.alerts.urls import AsyncResolver, async_system_resolver
-from agent.store import Store
+from agent.store import Claim, Outcome, Store
+from agent.store.alert_models import DeliveryStatus, OutboxStatus
 
 log = structlog.get_logger("partnerlink.alerts")
 
@@ -121,8 +124,7 @@ class Dispatcher:
         """Claim one batch of due rows and send them; the number claimed."""
         summary = summary if summary is not None else DrainSummary()
         claims = await asyncio.to_thread(
-            claim,
-            self.store,
+            self.store.claim_outbox,
             worker=self.worker,
             now=self.clock(),
             lease=self.lease,
@@ -148,7 +150,7 @@ class Dispatcher:
                 continue
             if not wait:
                 return summary
-            wake = await asyncio.to_thread(next_wakeup, self.store, lease=self.lease)
+            wake = await asyncio.to_thread(self.store.next_outbox_wakeup, lease=self.lease)
             if wake is None:
                 return summary
             await self.sleep(max(0.0, (wake - self.clock()).total_seconds()))
@@ -159,7 +161,7 @@ class Dispatcher:
         while not stop.is_set():
             try:
                 await self.drain()
-                wake = await asyncio.to_thread(next_wakeup, self.store, lease=self.lease)
+                wake = await asyncio.to_thread(self.store.next_outbox_wakeup, lease=self.lease)
             except Exception as exc:  # a database hiccup must not end the loop
                 log.warning("alert_dispatch_failed", error=type(exc).__name__)
                 wake = None
@@ -172,63 +174,14 @@ class Dispatcher:
     async def _deliver(self, c: Claim, summary: DrainSummary) -> None:
         summary.attempts += 1
         bound = log.bind(sink=c.sink, outbox_id=c.outbox_id, attempt=c.attempt, kind=c.kind)
-        sink = self.sinks.get(c.sink)
         started = self.monotonic()
-        status_code: int | None = None
-        error: DeliveryError | None = None
-        if sink is None:
-            error = PermanentDeliveryError("no such sink is configured any more")
-        else:
-            try:
-                message = Message.from_json(c.payload)
-            except ValidationError:
-                error = PermanentDeliveryError("the stored payload is not a valid message")
-            else:
-                try:
-                    result = await sink.send(message)
-                    status_code = result.status_code
-                except DeliveryError as exc:
-                    error = exc
-                except Exception as exc:  # a sink bug must not kill the dispatcher
-                    error = error_for_exception(exc, secrets=getattr(sink, "secrets", ()))
+        status_code, kept, error = await self._attempt(c)
         duration = round((self.monotonic() - started) * 1000, 1)
         now = self.clock()
-        if error is None:
-            outcome = Outcome(
-                DeliveryStatus.SENT,
-                OutboxStatus.SENT,
-                status_code=status_code,
-                duration_ms=duration,
-            )
-        elif isinstance(error, TransientDeliveryError):
-            wait = self.schedule.delay(c.attempt, error.retry_after, self.rng)
-            at = now + wait
-            if at > c.created_at + self.deadline:
-                outcome = Outcome(
-                    DeliveryStatus.TRANSIENT,
-                    OutboxStatus.DEAD,
-                    status_code=error.status,
-                    error=error.message,
-                    duration_ms=duration,
-                )
-            else:
-                outcome = Outcome(
-                    DeliveryStatus.TRANSIENT,
-                    OutboxStatus.PENDING,
-                    status_code=error.status,
-                    error=error.message,
-                    duration_ms=duration,
-                    next_attempt_at=at,
-                )
-        else:
-            outcome = Outcome(
-                DeliveryStatus.PERMANENT,
-                OutboxStatus.DEAD,
-                status_code=error.status,
-                error=error.message,
-                duration_ms=duration,
-            )
-        held = await asyncio.to_thread(record, self.store, c, outcome, worker=self.worker, now=now)
+        outcome = self._outcome(c, status_code, error, duration, now)
+        held = await asyncio.to_thread(
+            self.store.record_delivery, c, outcome, worker=self.worker, now=now, references=kept
+        )
         if not held:
             summary.lost += 1
             bound.warning("alert_claim_lost", outcome=outcome.delivery.value)
@@ -255,6 +208,78 @@ class Dispatcher:
             bound.error(
                 event, error=outcome.error, status_code=outcome.status_code, dedup_key=c.dedup_key
             )
+
+    async def _attempt(self, c: Claim) -> tuple[int | None, dict[str, str], DeliveryError | None]:
+        """Send the claimed message: the status code, the external ids to keep, the error."""
+        sink = self.sinks.get(c.sink)
+        if sink is None:
+            return None, {}, PermanentDeliveryError("no such sink is configured any more")
+        try:
+            message = Message.from_json(c.payload)
+        except ValidationError:
+            return None, {}, PermanentDeliveryError("the stored payload is not a valid message")
+        try:
+            message = await self._with_references(c.sink, message)
+            result = await sink.send(message)
+        except DeliveryError as exc:
+            return None, {}, exc
+        except Exception as exc:  # a sink bug must not kill the dispatcher
+            return None, {}, error_for_exception(exc, secrets=getattr(sink, "secrets", ()))
+        return result.status_code, _new_references(message, result.references), None
+
+    def _outcome(
+        self,
+        c: Claim,
+        status_code: int | None,
+        error: DeliveryError | None,
+        duration: float,
+        now: datetime,
+    ) -> Outcome:
+        """Sent; or retried with backoff until the row's deadline, then dead; or dead at once."""
+        if error is None:
+            return Outcome(
+                DeliveryStatus.SENT,
+                OutboxStatus.SENT,
+                status_code=status_code,
+                duration_ms=duration,
+            )
+        if isinstance(error, TransientDeliveryError):
+            at = now + self.schedule.delay(c.attempt, error.retry_after, self.rng)
+            late = at > c.created_at + self.deadline
+            return Outcome(
+                DeliveryStatus.TRANSIENT,
+                OutboxStatus.DEAD if late else OutboxStatus.PENDING,
+                status_code=error.status,
+                error=error.message,
+                duration_ms=duration,
+                next_attempt_at=None if late else at,
+            )
+        return Outcome(
+            DeliveryStatus.PERMANENT,
+            OutboxStatus.DEAD,
+            status_code=error.status,
+            error=error.message,
+            duration_ms=duration,
+        )
+
+    async def _with_references(self, sink: str, message: Message) -> Message:
+        """The message with the external ids ``sink`` keeps for its findings."""
+        keys = message.fingerprints or tuple(item.fingerprint for item in message.items)
+        if not keys:
+            return message
+        found = await asyncio.to_thread(self.store.references, sink, keys)
+        return message.model_copy(update={"references": found}) if found else message
+
+
+def _new_references(message: Message, returned: Mapping[str, str]) -> dict[str, str]:
+    """The ids a sink returned that are new or changed, for the message's own findings only
+    (an id is text: anything else, or an empty one, is not kept)."""
+    members = set(message.fingerprints) | {item.fingerprint for item in message.items}
+    return {
+        fp: ref
+        for fp, ref in returned.items()
+        if fp in members and isinstance(ref, str) and ref and message.references.get(fp) != ref
+    }
 
 
 async def deliver_pending(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Action(StrEnum):
@@ -95,6 +95,10 @@ class Message(BaseModel):
     run_id: int | None = None
     created_at: datetime
     test: bool = False
+    references: dict[str, str] = Field(default_factory=dict, exclude=True)
+    """fingerprint → the external id this sink returned for that finding earlier (a ticket or
+    incident number). Filled in by the dispatcher at send time; never serialised, so neither
+    the outbox row nor a rendered body carries it unless a sink puts it there."""
 
     @property
     def resolved(self) -> bool:

@@ -17,10 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from agent.audit.snapshot import LinkState
+from agent.store.values import LinkState
 
 MIN_LINKS = 5
 """A link kind needs at least this many known links before a share of them vanishing counts as

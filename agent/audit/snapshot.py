@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from agent.audit.anomaly import Anomaly
 from agent.store.models import SETTLED_SCOPE
+from agent.store.values import LinkState
 from connectors.records import (
     ActiveUsers,
     Attribution,
@@ -125,30 +126,6 @@ class DerivedLink:
         return "|".join(
             (self.kind, self.customer_tenant_id, self.workload, self.holder or "-", self.ref)
         )
-
-
-@dataclass(slots=True)
-class LinkState:
-    """A link's presence history, as kept in the ``link`` table."""
-
-    key: str
-    kind: str
-    customer_tenant_id: str
-    workload: str
-    holder: str | None
-    ref: str
-    source: str
-    first_seen_at: datetime
-    last_seen_at: datetime
-    last_seen_run_id: int
-    missing_runs: int = 0
-    last_counted_run_id: int | None = None
-    cause: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-    held_run_id: int | None = None
-    """The run whose source anomaly made the last counted miss doubtful (R6); cleared when a
-    later run without the anomaly proves the absence again, or the link is seen."""
-    dirty: bool = False
 
 
 @dataclass(slots=True)

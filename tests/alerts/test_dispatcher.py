@@ -17,10 +17,10 @@ from agent.alerts.dispatcher import Dispatcher, RetrySchedule
 from agent.alerts.errors import PermanentDeliveryError, TransientDeliveryError
 from agent.alerts.grouping import group_messages
 from agent.alerts.message import Action, AlertItem, Message
-from agent.alerts.models import AlertDelivery, AlertOutbox, DeliveryStatus, OutboxStatus
-from agent.alerts.outbox import Outcome, claim, enqueue, next_wakeup, outbox_counts, record
+from agent.alerts.outbox import enqueue
 from agent.alerts.sinks import build_sinks
-from agent.store import Store
+from agent.store import Outcome, Store
+from agent.store.alert_models import AlertDelivery, AlertOutbox, DeliveryStatus, OutboxStatus
 from tests.alerts.conftest import config_for
 from tests.alerts.support import Receiver, RecordingSink, Reply, virtual_sleep
 from tests.conftest import T0, Clock
@@ -42,9 +42,9 @@ def message(n: int = 1) -> Message:
 
 def put(store: Store, sink: str, count: int = 1) -> list[int]:
     ids: list[int] = []
-    with store.write() as s:
+    with store.transaction() as tx:
         for n in range(count):
-            row = enqueue(s, message(n), sink=sink, now=T0, run_id=1)
+            row = enqueue(tx.outbox, message(n), sink=sink, now=T0, run_id=1)
             assert row.id is not None
             ids.append(row.id)
     return ids
@@ -185,12 +185,14 @@ async def test_a_sender_killed_after_claiming_is_covered_after_the_lease(
 ) -> None:
     put(sqlite_store, "rec")
     lease = timedelta(minutes=5)
-    (lost,) = claim(sqlite_store, worker="dead-worker", now=clock(), lease=lease)  # then: kill -9
+    (lost,) = sqlite_store.claim_outbox(
+        worker="dead-worker", now=clock(), lease=lease
+    )  # then: kill -9
     sink = RecordingSink("rec")
     survivor = dispatcher(sqlite_store, {"rec": sink}, clock, worker="w2", lease=lease)
     assert (await survivor.drain()).attempts == 0, "a live claim is not stolen"
     assert sink.sent == []
-    assert next_wakeup(sqlite_store, lease=lease) == T0 + lease
+    assert sqlite_store.next_outbox_wakeup(lease=lease) == T0 + lease
     clock.advance(minutes=5)
     summary = await survivor.drain()
     assert summary.sent == 1
@@ -198,8 +200,7 @@ async def test_a_sender_killed_after_claiming_is_covered_after_the_lease(
     (row,) = rows(sqlite_store)
     assert (row.status, row.attempts, row.claimed_by) == ("sent", 2, "w2")
     assert [d.status for d in deliveries(sqlite_store)] == ["sending", "sent"]
-    late = record(
-        sqlite_store,
+    late = sqlite_store.record_delivery(
         lost,
         Outcome(DeliveryStatus.SENT, OutboxStatus.SENT),
         worker="dead-worker",
@@ -216,7 +217,7 @@ async def test_an_unknown_sink_or_a_sink_bug_makes_the_row_dead(
     sink = RecordingSink("rec", failures=[PermanentDeliveryError("HTTP 403", status=403)])
     summary = await dispatcher(sqlite_store, {"rec": sink}, clock).drain()
     assert summary.dead == 2
-    assert outbox_counts(sqlite_store) == {"dead": 2}
+    assert sqlite_store.outbox_counts() == {"dead": 2}
 
 
 def _drain_in_thread(
@@ -289,9 +290,9 @@ async def test_serve_drains_until_stopped(sqlite_store: Store, clock: Clock) -> 
 def test_a_claimed_row_is_not_claimed_again_within_its_lease(store: Store, clock: Clock) -> None:
     put(store, "rec", count=2)
     lease = timedelta(minutes=5)
-    first = claim(store, worker="a", now=clock(), lease=lease, limit=1)
-    second = claim(store, worker="b", now=clock(), lease=lease)
-    third = claim(store, worker="c", now=clock(), lease=lease)
+    first = store.claim_outbox(worker="a", now=clock(), lease=lease, limit=1)
+    second = store.claim_outbox(worker="b", now=clock(), lease=lease)
+    third = store.claim_outbox(worker="c", now=clock(), lease=lease)
     assert [c.outbox_id for c in first] != [c.outbox_id for c in second]
     assert len(first) == len(second) == 1
     assert third == []

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from agent.alerts.config import AlertsConfig
 from agent.alerts.message import Message
-from agent.alerts.models import AlertOutbox, AlertState
 from agent.alerts.outbox import PlanSummary, plan_and_enqueue, tags_by_tenant
 from agent.store import Store
+from agent.store.alert_models import AlertOutbox, AlertState
 from agent.store.models import Finding
 from tests.alerts.support import CUSTOMER_A, CUSTOMER_B, finding, set_status
 from tests.conftest import T0
@@ -51,9 +51,9 @@ def plan(
     run_id: int = 1,
     tags: dict[str, Sequence[str]] | None = None,
 ) -> PlanSummary:
-    with store.write() as s:
+    with store.transaction() as tx:
         return plan_and_enqueue(
-            s,
+            tx.outbox,
             run_id=run_id,
             now=now,
             config=cfg or config(),
@@ -220,10 +220,12 @@ def test_outbox_rows_commit_and_roll_back_with_the_audit(store: Store) -> None:
     planned: list[PlanSummary] = []
 
     def audit_that_fails_after_planning() -> None:
-        with store.write() as s:
-            s.add(finding("fp1", now=T0))
-            s.flush()
-            planned.append(plan_and_enqueue(s, run_id=1, now=T0, config=config(), rule_titles={}))
+        with store.transaction() as tx:
+            tx.session.add(finding("fp1", now=T0))
+            tx.session.flush()
+            planned.append(
+                plan_and_enqueue(tx.outbox, run_id=1, now=T0, config=config(), rule_titles={})
+            )
             raise RuntimeError("the audit failed after planning")
 
     with pytest.raises(RuntimeError):
@@ -240,9 +242,16 @@ def test_no_sinks_means_no_rows(store: Store) -> None:
     assert outbox(store) == []
 
 
-def test_rule_titles_come_from_the_rule_registry_by_default(store: Store) -> None:
+def test_rule_titles_come_from_what_the_planner_is_given(store: Store) -> None:
     add(store, finding("fp1", rule="cannot_verify", customer=None, now=T0))
-    with store.write() as s:
-        plan_and_enqueue(s, run_id=1, now=T0, config=config(sinks=SINKS[:1]))
-    message = json.loads(outbox(store)[0].payload)
-    assert message["rule_title"] == "Cannot verify"
+    add(store, finding("fp2", rule="gdap_ended", customer=None, now=T0))
+    with store.transaction() as tx:
+        plan_and_enqueue(
+            tx.outbox,
+            run_id=1,
+            now=T0,
+            config=config(sinks=SINKS[:1]),
+            rule_titles={"cannot_verify": "Cannot verify"},
+        )
+    titles = {json.loads(row.payload)["rule_title"] for row in outbox(store)}
+    assert titles == {"Cannot verify", "gdap ended"}, "a rule it was not given: named by its id"

@@ -539,9 +539,9 @@ async def test_keys_stay_out_of_logs_errors_and_the_outbox(
         receiver.default = Reply(400, echo=True)
         receiver.script(Reply(500, echo=True), Reply(500, echo=True))
         config = config_for(receiver)
-        with sqlite_store.write() as s:
+        with sqlite_store.transaction() as tx:
             for sink in config.sinks:
-                enqueue(s, one(Action.FIRST), sink=sink.name, now=T0, run_id=1)
+                enqueue(tx.outbox, one(Action.FIRST), sink=sink.name, now=T0, run_id=1)
         with structlog.testing.capture_logs() as captured:
             async with build_sinks(config, clock=clock) as sinks:
                 await Dispatcher(
@@ -575,7 +575,7 @@ async def test_keys_stay_out_of_logs_errors_and_the_outbox(
     with sqlite_store.read() as s:
         from sqlalchemy import select
 
-        from agent.alerts.models import AlertDelivery, AlertOutbox
+        from agent.store.alert_models import AlertDelivery, AlertOutbox
 
         stored = [r.last_error or "" for r in s.scalars(select(AlertOutbox))]
         stored += [d.error or "" for d in s.scalars(select(AlertDelivery))]

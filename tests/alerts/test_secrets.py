@@ -20,11 +20,11 @@ from agent.alerts.errors import DeliveryError
 from agent.alerts.grouping import group_messages
 from agent.alerts.heartbeat import Heartbeat
 from agent.alerts.message import Action, AlertItem
-from agent.alerts.models import AlertDelivery, AlertOutbox
 from agent.alerts.outbox import enqueue
 from agent.alerts.probe import send_test
 from agent.alerts.sinks import build_sinks
 from agent.store import Store
+from agent.store.alert_models import AlertDelivery, AlertOutbox
 from tests.alerts.conftest import HMAC_SECRET, SIG, SMTP_PASSWORD, local_sinks
 from tests.alerts.support import Receiver, Reply, SmtpServer, virtual_sleep
 from tests.conftest import T0, Clock
@@ -86,9 +86,9 @@ async def test_no_secret_in_logs_errors_or_the_database(
                 "heartbeat_allow_private": True,
             }
         )
-        with sqlite_store.write() as s:
+        with sqlite_store.transaction() as tx:
             for sink in config.sinks:
-                enqueue(s, message, sink=sink.name, now=T0, run_id=1)
+                enqueue(tx.outbox, message, sink=sink.name, now=T0, run_id=1)
         with structlog.testing.capture_logs() as captured:
             async with build_sinks(config, clock=clock, ssl_context=smtp.client_ctx) as sinks:
                 await Dispatcher(

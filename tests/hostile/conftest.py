@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from agent.alerts import AlertsConfig, Dispatcher, build_sinks, outbox_counts
+from agent.alerts import AlertsConfig, Dispatcher, build_sinks
 from agent.app import Agent
 from agent.config import load_settings
 from agent.store import Store
@@ -147,7 +147,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
         with sync_and_audit(config, clock) as agent:
             asyncio.run(drain(agent.store, agent.settings.alerts, smtp, clock))
             findings = agent.store.findings()
-            outbox = outbox_counts(agent.store)
+            outbox = agent.store.outbox_counts()
         requests: dict[str, list[Any]] = {}
         for request in receiver.requests:
             requests.setdefault(sink_of(request.path), []).append(request)

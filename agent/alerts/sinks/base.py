@@ -8,7 +8,7 @@ single place that turns an answer into success or an error without echoing the U
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urlsplit
@@ -28,6 +28,10 @@ class DeliveryResult:
 
     status_code: int | None = None
     detail: str = ""
+    references: Mapping[str, str] = field(default_factory=dict)
+    """fingerprint → the id the service gave that finding (a ticket or incident number): the
+    dispatcher keeps it and hands it back in ``Message.references`` on every later message
+    about that finding, the resolve included."""
 
 
 @runtime_checkable
@@ -41,7 +45,8 @@ class Sink(Protocol):
     def kind(self) -> str: ...
 
     async def send(self, message: Message) -> DeliveryResult:
-        """Deliver or raise ``TransientDeliveryError`` / ``PermanentDeliveryError``."""
+        """Deliver or raise ``TransientDeliveryError`` / ``PermanentDeliveryError``; return the
+        external ids the service gave findings, if it keeps any."""
         ...
 
     async def aclose(self) -> None: ...

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import AuditContext, CustomerSnapshot, LinkState, stake_value
+from agent.audit.snapshot import AuditContext, CustomerSnapshot, stake_value
+from agent.store.values import LinkState
 from connectors.records import LinkKind
 
 META = RuleMeta(

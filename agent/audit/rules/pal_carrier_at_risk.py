@@ -16,7 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import AuditContext, CustomerSnapshot, LinkState, stake_value
+from agent.audit.snapshot import AuditContext, CustomerSnapshot, stake_value
+from agent.store.values import LinkState
 from connectors.records import Identity, LinkKind, PalLink, Source
 
 META = RuleMeta(

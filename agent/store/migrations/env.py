@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import agent.alerts.models  # registers the alerting tables on SQLModel.metadata
+import agent.store.alert_models  # registers the alerting tables on SQLModel.metadata
 import agent.store.models  # noqa: F401  - registers the tables on SQLModel.metadata
 
 config = context.config

@@ -1,5 +1,6 @@
-"""The alerting tables: the outbox (R10), every delivery attempt, and what each sink has been
-told about each finding (the notification log the decision function reads).
+"""The alerting tables: the outbox, every delivery attempt, what each sink has been told
+about each finding (the notification log the decision function reads), and the external id a
+sink keeps for a finding (a ticket or incident number).
 
 Outbox rows are written in the audit's own transaction, so a committed audit always has its
 messages and a rolled-back one has none; a delivery row is committed before its request
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Table, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from agent.store.types import UTCDateTime
@@ -94,14 +95,14 @@ class AlertState(SQLModel, table=True):
     run_id: int | None = None
 
 
-def table_of(model: type[SQLModel]) -> Table:
-    """The Core table behind a model: its columns type-check as SQL expressions, where the
-    model's attributes read as plain Python values to mypy."""
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
+class AlertReference(SQLModel, table=True):
+    """The id one sink's service gave one finding (a ticket or incident number), kept so the
+    next send and the resolve of that finding can name it."""
 
+    __tablename__ = "alert_reference"
 
-OUTBOX = table_of(AlertOutbox)
-DELIVERY = table_of(AlertDelivery)
-STATE = table_of(AlertState)
+    sink: str = Field(primary_key=True, max_length=64)
+    fingerprint: str = Field(primary_key=True, max_length=64)
+    external_id: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())

@@ -1,0 +1,100 @@
+"""What an audit run reports: the findings it moved, by how, and how much of the estate carries
+the partner's links (the report's coverage history)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.audit.anomaly import Anomaly
+from agent.audit.lifecycle import Tally
+from agent.audit.snapshot import AuditContext, CustomerSnapshot
+
+
+@dataclass(slots=True)
+class Coverage:
+    """How much of the estate carries the partner's links, for the report's history charts."""
+
+    customers: int = 0
+    customers_linked: int = 0
+    azure_subscriptions: int = 0
+    azure_linked: int = 0
+    mau: float = 0.0
+    mau_linked: float = 0.0
+    acr_usd: float = 0.0
+    acr_linked: float = 0.0
+
+    def add(self, snapshot: CustomerSnapshot, ctx: AuditContext) -> None:
+        present = [s for s in snapshot.link_states if s.missing_runs == 0 and ctx.ours(s.holder)]
+        self.customers += 1
+        self.customers_linked += bool(present)
+        pal = {s.workload for s in present if s.kind == "pal"}
+        por = {s.workload for s in present if s.kind in ("cpor", "dpor")}
+        for sub in snapshot.reachable_subscriptions(ctx.identities):
+            workload = f"azure:{sub}"
+            acr = float(snapshot.stake(workload).get("acr_usd") or 0.0)
+            self.azure_subscriptions += 1
+            self.acr_usd += acr
+            if workload in pal or workload in por:
+                self.azure_linked += 1
+                self.acr_linked += acr
+        mau = float(snapshot.stake("m365").get("mau") or 0.0)
+        self.mau += mau
+        if "m365" in por:
+            self.mau_linked += mau
+
+    def shares(self) -> dict[str, float | None]:
+        def share(part: float, whole: float) -> float | None:
+            return round(part / whole, 4) if whole else None
+
+        return {
+            "customers": share(self.customers_linked, self.customers),
+            "azure_subscriptions": share(self.azure_linked, self.azure_subscriptions),
+            "mau": share(self.mau_linked, self.mau),
+            "acr": share(self.acr_linked, self.acr_usd),
+        }
+
+
+@dataclass(slots=True)
+class AuditOutcome:
+    run_id: int
+    customers: int = 0
+    new: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    suspect: list[str] = field(default_factory=list)
+    """Findings held (or newly held) as suspect by a source anomaly."""
+    resolved: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+    """Pending or suspect findings whose condition cleared before anyone was told."""
+    anomalies: list[Anomaly] = field(default_factory=list)
+    ongoing: int = 0
+    not_evaluated: int = 0
+    """(rule, customer) pairs skipped because a required source was incomplete."""
+    coverage: Coverage = field(default_factory=Coverage)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "customers": self.customers,
+            "new": len(self.new),
+            "pending": len(self.pending),
+            "suspect": len(self.suspect),
+            "resolved": len(self.resolved),
+            "withdrawn": len(self.withdrawn),
+            "ongoing": self.ongoing,
+            "not_evaluated": self.not_evaluated,
+            "anomalies": len(self.anomalies),
+        }
+
+    def tell(self, fingerprint: str, tally: Tally) -> None:
+        """Count one finding's transition in this run's summary."""
+        if tally is Tally.ONGOING:
+            self.ongoing += 1
+            return
+        named = {
+            Tally.NEW: self.new,
+            Tally.PENDING: self.pending,
+            Tally.SUSPECT: self.suspect,
+            Tally.RESOLVED: self.resolved,
+            Tally.WITHDRAWN: self.withdrawn,
+        }.get(tally)
+        if named is not None:
+            named.append(fingerprint)

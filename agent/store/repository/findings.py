@@ -1,0 +1,234 @@
+"""Findings: the lists people read, their decisions (ack, snooze), and the book the audit
+writes its lifecycle decisions into, inside its own transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session, col
+
+from agent.store.models import ACTIVE_STATUSES, Finding, FindingEvent, FindingStatus
+from agent.store.repository.base import StoreBase
+from agent.store.repository.tables import FINDING
+from agent.store.values import FindingContent, FindingState, StatusChange
+
+
+class FindingsMixin(StoreBase):
+    def findings(
+        self,
+        *,
+        statuses: Sequence[str] | None = None,
+        customers: Sequence[str] | None = None,
+        rules: Sequence[str] | None = None,
+    ) -> list[Finding]:
+        with self.read() as s:
+            query = select(Finding)
+            if statuses is not None:
+                query = query.where(col(Finding.status).in_(statuses))
+            if customers is not None:
+                query = query.where(
+                    or_(
+                        col(Finding.customer_tenant_id).in_(customers),
+                        col(Finding.customer_tenant_id).is_(None),
+                    )
+                )
+            if rules is not None:
+                query = query.where(col(Finding.rule).in_(rules))
+            return list(s.scalars(query.order_by(col(Finding.id))))
+
+    def finding(self, fingerprint: str) -> Finding | None:
+        with self.read() as s:
+            return s.scalars(
+                select(Finding).where(col(Finding.fingerprint).startswith(fingerprint))
+            ).first()
+
+    def set_finding_status(
+        self,
+        fingerprint: str,
+        status: FindingStatus,
+        now: datetime,
+        *,
+        owner: str | None = None,
+        note: str | None = None,
+        until: datetime | None = None,
+        allowed_from: frozenset[str] = ACTIVE_STATUSES,
+    ) -> Finding:
+        """A person's decision on a finding (ack, snooze, unsnooze), kept as an event."""
+        with self.write() as s:
+            matches = list(
+                s.scalars(
+                    select(Finding).where(col(Finding.fingerprint).startswith(fingerprint)).limit(2)
+                )
+            )
+            if not matches:
+                raise LookupError(f"no finding with id {fingerprint}")
+            if len(matches) > 1:
+                raise LookupError(f"{fingerprint} matches more than one finding: give more of it")
+            finding = matches[0]
+            if finding.status not in allowed_from:
+                raise ValueError(f"finding {finding.fingerprint[:12]} is {finding.status}")
+            old = finding.status
+            finding.status = status
+            finding.owner = owner or finding.owner
+            finding.note = note or finding.note
+            finding.until = until
+            s.add(
+                FindingEvent(
+                    fingerprint=finding.fingerprint,
+                    at=now,
+                    from_status=old,
+                    to_status=status,
+                    note=_decision_note(owner, note, until),
+                )
+            )
+            return finding
+
+    def finding_events(self, fingerprint: str) -> list[FindingEvent]:
+        with self.read() as s:
+            return list(
+                s.scalars(
+                    select(FindingEvent)
+                    .where(col(FindingEvent.fingerprint) == fingerprint)
+                    .order_by(col(FindingEvent.id))
+                )
+            )
+
+    def active_finding_count(self) -> dict[str, int]:
+        with self.read() as s:
+            rows = s.execute(
+                select(col(Finding.status), func.count())
+                .where(col(Finding.status).in_([str(x) for x in ACTIVE_STATUSES]))
+                .group_by(col(Finding.status))
+            )
+            return {str(status): int(count) for status, count in rows}
+
+    def finding_counts(self) -> dict[tuple[str, str], int]:
+        """Findings per (rule, status): for the metrics."""
+        with self.read() as s:
+            rows = s.execute(
+                select(FINDING.c.rule, FINDING.c.status, func.count()).group_by(
+                    FINDING.c.rule, FINDING.c.status
+                )
+            )
+            return {(str(rule), str(status)): int(count) for rule, status, count in rows}
+
+    def customers_with_active_findings(self) -> set[str]:
+        with self.read() as s:
+            rows = s.scalars(
+                select(FINDING.c.customer_tenant_id)
+                .where(FINDING.c.status.in_([str(x) for x in ACTIVE_STATUSES]))
+                .distinct()
+            )
+            return {r for r in rows if r}
+
+
+def _decision_note(owner: str | None, note: str | None, until: datetime | None) -> str:
+    parts = [
+        f"by {owner}" if owner else "",
+        note or "",
+        f"until {until.isoformat()}" if until else "",
+    ]
+    return "; ".join(p for p in parts if p)
+
+
+class FindingBook:
+    """One audit batch's findings (some customers', or the partner's) inside the audit's write
+    transaction: their lifecycle state for the decision, and where its result is written."""
+
+    def __init__(self, session: Session, customers: Sequence[str] | None) -> None:
+        self._session = session
+        self._rows: dict[str, Finding] = {}
+        self._scopes: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+        owner = col(Finding.customer_tenant_id)
+        query = select(Finding).where(
+            owner.is_(None) if customers is None else owner.in_(customers)
+        )
+        for row in session.scalars(query.order_by(col(Finding.id))):
+            self._index(row)
+
+    def _index(self, row: Finding) -> None:
+        self._rows[row.fingerprint] = row
+        self._scopes[(row.rule, row.customer_tenant_id)].append(row.fingerprint)
+
+    def state(self, fingerprint: str) -> FindingState | None:
+        row = self._rows.get(fingerprint)
+        if row is None:
+            return None
+        return FindingState(
+            status=FindingStatus(row.status),
+            hits=row.hits,
+            clears=row.clears,
+            last_run_id=row.last_run_id,
+            first_seen=row.first_seen,
+            last_seen=row.last_seen,
+            resolved_at=row.resolved_at,
+            until=row.until,
+        )
+
+    def fingerprints(self, rule: str, customer: str | None) -> list[str]:
+        """This rule's findings for this customer (``None``: the partner), oldest first."""
+        return list(self._scopes.get((rule, customer), ()))
+
+    def write(
+        self,
+        fingerprint: str,
+        state: FindingState,
+        *,
+        content: FindingContent | None = None,
+        change: StatusChange | None = None,
+    ) -> None:
+        """Store a finding's new state (creating it: ``content`` is then required), refresh
+        what it says, and record its status change as an event."""
+        row = self._rows.get(fingerprint)
+        if row is None:
+            if content is None:
+                raise ValueError(f"finding {fingerprint} is new: its content is needed")
+            row = Finding(
+                fingerprint=fingerprint,
+                rule=content.rule,
+                status=state.status,
+                first_seen=state.first_seen,
+                last_seen=state.last_seen,
+                severity="",
+                subject="",
+                title="",
+            )
+            _describe(row, content)
+            self._session.add(row)
+            self._index(row)
+        elif content is not None:
+            _describe(row, content)
+        row.status = state.status
+        row.hits = state.hits
+        row.clears = state.clears
+        row.last_run_id = state.last_run_id
+        row.first_seen = state.first_seen
+        row.last_seen = state.last_seen
+        row.resolved_at = state.resolved_at
+        row.until = state.until
+        if change is not None:
+            self._session.add(
+                FindingEvent(
+                    fingerprint=fingerprint,
+                    run_id=change.run_id,
+                    at=change.at,
+                    from_status=change.from_status,
+                    to_status=change.to_status,
+                    note=change.note,
+                )
+            )
+
+
+def _describe(row: Finding, content: FindingContent) -> None:
+    row.severity = content.severity
+    row.customer_tenant_id = content.customer_tenant_id
+    row.customer_name = content.customer_name
+    row.subject = content.subject
+    row.link_kind = content.link_kind
+    row.title = content.title
+    row.remediation = content.remediation
+    row.evidence = content.evidence
+    row.value_at_stake = content.value_at_stake

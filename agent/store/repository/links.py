@@ -1,0 +1,89 @@
+"""Links as the audit derived them, with their presence counted over complete runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from agent.store.models import Link
+from agent.store.repository.base import StoreBase
+from agent.store.values import LinkState
+
+_HELD_KEY = "_held_run_id"
+"""The link table has no column for a held miss: it rides in the detail JSON under this key."""
+
+
+class LinksMixin(StoreBase):
+    def links(self, customers: Sequence[str] | None = None) -> list[Link]:
+        with self.read() as s:
+            query = select(Link)
+            if customers is not None:
+                query = query.where(col(Link.customer_tenant_id).in_(customers))
+            return list(s.scalars(query.order_by(col(Link.id))))
+
+    def link_states(self, customers: Sequence[str]) -> list[LinkState]:
+        """The presence history of these customers' links, for the audit to carry forward."""
+        return [_state(link) for link in self.links(customers)]
+
+
+def _state(link: Link) -> LinkState:
+    detail: dict[str, Any] = json.loads(link.detail or "{}")
+    held = detail.pop(_HELD_KEY, None)
+    return LinkState(
+        key=link.link_key,
+        kind=link.kind,
+        customer_tenant_id=link.customer_tenant_id,
+        workload=link.workload,
+        holder=link.holder,
+        ref=link.identity or "",
+        source=link.source,
+        first_seen_at=link.first_seen_at,
+        last_seen_at=link.last_seen_at,
+        last_seen_run_id=link.last_seen_run_id,
+        missing_runs=link.missing_runs,
+        last_counted_run_id=link.last_counted_run_id,
+        cause=link.cause,
+        detail=detail,
+        held_run_id=held,
+    )
+
+
+def save_link_states(session: Session, states: Iterable[LinkState]) -> None:
+    """Write back the states this audit changed (``dirty``): new links are added, known ones
+    get their presence counts, cause and detail."""
+    dirty = [st for st in states if st.dirty]
+    if not dirty:
+        return
+    rows = {
+        link.link_key: link
+        for link in session.scalars(
+            select(Link).where(col(Link.link_key).in_([d.key for d in dirty]))
+        )
+    }
+    for st in dirty:
+        row = rows.get(st.key)
+        if row is None:
+            row = Link(
+                link_key=st.key,
+                kind=st.kind,
+                customer_tenant_id=st.customer_tenant_id,
+                workload=st.workload,
+                holder=st.holder,
+                identity=st.ref,
+                source=st.source,
+                first_seen_at=st.first_seen_at,
+                last_seen_at=st.last_seen_at,
+                last_seen_run_id=st.last_seen_run_id,
+            )
+            session.add(row)
+        row.last_seen_at = st.last_seen_at
+        row.last_seen_run_id = st.last_seen_run_id
+        row.missing_runs = st.missing_runs
+        row.last_counted_run_id = st.last_counted_run_id
+        row.cause = st.cause
+        detail = {**st.detail, _HELD_KEY: st.held_run_id} if st.held_run_id else st.detail
+        row.detail = json.dumps(detail, sort_keys=True, default=str)

@@ -1,0 +1,139 @@
+"""Reading what the syncs stored: current observations, their history, what each scope's
+current state stands on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from agent.store.codec import decode
+from agent.store.models import (
+    Finding,
+    FindingEvent,
+    Link,
+    Observation,
+    ObservationEvent,
+    RunStatus,
+    ScopeStatus,
+    SourceStatus,
+    SyncRun,
+)
+from agent.store.repository.base import StoreBase
+from agent.store.repository.tables import SOURCE_STATUS, SYNC_RUN
+from connectors.records import Record
+
+
+@dataclass(frozen=True, slots=True)
+class CarryBase:
+    """The complete read a scope's current observations come from."""
+
+    run_id: int
+    started_at: datetime
+    records: int
+
+
+@dataclass(slots=True)
+class StoredObservation:
+    """A decoded observation with its stamps, for the audit and `explain`."""
+
+    record: Record
+    source: str
+    scope: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    removed_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ObservationsMixin(StoreBase):
+    def carry_bases(self, source: str) -> dict[str, CarryBase]:
+        """Per scope of ``source``: the complete read its current observations come from, when
+        the scope's newest status in a finished run is ``complete`` or ``carried`` (a scope
+        whose last read failed has no base: it must be read again)."""
+        ss, runs = SOURCE_STATUS.c, SYNC_RUN.c
+        finished = (RunStatus.COMPLETE.value, RunStatus.PARTIAL.value)
+        latest = (
+            select(ss.scope, func.max(ss.run_id).label("run_id"))
+            .join(SYNC_RUN, runs.id == ss.run_id)
+            .where(ss.source == source, runs.status.in_(finished))
+            .group_by(ss.scope)
+            .subquery()
+        )
+        base_id = func.coalesce(ss.as_of_run_id, ss.run_id)
+        query = (
+            select(ss.scope, base_id, runs.started_at, ss.records)
+            .join(latest, (latest.c.scope == ss.scope) & (latest.c.run_id == ss.run_id))
+            .join(SYNC_RUN, runs.id == base_id)
+            .where(
+                ss.source == source,
+                ss.status.in_((ScopeStatus.COMPLETE.value, ScopeStatus.CARRIED.value)),
+            )
+        )
+        with self.read() as s:
+            return {
+                scope: CarryBase(int(run_id), started, int(records or 0))
+                for scope, run_id, started, records in s.execute(query)
+            }
+
+    def known_customers(self) -> list[str]:
+        """Every customer tenant the store has current observations of."""
+        with self.read() as s:
+            rows = s.scalars(
+                select(col(Observation.customer_tenant_id))
+                .where(
+                    col(Observation.customer_tenant_id).is_not(None),
+                    col(Observation.removed_at).is_(None),
+                )
+                .distinct()
+            )
+            return sorted(r for r in rows if r)
+
+    def current(
+        self,
+        customers: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> list[StoredObservation]:
+        """Observations not marked removed, decoded, for some customers (or all)."""
+        query = select(Observation).where(col(Observation.removed_at).is_(None))
+        if customers is not None:
+            query = query.where(col(Observation.customer_tenant_id).in_(customers))
+        if kinds is not None:
+            query = query.where(col(Observation.kind).in_(kinds))
+        with self.read() as s:
+            return [
+                StoredObservation(
+                    record=decode(o.kind, o.payload),
+                    source=o.source,
+                    scope=o.scope,
+                    first_seen_at=o.first_seen_at,
+                    last_seen_at=o.last_seen_at,
+                )
+                for o in s.scalars(query.order_by(col(Observation.id)))
+            ]
+
+    def observation_history(
+        self, customer: str, kinds: Sequence[str] | None = None
+    ) -> list[tuple[ObservationEvent, Observation]]:
+        with self.read() as s:
+            query = (
+                select(ObservationEvent, Observation)
+                .join(Observation, col(Observation.id) == col(ObservationEvent.observation_id))
+                .where(col(Observation.customer_tenant_id) == customer)
+            )
+            if kinds is not None:
+                query = query.where(col(Observation.kind).in_(kinds))
+            return [(e, o) for e, o in s.execute(query.order_by(col(ObservationEvent.id)))]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table: a cheap health figure for `status` and the metrics."""
+        tables = (SyncRun, SourceStatus, Observation, ObservationEvent, Link, Finding, FindingEvent)
+        with self.read() as s:
+            return {
+                t.__tablename__: int(s.scalar(select(func.count()).select_from(t)) or 0)
+                for t in tables
+            }

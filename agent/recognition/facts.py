@@ -86,7 +86,9 @@ class Facts:
         workloads with activity data, paid seats otherwise."""
         if rule.families == {"azure"}:
             if {w.id for w in rule.workloads} <= {"azure_security"}:
-                return Stake.no_data(Unit.MONEY, "Azure security revenue (not split by service)")
+                return Stake.no_data(
+                    Unit.MONEY, "Azure security revenue (not split by service)", "USD"
+                )
             usd = self.revenue.in_currency("USD")
             if usd is not None or not self.revenue.amounts:
                 return Stake(Unit.MONEY, usd, "USD", "Azure revenue, last month read")

@@ -13,6 +13,7 @@ from connectors.records import (
     Attribution,
     AzureSubscription,
     AzureUsage,
+    CspSubscription,
     DirectorySubscription,
     PalLink,
     Record,
@@ -155,3 +156,32 @@ def line(found: list[CreditLine], rule_id: str, area: str | None = None) -> Cred
     ]
     assert matches, f"no credit line for {rule_id}: {[x.rule_id for x in found]}"
     return matches[0]
+
+
+def resold(part: str, units: int, reseller: str) -> list[Record]:
+    """A licence we provide through CSP (indirect) and ``reseller`` resells: the directory
+    subscription's commerce id is the Partner Center subscription's id."""
+    commerce = "e0000001-0000-4000-8000-000000000001"
+    sku_row, directory = licence(part, units, owner=OUR_TENANT)
+    assert isinstance(directory, DirectorySubscription)
+    return [
+        sku_row,
+        DirectorySubscription(
+            customer_tenant_id=TENANT,
+            subscription_id=directory.subscription_id,
+            sku_id=directory.sku_id,
+            sku_part_number=part,
+            status="Enabled",
+            total_licenses=units,
+            owner_tenant_id="a1000000-0000-4000-8000-00000000d157",
+            commerce_subscription_id=commerce,
+        ),
+        CspSubscription(
+            customer_tenant_id=TENANT,
+            subscription_id=commerce,
+            offer_name=part,
+            quantity=units,
+            status="active",
+            partner_id=reseller,
+        ),
+    ]

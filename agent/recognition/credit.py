@@ -136,6 +136,9 @@ def _decide(rule: Rule, facts: Facts) -> _Verdict:
             return _Verdict(other, False, Reason.OTHER_TRANSACTING_PARTNER, words)
         words = f"{other.kind.upper()} names another partner ID: {other.evidence}"
         return _Verdict(other, False, Reason.OTHER_PARTNER_OF_RECORD, words)
+    outside = _outside(rule, facts, ours[0] if ours else None)
+    if outside is not None:
+        return outside
     if Association.PAL in eligible and facts.pal_gaps:
         words = "our PAL is missing on the resources that carry the usage: "
         return _Verdict(None, False, Reason.PAL_MISSING, words + "; ".join(facts.pal_gaps))
@@ -143,9 +146,6 @@ def _decide(rule: Rule, facts: Facts) -> _Verdict:
         counted = ", ".join(e.label() for e in rule.associations)
         words = f"our {ours[0].kind.upper()} does not count for this metric, which counts {counted}"
         return _Verdict(ours[0], False, Reason.TYPE_NOT_ELIGIBLE, f"{words}: {ours[0].evidence}")
-    outside = _outside(rule, facts)
-    if outside is not None:
-        return outside
     if blind:
         words = f"we could not verify: {', '.join(blind)} not read"
         return _Verdict(None, None, Reason.CANNOT_VERIFY, words)

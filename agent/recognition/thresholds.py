@@ -105,9 +105,9 @@ def _any_workload(thresholds: list[Threshold], rule: Rule, facts: Facts) -> Chec
         else:
             below.append((figure, f"{shown}; the rule needs {threshold.text}"))
     if above:
-        return Check(Outcome.ABOVE, max(above)[1])
+        return Check(Outcome.ABOVE, max(above, key=lambda x: x[0])[1])
     if below:
-        return Check(Outcome.BELOW, max(below)[1])
+        return Check(Outcome.BELOW, max(below, key=lambda x: x[0])[1])
     wanted = " and ".join(t.text for t in thresholds)
     if facts.seats is not None and not _needs_users(thresholds):
         return Check(Outcome.BELOW, f"no paid seats of these workloads; the rule needs {wanted}")

@@ -157,6 +157,16 @@ CASES = {
         "400 seats",
         Association.CPOR,
     ),
+    "a tenant under the enterprise floor gets no remedy, whatever association we hold": Case(
+        (licence("O365_BUSINESS_PREMIUM", 12),),
+        MW_ENT,
+        False,
+        Reason.BELOW_THRESHOLD,
+        Association.CSP,
+        Whose.OURS,
+        "12 seats",
+        words=("12 paid seats for Exchange Online", "more than 300"),
+    ),
     "an Azure customer under $1,000 a month": Case(
         (azure(640.0), pal(HQ, SUB)),
         "azure-net-customer-adds",

@@ -306,6 +306,26 @@ class ExpectationsSection(Section):
         return value
 
 
+class RecognitionSection(Section):
+    rulebook_file: Path | None = Field(
+        default=None,
+        description="JSON file that overrides or extends the shipped recognition rulebook.",
+    )
+
+    @field_validator("rulebook_file")
+    @classmethod
+    def _valid_rulebook(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        from agent.recognition.load import RulebookError, check_override
+
+        try:
+            check_override(value.expanduser())
+        except RulebookError as exc:
+            raise ValueError(str(exc)) from None
+        return value.expanduser()
+
+
 class AlertsSection(AlertsConfig):
     """``[alerts]``: sinks, routing, silences, repeat interval, heartbeat (agent/alerts)."""
 
@@ -344,6 +364,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSection = ScheduleSection()
     audit: AuditSection = AuditSection()
     expectations: ExpectationsSection = ExpectationsSection()
+    recognition: RecognitionSection = RecognitionSection()
     alerts: AlertsSection = AlertsSection()
     http: HttpSection = HttpSection()
     repair: RepairSection = RepairSection()
@@ -366,6 +387,7 @@ def _relative_paths(data: dict[str, Any], base: Path) -> None:
         "store": ("data_dir",),
         "expectations": ("managed_customers_file",),
         "http": ("token_file",),
+        "recognition": ("rulebook_file",),
     }
     for section, names in keys.items():
         block = data.get(section)

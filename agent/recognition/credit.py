@@ -1,0 +1,209 @@
+"""The credit view: per customer, solution area and metric, which association holds the
+recognition and whose it is, whether it counts for us, why not in plain words, what rides on
+it (in its own unit), and the association that would count.
+
+Pure: a function of one customer's snapshot, the partner's IDs and the rulebook; no I/O, no
+clock. ``counts_for_us`` is ``None`` where the data cannot tell (a read failed, a figure is
+missing): a blind spot is never reported as a loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from agent.recognition.facts import Facts
+from agent.recognition.holdings import Holding, Us, Whose
+from agent.recognition.model import AREA_NAMES, Association, Rule, Rulebook
+from agent.recognition.stake import Stake
+from agent.recognition.thresholds import Outcome, check
+
+if TYPE_CHECKING:
+    from agent.audit.snapshot import CustomerSnapshot
+
+
+class Reason(StrEnum):
+    COUNTS = "counts"
+    OTHER_TRANSACTING_PARTNER = "other_transacting_partner"
+    OTHER_PARTNER_OF_RECORD = "other_partner_of_record"
+    PAL_MISSING = "pal_missing"
+    TYPE_NOT_ELIGIBLE = "association_type_not_eligible"
+    BELOW_THRESHOLD = "below_threshold"
+    OUTSIDE_TRACK = "outside_track"
+    NO_ASSOCIATION = "no_association"
+    CANNOT_VERIFY = "cannot_verify"
+
+
+METRIC_NAMES = {
+    "net_customer_adds": "net customer adds",
+    "usage_growth": "usage growth",
+    "deployments": "deployments",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Remedy:
+    kind: Association
+    partner_id: str | None
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreditLine:
+    customer_tenant_id: str
+    solution_area: str
+    metric: str
+    track: str
+    rule_id: str
+    holder: Holding | None
+    """The association that holds the recognition (ours when it counts), if any is seen."""
+    counts_for_us: bool | None
+    reason: Reason
+    words: str
+    stake: Stake
+    remedy: Remedy | None
+    unchecked: tuple[str, ...] = ()
+    """Thresholds that need months the snapshot lacks: shown, not judged."""
+    sources: tuple[str, ...] = ()
+    """URLs of the rule's public sources."""
+
+    @property
+    def title(self) -> str:
+        track = f" ({self.track.upper()} track)" if self.track != "all" else ""
+        return f"{AREA_NAMES[self.solution_area]}: {METRIC_NAMES[self.metric]}{track}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    holder: Holding | None
+    counts: bool | None
+    reason: Reason
+    words: str
+    unchecked: tuple[str, ...] = ()
+
+
+def evaluate(snapshot: CustomerSnapshot, us: Us, book: Rulebook) -> list[CreditLine]:
+    """Every credit line of one customer: one per solution area and metric (and track) whose
+    workloads the customer shows, or whose data we could not read."""
+    facts = Facts.of(snapshot, us, book)
+    lines: list[CreditLine] = []
+    for rule in book.rules:
+        if not facts.present(rule) and not facts.blind_for(rule):
+            continue
+        verdict = _decide(rule, facts)
+        remedy = _remedy(rule, verdict, us)
+        for area in rule.solution_areas:
+            lines.append(
+                CreditLine(
+                    customer_tenant_id=snapshot.tenant_id,
+                    solution_area=area,
+                    metric=rule.metric,
+                    track=rule.track,
+                    rule_id=rule.id,
+                    holder=verdict.holder,
+                    counts_for_us=verdict.counts,
+                    reason=verdict.reason,
+                    words=verdict.words,
+                    stake=facts.stake(rule),
+                    remedy=remedy,
+                    unchecked=verdict.unchecked,
+                    sources=tuple(dict.fromkeys(e.source.url for e in rule.evidence)),
+                )
+            )
+    return sorted(lines, key=lambda line: (line.solution_area, line.metric, line.track))
+
+
+def _decide(rule: Rule, facts: Facts) -> _Verdict:
+    ids = frozenset(w.id for w in rule.workloads)
+    held = [h for h in facts.holdings if h.covers(rule.families, ids)]
+    eligible = set(rule.kinds)
+    ours = [h for h in held if h.whose is Whose.OURS]
+    ours_ok = [h for h in ours if h.kind in eligible]
+    others_ok = sorted(
+        (h for h in held if h.whose is Whose.OTHER and h.kind in eligible),
+        key=lambda h: h.kind is not Association.CSP,
+    )
+    blind = facts.blind_for(rule)
+    if ours_ok:
+        return _threshold_verdict(rule, facts, ours_ok[0])
+    if others_ok:
+        other = others_ok[0]
+        if other.kind is Association.CSP:
+            words = f"another partner is the transacting partner: {other.evidence}"
+            if not facts.reports_read and eligible & {Association.CPOR, Association.DPOR}:
+                words += " (a CPOR or DPOR of ours shows only in the insight reports, not read)"
+            return _Verdict(other, False, Reason.OTHER_TRANSACTING_PARTNER, words)
+        words = f"{other.kind.upper()} names another partner ID: {other.evidence}"
+        return _Verdict(other, False, Reason.OTHER_PARTNER_OF_RECORD, words)
+    outside = _outside(rule, facts, ours[0] if ours else None)
+    if outside is not None:
+        return outside
+    if Association.PAL in eligible and facts.pal_gaps:
+        words = "our PAL is missing on the resources that carry the usage: "
+        return _Verdict(None, False, Reason.PAL_MISSING, words + "; ".join(facts.pal_gaps))
+    if ours:
+        counted = ", ".join(e.label() for e in rule.associations)
+        words = f"our {ours[0].kind.upper()} does not count for this metric, which counts {counted}"
+        return _Verdict(ours[0], False, Reason.TYPE_NOT_ELIGIBLE, f"{words}: {ours[0].evidence}")
+    if blind:
+        words = f"we could not verify: {', '.join(blind)} not read"
+        return _Verdict(None, None, Reason.CANNOT_VERIFY, words)
+    if not facts.reports_read and eligible & {Association.CPOR, Association.DPOR}:
+        words = "we could not verify: no association of ours is visible, and CPOR and DPOR "
+        words += "show only in the insight reports, not read"
+        return _Verdict(None, None, Reason.CANNOT_VERIFY, words)
+    counted = ", ".join(e.label() for e in rule.associations)
+    words = f"no association of ours that counts ({counted}) was seen"
+    return _Verdict(None, False, Reason.NO_ASSOCIATION, words)
+
+
+def _threshold_verdict(rule: Rule, facts: Facts, ours: Holding) -> _Verdict:
+    result = check(rule, facts)
+    if result.outcome is Outcome.CLEARS:
+        words = f"our {ours.kind.upper()} counts: {ours.evidence}"
+        return _Verdict(ours, True, Reason.COUNTS, words, result.unchecked)
+    outside = _outside(rule, facts, ours)
+    if outside is not None:
+        return outside
+    words = f"we could not verify the threshold: {result.words}"
+    blind = facts.blind_for(rule)
+    if blind:
+        words += f" ({', '.join(blind)} not read)"
+    return _Verdict(ours, None, Reason.CANNOT_VERIFY, words, result.unchecked)
+
+
+def _outside(rule: Rule, facts: Facts, holder: Holding | None = None) -> _Verdict | None:
+    """Below a floor or over a ceiling, no association makes the tenant count here."""
+    result = check(rule, facts)
+    if result.outcome is Outcome.BELOW:
+        words = f"the tenant is under the threshold: {result.words}"
+        return _Verdict(holder, False, Reason.BELOW_THRESHOLD, words, result.unchecked)
+    if result.outcome is Outcome.ABOVE:
+        words = f"the tenant is outside this track: {result.words}"
+        return _Verdict(holder, False, Reason.OUTSIDE_TRACK, words, result.unchecked)
+    return None
+
+
+_REMEDY_WORDS = {
+    Association.PAL: "link partner ID {pid} with Partner Admin Link on the identities that "
+    "manage the customer's resources",
+    Association.CPOR: "file a CPOR claim{variant} for the workload in Partner Center naming "
+    "partner ID {pid}",
+    Association.DPOR: "ask the customer to name partner ID {pid} as Digital Partner of Record",
+    Association.CSP: "sell the subscription through CSP",
+}
+_NO_REMEDY = frozenset({Reason.COUNTS, Reason.BELOW_THRESHOLD, Reason.OUTSIDE_TRACK})
+
+
+def _remedy(rule: Rule, verdict: _Verdict, us: Us) -> Remedy | None:
+    """The association that would count for us; none where it counts already or the gap is
+    the customer's size, and none while we cannot tell."""
+    if verdict.reason in _NO_REMEDY or verdict.counts is None:
+        return None
+    preferred = [a for a in rule.associations if a.kind is not Association.CSP]
+    choice = preferred[0] if preferred else rule.associations[0]
+    pid = us.id_for(choice.kind)
+    variant = f" ({', '.join(v.upper() for v in choice.variants)})" if choice.variants else ""
+    words = _REMEDY_WORDS[choice.kind].format(pid=pid or "(ours)", variant=variant)
+    return Remedy(choice.kind, pid, words)

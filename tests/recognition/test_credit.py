@@ -1,0 +1,297 @@
+"""The credit view over small snapshots: who holds the recognition, whether it counts for us,
+why not in words, the stake in its unit, and the association that would count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from agent.recognition import Association, Reason, Unit, Whose
+from connectors.records import AzureSubscription, Record, Source
+from tests.recognition.support import (
+    HQ,
+    OTHER_ID,
+    OTHER_TENANT,
+    SUB,
+    TENANT,
+    active,
+    azure,
+    licence,
+    line,
+    lines,
+    pal,
+    report,
+)
+
+MW_SMB = "modern-work-net-customer-adds-smb"
+MW_ENT = "modern-work-net-customer-adds-enterprise"
+
+
+@dataclass(frozen=True)
+class Case:
+    records: tuple[Record | list[Record], ...]
+    rule: str
+    counts: bool | None
+    reason: Reason
+    holder_kind: Association | None = None
+    whose: Whose | None = None
+    stake: str = ""
+    remedy: Association | None = None
+    words: tuple[str, ...] = ()
+    failed: tuple[Source, ...] = ()
+    reports: bool = True
+    area: str | None = None
+    unchecked: tuple[str, ...] = field(default_factory=tuple)
+
+
+CASES = {
+    "our CSP licences count for Modern Work SMB": Case(
+        (licence("O365_BUSINESS_PREMIUM", 50),),
+        MW_SMB,
+        True,
+        Reason.COUNTS,
+        Association.CSP,
+        Whose.OURS,
+        "50 seats",
+        words=("sold by us through CSP",),
+    ),
+    "another partner's tenant owns the licences: held by it, without insight reports": Case(
+        (licence("O365_BUSINESS_PREMIUM", 120, owner=OTHER_TENANT),),
+        MW_SMB,
+        False,
+        Reason.OTHER_TRANSACTING_PARTNER,
+        Association.CSP,
+        Whose.OTHER,
+        "120 seats",
+        Association.CPOR,
+        words=(OTHER_TENANT, "transacting partner", "O365_BUSINESS_PREMIUM"),
+        reports=False,
+    ),
+    "DPOR to another partner ID on an enterprise tenant": Case(
+        (licence("ENTERPRISEPACK", 400, owner=None), report("DPOR", OTHER_ID)),
+        MW_ENT,
+        False,
+        Reason.OTHER_PARTNER_OF_RECORD,
+        Association.DPOR,
+        Whose.OTHER,
+        "400 seats",
+        Association.CPOR,
+        words=("DPOR names another partner ID", OTHER_ID),
+    ),
+    "our PAL missing on the customer's own Azure subscription": Case(
+        (AzureSubscription(customer_tenant_id=TENANT, subscription_id=SUB), pal(None, SUB)),
+        "azure-net-customer-adds",
+        False,
+        Reason.PAL_MISSING,
+        stake="no data",
+        remedy=Association.PAL,
+        words=("carries no Partner Admin Link",),
+        area="infrastructure",
+    ),
+    "our PAL present counts for Power Platform usage": Case(
+        (licence("POWERAPPS_PER_USER", 30), pal(HQ)),
+        "business-apps-power-platform-usage-growth",
+        True,
+        Reason.COUNTS,
+        Association.PAL,
+        Whose.OURS,
+        "30 seats",
+        unchecked=("growth of the workload's usage over the year",),
+    ),
+    "our DPOR does not count for Power Platform usage (PAL only)": Case(
+        (licence("POWERAPPS_PER_USER", 30, owner=None), report("DPOR", HQ, "business_apps")),
+        "business-apps-power-platform-usage-growth",
+        False,
+        Reason.TYPE_NOT_ELIGIBLE,
+        Association.DPOR,
+        Whose.OURS,
+        remedy=Association.PAL,
+        words=("does not count for this metric", "PAL"),
+    ),
+    "Modern Work SMB at 9 paid seats is under the threshold": Case(
+        (licence("O365_BUSINESS_PREMIUM", 9),),
+        MW_SMB,
+        False,
+        Reason.BELOW_THRESHOLD,
+        Association.CSP,
+        Whose.OURS,
+        "9 seats",
+        words=("9 paid seats", "more than 10 paid seats"),
+    ),
+    "Modern Work SMB at 400 paid seats is outside the track": Case(
+        (licence("O365_BUSINESS_PREMIUM", 400),),
+        MW_SMB,
+        False,
+        Reason.OUTSIDE_TRACK,
+        Association.CSP,
+        Whose.OURS,
+        "400 seats",
+        words=("400 paid seats", "at most 300"),
+    ),
+    "Modern Work enterprise at 400 paid seats with our CPOR counts": Case(
+        (licence("O365_BUSINESS_PREMIUM", 400, owner=None), report("CPOR", HQ)),
+        MW_ENT,
+        True,
+        Reason.COUNTS,
+        Association.CPOR,
+        Whose.OURS,
+        "400 seats",
+    ),
+    "Modern Work enterprise at 50 paid seats is under the threshold": Case(
+        (licence("O365_BUSINESS_PREMIUM", 50, owner=None), report("CPOR", HQ)),
+        MW_ENT,
+        False,
+        Reason.BELOW_THRESHOLD,
+        Association.CPOR,
+        Whose.OURS,
+        "50 seats",
+    ),
+    "our CSP does not count for the Modern Work enterprise track": Case(
+        (licence("O365_BUSINESS_PREMIUM", 400),),
+        MW_ENT,
+        False,
+        Reason.TYPE_NOT_ELIGIBLE,
+        Association.CSP,
+        Whose.OURS,
+        "400 seats",
+        Association.CPOR,
+    ),
+    "a tenant under the enterprise floor gets no remedy, whatever association we hold": Case(
+        (licence("O365_BUSINESS_PREMIUM", 12),),
+        MW_ENT,
+        False,
+        Reason.BELOW_THRESHOLD,
+        Association.CSP,
+        Whose.OURS,
+        "12 seats",
+        words=("12 paid seats for Exchange Online", "more than 300"),
+    ),
+    "an Azure customer under $1,000 a month": Case(
+        (azure(640.0), pal(HQ, SUB)),
+        "azure-net-customer-adds",
+        False,
+        Reason.BELOW_THRESHOLD,
+        Association.CSP,
+        Whose.OURS,
+        "640.00 USD",
+        words=("640.00 USD", "$1,000"),
+        area="data_ai",
+    ),
+    "Azure revenue in euros is not compared with a dollar threshold": Case(
+        (azure(None, currency="EUR", local=5000.0),),
+        "azure-net-customer-adds",
+        None,
+        Reason.CANNOT_VERIFY,
+        Association.CSP,
+        Whose.OURS,
+        "5,000.00 EUR",
+        words=("5,000.00 EUR", "in USD"),
+    ),
+    "the licence read failed: cannot verify, and the stake is no data": Case(
+        (licence("O365_BUSINESS_PREMIUM", 50),),
+        MW_SMB,
+        None,
+        Reason.CANNOT_VERIFY,
+        stake="no data",
+        words=("graph.subscribed_skus",),
+        failed=(Source.GRAPH_SKUS,),
+    ),
+    "no association of ours on a directly bought tenant": Case(
+        (licence("O365_BUSINESS_PREMIUM", 50, owner=None),),
+        MW_SMB,
+        False,
+        Reason.NO_ASSOCIATION,
+        stake="50 seats",
+        remedy=Association.CPOR,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_credit_line(case: Case) -> None:
+    found = line(
+        lines(*case.records, failed=case.failed, reports=case.reports), case.rule, case.area
+    )
+
+    assert (found.counts_for_us, found.reason) == (case.counts, case.reason), found.words
+    if case.holder_kind is None:
+        assert found.holder is None or case.reason is Reason.CANNOT_VERIFY
+    else:
+        assert found.holder is not None
+        assert (found.holder.kind, found.holder.whose) == (case.holder_kind, case.whose)
+    if case.stake:
+        assert str(found.stake) == case.stake
+    assert (found.remedy.kind if found.remedy else None) == case.remedy
+    for text in case.words:
+        assert text in found.words, found.words
+    if case.unchecked:
+        assert found.unchecked == case.unchecked
+
+
+def test_licences_of_another_partner_name_its_tenant_as_holder() -> None:
+    found = line(lines(licence("SPB", 120, owner=OTHER_TENANT), reports=False), MW_SMB)
+
+    assert found.holder is not None
+    assert found.holder.holder == OTHER_TENANT
+    assert found.remedy is not None and found.remedy.partner_id == HQ
+    assert "CPOR" in found.remedy.words and HQ in found.remedy.words
+
+
+def test_a_free_power_automate_sku_adds_no_seat_and_no_business_apps_line() -> None:
+    found = lines(licence("O365_BUSINESS_PREMIUM", 120), licence("FLOW_FREE", 10_000, sub="d2"))
+
+    assert str(line(found, MW_SMB).stake) == "120 seats"
+    assert not [x for x in found if x.solution_area == "business_applications"]
+
+
+def test_modern_work_deployments_use_active_users_per_workload() -> None:
+    low = line(
+        lines(licence("O365_BUSINESS_PREMIUM", 100), active(exchange=30, teams=20)),
+        "modern-work-deployments-smb",
+    )
+    high = line(
+        lines(licence("O365_BUSINESS_PREMIUM", 100), active(exchange=45)),
+        "modern-work-deployments-smb",
+    )
+
+    assert (low.counts_for_us, low.reason) == (False, Reason.BELOW_THRESHOLD)
+    assert "30%" in low.words and low.stake.unit is Unit.USERS
+    assert (high.counts_for_us, high.reason) == (True, Reason.COUNTS)
+
+
+def test_missing_activity_report_is_no_data_not_zero() -> None:
+    found = line(
+        lines(licence("O365_BUSINESS_PREMIUM", 100), failed=(Source.GRAPH_USAGE,)),
+        "modern-work-deployments-smb",
+    )
+
+    assert found.stake.value is None and str(found.stake) == "no data"
+    assert found.counts_for_us is None
+
+
+def test_azure_lines_cover_the_three_azure_areas_with_a_money_stake() -> None:
+    found = [
+        x for x in lines(azure(1500.0), pal(HQ, SUB)) if x.rule_id == "azure-net-customer-adds"
+    ]
+
+    assert {x.solution_area for x in found} == {
+        "data_ai",
+        "infrastructure",
+        "digital_app_innovation",
+    }
+    assert all(x.counts_for_us is True and x.stake.currency == "USD" for x in found)
+
+
+def test_a_customer_without_a_workload_gets_no_line_for_it() -> None:
+    found = lines(licence("O365_BUSINESS_PREMIUM", 50))
+
+    assert not [x for x in found if x.solution_area == "business_applications"]
+    assert not [x for x in found if x.rule_id.startswith("azure")]
+
+
+def test_every_line_names_its_public_sources() -> None:
+    found = lines(licence("SPB", 50), azure(1200.0), pal(HQ, SUB))
+
+    assert found
+    assert all(x.sources and all(u.startswith("http") for u in x.sources) for x in found)

@@ -42,7 +42,6 @@ import structlog
 from connectors.base import PARTNER_APP
 from connectors.records import Source
 from connectors.sources import source_row
-from standin.emulator import shapes
 from standin.emulator.limits import (
     ARM_DELETES,
     ARM_READS,
@@ -62,6 +61,7 @@ from standin.emulator.limits import (
     graph_identity_limit,
     retry_after_header,
 )
+from standin.emulator.shapes import graph as shapes
 from standin.emulator.tokens import (
     RESOURCES,
     Principal,

@@ -1,0 +1,1 @@
+"""Scenario facts in Microsoft's payload shapes (see tests/fixtures/microsoft)."""

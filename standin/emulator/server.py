@@ -26,9 +26,10 @@ import structlog
 import trustme
 
 from connectors.base import PARTNER_APP
+from standin.emulator.authority import TokenAuthority
 from standin.emulator.limits import LIMITS, Limiters
 from standin.emulator.service import Service, Settings
-from standin.emulator.tokens import TokenAuthority, user_object_id
+from standin.emulator.tokens import user_object_id
 from standin.emulator.wire import Reply, Request, json_reply
 from standin.emulator.world import World
 from standin.scenario import Scenario, ScenarioError, load_scenario

@@ -42,6 +42,7 @@ import structlog
 from connectors.base import PARTNER_APP
 from connectors.records import Source
 from connectors.sources import source_row
+from standin.emulator.authority import TokenAuthority
 from standin.emulator.limits import (
     ARM_DELETES,
     ARM_READS,
@@ -65,7 +66,6 @@ from standin.emulator.shapes import graph as shapes
 from standin.emulator.tokens import (
     RESOURCES,
     Principal,
-    TokenAuthority,
     TokenInvalid,
     TokenRefused,
     client_info,

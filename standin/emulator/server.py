@@ -21,6 +21,7 @@ import structlog
 import trustme
 
 from connectors.base import PARTNER_APP
+from standin.emulator.apis import ROUTES
 from standin.emulator.authority import TokenAuthority
 from standin.emulator.limits import LIMITS, Limiters
 from standin.emulator.listener import Listener
@@ -84,6 +85,7 @@ class Emulator:
             tokens,
             lambda: self._limiters,
             self.stopping,
+            routes=ROUTES,
         )
         self.service.control = self._control
         self._server: Listener | None = None

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import PARTNER_APP
-from standin.emulator.shapes.graph import iso
+from standin.emulator.shapes import iso
 from standin.fake import FaultBook
 from standin.scenario.model import AppSpec, CustomerSpec, Scenario
 from standin.scenario.world import ServicePrincipal, service_principal

@@ -15,7 +15,7 @@ import httpx
 
 from connectors.destinations import origin_of
 from connectors.http import SOURCE_EXTENSION
-from standin.emulator.apis import SOURCE_HEADER
+from standin.emulator.service import SOURCE_HEADER
 
 
 class SourceHints(httpx.AsyncBaseTransport):

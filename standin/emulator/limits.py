@@ -364,3 +364,17 @@ def retry_after_header(seconds: float, *, fractional: bool) -> str:
     if fractional or seconds < 1:
         return f"{max(seconds, 0.001):.3f}"
     return str(math.ceil(seconds))
+
+
+def arm_remaining_headers(path: str, seen: dict[str, Decision]) -> dict[str, str]:
+    """ARM's ``x-ms-ratelimit-remaining-tenant-*`` headers for the limits a request met; the
+    ManagementPartner provider also reports its resource-request budget."""
+    out: dict[str, str] = {}
+    for name, decision in seen.items():
+        kind = name.split(".", 1)[1]
+        out[f"x-ms-ratelimit-remaining-tenant-{kind}"] = str(decision.remaining)
+    if "managementpartner" in path.lower():
+        out["x-ms-ratelimit-remaining-tenant-resource-requests"] = str(
+            min((d.remaining for d in seen.values()), default=0)
+        )
+    return out

@@ -1,34 +1,33 @@
-"""The emulator's HTTPS server: one origin for login, Partner Center, Graph, ARM and Insights.
+"""The emulator: one HTTPS origin for login, Partner Center, Graph, ARM and Insights.
 
-Standard library only (``ThreadingHTTPServer`` + ``ssl``, a thread per connection, HTTP/1.1
-keep-alive), with a ``trustme`` CA. The TLS handshake runs in the connection's thread, so a slow
-client never holds up the accept loop.
+:class:`Emulator` ties a scenario (reloaded when its file changes) to the request pipeline
+(``service``), the endpoints (``apis``) and the listener, with a ``trustme`` CA for its TLS.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
-import socket
 import ssl
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import structlog
 import trustme
 
 from connectors.base import PARTNER_APP
-from standin.emulator.apis import Service, Settings
+from standin.emulator.apis import ROUTES
+from standin.emulator.authority import TokenAuthority
 from standin.emulator.limits import LIMITS, Limiters
-from standin.emulator.tokens import TokenAuthority, user_object_id
+from standin.emulator.listener import Listener
+from standin.emulator.scenario_file import ScenarioFile
+from standin.emulator.service import Service, Settings
+from standin.emulator.tokens import admin_upn, user_object_id
 from standin.emulator.wire import Reply, Request, json_reply
 from standin.emulator.world import World
 from standin.scenario import Scenario, ScenarioError, load_scenario
@@ -37,111 +36,6 @@ log = structlog.get_logger("standin.emulator")
 
 RELOAD_CHECK_INTERVAL = 0.2
 """Seconds between two looks at the scenario file's modification time."""
-
-MAX_BODY = 1 << 20
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Parses the request, asks the service, writes the reply (or misbehaves as told)."""
-
-    protocol_version = "HTTP/1.1"
-    server_version = "partnerlink-emulator"
-    sys_version = ""
-    timeout = 60
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the per-request stderr line; the emulator counts requests instead."""
-
-    def _dispatch(self) -> None:
-        emulator = self.server.emulator
-        split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.send_error(413)
-            return
-        body = self.rfile.read(length) if length else b""
-        host = self.headers.get("Host") or f"{emulator.host}:{emulator.port}"
-        req = Request(
-            method=self.command,
-            path=unquote(split.path),
-            raw_query=split.query,
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=body,
-            origin=f"https://{host}",
-        )
-        reply = emulator.service.handle(req)
-        self._write(reply)
-
-    def _write(self, reply: Reply) -> None:
-        if reply.action == "close":
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.send_response(reply.status)
-        if reply.content_type and (reply.body or reply.status not in (204, 302)):
-            self.send_header("Content-Type", reply.content_type)
-        for key, value in reply.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        if reply.action == "cut":
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        if self.command == "HEAD":
-            return
-        if reply.action == "cut":
-            self.wfile.write(reply.body[: len(reply.body) // 2])
-            self.wfile.flush()
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.wfile.write(reply.body)
-
-    do_GET = _dispatch
-    do_POST = _dispatch
-    do_PUT = _dispatch
-    do_PATCH = _dispatch
-    do_DELETE = _dispatch
-    do_HEAD = _dispatch
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    allow_reuse_address = True
-
-    def __init__(
-        self, address: tuple[str, int], emulator: Emulator, context: ssl.SSLContext
-    ) -> None:
-        self.emulator = emulator
-        self.context = context
-        super().__init__(address, _Handler)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        """Wrap the accepted socket in TLS here, in the connection's own thread."""
-        request.settimeout(10)
-        # Headers and body leave in two writes: without TCP_NODELAY, Nagle plus the client's
-        # delayed ACK would add ~40 ms to every answer.
-        with contextlib.suppress(OSError):
-            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (OSError, ssl.SSLError):
-            return
-        self.emulator._track(tls)
-        try:
-            _Handler(tls, client_address, self)
-        except (OSError, ssl.SSLError):
-            pass
-        finally:
-            self.emulator._untrack(tls)
-            with contextlib.suppress(OSError):
-                tls.close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("emulator_connection_error", client=str(client_address))
 
 
 class Emulator:
@@ -162,12 +56,14 @@ class Emulator:
         timeout_hold: float = 0.0,
         device_pending_polls: int = 1,
     ) -> None:
+        self._file: ScenarioFile | None = None
         if isinstance(scenario_or_path, Scenario):
             self.scenario_path: Path | None = None
             scenario = scenario_or_path
         else:
             self.scenario_path = Path(scenario_or_path).expanduser().resolve()
             scenario = load_scenario(self.scenario_path)
+            self._file = ScenarioFile(self.scenario_path)
         self.host = host
         self._requested_port = port
         self.port = port
@@ -178,7 +74,6 @@ class Emulator:
         self._timeout_hold = timeout_hold
         self._settings = self._settings_of(scenario)
         self._limiters = Limiters(self._settings.time_scale)
-        self._stamps = self._file_stamps()
         self._last_check = time.monotonic()
         self._reload_lock = threading.Lock()
         self.reloads = 0
@@ -190,12 +85,11 @@ class Emulator:
             tokens,
             lambda: self._limiters,
             self.stopping,
+            routes=ROUTES,
         )
         self.service.control = self._control
-        self._server: _Server | None = None
+        self._server: Listener | None = None
         self._thread: threading.Thread | None = None
-        self._connections: set[ssl.SSLSocket] = set()
-        self._conn_lock = threading.Lock()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -216,7 +110,7 @@ class Emulator:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(context)
         self.stopping.clear()
-        self._server = _Server((self.host, self._requested_port), self, context)
+        self._server = Listener((self.host, self._requested_port), self.service.handle, context)
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -236,20 +130,11 @@ class Emulator:
         self.stopping.set()
         server.shutdown()
         server.server_close()
-        with self._conn_lock:
-            open_connections = list(self._connections)
-        for conn in open_connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
+        server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        deadline = time.monotonic() + 2
-        while time.monotonic() < deadline:
-            with self._conn_lock:
-                if not self._connections:
-                    break
-            time.sleep(0.01)
+        server.wait_closed(2)
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -265,14 +150,6 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-    def _track(self, conn: ssl.SSLSocket) -> None:
-        with self._conn_lock:
-            self._connections.add(conn)
-
-    def _untrack(self, conn: ssl.SSLSocket) -> None:
-        with self._conn_lock:
-            self._connections.discard(conn)
 
     # -- what callers use ---------------------------------------------------------------------
 
@@ -308,7 +185,7 @@ class Emulator:
             tenant_id=tenant,
             client_id=app,
             user_oid=oid,
-            upn=f"admin@partner-{tenant[:8]}.onmicrosoft.com",
+            upn=admin_upn(tenant),
         )
 
     def reset(self) -> None:
@@ -381,32 +258,6 @@ class Emulator:
             timeout_hold=self._timeout_hold,
         )
 
-    def _file_stamps(self) -> dict[Path, float]:
-        """Modification times of the scenario file and its ``base`` chain."""
-        stamps: dict[Path, float] = {}
-        path = self.scenario_path
-        for _ in range(6):
-            if path is None or path in stamps:
-                break
-            try:
-                stamps[path] = path.stat().st_mtime
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                break
-            base = data.get("base") if isinstance(data, dict) else None
-            path = (path.parent / str(base)).resolve() if base else None
-        return stamps
-
-    def _unchanged(self) -> bool:
-        """Every known file still has its recorded modification time: no need to re-read them
-        (a generated estate of 20,000 customers is a 40 MB file)."""
-        try:
-            return bool(self._stamps) and all(
-                path.stat().st_mtime == stamp for path, stamp in self._stamps.items()
-            )
-        except OSError:
-            return False
-
     def _current_world(self) -> World:
         if self.scenario_path is not None:
             now = time.monotonic()
@@ -417,20 +268,18 @@ class Emulator:
 
     def reload_if_changed(self) -> bool:
         """Reload the scenario when its file changed; a broken file keeps the old world."""
-        if self.scenario_path is None:
+        if self._file is None:
             return False
         with self._reload_lock:
-            if self._unchanged():
-                return False
-            stamps = self._file_stamps()
-            if stamps == self._stamps:
+            stamps = self._file.changed()
+            if stamps is None:
                 return False
             try:
-                scenario = load_scenario(self.scenario_path)
+                scenario = load_scenario(self._file.path)
             except ScenarioError as exc:
                 log.warning("emulator_reload_failed", error=str(exc))
                 return False
-            self._stamps = stamps
+            self._file.accept(stamps)
             settings = self._settings_of(scenario)
             if settings.time_scale != self._settings.time_scale:
                 self._limiters = Limiters(settings.time_scale)

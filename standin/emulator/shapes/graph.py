@@ -1,0 +1,226 @@
+"""Microsoft Graph's payloads: contracts, GDAP, licences, identities, usage reports, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from standin.emulator.shapes import derived_id, iso
+from standin.scenario.model import AppSpec, CustomerSpec, GdapSpec, LicenceSpec, Scenario
+from standin.scenario.world import ServicePrincipal
+
+
+def graph_contract(c: CustomerSpec) -> dict[str, Any]:
+    """graph_contracts_list.json."""
+    tenant = c.tenant_id.lower()
+    item: dict[str, Any] = {
+        "id": derived_id("contract", tenant),
+        "contractType": c.contract_type,
+        "customerId": tenant,
+        "displayName": c.name,
+    }
+    if c.domain:
+        item["defaultDomainName"] = c.domain
+    return item
+
+
+_GDAP_DURATION = "P730D"
+
+
+def graph_gdap(c: CustomerSpec, g: GdapSpec) -> dict[str, Any]:
+    """graph_delegatedAdminRelationships_list.json."""
+    item: dict[str, Any] = {
+        "@odata.type": "#microsoft.graph.delegatedAdminRelationship",
+        "@odata.etag": f'W/"{derived_id("gdap-etag", g.id)}"',
+        "id": g.id,
+        "displayName": g.display_name or g.id,
+        "duration": _GDAP_DURATION,
+        "customer": {"tenantId": c.tenant_id.lower(), "displayName": c.name},
+        "accessDetails": {"unifiedRoles": [{"roleDefinitionId": r.lower()} for r in g.roles]},
+        "status": g.status,
+        "autoExtendDuration": g.auto_extend_duration,
+        "createdDateTime": iso(g.activated, fraction=True),
+        "lastModifiedDateTime": iso(g.activated, fraction=True),
+        "activatedDateTime": iso(g.activated, fraction=True),
+        "endDateTime": iso(g.ends, fraction=True),
+    }
+    return item
+
+
+def graph_access_assignment(g: GdapSpec, a: Any) -> dict[str, Any]:
+    """delegatedAdminAccessAssignment (GDOC resources/delegatedadminaccessassignment)."""
+    return {
+        "@odata.etag": f'W/"{derived_id("aa-etag", g.id, a.id)}"',
+        "id": a.id,
+        "status": a.status,
+        "createdDateTime": iso(g.activated, fraction=True),
+        "lastModifiedDateTime": iso(g.activated, fraction=True),
+        "accessContainer": {
+            "accessContainerId": a.group_id.lower(),
+            "accessContainerType": "securityGroup",
+        },
+        "accessDetails": {"unifiedRoles": [{"roleDefinitionId": r.lower()} for r in a.roles]},
+    }
+
+
+def graph_skus(c: CustomerSpec) -> list[dict[str, Any]]:
+    """graph_subscribedSkus.json: one entry per SKU, units summed over its subscriptions."""
+    by_sku: dict[str, list[LicenceSpec]] = {}
+    for lic in c.licences:
+        by_sku.setdefault(lic.sku_id.lower(), []).append(lic)
+    tenant = c.tenant_id.lower()
+    out: list[dict[str, Any]] = []
+    for sku_id, lics in by_sku.items():
+        first = lics[0]
+        out.append(
+            {
+                "accountName": c.name,
+                "accountId": tenant,
+                "appliesTo": "User",
+                "capabilityStatus": first.capability_status,
+                "consumedUnits": sum(x.consumed_units for x in lics),
+                "id": f"{tenant}_{sku_id}",
+                "prepaidUnits": {
+                    "enabled": sum(x.enabled_units for x in lics),
+                    "lockedOut": 0,
+                    "suspended": 0,
+                    "warning": 0,
+                },
+                "servicePlans": [],
+                "skuId": sku_id,
+                "skuPartNumber": first.sku_part_number,
+                "subscriptionIds": [x.subscription_id.lower() for x in lics],
+            }
+        )
+    return out
+
+
+def graph_directory_subscription(
+    scenario: Scenario, c: CustomerSpec, lic: LicenceSpec
+) -> dict[str, Any]:
+    """graph_directory_subscriptions.json (companySubscription)."""
+    owner = (lic.owner_tenant_id or scenario.partner.tenant_id).lower()
+    created = lic.created
+    renews = None
+    if created is not None:
+        renews = created.replace(year=created.year + 1, day=min(created.day, 28))
+    item: dict[str, Any] = {
+        "createdDateTime": iso(created),
+        "nextLifecycleDateTime": iso(renews),
+    }
+    item.update(
+        {
+            "commerceSubscriptionId": derived_id("commerce-sub", lic.subscription_id),
+            "id": lic.subscription_id.lower(),
+            "isTrial": lic.is_trial,
+            "serviceStatus": [],
+            "skuId": lic.sku_id.lower(),
+            "skuPartNumber": lic.sku_part_number,
+            "status": lic.capability_status,
+            "totalLicenses": lic.enabled_units,
+            "ownerId": owner,
+            "ownerTenantId": owner,
+            "ownerType": "Company",
+        }
+    )
+    return item
+
+
+def graph_service_principal(sp: ServicePrincipal) -> dict[str, Any]:
+    """servicePrincipal (GDOC resources/serviceprincipal): the fields the connector reads."""
+    return {
+        "id": sp.object_id,
+        "appId": sp.app_id,
+        "displayName": sp.identity,
+        "accountEnabled": sp.enabled,
+        "servicePrincipalType": "Application",
+    }
+
+
+def graph_application(name: str, app: AppSpec, partner_tenant: str) -> dict[str, Any]:
+    """application (GDOC resources/application) with its credentials' end dates."""
+    end = iso(app.credential_expires)
+    passwords: list[dict[str, Any]] = []
+    keys: list[dict[str, Any]] = []
+    if end is not None:
+        passwords.append(
+            {
+                "keyId": derived_id("password", app.client_id),
+                "displayName": "partnerlink",
+                "hint": app.client_secret[:3],
+                "startDateTime": None,
+                "endDateTime": end,
+            }
+        )
+        for thumb in app.certificate_thumbprints:
+            keys.append(
+                {
+                    "keyId": derived_id("key", app.client_id, thumb),
+                    "customKeyIdentifier": thumb.upper(),
+                    "displayName": f"CN={name}",
+                    "type": "AsymmetricX509Cert",
+                    "usage": "Verify",
+                    "endDateTime": end,
+                }
+            )
+    return {
+        "id": derived_id("application", partner_tenant, app.client_id),
+        "appId": app.client_id.lower(),
+        "displayName": name,
+        "signInAudience": "AzureADMultipleOrgs",
+        "passwordCredentials": passwords,
+        "keyCredentials": keys,
+    }
+
+
+OFFICE365_SERVICES_HEADER: tuple[str, ...] = (
+    "Report Refresh Date",
+    "Exchange Active",
+    "Exchange Inactive",
+    "OneDrive Active",
+    "OneDrive Inactive",
+    "SharePoint Active",
+    "SharePoint Inactive",
+    "Skype For Business Active",
+    "Skype For Business Inactive",
+    "Yammer Active",
+    "Yammer Inactive",
+    "Teams Active",
+    "Teams Inactive",
+    "Office 365 Active",
+    "Office 365 Inactive",
+    "Report Period",
+)
+"""graph_report_office365ServicesUserCounts.csv."""
+
+_SERVICES_WORKLOADS = (
+    "exchange",
+    "onedrive",
+    "sharepoint",
+    "skype_for_business",
+    "yammer",
+    "teams",
+    "office365",
+)
+
+
+def office365_services_csv(c: CustomerSpec, period: str) -> bytes:
+    """The report's CSV: UTF-8 BOM, the documented header, one data row."""
+    users = sum(lic.consumed_units for lic in c.licences)
+    row: list[str] = [c.usage.report_refresh_date]
+    for workload in _SERVICES_WORKLOADS:
+        active = c.usage.active_users.get(workload, 0)
+        row += [str(active), str(max(0, users - active))]
+    row.append(period.lstrip("D"))
+    text = ",".join(OFFICE365_SERVICES_HEADER) + "\r\n" + ",".join(row) + "\r\n"
+    return b"\xef\xbb\xbf" + text.encode("utf-8")
+
+
+def graph_error(code: str, message: str, request_id: str, date: str) -> dict[str, Any]:
+    """graph_error_not_found.json / graph_error_throttled_429.json."""
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {"date": date, "request-id": request_id, "client-request-id": request_id},
+        }
+    }

@@ -565,6 +565,27 @@ class Store:
             )
             return sorted(r for r in rows if r)
 
+    def customer_names(self) -> list[tuple[str, str]]:
+        """(tenant id, name) of every customer known by name: the current customer records
+        and the names findings carry (a customer gone from Partner Center keeps its findings)."""
+        pairs: set[tuple[str, str]] = set()
+        with self.read() as s:
+            payloads = s.scalars(
+                select(col(Observation.payload)).where(
+                    col(Observation.kind) == "customer", col(Observation.removed_at).is_(None)
+                )
+            )
+            for payload in payloads:
+                record = decode("customer", payload)
+                pairs.add((str(record.customer_tenant_id), str(getattr(record, "name", ""))))
+            named = s.execute(
+                select(col(Finding.customer_tenant_id), col(Finding.customer_name))
+                .where(col(Finding.customer_name).is_not(None))
+                .distinct()
+            )
+            pairs |= {(str(t), str(n)) for t, n in named if t and n}
+        return sorted(p for p in pairs if p[1])
+
     def current(
         self,
         customers: Sequence[str] | None = None,
@@ -631,10 +652,10 @@ class Store:
             return list(s.scalars(query.order_by(col(Finding.id))))
 
     def finding(self, fingerprint: str) -> Finding | None:
+        """The one finding whose id starts with ``fingerprint``; None if there is none,
+        :class:`AmbiguousFinding` if there are several."""
         with self.read() as s:
-            return s.scalars(
-                select(Finding).where(col(Finding.fingerprint).startswith(fingerprint))
-            ).first()
+            return _one_finding(s, fingerprint, required=False)
 
     def set_finding_status(
         self,
@@ -649,16 +670,8 @@ class Store:
     ) -> Finding:
         """A person's decision on a finding (ack, snooze, unsnooze), kept as an event."""
         with self.write() as s:
-            matches = list(
-                s.scalars(
-                    select(Finding).where(col(Finding.fingerprint).startswith(fingerprint)).limit(2)
-                )
-            )
-            if not matches:
-                raise LookupError(f"no finding with id {fingerprint}")
-            if len(matches) > 1:
-                raise LookupError(f"{fingerprint} matches more than one finding: give more of it")
-            finding = matches[0]
+            finding = _one_finding(s, fingerprint, required=True)
+            assert finding is not None
             if finding.status not in allowed_from:
                 raise ValueError(f"finding {finding.fingerprint[:12]} is {finding.status}")
             old = finding.status
@@ -704,6 +717,50 @@ class Store:
                 t.__tablename__: int(s.scalar(select(func.count()).select_from(t)) or 0)
                 for t in tables
             }
+
+
+class AmbiguousFinding(LookupError):
+    """A finding id prefix that more than one finding starts with."""
+
+    def __init__(self, prefix: str, candidates: Sequence[Finding], more: bool) -> None:
+        super().__init__(prefix)
+        self.prefix = prefix
+        # Read now: a rolled-back session leaves the rows unreadable once this is raised.
+        self.candidates = [(f.fingerprint, f.title) for f in candidates]
+        self.more = more
+
+    def __str__(self) -> str:
+        shown = "; ".join(f"{fingerprint[:12]} {title}" for fingerprint, title in self.candidates)
+        rest = ", and more" if self.more else ""
+        return f"{self.prefix} matches more than one finding ({shown}{rest}): give more of it"
+
+
+AMBIGUITY_SHOWN = 10
+"""Candidates an ambiguous id prefix lists."""
+
+
+def _one_finding(s: Session, prefix: str, *, required: bool) -> Finding | None:
+    """The finding whose id starts with ``prefix``, compared literally: ``%`` and ``_`` are
+    characters here, not LIKE wildcards, on SQLite and PostgreSQL alike."""
+    prefix = prefix.strip().lower()
+    if not prefix:
+        raise LookupError("no finding id given")
+    head = func.substr(col(Finding.fingerprint), 1, len(prefix))
+    matches = list(
+        s.scalars(
+            select(Finding)
+            .where(head == prefix)
+            .order_by(col(Finding.fingerprint))
+            .limit(AMBIGUITY_SHOWN + 1)
+        )
+    )
+    if len(matches) > 1:
+        raise AmbiguousFinding(
+            prefix, matches[:AMBIGUITY_SHOWN], more=len(matches) > AMBIGUITY_SHOWN
+        )
+    if not matches and required:
+        raise LookupError(f"no finding with id {prefix}")
+    return matches[0] if matches else None
 
 
 def _decision_note(owner: str | None, note: str | None, until: datetime | None) -> str:

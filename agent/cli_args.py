@@ -42,7 +42,7 @@ def choices(option: str, given: Sequence[str] | None, known: Iterable[str]) -> l
         name = value.strip().lower()
         if name not in allowed:
             raise ArgError(
-                f"{option}: unknown value {inert(value)!r}; expected one of {', '.join(allowed)}"
+                f"{option}: unknown value {value!r}; expected one of {', '.join(allowed)}"
             )
         chosen.append(name)
     return chosen
@@ -97,14 +97,12 @@ def _by_name(option: str, name: str, known: Sequence[tuple[str, str]]) -> str:
     matches = sorted({(tenant, n) for tenant, n in known if _fold(n) == wanted})
     if not matches:
         raise ArgError(
-            f"{option}: no customer with the tenant ID or name {inert(name)!r} "
-            "(a name must match in full)"
+            f"{option}: no customer with the tenant ID or name {name!r} (a name must match in full)"
         )
     if len({tenant for tenant, _ in matches}) > 1:
         listed = "; ".join(f"{inert(n)} ({tenant})" for tenant, n in matches[:10])
         raise ArgError(
-            f"{option}: {inert(name)!r} names {len(matches)} customers: {listed}; "
-            "give the tenant ID"
+            f"{option}: {name!r} names {len(matches)} customers: {listed}; give the tenant ID"
         )
     return matches[0][0]
 
@@ -124,12 +122,12 @@ def until(text: str, now: datetime) -> datetime:
         end = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ArgError(
-            f"--until: expected a date (2026-12-31) or a duration (7d), got {inert(text)!r}"
+            f"--until: expected a date (2026-12-31) or a duration (7d), got {text!r}"
         ) from None
     end = end if end.tzinfo else end.replace(tzinfo=UTC)
     if end <= now:
         raise ArgError(
-            f"--until: {inert(text)!r} is in the past (now is "
+            f"--until: {text!r} is in the past (now is "
             f"{now.astimezone(UTC):%Y-%m-%d %H:%M} UTC): expected a later date"
         )
     return end

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.store import ScopeResult, ScopeStatus, Store
+from agent.store import RunStatus, ScopeResult, ScopeStatus, Store
 from agent.store.models import Finding
 from connectors.records import Customer
 from tests.cli.test_cli import partnerlink
@@ -65,6 +65,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ],
             NOW,
         )
+        store.finish_run(run, RunStatus.COMPLETE, NOW)
         with store.write() as s:
             s.add(_finding("abc123", "PAL missing on Alpine's Azure", C1, "Alpine Dairy"))
             s.add(_finding("abc124", "CPOR held by another partner", C1, "Alpine Dairy"))
@@ -152,6 +153,15 @@ def test_an_unknown_customer_name_is_refused(config: Path, command: str) -> None
     assert line == (
         "error: --customer: no customer with the tenant ID or name 'Alpine' "
         "(a name must match in full)"
+    )
+
+
+def test_a_name_quoted_in_a_refusal_stays_text_on_one_line(config: Path) -> None:
+    line = refused(config, "findings", "--customer", "Nobody[bold]\u2028\u202ex")
+
+    assert line == (
+        "error: --customer: no customer with the tenant ID or name "
+        "'Nobody[bold]\\u2028\\u202ex' (a name must match in full)"
     )
 
 

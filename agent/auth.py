@@ -442,9 +442,17 @@ class MsalTokenProvider:
                 return client
         cred = self.apps[name]
         try:
+            credential = cred.msal_credential()
+        except (OSError, ValueError, TypeError) as exc:  # the file, not the authority
+            text = exc.strerror if isinstance(exc, OSError) else str(exc)
+            reason = (str(text or "").splitlines() or [type(exc).__name__])[0]
+            raise AuthError(
+                f"the certificate of {name} cannot be used ({self._clean(reason)})"
+            ) from None
+        try:
             client = msal.ConfidentialClientApplication(
                 cred.client_id,
-                client_credential=cred.msal_credential(),
+                client_credential=credential,
                 authority=f"{self.authority_host}/{tenant}",
                 http_client=self._msal_http,
                 instance_discovery=self._instance_discovery,

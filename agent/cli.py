@@ -32,6 +32,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from agent import cli_args as args
 from agent import logging as plog
 from agent.config import ConfigError, Settings, load_settings, redacted, source_file
 from agent.escape import for_csv_row, for_terminal
@@ -88,7 +89,7 @@ def _global(
 
 def fail(message: str, code: int = EXIT_CONFIG) -> typer.Exit:
     err.print(
-        Text.assemble(("error:", "bold red"), " ", for_terminal(message, multiline=True)),
+        Text.assemble(("error:", "bold red"), " ", for_terminal(message)),
         soft_wrap=True,
     )
     return typer.Exit(code)
@@ -340,7 +341,12 @@ def findings(
         list[str] | None, typer.Option("--status", help="Repeatable; default: every active one.")
     ] = None,
     rule: Annotated[list[str] | None, typer.Option("--rule", help="Repeatable.")] = None,
-    customer: Annotated[list[str] | None, typer.Option("--customer", help="Tenant id.")] = None,
+    severity: Annotated[
+        list[str] | None, typer.Option("--severity", help="Repeatable: critical ... info.")
+    ] = None,
+    customer: Annotated[
+        list[str] | None, typer.Option("--customer", help="Tenant id or customer name.")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include resolved findings.")] = False,
 ) -> None:
     """List findings, most severe and most valuable first."""
@@ -348,14 +354,18 @@ def findings(
 
     if fmt not in ("table", "json", "csv"):
         raise fail(f"--format: expected table, json or csv, got {fmt!r}")
+    status = args.choices("--status", status, args.finding_statuses())
+    rule = args.choices("--rule", rule, args.rule_ids())
+    severity = args.choices("--severity", severity, args.severities())
     loaded = settings()
     statuses = None if all_ else (status or sorted(str(s) for s in ACTIVE_STATUSES))
     with agent_for(loaded) as agent:
         rows = agent.store.findings(
             statuses=statuses,
             rules=rule,
-            customers=[c.lower() for c in customer] if customer else None,
+            customers=args.customers("--customer", customer, agent.store.customer_names),
         )
+    rows = [f for f in rows if severity is None or f.severity in severity]
     rows.sort(key=lambda f: (SEVERITY_RANK.get(f.severity, 9), -f.value_at_stake, f.title))
     emit_findings(rows, fmt)
 
@@ -400,7 +410,9 @@ def emit_findings(rows: list[Any], fmt: str) -> None:
 @app.command()
 def matrix(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
-    customer: Annotated[list[str] | None, typer.Option("--customer", help="Tenant id.")] = None,
+    customer: Annotated[
+        list[str] | None, typer.Option("--customer", help="Tenant id or customer name.")
+    ] = None,
     workload: Annotated[str | None, typer.Option(help="Prefix: m365, azure, tenant, ...")] = None,
     gaps: Annotated[bool, typer.Option("--gaps", help="Only what is not as it should be.")] = False,
 ) -> None:
@@ -409,7 +421,7 @@ def matrix(
         raise fail(f"--format: expected table, json or csv, got {fmt!r}")
     loaded = settings()
     with agent_for(loaded) as agent:
-        rows = agent.matrix([c.lower() for c in customer] if customer else None)
+        rows = agent.matrix(args.customers("--customer", customer, agent.store.customer_names))
     rows = [
         r
         for r in rows
@@ -479,7 +491,8 @@ def report(
         str | None, typer.Option("--format", "-f", help="json or csv, to stdout.")
     ] = None,
     evidence: Annotated[
-        str | None, typer.Option("--evidence", help="Customer tenant id: write its evidence pack.")
+        str | None,
+        typer.Option("--evidence", help="Customer (tenant id or name): write its evidence pack."),
     ] = None,
     output: Annotated[Path | None, typer.Option("--out", help="File for --evidence.")] = None,
 ) -> None:
@@ -494,7 +507,8 @@ def report(
     with agent_for(loaded) as agent:
         now = agent.clock()
         if evidence is not None:
-            text = rep.evidence_pack(agent.store, evidence, now=now)
+            tenant = args.customer("--evidence", evidence, agent.store.customer_names)
+            text = rep.evidence_pack(agent.store, tenant, now=now)
             if output is None:
                 sys.stdout.write(text)
             else:
@@ -563,18 +577,7 @@ def snooze(
     """Snooze a finding until a date; it comes back by itself if still true then."""
     from datetime import UTC, datetime
 
-    from agent.durations import parse_duration
-
-    try:
-        end = datetime.now(UTC) + parse_duration(until)
-    except ValueError:
-        try:
-            end = datetime.fromisoformat(until)
-        except ValueError:
-            raise fail(
-                f"--until: expected a date (2026-12-31) or a duration (7d), got {until!r}"
-            ) from None
-        end = end if end.tzinfo else end.replace(tzinfo=UTC)
+    end = args.until(until, datetime.now(UTC))
     _decide(fingerprint, "snoozed", owner=owner, reason=reason, until=end)
 
 
@@ -599,7 +602,10 @@ def explain(
     """Why a finding exists: its evidence, its life, and the observations behind it."""
     loaded = settings()
     with agent_for(loaded) as agent:
-        finding = agent.store.finding(fingerprint)
+        try:
+            finding = agent.store.finding(fingerprint)
+        except LookupError as exc:  # an ambiguous prefix lists the candidates
+            raise fail(str(exc)) from None
         if finding is None:
             raise fail(f"no finding with id {fingerprint}")
         events = agent.store.finding_events(finding.fingerprint)
@@ -920,6 +926,9 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
+    except args.ArgError as exc:
+        fail(str(exc))
+        sys.exit(EXIT_CONFIG)
     except Exception as exc:  # pragma: no cover - the last line of defence
         err.print(
             f"[bold red]internal error:[/] {type(exc).__name__}: {plog.scrub(str(exc))[:300]}",

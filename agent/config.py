@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -33,6 +34,8 @@ from pydantic_settings import (
 )
 
 from agent.alerts.config import AlertsConfig
+from agent.config_checks import problems
+from agent.cron import check_cron
 from agent.durations import format_duration, parse_duration
 from agent.web.config import HttpSection
 from connectors.answers import DEFAULT_MAX_BODY, DEFAULT_MAX_DOWNLOAD
@@ -82,9 +85,12 @@ def _read_secret(value: SecretStr | None, file: Path | None, where: str) -> Secr
         raise ValueError(f"give {where} or {where}_file, not both")
     if file is not None:
         try:
-            return SecretStr(file.expanduser().read_text(encoding="utf-8").strip())
+            text = file.expanduser().read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ValueError(f"cannot read {where}_file {file}: {exc.strerror}") from None
+        if not text:
+            raise ValueError(f"{where}_file {file} is empty: expected the secret in it")
+        return SecretStr(text)
     return value
 
 
@@ -255,9 +261,10 @@ class SyncSection(Section):
 
 
 class ScheduleSection(Section):
+    # timezone before cron: the cron check reads the zone it will be scheduled in.
+    timezone: str = "UTC"
     cron: str = Field(default="0 2 * * *", description="Five-field cron, in `timezone`.")
     interval: Duration | None = Field(default=None, description="Instead of cron.")
-    timezone: str = "UTC"
     jitter: Duration = Field(default=timedelta(minutes=5))
     misfire_grace: Duration = Field(default=timedelta(hours=6))
 
@@ -278,9 +285,8 @@ class ScheduleSection(Section):
 
     @field_validator("cron")
     @classmethod
-    def _cron(cls, value: str) -> str:
-        if len(value.split()) != 5:
-            raise ValueError('expected five cron fields, e.g. "0 2 * * *"')
+    def _cron(cls, value: str, info: ValidationInfo) -> str:
+        check_cron(value, str(info.data.get("timezone", "UTC")), datetime.now(UTC))
         return value
 
 
@@ -495,6 +501,10 @@ def load_settings(path: Path | str | None = None, *, required: bool = False) -> 
         raise ConfigError(f"{where}: {key}: {_explain(dict(error))}") from None
     except SettingsError as exc:  # an environment value that cannot be decoded
         raise ConfigError(f"environment: {exc}") from None
+    for key, problem in problems(settings, now=datetime.now(UTC)):
+        env = _env_name(key)
+        where = f"environment {env}" if env in os.environ else origin
+        raise ConfigError(f"{where}: {key}: {problem}")
     settings._source_file = file  # type: ignore[attr-defined]
     return settings
 

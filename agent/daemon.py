@@ -9,7 +9,6 @@ customer boundary (the rest is ``not_attempted``), commits, and the process exit
 
 from __future__ import annotations
 
-import re
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from agent.app import Agent
+from agent.cron import cron_fields
 from agent.lock import LockHeld, RunnerLock
 from agent.memory import trim
 from agent.metrics import Metrics
@@ -73,17 +73,6 @@ class WallClockCronTrigger(CronTrigger):  # type: ignore[misc]
             fire = super().get_next_fire_time(None, start)
             start = (fire.astimezone(UTC) if fire else start) + timedelta(hours=1)
         return fire
-
-
-_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def cron_fields(expr: str) -> dict[str, str]:
-    """Crontab fields for APScheduler 3, whose weekday numbers start at Monday (0) where
-    crontab's start at Sunday: numbers become names, which both read alike."""
-    minute, hour, day, month, dow = expr.split()
-    dow = re.sub(r"\d+", lambda m: _DAYS[int(m.group(0)) % 8], dow)
-    return {"minute": minute, "hour": hour, "day": day, "month": month, "day_of_week": dow}
 
 
 def previous_fire(trigger: BaseTrigger, now: datetime, horizon: timedelta) -> datetime | None:

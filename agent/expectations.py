@@ -10,6 +10,7 @@ import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agent.audit.snapshot import Expectation
 from connectors.records import LinkKind
@@ -54,44 +55,72 @@ def _split(cell: str | None) -> list[str]:
 
 
 def load_managed_customers(path: Path) -> list[ManagedCustomer]:
+    """Every row of the file, or :class:`ExpectationsError` naming the file, line and column.
+
+    Read with the csv module from the file itself (``newline=""``), so a quoted cell may hold
+    a line break, and a U+2028 inside a name is a character, not the end of a row."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return _rows(path, csv.DictReader(handle, strict=True))
+    except UnicodeDecodeError:
+        raise ExpectationsError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise ExpectationsError(f"{path}: cannot be read ({exc.strerror})") from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ExpectationsError(f"{path}: missing column(s) {', '.join(missing)}")
+
+
+def _rows(path: Path, reader: csv.DictReader[str]) -> list[ManagedCustomer]:
     customers: list[ManagedCustomer] = []
-    for row in reader:
-        line = reader.line_num  # the physical line: blank lines are skipped by the reader
-        tenant = (row.get("customer_tenant_id") or "").strip()
-        if not _GUID.match(tenant):
-            raise ExpectationsError(f"{path}:{line}: customer_tenant_id: expected a GUID")
-        workloads = [w.lower() for w in _split(row.get("workloads"))]
-        for workload in workloads:
-            if not _WORKLOAD.match(workload):
-                raise ExpectationsError(
-                    f"{path}:{line}: workloads: {workload!r} is not one of m365, "
-                    "business_apps, security, tenant, azure, azure:<subscription id>"
-                )
-        kinds: list[LinkKind] = []
-        for name in _split(row.get("expected_links")):
-            try:
-                kinds.append(LinkKind(name.lower()))
-            except ValueError:
-                allowed = ", ".join(k.value for k in LinkKind)
-                raise ExpectationsError(
-                    f"{path}:{line}: expected_links: {name!r} is not one of {allowed}"
-                ) from None
-        customers.append(
-            ManagedCustomer(
-                tenant_id=tenant.lower(),
-                name=clean(row.get("name") or ""),
-                workloads=tuple(workloads),
-                expected=tuple(kinds),
-                tags=tuple(_split(row.get("tags"))),
-                owner=clean(row.get("owner") or ""),
+    ended = 0  # the last line of the last good row: a broken row starts after it
+    try:
+        reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+        missing = [c for c in REQUIRED if c not in reader.fieldnames]
+        if missing:
+            raise ExpectationsError(
+                f"{path}:{reader.line_num or 1}: {', '.join(missing)}: "
+                "missing column(s) in the header"
             )
-        )
+        ended = reader.line_num
+        for row in reader:
+            customers.append(_customer(path, reader.line_num, row))
+            ended = reader.line_num
+    except csv.Error as exc:
+        line = max(reader.line_num, ended + 1)
+        raise ExpectationsError(f"{path}:{line}: not valid CSV ({exc})") from None
     return customers
+
+
+def _customer(path: Path, line: int, row: dict[str | Any, str | Any]) -> ManagedCustomer:
+    """One row; ``line`` is the reader's (the row's last physical line; blank lines count)."""
+    where = f"{path}:{line}"
+    extra = row.get(None)
+    if extra:
+        raise ExpectationsError(
+            f"{where}: {len(extra)} cell(s) past the last column: expected one cell a column"
+        )
+    tenant = (row.get("customer_tenant_id") or "").strip()
+    if not _GUID.match(tenant):
+        raise ExpectationsError(f"{where}: customer_tenant_id: expected a GUID")
+    workloads = [w.lower() for w in _split(row.get("workloads"))]
+    for workload in workloads:
+        if not _WORKLOAD.match(workload):
+            raise ExpectationsError(
+                f"{where}: workloads: {workload!r} is not one of m365, "
+                "business_apps, security, tenant, azure, azure:<subscription id>"
+            )
+    kinds: list[LinkKind] = []
+    for name in _split(row.get("expected_links")):
+        try:
+            kinds.append(LinkKind(name.lower()))
+        except ValueError:
+            allowed = ", ".join(k.value for k in LinkKind)
+            raise ExpectationsError(
+                f"{where}: expected_links: {name!r} is not one of {allowed}"
+            ) from None
+    return ManagedCustomer(
+        tenant_id=tenant.lower(),
+        name=clean(row.get("name") or ""),
+        workloads=tuple(workloads),
+        expected=tuple(kinds),
+        tags=tuple(_split(row.get("tags"))),
+        owner=clean(row.get("owner") or ""),
+    )

@@ -321,3 +321,35 @@ def test_a_login_that_gives_no_usable_answer_is_an_auth_error(
             asyncio.run(tokens.token(C1, GRAPH))
         assert SECRET not in log.text()
         assert asyncio.run(tokens.token(C1, GRAPH))  # the fault fired once
+
+
+@pytest.mark.parametrize("broken", ["missing", "not a key", "encrypted"])
+def test_an_unusable_certificate_is_blamed_not_the_sign_in_authority(
+    emulator: Emulator,
+    http: httpx.Client,
+    log: RecordingLogger,
+    cert: Certificate,
+    tmp_path: Path,
+    broken: str,
+) -> None:
+    path = tmp_path / "broken.pem"
+    if broken == "not a key":
+        path.write_bytes(cert.cert_pem)
+    elif broken == "encrypted":
+        from cryptography.hazmat.primitives import serialization
+
+        key = cert.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"key-pass"),
+        )
+        path.write_bytes(key + cert.cert_pem)
+    tokens = provider(emulator, http, log, partner=AppCredential(APP_ID, certificate_file=path))
+
+    with pytest.raises(AuthError) as caught:
+        asyncio.run(tokens.token(PARTNER, PC))
+
+    assert str(caught.value).startswith("the certificate of partner-app cannot be used ("), str(
+        caught.value
+    )
+    assert "authority" not in str(caught.value)

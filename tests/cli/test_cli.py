@@ -115,7 +115,7 @@ def test_kept_demo_config_serves_every_other_command(kept_demo: Path) -> None:
 def test_check_prints_settings_with_secrets_redacted(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text(
-        '[credentials]\nclient_id = "11111111-1111-1111-1111-111111111111"\n'
+        '[credentials]\nclient_id = "5f3c9a1e-2b7d-4c8e-9a6f-0d1e2f3a4b5c"\n'
         'client_secret = "s3cret-value-never-shown"\n'
         '[store]\nurl = "postgresql://agent:db-password-xyz@db.invalid/pl"\n'
     )
@@ -145,11 +145,30 @@ def test_missing_config_file_exits_2(tmp_path: Path) -> None:
     assert "no such config file" in result.stderr
 
 
-def test_init_writes_a_config_that_check_accepts(tmp_path: Path) -> None:
+def test_init_writes_a_config_that_check_accepts_once_its_placeholders_are_replaced(
+    tmp_path: Path,
+) -> None:
     target = tmp_path / "partnerlink.toml"
     assert partnerlink("init", str(target)).returncode == 0
     assert target.stat().st_mode & 0o777 == 0o600
     assert partnerlink("init", str(target)).returncode == 2, "never overwrites silently"
+
+    refused = partnerlink("--config", str(target), "check")
+
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        f"error: {target}: partner.tenant_id: replace the placeholder "
+        "'00000000-0000-0000-0000-000000000000' with the partner's Entra tenant ID"
+    )
+    text = target.read_text()
+    for placeholder, real in {
+        "00000000-0000-0000-0000-000000000000": "7c3f5e2a-9d41-4b8e-a6f0-3e2d1c0b9a87",
+        "11111111-1111-1111-1111-111111111111": "5f3c9a1e-2b7d-4c8e-9a6f-0d1e2f3a4b5c",
+        "1234567": "4711001",
+        "2345678": "4711002",
+    }.items():
+        text = text.replace(f'"{placeholder}"', f'"{real}"')
+    target.write_text(text)
     assert partnerlink("--config", str(target), "check").returncode == 0
 
 

@@ -24,25 +24,32 @@ from agent.config import (
     redacted,
     source_file,
 )
+from tests.config.certs import Cert
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config.example.toml"
-GUID = "11111111-1111-1111-1111-111111111111"
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No PARTNERLINK_* variable of the caller, and no ./partnerlink.toml, leaks into a test."""
-    for name in list(os.environ):
-        if name.startswith("PARTNERLINK_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+GUID = "5f3c9a1e-2b7d-4c8e-9a6f-0d1e2f3a4b5c"
+FILLED = {
+    "00000000-0000-0000-0000-000000000000": "7c3f5e2a-9d41-4b8e-a6f0-3e2d1c0b9a87",
+    "11111111-1111-1111-1111-111111111111": GUID,
+    "1234567": "4711001",
+    "2345678": "4711002",
+}
+"""The starter config's placeholder IDs and what a user fills in for them."""
 
 
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def filled_example(folder: Path) -> Path:
+    """The documented example with its placeholder IDs replaced, as a user fills it in."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for placeholder, real in FILLED.items():
+        text = text.replace(f'"{placeholder}"', f'"{real}"')
+    return write(folder / "partnerlink.toml", text)
 
 
 def config_error(path: Path) -> str:
@@ -56,21 +63,24 @@ def config_error(path: Path) -> str:
 # ------------------------------------------------------------------------- the example
 
 
-def test_example_config_loads() -> None:
-    settings = load_settings(EXAMPLE)
+def test_example_config_loads_once_its_placeholders_are_replaced(tmp_path: Path) -> None:
+    path = filled_example(tmp_path)
 
-    assert source_file(settings) == EXAMPLE
-    assert settings.partner.global_partner_id == "1234567"
-    assert [loc.partner_id for loc in settings.partner.locations] == ["2345678"]
-    assert settings.partner_ids() == frozenset({"1234567", "2345678"})
+    settings = load_settings(path)
+
+    assert source_file(settings) == path
+    assert settings.partner.global_partner_id == "4711001"
+    assert [loc.partner_id for loc in settings.partner.locations] == ["4711002"]
+    assert settings.partner_ids() == frozenset({"4711001", "4711002"})
     assert settings.credentials.client_id == GUID
     assert settings.sync.time_budget == timedelta(hours=4)
     assert settings.audit.disappeared_after_runs == 2
 
 
-def test_every_documented_key_of_the_example_means_what_it_says() -> None:
-    document = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
-    settings = load_settings(EXAMPLE)
+def test_every_documented_key_of_the_example_means_what_it_says(tmp_path: Path) -> None:
+    path = filled_example(tmp_path)
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    settings = load_settings(path)
 
     assert set(document) == set(Settings.model_fields), "every section is in the example"
     for section, body in document.items():
@@ -81,7 +91,7 @@ def test_every_documented_key_of_the_example_means_what_it_says() -> None:
             if isinstance(loaded, timedelta):
                 assert loaded == parse_duration(written), where
             elif isinstance(loaded, Path):
-                assert loaded == (EXAMPLE.parent / written).resolve(), where
+                assert loaded == (path.parent / written).resolve(), where
             elif isinstance(loaded, list) and loaded and isinstance(loaded[0], BaseModel):
                 assert [item.model_dump() for item in loaded] == written, where
             else:
@@ -146,7 +156,7 @@ def _toml(data: dict[str, Any]) -> str:
 
 
 def test_every_section_round_trips_through_a_written_config(tmp_path: Path) -> None:
-    original = load_settings(EXAMPLE)
+    original = load_settings(filled_example(tmp_path / "example"))
 
     again = load_settings(write(tmp_path / "again.toml", _toml(original.model_dump())))
 
@@ -391,6 +401,7 @@ def test_relative_paths_resolve_against_the_config_files_folder(
 ) -> None:
     home = tmp_path / "etc" / "partnerlink"
     write(home / "secrets" / "app.txt", "secret-from-a-relative-file\n")
+    Cert().pem(home / "secrets" / "ops.pem")
     write(home / "managed.csv", "customer_tenant_id,workloads,expected_links\n")
     path = write(
         home / "partnerlink.toml",

@@ -421,7 +421,7 @@ def test_managed_customers_file_without_a_required_column_is_rejected(tmp_path: 
     with pytest.raises(ExpectationsError) as caught:
         load_managed_customers(path)
 
-    assert str(caught.value) == f"{path}: missing column(s) expected_links"
+    assert str(caught.value) == f"{path}:1: expected_links: missing column(s) in the header"
 
 
 def test_missing_managed_customers_file_is_named(tmp_path: Path) -> None:

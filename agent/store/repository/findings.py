@@ -40,10 +40,10 @@ class FindingsMixin(StoreBase):
             return list(s.scalars(query.order_by(col(Finding.id))))
 
     def finding(self, fingerprint: str) -> Finding | None:
+        """The one finding whose id starts with ``fingerprint``; None if there is none,
+        :class:`AmbiguousFinding` if there are several."""
         with self.read() as s:
-            return s.scalars(
-                select(Finding).where(col(Finding.fingerprint).startswith(fingerprint))
-            ).first()
+            return _one_finding(s, fingerprint, required=False)
 
     def set_finding_status(
         self,
@@ -58,16 +58,8 @@ class FindingsMixin(StoreBase):
     ) -> Finding:
         """A person's decision on a finding (ack, snooze, unsnooze), kept as an event."""
         with self.write() as s:
-            matches = list(
-                s.scalars(
-                    select(Finding).where(col(Finding.fingerprint).startswith(fingerprint)).limit(2)
-                )
-            )
-            if not matches:
-                raise LookupError(f"no finding with id {fingerprint}")
-            if len(matches) > 1:
-                raise LookupError(f"{fingerprint} matches more than one finding: give more of it")
-            finding = matches[0]
+            finding = _one_finding(s, fingerprint, required=True)
+            assert finding is not None
             if finding.status not in allowed_from:
                 raise ValueError(f"finding {finding.fingerprint[:12]} is {finding.status}")
             old = finding.status
@@ -123,6 +115,50 @@ class FindingsMixin(StoreBase):
                 .distinct()
             )
             return {r for r in rows if r}
+
+
+class AmbiguousFinding(LookupError):
+    """A finding id prefix that more than one finding starts with."""
+
+    def __init__(self, prefix: str, candidates: Sequence[Finding], more: bool) -> None:
+        super().__init__(prefix)
+        self.prefix = prefix
+        # Read now: a rolled-back session leaves the rows unreadable once this is raised.
+        self.candidates = [(f.fingerprint, f.title) for f in candidates]
+        self.more = more
+
+    def __str__(self) -> str:
+        shown = "; ".join(f"{fingerprint[:12]} {title}" for fingerprint, title in self.candidates)
+        rest = ", and more" if self.more else ""
+        return f"{self.prefix} matches more than one finding ({shown}{rest}): give more of it"
+
+
+AMBIGUITY_SHOWN = 10
+"""Candidates an ambiguous id prefix lists."""
+
+
+def _one_finding(s: Session, prefix: str, *, required: bool) -> Finding | None:
+    """The finding whose id starts with ``prefix``, compared literally: ``%`` and ``_`` are
+    characters here, not LIKE wildcards, on SQLite and PostgreSQL alike."""
+    prefix = prefix.strip().lower()
+    if not prefix:
+        raise LookupError("no finding id given")
+    head = func.substr(col(Finding.fingerprint), 1, len(prefix))
+    matches = list(
+        s.scalars(
+            select(Finding)
+            .where(head == prefix)
+            .order_by(col(Finding.fingerprint))
+            .limit(AMBIGUITY_SHOWN + 1)
+        )
+    )
+    if len(matches) > 1:
+        raise AmbiguousFinding(
+            prefix, matches[:AMBIGUITY_SHOWN], more=len(matches) > AMBIGUITY_SHOWN
+        )
+    if not matches and required:
+        raise LookupError(f"no finding with id {prefix}")
+    return matches[0] if matches else None
 
 
 def _decision_note(owner: str | None, note: str | None, until: datetime | None) -> str:

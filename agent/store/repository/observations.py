@@ -93,6 +93,27 @@ class ObservationsMixin(StoreBase):
             )
             return sorted(r for r in rows if r)
 
+    def customer_names(self) -> list[tuple[str, str]]:
+        """(tenant id, name) of every customer known by name: the current customer records
+        and the names findings carry (a customer gone from Partner Center keeps its findings)."""
+        pairs: set[tuple[str, str]] = set()
+        with self.read() as s:
+            payloads = s.scalars(
+                select(col(Observation.payload)).where(
+                    col(Observation.kind) == "customer", col(Observation.removed_at).is_(None)
+                )
+            )
+            for payload in payloads:
+                record = decode("customer", payload)
+                pairs.add((str(record.customer_tenant_id), str(getattr(record, "name", ""))))
+            named = s.execute(
+                select(col(Finding.customer_tenant_id), col(Finding.customer_name))
+                .where(col(Finding.customer_name).is_not(None))
+                .distinct()
+            )
+            pairs |= {(str(t), str(n)) for t, n in named if t and n}
+        return sorted(p for p in pairs if p[1])
+
     def current(
         self,
         customers: Sequence[str] | None = None,

@@ -30,9 +30,9 @@ from msal.exceptions import MsalServiceError
 from pydantic import SecretStr
 
 from agent.files import write_private
-from connectors.answers import ACCEPT_ENCODING, DEFAULT_MAX_BODY, bounded_response, read_body_sync
 from connectors.base import PARTNER_APP
 from connectors.errors import AuthError, MalformedResponse, aadsts_code
+from connectors.http.body import ACCEPT_ENCODING, DEFAULT_MAX_BODY, bounded_response, read_body_sync
 
 APP_USER = "app+user"
 """The identity connectors ask for when an endpoint wants an app+user (delegated) token."""

@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 from agent.store import Store
 
 if TYPE_CHECKING:
-    from connectors.http import RequestObserver
+    from connectors.http.requester import RequestObserver
 
 
 class Metrics:

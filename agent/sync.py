@@ -37,7 +37,7 @@ from agent.memory import Trimmer
 from agent.store import CarryBase, LoadStats, RunStatus, ScopeResult, ScopeStatus, Store
 from connectors.base import Connector
 from connectors.errors import ConnectorError
-from connectors.records import AuditEvent, Record, ScopeKind, Source, scope_for
+from connectors.records.customers import AuditEvent, Record, ScopeKind, Source, scope_for
 
 log = structlog.get_logger("partnerlink.sync")
 

@@ -33,10 +33,10 @@ from agent.sync import Syncer  # noqa: E402
 from connectors.base import PARTNER_APP, Connector  # noqa: E402
 from connectors.destinations import DownloadGuard  # noqa: E402
 from connectors.endpoints import CloudEndpoints  # noqa: E402
-from connectors.http import Requester, make_client  # noqa: E402
+from connectors.http.requester import Requester, make_client  # noqa: E402
 from connectors.live import live_connectors  # noqa: E402
 from connectors.ratelimit import MicrosoftLimits  # noqa: E402
-from connectors.records import Source  # noqa: E402
+from connectors.records.customers import Source  # noqa: E402
 from standin.emulator.hints import source_hints  # noqa: E402
 
 

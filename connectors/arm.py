@@ -21,7 +21,7 @@ import structlog
 from connectors.base import PARTNER_APP
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError
-from connectors.http import (
+from connectors.http.requester import (
     ApiRequest,
     ArmPaginator,
     LiveConnector,
@@ -33,7 +33,7 @@ from connectors.http import (
     required,
     text,
 )
-from connectors.records import AzureSubscription, PalLink, Record, Source
+from connectors.records.customers import AzureSubscription, PalLink, Record, Source
 
 log = structlog.get_logger()
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import httpx
 
-from connectors.answers import DEFAULT_CAPS, AnswerCaps
 from connectors.base import PARTNER_APP, Connector, TokenProvider
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
-from connectors.http import APP_USER, NO_OBSERVER, Requester, RequestObserver, Sleep
-from connectors.insights import DEFAULT_QUERIES, InsightsQuery
+from connectors.http.body import DEFAULT_CAPS, AnswerCaps
+from connectors.http.requester import APP_USER, NO_OBSERVER, Requester, RequestObserver, Sleep
+from connectors.insights.api import DEFAULT_QUERIES, InsightsQuery
 from connectors.ratelimit import MicrosoftLimits
-from connectors.records import Source
+from connectors.records.customers import Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.sources import SOURCES, LiveContext
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse
-from connectors.http import (
+from connectors.http.requester import (
     APP_USER,
     ApiRequest,
     LiveConnector,
@@ -34,7 +34,7 @@ from connectors.http import (
     text,
     timestamp,
 )
-from connectors.records import (
+from connectors.records.customers import (
     AuditEvent,
     AzureUsage,
     CspSubscription,

@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 from connectors.base import PARTNER_APP
 
 if TYPE_CHECKING:
-    from connectors.http import ApiRequest
+    from connectors.http.requester import ApiRequest
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

@@ -15,7 +15,7 @@ from pathlib import Path
 from connectors.arm import ArmPal, ArmSubscriptions
 from connectors.base import Connector
 from connectors.endpoints import CloudEndpoints
-from connectors.graph import (
+from connectors.graph.gdap import (
     GraphContracts,
     GraphDirectorySubscriptions,
     GraphGdap,
@@ -23,15 +23,15 @@ from connectors.graph import (
     GraphSubscribedSkus,
     GraphUsageReports,
 )
-from connectors.http import Requester, Sleep
-from connectors.insights import InsightsApi, InsightsFolder, InsightsQuery
+from connectors.http.requester import Requester, Sleep
+from connectors.insights.api import InsightsApi, InsightsFolder, InsightsQuery
 from connectors.partner_center import (
     PartnerCenterAuditRecords,
     PartnerCenterCustomers,
     PartnerCenterSubscriptions,
     PartnerCenterUsage,
 )
-from connectors.records import (
+from connectors.records.customers import (
     ActiveUsers,
     Attribution,
     AuditEvent,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from connectors.base import PARTNER_APP
-from connectors.records import (
+from connectors.records.customers import (
     ActiveUsers,
     Attribution,
     AuditEvent,

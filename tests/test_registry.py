@@ -20,9 +20,9 @@ from agent.audit import RULES
 from connectors.base import PARTNER_APP, Connector
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import ConnectorError
-from connectors.http import APP_USER, Requester
-from connectors.insights import DEFAULT_QUERIES
-from connectors.records import RECORD_TYPES, ScopeKind, Source
+from connectors.http.requester import APP_USER, Requester
+from connectors.insights.api import DEFAULT_QUERIES
+from connectors.records.customers import RECORD_TYPES, ScopeKind, Source
 from connectors.sources import SOURCES, LiveContext, SourceRow, source_row
 from standin.answers import FAKES
 from standin.fake import FakeConnector, FakeWorld

@@ -38,7 +38,7 @@ from agent.audit.snapshot import (
 from agent.store import FindingContent, LinkState, Store, Transaction
 from agent.store.models import SyncRun
 from agent.store.repository import FindingBook
-from connectors.records import (
+from connectors.records.customers import (
     Attribution,
     CspSubscription,
     Customer,

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from agent.audit.anomaly import Anomaly
 from agent.store.models import SETTLED_SCOPE
 from agent.store.values import LinkState
-from connectors.records import (
+from connectors.records.customers import (
     ActiveUsers,
     Attribution,
     AzureSubscription,

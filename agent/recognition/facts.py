@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from agent.recognition.holdings import Holding, Us, gather
 from agent.recognition.model import Rule, Rulebook
 from agent.recognition.stake import SeatCount, Stake, Unit, paid_seats
-from connectors.records import (
+from connectors.records.customers import (
     ActiveUsers,
     Attribution,
     AzureSubscription,

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from agent.recognition.model import Association, SkuKind, SkuTable, Workload
-from connectors.records import (
+from connectors.records.customers import (
     Attribution,
     AzureUsage,
     CspSubscription,

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from connectors.records import RECORD_BY_KIND, Record
+from connectors.records.customers import RECORD_BY_KIND, Record
 
 
 @cache

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from connectors.destinations import DownloadGuard
-from connectors.http import Requester, ScopeGate, make_client
+from connectors.http.requester import Requester, ScopeGate, make_client
 from connectors.retry_after import RetryPolicy
 from tests.connectors.support import CountingTokens, FakeDns, Handler, VirtualClock
 

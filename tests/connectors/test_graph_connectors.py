@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from connectors.errors import MalformedResponse, PermanentError, TransientError
-from connectors.graph import (
+from connectors.graph.gdap import (
     REPORT_COLUMNS,
     GraphContracts,
     GraphDirectorySubscriptions,
@@ -23,8 +23,8 @@ from connectors.graph import (
     odata_query,
     parse_services_user_counts,
 )
-from connectors.http import Requester
-from connectors.records import (
+from connectors.http.requester import Requester
+from connectors.records.customers import (
     ActiveUsers,
     Contract,
     DirectorySubscription,

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from connectors.errors import MalformedResponse, PermanentError, TransientError
-from connectors.http import APP_USER, Requester
-from connectors.insights import (
+from connectors.http.requester import APP_USER, Requester
+from connectors.insights.api import (
     InsightsApi,
     InsightsFolder,
     InsightsQuery,
@@ -22,7 +22,7 @@ from connectors.insights import (
     parse_attribution_csv,
     read_rows,
 )
-from connectors.records import Attribution
+from connectors.records.customers import Attribution
 from tests.connectors.support import (
     CUSTOMER,
     ENDPOINTS,

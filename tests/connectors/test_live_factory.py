@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from connectors.base import Connector
-from connectors.http import LiveConnector
-from connectors.insights import InsightsApi, InsightsFolder
+from connectors.http.requester import LiveConnector
+from connectors.insights.api import InsightsApi, InsightsFolder
 from connectors.live import live_connectors
-from connectors.records import Source
+from connectors.records.customers import Source
 from standin.fake import FakeWorld
 from standin.scenario import bundled_path, load_scenario
 from tests.connectors.support import ENDPOINTS, PARTNER, CountingTokens

@@ -11,8 +11,8 @@ import pytest
 import structlog
 
 from connectors.errors import ConnectorError, TransientError
-from connectors.graph import GraphUsageReports
-from connectors.http import ApiRequest, Requester, escape, loggable_url
+from connectors.graph.gdap import GraphUsageReports
+from connectors.http.requester import ApiRequest, Requester, escape, loggable_url
 from tests.connectors.support import CUSTOMER, ENDPOINTS, PARTNER, CountingTokens, jwt_with
 
 pytestmark = pytest.mark.anyio

@@ -14,7 +14,7 @@ from connectors.errors import (
     PermanentError,
     TransientError,
 )
-from connectors.http import (
+from connectors.http.requester import (
     ApiRequest,
     ArmPaginator,
     GraphPaginator,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from connectors.errors import MalformedResponse
-from connectors.http import APP_USER, Requester
+from connectors.http.requester import APP_USER, Requester
 from connectors.partner_center import (
     PartnerCenterAuditRecords,
     PartnerCenterCustomers,
@@ -20,7 +20,13 @@ from connectors.partner_center import (
     parse_customer,
     parse_subscription,
 )
-from connectors.records import AuditEvent, AzureUsage, CspSubscription, Customer, LicenseUsage
+from connectors.records.customers import (
+    AuditEvent,
+    AzureUsage,
+    CspSubscription,
+    Customer,
+    LicenseUsage,
+)
 from tests.connectors.support import (
     CUSTOMER,
     ENDPOINTS,

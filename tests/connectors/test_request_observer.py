@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from connectors.errors import TransientError
-from connectors.http import ApiRequest, Requester, ScopeGate, api_of, make_client
+from connectors.http.requester import ApiRequest, Requester, ScopeGate, api_of, make_client
 from connectors.ratelimit import MicrosoftLimits, Rate
 from connectors.retry_after import RetryPolicy
 from tests.connectors.support import CountingTokens, VirtualClock

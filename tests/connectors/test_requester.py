@@ -20,7 +20,7 @@ from connectors.errors import (
     ThrottledError,
     TransientError,
 )
-from connectors.http import (
+from connectors.http.requester import (
     ApiRequest,
     BudgetSpacing,
     Requester,

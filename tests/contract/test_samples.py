@@ -30,7 +30,7 @@ from connectors.errors import (
     ThrottledError,
     error_for_status,
 )
-from connectors.graph import (
+from connectors.graph.gdap import (
     GraphContracts,
     GraphDirectorySubscriptions,
     GraphGdap,
@@ -42,7 +42,7 @@ from connectors.graph import (
     parse_services_user_counts,
     parse_subscribed_sku,
 )
-from connectors.http import (
+from connectors.http.requester import (
     ApiRequest,
     ArmPaginator,
     GraphPaginator,
@@ -51,7 +51,7 @@ from connectors.http import (
     ScopeGate,
     make_client,
 )
-from connectors.insights import InsightsApi, InsightsQuery, first_value
+from connectors.insights.api import InsightsApi, InsightsQuery, first_value
 from connectors.partner_center import (
     PartnerCenterAuditRecords,
     PartnerCenterCustomers,
@@ -63,7 +63,7 @@ from connectors.partner_center import (
     parse_subscription,
     parse_usage_record,
 )
-from connectors.records import (
+from connectors.records.customers import (
     ActiveUsers,
     Attribution,
     AuditEvent,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.http import SOURCE_EXTENSION, make_client
+from connectors.http.requester import SOURCE_EXTENSION, make_client
 from standin.emulator.hints import source_hints
 
 pytestmark = pytest.mark.anyio

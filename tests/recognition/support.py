@@ -8,7 +8,7 @@ from functools import cache
 
 from agent.audit.snapshot import PARTNER_SCOPED, CustomerSnapshot, group_records
 from agent.recognition import CreditLine, Rulebook, Us, evaluate, load_rulebook
-from connectors.records import (
+from connectors.records.customers import (
     ActiveUsers,
     Attribution,
     AzureSubscription,

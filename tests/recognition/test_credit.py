@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from agent.recognition import Association, Reason, Unit, Whose
-from connectors.records import AzureSubscription, Record, Source
+from connectors.records.customers import AzureSubscription, Record, Source
 from tests.recognition.support import (
     HQ,
     OTHER_ID,

@@ -9,11 +9,11 @@ import httpx
 
 from agent.store import RunStatus, Store
 from agent.sync import Syncer, SyncOutcome
-from connectors.answers import AnswerCaps
 from connectors.endpoints import CloudEndpoints
-from connectors.graph import GraphSubscribedSkus
-from connectors.http import Requester, make_client
-from connectors.records import Source
+from connectors.graph.gdap import GraphSubscribedSkus
+from connectors.http.body import AnswerCaps
+from connectors.http.requester import Requester, make_client
+from connectors.records.customers import Source
 from standin.fake import FakeWorld
 from tests.conftest import Clock
 from tests.connectors.support import CountingTokens, Drip, zeros

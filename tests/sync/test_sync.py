@@ -13,7 +13,7 @@ from agent.store import RunStatus, Store
 from agent.store.models import Observation
 from agent.sync import Syncer
 from connectors.base import Connector
-from connectors.records import PalLink, Source
+from connectors.records.customers import PalLink, Source
 from standin.fake import FakeWorld
 from standin.scenario import Scenario
 from tests.conftest import Clock

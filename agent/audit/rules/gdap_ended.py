@@ -15,7 +15,12 @@ from datetime import UTC, datetime
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
 from agent.audit.snapshot import TENANT, AuditContext, CustomerSnapshot, stake_value
-from connectors.records import GLOBAL_ADMINISTRATOR_ROLE, GdapRelationship, GdapStatus, Source
+from connectors.records.customers import (
+    GLOBAL_ADMINISTRATOR_ROLE,
+    GdapRelationship,
+    GdapStatus,
+    Source,
+)
 
 META = RuleMeta(
     id="gdap_ended",

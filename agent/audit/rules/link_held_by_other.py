@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
 from agent.audit.snapshot import SEAT, AuditContext, CustomerSnapshot, DerivedLink, stake_value
-from connectors.records import LinkKind, Source
+from connectors.records.customers import LinkKind, Source
 
 META = RuleMeta(
     id="link_held_by_other",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
 from agent.audit.snapshot import SEAT, AuditContext, CustomerSnapshot, stake_value
-from connectors.records import GdapRelationship, GdapStatus, LinkKind, PalLink, Source
+from connectors.records.customers import GdapRelationship, GdapStatus, LinkKind, PalLink, Source
 
 META = RuleMeta(
     id="link_missing",

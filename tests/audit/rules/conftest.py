@@ -22,7 +22,7 @@ from agent.audit.snapshot import (
     group_records,
     track_links,
 )
-from connectors.records import (
+from connectors.records.customers import (
     Attribution,
     AzureSubscription,
     Customer,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from agent.audit.model import Severity, Verdict
 from agent.audit.rules import gdap_ended
-from connectors.records import GLOBAL_ADMINISTRATOR_ROLE, GdapStatus, Record, Source
+from connectors.records.customers import GLOBAL_ADMINISTRATOR_ROLE, GdapStatus, Record, Source
 
 from .conftest import (
     READER_ROLE,

@@ -10,7 +10,7 @@ import pytest
 from agent.audit.model import Severity
 from agent.audit.rules import gdap_expiring
 from agent.audit.snapshot import AuditContext
-from connectors.records import GLOBAL_ADMINISTRATOR_ROLE, GdapStatus, Record, Source
+from connectors.records.customers import GLOBAL_ADMINISTRATOR_ROLE, GdapStatus, Record, Source
 
 from .conftest import (
     READER_ROLE,

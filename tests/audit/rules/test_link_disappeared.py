@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from agent.audit.anomaly import Anomaly, AnomalyScope
 from agent.audit.rules import link_disappeared
-from connectors.records import (
+from connectors.records.customers import (
     Attribution,
     CspSubscription,
     GdapStatus,

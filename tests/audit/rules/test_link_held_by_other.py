@@ -6,7 +6,7 @@ import dataclasses
 
 from agent.audit.rules import link_held_by_other
 from agent.audit.snapshot import AuditContext
-from connectors.records import Attribution, LinkKind, PalLink, Source
+from connectors.records.customers import Attribution, LinkKind, PalLink, Source
 
 from .conftest import (
     APP,

@@ -8,7 +8,7 @@ from datetime import timedelta
 from agent.audit.model import Verdict
 from agent.audit.rules import link_disappeared, link_missing
 from agent.audit.snapshot import AuditContext
-from connectors.records import Attribution, GdapStatus, LinkKind, PalLink, Source
+from connectors.records.customers import Attribution, GdapStatus, LinkKind, PalLink, Source
 
 from .conftest import (
     APP,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from agent.audit.model import Candidate, Severity, Verdict
 from agent.audit.rules import pal_carrier_at_risk
 from agent.audit.snapshot import AuditContext
-from connectors.records import Attribution, Identity, PalLink, Record, Source
+from connectors.records.customers import Attribution, Identity, PalLink, Record, Source
 
 from .conftest import (
     APP,

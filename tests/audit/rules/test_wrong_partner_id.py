@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.audit.rules import wrong_partner_id
 from agent.audit.snapshot import AuditContext
-from connectors.records import Attribution, LinkKind, PalLink, Source
+from connectors.records.customers import Attribution, LinkKind, PalLink, Source
 
 from .conftest import (
     APP,

@@ -56,7 +56,7 @@ import structlog
 
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError, TransientError
-from connectors.http import (
+from connectors.http.requester import (
     APP_USER,
     ApiRequest,
     LiveConnector,
@@ -67,7 +67,7 @@ from connectors.http import (
     number,
     text,
 )
-from connectors.records import Attribution, Record, Source
+from connectors.records.customers import Attribution, Record, Source
 
 log = structlog.get_logger()
 

@@ -37,13 +37,6 @@ from urllib.parse import urlsplit
 import httpx
 import structlog
 
-from connectors.answers import (
-    ACCEPT_ENCODING,
-    DEFAULT_CAPS,
-    AnswerCaps,
-    bounded_response,
-    read_body,
-)
 from connectors.base import TokenProvider
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
@@ -56,8 +49,15 @@ from connectors.errors import (
     TransientError,
     error_for_status,
 )
+from connectors.http.body import (
+    ACCEPT_ENCODING,
+    DEFAULT_CAPS,
+    AnswerCaps,
+    bounded_response,
+    read_body,
+)
 from connectors.ratelimit import MicrosoftLimits, Ticket
-from connectors.records import Record, ScopeKind, Source
+from connectors.records.customers import Record, ScopeKind, Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.text import NAME_LIMIT, TEXT_LIMIT, clean
 

@@ -24,7 +24,7 @@ import structlog
 
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError
-from connectors.http import (
+from connectors.http.requester import (
     ApiRequest,
     GraphPaginator,
     LiveConnector,
@@ -40,7 +40,7 @@ from connectors.http import (
     text,
     timestamp,
 )
-from connectors.records import (
+from connectors.records.customers import (
     ActiveUsers,
     Contract,
     DirectorySubscription,

@@ -33,7 +33,8 @@ from agent.sync import Syncer  # noqa: E402
 from connectors.base import PARTNER_APP, Connector  # noqa: E402
 from connectors.destinations import DownloadGuard  # noqa: E402
 from connectors.endpoints import CloudEndpoints  # noqa: E402
-from connectors.http.requester import Requester, make_client  # noqa: E402
+from connectors.http.client import make_client  # noqa: E402
+from connectors.http.requester import Requester  # noqa: E402
 from connectors.live import live_connectors  # noqa: E402
 from connectors.ratelimit import MicrosoftLimits  # noqa: E402
 from connectors.records.customers import Source  # noqa: E402

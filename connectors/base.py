@@ -16,6 +16,10 @@ PARTNER_APP = "partner-app"
 """The identity name of the partner's own multi-tenant app; every other identity is a PAL
 carrier named in the configuration."""
 
+APP_USER = "app+user"
+"""The ``identity`` asked of the token provider for an app+user (delegated) token: the Partner
+Center usage and insights endpoints accept no app-only token."""
+
 
 @runtime_checkable
 class Connector(Protocol):

@@ -1,8 +1,9 @@
 """The live connectors of one sync: each source's row (:mod:`connectors.sources`) makes its own.
 
 The composition root (``agent/app.py``) calls :func:`live_connectors` with the process's one HTTP
-client and token provider; every connector shares one :class:`~connectors.http.Requester`, so a
-throttling pause of one scope holds for every worker (R16), and one set of client-side budgets
+client and token provider; every connector shares one
+:class:`~connectors.http.requester.Requester`, so a throttling pause of one scope holds for every
+worker (R16), and one set of client-side budgets
 (:class:`~connectors.ratelimit.MicrosoftLimits`, one limiter per Microsoft throttling scope), so
 every worker together stays inside the documented limits.
 """
@@ -15,16 +16,18 @@ from pathlib import Path
 
 import httpx
 
-from connectors.base import PARTNER_APP, Connector, TokenProvider
+from connectors.base import APP_USER, PARTNER_APP, Connector, TokenProvider
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
 from connectors.http.body import DEFAULT_CAPS, AnswerCaps
-from connectors.http.requester import APP_USER, NO_OBSERVER, Requester, RequestObserver, Sleep
+from connectors.http.observer import NO_OBSERVER, RequestObserver
+from connectors.http.requester import Requester
 from connectors.insights.api import DEFAULT_QUERIES, InsightsQuery
 from connectors.ratelimit import MicrosoftLimits
 from connectors.records.customers import Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.sources import SOURCES, LiveContext
+from connectors.timing import Sleep
 
 DEFAULT_MAX_IN_FLIGHT = 64
 """Requests on the wire at once: enough to keep every scope busy at 100-300 ms of latency,

@@ -23,7 +23,7 @@ from connectors.graph.gdap import (
     GraphSubscribedSkus,
     GraphUsageReports,
 )
-from connectors.http.requester import Requester, Sleep
+from connectors.http.requester import Requester
 from connectors.insights.api import InsightsApi, InsightsFolder, InsightsQuery
 from connectors.partner_center import (
     PartnerCenterAuditRecords,
@@ -50,6 +50,7 @@ from connectors.records.customers import (
     Source,
     SubscribedSku,
 )
+from connectors.timing import Sleep
 
 GDAP_CONCURRENCY = 64
 """Access-assignment listings of GDAP relationships read at once."""

@@ -38,8 +38,9 @@ from standin.scenario.world import service_principals, visible_subscriptions
 
 
 def _name(value: str | None) -> str | None:
-    """A name as the real connectors' field readers leave it (``connectors.http.name_text``):
-    cleaned where it enters a record, ``None`` when nothing readable is left."""
+    """A name as the real connectors' field readers leave it
+    (``connectors.http.fields.name_text``): cleaned where it enters a record, ``None`` when
+    nothing readable is left."""
     return clean(value) or None if value else None
 
 

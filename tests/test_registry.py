@@ -17,10 +17,10 @@ import httpx
 from agent.alerts.config import SinkConfig
 from agent.alerts.sinks import SINK_TYPES
 from agent.audit import RULES
-from connectors.base import PARTNER_APP, Connector
+from connectors.base import APP_USER, PARTNER_APP, Connector
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import ConnectorError
-from connectors.http.requester import APP_USER, Requester
+from connectors.http.requester import Requester
 from connectors.insights.api import DEFAULT_QUERIES
 from connectors.records.customers import RECORD_TYPES, ScopeKind, Source
 from connectors.sources import SOURCES, LiveContext, SourceRow, source_row

@@ -24,22 +24,12 @@ import structlog
 
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError
-from connectors.http.requester import (
-    ApiRequest,
-    GraphPaginator,
-    LiveConnector,
-    Requester,
-    escape,
-    flag,
-    guid,
-    integer,
-    name_text,
-    nested,
-    paginate,
-    required,
-    text,
-    timestamp,
-)
+from connectors.http.connector import LiveConnector
+from connectors.http.fields import flag, guid, integer, name_text, nested, required, text, timestamp
+from connectors.http.paging import GraphPaginator, paginate
+from connectors.http.redact import escape
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from connectors.records.customers import (
     ActiveUsers,
     Contract,

@@ -54,20 +54,16 @@ from urllib.parse import quote
 
 import structlog
 
+from connectors.base import APP_USER
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError, TransientError
-from connectors.http.requester import (
-    APP_USER,
-    ApiRequest,
-    LiveConnector,
-    Requester,
-    Sleep,
-    escape,
-    integer,
-    number,
-    text,
-)
+from connectors.http.connector import LiveConnector
+from connectors.http.fields import integer, number, text
+from connectors.http.redact import escape
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from connectors.records.customers import Attribution, Record, Source
+from connectors.timing import Sleep
 
 log = structlog.get_logger()
 

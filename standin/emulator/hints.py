@@ -14,7 +14,7 @@ from collections.abc import Callable
 import httpx
 
 from connectors.destinations import origin_of
-from connectors.http.requester import SOURCE_EXTENSION
+from connectors.http.request import SOURCE_EXTENSION
 from standin.emulator.apis import SOURCE_HEADER
 
 

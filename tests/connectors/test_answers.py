@@ -14,7 +14,8 @@ import pytest
 
 from connectors.errors import MalformedResponse
 from connectors.http.body import STEP, AnswerCaps, AnswerTooLarge, BodyMeter, size_text
-from connectors.http.requester import ApiRequest, Requester
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from tests.connectors.support import Drip, gzip_bomb, zeros
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,8 @@ import pytest
 
 from connectors.arm import ArmPal, ArmSubscriptions, PalWriter, token_object_id
 from connectors.errors import AuthError, PermanentError, TransientError
-from connectors.http.requester import SOURCE_EXTENSION, Requester
+from connectors.http.request import SOURCE_EXTENSION
+from connectors.http.requester import Requester
 from connectors.records.customers import AzureSubscription, PalLink
 from tests.connectors.support import CUSTOMER, ENDPOINTS, CountingTokens, jwt_with
 

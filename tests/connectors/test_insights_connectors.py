@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from connectors.base import APP_USER
 from connectors.errors import MalformedResponse, PermanentError, TransientError
-from connectors.http.requester import APP_USER, Requester
+from connectors.http.requester import Requester
 from connectors.insights.api import (
     InsightsApi,
     InsightsFolder,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from connectors.base import Connector
-from connectors.http.requester import LiveConnector
+from connectors.http.connector import LiveConnector
 from connectors.insights.api import InsightsApi, InsightsFolder
 from connectors.live import live_connectors
 from connectors.records.customers import Source

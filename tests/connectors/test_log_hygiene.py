@@ -12,7 +12,9 @@ import structlog
 
 from connectors.errors import ConnectorError, TransientError
 from connectors.graph.gdap import GraphUsageReports
-from connectors.http.requester import ApiRequest, Requester, escape, loggable_url
+from connectors.http.redact import escape, loggable_url
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from tests.connectors.support import CUSTOMER, ENDPOINTS, PARTNER, CountingTokens, jwt_with
 
 pytestmark = pytest.mark.anyio

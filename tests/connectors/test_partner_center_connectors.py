@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from connectors.base import APP_USER
 from connectors.errors import MalformedResponse
-from connectors.http.requester import APP_USER, Requester
+from connectors.http.requester import Requester
 from connectors.partner_center import (
     PartnerCenterAuditRecords,
     PartnerCenterCustomers,

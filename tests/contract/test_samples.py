@@ -42,15 +42,11 @@ from connectors.graph.gdap import (
     parse_services_user_counts,
     parse_subscribed_sku,
 )
-from connectors.http.requester import (
-    ApiRequest,
-    ArmPaginator,
-    GraphPaginator,
-    PartnerCenterPaginator,
-    Requester,
-    ScopeGate,
-    make_client,
-)
+from connectors.http.client import make_client
+from connectors.http.gate import ScopeGate
+from connectors.http.paging import ArmPaginator, GraphPaginator, PartnerCenterPaginator
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from connectors.insights.api import InsightsApi, InsightsQuery, first_value
 from connectors.partner_center import (
     PartnerCenterAuditRecords,

@@ -13,7 +13,7 @@ from connectors.base import PARTNER_APP
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import ConnectorError
-from connectors.http.requester import make_client
+from connectors.http.client import make_client
 from connectors.live import live_connectors
 from connectors.records.customers import ScopeKind
 from connectors.retry_after import RetryPolicy

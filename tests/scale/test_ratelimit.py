@@ -11,7 +11,9 @@ import pytest
 
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
-from connectors.http.requester import ApiRequest, Requester, make_client
+from connectors.http.client import make_client
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from connectors.ratelimit import (
     ARM_READS,
     GRAPH_IDENTITY_S,

@@ -12,7 +12,8 @@ from agent.sync import Syncer, SyncOutcome
 from connectors.endpoints import CloudEndpoints
 from connectors.graph.gdap import GraphSubscribedSkus
 from connectors.http.body import AnswerCaps
-from connectors.http.requester import Requester, make_client
+from connectors.http.client import make_client
+from connectors.http.requester import Requester
 from connectors.records.customers import Source
 from standin.fake import FakeWorld
 from tests.conftest import Clock

@@ -22,8 +22,9 @@ from connectors.endpoints import CloudEndpoints
 from connectors.errors import ConnectorError
 from connectors.http.requester import Requester
 from connectors.insights.api import DEFAULT_QUERIES
+from connectors.live import MAKERS, LiveContext
 from connectors.records.customers import RECORD_TYPES, ScopeKind, Source
-from connectors.sources import SOURCES, LiveContext, SourceRow, source_row
+from connectors.sources import SOURCES, SourceRow, source_row
 from standin.answers import FAKES
 from standin.fake import FakeConnector, FakeWorld
 from standin.scenario import Scenario, bundled_path, load_scenario, parse_scenario, scenario_schema
@@ -110,7 +111,7 @@ def test_every_row_has_a_live_connector_with_its_attributes(tmp_path: Path) -> N
     for app_user, folder in ((True, None), (False, tmp_path)):
         context = _live_context(app_user, folder)
         for row in SOURCES:
-            made = list(row.connect(context))
+            made = list(MAKERS[row.source](context))
             if not app_user and row.source is Source.PC_USAGE:
                 assert made == []  # app+user only: left out rather than failing every run
                 continue

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from connectors.endpoints import CloudEndpoints
 from connectors.http.requester import Requester
 from connectors.records.customers import Record, ScopeKind, Source
+from connectors.sources import source_row
 
 __all__ = ["LiveConnector"]
 
@@ -25,10 +26,6 @@ class LiveConnector:
     ) -> None:
         self.requester = requester
         self.endpoints = endpoints
-        # The rows name the connector classes built on this one, so they are read when a
-        # connector is made rather than imported with this module.
-        from connectors.sources import source_row
-
         row = source_row(self.source)
         self.scope_kind: ScopeKind = row.scope_kind
         self.kinds: tuple[str, ...] = row.kinds

@@ -63,6 +63,7 @@ from connectors.http.redact import escape
 from connectors.http.request import ApiRequest
 from connectors.http.requester import Requester
 from connectors.records.customers import Attribution, Record, Source
+from connectors.sources import source_row
 from connectors.timing import Sleep
 
 log = structlog.get_logger()
@@ -386,8 +387,6 @@ class InsightsFolder:
     source = Source.INSIGHTS
 
     def __init__(self, folder: Path) -> None:
-        from connectors.sources import source_row  # it names this class: read when made
-
         row = source_row(self.source)
         self.folder = Path(folder)
         self.scope_kind = row.scope_kind

@@ -21,14 +21,11 @@ from connectors.arm import ArmPal, ArmSubscriptions
 from connectors.base import APP_USER, PARTNER_APP, Connector, TokenProvider
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
-from connectors.graph.gdap import (
-    GraphContracts,
-    GraphDirectorySubscriptions,
-    GraphGdap,
-    GraphIdentities,
-    GraphSubscribedSkus,
-    GraphUsageReports,
-)
+from connectors.graph.contracts import GraphContracts
+from connectors.graph.gdap import GraphGdap
+from connectors.graph.identities import GraphIdentities
+from connectors.graph.licences import GraphDirectorySubscriptions, GraphSubscribedSkus
+from connectors.graph.reports import GraphUsageReports
 from connectors.http.body import DEFAULT_CAPS, AnswerCaps
 from connectors.http.observer import NO_OBSERVER, RequestObserver
 from connectors.http.requester import Requester

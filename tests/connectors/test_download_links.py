@@ -11,7 +11,7 @@ import pytest
 
 from connectors.destinations import DownloadGuard
 from connectors.errors import MalformedResponse, TransientError
-from connectors.graph.gdap import GraphUsageReports
+from connectors.graph.reports import GraphUsageReports
 from connectors.http.requester import Requester
 from connectors.insights.api import InsightsApi, InsightsQuery
 from tests.connectors.support import CUSTOMER, ENDPOINTS, PARTNER, CountingTokens, FakeDns

@@ -12,17 +12,12 @@ import httpx
 import pytest
 
 from connectors.errors import MalformedResponse, PermanentError, TransientError
-from connectors.graph.gdap import (
-    REPORT_COLUMNS,
-    GraphContracts,
-    GraphDirectorySubscriptions,
-    GraphGdap,
-    GraphIdentities,
-    GraphSubscribedSkus,
-    GraphUsageReports,
-    odata_query,
-    parse_services_user_counts,
-)
+from connectors.graph.connector import odata_query
+from connectors.graph.contracts import GraphContracts
+from connectors.graph.gdap import GraphGdap
+from connectors.graph.identities import GraphIdentities
+from connectors.graph.licences import GraphDirectorySubscriptions, GraphSubscribedSkus
+from connectors.graph.reports import REPORT_COLUMNS, GraphUsageReports, parse_services_user_counts
 from connectors.http.requester import Requester
 from connectors.records.customers import (
     ActiveUsers,

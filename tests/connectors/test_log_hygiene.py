@@ -11,7 +11,7 @@ import pytest
 import structlog
 
 from connectors.errors import ConnectorError, TransientError
-from connectors.graph.gdap import GraphUsageReports
+from connectors.graph.reports import GraphUsageReports
 from connectors.http.redact import escape, loggable_url
 from connectors.http.request import ApiRequest
 from connectors.http.requester import Requester

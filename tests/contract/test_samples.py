@@ -30,18 +30,15 @@ from connectors.errors import (
     ThrottledError,
     error_for_status,
 )
-from connectors.graph.gdap import (
-    GraphContracts,
+from connectors.graph.contracts import GraphContracts, parse_contract
+from connectors.graph.gdap import GraphGdap, parse_relationship
+from connectors.graph.licences import (
     GraphDirectorySubscriptions,
-    GraphGdap,
     GraphSubscribedSkus,
-    GraphUsageReports,
-    parse_contract,
     parse_directory_subscription,
-    parse_relationship,
-    parse_services_user_counts,
     parse_subscribed_sku,
 )
+from connectors.graph.reports import GraphUsageReports, parse_services_user_counts
 from connectors.http.client import make_client
 from connectors.http.gate import ScopeGate
 from connectors.http.paging import ArmPaginator, GraphPaginator, PartnerCenterPaginator

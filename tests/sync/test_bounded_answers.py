@@ -10,7 +10,7 @@ import httpx
 from agent.store import RunStatus, Store
 from agent.sync import Syncer, SyncOutcome
 from connectors.endpoints import CloudEndpoints
-from connectors.graph.gdap import GraphSubscribedSkus
+from connectors.graph.licences import GraphSubscribedSkus
 from connectors.http.body import AnswerCaps
 from connectors.http.client import make_client
 from connectors.http.requester import Requester

@@ -29,7 +29,8 @@ from connectors.graph.reports import GraphUsageReports
 from connectors.http.body import DEFAULT_CAPS, AnswerCaps
 from connectors.http.observer import NO_OBSERVER, RequestObserver
 from connectors.http.requester import Requester
-from connectors.insights.api import DEFAULT_QUERIES, InsightsApi, InsightsFolder, InsightsQuery
+from connectors.insights.api import DEFAULT_QUERIES, InsightsApi, InsightsQuery
+from connectors.insights.folder import InsightsFolder
 from connectors.partner_center import (
     PartnerCenterAuditRecords,
     PartnerCenterCustomers,

@@ -10,7 +10,8 @@ import pytest
 
 from connectors.base import Connector
 from connectors.http.connector import LiveConnector
-from connectors.insights.api import InsightsApi, InsightsFolder
+from connectors.insights.api import InsightsApi
+from connectors.insights.folder import InsightsFolder
 from connectors.live import live_connectors
 from connectors.records.customers import Source
 from standin.fake import FakeWorld

@@ -37,7 +37,7 @@ from connectors.http.client import make_client  # noqa: E402
 from connectors.http.requester import Requester  # noqa: E402
 from connectors.live import live_connectors  # noqa: E402
 from connectors.ratelimit import MicrosoftLimits  # noqa: E402
-from connectors.records.customers import Source  # noqa: E402
+from connectors.records.scope import Source  # noqa: E402
 from standin.emulator.hints import source_hints  # noqa: E402
 
 

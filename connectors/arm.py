@@ -27,7 +27,10 @@ from connectors.http.paging import ArmPaginator, paginate
 from connectors.http.redact import escape
 from connectors.http.request import ApiRequest
 from connectors.http.requester import Requester
-from connectors.records.customers import AzureSubscription, PalLink, Record, Source
+from connectors.records.azure import AzureSubscription
+from connectors.records.pal import PalLink
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 log = structlog.get_logger()
 

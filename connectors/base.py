@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
-from connectors.records.customers import Record, ScopeKind, Source
+from connectors.records.record import Record
+from connectors.records.scope import ScopeKind, Source
 
 PARTNER_APP = "partner-app"
 """The identity name of the partner's own multi-tenant app; every other identity is a PAL

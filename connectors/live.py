@@ -38,7 +38,7 @@ from connectors.partner_center import (
     PartnerCenterUsage,
 )
 from connectors.ratelimit import MicrosoftLimits
-from connectors.records.customers import Source
+from connectors.records.scope import Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.sources import SOURCES
 from connectors.timing import Sleep

@@ -33,15 +33,11 @@ from connectors.http.fields import (
 from connectors.http.paging import PartnerCenterPaginator, paginate
 from connectors.http.request import ApiRequest
 from connectors.http.requester import Requester
-from connectors.records.customers import (
-    AuditEvent,
-    AzureUsage,
-    CspSubscription,
-    Customer,
-    LicenseUsage,
-    Record,
-    Source,
-)
+from connectors.records.azure import AzureUsage
+from connectors.records.customers import AuditEvent, CspSubscription, Customer
+from connectors.records.licences import LicenseUsage
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 # ---------------------------------------------------------------------------------------------
 # Parsing: one pure function per payload item, used by the connectors and the contract tests

@@ -12,25 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connectors.records.customers import (
+from connectors.records.attribution import Attribution
+from connectors.records.azure import AzureSubscription, AzureUsage
+from connectors.records.customers import AuditEvent, Contract, CspSubscription, Customer
+from connectors.records.gdap import GdapAccessAssignment, GdapRelationship
+from connectors.records.licences import (
     ActiveUsers,
-    Attribution,
-    AuditEvent,
-    AzureSubscription,
-    AzureUsage,
-    Contract,
-    CspSubscription,
-    Customer,
     DirectorySubscription,
-    GdapAccessAssignment,
-    GdapRelationship,
-    Identity,
     LicenseUsage,
-    PalLink,
-    ScopeKind,
-    Source,
     SubscribedSku,
 )
+from connectors.records.pal import Identity, PalLink
+from connectors.records.scope import ScopeKind, Source
 
 
 @dataclass(frozen=True, slots=True)

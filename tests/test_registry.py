@@ -23,7 +23,8 @@ from connectors.errors import ConnectorError
 from connectors.http.requester import Requester
 from connectors.insights.api import DEFAULT_QUERIES
 from connectors.live import MAKERS, LiveContext
-from connectors.records.customers import RECORD_TYPES, ScopeKind, Source
+from connectors.records.registry import RECORD_TYPES
+from connectors.records.scope import ScopeKind, Source
 from connectors.sources import SOURCES, SourceRow, source_row
 from standin.answers import FAKES
 from standin.fake import FakeConnector, FakeWorld

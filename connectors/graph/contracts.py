@@ -7,11 +7,9 @@ from typing import Any
 
 from connectors.graph.connector import GraphConnector
 from connectors.http.fields import name_text, required, text
-from connectors.records.customers import (
-    Contract,
-    Record,
-    Source,
-)
+from connectors.records.customers import Contract
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 __all__ = ["GraphContracts", "parse_contract"]
 

@@ -16,13 +16,9 @@ from connectors.endpoints import CloudEndpoints
 from connectors.graph.connector import GraphConnector
 from connectors.http.fields import name_text, nested, required, text, timestamp
 from connectors.http.requester import Requester
-from connectors.records.customers import (
-    GdapAccessAssignment,
-    GdapRelationship,
-    GdapStatus,
-    Record,
-    Source,
-)
+from connectors.records.gdap import GdapAccessAssignment, GdapRelationship, GdapStatus
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 __all__ = ["GraphGdap", "parse_access_assignment", "parse_relationship"]
 

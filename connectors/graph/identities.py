@@ -19,11 +19,9 @@ from connectors.http.fields import flag, guid, name_text, required, text, timest
 from connectors.http.paging import paginate
 from connectors.http.redact import escape
 from connectors.http.requester import Requester
-from connectors.records.customers import (
-    Identity,
-    Record,
-    Source,
-)
+from connectors.records.pal import Identity
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 __all__ = ["GraphIdentities", "newest_credential_expiry", "parse_service_principal"]
 

@@ -9,12 +9,9 @@ from typing import Any
 
 from connectors.graph.connector import GraphConnector
 from connectors.http.fields import flag, integer, name_text, nested, required, text
-from connectors.records.customers import (
-    DirectorySubscription,
-    Record,
-    Source,
-    SubscribedSku,
-)
+from connectors.records.licences import DirectorySubscription, SubscribedSku
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 __all__ = [
     "GraphDirectorySubscriptions",

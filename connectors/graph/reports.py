@@ -16,11 +16,9 @@ from connectors.graph.connector import GraphConnector
 from connectors.http.fields import integer
 from connectors.http.redact import escape
 from connectors.http.request import ApiRequest
-from connectors.records.customers import (
-    ActiveUsers,
-    Record,
-    Source,
-)
+from connectors.records.licences import ActiveUsers
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 __all__ = ["REPORT_COLUMNS", "REPORT_PERIOD", "GraphUsageReports", "parse_services_user_counts"]
 

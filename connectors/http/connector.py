@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 from connectors.endpoints import CloudEndpoints
 from connectors.http.requester import Requester
-from connectors.records.customers import Record, ScopeKind, Source
+from connectors.records.record import Record
+from connectors.records.scope import ScopeKind, Source
 from connectors.sources import source_row
 
 __all__ = ["LiveConnector"]

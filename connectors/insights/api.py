@@ -25,7 +25,8 @@ from connectors.http.request import ApiRequest
 from connectors.http.requester import Requester
 from connectors.insights.merge import AttributionMerger
 from connectors.insights.rows import iter_rows
-from connectors.records.customers import Record, Source
+from connectors.records.record import Record
+from connectors.records.scope import Source
 from connectors.timing import Sleep
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from connectors.errors import PermanentError
 from connectors.insights.merge import AttributionMerger
 from connectors.insights.rows import iter_rows
-from connectors.records.customers import Record, Source
+from connectors.records.record import Record
+from connectors.records.scope import Source
 from connectors.sources import source_row
 
 

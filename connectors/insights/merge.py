@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable, Iterator
 
 from connectors.insights.rows import AttributionRow, read_rows
-from connectors.records.customers import Attribution
+from connectors.records.attribution import Attribution
 
 _Group = tuple[str, str, str, str | None]
 """(customer, workload, attribution type, partner id): one :class:`Attribution`."""

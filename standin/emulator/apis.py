@@ -40,7 +40,7 @@ from urllib.parse import quote, urlencode
 import structlog
 
 from connectors.base import PARTNER_APP
-from connectors.records.customers import Source
+from connectors.records.scope import Source
 from connectors.sources import source_row
 from standin.emulator import shapes
 from standin.emulator.limits import (

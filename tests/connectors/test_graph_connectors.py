@@ -19,16 +19,10 @@ from connectors.graph.identities import GraphIdentities
 from connectors.graph.licences import GraphDirectorySubscriptions, GraphSubscribedSkus
 from connectors.graph.reports import REPORT_COLUMNS, GraphUsageReports, parse_services_user_counts
 from connectors.http.requester import Requester
-from connectors.records.customers import (
-    ActiveUsers,
-    Contract,
-    DirectorySubscription,
-    GdapAccessAssignment,
-    GdapRelationship,
-    GdapStatus,
-    Identity,
-    SubscribedSku,
-)
+from connectors.records.customers import Contract
+from connectors.records.gdap import GdapAccessAssignment, GdapRelationship, GdapStatus
+from connectors.records.licences import ActiveUsers, DirectorySubscription, SubscribedSku
+from connectors.records.pal import Identity
 from standin.answers import M365_WORKLOADS
 from tests.connectors.support import (
     CUSTOMER,

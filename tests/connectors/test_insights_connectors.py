@@ -17,7 +17,7 @@ from connectors.insights.columns import normalise_month, normalise_types, normal
 from connectors.insights.folder import InsightsFolder
 from connectors.insights.merge import merge_rows, parse_attribution_csv
 from connectors.insights.rows import read_rows
-from connectors.records.customers import Attribution
+from connectors.records.attribution import Attribution
 from tests.connectors.support import (
     CUSTOMER,
     ENDPOINTS,

@@ -13,7 +13,7 @@ from connectors.http.connector import LiveConnector
 from connectors.insights.api import InsightsApi
 from connectors.insights.folder import InsightsFolder
 from connectors.live import live_connectors
-from connectors.records.customers import Source
+from connectors.records.scope import Source
 from standin.fake import FakeWorld
 from standin.scenario import bundled_path, load_scenario
 from tests.connectors.support import ENDPOINTS, PARTNER, CountingTokens

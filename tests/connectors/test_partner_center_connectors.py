@@ -21,13 +21,9 @@ from connectors.partner_center import (
     parse_customer,
     parse_subscription,
 )
-from connectors.records.customers import (
-    AuditEvent,
-    AzureUsage,
-    CspSubscription,
-    Customer,
-    LicenseUsage,
-)
+from connectors.records.azure import AzureUsage
+from connectors.records.customers import AuditEvent, CspSubscription, Customer
+from connectors.records.licences import LicenseUsage
 from tests.connectors.support import (
     CUSTOMER,
     ENDPOINTS,

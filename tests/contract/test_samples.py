@@ -56,23 +56,17 @@ from connectors.partner_center import (
     parse_subscription,
     parse_usage_record,
 )
-from connectors.records.customers import (
+from connectors.records.attribution import Attribution
+from connectors.records.azure import AzureSubscription, AzureUsage
+from connectors.records.customers import AuditEvent, Contract, CspSubscription, Customer
+from connectors.records.gdap import GdapAccessAssignment, GdapRelationship, GdapStatus
+from connectors.records.licences import (
     ActiveUsers,
-    Attribution,
-    AuditEvent,
-    AzureSubscription,
-    AzureUsage,
-    Contract,
-    CspSubscription,
-    Customer,
     DirectorySubscription,
-    GdapAccessAssignment,
-    GdapRelationship,
-    GdapStatus,
     LicenseUsage,
-    PalLink,
     SubscribedSku,
 )
+from connectors.records.pal import PalLink
 from tests.connectors.support import (
     CountingTokens,
     FakeDns,

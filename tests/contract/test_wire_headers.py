@@ -15,7 +15,7 @@ from connectors.endpoints import CloudEndpoints
 from connectors.errors import ConnectorError
 from connectors.http.client import make_client
 from connectors.live import live_connectors
-from connectors.records.customers import ScopeKind
+from connectors.records.scope import ScopeKind
 from connectors.retry_after import RetryPolicy
 from standin.scenario import Scenario
 

@@ -14,7 +14,7 @@ from connectors.graph.licences import GraphSubscribedSkus
 from connectors.http.body import AnswerCaps
 from connectors.http.client import make_client
 from connectors.http.requester import Requester
-from connectors.records.customers import Source
+from connectors.records.scope import Source
 from standin.fake import FakeWorld
 from tests.conftest import Clock
 from tests.connectors.support import CountingTokens, Drip, zeros

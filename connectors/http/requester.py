@@ -1,8 +1,8 @@
 """The requester: every call to Microsoft goes through it, and it is the one place for tokens,
 error mapping, retries and throttling.
 
-It adds the bearer token (refreshed once on a 401), maps every non-success answer through
-:func:`connectors.errors.error_for_status`, retries transient failures per
+It adds the bearer token (refreshed once on a 401), maps every non-success answer to its
+connector error (:mod:`connectors.http.decode`), retries transient failures per
 :class:`~connectors.retry_after.RetryPolicy` honouring ``Retry-After`` and waits on the
 :class:`~connectors.http.gate.ScopeGate`, which pauses a whole throttling scope after a 429 and
 spaces ARM calls when the remaining budget runs low. Every answer is streamed under a byte cap
@@ -32,9 +32,9 @@ from connectors.errors import (
     PermanentError,
     ThrottledError,
     TransientError,
-    error_for_status,
 )
 from connectors.http.body import DEFAULT_CAPS, AnswerCaps, bounded_response, read_body
+from connectors.http.decode import error_of, json_object
 from connectors.http.gate import DEFAULT_BUDGET, BudgetSpacing, ScopeGate, remaining_budget
 from connectors.http.observer import NO_OBSERVER, RequestObserver, api_of
 from connectors.http.redact import escape, loggable_url, sanitise
@@ -44,7 +44,7 @@ from connectors.ratelimit import MicrosoftLimits, Ticket
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.timing import Clock, Sleep
 
-__all__ = ["Requester", "json_object"]
+__all__ = ["Requester"]
 
 log = structlog.get_logger()
 
@@ -85,22 +85,6 @@ def _log_no_answer(event: str, request: ApiRequest, attempt: int, exc: httpx.HTT
         attempt=attempt,
         kind=type(exc).__name__,
     )
-
-
-def _body_of(response: httpx.Response) -> Any:
-    """The decoded error body when it is JSON; ``None`` otherwise."""
-    try:
-        return response.json()
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _response_request_id(response: httpx.Response) -> str | None:
-    for name in ("MS-RequestId", "x-ms-request-id", "request-id", "x-ms-correlation-request-id"):
-        value = response.headers.get(name)
-        if value:
-            return escape(value, 100)
-    return None
 
 
 class Requester:
@@ -337,7 +321,7 @@ class Requester:
             self.gate.set_spacing(request.scope, self.budget.spacing(remaining))
         if status < 400 or (status == 401 and refreshable):
             return response, False
-        error = self._map(request, response)
+        error = error_of(request, response)
         # POST/PATCH: a 429 or 503 was refused before any work; anything else may have acted.
         resendable = request.safe_to_resend or status in (429, 503)
         return error, resendable
@@ -379,28 +363,6 @@ class Requester:
             return exc, False
         return PermanentError(f"{request.what}: {type(exc).__name__}"), False
 
-    def _map(self, request: ApiRequest, response: httpx.Response) -> ConnectorError:
-        return error_for_status(
-            response.status_code,
-            body=_body_of(response),
-            headers=response.headers,
-            what=request.what,
-            request_id=_response_request_id(response),
-        )
-
     async def get_json(self, request: ApiRequest) -> dict[str, Any]:
         """``send`` and decode a JSON object; anything else is :class:`MalformedResponse`."""
         return json_object(await self.send(request), request.what)
-
-
-def json_object(response: httpx.Response, what: str) -> dict[str, Any]:
-    """The JSON object of a success answer; anything else is :class:`MalformedResponse`."""
-    if not 200 <= response.status_code < 300:
-        raise MalformedResponse(f"{what}: unexpected HTTP {response.status_code}")
-    try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedResponse(f"{what}: the answer is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise MalformedResponse(f"{what}: the answer is not a JSON object")
-    return body

@@ -1,6 +1,6 @@
 """The connector contract: what the sync may ask of any source, real or fake.
 
-A connector reads one :class:`~connectors.records.Source` for one scope and yields frozen
+A connector reads one :class:`~connectors.records.scope.Source` for one scope and yields frozen
 records. It raises a :mod:`connectors.errors` error when it cannot finish; it never returns an
 empty or partial list "to be safe" (a short list would read as links that vanished).
 """

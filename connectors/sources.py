@@ -157,7 +157,8 @@ SOURCES: tuple[SourceRow, ...] = (
         page_size=1000,
     ),
 )
-"""Every source, in :class:`~connectors.records.Source` order (the order connectors are made)."""
+"""Every source, in :class:`~connectors.records.scope.Source` order (the order connectors are
+made)."""
 
 _BY_SOURCE: dict[Source, SourceRow] = {row.source: row for row in SOURCES}
 

@@ -20,7 +20,7 @@ from agent.expectations import load_managed_customers
 from agent.store import Store, Transaction
 from agent.sync import ChangeFeed, Progress, Syncer, SyncOutcome
 from connectors.base import PARTNER_APP, Connector
-from connectors.records import Source
+from connectors.records.scope import Source
 
 if TYPE_CHECKING:
     from agent.live import LiveWiring, LocalMicrosoft

@@ -30,9 +30,9 @@ from msal.exceptions import MsalServiceError
 from pydantic import SecretStr
 
 from agent.files import write_private
-from connectors.answers import ACCEPT_ENCODING, DEFAULT_MAX_BODY, bounded_response, read_body_sync
 from connectors.base import PARTNER_APP
 from connectors.errors import AuthError, MalformedResponse, aadsts_code
+from connectors.http.body import ACCEPT_ENCODING, DEFAULT_MAX_BODY, bounded_response, read_body_sync
 
 APP_USER = "app+user"
 """The identity connectors ask for when an endpoint wants an app+user (delegated) token."""
@@ -251,7 +251,7 @@ class MsalHttpClient:
     MSAL passes the signed client assertion as ``bytes`` in the form data; ``requests`` encodes
     bytes values, httpx would send their ``repr`` (``b'eyJ...'``) and Entra would refuse the
     assertion (AADSTS50027). Bytes are decoded here. Every answer is streamed under
-    ``max_body`` bytes, on the wire and decoded (:mod:`connectors.answers`); a larger one raises
+    ``max_body`` bytes, on the wire and decoded (:mod:`connectors.http.body`); a larger one raises
     :class:`~connectors.errors.MalformedResponse`. The caller owns (and closes) the client.
     """
 

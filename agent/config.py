@@ -38,7 +38,7 @@ from agent.config_checks import problems
 from agent.cron import check_cron
 from agent.durations import format_duration, parse_duration
 from agent.web.config import HttpSection
-from connectors.answers import DEFAULT_MAX_BODY, DEFAULT_MAX_DOWNLOAD
+from connectors.http.body import DEFAULT_MAX_BODY, DEFAULT_MAX_DOWNLOAD
 
 ENV_PREFIX = "PARTNERLINK_"
 CONFIG_ENV = "PARTNERLINK_CONFIG"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.audit.snapshot import Expectation
-from connectors.records import LinkKind
+from connectors.records.links import LinkKind
 from connectors.text import clean
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")

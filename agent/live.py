@@ -18,11 +18,13 @@ import httpx
 
 from agent.auth import AppCredential, MsalTokenProvider, RefreshTokenStore
 from agent.config import AppCredentials, ConfigError, Settings
-from connectors.answers import AnswerCaps
 from connectors.base import PARTNER_APP, Connector
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
-from connectors.http import NO_OBSERVER, Requester, make_client
+from connectors.http.body import AnswerCaps
+from connectors.http.client import make_client
+from connectors.http.observer import NO_OBSERVER
+from connectors.http.requester import Requester
 from connectors.live import live_connectors
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from prometheus_client.registry import Collector
 from agent.store import Store
 
 if TYPE_CHECKING:
-    from connectors.http import RequestObserver
+    from connectors.http.observer import RequestObserver
 
 
 class Metrics:
@@ -66,10 +66,11 @@ class Metrics:
 
 
 class _RequestCounters:
-    """Feeds ``api_requests`` and ``throttle_wait`` from :class:`connectors.http.Requester`.
+    """Feeds ``api_requests`` and ``throttle_wait`` from the requester
+    (:class:`connectors.http.requester.Requester`).
 
-    Labels come from :func:`connectors.http.api_of` and the HTTP status: a handful of values,
-    never a tenant or a URL.
+    Labels come from :func:`connectors.http.observer.api_of` and the HTTP status: a handful of
+    values, never a tenant or a URL.
     """
 
     def __init__(self, metrics: Metrics) -> None:

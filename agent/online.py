@@ -22,7 +22,7 @@ from agent.auth import decoded_roles
 from agent.escape import for_terminal
 from connectors.base import PARTNER_APP
 from connectors.errors import ConnectorError
-from connectors.records import ScopeKind
+from connectors.records.scope import ScopeKind
 from connectors.sources import graph_roles
 
 GRAPH_NEEDS: dict[str, tuple[str, ...]] = graph_roles(ScopeKind.PARTNER)

@@ -17,7 +17,7 @@ from agent.app import Agent
 from agent.config import ConfigError
 from connectors.arm import PalWriter
 from connectors.errors import ConnectorError
-from connectors.records import PalLink
+from connectors.records.pal import PalLink
 
 log = structlog.get_logger("partnerlink.repair")
 

@@ -37,7 +37,9 @@ from agent.memory import Trimmer
 from agent.store import CarryBase, LoadStats, RunStatus, ScopeResult, ScopeStatus, Store
 from connectors.base import Connector
 from connectors.errors import ConnectorError
-from connectors.records import AuditEvent, Record, ScopeKind, Source, scope_for
+from connectors.records.customers import AuditEvent
+from connectors.records.record import Record
+from connectors.records.scope import ScopeKind, Source, scope_for
 
 log = structlog.get_logger("partnerlink.sync")
 

@@ -33,10 +33,11 @@ from agent.sync import Syncer  # noqa: E402
 from connectors.base import PARTNER_APP, Connector  # noqa: E402
 from connectors.destinations import DownloadGuard  # noqa: E402
 from connectors.endpoints import CloudEndpoints  # noqa: E402
-from connectors.http import Requester, make_client  # noqa: E402
+from connectors.http.client import make_client  # noqa: E402
+from connectors.http.requester import Requester  # noqa: E402
 from connectors.live import live_connectors  # noqa: E402
 from connectors.ratelimit import MicrosoftLimits  # noqa: E402
-from connectors.records import Source  # noqa: E402
+from connectors.records.scope import Source  # noqa: E402
 from standin.emulator.hints import source_hints  # noqa: E402
 
 

@@ -64,7 +64,8 @@ from bench.harness import (  # noqa: E402
     run_agent_sync,
 )
 from connectors.base import PARTNER_APP, Connector  # noqa: E402
-from connectors.records import CspSubscription, Source  # noqa: E402
+from connectors.records.customers import CspSubscription  # noqa: E402
+from connectors.records.scope import Source  # noqa: E402
 from standin.fake import FakeWorld  # noqa: E402
 from standin.scenario import Scenario, parse_scenario  # noqa: E402
 from standin.scenario.generate import (  # noqa: E402

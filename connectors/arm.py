@@ -21,19 +21,16 @@ import structlog
 from connectors.base import PARTNER_APP
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError
-from connectors.http import (
-    ApiRequest,
-    ArmPaginator,
-    LiveConnector,
-    Requester,
-    escape,
-    name_text,
-    nested,
-    paginate,
-    required,
-    text,
-)
-from connectors.records import AzureSubscription, PalLink, Record, Source
+from connectors.http.connector import LiveConnector
+from connectors.http.fields import name_text, nested, required, text
+from connectors.http.paging import ArmPaginator, paginate
+from connectors.http.redact import escape
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
+from connectors.records.azure import AzureSubscription
+from connectors.records.pal import PalLink
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 log = structlog.get_logger()
 

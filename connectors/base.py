@@ -1,6 +1,6 @@
 """The connector contract: what the sync may ask of any source, real or fake.
 
-A connector reads one :class:`~connectors.records.Source` for one scope and yields frozen
+A connector reads one :class:`~connectors.records.scope.Source` for one scope and yields frozen
 records. It raises a :mod:`connectors.errors` error when it cannot finish; it never returns an
 empty or partial list "to be safe" (a short list would read as links that vanished).
 """
@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
-from connectors.records import Record, ScopeKind, Source
+from connectors.records.record import Record
+from connectors.records.scope import ScopeKind, Source
 
 PARTNER_APP = "partner-app"
 """The identity name of the partner's own multi-tenant app; every other identity is a PAL
 carrier named in the configuration."""
+
+APP_USER = "app+user"
+"""The ``identity`` asked of the token provider for an app+user (delegated) token: the Partner
+Center usage and insights endpoints accept no app-only token."""
 
 
 @runtime_checkable

@@ -15,34 +15,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from connectors.base import APP_USER
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse
-from connectors.http import (
-    APP_USER,
-    ApiRequest,
-    LiveConnector,
-    PartnerCenterPaginator,
-    Requester,
+from connectors.http.connector import LiveConnector
+from connectors.http.fields import (
     flag,
     guid,
     integer,
     name_text,
     nested,
     number,
-    paginate,
     required,
     text,
     timestamp,
 )
-from connectors.records import (
-    AuditEvent,
-    AzureUsage,
-    CspSubscription,
-    Customer,
-    LicenseUsage,
-    Record,
-    Source,
-)
+from connectors.http.paging import PartnerCenterPaginator, paginate
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
+from connectors.records.azure import AzureUsage
+from connectors.records.customers import AuditEvent, CspSubscription, Customer
+from connectors.records.licences import LicenseUsage
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 # ---------------------------------------------------------------------------------------------
 # Parsing: one pure function per payload item, used by the connectors and the contract tests
@@ -153,7 +148,7 @@ class _PartnerCenter(LiveConnector):
     """Shared by the Partner Center connectors: partner-tenant token, one throttling scope."""
 
     token_identity: str | None = None
-    """``None``: the partner's app (app-only); :data:`~connectors.http.APP_USER` for delegated."""
+    """``None``: the partner's app (app-only); :data:`~connectors.base.APP_USER` for delegated."""
 
     def __init__(
         self, requester: Requester, endpoints: CloudEndpoints, *, partner_tenant_id: str

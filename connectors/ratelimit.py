@@ -12,7 +12,8 @@ bucket admits at least k x capacity. So one algorithm serves every scope.
 :class:`MicrosoftLimits` maps a request to the scopes Microsoft throttles it in (docs/
 microsoft-apis.md §1.11, §3.3, §5.4) and waits until every one has room. The numbers are the
 documented ones; ``time_scale`` divides every period, as the emulator's does, for benchmarks.
-Retry-After pauses (R16) and ARM budget spacing (R18) stay in :class:`connectors.http.ScopeGate`.
+Retry-After pauses (R16) and ARM budget spacing (R18) stay in
+:class:`connectors.http.gate.ScopeGate`.
 """
 
 from __future__ import annotations
@@ -23,18 +24,13 @@ import math
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from connectors.base import PARTNER_APP
-
-if TYPE_CHECKING:
-    from connectors.http import ApiRequest
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
+from connectors.http.request import ApiRequest
+from connectors.timing import Clock, Sleep
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,34 +12,28 @@ from dataclasses import dataclass
 from datetime import date
 
 from connectors.base import PARTNER_APP
-from connectors.records import (
+from connectors.records.attribution import Attribution
+from connectors.records.azure import AzureSubscription, AzureUsage
+from connectors.records.customers import AuditEvent, Contract, CspSubscription, Customer
+from connectors.records.gdap import GdapAccessAssignment, GdapRelationship, GdapStatus
+from connectors.records.licences import (
     ActiveUsers,
-    Attribution,
-    AuditEvent,
-    AzureSubscription,
-    AzureUsage,
-    Contract,
-    CspSubscription,
-    Customer,
     DirectorySubscription,
-    GdapAccessAssignment,
-    GdapRelationship,
-    GdapStatus,
-    Identity,
     LicenseUsage,
-    PalLink,
-    Record,
-    Source,
     SubscribedSku,
 )
+from connectors.records.pal import Identity, PalLink
+from connectors.records.record import Record
+from connectors.records.scope import Source
 from connectors.text import TEXT_LIMIT, clean
 from standin.scenario.model import CustomerSpec, Scenario
 from standin.scenario.world import service_principals, visible_subscriptions
 
 
 def _name(value: str | None) -> str | None:
-    """A name as the real connectors' field readers leave it (``connectors.http.name_text``):
-    cleaned where it enters a record, ``None`` when nothing readable is left."""
+    """A name as the real connectors' field readers leave it
+    (``connectors.http.fields.name_text``): cleaned where it enters a record, ``None`` when
+    nothing readable is left."""
     return clean(value) or None if value else None
 
 

@@ -24,7 +24,8 @@ from connectors.errors import (
     TransientError,
     error_for_status,
 )
-from connectors.records import Record, Source
+from connectors.records.record import Record
+from connectors.records.scope import Source
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.sources import SOURCES, source_row
 from standin.answers import FAKES, customer_records, partner_records

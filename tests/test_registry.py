@@ -17,13 +17,15 @@ import httpx
 from agent.alerts.config import SinkConfig
 from agent.alerts.sinks import SINK_TYPES
 from agent.audit import RULES
-from connectors.base import PARTNER_APP, Connector
+from connectors.base import APP_USER, PARTNER_APP, Connector
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import ConnectorError
-from connectors.http import APP_USER, Requester
-from connectors.insights import DEFAULT_QUERIES
-from connectors.records import RECORD_TYPES, ScopeKind, Source
-from connectors.sources import SOURCES, LiveContext, SourceRow, source_row
+from connectors.http.requester import Requester
+from connectors.insights.api import DEFAULT_QUERIES
+from connectors.live import MAKERS, LiveContext
+from connectors.records.registry import RECORD_TYPES
+from connectors.records.scope import ScopeKind, Source
+from connectors.sources import SOURCES, SourceRow, source_row
 from standin.answers import FAKES
 from standin.fake import FakeConnector, FakeWorld
 from standin.scenario import Scenario, bundled_path, load_scenario, parse_scenario, scenario_schema
@@ -110,7 +112,7 @@ def test_every_row_has_a_live_connector_with_its_attributes(tmp_path: Path) -> N
     for app_user, folder in ((True, None), (False, tmp_path)):
         context = _live_context(app_user, folder)
         for row in SOURCES:
-            made = list(row.connect(context))
+            made = list(MAKERS[row.source](context))
             if not app_user and row.source is Source.PC_USAGE:
                 assert made == []  # app+user only: left out rather than failing every run
                 continue

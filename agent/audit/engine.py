@@ -38,15 +38,11 @@ from agent.audit.snapshot import (
 from agent.store import FindingContent, LinkState, Store, Transaction
 from agent.store.models import SyncRun
 from agent.store.repository import FindingBook
-from connectors.records import (
-    Attribution,
-    CspSubscription,
-    Customer,
-    GdapRelationship,
-    Identity,
-    PalLink,
-    Record,
-)
+from connectors.records.attribution import Attribution
+from connectors.records.customers import CspSubscription, Customer
+from connectors.records.gdap import GdapRelationship
+from connectors.records.pal import Identity, PalLink
+from connectors.records.record import Record
 
 log = structlog.get_logger("partnerlink.audit")
 

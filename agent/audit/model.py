@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from connectors.records import Source
+from connectors.records.scope import Source
 
 if TYPE_CHECKING:
     from agent.audit.snapshot import AuditContext, CustomerSnapshot

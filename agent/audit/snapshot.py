@@ -15,25 +15,15 @@ from typing import Any, TypeVar
 from agent.audit.anomaly import Anomaly
 from agent.store.models import SETTLED_SCOPE
 from agent.store.values import LinkState
-from connectors.records import (
-    ActiveUsers,
-    Attribution,
-    AzureSubscription,
-    AzureUsage,
-    Contract,
-    CspSubscription,
-    Customer,
-    GdapRelationship,
-    GdapStatus,
-    Identity,
-    LinkKind,
-    PalLink,
-    Record,
-    ScopeKind,
-    Source,
-    SubscribedSku,
-    scope_for,
-)
+from connectors.records.attribution import Attribution
+from connectors.records.azure import AzureSubscription, AzureUsage
+from connectors.records.customers import Contract, CspSubscription, Customer
+from connectors.records.gdap import GdapRelationship, GdapStatus
+from connectors.records.licences import ActiveUsers, SubscribedSku
+from connectors.records.links import LinkKind
+from connectors.records.pal import Identity, PalLink
+from connectors.records.record import Record
+from connectors.records.scope import ScopeKind, Source, scope_for
 from connectors.sources import SOURCES
 
 PARTNER_SCOPED = frozenset(row.source for row in SOURCES if row.scope_kind is ScopeKind.PARTNER)

@@ -12,15 +12,11 @@ from typing import TYPE_CHECKING
 from agent.recognition.holdings import Holding, Us, gather
 from agent.recognition.model import Rule, Rulebook
 from agent.recognition.stake import SeatCount, Stake, Unit, paid_seats
-from connectors.records import (
-    ActiveUsers,
-    Attribution,
-    AzureSubscription,
-    AzureUsage,
-    PalLink,
-    Source,
-    SubscribedSku,
-)
+from connectors.records.attribution import Attribution
+from connectors.records.azure import AzureSubscription, AzureUsage
+from connectors.records.licences import ActiveUsers, SubscribedSku
+from connectors.records.pal import PalLink
+from connectors.records.scope import Source
 
 if TYPE_CHECKING:
     from agent.audit.snapshot import CustomerSnapshot

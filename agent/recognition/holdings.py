@@ -14,14 +14,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from agent.recognition.model import Association, SkuKind, SkuTable, Workload
-from connectors.records import (
-    Attribution,
-    AzureUsage,
-    CspSubscription,
-    DirectorySubscription,
-    PalLink,
-    Source,
-)
+from connectors.records.attribution import Attribution
+from connectors.records.azure import AzureUsage
+from connectors.records.customers import CspSubscription
+from connectors.records.licences import DirectorySubscription
+from connectors.records.pal import PalLink
+from connectors.records.scope import Source
 
 if TYPE_CHECKING:
     from agent.audit.snapshot import AuditContext, CustomerSnapshot

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from agent.recognition.model import SkuKind, SkuTable
-from connectors.records import SubscribedSku
+from connectors.records.licences import SubscribedSku
 
 
 class Unit(StrEnum):

@@ -12,7 +12,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from connectors.records import RECORD_BY_KIND, Record
+from connectors.records.record import Record
+from connectors.records.registry import RECORD_BY_KIND
 
 
 @cache

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import httpx
 
 from connectors.destinations import origin_of
-from connectors.http import SOURCE_EXTENSION
+from connectors.http.request import SOURCE_EXTENSION
 from standin.emulator.service import SOURCE_HEADER
 
 
@@ -36,6 +36,6 @@ class SourceHints(httpx.AsyncBaseTransport):
 
 
 def source_hints(origin: str) -> Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport]:
-    """The ``wrap`` of :func:`connectors.http.make_client` for a client of the emulator at
+    """The ``wrap`` of :func:`connectors.http.client.make_client` for a client of the emulator at
     ``origin``."""
     return lambda inner: SourceHints(inner, origin)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from connectors.records import Source
+from connectors.records.scope import Source
 from standin.emulator.authority import TokenAuthority
 from standin.emulator.errors import aad_error, error, throttled, unauthorized
 from standin.emulator.limits import (

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from connectors.base import PARTNER_APP
-from connectors.records import Source
+from connectors.records.scope import Source
 
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 PARTNER_ID_PATTERN = r"^[0-9]{6,10}$"

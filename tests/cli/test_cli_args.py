@@ -12,7 +12,7 @@ import pytest
 
 from agent.store import RunStatus, ScopeResult, ScopeStatus, Store
 from agent.store.models import Finding
-from connectors.records import Customer
+from connectors.records.customers import Customer
 from tests.cli.test_cli import partnerlink
 from tests.config.certs import Cert
 

@@ -10,7 +10,7 @@ import pytest
 
 from agent.config import ConfigError, load_settings
 from agent.expectations import ExpectationsError, load_managed_customers
-from connectors.records import LinkKind
+from connectors.records.links import LinkKind
 
 C1 = "c0000000-0000-4000-8000-000000000001"
 C2 = "c0000000-0000-4000-8000-000000000002"

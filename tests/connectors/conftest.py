@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from connectors.destinations import DownloadGuard
-from connectors.http import Requester, ScopeGate, make_client
+from connectors.http.client import make_client
+from connectors.http.gate import ScopeGate
+from connectors.http.requester import Requester
 from connectors.retry_after import RetryPolicy
 from tests.connectors.support import CountingTokens, FakeDns, Handler, VirtualClock
 

@@ -14,7 +14,7 @@ import httpx
 from connectors.base import Connector
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import AuthError
-from connectors.records import Record
+from connectors.records.record import Record
 
 PARTNER = "7a11ce00-0000-4000-8000-000000000001"
 CUSTOMER = "c0000000-0000-4000-8000-000000000001"

@@ -10,8 +10,10 @@ import pytest
 
 from connectors.arm import ArmPal, ArmSubscriptions, PalWriter, token_object_id
 from connectors.errors import AuthError, PermanentError, TransientError
-from connectors.http import SOURCE_EXTENSION, Requester
-from connectors.records import AzureSubscription, PalLink
+from connectors.http.request import SOURCE_EXTENSION
+from connectors.http.requester import Requester
+from connectors.records.azure import AzureSubscription
+from connectors.records.pal import PalLink
 from tests.connectors.support import CUSTOMER, ENDPOINTS, CountingTokens, jwt_with
 
 pytestmark = pytest.mark.anyio

@@ -11,9 +11,9 @@ import pytest
 
 from connectors.destinations import DownloadGuard
 from connectors.errors import MalformedResponse, TransientError
-from connectors.graph import GraphUsageReports
-from connectors.http import Requester
-from connectors.insights import InsightsApi, InsightsQuery
+from connectors.graph.reports import GraphUsageReports
+from connectors.http.requester import Requester
+from connectors.insights.api import InsightsApi, InsightsQuery
 from tests.connectors.support import CUSTOMER, ENDPOINTS, PARTNER, CountingTokens, FakeDns
 
 pytestmark = pytest.mark.anyio

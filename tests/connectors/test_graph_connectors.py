@@ -12,28 +12,17 @@ import httpx
 import pytest
 
 from connectors.errors import MalformedResponse, PermanentError, TransientError
-from connectors.graph import (
-    REPORT_COLUMNS,
-    GraphContracts,
-    GraphDirectorySubscriptions,
-    GraphGdap,
-    GraphIdentities,
-    GraphSubscribedSkus,
-    GraphUsageReports,
-    odata_query,
-    parse_services_user_counts,
-)
-from connectors.http import Requester
-from connectors.records import (
-    ActiveUsers,
-    Contract,
-    DirectorySubscription,
-    GdapAccessAssignment,
-    GdapRelationship,
-    GdapStatus,
-    Identity,
-    SubscribedSku,
-)
+from connectors.graph.connector import odata_query
+from connectors.graph.contracts import GraphContracts
+from connectors.graph.gdap import GraphGdap
+from connectors.graph.identities import GraphIdentities
+from connectors.graph.licences import GraphDirectorySubscriptions, GraphSubscribedSkus
+from connectors.graph.reports import REPORT_COLUMNS, GraphUsageReports, parse_services_user_counts
+from connectors.http.requester import Requester
+from connectors.records.customers import Contract
+from connectors.records.gdap import GdapAccessAssignment, GdapRelationship, GdapStatus
+from connectors.records.licences import ActiveUsers, DirectorySubscription, SubscribedSku
+from connectors.records.pal import Identity
 from standin.answers import M365_WORKLOADS
 from tests.connectors.support import (
     CUSTOMER,

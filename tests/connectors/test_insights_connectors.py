@@ -9,20 +9,15 @@ from typing import Any
 import httpx
 import pytest
 
+from connectors.base import APP_USER
 from connectors.errors import MalformedResponse, PermanentError, TransientError
-from connectors.http import APP_USER, Requester
-from connectors.insights import (
-    InsightsApi,
-    InsightsFolder,
-    InsightsQuery,
-    merge_rows,
-    normalise_month,
-    normalise_types,
-    normalise_workload,
-    parse_attribution_csv,
-    read_rows,
-)
-from connectors.records import Attribution
+from connectors.http.requester import Requester
+from connectors.insights.api import InsightsApi, InsightsQuery
+from connectors.insights.columns import normalise_month, normalise_types, normalise_workload
+from connectors.insights.folder import InsightsFolder
+from connectors.insights.merge import merge_rows, parse_attribution_csv
+from connectors.insights.rows import read_rows
+from connectors.records.attribution import Attribution
 from tests.connectors.support import (
     CUSTOMER,
     ENDPOINTS,

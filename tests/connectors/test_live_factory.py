@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from connectors.base import Connector
-from connectors.http import LiveConnector
-from connectors.insights import InsightsApi, InsightsFolder
+from connectors.http.connector import LiveConnector
+from connectors.insights.api import InsightsApi
+from connectors.insights.folder import InsightsFolder
 from connectors.live import live_connectors
-from connectors.records import Source
+from connectors.records.scope import Source
 from standin.fake import FakeWorld
 from standin.scenario import bundled_path, load_scenario
 from tests.connectors.support import ENDPOINTS, PARTNER, CountingTokens

@@ -11,8 +11,10 @@ import pytest
 import structlog
 
 from connectors.errors import ConnectorError, TransientError
-from connectors.graph import GraphUsageReports
-from connectors.http import ApiRequest, Requester, escape, loggable_url
+from connectors.graph.reports import GraphUsageReports
+from connectors.http.redact import escape, loggable_url
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from tests.connectors.support import CUSTOMER, ENDPOINTS, PARTNER, CountingTokens, jwt_with
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from connectors.errors import TransientError
-from connectors.http import Requester, make_client
+from connectors.http.client import make_client
+from connectors.http.requester import Requester
 from tests.connectors.support import CountingTokens
 from tests.connectors.test_requester import get
 

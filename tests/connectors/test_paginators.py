@@ -14,15 +14,15 @@ from connectors.errors import (
     PermanentError,
     TransientError,
 )
-from connectors.http import (
-    ApiRequest,
+from connectors.http.paging import (
     ArmPaginator,
     GraphPaginator,
     Paginator,
     PartnerCenterPaginator,
-    Requester,
     paginate,
 )
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from tests.connectors.support import ENDPOINTS
 
 pytestmark = pytest.mark.anyio

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from connectors.base import APP_USER
 from connectors.errors import MalformedResponse
-from connectors.http import APP_USER, Requester
+from connectors.http.requester import Requester
 from connectors.partner_center import (
     PartnerCenterAuditRecords,
     PartnerCenterCustomers,
@@ -20,7 +21,9 @@ from connectors.partner_center import (
     parse_customer,
     parse_subscription,
 )
-from connectors.records import AuditEvent, AzureUsage, CspSubscription, Customer, LicenseUsage
+from connectors.records.azure import AzureUsage
+from connectors.records.customers import AuditEvent, CspSubscription, Customer
+from connectors.records.licences import LicenseUsage
 from tests.connectors.support import (
     CUSTOMER,
     ENDPOINTS,

@@ -10,7 +10,11 @@ import httpx
 import pytest
 
 from connectors.errors import TransientError
-from connectors.http import ApiRequest, Requester, ScopeGate, api_of, make_client
+from connectors.http.client import make_client
+from connectors.http.gate import ScopeGate
+from connectors.http.observer import api_of
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from connectors.ratelimit import MicrosoftLimits, Rate
 from connectors.retry_after import RetryPolicy
 from tests.connectors.support import CountingTokens, VirtualClock

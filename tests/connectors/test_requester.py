@@ -20,14 +20,10 @@ from connectors.errors import (
     ThrottledError,
     TransientError,
 )
-from connectors.http import (
-    ApiRequest,
-    BudgetSpacing,
-    Requester,
-    ScopeGate,
-    make_client,
-    remaining_budget,
-)
+from connectors.http.client import make_client
+from connectors.http.gate import BudgetSpacing, ScopeGate, remaining_budget
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from connectors.retry_after import RetryPolicy, parse_retry_after
 from tests.connectors.support import CountingTokens, VirtualClock
 

@@ -18,9 +18,10 @@ from connectors.base import PARTNER_APP, Connector
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import ConnectorError
-from connectors.http import make_client
+from connectors.http.client import make_client
 from connectors.live import live_connectors
-from connectors.records import PARTNER_SCOPE, Record, ScopeKind, Source
+from connectors.records.record import Record
+from connectors.records.scope import PARTNER_SCOPE, ScopeKind, Source
 from connectors.retry_after import RetryPolicy
 from standin.emulator.hints import source_hints
 from standin.fake import FakeWorld

@@ -30,28 +30,21 @@ from connectors.errors import (
     ThrottledError,
     error_for_status,
 )
-from connectors.graph import (
-    GraphContracts,
+from connectors.graph.contracts import GraphContracts, parse_contract
+from connectors.graph.gdap import GraphGdap, parse_relationship
+from connectors.graph.licences import (
     GraphDirectorySubscriptions,
-    GraphGdap,
     GraphSubscribedSkus,
-    GraphUsageReports,
-    parse_contract,
     parse_directory_subscription,
-    parse_relationship,
-    parse_services_user_counts,
     parse_subscribed_sku,
 )
-from connectors.http import (
-    ApiRequest,
-    ArmPaginator,
-    GraphPaginator,
-    PartnerCenterPaginator,
-    Requester,
-    ScopeGate,
-    make_client,
-)
-from connectors.insights import InsightsApi, InsightsQuery, first_value
+from connectors.graph.reports import GraphUsageReports, parse_services_user_counts
+from connectors.http.client import make_client
+from connectors.http.gate import ScopeGate
+from connectors.http.paging import ArmPaginator, GraphPaginator, PartnerCenterPaginator
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
+from connectors.insights.api import InsightsApi, InsightsQuery, first_value
 from connectors.partner_center import (
     PartnerCenterAuditRecords,
     PartnerCenterCustomers,
@@ -63,23 +56,17 @@ from connectors.partner_center import (
     parse_subscription,
     parse_usage_record,
 )
-from connectors.records import (
+from connectors.records.attribution import Attribution
+from connectors.records.azure import AzureSubscription, AzureUsage
+from connectors.records.customers import AuditEvent, Contract, CspSubscription, Customer
+from connectors.records.gdap import GdapAccessAssignment, GdapRelationship, GdapStatus
+from connectors.records.licences import (
     ActiveUsers,
-    Attribution,
-    AuditEvent,
-    AzureSubscription,
-    AzureUsage,
-    Contract,
-    CspSubscription,
-    Customer,
     DirectorySubscription,
-    GdapAccessAssignment,
-    GdapRelationship,
-    GdapStatus,
     LicenseUsage,
-    PalLink,
     SubscribedSku,
 )
+from connectors.records.pal import PalLink
 from tests.connectors.support import (
     CountingTokens,
     FakeDns,

@@ -13,9 +13,9 @@ from connectors.base import PARTNER_APP
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import ConnectorError
-from connectors.http import make_client
+from connectors.http.client import make_client
 from connectors.live import live_connectors
-from connectors.records import ScopeKind
+from connectors.records.scope import ScopeKind
 from connectors.retry_after import RetryPolicy
 from standin.scenario import Scenario
 

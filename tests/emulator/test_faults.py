@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.records import Source
+from connectors.records.scope import Source
 from connectors.sources import source_row
 from standin.emulator import Emulator
 from tests.emulator.conftest import MakeEmulator

@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.http import SOURCE_EXTENSION, make_client
+from connectors.http.client import make_client
+from connectors.http.request import SOURCE_EXTENSION
 from standin.emulator.hints import source_hints
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ import json
 import httpx
 import pytest
 
-from connectors.records import Source
+from connectors.records.scope import Source
 from connectors.sources import source_row
 from standin.emulator import Emulator
 from tests.emulator.conftest import MakeEmulator

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.expectations import load_managed_customers
-from connectors.http import name_text, text
+from connectors.http.fields import name_text, text
 from connectors.text import NAME_LIMIT, clean, visible
 
 

@@ -8,19 +8,13 @@ from functools import cache
 
 from agent.audit.snapshot import PARTNER_SCOPED, CustomerSnapshot, group_records
 from agent.recognition import CreditLine, Rulebook, Us, evaluate, load_rulebook
-from connectors.records import (
-    ActiveUsers,
-    Attribution,
-    AzureSubscription,
-    AzureUsage,
-    CspSubscription,
-    DirectorySubscription,
-    PalLink,
-    Record,
-    Source,
-    SubscribedSku,
-    scope_for,
-)
+from connectors.records.attribution import Attribution
+from connectors.records.azure import AzureSubscription, AzureUsage
+from connectors.records.customers import CspSubscription
+from connectors.records.licences import ActiveUsers, DirectorySubscription, SubscribedSku
+from connectors.records.pal import PalLink
+from connectors.records.record import Record
+from connectors.records.scope import Source, scope_for
 
 TENANT = "c0000000-0000-4000-8000-000000000001"
 OUR_TENANT = "7a11ce00-0000-4000-8000-000000000001"

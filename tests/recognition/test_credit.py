@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from agent.recognition import Association, Reason, Unit, Whose
-from connectors.records import AzureSubscription, Record, Source
+from connectors.records.azure import AzureSubscription
+from connectors.records.record import Record
+from connectors.records.scope import Source
 from tests.recognition.support import (
     HQ,
     OTHER_ID,

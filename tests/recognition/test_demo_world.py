@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from agent.audit.snapshot import PARTNER_SCOPED, CustomerSnapshot, group_records
 from agent.recognition import Reason, Us, Whose, evaluate
-from connectors.records import Record, Source, SubscribedSku, scope_for
+from connectors.records.licences import SubscribedSku
+from connectors.records.record import Record
+from connectors.records.scope import Source, scope_for
 from standin.answers import customer_records, partner_records
 from standin.scenario import bundled_path, load_scenario
 from tests.recognition.support import book

@@ -4,7 +4,7 @@ source's own example."""
 from __future__ import annotations
 
 from agent.recognition import Association, Reason
-from connectors.records import AzureSubscription
+from connectors.records.azure import AzureSubscription
 from tests.recognition.support import HQ, OTHER_ID, SUB, TENANT, book, line, lines, pal, report
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.recognition import Association, Reason
-from connectors.records import AzureSubscription
+from connectors.records.azure import AzureSubscription
 from tests.recognition.support import HQ, SUB, TENANT, book, licence, line, lines, pal, report
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from agent.recognition.model import SkuKind
 from agent.recognition.stake import Stake, Unit, paid_seats, ranked
-from connectors.records import SubscribedSku
+from connectors.records.licences import SubscribedSku
 from tests.recognition.support import SKU_IDS, TENANT, book
 
 

@@ -11,7 +11,7 @@ from agent.audit.snapshot import AuditContext
 from agent.store import Store
 from agent.sync import Syncer, SyncOutcome
 from connectors.base import PARTNER_APP, Connector
-from connectors.records import Source
+from connectors.records.scope import Source
 from standin.fake import FakeWorld
 from standin.scenario import Scenario, parse_scenario
 from standin.scenario.generate import GENERATED_CARRIER, carrier_tenants, generate_scenario

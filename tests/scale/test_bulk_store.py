@@ -14,7 +14,8 @@ from agent.store import ScopeResult, ScopeStatus, Store
 from agent.store.models import Observation, ObservationEvent, SourceStatus
 from agent.store.repository import MAX_BOUND_PARAMETERS
 from agent.sync import RecordSpool
-from connectors.records import CspSubscription, GdapRelationship, GdapStatus
+from connectors.records.customers import CspSubscription
+from connectors.records.gdap import GdapRelationship, GdapStatus
 from tests.conftest import Clock
 
 

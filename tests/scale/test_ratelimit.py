@@ -11,7 +11,9 @@ import pytest
 
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
-from connectors.http import ApiRequest, Requester, make_client
+from connectors.http.client import make_client
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from connectors.ratelimit import (
     ARM_READS,
     GRAPH_IDENTITY_S,
@@ -190,7 +192,7 @@ async def test_limited_requester_never_hears_a_429_from_the_scaled_emulator(
     tenant = document["customers"][0]["tenant_id"]
     path = write_scenario(tmp_path / "estate.json", 3, 7, time_scale=600.0)
     from connectors.live import live_connectors
-    from connectors.records import Source
+    from connectors.records.scope import Source
 
     with Emulator(path) as emulator:
         endpoints = CloudEndpoints.single_origin(emulator.base_url)

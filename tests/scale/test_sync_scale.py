@@ -13,7 +13,8 @@ from agent.store import RunStatus, Store
 from agent.store.models import SourceStatus
 from agent.sync import RecordSpool, Syncer
 from connectors.base import PARTNER_APP, Connector
-from connectors.records import Record, Source
+from connectors.records.record import Record
+from connectors.records.scope import Source
 from standin.fake import FakeWorld
 from standin.scenario.generate import GENERATED_CARRIER
 from tests.conftest import Clock

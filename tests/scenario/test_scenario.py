@@ -13,7 +13,7 @@ import pytest
 
 from agent.audit.snapshot import Expectation
 from agent.expectations import ExpectationsError, load_managed_customers
-from connectors.records import LinkKind
+from connectors.records.links import LinkKind
 from standin.scenario import (
     ScenarioError,
     bundled_path,

@@ -10,7 +10,8 @@ from sqlalchemy import inspect, select
 from agent.store import RunStatus, ScopeResult, ScopeStatus, Store
 from agent.store.engine import downgrade, make_engine, migrate
 from agent.store.models import Observation, ObservationEvent, SyncRun
-from connectors.records import Customer, PalLink
+from connectors.records.customers import Customer
+from connectors.records.pal import PalLink
 
 KINDS = (PalLink.KIND,)
 

@@ -9,11 +9,12 @@ import httpx
 
 from agent.store import RunStatus, Store
 from agent.sync import Syncer, SyncOutcome
-from connectors.answers import AnswerCaps
 from connectors.endpoints import CloudEndpoints
-from connectors.graph import GraphSubscribedSkus
-from connectors.http import Requester, make_client
-from connectors.records import Source
+from connectors.graph.licences import GraphSubscribedSkus
+from connectors.http.body import AnswerCaps
+from connectors.http.client import make_client
+from connectors.http.requester import Requester
+from connectors.records.scope import Source
 from standin.fake import FakeWorld
 from tests.conftest import Clock
 from tests.connectors.support import CountingTokens, Drip, zeros

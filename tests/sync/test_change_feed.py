@@ -11,7 +11,7 @@ from typing import Any
 
 from agent.store import RunStatus, Store
 from agent.sync import ChangeFeed, Syncer, SyncOutcome
-from connectors.records import CspSubscription
+from connectors.records.customers import CspSubscription
 from standin.fake import FakeWorld
 from standin.scenario import parse_scenario
 from tests.conftest import Clock

@@ -13,7 +13,8 @@ from agent.store import RunStatus, Store
 from agent.store.models import Observation
 from agent.sync import Syncer
 from connectors.base import Connector
-from connectors.records import PalLink, Source
+from connectors.records.pal import PalLink
+from connectors.records.scope import Source
 from standin.fake import FakeWorld
 from standin.scenario import Scenario
 from tests.conftest import Clock

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
 from agent.audit.snapshot import TENANT, AuditContext, CustomerSnapshot, stake_value
-from connectors.records import GLOBAL_ADMINISTRATOR_ROLE, GdapRelationship, GdapStatus, Source
+from connectors.records.gdap import GLOBAL_ADMINISTRATOR_ROLE, GdapRelationship, GdapStatus
+from connectors.records.scope import Source
 
 META = RuleMeta(
     id="gdap_ended",

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
 from agent.audit.snapshot import TENANT, AuditContext, CustomerSnapshot, stake_value
-from connectors.records import GLOBAL_ADMINISTRATOR_ROLE, GdapRelationship, GdapStatus, Source
+from connectors.records.gdap import GLOBAL_ADMINISTRATOR_ROLE, GdapRelationship, GdapStatus
+from connectors.records.scope import Source
 
 META = RuleMeta(
     id="gdap_expiring",

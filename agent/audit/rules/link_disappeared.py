@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
 from agent.audit.snapshot import AuditContext, CustomerSnapshot, stake_value
 from agent.store.values import LinkState
-from connectors.records import LinkKind
+from connectors.records.links import LinkKind
 
 META = RuleMeta(
     id="link_disappeared",

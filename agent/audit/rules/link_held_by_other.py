@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
 from agent.audit.snapshot import SEAT, AuditContext, CustomerSnapshot, DerivedLink, stake_value
-from connectors.records import LinkKind, Source
+from connectors.records.links import LinkKind
+from connectors.records.scope import Source
 
 META = RuleMeta(
     id="link_held_by_other",

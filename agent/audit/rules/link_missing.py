@@ -6,7 +6,10 @@ from collections.abc import Iterator
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
 from agent.audit.snapshot import SEAT, AuditContext, CustomerSnapshot, stake_value
-from connectors.records import GdapRelationship, GdapStatus, LinkKind, PalLink, Source
+from connectors.records.gdap import GdapRelationship, GdapStatus
+from connectors.records.links import LinkKind
+from connectors.records.pal import PalLink
+from connectors.records.scope import Source
 
 META = RuleMeta(
     id="link_missing",

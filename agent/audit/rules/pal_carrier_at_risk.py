@@ -18,7 +18,9 @@ from typing import Any
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
 from agent.audit.snapshot import AuditContext, CustomerSnapshot, stake_value
 from agent.store.values import LinkState
-from connectors.records import Identity, LinkKind, PalLink, Source
+from connectors.records.links import LinkKind
+from connectors.records.pal import Identity, PalLink
+from connectors.records.scope import Source
 
 META = RuleMeta(
     id="pal_carrier_at_risk",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
 from agent.audit.snapshot import AuditContext, CustomerSnapshot, stake_value
-from connectors.records import LinkKind
+from connectors.records.links import LinkKind
 
 META = RuleMeta(
     id="wrong_partner_id",

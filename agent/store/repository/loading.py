@@ -29,7 +29,7 @@ from agent.store.repository.bulk import (
     rows_per_statement,
 )
 from agent.store.repository.tables import OBSERVATION
-from connectors.records import Record
+from connectors.records.record import Record
 
 SCOPE_RUNNING = "running"
 """A status row's value while its read is under way (see :meth:`LoadingMixin.open_scopes`)."""

@@ -25,7 +25,7 @@ from agent.store.models import (
 )
 from agent.store.repository.base import StoreBase
 from agent.store.repository.tables import SOURCE_STATUS, SYNC_RUN
-from connectors.records import Record
+from connectors.records.record import Record
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import structlog
 
-from connectors.records import Source
+from connectors.records.scope import Source
 from standin.emulator.apis.paging import encode_token, window
 from standin.emulator.errors import error
 from standin.emulator.limits import ARM_DELETES, ARM_READS, ARM_WRITES, arm_remaining_headers

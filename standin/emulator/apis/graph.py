@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from connectors.records import Source
+from connectors.records.scope import Source
 from standin.emulator.apis.paging import encode_token, window
 from standin.emulator.errors import error
 from standin.emulator.limits import (

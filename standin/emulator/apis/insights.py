@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import PARTNER_APP
-from connectors.records import Source
+from connectors.records.scope import Source
 from standin.emulator.errors import error, unauthorized
 from standin.emulator.limits import INSIGHTS_TENANT
 from standin.emulator.routing import Call, RouteTable

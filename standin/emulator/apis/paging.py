@@ -8,7 +8,7 @@ import base64
 import binascii
 import json
 
-from connectors.records import Source
+from connectors.records.scope import Source
 from connectors.sources import source_row
 from standin.emulator.errors import error
 from standin.emulator.routing import Call

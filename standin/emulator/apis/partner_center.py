@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from connectors.base import PARTNER_APP
-from connectors.records import Source
+from connectors.records.scope import Source
 from standin.emulator.apis.paging import encode_token, window
 from standin.emulator.errors import error, unauthorized
 from standin.emulator.limits import PC_TENANT

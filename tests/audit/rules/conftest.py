@@ -22,19 +22,14 @@ from agent.audit.snapshot import (
     group_records,
     track_links,
 )
-from connectors.records import (
-    Attribution,
-    AzureSubscription,
-    Customer,
-    GdapRelationship,
-    GdapStatus,
-    Identity,
-    LinkKind,
-    PalLink,
-    Record,
-    Source,
-    scope_for,
-)
+from connectors.records.attribution import Attribution
+from connectors.records.azure import AzureSubscription
+from connectors.records.customers import Customer
+from connectors.records.gdap import GdapRelationship, GdapStatus
+from connectors.records.links import LinkKind
+from connectors.records.pal import Identity, PalLink
+from connectors.records.record import Record
+from connectors.records.scope import Source, scope_for
 
 TENANT = "c0000000-0000-4000-8000-000000000001"
 PARTNER_TENANT = "7a11ce00-0000-4000-8000-000000000001"

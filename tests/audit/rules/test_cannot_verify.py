@@ -6,7 +6,7 @@ from __future__ import annotations
 from agent.audit.model import Severity
 from agent.audit.rules import cannot_verify
 from agent.audit.snapshot import PARTNER_SCOPED, AuditContext
-from connectors.records import Source
+from connectors.records.scope import Source
 
 from .conftest import (
     APP,

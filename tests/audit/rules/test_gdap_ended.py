@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from agent.audit.model import Severity, Verdict
 from agent.audit.rules import gdap_ended
-from connectors.records import GLOBAL_ADMINISTRATOR_ROLE, GdapStatus, Record, Source
+from connectors.records.gdap import GLOBAL_ADMINISTRATOR_ROLE, GdapStatus
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 from .conftest import (
     READER_ROLE,

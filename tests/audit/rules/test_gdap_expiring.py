@@ -10,7 +10,9 @@ import pytest
 from agent.audit.model import Severity
 from agent.audit.rules import gdap_expiring
 from agent.audit.snapshot import AuditContext
-from connectors.records import GLOBAL_ADMINISTRATOR_ROLE, GdapStatus, Record, Source
+from connectors.records.gdap import GLOBAL_ADMINISTRATOR_ROLE, GdapStatus
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 from .conftest import (
     READER_ROLE,

@@ -7,16 +7,13 @@ from datetime import timedelta
 
 from agent.audit.anomaly import Anomaly, AnomalyScope
 from agent.audit.rules import link_disappeared
-from connectors.records import (
-    Attribution,
-    CspSubscription,
-    GdapStatus,
-    Identity,
-    LinkKind,
-    PalLink,
-    Record,
-    Source,
-)
+from connectors.records.attribution import Attribution
+from connectors.records.customers import CspSubscription
+from connectors.records.gdap import GdapStatus
+from connectors.records.links import LinkKind
+from connectors.records.pal import Identity, PalLink
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 from .conftest import (
     APP,

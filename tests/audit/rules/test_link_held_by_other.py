@@ -6,7 +6,10 @@ import dataclasses
 
 from agent.audit.rules import link_held_by_other
 from agent.audit.snapshot import AuditContext
-from connectors.records import Attribution, LinkKind, PalLink, Source
+from connectors.records.attribution import Attribution
+from connectors.records.links import LinkKind
+from connectors.records.pal import PalLink
+from connectors.records.scope import Source
 
 from .conftest import (
     APP,

@@ -8,7 +8,11 @@ from datetime import timedelta
 from agent.audit.model import Verdict
 from agent.audit.rules import link_disappeared, link_missing
 from agent.audit.snapshot import AuditContext
-from connectors.records import Attribution, GdapStatus, LinkKind, PalLink, Source
+from connectors.records.attribution import Attribution
+from connectors.records.gdap import GdapStatus
+from connectors.records.links import LinkKind
+from connectors.records.pal import PalLink
+from connectors.records.scope import Source
 
 from .conftest import (
     APP,

@@ -8,7 +8,10 @@ from datetime import datetime, timedelta
 from agent.audit.model import Candidate, Severity, Verdict
 from agent.audit.rules import pal_carrier_at_risk
 from agent.audit.snapshot import AuditContext
-from connectors.records import Attribution, Identity, PalLink, Record, Source
+from connectors.records.attribution import Attribution
+from connectors.records.pal import Identity, PalLink
+from connectors.records.record import Record
+from connectors.records.scope import Source
 
 from .conftest import (
     APP,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from agent.audit.rules import wrong_partner_id
 from agent.audit.snapshot import AuditContext
-from connectors.records import Attribution, LinkKind, PalLink, Source
+from connectors.records.attribution import Attribution
+from connectors.records.links import LinkKind
+from connectors.records.pal import PalLink
+from connectors.records.scope import Source
 
 from .conftest import (
     APP,

@@ -12,9 +12,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from connectors.answers import STEP, AnswerCaps, AnswerTooLarge, BodyMeter, size_text
 from connectors.errors import MalformedResponse
-from connectors.http import ApiRequest, Requester
+from connectors.http.body import STEP, AnswerCaps, AnswerTooLarge, BodyMeter, size_text
+from connectors.http.request import ApiRequest
+from connectors.http.requester import Requester
 from tests.connectors.support import Drip, gzip_bomb, zeros
 
 pytestmark = pytest.mark.anyio

@@ -20,15 +20,18 @@ SCANNED_FILES = ("README.md", "Dockerfile", "config.example.toml", "pyproject.to
 PRUNED = {"__pycache__", ".venv", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 THIS = Path(__file__).resolve()  # names the very strings it looks for
 
-# Ways the tests once reached the reference material kept beside the repository.
+# The folder of reference material once kept beside the repository, spelled in pieces so that
+# a search of the tree for it finds real uses only, not this test.
+SIBLING = "sha" + "red"
+# Ways the tests once reached it.
 OUTSIDE = (
-    "../shared",
-    "/work/shared",
-    "shared/samples",
-    '"shared" / "samples"',
-    "'shared' / 'samples'",
+    f"../{SIBLING}",
+    f"/work/{SIBLING}",
+    f"{SIBLING}/samples",
+    f'"{SIBLING}" / "samples"',
+    f"'{SIBLING}' / 'samples'",
 )
-# A walk up from a file (``.parent`` / ``.parents[N]``) that then joins "shared".
+# A walk up from a file (``.parent`` / ``.parents[N]``) that then joins the sibling folder.
 PARENT_THEN_SHARED = re.compile(r"\.parents?\b[^\n]*/\s*[\"']shared[\"']")
 # ``Path(__file__)[.resolve()]`` followed by ``.parents[N]`` and/or ``.parent`` steps.
 ANCESTOR = re.compile(
@@ -76,7 +79,7 @@ def test_a_walk_above_the_repository_is_caught() -> None:
     here = ROOT / "tests" / "contract" / "test_x.py"
     assert escapes(here, 'S = Path(__file__).resolve().parents[2].parent / "x"')
     assert escapes(here, "S = Path(__file__).parent.parent.parent.parent")
-    assert escapes(here, 'S = Path(__file__).parents[1] / "shared"')
+    assert escapes(here, f'S = Path(__file__).parents[1] / "{SIBLING}"')
     assert not escapes(here, 'S = Path(__file__).resolve().parents[2] / "tests"')
     assert not escapes(here, "S = Path(__file__).parent")
 

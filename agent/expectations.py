@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.audit.snapshot import Expectation
+from agent.audit.link import Expectation
 from connectors.records import LinkKind
 from connectors.text import clean
 

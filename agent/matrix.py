@@ -7,7 +7,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from agent.audit.snapshot import SELF, CustomerSnapshot, group_records
+from agent.audit.link import SELF
+from agent.audit.snapshot import CustomerSnapshot, group_records
 from agent.store import Store
 
 GAP_RULES = ("link_missing", "link_held_by_other", "wrong_partner_id")

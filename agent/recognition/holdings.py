@@ -24,7 +24,8 @@ from connectors.records import (
 )
 
 if TYPE_CHECKING:
-    from agent.audit.snapshot import AuditContext, CustomerSnapshot
+    from agent.audit.context import AuditContext
+    from agent.audit.snapshot import CustomerSnapshot
 
 _REPORT_KINDS = {
     "DPOR": Association.DPOR,

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from agent.audit.context import AuditContext
 from agent.audit.model import Severity
 from agent.audit.rules import gdap_expiring
-from agent.audit.snapshot import AuditContext
 from connectors.records import GLOBAL_ADMINISTRATOR_ROLE, GdapStatus, Record, Source
 
 from .conftest import (

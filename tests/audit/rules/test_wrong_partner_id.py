@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from agent.audit.context import AuditContext
 from agent.audit.rules import wrong_partner_id
-from agent.audit.snapshot import AuditContext
 from connectors.records import Attribution, LinkKind, PalLink, Source
 
 from .conftest import (

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from agent.alerts.config import AlertsConfig, SinkBase
+from agent.alerts.config import AlertsConfig
 from agent.alerts.decide import History, decide, routes, view_of
 from agent.alerts.grouping import group_messages
 from agent.alerts.message import Action, AlertItem, Message
+from agent.alerts.sinks.config import SinkBase
 from agent.store.alert_models import AlertOutbox
 from agent.store.models import Finding
 from agent.store.repository import OutboxBook, SinkHistory

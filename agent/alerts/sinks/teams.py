@@ -11,10 +11,11 @@ through ``for_teams``: no link, image or emphasis forms from a name.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from agent.alerts.message import Action, Message
 from agent.alerts.sinks.base import DeliveryResult, HttpSink, clip
+from agent.alerts.sinks.config import HttpSinkBase
 from agent.escape import for_teams
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -26,6 +27,12 @@ _COLOR = {
     "low": "Accent",
     "info": "Default",
 }
+
+
+class TeamsSinkConfig(HttpSinkBase):
+    """Microsoft Teams through a Workflows ("When a Teams webhook request is received") URL."""
+
+    type: Literal["teams"]
 
 
 def card(message: Message) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from typing import Any
 
 import httpx
 import msal
@@ -93,7 +94,7 @@ class MsalApps:
             if client is not None:
                 self._clients.move_to_end(key)
                 return client
-        client = self._create(tenant, self.apps[name])
+        client = self._create(tenant, self.apps[name], self._credential(name))
         with self._registry_lock:
             self._clients[key] = client
             while len(self._clients) > self.max_clients:
@@ -103,11 +104,25 @@ class MsalApps:
                     del self._locks[evicted]
         return client
 
-    def _create(self, tenant: str, cred: AppCredential) -> msal.ConfidentialClientApplication:
+    def _credential(self, name: str) -> str | dict[str, Any]:
+        """What the app of ``name`` signs in with; a certificate file that cannot be used is
+        named as the cause, rather than the sign-in authority."""
+        try:
+            return self.apps[name].msal_credential()
+        except (OSError, ValueError, TypeError) as exc:  # the file, not the authority
+            text = exc.strerror if isinstance(exc, OSError) else str(exc)
+            reason = (str(text or "").splitlines() or [type(exc).__name__])[0]
+            raise AuthError(
+                f"the certificate of {name} cannot be used ({self.answers.clean(reason)})"
+            ) from None
+
+    def _create(
+        self, tenant: str, cred: AppCredential, credential: str | dict[str, Any]
+    ) -> msal.ConfidentialClientApplication:
         try:
             return msal.ConfidentialClientApplication(
                 cred.client_id,
-                client_credential=cred.msal_credential(),
+                client_credential=credential,
                 authority=f"{self.authority_host}/{tenant}",
                 http_client=self.http,
                 instance_discovery=self.instance_discovery,

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 import structlog
 
 from agent.audit import Auditor, AuditOutcome
+from agent.audit.context import AuditContext
+from agent.audit.link import Expectation
 from agent.audit.policy import AuditPolicy
-from agent.audit.snapshot import AuditContext, Expectation
 from agent.config import Settings
 from agent.expectations import load_managed_customers
 from agent.store import Store, Transaction

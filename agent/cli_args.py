@@ -53,7 +53,7 @@ def finding_statuses() -> list[str]:
 
 
 def severities() -> list[str]:
-    from agent.alerts.config import SEVERITIES
+    from agent.alerts.settings import SEVERITIES
 
     return list(SEVERITIES)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.audit.snapshot import Expectation
+from agent.audit.link import Expectation
 from connectors.records.links import LinkKind
 from connectors.text import clean
 

@@ -132,36 +132,14 @@ def build_wiring(
     """Start what the real connectors need; ``stack`` closes it with the agent. With ``local``
     every API is read there instead of Microsoft's cloud."""
     s = settings
-    if local is not None:
-        endpoints = CloudEndpoints.single_origin(local.base_url)
-        ca_bundle: str | None = local.ca_path
-    else:
-        c = s.cloud
-        endpoints = CloudEndpoints.public().with_overrides(
-            authority_host=c.authority_host,
-            partner_center=c.partner_center_url,
-            graph=c.graph_url,
-            arm=c.arm_url,
-            insights=c.insights_url,
-        )
-        ca_bundle = str(c.ca_bundle) if c.ca_bundle else None
-
-    offered = local.apps if local is not None else {}
-    apps = {PARTNER_APP: _credential(PARTNER_APP, s.credentials, offered.get(PARTNER_APP))}
-    for carrier in s.credentials.carriers:
-        apps[carrier.name] = _credential(carrier.name, carrier, offered.get(carrier.name))
+    endpoints, ca_bundle = _endpoints(s, local)
+    apps = _apps(s, local)
     verify = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
     http = httpx.Client(
         verify=verify, timeout=s.sync.request_timeout.total_seconds(), follow_redirects=False
     )
     stack.callback(http.close)
-    refresh_file = s.credentials.refresh_token_file
-    if refresh_file is None and local is not None:
-        refresh_file = s.store.data_dir / REFRESH_TOKEN_FILE
-    warn_days = s.credentials.refresh_token_warn_days
-    store = (
-        RefreshTokenStore(Path(refresh_file), warn_after_days=warn_days) if refresh_file else None
-    )
+    store = _refresh_store(s, local)
     tokens = MsalTokenProvider(
         endpoints.authority_host,
         s.partner.tenant_id,
@@ -187,4 +165,42 @@ def build_wiring(
         time_scale=local.time_scale if local is not None else 1.0,
         emulator_origin=local.base_url if local is not None else None,
         wrap=local.wrap if local is not None else None,
+    )
+
+
+def _endpoints(s: Settings, local: LocalMicrosoft | None) -> tuple[CloudEndpoints, str | None]:
+    """Every API's base URL and the CA bundle to trust: the local Microsoft's, or the cloud's
+    with the config's overrides."""
+    if local is not None:
+        return CloudEndpoints.single_origin(local.base_url), local.ca_path
+    c = s.cloud
+    endpoints = CloudEndpoints.public().with_overrides(
+        authority_host=c.authority_host,
+        partner_center=c.partner_center_url,
+        graph=c.graph_url,
+        arm=c.arm_url,
+        insights=c.insights_url,
+    )
+    return endpoints, str(c.ca_bundle) if c.ca_bundle else None
+
+
+def _apps(s: Settings, local: LocalMicrosoft | None) -> dict[str, AppCredential]:
+    """The partner's app and every PAL carrier, by identity; a local Microsoft's own
+    credentials stand in where the config names none."""
+    offered = local.apps if local is not None else {}
+    apps = {PARTNER_APP: _credential(PARTNER_APP, s.credentials, offered.get(PARTNER_APP))}
+    for carrier in s.credentials.carriers:
+        apps[carrier.name] = _credential(carrier.name, carrier, offered.get(carrier.name))
+    return apps
+
+
+def _refresh_store(s: Settings, local: LocalMicrosoft | None) -> RefreshTokenStore | None:
+    """The app+user refresh token file: the configured one, or in the data folder when a
+    local Microsoft is read."""
+    refresh_file = s.credentials.refresh_token_file
+    if refresh_file is None and local is not None:
+        refresh_file = s.store.data_dir / REFRESH_TOKEN_FILE
+    warn_days = s.credentials.refresh_token_warn_days
+    return (
+        RefreshTokenStore(Path(refresh_file), warn_after_days=warn_days) if refresh_file else None
     )

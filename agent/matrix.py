@@ -7,8 +7,10 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from agent.audit.snapshot import SELF, CustomerSnapshot, group_records
+from agent.audit.link import SELF
+from agent.audit.snapshot import CustomerSnapshot, group_records
 from agent.store import Store
+from agent.store.models import Link
 
 GAP_RULES = ("link_missing", "link_held_by_other", "wrong_partner_id")
 
@@ -48,29 +50,11 @@ def build_matrix(
 ) -> list[MatrixRow]:
     links = store.links(customers)
     tenants = sorted({link.customer_tenant_id for link in links} | set(customers or []))
-    observations = store.current(customers=tenants)
-    by_tenant: dict[str, list[Any]] = defaultdict(list)
-    for obs in observations:
-        if obs.record.customer_tenant_id:
-            by_tenant[obs.record.customer_tenant_id].append(obs.record)
-    snapshots = {
-        t: CustomerSnapshot(tenant_id=t, records=group_records(by_tenant.get(t, ())), statuses={})
-        for t in tenants
-    }
+    snapshots = _snapshots(store, tenants)
     rows: list[MatrixRow] = []
     for link in links:
         snap = snapshots[link.customer_tenant_id]
         ours = link.holder == SELF or link.holder in our_ids
-        if link.missing_runs >= disappeared_after:
-            state = "gone"
-        elif link.missing_runs:
-            state = "disappearing"
-        elif not ours:
-            state = "held_by_other"
-        elif link.holder == global_id and link.kind in ("pal", "cpor"):
-            state = "wrong_id"
-        else:
-            state = "present"
         rows.append(
             MatrixRow(
                 customer_tenant_id=link.customer_tenant_id,
@@ -80,12 +64,46 @@ def build_matrix(
                 holder=None if link.holder == SELF else link.holder,
                 ours=ours,
                 carried_by=link.identity,
-                state=state,
+                state=_state(link, ours, global_id, disappeared_after),
                 since=link.first_seen_at.isoformat(),
                 last_seen=link.last_seen_at.isoformat(),
                 stake=snap.stake(link.workload),
             )
         )
+    rows += _missing(store, snapshots, customers)
+    rows.sort(key=lambda r: (r.customer_name.lower(), r.workload, r.kind))
+    return rows
+
+
+def _snapshots(store: Store, tenants: list[str]) -> dict[str, CustomerSnapshot]:
+    """Each customer's current observations, for its name and what is at stake."""
+    by_tenant: dict[str, list[Any]] = defaultdict(list)
+    for obs in store.current(customers=tenants):
+        if obs.record.customer_tenant_id:
+            by_tenant[obs.record.customer_tenant_id].append(obs.record)
+    return {
+        t: CustomerSnapshot(tenant_id=t, records=group_records(by_tenant.get(t, ())), statuses={})
+        for t in tenants
+    }
+
+
+def _state(link: Link, ours: bool, global_id: str | None, disappeared_after: int) -> str:
+    if link.missing_runs >= disappeared_after:
+        return "gone"
+    if link.missing_runs:
+        return "disappearing"
+    if not ours:
+        return "held_by_other"
+    if link.holder == global_id and link.kind in ("pal", "cpor"):
+        return "wrong_id"
+    return "present"
+
+
+def _missing(
+    store: Store, snapshots: dict[str, CustomerSnapshot], customers: list[str] | None
+) -> list[MatrixRow]:
+    """A row per open ``link_missing`` finding: where a link is expected and none is held."""
+    rows: list[MatrixRow] = []
     for finding in store.findings(
         statuses=["open", "acknowledged", "snoozed"], rules=["link_missing"], customers=customers
     ):
@@ -107,5 +125,4 @@ def build_matrix(
                 stake=snap.stake(workload),
             )
         )
-    rows.sort(key=lambda r: (r.customer_name.lower(), r.workload, r.kind))
     return rows

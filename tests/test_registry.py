@@ -14,8 +14,7 @@ from typing import Literal, get_args
 
 import httpx
 
-from agent.alerts.config import SinkConfig
-from agent.alerts.sinks import SINK_TYPES
+from agent.alerts.sinks import SINK_TYPES, SinkConfig
 from agent.audit import RULES
 from connectors.base import APP_USER, PARTNER_APP, Connector
 from connectors.endpoints import CloudEndpoints
@@ -295,6 +294,16 @@ def test_every_sink_config_model_is_registered_exactly_once() -> None:
     assert len(set(registered)) == len(registered)
     for name, sink_type in SINK_TYPES.items():
         assert sink_type.config.model_fields["type"].annotation == Literal[name], name
+
+
+def test_each_sink_config_model_lives_in_its_sink_module() -> None:
+    """Adding a sink is its module (sink and config model), one registry line, its test."""
+    for name, sink_type in SINK_TYPES.items():
+        assert sink_type.config.__module__ == sink_type.sink.__module__, name
+        assert sink_type.secrets.__module__ in (
+            sink_type.sink.__module__,
+            "agent.alerts.sinks.base",
+        ), name
 
 
 def test_audit_settings_are_read_in_one_place_and_handed_on() -> None:

@@ -9,7 +9,7 @@ Public entry points (see each module for the why):
 - config: :class:`AlertsConfig` (mounted under ``[alerts]``), :func:`register_alert_secrets`.
 """
 
-from agent.alerts.config import AlertsConfig, Silence, SinkConfig, UnknownSink
+from agent.alerts.config import AlertsConfig, Silence, UnknownSink
 from agent.alerts.decide import Decision, FindingView, History, decide, routes
 from agent.alerts.dispatcher import Dispatcher, DrainSummary, RetrySchedule, deliver_pending
 from agent.alerts.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
@@ -18,8 +18,9 @@ from agent.alerts.heartbeat import Heartbeat
 from agent.alerts.message import Action, AlertItem, Kind, Message
 from agent.alerts.outbox import PlanSummary, enqueue, plan_and_enqueue, tags_by_tenant
 from agent.alerts.probe import send_test
-from agent.alerts.sinks import SINK_TYPES, Sink, SinkSet, build_sinks, register_alert_secrets
+from agent.alerts.sinks import SINK_TYPES, Sink, SinkConfig
 from agent.alerts.sinks.base import DeliveryResult
+from agent.alerts.sinkset import SinkSet, build_sinks, register_alert_secrets
 
 __all__ = [
     "SINK_TYPES",

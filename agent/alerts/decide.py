@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from agent.alerts.config import Silence, SinkBase, severity_rank
+from agent.alerts.config import Silence
 from agent.alerts.message import Action
+from agent.alerts.settings import severity_rank
+from agent.alerts.sinks.config import SinkBase
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,8 +35,8 @@ from agent.alerts.errors import (
     error_for_exception,
 )
 from agent.alerts.message import Message
-from agent.alerts.sinks import build_sinks
 from agent.alerts.sinks.base import Sink
+from agent.alerts.sinkset import build_sinks
 from agent.alerts.urls import AsyncResolver, async_system_resolver
 from agent.store import Claim, Outcome, Store
 from agent.store.alert_models import DeliveryStatus, OutboxStatus

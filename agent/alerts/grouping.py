@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from agent.alerts.config import severity_rank
 from agent.alerts.message import Action, AlertItem, Kind, Message, kind_of, verb
+from agent.alerts.settings import severity_rank
 
 _BUCKET = {
     Action.FIRST: Action.FIRST,

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from agent.alerts.config import AlertsConfig, SinkBase
+from agent.alerts.config import AlertsConfig
 from agent.alerts.decide import History, decide, routes, view_of
 from agent.alerts.grouping import group_messages
 from agent.alerts.message import Action, AlertItem, Message
+from agent.alerts.sinks.config import SinkBase
 from agent.store.alert_models import AlertOutbox
 from agent.store.models import Finding
 from agent.store.repository import OutboxBook, SinkHistory
@@ -125,25 +126,39 @@ def plan_and_enqueue(
             now=now,
             rule_titles=rule_titles,
         ):
-            row = enqueue(book, message, sink=sink.name, now=now, run_id=run_id)
-            assert row.id is not None
-            summary.messages += 1
-            summary.outbox_ids.append(row.id)
-            summary.by_sink[sink.name] = summary.by_sink.get(sink.name, 0) + 1
-            for fp in message.fingerprints:
-                action = actions[fp]
-                summary.by_action[action.value] = summary.by_action.get(action.value, 0) + 1
-                book.remember(
-                    fp,
-                    sink.name,
-                    action=action.value,
-                    open_episode=action is not Action.RESOLVED,
-                    now=now,
-                    outbox_id=row.id,
-                    run_id=run_id,
-                )
+            _enqueue_and_remember(book, summary, message, sink.name, actions, now)
     book.flush()
     return summary
+
+
+def _enqueue_and_remember(
+    book: OutboxBook,
+    summary: PlanSummary,
+    message: Message,
+    sink: str,
+    actions: Mapping[str, Action],
+    now: datetime,
+) -> None:
+    """Enqueue one message for ``sink``, count it, and note in the sink's notification log
+    what it says of each finding (its outbox row referenced)."""
+    run_id = summary.run_id
+    row = enqueue(book, message, sink=sink, now=now, run_id=run_id)
+    assert row.id is not None
+    summary.messages += 1
+    summary.outbox_ids.append(row.id)
+    summary.by_sink[sink] = summary.by_sink.get(sink, 0) + 1
+    for fp in message.fingerprints:
+        action = actions[fp]
+        summary.by_action[action.value] = summary.by_action.get(action.value, 0) + 1
+        book.remember(
+            fp,
+            sink,
+            action=action.value,
+            open_episode=action is not Action.RESOLVED,
+            now=now,
+            outbox_id=row.id,
+            run_id=run_id,
+        )
 
 
 def _decide(

@@ -28,7 +28,7 @@ event, not an outage."""
 
 _ALSO_PROVES = {"graph.identities": "arm.pal"}
 """A source whose read can prove another source's links gone: a PAL cannot outlive its identity
-(``snapshot.absence_proven``), so an identities read that returns nothing is doubtful for PAL."""
+(``presence.absence_proven``), so an identities read that returns nothing is doubtful for PAL."""
 
 
 class AnomalyScope(StrEnum):

@@ -22,19 +22,15 @@ from datetime import datetime
 import structlog
 
 from agent.audit.anomaly import Anomaly, LinkTally, source_anomalies
+from agent.audit.context import AuditContext
+from agent.audit.derive import derive_links
+from agent.audit.expected import expand
 from agent.audit.lifecycle import Evaluation, LifecyclePolicy, Observed, decide
 from agent.audit.model import Candidate, Rule, Verdict, fingerprint
 from agent.audit.outcome import AuditOutcome
+from agent.audit.presence import track_links
 from agent.audit.rules import RULES
-from agent.audit.snapshot import (
-    PARTNER_SCOPED,
-    AuditContext,
-    CustomerSnapshot,
-    derive_links,
-    expand,
-    group_records,
-    track_links,
-)
+from agent.audit.snapshot import PARTNER_SCOPED, CustomerSnapshot, group_records
 from agent.store import FindingContent, LinkState, Store, Transaction
 from agent.store.models import SyncRun
 from agent.store.repository import FindingBook

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from connectors.records.scope import Source
 
 if TYPE_CHECKING:
-    from agent.audit.snapshot import AuditContext, CustomerSnapshot
+    from agent.audit.context import AuditContext
+    from agent.audit.snapshot import CustomerSnapshot
 
 
 class Severity(StrEnum):

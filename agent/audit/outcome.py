@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agent.audit.anomaly import Anomaly
+from agent.audit.context import AuditContext
 from agent.audit.lifecycle import Tally
-from agent.audit.snapshot import AuditContext, CustomerSnapshot
+from agent.audit.snapshot import CustomerSnapshot
 
 
 @dataclass(slots=True)

@@ -22,7 +22,8 @@ from connectors.records.pal import PalLink
 from connectors.records.scope import Source
 
 if TYPE_CHECKING:
-    from agent.audit.snapshot import AuditContext, CustomerSnapshot
+    from agent.audit.context import AuditContext
+    from agent.audit.snapshot import CustomerSnapshot
 
 _REPORT_KINDS = {
     "DPOR": Association.DPOR,

@@ -9,15 +9,12 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from agent.alerts.config import (
-    SEVERITIES,
-    AlertsConfig,
-    EmailSinkConfig,
-    SlackSinkConfig,
-    TeamsSinkConfig,
-    UnknownSink,
-    WebhookSinkConfig,
-)
+from agent.alerts.config import AlertsConfig, UnknownSink
+from agent.alerts.settings import SEVERITIES
+from agent.alerts.sinks.email import EmailSinkConfig
+from agent.alerts.sinks.slack import SlackSinkConfig
+from agent.alerts.sinks.teams import TeamsSinkConfig
+from agent.alerts.sinks.webhook import WebhookSinkConfig
 from agent.audit.model import Severity
 
 TOML = """

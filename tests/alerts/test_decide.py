@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.alerts.config import AlertsConfig, Silence, WebhookSinkConfig
+from agent.alerts.config import AlertsConfig, Silence
 from agent.alerts.decide import FindingView, History, decide, routes
 from agent.alerts.message import Action
+from agent.alerts.sinks.webhook import WebhookSinkConfig
 from tests.alerts.support import CUSTOMER_A, CUSTOMER_B
 
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from agent.alerts.errors import PermanentDeliveryError, TransientDeliveryError
 from agent.alerts.grouping import group_messages
 from agent.alerts.message import Action, AlertItem, Message
 from agent.alerts.outbox import enqueue
-from agent.alerts.sinks import build_sinks
+from agent.alerts.sinkset import build_sinks
 from agent.store import Outcome, Store
 from agent.store.alert_models import AlertDelivery, AlertOutbox, DeliveryStatus, OutboxStatus
 from tests.alerts.conftest import config_for

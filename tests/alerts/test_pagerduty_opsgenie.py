@@ -23,15 +23,17 @@ import structlog
 from pydantic import ValidationError
 
 from agent import logging as plog
-from agent.alerts.config import AlertsConfig, OpsgenieSinkConfig, PagerDutySinkConfig
+from agent.alerts.config import AlertsConfig
 from agent.alerts.dispatcher import Dispatcher
 from agent.alerts.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from agent.alerts.grouping import group_messages, single
 from agent.alerts.message import Action, AlertItem, Message
 from agent.alerts.outbox import enqueue
 from agent.alerts.probe import send_test
-from agent.alerts.sinks import build_sinks
 from agent.alerts.sinks.incident import IncidentApiSink
+from agent.alerts.sinks.opsgenie import OpsgenieSinkConfig
+from agent.alerts.sinks.pagerduty import PagerDutySinkConfig
+from agent.alerts.sinkset import build_sinks
 from agent.config import ConfigError, load_settings
 from agent.store import Store
 from tests.alerts.support import Receiver, Reply, virtual_sleep

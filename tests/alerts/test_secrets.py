@@ -22,7 +22,7 @@ from agent.alerts.heartbeat import Heartbeat
 from agent.alerts.message import Action, AlertItem
 from agent.alerts.outbox import enqueue
 from agent.alerts.probe import send_test
-from agent.alerts.sinks import build_sinks
+from agent.alerts.sinkset import build_sinks
 from agent.store import Store
 from agent.store.alert_models import AlertDelivery, AlertOutbox
 from tests.alerts.conftest import HMAC_SECRET, SIG, SMTP_PASSWORD, local_sinks

@@ -17,7 +17,7 @@ from agent.alerts.config import AlertsConfig
 from agent.alerts.grouping import group_messages
 from agent.alerts.message import Action, AlertItem, Message
 from agent.alerts.signing import SignatureError, sign, verify
-from agent.alerts.sinks import build_sinks
+from agent.alerts.sinkset import build_sinks
 from agent.config import ConfigError, load_settings
 from tests.alerts.conftest import HMAC_SECRET, local_sinks
 from tests.alerts.support import Received, Receiver

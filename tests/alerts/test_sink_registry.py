@@ -12,7 +12,6 @@ import pytest
 from pydantic import SecretStr
 
 from agent import logging as plog
-from agent.alerts.config import ApiSinkBase, TeamsSinkConfig
 from agent.alerts.message import Message
 from agent.alerts.sinks import (
     SINK_TYPES,
@@ -22,6 +21,8 @@ from agent.alerts.sinks import (
     over_http,
     sink_type,
 )
+from agent.alerts.sinks.config import ApiSinkBase
+from agent.alerts.sinks.teams import TeamsSinkConfig
 from agent.alerts.urls import AsyncResolver
 
 pytestmark = pytest.mark.anyio

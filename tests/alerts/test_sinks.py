@@ -18,8 +18,9 @@ from agent.alerts.errors import PermanentDeliveryError, TransientDeliveryError
 from agent.alerts.grouping import group_messages
 from agent.alerts.message import Action, AlertItem, Message
 from agent.alerts.signing import SignatureError, verify
-from agent.alerts.sinks import SINK_TYPES, build_sinks
+from agent.alerts.sinks import SINK_TYPES
 from agent.alerts.sinks.email import smtp_error
+from agent.alerts.sinkset import build_sinks
 from tests.alerts.conftest import HMAC_SECRET, SIG, config_for
 from tests.alerts.support import Receiver, Reply, SmtpServer
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from agent.audit.anomaly import MIN_LINKS, Anomaly, AnomalyScope, LinkTally, source_anomalies
-from agent.audit.snapshot import LinkState
+from agent.store.values import LinkState
 from tests.audit.rules.conftest import NOW, RUN
 
 STARTED = NOW - timedelta(minutes=30)

@@ -671,7 +671,7 @@ def arm_tenants_not_read() -> None:
     assert len(page.items) == 3
 
 
-# --- Entra ID (read by the token provider, agent/auth.py, through MSAL) ---------------------------
+# --- Entra ID (read by the token provider, agent/auth/, through MSAL) -----------------------------
 
 
 @case("entra_token_error_invalid_client.json")

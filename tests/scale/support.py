@@ -7,7 +7,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from agent.audit.snapshot import AuditContext
+from agent.audit.context import AuditContext
 from agent.store import Store
 from agent.sync import Syncer, SyncOutcome
 from connectors.base import PARTNER_APP, Connector

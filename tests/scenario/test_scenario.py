@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agent.audit.snapshot import Expectation
+from agent.audit.link import Expectation
 from agent.expectations import ExpectationsError, load_managed_customers
 from connectors.records.links import LinkKind
 from standin.scenario import (

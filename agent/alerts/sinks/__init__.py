@@ -2,42 +2,37 @@
 
 ``SINK_TYPES`` is where a sink type is registered, once: its config ``type`` → the config
 model, the sink class, how it is connected (its own guarded HTTP client, or SMTP) and which of
-its settings are secrets. :func:`build_sink` loops over the registry; nothing else names a
-sink type. Adding a sink: its module, its config model in ``agent.alerts.config`` (the
-``SinkConfig`` union), one line here, its test.
+its settings are secrets. The ``SinkConfig`` union the ``[alerts]`` section validates sinks
+with is built from it, and :func:`build_sink` loops over it; nothing else names a sink type.
+Adding a sink: its module (the sink class and its config model), one line here, its test.
 """
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, Union
 
 import httpx
+from pydantic import Field
 
 from agent import logging as plog
-from agent.alerts.config import (
-    AlertsConfig,
-    ApiSinkBase,
+from agent.alerts.sinks.base import Clock, DeliveryResult, Sink, http_secrets
+from agent.alerts.sinks.config import ApiSinkBase, HttpSinkBase, SinkBase
+from agent.alerts.sinks.email import (
+    EmailSink,
     EmailSinkConfig,
-    HttpSinkBase,
-    OpsgenieSinkConfig,
-    PagerDutySinkConfig,
-    SinkBase,
-    SlackSinkConfig,
-    TeamsSinkConfig,
-    WebhookSinkConfig,
+    SmtpFactory,
+    default_smtp,
+    email_secrets,
 )
-from agent.alerts.sinks.base import Clock, DeliveryResult, Sink, url_secrets
-from agent.alerts.sinks.email import EmailSink, SmtpFactory, default_smtp
-from agent.alerts.sinks.opsgenie import OpsgenieSink
-from agent.alerts.sinks.pagerduty import PagerDutySink
-from agent.alerts.sinks.slack import SlackSink
-from agent.alerts.sinks.teams import TeamsSink
-from agent.alerts.sinks.webhook import WebhookSink
+from agent.alerts.sinks.opsgenie import OpsgenieSink, OpsgenieSinkConfig, opsgenie_secrets
+from agent.alerts.sinks.pagerduty import PagerDutySink, PagerDutySinkConfig, pagerduty_secrets
+from agent.alerts.sinks.slack import SlackSink, SlackSinkConfig
+from agent.alerts.sinks.teams import TeamsSink, TeamsSinkConfig
+from agent.alerts.sinks.webhook import WebhookSink, WebhookSinkConfig, webhook_secrets
 from agent.alerts.urls import AsyncResolver, async_system_resolver, guarded_client
 
 __all__ = [
@@ -48,19 +43,20 @@ __all__ = [
     "PagerDutySink",
     "Seams",
     "Sink",
-    "SinkSet",
+    "SinkConfig",
     "SinkType",
     "SlackSink",
     "TeamsSink",
     "WebhookSink",
     "build_sink",
-    "build_sinks",
-    "register_alert_secrets",
+    "over_http",
+    "over_smtp",
+    "sink_secrets",
     "sink_type",
 ]
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -69,7 +65,7 @@ class Seams:
     """What building a sink may take besides its config; production passes the defaults,
     tests a ``MockTransport``, a fake resolver, a local SMTP server's TLS context."""
 
-    clock: Clock = _utc_now
+    clock: Clock = utc_now
     transport: httpx.AsyncBaseTransport | None = None
     resolve: AsyncResolver = async_system_resolver
     ssl_context: ssl.SSLContext | None = None
@@ -121,34 +117,24 @@ class SinkType:
         return self.connect(self.sink, config, seams)
 
 
-def _url(config: HttpSinkBase) -> list[str]:
-    return url_secrets(config.url.get_secret_value())
-
-
-def _webhook(config: WebhookSinkConfig) -> list[str]:
-    return [*_url(config), *config.signing_secrets()]
-
-
-def _email(config: EmailSinkConfig) -> list[str]:
-    return [] if config.password is None else [config.password.get_secret_value()]
-
-
-def _pagerduty(config: PagerDutySinkConfig) -> list[str]:
-    return [config.routing_key.get_secret_value()]
-
-
-def _opsgenie(config: OpsgenieSinkConfig) -> list[str]:
-    return [config.api_key.get_secret_value()]
-
-
 SINK_TYPES: Mapping[str, SinkType] = {
-    "teams": SinkType(TeamsSinkConfig, TeamsSink, over_http, _url),
-    "slack": SinkType(SlackSinkConfig, SlackSink, over_http, _url),
-    "webhook": SinkType(WebhookSinkConfig, WebhookSink, over_http, _webhook),
-    "email": SinkType(EmailSinkConfig, EmailSink, over_smtp, _email),
-    "pagerduty": SinkType(PagerDutySinkConfig, PagerDutySink, over_http, _pagerduty),
-    "opsgenie": SinkType(OpsgenieSinkConfig, OpsgenieSink, over_http, _opsgenie),
+    "teams": SinkType(TeamsSinkConfig, TeamsSink, over_http, http_secrets),
+    "slack": SinkType(SlackSinkConfig, SlackSink, over_http, http_secrets),
+    "webhook": SinkType(WebhookSinkConfig, WebhookSink, over_http, webhook_secrets),
+    "email": SinkType(EmailSinkConfig, EmailSink, over_smtp, email_secrets),
+    "pagerduty": SinkType(PagerDutySinkConfig, PagerDutySink, over_http, pagerduty_secrets),
+    "opsgenie": SinkType(OpsgenieSinkConfig, OpsgenieSink, over_http, opsgenie_secrets),
 }
+
+if TYPE_CHECKING:
+    SinkConfig: TypeAlias = SinkBase
+    """To the type checker, any sink's config: the union below is built at run time."""
+else:
+    SinkConfig = Annotated[
+        Union[tuple(registered.config for registered in SINK_TYPES.values())],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
+    """Every registered config model, told apart by its ``type``, in registry order."""
 
 
 def sink_type(config: SinkBase, registry: Mapping[str, SinkType] = SINK_TYPES) -> SinkType:
@@ -163,22 +149,10 @@ def sink_secrets(config: SinkBase, registry: Mapping[str, SinkType] = SINK_TYPES
     return sink_type(config, registry).secrets(config)
 
 
-def register_alert_secrets(
-    config: AlertsConfig, registry: Mapping[str, SinkType] = SINK_TYPES
-) -> None:
-    """Tell the log redactor every alerting secret; harmless to call twice."""
-    values: list[str] = []
-    for sink in config.sinks:
-        values += sink_secrets(sink, registry)
-    if config.heartbeat_url is not None:
-        values += url_secrets(config.heartbeat_url.get_secret_value())
-    plog.register_secrets(values)
-
-
 def build_sink(
     config: SinkBase,
     *,
-    clock: Clock = _utc_now,
+    clock: Clock = utc_now,
     transport: httpx.AsyncBaseTransport | None = None,
     resolve: AsyncResolver = async_system_resolver,
     ssl_context: ssl.SSLContext | None = None,
@@ -192,64 +166,3 @@ def build_sink(
     plog.register_secrets(registered.secrets(config))
     seams = Seams(clock, transport, resolve, ssl_context, smtp_factory)
     return registered.build(config, seams)
-
-
-class SinkSet(Mapping[str, Sink]):
-    """The configured, enabled sinks by name; an async context manager that closes them."""
-
-    def __init__(self, sinks: Mapping[str, Sink]) -> None:
-        self._sinks = dict(sinks)
-
-    def __getitem__(self, name: str) -> Sink:
-        return self._sinks[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._sinks)
-
-    def __len__(self) -> int:
-        return len(self._sinks)
-
-    async def aclose(self) -> None:
-        for sink in self._sinks.values():
-            await sink.aclose()
-
-    async def __aenter__(self) -> SinkSet:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-
-def build_sinks(
-    config: AlertsConfig,
-    *,
-    clock: Clock = _utc_now,
-    transport: httpx.AsyncBaseTransport | None = None,
-    resolve: AsyncResolver = async_system_resolver,
-    ssl_context: ssl.SSLContext | None = None,
-    smtp_factory: SmtpFactory = default_smtp,
-    include_disabled: bool = False,
-    registry: Mapping[str, SinkType] = SINK_TYPES,
-) -> SinkSet:
-    """Every enabled sink of ``config`` (HTTP clients are opened here: use ``async with``)."""
-    register_alert_secrets(config, registry)
-    return SinkSet(
-        {
-            s.name: build_sink(
-                s,
-                clock=clock,
-                transport=transport,
-                resolve=resolve,
-                ssl_context=ssl_context,
-                smtp_factory=smtp_factory,
-                registry=registry,
-            )
-            for s in config.sinks
-            if s.enabled or include_disabled
-        }
-    )

@@ -15,9 +15,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from agent.alerts.config import HttpSinkBase
 from agent.alerts.errors import error_for_exception, error_for_response
 from agent.alerts.message import Message
+from agent.alerts.sinks.config import HttpSinkBase
 
 Clock = Callable[[], datetime]
 
@@ -60,6 +60,11 @@ def url_secrets(url: str) -> list[str]:
     if len(parts.path) > 12:
         found.append(parts.path)
     return [s for s in found if s and len(s) >= 6]
+
+
+def http_secrets(config: HttpSinkBase) -> list[str]:
+    """What the log redactor must know of a sink that posts to a URL: its credential parts."""
+    return url_secrets(config.url.get_secret_value())
 
 
 class HttpSink:

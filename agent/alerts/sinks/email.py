@@ -17,8 +17,10 @@ import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Annotated, Literal
 
-from agent.alerts.config import EmailSinkConfig
+from pydantic import Field, SecretStr, model_validator
+
 from agent.alerts.errors import (
     DeliveryError,
     PermanentDeliveryError,
@@ -27,7 +29,34 @@ from agent.alerts.errors import (
 )
 from agent.alerts.message import Action, Message
 from agent.alerts.sinks.base import Clock, DeliveryResult
+from agent.alerts.sinks.config import SinkBase
 from agent.escape import for_html, for_mail_header, for_plain_text
+
+
+class EmailSinkConfig(SinkBase):
+    """SMTP submission with STARTTLS (port 587) or implicit TLS (port 465); never in clear."""
+
+    type: Literal["email"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$")
+    to: list[Annotated[str, Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$")]] = Field(min_length=1)
+    timeout: float = Field(default=20.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _credentials(self) -> EmailSinkConfig:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("give both username and password, or neither")
+        return self
+
+
+def email_secrets(config: EmailSinkConfig) -> list[str]:
+    """What the log redactor must know: the SMTP password, if any."""
+    return [] if config.password is None else [config.password.get_secret_value()]
+
 
 SmtpFactory = Callable[[EmailSinkConfig, ssl.SSLContext], smtplib.SMTP]
 

@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 
 import httpx
 
-from agent.alerts.config import ApiSinkBase
 from agent.alerts.errors import PermanentDeliveryError, error_for_exception, error_for_response
 from agent.alerts.message import AlertItem, Message, verb
 from agent.alerts.sinks.base import Clock, DeliveryResult, clip
+from agent.alerts.sinks.config import ApiSinkBase
 from agent.escape import for_plain_text
 
 SOURCE = "partnerlink"

@@ -9,14 +9,16 @@ message 130 characters, alias 512, description 15,000, at most 20 tags of 50.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from agent.alerts.config import OpsgenieSinkConfig
 from agent.alerts.message import Message
+from agent.alerts.settings import check_destination
 from agent.alerts.sinks.base import Clock, clip
+from agent.alerts.sinks.config import ApiSinkBase
 from agent.alerts.sinks.incident import (
     SOURCE,
     IncidentApiSink,
@@ -26,6 +28,51 @@ from agent.alerts.sinks.incident import (
     summary_of,
 )
 from agent.escape import for_plain_text
+
+OPSGENIE_API_URL = "https://api.opsgenie.com"
+OPSGENIE_EU_API_URL = "https://api.eu.opsgenie.com"
+
+
+class OpsgenieSinkConfig(ApiSinkBase):
+    """The Opsgenie Alert API: one alert per finding, its fingerprint as ``alias`` (R7)."""
+
+    type: Literal["opsgenie"]
+    api_url: str = Field(
+        default=OPSGENIE_API_URL,
+        description=f"{OPSGENIE_API_URL}, or {OPSGENIE_EU_API_URL} for an EU account.",
+    )
+    api_key: SecretStr = Field(
+        description="The key of an Opsgenie API integration (sent as Authorization: GenieKey)."
+    )
+
+    @property
+    def endpoint(self) -> str:
+        return self.api_url
+
+    @field_validator("api_url")
+    @classmethod
+    def _safe_api_url(cls, value: str, info: ValidationInfo) -> str:
+        check_destination(value, info)
+        if "?" in value or "#" in value:
+            raise ValueError(f"expected a base URL such as {OPSGENIE_API_URL}, without a query")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _api_key_shape(self) -> OpsgenieSinkConfig:
+        # On the model, not the field, for the reason given on PagerDutySinkConfig.
+        key = self.api_key.get_secret_value()
+        if len(key) < 16 or any(c.isspace() for c in key):
+            raise ValueError(
+                "api_key: expected the integration's API key alone (no "
+                "'GenieKey' prefix, no spaces)"
+            )
+        return self
+
+
+def opsgenie_secrets(config: OpsgenieSinkConfig) -> list[str]:
+    """What the log redactor must know: the API key."""
+    return [config.api_key.get_secret_value()]
+
 
 PRIORITY = {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4", "info": "P5"}
 

@@ -9,13 +9,16 @@ event) is not.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
 import httpx
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from agent.alerts.config import PagerDutySinkConfig
 from agent.alerts.message import Message
+from agent.alerts.settings import check_destination
 from agent.alerts.sinks.base import Clock, clip
+from agent.alerts.sinks.config import ApiSinkBase
 from agent.alerts.sinks.incident import (
     SOURCE,
     IncidentApiSink,
@@ -24,6 +27,51 @@ from agent.alerts.sinks.incident import (
     severity_of,
     summary_of,
 )
+
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+_ROUTING_KEY = re.compile(r"^[A-Za-z0-9]{32}$")
+
+
+class PagerDutySinkConfig(ApiSinkBase):
+    """PagerDuty Events API v2: one alert per finding, its fingerprint as ``dedup_key`` (R7)."""
+
+    type: Literal["pagerduty"]
+    # After allow_private (in the base): a field validator sees only the fields before it.
+    url: str = Field(
+        default=PAGERDUTY_EVENTS_URL,
+        description="The Events API v2 endpoint; an EU service region uses "
+        "https://events.eu.pagerduty.com/v2/enqueue.",
+    )
+    routing_key: SecretStr = Field(
+        description="The Integration Key of the service's Events API v2 integration."
+    )
+
+    @property
+    def endpoint(self) -> str:
+        return self.url
+
+    @field_validator("url")
+    @classmethod
+    def _safe_url(cls, value: str, info: ValidationInfo) -> str:
+        check_destination(value, info)
+        return value
+
+    @model_validator(mode="after")
+    def _routing_key_shape(self) -> PagerDutySinkConfig:
+        # Checked here rather than on the field: a field's error carries the given value as
+        # its input, and the config loader would print it next to the key.
+        if not _ROUTING_KEY.match(self.routing_key.get_secret_value()):
+            raise ValueError(
+                "routing_key: expected the 32-character Integration Key of an "
+                "Events API v2 integration"
+            )
+        return self
+
+
+def pagerduty_secrets(config: PagerDutySinkConfig) -> list[str]:
+    """What the log redactor must know: the routing key."""
+    return [config.routing_key.get_secret_value()]
+
 
 SEVERITY = {
     "critical": "critical",

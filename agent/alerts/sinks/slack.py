@@ -11,11 +11,18 @@ text 3,000, 50 blocks. Every value the agent did not write goes through ``for_sl
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from agent.alerts.message import Message
 from agent.alerts.sinks.base import DeliveryResult, HttpSink, clip
+from agent.alerts.sinks.config import HttpSinkBase
 from agent.escape import for_slack
+
+
+class SlackSinkConfig(HttpSinkBase):
+    """A Slack incoming webhook (``https://hooks.slack.com/services/...``)."""
+
+    type: Literal["slack"]
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:

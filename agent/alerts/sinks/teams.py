@@ -11,10 +11,11 @@ through ``for_teams``: no link, image or emphasis forms from a name.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from agent.alerts.message import Action, Message
 from agent.alerts.sinks.base import DeliveryResult, HttpSink, clip
+from agent.alerts.sinks.config import HttpSinkBase
 from agent.escape import for_teams
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -28,19 +29,15 @@ _COLOR = {
 }
 
 
+class TeamsSinkConfig(HttpSinkBase):
+    """Microsoft Teams through a Workflows ("When a Teams webhook request is received") URL."""
+
+    type: Literal["teams"]
+
+
 def card(message: Message) -> dict[str, Any]:
     """The Adaptive Card 1.4 for ``message``."""
     color = "Good" if message.action is Action.RESOLVED else _COLOR.get(message.severity, "Default")
-    facts = [
-        {"title": "Rule", "value": for_teams(message.rule_title)},
-        {"title": "Severity", "value": for_teams(message.severity)},
-        {"title": "Findings", "value": str(message.total)},
-    ]
-    if message.total == 1:
-        item = message.items[0]
-        facts.insert(0, {"title": "Customer", "value": for_teams(clip(item.customer, 200))})
-        if item.subject:
-            facts.append({"title": "Subject", "value": for_teams(clip(item.subject, 200))})
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
@@ -57,46 +54,16 @@ def card(message: Message) -> dict[str, Any]:
             "isSubtle": True,
             "spacing": "Small",
         },
-        {"type": "FactSet", "facts": facts},
-    ]
-    if message.total > 1:
-        body.append(
-            {
-                "type": "Container",
-                "items": [
-                    {
-                        "type": "TextBlock",
-                        "wrap": True,
-                        "spacing": "Small",
-                        "text": f"- **{for_teams(i.severity)}** "
-                        + for_teams(clip(f"{i.customer}: {i.title}", 220)),
-                    }
-                    for i in message.items
-                ],
-            }
-        )
-        if message.omitted:
-            body.append(
-                {"type": "TextBlock", "text": message.more_text(), "isSubtle": True, "wrap": True}
-            )
-    elif message.items[0].remediation and message.action is not Action.RESOLVED:
-        body.append(
-            {
-                "type": "TextBlock",
-                "text": for_teams(clip(message.items[0].remediation, 600)),
-                "wrap": True,
-                "spacing": "Medium",
-            }
-        )
-    body.append(
+        {"type": "FactSet", "facts": _facts(message)},
+        *(_items(message) if message.total > 1 else _remedy(message)),
         {
             "type": "TextBlock",
             "text": f"dedup key {for_teams(message.dedup_key)}",
             "isSubtle": True,
             "size": "Small",
             "wrap": True,
-        }
-    )
+        },
+    ]
     return {
         "$schema": CARD_SCHEMA,
         "type": "AdaptiveCard",
@@ -104,6 +71,59 @@ def card(message: Message) -> dict[str, Any]:
         "body": body,
         "msteams": {"width": "Full"},
     }
+
+
+def _facts(message: Message) -> list[dict[str, str]]:
+    """Rule, severity and count; for a single finding its customer first and its subject."""
+    facts = [
+        {"title": "Rule", "value": for_teams(message.rule_title)},
+        {"title": "Severity", "value": for_teams(message.severity)},
+        {"title": "Findings", "value": str(message.total)},
+    ]
+    if message.total == 1:
+        item = message.items[0]
+        facts.insert(0, {"title": "Customer", "value": for_teams(clip(item.customer, 200))})
+        if item.subject:
+            facts.append({"title": "Subject", "value": for_teams(clip(item.subject, 200))})
+    return facts
+
+
+def _items(message: Message) -> list[dict[str, Any]]:
+    """A grouped message: one short line per finding, and how many more were left out."""
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "Container",
+            "items": [
+                {
+                    "type": "TextBlock",
+                    "wrap": True,
+                    "spacing": "Small",
+                    "text": f"- **{for_teams(i.severity)}** "
+                    + for_teams(clip(f"{i.customer}: {i.title}", 220)),
+                }
+                for i in message.items
+            ],
+        }
+    ]
+    if message.omitted:
+        blocks.append(
+            {"type": "TextBlock", "text": message.more_text(), "isSubtle": True, "wrap": True}
+        )
+    return blocks
+
+
+def _remedy(message: Message) -> list[dict[str, Any]]:
+    """A single finding still firing: what to do about it, if the rule says."""
+    if not message.items[0].remediation or message.action is Action.RESOLVED:
+        return []
+    return [
+        {
+            "type": "TextBlock",
+            "text": for_teams(clip(message.items[0].remediation, 600)),
+            "wrap": True,
+            "spacing": "Medium",
+        }
+    ]
 
 
 def payload(message: Message) -> dict[str, Any]:

@@ -6,8 +6,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
+from agent.audit.context import AuditContext
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
-from agent.audit.snapshot import AuditContext, CustomerSnapshot
+from agent.audit.snapshot import CustomerSnapshot
 
 META = RuleMeta(
     id="cannot_verify",

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from agent.audit.context import AuditContext
+from agent.audit.link import TENANT
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import TENANT, AuditContext, CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, stake_value
 from connectors.records.gdap import GLOBAL_ADMINISTRATOR_ROLE, GdapRelationship, GdapStatus
 from connectors.records.scope import Source
 

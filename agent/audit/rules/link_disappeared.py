@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from agent.audit.context import AuditContext
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import AuditContext, CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, stake_value
 from agent.store.values import LinkState
 from connectors.records.links import LinkKind
 
@@ -95,43 +96,8 @@ def _remedy(state: LinkState, customer: str, ctx: AuditContext) -> str:
     """One thing a person can do, chosen by the link kind and the cause the data showed."""
     cause = state.cause or ""
     pid = _right_id(state, ctx)
-    sub = state.workload.split(":", 1)[1] if ":" in state.workload else ""
-    where = f"subscription {sub}" if sub else "the subscriptions it managed"
     if state.kind == LinkKind.PAL:
-        link = (
-            f"then, signed in as {state.ref} in {customer}'s tenant, run "
-            f"`az managementpartner create --partner-id {pid}`"
-        )
-        if "deleted" in cause:
-            return (
-                f"Re-create the service principal of {state.ref} in {customer}'s tenant "
-                f"(admin consent), give it its Azure role on {where} again, {link}."
-            )
-        if "disabled" in cause:
-            return (
-                f"Re-enable the service principal {state.ref} in {customer}'s tenant (Entra "
-                "admin center > Enterprise applications > Properties > Enabled for users "
-                f"to sign in); if its link is gone too, {link.removeprefix('then, ')}."
-            )
-        if "now links partner ID" in cause:
-            return (
-                f"Signed in as {state.ref} in {customer}'s tenant, run `az managementpartner "
-                f"update --partner-id {pid}` ({cause})."
-            )
-        if "lost its role" in cause:
-            return (
-                f"Give {state.ref} an Azure role on {where} again (for example "
-                f"`az role assignment create --assignee <its object id> --role Contributor "
-                f"--scope /subscriptions/{sub}`); its PAL to {state.holder} then earns there "
-                "again. If the subscription was cancelled, acknowledge this finding."
-            )
-        if "GDAP" in cause:
-            return (
-                f"Renew the GDAP relationship with {customer} (new request, least-privilege "
-                f"roles, auto-extend on), then check that {state.ref} keeps its role and "
-                f"PAL {pid}."
-            )
-        return f"Restore the Partner Admin Link: {link.removeprefix('then, ')}."
+        return _pal_remedy(state, customer, cause, pid)
     if state.kind == LinkKind.GDAP:
         return (
             f"Send {customer} a new GDAP relationship request in Partner Center (least-"
@@ -157,6 +123,46 @@ def _remedy(state: LinkState, customer: str, ctx: AuditContext) -> str:
             + (f"; {cause}." if "attributed" in cause else ".")
         )
     return META.remediation
+
+
+def _pal_remedy(state: LinkState, customer: str, cause: str, pid: str) -> str:
+    """A Partner Admin Link: what restores it depends on what happened to its identity."""
+    sub = state.workload.split(":", 1)[1] if ":" in state.workload else ""
+    where = f"subscription {sub}" if sub else "the subscriptions it managed"
+    link = (
+        f"then, signed in as {state.ref} in {customer}'s tenant, run "
+        f"`az managementpartner create --partner-id {pid}`"
+    )
+    if "deleted" in cause:
+        return (
+            f"Re-create the service principal of {state.ref} in {customer}'s tenant "
+            f"(admin consent), give it its Azure role on {where} again, {link}."
+        )
+    if "disabled" in cause:
+        return (
+            f"Re-enable the service principal {state.ref} in {customer}'s tenant (Entra "
+            "admin center > Enterprise applications > Properties > Enabled for users "
+            f"to sign in); if its link is gone too, {link.removeprefix('then, ')}."
+        )
+    if "now links partner ID" in cause:
+        return (
+            f"Signed in as {state.ref} in {customer}'s tenant, run `az managementpartner "
+            f"update --partner-id {pid}` ({cause})."
+        )
+    if "lost its role" in cause:
+        return (
+            f"Give {state.ref} an Azure role on {where} again (for example "
+            f"`az role assignment create --assignee <its object id> --role Contributor "
+            f"--scope /subscriptions/{sub}`); its PAL to {state.holder} then earns there "
+            "again. If the subscription was cancelled, acknowledge this finding."
+        )
+    if "GDAP" in cause:
+        return (
+            f"Renew the GDAP relationship with {customer} (new request, least-privilege "
+            f"roles, auto-extend on), then check that {state.ref} keeps its role and "
+            f"PAL {pid}."
+        )
+    return f"Restore the Partner Admin Link: {link.removeprefix('then, ')}."
 
 
 RULE = Rule(META, evaluate)

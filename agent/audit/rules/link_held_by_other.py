@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from agent.audit.context import AuditContext
+from agent.audit.link import SEAT, DerivedLink
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
-from agent.audit.snapshot import SEAT, AuditContext, CustomerSnapshot, DerivedLink, stake_value
+from agent.audit.snapshot import CustomerSnapshot, stake_value
 from connectors.records.links import LinkKind
 from connectors.records.scope import Source
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from agent.audit.context import AuditContext
+from agent.audit.link import SEAT
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import SEAT, AuditContext, CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, stake_value
 from connectors.records.gdap import GdapRelationship, GdapStatus
 from connectors.records.links import LinkKind
 from connectors.records.pal import PalLink

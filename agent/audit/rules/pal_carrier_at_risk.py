@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+from agent.audit.context import AuditContext
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import AuditContext, CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, stake_value
 from agent.store.values import LinkState
 from connectors.records.links import LinkKind
 from connectors.records.pal import Identity, PalLink

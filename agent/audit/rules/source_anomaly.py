@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from agent.audit.context import AuditContext
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
-from agent.audit.snapshot import AuditContext, CustomerSnapshot
+from agent.audit.snapshot import CustomerSnapshot
 
 META = RuleMeta(
     id="source_anomaly",

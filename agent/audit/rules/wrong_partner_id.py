@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from agent.audit.context import AuditContext
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
-from agent.audit.snapshot import AuditContext, CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, stake_value
 from connectors.records.links import LinkKind
 
 META = RuleMeta(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -86,6 +86,95 @@ def _status_row(
         now,
         result.as_of_run_id,
     )
+
+
+Identity = tuple[str, str, str, str]
+"""(source, scope, kind, key): one stored observation."""
+
+
+@dataclass(slots=True)
+class _ChunkPlan:
+    """What one chunk of a read writes: rows to upsert, unchanged rows to stamp, events."""
+
+    upserts: list[tuple[Any, ...]] = field(default_factory=list)
+    touched: list[int] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    added: dict[Identity, str] = field(default_factory=dict)
+    """Payloads of the identities not stored before: their ``added`` events need the ids the
+    upsert returns."""
+
+
+def _encoded(items: list[tuple[ScopeResult, Record]]) -> dict[Identity, tuple[Record, str, str]]:
+    """Each fact once (the first one counts, should a listing repeat it), with its canonical
+    payload and that payload's hash."""
+    fresh: dict[Identity, tuple[Record, str, str]] = {}
+    for result, record in items:
+        identity = (result.source, result.scope, record.KIND, record.key)
+        if identity not in fresh:
+            payload = encode(record)
+            fresh[identity] = (record, payload, digest(payload))
+    return fresh
+
+
+def _plan_chunk(
+    fresh: dict[Identity, tuple[Record, str, str]],
+    existing: dict[Identity, tuple[int, str, datetime | None, int]],
+    run_id: int,
+    now: datetime,
+    stamp: Any,
+    stats: LoadStats,
+) -> _ChunkPlan:
+    """Compare the chunk with what is stored: new and changed or restored facts are upserted
+    (with an event), unchanged ones only stamped, ones already loaded this run skipped."""
+    plan = _ChunkPlan()
+    for identity, (record, payload, phash) in fresh.items():
+        found = existing.get(identity)
+        if found is None:
+            stats.added += 1
+            plan.added[identity] = payload
+        else:
+            oid, old_hash, removed, last_run = found
+            if last_run == run_id:  # already loaded from an earlier chunk of this read
+                continue
+            if removed is None and old_hash == phash:
+                stats.unchanged += 1
+                plan.touched.append(oid)
+                continue
+            change = "restored" if removed is not None else "changed"
+            if change == "restored":
+                stats.restored += 1
+            else:
+                stats.changed += 1
+            plan.events.append(_event(oid, run_id, now, change, payload))
+        source, scope, kind, key = identity
+        plan.upserts.append(
+            (
+                kind,
+                source,
+                scope,
+                key,
+                record.customer_tenant_id,
+                payload,
+                phash,
+                stamp,
+                stamp,
+                run_id,
+                run_id,
+            )
+        )
+    return plan
+
+
+def _event(
+    oid: int, run_id: int, now: datetime, change: str, payload: str | None
+) -> dict[str, Any]:
+    return {
+        "observation_id": oid,
+        "run_id": run_id,
+        "at": now,
+        "change": change,
+        "payload": payload,
+    }
 
 
 class LoadingMixin(StoreBase):
@@ -166,88 +255,21 @@ class LoadingMixin(StoreBase):
         now: datetime,
         stats: LoadStats,
     ) -> None:
-        # The same fact twice in one listing: the first one counts.
-        fresh: dict[tuple[str, str, str, str], tuple[Record, str, str]] = {}
-        for result, record in items:
-            identity = (result.source, result.scope, record.KIND, record.key)
-            if identity not in fresh:
-                payload = encode(record)
-                fresh[identity] = (record, payload, digest(payload))
+        fresh = _encoded(items)
         existing = self._stored(s, list(fresh))
-
-        bulk = self._bulk
-        stamp = bulk.timestamp(now)
-        upserts: list[tuple[Any, ...]] = []
-        touched: list[int] = []
-        events: list[dict[str, Any]] = []
-        for identity, (record, payload, phash) in fresh.items():
-            found = existing.get(identity)
-            if found is None:
-                stats.added += 1
-            else:
-                oid, old_hash, removed, last_run = found
-                if last_run == run_id:  # already loaded from an earlier chunk of this read
-                    continue
-                if removed is None and old_hash == phash:
-                    stats.unchanged += 1
-                    touched.append(oid)
-                    continue
-                change = "restored" if removed is not None else "changed"
-                if change == "restored":
-                    stats.restored += 1
-                else:
-                    stats.changed += 1
-                events.append(
-                    {
-                        "observation_id": oid,
-                        "run_id": run_id,
-                        "at": now,
-                        "change": change,
-                        "payload": payload,
-                    }
-                )
-            source, scope, kind, key = identity
-            upserts.append(
-                (
-                    kind,
-                    source,
-                    scope,
-                    key,
-                    record.customer_tenant_id,
-                    payload,
-                    phash,
-                    stamp,
-                    stamp,
-                    run_id,
-                    run_id,
-                )
-            )
-
-        added: dict[tuple[str, str, str, str], str] = {
-            identity: payload
-            for identity, (_r, payload, _h) in fresh.items()
-            if identity not in existing
-        }
+        plan = _plan_chunk(fresh, existing, run_id, now, self._bulk.timestamp(now), stats)
         conn = s.connection()
-        for oid, source, scope, kind, key in bulk.observations.run(conn, upserts):
-            new_payload = added.get((source, scope, kind, key))
+        for oid, source, scope, kind, key in self._bulk.observations.run(conn, plan.upserts):
+            new_payload = plan.added.get((source, scope, kind, key))
             if new_payload is not None:
-                events.append(
-                    {
-                        "observation_id": oid,
-                        "run_id": run_id,
-                        "at": now,
-                        "change": "added",
-                        "payload": new_payload,
-                    }
-                )
-        for ids in chunks(touched, MAX_BOUND_PARAMETERS - 10):
+                plan.events.append(_event(oid, run_id, now, "added", new_payload))
+        for ids in chunks(plan.touched, MAX_BOUND_PARAMETERS - 10):
             conn.execute(
                 update(OBSERVATION)
                 .where(OBSERVATION.c.id.in_(ids))
                 .values(last_seen_at=now, last_run_id=run_id)
             )
-        self._events(s, events, now)
+        self._events(s, plan.events, now)
 
     def _stored(
         self, s: Session, identities: list[tuple[str, str, str, str]]
@@ -319,16 +341,7 @@ class LoadingMixin(StoreBase):
                     .values(removed_at=now, removed_run_id=run_id)
                     .returning(OBSERVATION.c.id)
                 )
-                events.extend(
-                    {
-                        "observation_id": oid,
-                        "run_id": run_id,
-                        "at": now,
-                        "change": "removed",
-                        "payload": None,
-                    }
-                    for (oid,) in gone
-                )
+                events.extend(_event(oid, run_id, now, "removed", None) for (oid,) in gone)
         stats.removed += len(events)
         self._events(s, sorted(events, key=lambda e: e["observation_id"]), now)
 

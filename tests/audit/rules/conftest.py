@@ -9,19 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agent.audit.context import AuditContext
+from agent.audit.derive import derive_links
 from agent.audit.engine import evaluable as engine_evaluable
+from agent.audit.expected import expand
+from agent.audit.link import Expectation
 from agent.audit.model import Candidate, Rule, Verdict, fingerprint
-from agent.audit.snapshot import (
-    PARTNER_SCOPED,
-    AuditContext,
-    CustomerSnapshot,
-    Expectation,
-    LinkState,
-    derive_links,
-    expand,
-    group_records,
-    track_links,
-)
+from agent.audit.presence import track_links
+from agent.audit.snapshot import PARTNER_SCOPED, CustomerSnapshot, group_records
+from agent.store.values import LinkState
 from connectors.records.attribution import Attribution
 from connectors.records.azure import AzureSubscription
 from connectors.records.customers import Customer

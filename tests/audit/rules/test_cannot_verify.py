@@ -3,9 +3,10 @@ per cause, never a loss."""
 
 from __future__ import annotations
 
+from agent.audit.context import AuditContext
 from agent.audit.model import Severity
 from agent.audit.rules import cannot_verify
-from agent.audit.snapshot import PARTNER_SCOPED, AuditContext
+from agent.audit.snapshot import PARTNER_SCOPED
 from connectors.records.scope import Source
 
 from .conftest import (

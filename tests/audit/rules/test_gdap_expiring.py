@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from agent.audit.context import AuditContext
 from agent.audit.model import Severity
 from agent.audit.rules import gdap_expiring
-from agent.audit.snapshot import AuditContext
 from connectors.records.gdap import GLOBAL_ADMINISTRATOR_ROLE, GdapStatus
 from connectors.records.record import Record
 from connectors.records.scope import Source

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from agent.audit.context import AuditContext
 from agent.audit.rules import link_held_by_other
-from agent.audit.snapshot import AuditContext
 from connectors.records.attribution import Attribution
 from connectors.records.links import LinkKind
 from connectors.records.pal import PalLink

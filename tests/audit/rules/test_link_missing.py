@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from agent.audit.context import AuditContext
 from agent.audit.model import Verdict
 from agent.audit.rules import link_disappeared, link_missing
-from agent.audit.snapshot import AuditContext
 from connectors.records.attribution import Attribution
 from connectors.records.gdap import GdapStatus
 from connectors.records.links import LinkKind

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from agent.audit.context import AuditContext
 from agent.audit.model import Candidate, Severity, Verdict
 from agent.audit.rules import pal_carrier_at_risk
-from agent.audit.snapshot import AuditContext
 from connectors.records.attribution import Attribution
 from connectors.records.pal import Identity, PalLink
 from connectors.records.record import Record

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from agent.audit.context import AuditContext
 from agent.audit.rules import wrong_partner_id
-from agent.audit.snapshot import AuditContext
 from connectors.records.attribution import Attribution
 from connectors.records.links import LinkKind
 from connectors.records.pal import PalLink

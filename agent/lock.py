@@ -1,4 +1,4 @@
-"""The single-runner lock: two agents on one database never sync at once (R23).
+"""The single-runner lock: two agents on one database never sync at once (guarantee single-runner).
 
 PostgreSQL: a session-level advisory lock on a dedicated connection; it goes with the session,
 so a killed holder releases it at once. SQLite: a lease row renewed while the run goes; a killed

@@ -1,4 +1,5 @@
-"""structlog set-up: JSON lines off a terminal, readable lines on one, secrets redacted (R19).
+"""structlog set-up: JSON lines off a terminal, readable lines on one, secrets redacted (guarantee
+no-secrets-out).
 
 Every value that is a known secret (client secrets, tokens, passwords, webhook URLs) is replaced
 before rendering, JWT-looking strings anywhere are masked, CR, LF, escape and other control

@@ -1,5 +1,6 @@
 """``partnerlink check --online``: sign in to every configured source, and compare the
-permissions the app was granted with the least-privilege set each source needs (R20).
+permissions the app was granted with the least-privilege set each source needs (guarantee
+credentials).
 
 Graph permissions are read from the ``roles`` claim of the app's own token; Partner Center and
 ARM grant access by relationship and role assignment, so for them a real read is the test.

@@ -1,4 +1,5 @@
-"""The scale benchmark (R25): sync speed against Microsoft's limits, memory, bulk writes, audit.
+"""The scale benchmark (guarantee scale): sync speed against Microsoft's limits, memory, bulk
+writes, audit.
 
     python bench/scale.py            # the full run: 2,000 / 20,000 customers (about 30 min)
     python bench/scale.py --quick    # a smaller version in a few minutes
@@ -94,7 +95,7 @@ class Report:
     def print(self) -> None:
         width = max(len(w) for w, _ in self.rows) if self.rows else 10
         print("\n" + "=" * (width + 40))
-        print("partnerlink scale benchmark (R25)")
+        print("partnerlink scale benchmark (guarantee scale)")
         print("=" * (width + 40))
         for what, value in self.rows:
             print(f"{what:<{width}}  {value}")

@@ -2,7 +2,7 @@
 read (and written) as each identity that can carry it.
 
 PAL belongs to one identity in one tenant and only that identity can read it (no list across
-identities). The three outcomes are kept apart (R3): 200 is a link, 404
+identities). The three outcomes are kept apart (guarantee proven-absence): 200 is a link, 404
 ``ManagementPartnerNotFound`` is an authenticated "not linked", and a refused token, 401 or 403
 is "cannot verify" (:class:`~connectors.errors.AuthError`, raised).
 """

@@ -27,7 +27,7 @@ class Connector(Protocol):
     """One source, read per scope.
 
     ``kinds`` lists the record kinds the connector yields: after a complete read of a scope,
-    stored records of those kinds that were not yielded are marked removed (R14).
+    stored records of those kinds that were not yielded are marked removed (guarantee soft-delete).
     ``identity`` names the identity a per-identity source (PAL) signs in as.
     """
 

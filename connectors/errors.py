@@ -162,7 +162,8 @@ def _error_message(body: Any) -> str | None:
     return None
 
 
-# ARM answers 429 with this code for a conflicting operation: a plain retry, not throttling (R18).
+# ARM answers 429 with this code for a conflicting operation: a plain retry, not throttling
+# (guarantee arm-budget).
 _ARM_RETRY_CODES = frozenset({"RetryableErrorDueToAnotherOperation"})
 
 
@@ -197,5 +198,6 @@ def error_for_status(
 
 
 def _escape(text: str) -> str:
-    """API strings reach logs: escape CR/LF so a payload cannot forge log lines (R19)."""
+    """API strings reach logs: escape CR/LF so a payload cannot forge log lines (guarantee
+    no-secrets-out)."""
     return text.replace("\r", "\\r").replace("\n", "\\n")[:300]

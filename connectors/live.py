@@ -3,7 +3,7 @@
 The composition root (``agent/app.py``) calls :func:`live_connectors` with the process's one HTTP
 client and token provider; every connector shares one
 :class:`~connectors.http.requester.Requester`, so a throttling pause of one scope holds for every
-worker (R16), and one set of client-side budgets
+worker (guarantee retry-after), and one set of client-side budgets
 (:class:`~connectors.ratelimit.MicrosoftLimits`, one limiter per Microsoft throttling scope), so
 every worker together stays inside the documented limits.
 """

@@ -159,7 +159,8 @@ class _PartnerCenter(LiveConnector):
 
     @property
     def scope(self) -> str:
-        # Partner Center throttles per partner tenant: one 429 pauses all of it (R16).
+        # Partner Center throttles per partner tenant: one 429 pauses all of it (guarantee
+        # retry-after).
         return f"pc:{self.partner_tenant_id}"
 
     def request(

@@ -12,7 +12,7 @@ bucket admits at least k x capacity. So one algorithm serves every scope.
 :class:`MicrosoftLimits` maps a request to the scopes Microsoft throttles it in (docs/
 microsoft-apis.md §1.11, §3.3, §5.4) and waits until every one has room. The numbers are the
 documented ones; ``time_scale`` divides every period, as the emulator's does, for benchmarks.
-Retry-After pauses (R16) and ARM budget spacing (R18) stay in
+Retry-After pauses (guarantee retry-after) and ARM budget spacing (guarantee arm-budget) stay in
 :class:`connectors.http.gate.ScopeGate`.
 """
 

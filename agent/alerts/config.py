@@ -28,7 +28,7 @@ class Silence(StrictModel):
     """Suppress notifications for a customer and/or a rule until ``expires_at``.
 
     Findings are still stored and evaluated; a finding still firing when the silence ends
-    notifies once (R8).
+    notifies once (guarantee grouping-silences).
     """
 
     customer: str | None = Field(default=None, description="Customer tenant id.")

@@ -107,16 +107,16 @@ def decide(
 
     if status == "resolved":
         if not notified:
-            return _skip("never notified on this sink: no resolve to send (R9)")
+            return _skip("never notified on this sink: no resolve to send (guarantee resolve-once)")
         if not send_resolved:
             return _skip("this sink does not take resolves", close=True)
         if silence is not None:
             return _skip(f"silenced until {silence.expires_at.isoformat()}")
         return Decision(Action.RESOLVED, "notified earlier and now resolved")
     if status == "pending":
-        return _skip("pending findings never notify (R4)")
+        return _skip("pending findings never notify (guarantee confirm-k-runs)")
     if status == "suspect":
-        return _skip("held as suspect until the next run confirms (R6)")
+        return _skip("held as suspect until the next run confirms (guarantee mass-loss-guard)")
     if status in ("acknowledged", "snoozed"):
         return _skip(f"{status}: no notifications until it is open again")
     if status != "open":

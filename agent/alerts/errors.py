@@ -6,7 +6,7 @@
     ├── TransientDeliveryError    retrying can help: 408, 425, 429, 5xx, timeouts, connection
     │                             errors, SMTP 4xx (carries retry_after when the server said)
     └── PermanentDeliveryError    retrying cannot help: other 4xx, redirects, a refused
-                                  destination (R21), SMTP 5xx, bad credentials
+                                  destination (guarantee safe-urls), SMTP 5xx, bad credentials
 
 Messages never contain a URL, a header value or a secret; response bodies are cut short and
 scrubbed, since some services echo the request back.

@@ -1,8 +1,10 @@
-"""Grouping per cycle and rule (R8): one sink's decisions of one run become few messages.
+"""Grouping per cycle and rule (guarantee grouping-silences): one sink's decisions of one run become
+few messages.
 
 Findings of one rule that need the same kind of message in the same run go out together: one
 message with the count, the first ``max_items`` findings and "and N more". A lone finding
-gets a message of its own, keyed by its fingerprint (R7). Pure: no I/O, no clock.
+gets a message of its own, keyed by its fingerprint (guarantee dedup-and-repeat). Pure: no I/O, no
+clock.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The dead man's switch (R11), healthchecks.io style: ``<url>/start`` when a run begins, then
+"""The dead man's switch (guarantee heartbeat), healthchecks.io style: ``<url>/start`` when a run
+begins, then
 ``<url>`` for a complete run or ``<url>/fail`` for a partial or crashed one.
 
 The heartbeat watches the agent, so it must never hurt it: a short timeout, a few retries, and
@@ -124,7 +125,7 @@ class Heartbeat:
                     if not error.retryable or attempt == self.attempts:
                         break
                     await self.sleep(self.backoff * 2 ** (attempt - 1))
-        except Exception as exc:  # the heartbeat must never fail the sync (R11)
+        except Exception as exc:  # the heartbeat must never fail the sync (guarantee heartbeat)
             last = f"unexpected error ({type(exc).__name__})"
         log.warning("heartbeat_failed", signal=signal.value, error=last)
         return False

@@ -77,7 +77,8 @@ class Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     dedup_key: str
-    """The finding's fingerprint (R7), or for a group a key derived from its members."""
+    """The finding's fingerprint (guarantee dedup-and-repeat), or for a group a key derived from its
+    members."""
     idempotency_key: str
     """Unique per message and stable across retries: receivers drop duplicate deliveries."""
     kind: Kind

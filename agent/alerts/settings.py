@@ -1,6 +1,6 @@
 """What every alerting settings model is built from: a strict, frozen pydantic model that never
 repeats a refused value in its error, the severity names, and the check of a destination URL at
-load time (R21), with the DNS seam tests use."""
+load time (guarantee safe-urls), with the DNS seam tests use."""
 
 from __future__ import annotations
 
@@ -29,14 +29,14 @@ def resolver_of(info: ValidationInfo) -> Resolver:
 
 
 def check_destination(url: str, info: ValidationInfo) -> None:
-    """R21 at load time for a field that follows ``allow_private`` in its model."""
+    """guarantee safe-urls at load time for a field that follows ``allow_private`` in its model."""
     try:
         check_url(
             url,
             allow_private=bool(info.data.get("allow_private", False)),
             resolve=resolver_of(info),
         )
-    except UnsafeUrl as exc:  # the message never contains the URL itself (R19)
+    except UnsafeUrl as exc:  # the message never contains the URL itself (guarantee no-secrets-out)
         raise ValueError(str(exc)) from None
 
 

@@ -1,4 +1,5 @@
-"""Webhook URL safety (R21): a configured URL is an SSRF risk, so it is checked twice.
+"""Webhook URL safety (guarantee safe-urls): a configured URL is an SSRF risk, so it is checked
+twice.
 
 At config load, :func:`check_url` refuses non-https URLs, IP literals, hosts outside an optional
 allowlist and hosts that resolve to loopback, private, link-local (the cloud metadata address
@@ -72,7 +73,7 @@ def check_addresses(host: str, addresses: Sequence[str]) -> None:
     """Refuse when ANY address of ``host`` is forbidden (one bad answer is enough to pivot)."""
     problem = address_problem(host, addresses)
     if problem:
-        raise UnsafeUrl(f"{problem}; refused (R21)")
+        raise UnsafeUrl(f"{problem}; refused (guarantee safe-urls)")
 
 
 def check_url(
@@ -105,7 +106,7 @@ def check_url(
     if is_ip_literal(host):
         raise UnsafeUrl("an IP address is not accepted as a webhook host; use a DNS name")
     if is_local_name(host):
-        raise UnsafeUrl(f"host {host!r} is a local name; refused (R21)")
+        raise UnsafeUrl(f"host {host!r} is a local name; refused (guarantee safe-urls)")
     if not host_allowed(host, allow_hosts):
         raise UnsafeUrl(f"host {host!r} is not in alerts.allow_hosts")
     if resolve is not None:
@@ -118,7 +119,7 @@ def check_url(
 
 
 class GuardedTransport(httpx.AsyncBaseTransport):
-    """Resolve, check, then connect to the checked address (R21 at connect time).
+    """Resolve, check, then connect to the checked address (guarantee safe-urls at connect time).
 
     The request keeps its ``Host`` header and TLS uses the original name for SNI and
     certificate verification (httpcore's ``sni_hostname`` extension), so only the address the
@@ -142,7 +143,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         url = request.url
         host = (url.host or "").lower().rstrip(".")
         if url.scheme != "https":
-            raise BlockedDestination("refused: not https (R21)", request=request)
+            raise BlockedDestination("refused: not https (guarantee safe-urls)", request=request)
         if is_ip_literal(host):
             addresses: Sequence[str] = [host]
         else:

@@ -1,4 +1,5 @@
-"""The mass-disappearance guard (R6): when a source suddenly returns nothing, or a large share of
+"""The mass-disappearance guard (guarantee mass-loss-guard): when a source suddenly returns nothing,
+or a large share of
 the known links of one kind vanish in one run, the audit does not believe it at once.
 
 An outage that answers "200, empty" looks exactly like every customer removing its links on the

@@ -24,7 +24,8 @@ class AuditContext:
     disappeared_after_runs: int = 2
     resolve_after_runs: int = 2
     open_after_runs: int = 1
-    """Consecutive evaluated runs a condition must be seen before its finding opens (R4); 1 opens
+    """Consecutive evaluated runs a condition must be seen before its finding opens (guarantee
+    confirm-k-runs); 1 opens
     at once. ``link_disappeared`` counts its own runs (``disappeared_after_runs``)."""
     gdap_expiry_lead_days: int = 30
     credential_expiry_lead_days: int = 30
@@ -33,7 +34,8 @@ class AuditContext:
     identities: tuple[str, ...] = ("partner-app",)
     """Identities the agent reads PAL as."""
     mass_disappearance_percent: float = 20.0
-    """R6: more than this share of the known links of one kind vanishing in one run is an
+    """guarantee mass-loss-guard: more than this share of the known links of one kind vanishing in
+    one run is an
     anomaly (see agent.audit.anomaly for the minimum count)."""
     anomalies: tuple[Anomaly, ...] = ()
     """Filled in by the engine from its first pass over the estate; empty in a calm run."""

@@ -43,12 +43,13 @@ class RuleMeta:
     """Sources that must have been read completely (for the customer, or the partner scope)
     for the rule to be evaluated at all; otherwise its findings stay as they were."""
     open_after_runs: int | None = None
-    """Consecutive evaluated runs a condition must be seen before its finding opens (R4);
+    """Consecutive evaluated runs a condition must be seen before its finding opens (guarantee
+    confirm-k-runs);
     ``None`` takes the audit's ``open_after_runs``. A rule that counts its own runs (through
     ``Candidate.confirmed``) sets 1."""
     resolve_after_runs: int | None = None
     """Consecutive evaluated runs a condition must be absent before an announced finding
-    resolves (R9); ``None`` takes the audit's ``resolve_after_runs``."""
+    resolves (guarantee resolve-once); ``None`` takes the audit's ``resolve_after_runs``."""
 
 
 class Verdict(StrEnum):
@@ -71,7 +72,8 @@ class Candidate:
     confirmed: bool = True
     """False while a condition waits for its K-th run (the finding stays ``pending``)."""
     suspect: bool = False
-    """Seen in a run a source anomaly makes doubtful (R6): the finding is held as ``suspect``,
+    """Seen in a run a source anomaly makes doubtful (guarantee mass-loss-guard): the finding is
+    held as ``suspect``,
     never announced, until a later run without the anomaly confirms or withdraws it. A finding
     already announced is left as it is."""
     severity: Severity | None = None
@@ -89,6 +91,7 @@ class Rule:
 def fingerprint(
     rule: str, partner: str, customer: str | None, link_kind: str | None, link_id: str
 ) -> str:
-    """Deterministic key of a finding: (rule, partner id, customer, link type, link id) (R7)."""
+    """Deterministic key of a finding: (rule, partner id, customer, link type, link id) (guarantee
+    dedup-and-repeat)."""
     text = "|".join((rule, partner, customer or "-", link_kind or "-", link_id))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

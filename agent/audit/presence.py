@@ -33,7 +33,7 @@ def absence_proven(state: LinkState, snapshot: CustomerSnapshot) -> bool:
         r.relationship_id == state.ref and r.status is GdapStatus.UNKNOWN
         for r in snapshot.of(GdapRelationship)
     ):
-        return False  # an unrecognised status is not an absence (R3)
+        return False  # an unrecognised status is not an absence (guarantee proven-absence)
     return snapshot.read_now(source)
 
 
@@ -91,8 +91,9 @@ def track_links(
     """Advance each stored link's presence count with this run's derived links.
 
     A link seen now resets to zero missing runs. A link not seen advances by one only when
-    this run proves it absent, once per run; otherwise it stays as it was (R4). A miss counted
-    while a source anomaly touches the link is marked as held (R6).
+    this run proves it absent, once per run; otherwise it stays as it was (guarantee
+    confirm-k-runs). A miss counted
+    while a source anomaly touches the link is marked as held (guarantee mass-loss-guard).
     """
     by_key = {s.key: s for s in states}
     derived = {link.key: link for link in snapshot.links}

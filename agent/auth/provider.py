@@ -83,7 +83,7 @@ class MsalTokenProvider:
                 self.log.warning(
                     "client_secret_in_use",
                     identity=name,
-                    advice="a certificate credential is preferred (R20)",
+                    advice="a certificate credential is preferred (guarantee credentials)",
                 )
 
     # -- app-only -----------------------------------------------------------------------------

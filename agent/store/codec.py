@@ -1,6 +1,7 @@
 """Records to canonical JSON and back: the payload column of ``observation``.
 
-Canonical (sorted keys, no spaces) so the payload hash changes only when a fact changes (R13).
+Canonical (sorted keys, no spaces) so the payload hash changes only when a fact changes (guarantee
+idempotent-sync).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Engine set-up and migrations: SQLite by default (WAL, busy timeout, BEGIN IMMEDIATE, 0600),
-PostgreSQL by URL; Alembic upgrades under an advisory lock on PostgreSQL (R15)."""
+PostgreSQL by URL; Alembic upgrades under an advisory lock on PostgreSQL (guarantee migrations)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ _MIGRATION_LOCK = 0x5041_524C  # "PARL": one advisory-lock key for schema upgrad
 
 
 def _prepare_sqlite_file(database: str) -> None:
-    """Create the SQLite file (and its folder) readable by its owner only (R22)."""
+    """Create the SQLite file (and its folder) readable by its owner only (guarantee
+    private-files)."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)

@@ -21,7 +21,8 @@ class RunStatus(StrEnum):
     PARTIAL = "partial"
     FAILED = "failed"
     INCOMPLETE = "incomplete"
-    """The process died while the run was going: its data is never audited (R12)."""
+    """The process died while the run was going: its data is never audited (guarantee
+    atomic-customer)."""
     SKIPPED = "skipped"
 
 
@@ -202,7 +203,8 @@ class FindingEvent(SQLModel, table=True):
 
 
 class RunnerLease(SQLModel, table=True):
-    """The single-runner lease on SQLite (PostgreSQL uses an advisory lock instead) (R23)."""
+    """The single-runner lease on SQLite (PostgreSQL uses an advisory lock instead) (guarantee
+    single-runner)."""
 
     __tablename__ = "runner_lease"
 

@@ -32,9 +32,10 @@ class ScopeGate:
     """Admission per throttling scope (``pc:<partner tenant>``, ``graph:<tenant>``,
     ``arm:<tenant>/<identity>`` ...).
 
-    ``block`` pauses every request of one scope (a 429 with ``Retry-After``, R16) without
+    ``block`` pauses every request of one scope (a 429 with ``Retry-After``, guarantee retry-after)
+    without
     touching other scopes; ``set_spacing`` enforces a minimum interval between request starts of
-    one scope (ARM budget running low, R18). Rates per scope are
+    one scope (ARM budget running low, guarantee arm-budget). Rates per scope are
     :class:`connectors.ratelimit.MicrosoftLimits`' job.
 
     Only scopes that are paused or spaced have a state here: a sync of 20,000 customers touches
@@ -115,7 +116,7 @@ class ScopeGate:
 
 @dataclass(frozen=True, slots=True)
 class BudgetSpacing:
-    """Spacing of a scope from ARM's ``x-ms-ratelimit-remaining-*`` headers (R18).
+    """Spacing of a scope from ARM's ``x-ms-ratelimit-remaining-*`` headers (guarantee arm-budget).
 
     Below ``threshold`` remaining requests the interval between calls grows linearly up to
     ``max_spacing`` at zero remaining; at or above it the spacing is lifted.

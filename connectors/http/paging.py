@@ -176,7 +176,7 @@ async def paginate(
     Raises :class:`IncompleteListing` when the listing loops (a next link seen twice), runs past
     ``max_pages``, ends with fewer items than its claimed total, or a later page is refused
     permanently (an expired continuation); other errors of a page propagate as they are. A
-    listing either completes or raises (R2).
+    listing either completes or raises (guarantee whole-listing).
     """
     seen = {_page_key(first)}
     request = first

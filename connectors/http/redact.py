@@ -16,7 +16,8 @@ __all__ = ["escape", "loggable_url", "sanitise"]
 
 
 def escape(text: object, limit: int = 300) -> str:
-    """An API string made safe for a log line: CR/LF escaped, length capped (R19)."""
+    """An API string made safe for a log line: CR/LF escaped, length capped (guarantee
+    no-secrets-out)."""
     value = str(text).replace("\r", "\\r").replace("\n", "\\n")
     return value if len(value) <= limit else value[:limit] + "..."
 
@@ -32,7 +33,7 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 
 def sanitise(error: ConnectorError, token: str | None = None) -> ConnectorError:
     """An error safe to log and store: no bearer token (even one an API echoes back), nothing
-    JWT-shaped, CR/LF escaped in the message and code (R19)."""
+    JWT-shaped, CR/LF escaped in the message and code (guarantee no-secrets-out)."""
     message = error.message
     if token:
         message = message.replace(token, "[token]")

@@ -91,7 +91,8 @@ class Requester:
     """Sends each :class:`ApiRequest`: tokens, error mapping, retries and throttling in one place.
 
     One instance is shared by every live connector of a process, so that a scope paused by one
-    worker is paused for all of them (R16). ``observer`` hears of every try and every throttling
+    worker is paused for all of them (guarantee retry-after). ``observer`` hears of every try and
+    every throttling
     wait (timed on ``clock``), for the agent's metrics. Every answer is read under ``caps``
     (:mod:`connectors.http.body`); a pre-authenticated download goes only where ``downloads``
     allows.
@@ -176,7 +177,8 @@ class Requester:
                 if outcome.status_code != 401:
                     return outcome
                 # The token may have been revoked or rotated under us: one fresh token,
-                # then a 401 is an answer (R3: "cannot verify"), not a retry case.
+                # then a 401 is an answer (guarantee proven-absence: "cannot verify"), not a retry
+                # case.
                 tries.refreshed = tries.force_refresh = True
                 tries.attempt -= 1
                 log.info("http_token_refresh", scope=request.scope, what=escape(request.what))
@@ -227,7 +229,8 @@ class Requester:
             else (self.retry.backoff(attempt, self._rng))
         )
         if throttled:
-            # The scope is throttled, not just this request: everyone of it waits (R16).
+            # The scope is throttled, not just this request: everyone of it waits (guarantee
+            # retry-after).
             self.gate.block(request.scope, delay)
         if not (error.retryable and resendable and self.retry.allows(attempt, throttled=throttled)):
             if error.retryable:

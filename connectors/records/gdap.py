@@ -9,7 +9,8 @@ from typing import ClassVar
 
 
 class GdapStatus(StrEnum):
-    """GDAP relationship states as Graph documents them; anything else is ``unknown`` (R3)."""
+    """GDAP relationship states as Graph documents them; anything else is ``unknown`` (guarantee
+    proven-absence)."""
 
     ACTIVATING = "activating"
     ACTIVE = "active"

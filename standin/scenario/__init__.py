@@ -140,7 +140,7 @@ def parse_scenario(
     if error is not None:
         raise ScenarioError(f"{origin}: {_where(error.absolute_path)}: {error.message}")
     # Relative times resolve against the start of the day, so that loading the same world
-    # twice in a day yields identical records (R13).
+    # twice in a day yields identical records (guarantee idempotent-sync).
     clock = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     fixed = data.get("now")
     if isinstance(fixed, str):

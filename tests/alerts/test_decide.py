@@ -1,4 +1,4 @@
-"""The pure decision function and the routing filter, as tables (R4, R7, R8, R9)."""
+"""The pure decision function and the routing filter, as tables (guarantees confirm-k-runs, dedup-and-repeat, grouping-silences, resolve-once)."""
 
 from __future__ import annotations
 
@@ -43,15 +43,25 @@ CASES = [
         Action.NEW,
         "firing again",
     ),
-    ("pending", None, Action.SKIP, "R4"),
-    ("pending", sent(2 * DAY, Action.RESOLVED, open_episode=False), Action.SKIP, "R4"),
-    ("suspect", None, Action.SKIP, "R6"),
+    ("pending", None, Action.SKIP, "guarantee confirm-k-runs"),
+    (
+        "pending",
+        sent(2 * DAY, Action.RESOLVED, open_episode=False),
+        Action.SKIP,
+        "guarantee confirm-k-runs",
+    ),
+    ("suspect", None, Action.SKIP, "guarantee mass-loss-guard"),
     ("acknowledged", sent(3 * DAY), Action.SKIP, "acknowledged"),
     ("snoozed", sent(3 * DAY), Action.SKIP, "snoozed"),
     ("snoozed", None, Action.SKIP, "snoozed"),
-    ("resolved", None, Action.SKIP, "R9"),
+    ("resolved", None, Action.SKIP, "guarantee resolve-once"),
     ("resolved", sent(timedelta(hours=1)), Action.RESOLVED, "now resolved"),
-    ("resolved", sent(timedelta(hours=1), Action.RESOLVED, open_episode=False), Action.SKIP, "R9"),
+    (
+        "resolved",
+        sent(timedelta(hours=1), Action.RESOLVED, open_episode=False),
+        Action.SKIP,
+        "guarantee resolve-once",
+    ),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The dispatcher (R10): retries with backoff until a deadline, permanent failures dead and
+"""The dispatcher (guarantee outbox): retries with backoff until a deadline, permanent failures dead and
 logged once, at-least-once after a crash, and never the same row twice from two senders."""
 
 from __future__ import annotations

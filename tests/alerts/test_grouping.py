@@ -1,4 +1,4 @@
-"""Grouping per run and rule (R8): many findings, one message with counts and "and N more"."""
+"""Grouping per run and rule (guarantee grouping-silences): many findings, one message with counts and "and N more"."""
 
 from __future__ import annotations
 

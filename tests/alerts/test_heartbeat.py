@@ -1,4 +1,4 @@
-"""The dead man's switch (R11): start, then success or fail; short, retried, never raising."""
+"""The dead man's switch (guarantee heartbeat): start, then success or fail; short, retried, never raising."""
 
 from __future__ import annotations
 

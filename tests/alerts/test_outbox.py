@@ -1,4 +1,4 @@
-"""Planning into the outbox inside the audit's transaction (R7, R8, R9, R10), on SQLite and
+"""Planning into the outbox inside the audit's transaction (guarantees dedup-and-repeat, grouping-silences, resolve-once, outbox), on SQLite and
 PostgreSQL alike: one notification per sink until the repeat interval, resolves only for what
 was notified, grouping, routing, silences."""
 
@@ -82,7 +82,9 @@ def test_an_open_finding_notifies_each_sink_once_per_repeat_interval(store: Stor
     add(store, finding("fp1", now=T0))
     first = plan(store, T0)
     assert first.by_sink == {"hook": 1, "mail": 1}
-    for hour in range(1, 10):  # ten audits while the condition persists (R7)
+    for hour in range(
+        1, 10
+    ):  # ten audits while the condition persists (guarantee dedup-and-repeat)
         assert plan(store, T0 + timedelta(hours=hour), run_id=1 + hour).messages == 0
     repeat = plan(store, T0 + timedelta(hours=24), run_id=20)
     assert repeat.by_action == {"repeat": 2}
@@ -111,7 +113,7 @@ def test_planning_twice_in_one_run_enqueues_nothing_more(store: Store) -> None:
 def test_pending_findings_never_notify_until_confirmed(store: Store) -> None:
     add(store, finding("fp1", status="pending", now=T0))
     assert plan(store, T0).messages == 0
-    status(store, "fp1", "resolved")  # withdrawn before it was confirmed (R4)
+    status(store, "fp1", "resolved")  # withdrawn before it was confirmed (guarantee confirm-k-runs)
     assert plan(store, T0 + timedelta(days=1), run_id=2).messages == 0
     status(store, "fp1", "open")
     assert plan(store, T0 + timedelta(days=2), run_id=3).by_action == {"first": 2}

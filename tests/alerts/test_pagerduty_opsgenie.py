@@ -1,7 +1,7 @@
 """PagerDuty (Events API v2) and Opsgenie (Alert API) against a real local receiver: one event
-per finding keyed by the finding's dedup key across first, repeat and resolve (R7); how their
+per finding keyed by the finding's dedup key across first, repeat and resolve (guarantee dedup-and-repeat); how their
 answers map to retry or give up; config errors that name the key; keys kept out of logs,
-errors and ``partnerlink check`` (R19)."""
+errors and ``partnerlink check`` (guarantee no-secrets-out)."""
 
 from __future__ import annotations
 
@@ -509,7 +509,7 @@ def test_a_broken_key_in_the_file_is_one_line_naming_it_without_its_value(
     assert "\n" not in message
 
 
-# ------------------------------------------------------------------ secrets (R19), the CLI
+# ------------------------------------------------------------------ secrets (guarantee no-secrets-out), the CLI
 
 
 @pytest.fixture

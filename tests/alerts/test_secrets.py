@@ -1,4 +1,4 @@
-"""R19 for alerting: webhook URLs (``sig=``, Slack's path token), the HMAC secret, the SMTP
+"""guarantee no-secrets-out for alerting: webhook URLs (``sig=``, Slack's path token), the HMAC secret, the SMTP
 password and the heartbeat URL never reach a log line, an error message or the database."""
 
 from __future__ import annotations

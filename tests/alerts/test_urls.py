@@ -1,4 +1,4 @@
-"""Webhook URL safety (R21): refused at config load, re-checked at connect time, redirects
+"""Webhook URL safety (guarantee safe-urls): refused at config load, re-checked at connect time, redirects
 never followed."""
 
 from __future__ import annotations

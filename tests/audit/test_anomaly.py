@@ -1,4 +1,4 @@
-"""The mass-disappearance guard's counting (R6): what a first pass counts per link kind, when a
+"""The mass-disappearance guard's counting (guarantee mass-loss-guard): what a first pass counts per link kind, when a
 share is an anomaly, and when a source that returned nothing is one."""
 
 from __future__ import annotations

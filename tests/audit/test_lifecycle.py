@@ -1,6 +1,5 @@
 """The engine's finding lifecycle over real cycles (fake connectors, a fresh Agent each night,
-state only in the database): the mass-disappearance guard (R6), hysteresis before opening (R4,
-R5) and before resolving (R9)."""
+state only in the database): the mass-disappearance guard (guarantee mass-loss-guard), hysteresis before opening (guarantees confirm-k-runs, durable-state) and before resolving (guarantee resolve-once)."""
 
 from __future__ import annotations
 
@@ -81,7 +80,7 @@ def night(
 
 
 # ------------------------------------------------------------------------------------------
-# R6: the mass-disappearance guard
+# guarantee mass-loss-guard: the mass-disappearance guard
 
 
 def test_twenty_customers_losing_pal_at_once_are_suspect_with_one_source_anomaly(
@@ -216,7 +215,7 @@ def test_auditing_the_anomaly_run_again_changes_nothing(tmp_path: Path, clock: C
 
 
 # ------------------------------------------------------------------------------------------
-# R4, R5: hysteresis before opening
+# guarantees confirm-k-runs, durable-state: hysteresis before opening
 
 
 NO_PAL = [customer(C1, SUB1, pal=None), customer(C2, SUB2)]
@@ -234,7 +233,7 @@ def test_open_after_runs_keeps_a_condition_pending_until_its_kth_evaluated_run(
     assert (missing.status, missing.hits) == ("pending", 1)
     assert first.audited.new == []
 
-    # An unreadable night neither advances nor resets the count (R4).
+    # An unreadable night neither advances nor resets the count (guarantee confirm-k-runs).
     blind = night(config, clock, NO_PAL, faults=PAL_UNREADABLE, open_after_runs=3)
     assert (
         blind.findings[missing.fingerprint].status,
@@ -247,7 +246,9 @@ def test_open_after_runs_keeps_a_condition_pending_until_its_kth_evaluated_run(
         second.findings[missing.fingerprint].hits,
     ) == ("pending", 2)
 
-    third = night(config, clock, NO_PAL, open_after_runs=3)  # each night a new process (R5)
+    third = night(
+        config, clock, NO_PAL, open_after_runs=3
+    )  # each night a new process (guarantee durable-state)
     assert third.findings[missing.fingerprint].status == "open"
     assert third.audited.new == [missing.fingerprint]
     assert [b for _, b, _ in third.events[missing.fingerprint]] == ["pending", "open"]
@@ -282,7 +283,7 @@ def test_pending_condition_that_clears_is_withdrawn_without_a_word(
 
 
 # ------------------------------------------------------------------------------------------
-# R9: hysteresis before resolving
+# guarantee resolve-once: hysteresis before resolving
 
 
 def test_open_finding_resolves_once_after_k_cleared_runs_that_were_judged(

@@ -1,4 +1,4 @@
-"""ARM: subscriptions, and PAL read as each identity with R3's three outcomes kept apart."""
+"""ARM: subscriptions, and PAL read as each identity with guarantee proven-absence's three outcomes kept apart."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ async def test_linked_identity_yields_its_partner_id_and_sorted_subscriptions(
 async def test_not_found_is_an_authenticated_negative(
     requester_for: Callable[..., Requester],
 ) -> None:
-    """R3: 404 ManagementPartnerNotFound after a good token is "no PAL", not an error."""
+    """guarantee proven-absence: 404 ManagementPartnerNotFound after a good token is "no PAL", not an error."""
     tokens = CountingTokens(jwt_with({"oid": OID.upper(), "tid": CUSTOMER}))
     [link] = await read(
         requester_for(arm(httpx.Response(404, json=NOT_FOUND)), tokens=tokens),

@@ -52,7 +52,7 @@ async def test_live_connectors_mirror_the_fake_world(
     assert [shape(c) for c in live] == [shape(c) for c in fake]
     assert all(isinstance(c, Connector) for c in live)
     shared = {id(c.requester) for c in live if isinstance(c, LiveConnector)}
-    assert len(shared) == 1  # one requester: one set of throttling scopes (R16)
+    assert len(shared) == 1  # one requester: one set of throttling scopes (guarantee retry-after)
     assert isinstance(next(c for c in live if c.source is Source.INSIGHTS), InsightsApi)
 
 

@@ -1,4 +1,4 @@
-"""R19 for the HTTP layer: no token, no pre-authenticated query string, no raw CR/LF in logs
+"""guarantee no-secrets-out for the HTTP layer: no token, no pre-authenticated query string, no raw CR/LF in logs
 or in error messages."""
 
 from __future__ import annotations

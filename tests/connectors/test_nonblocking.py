@@ -1,4 +1,4 @@
-"""R17: waiting out a Retry-After never blocks the event loop, and a write is not retried after
+"""guarantee bounded-waits: waiting out a Retry-After never blocks the event loop, and a write is not retried after
 a read timeout (it may have been applied)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The three paging styles, their loop guard, and listings that cannot finish (R2)."""
+"""The three paging styles, their loop guard, and listings that cannot finish (guarantee whole-listing)."""
 
 from __future__ import annotations
 
@@ -207,7 +207,7 @@ async def test_more_than_max_pages_is_incomplete(requester_for: Callable[..., Re
 async def test_page_two_timing_out_fails_the_whole_listing(
     requester_for: Callable[..., Requester],
 ) -> None:
-    """R2: page 1 arrived, page 2 times out after retries: the listing raises, never short."""
+    """guarantee whole-listing: page 1 arrived, page 2 times out after retries: the listing raises, never short."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         if "skiptoken" in str(request.url):

@@ -1,4 +1,4 @@
-"""The requester: tokens, error mapping, retries, Retry-After, throttling scopes (R16-R18)."""
+"""The requester: tokens, error mapping, retries, Retry-After, throttling scopes (guarantee retry-after-guarantee arm-budget)."""
 
 from __future__ import annotations
 
@@ -284,7 +284,7 @@ async def test_404_is_permanent_with_its_code(requester_for: Callable[..., Reque
     assert (caught.value.status, caught.value.code) == (404, "Request_ResourceNotFound")
 
 
-# --- throttling scopes (R16) and ARM budget (R18) -----------------------------------------------
+# --- throttling scopes (guarantee retry-after) and ARM budget (guarantee arm-budget) -----------------------------------------------
 
 
 def test_gate_block_pauses_only_its_scope() -> None:
@@ -309,7 +309,7 @@ async def test_gate_acquire_waits_out_the_pause() -> None:
 
 
 async def test_429_pauses_every_request_of_its_scope_and_no_other() -> None:
-    """R16 on real time: a 429 with Retry-After for P stops all P requests, not Graph ones."""
+    """guarantee retry-after on real time: a 429 with Retry-After for P stops all P requests, not Graph ones."""
     retry_after = 0.3
     log: list[tuple[str, float]] = []
     throttled = {"done": False}

@@ -321,7 +321,9 @@ async def partner_center_throttled() -> None:
     async with serving(answer(data["body"], 429, data["headers"])) as requester:
         with pytest.raises(ThrottledError):
             await requester.send(_request("pc:p"))
-        assert requester.gate.delay("pc:p") >= 56.0  # the partner's scope is paused (R16)
+        assert (
+            requester.gate.delay("pc:p") >= 56.0
+        )  # the partner's scope is paused (guarantee retry-after)
         assert requester.gate.delay("graph:p") == 0.0
 
 

@@ -1,4 +1,4 @@
-"""The daemon: single-runner lock (R23), scheduling semantics (R24), health, graceful stop."""
+"""The daemon: single-runner lock (guarantee single-runner), scheduling semantics (guarantee schedule), health, graceful stop."""
 
 from __future__ import annotations
 

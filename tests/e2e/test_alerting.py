@@ -1,6 +1,5 @@
 """Exactly-once alerting end to end: real cycles through the composition root, a real local
-webhook receiver, a fresh process (Agent) every night, and the outbox in the database (R5, R7,
-R9, R10)."""
+webhook receiver, a fresh process (Agent) every night, and the outbox in the database (guarantees durable-state, dedup-and-repeat, resolve-once, outbox)."""
 
 from __future__ import annotations
 
@@ -76,7 +75,9 @@ def test_one_alert_per_new_finding_none_repeated_one_resolve_across_restarts(
     assert receiver.requests == [], "a healthy world says nothing"
 
     _night(config, clock, *PAL_GONE)
-    assert receiver.requests == [], "absent in one run: pending, nothing sent (R4)"
+    assert receiver.requests == [], (
+        "absent in one run: pending, nothing sent (guarantee confirm-k-runs)"
+    )
 
     _night(config, clock, *PAL_GONE)
     [first] = _messages(receiver)
@@ -89,7 +90,9 @@ def test_one_alert_per_new_finding_none_repeated_one_resolve_across_restarts(
     with Agent(load_settings(config), clock=clock) as agent:  # auditing again sends nothing
         agent.audit()
         agent.deliver_alerts()
-    assert len(receiver.requests) == 1, "no repeat within the interval, across restarts (R7)"
+    assert len(receiver.requests) == 1, (
+        "no repeat within the interval, across restarts (guarantee dedup-and-repeat)"
+    )
 
     for _ in range(4):  # the seventh night after the first message: the interval is over
         _night(config, clock, *PAL_GONE)
@@ -100,7 +103,9 @@ def test_one_alert_per_new_finding_none_repeated_one_resolve_across_restarts(
     _night(config, clock, *PRESENT)
     messages = _messages(receiver)
     assert [m["kind"] for m in messages] == ["first", "repeat", "resolved"]
-    assert messages[2]["fingerprints"] == first["fingerprints"], "same dedup key (R9)"
+    assert messages[2]["fingerprints"] == first["fingerprints"], (
+        "same dedup key (guarantee resolve-once)"
+    )
     assert len({r.headers["idempotency-key"] for r in receiver.requests}) == 3
     assert key == receiver.requests[0].headers["idempotency-key"]
 

@@ -1,5 +1,5 @@
 """End to end over several cycles, through the composition root with the fake connectors:
-a link present → missing → restored, and the findings' life along it (R4, R5)."""
+a link present → missing → restored, and the findings' life along it (guarantees confirm-k-runs, durable-state)."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def test_link_present_missing_restored_new_ongoing_resolved(tmp_path: Path, cloc
 def test_absent_in_one_run_is_only_pending_and_reappearing_withdraws_it(
     tmp_path: Path, clock: Clock
 ) -> None:
-    """R4: one miss gives a pending finding; back before K: never open, never resolved-notified."""
+    """guarantee confirm-k-runs: one miss gives a pending finding; back before K: never open, never resolved-notified."""
     config = make_config(tmp_path)  # K = 2
     write_world(tmp_path, *PRESENT)
     cycle(config, clock)
@@ -112,7 +112,7 @@ def test_absent_in_one_run_is_only_pending_and_reappearing_withdraws_it(
 def test_incomplete_runs_neither_advance_nor_reset_the_counter(
     tmp_path: Path, clock: Clock
 ) -> None:
-    """R4/R5: miss 1, then a run where the PAL read fails, then miss 2 (a new process)."""
+    """guarantees confirm-k-runs, durable-state: miss 1, then a run where the PAL read fails, then miss 2 (a new process)."""
     config = make_config(tmp_path)
     write_world(tmp_path, *PRESENT)
     cycle(config, clock)
@@ -136,7 +136,7 @@ def test_incomplete_runs_neither_advance_nor_reset_the_counter(
 
 
 def test_second_audit_of_the_same_run_changes_nothing(tmp_path: Path, clock: Clock) -> None:
-    """R13: auditing twice creates no findings and counts nothing twice."""
+    """guarantee idempotent-sync: auditing twice creates no findings and counts nothing twice."""
     config = make_config(tmp_path)
     write_world(tmp_path, *PAL_GONE)
     _, first, findings = cycle(config, clock)

@@ -1,4 +1,4 @@
-"""R25: audits running beside a sync on SQLite never fail with SQLITE_BUSY (WAL, busy_timeout,
+"""guarantee scale: audits running beside a sync on SQLite never fail with SQLITE_BUSY (WAL, busy_timeout,
 BEGIN IMMEDIATE)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Set-based loads on SQLite and PostgreSQL: many scopes per transaction, long listings in
-chunks, statements under SQLite's bound-parameter limit, R12/R13/R14 kept."""
+chunks, statements under SQLite's bound-parameter limit, guarantees atomic-customer, idempotent-sync, soft-delete kept."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def test_a_long_listing_streams_from_a_spool_under_the_parameter_limit(
 
 
 def test_changes_restores_and_removals_are_set_based_and_scoped(store: Store, clock: Clock) -> None:
-    """R14: only complete scopes lose records; R13: an identical re-load changes nothing."""
+    """guarantee soft-delete: only complete scopes lose records; guarantee idempotent-sync: an identical re-load changes nothing."""
     first = store.start_run(clock())
     store.save(first, [_customer("a", 700), _customer("b", 3)], clock())
     clock.advance(days=1)
@@ -120,7 +120,9 @@ def test_changes_restores_and_removals_are_set_based_and_scoped(store: Store, cl
     )
     stats = store.save(second, [changed, failed], clock())
     assert (stats.added, stats.changed, stats.removed) == (0, 650, 50)
-    assert len(store.current(customers=["b"])) == 3, "a failed read removes nothing (R1)"
+    assert len(store.current(customers=["b"])) == 3, (
+        "a failed read removes nothing (guarantee failed-read)"
+    )
     clock.advance(days=1)
     third = store.start_run(clock())
     stats = store.save(third, [_customer("a", 700, quantity=2)], clock())

@@ -1,4 +1,4 @@
-"""Client-side budgets: one limiter per Microsoft throttling scope (R16, R25)."""
+"""Client-side budgets: one limiter per Microsoft throttling scope (guarantees retry-after, scale)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """MSAL apps are kept per tenant and identity, but only so many: memory does not grow with the
-estate (R25) while a tenant read again soon still gets its cached token (R20)."""
+estate (guarantee scale) while a tenant read again soon still gets its cached token (guarantee credentials)."""
 
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ def test_complete_read_adds_changes_and_soft_deletes(store: Store) -> None:
         changes = [
             e.change for e in s.scalars(select(ObservationEvent).order_by(ObservationEvent.id))
         ]
-    assert len(rows) == 1, "history is never hard-deleted (R14)"
+    assert len(rows) == 1, "history is never hard-deleted (guarantee soft-delete)"
     assert rows[0].removed_at == t + timedelta(days=2)
     assert rows[0].first_seen_at == t
     assert changes == ["added", "changed", "removed"]
@@ -103,7 +103,9 @@ def test_failed_read_leaves_stored_records_untouched(store: Store) -> None:
     with store.read() as s:
         row = s.scalars(select(Observation)).one()
     assert row.removed_at is None
-    assert row.last_seen_at == t, "a failed read must not age what was stored (R1)"
+    assert row.last_seen_at == t, (
+        "a failed read must not age what was stored (guarantee failed-read)"
+    )
     assert row.last_run_id == r1
     statuses = store.statuses(r2)
     assert statuses[("arm.pal", "t1/partner-app")].status == "failed"
@@ -123,7 +125,7 @@ def test_soft_deletion_is_scoped_to_the_read_scope(store: Store) -> None:
     r2 = store.start_run(t)
     store.save(r2, [_complete([], "t1")], t)
     current = {o.record.customer_tenant_id for o in store.current()}
-    assert current == {"t2"}, "a complete read of t1 removes nothing of t2 (R14)"
+    assert current == {"t2"}, "a complete read of t1 removes nothing of t2 (guarantee soft-delete)"
 
 
 def test_identical_resync_changes_nothing_but_last_seen(store: Store) -> None:
@@ -144,7 +146,7 @@ def test_identical_resync_changes_nothing_but_last_seen(store: Store) -> None:
         events = len(list(s.scalars(select(ObservationEvent))))
     assert before == after
     assert (stats.added, stats.changed, stats.removed, stats.unchanged) == (0, 0, 0, 2)
-    assert events == 2, "only the two first additions (R13)"
+    assert events == 2, "only the two first additions (guarantee idempotent-sync)"
 
 
 def test_a_write_that_fails_midway_leaves_the_previous_snapshot(store: Store) -> None:
@@ -171,7 +173,9 @@ def test_a_write_that_fails_midway_leaves_the_previous_snapshot(store: Store) ->
         )
     [obs] = store.current(customers=["t1"])
     assert isinstance(obs.record, PalLink)
-    assert obs.record.partner_id == "4100002", "all or nothing per customer (R12)"
+    assert obs.record.partner_id == "4100002", (
+        "all or nothing per customer (guarantee atomic-customer)"
+    )
     assert store.statuses(r2) == {}
 
 

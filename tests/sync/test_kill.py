@@ -1,4 +1,4 @@
-"""R12: kill -9 while a sync writes ⇒ each customer's rows are the previous complete snapshot or
+"""guarantee atomic-customer: kill -9 while a sync writes ⇒ each customer's rows are the previous complete snapshot or
 the new one, never a mix; the interrupted run is marked incomplete and never audited."""
 
 from __future__ import annotations

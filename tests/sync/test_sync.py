@@ -1,4 +1,4 @@
-"""Sync over the fake connectors: ordering, per-scope status, and the trust rules R1, R13, R14."""
+"""Sync over the fake connectors: ordering, per-scope status, and the trust rules guarantees failed-read, idempotent-sync, soft-delete."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_healthy_world_syncs_completely(store: Store, clock: Clock) -> None:
 
 
 def test_failed_fetch_is_not_absence(store: Store, clock: Clock) -> None:
-    """R1: subscriptions for C answer 503 three times and its PAL read 403."""
+    """guarantee failed-read: subscriptions for C answer 503 three times and its PAL read 403."""
     run_sync(store, world(), clock)
     before = {r for r in _rows(store) if C1 in r[1]}
     faults = [
@@ -83,7 +83,7 @@ def test_two_transient_failures_are_retried_to_success(store: Store, clock: Cloc
 
 
 def test_identical_resync_is_idempotent(store: Store, clock: Clock) -> None:
-    """R13: two syncs of the same world leave the observations equal."""
+    """guarantee idempotent-sync: two syncs of the same world leave the observations equal."""
     run_sync(store, world(), clock)
     first = _rows(store)
     clock.advance(days=1)
@@ -93,7 +93,7 @@ def test_identical_resync_is_idempotent(store: Store, clock: Clock) -> None:
 
 
 def test_vanished_record_is_marked_removed_only_in_its_scope(store: Store, clock: Clock) -> None:
-    """R14: a subscription gone from a complete read is removed; other customers untouched."""
+    """guarantee soft-delete: a subscription gone from a complete read is removed; other customers untouched."""
     run_sync(store, world(), clock)
     clock.advance(days=1)
     c1 = customer(C1, SUB1, csp_subscriptions=[])

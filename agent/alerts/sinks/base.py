@@ -1,7 +1,8 @@
 """The sink contract: a name and ``async send(message) -> DeliveryResult`` that raises a
 :class:`~agent.alerts.errors.DeliveryError` saying whether retrying can help.
 
-HTTP sinks share :class:`HttpSink`: one guarded client per sink (R21), no redirects, and a
+HTTP sinks share :class:`HttpSink`: one guarded client per sink (guarantee safe-urls), no redirects,
+and a
 single place that turns an answer into success or an error without echoing the URL.
 """
 

@@ -1,5 +1,6 @@
 """The settings every sink shares: its name and routing filters, and for a sink that calls a
-URL (a webhook, or an incident service's API with a key) the URL's check at load time (R21).
+URL (a webhook, or an incident service's API with a key) the URL's check at load time (guarantee
+safe-urls).
 
 Each sink's own config model lives in its module, beside the code that reads it.
 """
@@ -31,7 +32,8 @@ class SinkBase(StrictModel):
 
 
 class HttpSinkBase(SinkBase):
-    """A sink that POSTs to a user-configured URL: checked against R21 at load time."""
+    """A sink that POSTs to a user-configured URL: checked against guarantee safe-urls at load
+    time."""
 
     allow_private: bool = Field(
         default=False,
@@ -54,7 +56,8 @@ class ApiSinkBase(SinkBase):
 
     The key is the secret; the URL is not (it defaults to the service's public endpoint, is
     shown by ``check``, and changes only for a region or a local test server), yet it is
-    checked against R21 all the same, since the key travels with every request to it.
+    checked against guarantee safe-urls all the same, since the key travels with every request to
+    it.
     """
 
     allow_private: bool = Field(

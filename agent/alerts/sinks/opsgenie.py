@@ -1,4 +1,5 @@
-"""Opsgenie through its Alert API: one alert per finding, its fingerprint as ``alias`` (R7).
+"""Opsgenie through its Alert API: one alert per finding, its fingerprint as ``alias`` (guarantee
+dedup-and-repeat).
 
 Opsgenie keeps one open alert per alias: creating it again while it is open only raises its
 count, and closing by alias (``identifierType=alias``) needs no id of ours to remember. Both
@@ -34,7 +35,8 @@ OPSGENIE_EU_API_URL = "https://api.eu.opsgenie.com"
 
 
 class OpsgenieSinkConfig(ApiSinkBase):
-    """The Opsgenie Alert API: one alert per finding, its fingerprint as ``alias`` (R7)."""
+    """The Opsgenie Alert API: one alert per finding, its fingerprint as ``alias`` (guarantee
+    dedup-and-repeat)."""
 
     type: Literal["opsgenie"]
     api_url: str = Field(

@@ -1,5 +1,5 @@
 """PagerDuty through the Events API v2: one event per finding, its fingerprint as
-``dedup_key`` (R7; see :mod:`agent.alerts.sinks.incident`).
+``dedup_key`` (guarantee dedup-and-repeat; see :mod:`agent.alerts.sinks.incident`).
 
 A repeat trigger with the same ``dedup_key`` joins the open alert instead of paging again, and a
 ``resolve`` with that key closes it. PagerDuty answers 202 Accepted; 429 (the Events API allows
@@ -33,7 +33,8 @@ _ROUTING_KEY = re.compile(r"^[A-Za-z0-9]{32}$")
 
 
 class PagerDutySinkConfig(ApiSinkBase):
-    """PagerDuty Events API v2: one alert per finding, its fingerprint as ``dedup_key`` (R7)."""
+    """PagerDuty Events API v2: one alert per finding, its fingerprint as ``dedup_key`` (guarantee
+    dedup-and-repeat)."""
 
     type: Literal["pagerduty"]
     # After allow_private (in the base): a field validator sees only the fields before it.

@@ -3,7 +3,8 @@
 Losing GDAP usually means losing the access that keeps the other links alive (the roles PAL
 identities hold, the admin work the CPOR claims rest on), so it is raised as soon as Graph shows
 it, once per customer: what matters is that no active relationship remains, and the finding
-resolves as soon as a new one is active. The status decides the wording (R3): ``expired`` is an
+resolves as soon as a new one is active. The status decides the wording (guarantee proven-absence):
+``expired`` is an
 expiry, never a termination, and a relationship in a status we do not recognise may well be
 the active one, so it makes the rule ``unknown`` rather than firing.
 """
@@ -61,7 +62,8 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
         + (f" ({why})" if why else ""),
         link_kind="gdap",
         link_id=TENANT,
-        # A relationship in a status we do not know may be the active one (R3).
+        # A relationship in a status we do not know may be the active one (guarantee
+        # proven-absence).
         verdict=Verdict.UNKNOWN
         if any(r.status is GdapStatus.UNKNOWN for r in relationships)
         else Verdict.FIRING,

@@ -1,8 +1,10 @@
-"""Link disappeared: a link of ours seen in an earlier complete run is gone (K runs, R4).
+"""Link disappeared: a link of ours seen in an earlier complete run is gone (K runs, guarantee
+confirm-k-runs).
 
 The K runs are counted on the link's presence history (``LinkState.missing_runs``), so the rule
 confirms its own candidates and opens at once when they are confirmed. A miss counted while a
-source anomaly made the source doubtful is held as ``suspect`` (R6) until a calm run proves the
+source anomaly made the source doubtful is held as ``suspect`` (guarantee mass-loss-guard) until a
+calm run proves the
 absence again. A link of ours that this run could not see (its read failed) is reported as
 ``unknown``, so a finding about it neither resolves nor advances on a run that proved nothing.
 """

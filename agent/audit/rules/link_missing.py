@@ -62,7 +62,8 @@ def _verified(kind: LinkKind, snapshot: CustomerSnapshot, ctx: AuditContext) -> 
     if kind is LinkKind.GDAP and any(
         r.status is GdapStatus.UNKNOWN for r in snapshot.of(GdapRelationship)
     ):
-        return False  # a relationship in a status we do not know may be the link (R3)
+        # a relationship in a status we do not know may be the link (guarantee proven-absence)
+        return False
     return snapshot.complete(_PROOF[kind])
 
 
@@ -86,7 +87,8 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
         ]
         if present and not any(link.fresh for link in present):
             # Seen only in last-known data: this run cannot tell it is still there, so a
-            # finding about it neither resolves nor advances (R9 counts judged runs only).
+            # finding about it neither resolves nor advances (guarantee resolve-once counts judged
+            # runs only).
             yield Candidate(
                 rule=META.id,
                 customer_tenant_id=snapshot.tenant_id,

@@ -1,5 +1,5 @@
 """gdap_ended: no active GDAP relationship is left and the last one expired or was terminated;
-``expired`` is never worded as a termination, and an unrecognised status never fires (R3)."""
+``expired`` is never worded as a termination, and an unrecognised status never fires (guarantee proven-absence)."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_terminated_relationship_with_nothing_active_fires_with_its_date() -> No
 
 
 def test_expired_with_end_date_in_the_past_is_an_expiry_not_a_termination() -> None:
-    """R3: status ``expired`` with endDateTime in the past gives an "expired" finding."""
+    """guarantee proven-absence: status ``expired`` with endDateTime in the past gives an "expired" finding."""
     ctx = make_context()
     rel = gdap(status=GdapStatus.EXPIRED, ends_in=timedelta(days=-1), auto_extend="PT0S")
     [cand] = firing(RULE, build_snapshot(_with_gdap(rel), ctx), ctx)
@@ -134,7 +134,7 @@ def test_one_finding_per_customer_naming_the_latest_ended_relationship() -> None
 
 
 def test_unrecognised_status_never_fires_and_makes_an_ended_one_unknown() -> None:
-    """R3: ``unknownFutureValue`` may be the active relationship: the rule cannot tell."""
+    """guarantee proven-absence: ``unknownFutureValue`` may be the active relationship: the rule cannot tell."""
     ctx = make_context()
     strange = gdap(
         rel_id="rel-x",

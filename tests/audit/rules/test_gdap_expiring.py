@@ -117,7 +117,7 @@ def test_last_week_is_critical(ctx: AuditContext) -> None:
 def test_relationship_that_is_not_active_never_fires(
     ctx: AuditContext, status: GdapStatus, raw: str | None
 ) -> None:
-    # R3 for unknown statuses; ended relationships are another rule's business.
+    # guarantee proven-absence for unknown statuses; ended relationships are another rule's business.
     records = _with_relationship(
         status=status, raw=raw, ends_in=timedelta(days=3), auto_extend="PT0S", roles=WITH_GA
     )

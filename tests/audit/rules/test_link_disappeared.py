@@ -1,5 +1,5 @@
 """link_disappeared: a link of ours seen in an earlier complete run is absent in the last K
-complete runs (R4); failed reads neither advance nor reset the count (R1, R3)."""
+complete runs (guarantee confirm-k-runs); failed reads neither advance nor reset the count (guarantees failed-read, proven-absence)."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def test_link_that_reappears_before_k_runs_is_withdrawn_and_its_count_reset() ->
 
 
 def test_disappeared_link_is_not_counted_when_the_read_failed() -> None:
-    # The PAL read failed; the identity is still there and enabled: nothing is proven (R1).
+    # The PAL read failed; the identity is still there and enabled: nothing is proven (guarantee failed-read).
     runs = Runs()
     runs.next(healthy_records())
     for _ in range(3):
@@ -220,7 +220,7 @@ def test_gdap_ended_is_a_disappearance_with_its_status_as_cause() -> None:
 
 
 def test_gdap_in_an_unrecognised_status_never_disappears() -> None:
-    # R3: "unknownFutureValue" or any new string is stored as unknown and proves nothing.
+    # guarantee proven-absence: "unknownFutureValue" or any new string is stored as unknown and proves nothing.
     runs = Runs()
     runs.next(healthy_records())
     for _ in range(3):
@@ -252,7 +252,7 @@ PAL_WAVE = Anomaly(AnomalyScope.LINK_KIND, "pal", known=25, gone=20)
 
 
 def test_miss_counted_during_a_source_anomaly_is_suspect_until_a_calm_run_proves_it() -> None:
-    """R6: held while the anomaly touches it; released by the next calm run that still sees
+    """guarantee mass-loss-guard: held while the anomaly touches it; released by the next calm run that still sees
     the link gone (and, with K = 2, confirmed by it)."""
     runs = Runs(k=2)
     runs.next(healthy_records())

@@ -156,7 +156,7 @@ def test_missing_cpor_is_unknown_when_the_insight_reports_failed(ctx: AuditConte
 
 
 def test_gdap_with_an_unrecognised_status_is_not_reported_missing(ctx: AuditContext) -> None:
-    # R3: a status Graph added later ("unknownFutureValue") says nothing about the link.
+    # guarantee proven-absence: a status Graph added later ("unknownFutureValue") says nothing about the link.
     records = [
         *[r for r in healthy_records() if r.KIND != "gdap_relationship"],
         gdap(status=GdapStatus.UNKNOWN, raw="unknownFutureValue", ends_in=timedelta(days=300)),
@@ -200,7 +200,7 @@ def test_rule_needs_no_source_gate_because_it_judges_completeness_per_link_kind(
 
 def test_link_seen_only_in_last_known_data_is_unknown_not_cleared(ctx: AuditContext) -> None:
     """The PAL read failed and the PAL is present only as stored from an earlier run: this
-    run cannot say it is still there, so an open finding must not count it as cleared (R9)."""
+    run cannot say it is still there, so an open finding must not count it as cleared (guarantee resolve-once)."""
     failed = with_status(all_complete(), {key(Source.ARM_PAL, APP): "failed"})
     snapshot = build_snapshot(healthy_records(), ctx, statuses=failed)
 

@@ -1,5 +1,5 @@
 """source_anomaly: one partner-level finding for the anomalies the engine's first pass found
-(R6); nothing on a calm run, nothing per customer; it opens at once and resolves at the next run
+(guarantee mass-loss-guard); nothing on a calm run, nothing per customer; it opens at once and resolves at the next run
 without an anomaly."""
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from agent.audit.anomaly import Anomaly
+from agent.recognition.load import shipped_rulebook
+from agent.recognition.model import Rulebook
 from agent.store.models import SETTLED_SCOPE
 from agent.store.values import LinkState
 from connectors.records.attribution import Attribution
@@ -73,6 +75,9 @@ class AuditContext:
     anomaly (see agent.audit.anomaly for the minimum count)."""
     anomalies: tuple[Anomaly, ...] = ()
     """Filled in by the engine from its first pass over the estate; empty in a calm run."""
+    rulebook: Rulebook = field(default_factory=shipped_rulebook)
+    """The recognition rules in force: the shipped rulebook, or merged with the partner's
+    ``[recognition] rulebook_file``."""
 
     def anomaly_for(self, kind: str, source: str) -> Anomaly | None:
         """The anomaly of this run that makes a link of this kind and source doubtful."""

@@ -18,6 +18,7 @@ from agent.audit.link import Expectation
 from agent.audit.policy import AuditPolicy
 from agent.config import Settings
 from agent.expectations import load_managed_customers
+from agent.recognition import Rulebook, Us, load_rulebook
 from agent.store import Store, Transaction
 from agent.sync import ChangeFeed, Progress, Syncer, SyncOutcome
 from connectors.base import PARTNER_APP, Connector
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from agent.live import LiveWiring, LocalMicrosoft
     from agent.matrix import MatrixRow
     from agent.metrics import Metrics
+    from agent.recognition.view import CreditRow
     from agent.report import ReportData
 
 log = structlog.get_logger("partnerlink.app")
@@ -182,7 +184,14 @@ class Agent:
             expectations=self._expectations_cache(),
             expect_pal_on_azure=s.expectations.expect_pal_on_azure,
             identities=self.identities(),
+            rulebook=self.rulebook(),
         )
+
+    def rulebook(self) -> Rulebook:
+        """The recognition rulebook in force, merged with ``[recognition] rulebook_file``."""
+        if not hasattr(self, "_rulebook"):
+            self._rulebook = load_rulebook(self.settings.recognition.rulebook_file)
+        return self._rulebook
 
     # ------------------------------------------------------------------------ views
 
@@ -199,10 +208,36 @@ class Agent:
             customers=customers,
         )
 
+    def credit(
+        self,
+        customers: list[str] | None = None,
+        *,
+        areas: list[str] | None = None,
+        not_counting: bool = False,
+    ) -> list[CreditRow]:
+        """The credit view of the last finished run (agent.recognition.view)."""
+        from agent.recognition.view import credit_view
+
+        ctx = self.audit_context(self.clock(), 0)
+        us = Us.from_context(ctx)
+        return credit_view(
+            self.store,
+            us,
+            ctx.rulebook,
+            customers=customers,
+            areas=areas,
+            not_counting=not_counting,
+        )
+
     def report_data(self, now: datetime) -> ReportData:
         """What the report shows (page, JSON, CSV), as of ``now``."""
         from agent import report
+        from agent.recognition.view import NothingToShow
 
+        try:
+            recognition = self.credit()
+        except NothingToShow:
+            recognition = []
         partner = self.settings.partner
         return report.collect(
             self.store,
@@ -211,6 +246,7 @@ class Agent:
             global_id=partner.global_partner_id,
             disappeared_after=self.policy.disappeared_after_runs,
             now=now,
+            recognition=recognition,
         )
 
     def _expectations_cache(self) -> dict[str, tuple[Expectation, ...]]:

@@ -479,6 +479,42 @@ def matrix(
     out.print(table)
 
 
+@app.command()
+def credit(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    customer: Annotated[
+        list[str] | None, typer.Option("--customer", help="Tenant id or customer name.")
+    ] = None,
+    area: Annotated[
+        list[str] | None, typer.Option("--area", help="Repeatable: modern_work, security, ...")
+    ] = None,
+    not_counting: Annotated[
+        bool, typer.Option("--not-counting", help="Only the lines that do not count for us.")
+    ] = False,
+) -> None:
+    """The credit view: who earns the recognition per customer, solution area and metric."""
+    from agent.recognition import present
+    from agent.recognition.model import AREA_NAMES
+    from agent.recognition.view import NothingToShow
+
+    if fmt not in ("table", "json", "csv"):
+        raise fail(f"--format: expected table, json or csv, got {fmt!r}")
+    areas = args.choices("--area", area, AREA_NAMES)
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        tenants = args.customers("--customer", customer, agent.store.customer_names)
+        try:
+            rows = agent.credit(tenants, areas=areas, not_counting=not_counting)
+        except NothingToShow as exc:
+            raise fail(str(exc), EXIT_FAILED) from None
+    if fmt == "json":
+        sys.stdout.write(present.to_json(rows))
+    elif fmt == "csv":
+        sys.stdout.write(present.to_csv(rows))
+    else:
+        out.print(present.to_table(rows))
+
+
 # ---------------------------------------------------------------------------------- report
 
 
@@ -614,6 +650,7 @@ def explain(
             if finding.customer_tenant_id
             else []
         )
+        rule_lines = recognition_rule_lines(agent, finding.evidence)
     out.rule(for_terminal(f"{finding.severity} · {finding.status} · {finding.rule}"))
     out.print(for_terminal(finding.title))
     where = finding.customer_tenant_id or "partner"
@@ -632,6 +669,10 @@ def explain(
     )
     out.print("\n[bold]evidence[/]")
     out.print(_evidence_json(finding.evidence))
+    if rule_lines:
+        out.print("\n[bold]recognition rule behind it[/]")
+    for line in rule_lines:
+        out.print(for_terminal(line))
     out.print("\n[bold]life[/]")
     for e in events:
         out.print(
@@ -658,6 +699,13 @@ def explain(
                     f"{o.source} {o.kind} {o.key}"
                 )
             )
+
+
+def recognition_rule_lines(agent: Any, evidence: str | None) -> list[str]:
+    """The recognition rule a finding's evidence names, with its sources (agent.recognition)."""
+    from agent.recognition.present import rule_lines
+
+    return rule_lines(agent.rulebook(), evidence)
 
 
 def _evidence_json(evidence: str | None) -> Text:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from agent.escape import for_csv_row, for_html, for_markdown, for_markdown_code
 from agent.matrix import MatrixRow, build_matrix
+from agent.recognition import present as credit_present
+from agent.recognition.view import CreditRow
 from agent.store import Store
 
 SERIES = (
@@ -31,6 +33,8 @@ class ReportData:
     history: list[dict[str, Any]]
     matrix: list[MatrixRow]
     findings: list[dict[str, Any]]
+    recognition: list[CreditRow] = field(default_factory=list)
+    """The credit view's lines (agent.recognition.view); the page shows those lost to us."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +43,7 @@ class ReportData:
             "history": self.history,
             "matrix": [r.as_dict() for r in self.matrix],
             "findings": self.findings,
+            "recognition": [r.as_dict() for r in self.recognition],
         }
 
 
@@ -50,6 +55,7 @@ def collect(
     global_id: str | None,
     disappeared_after: int,
     now: datetime,
+    recognition: list[CreditRow] | None = None,
 ) -> ReportData:
     from agent.cli import finding_dict
 
@@ -84,6 +90,7 @@ def collect(
         history=history,
         matrix=matrix,
         findings=findings,
+        recognition=recognition or [],
     )
 
 
@@ -217,6 +224,8 @@ def to_html(data: ReportData) -> str:
 <table id="findings"><thead><tr><th>severity</th><th>status</th><th>rule</th><th>customer</th>
 <th>finding</th><th class="num">at stake</th><th>id</th></tr></thead>
 <tbody>{finding_rows}</tbody></table>
+<h2>Recognition <span class="muted">(credit lines that do not count for us)</span></h2>
+{credit_present.to_html(data.recognition)}
 <h2>Association matrix <span class="muted">({gaps} gap(s) highlighted)</span></h2>
 <table id="matrix"><thead><tr><th>customer</th><th>workload</th><th>link</th><th>holder</th>
 <th>via</th><th>state</th><th>since</th><th>stake</th></tr></thead>

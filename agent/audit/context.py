@@ -9,6 +9,8 @@ from datetime import datetime
 
 from agent.audit.anomaly import Anomaly
 from agent.audit.link import SELF, Expectation
+from agent.recognition.load import shipped_rulebook
+from agent.recognition.model import Rulebook
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +36,13 @@ class AuditContext:
     identities: tuple[str, ...] = ("partner-app",)
     """Identities the agent reads PAL as."""
     mass_disappearance_percent: float = 20.0
-    """guarantee mass-loss-guard: more than this share of the known links of one kind vanishing in
-    one run is an
-    anomaly (see agent.audit.anomaly for the minimum count)."""
+    """guarantee mass-loss-guard: more than this share of the known links of one kind vanishing
+    in one run is an anomaly (see agent.audit.anomaly for the minimum count)."""
     anomalies: tuple[Anomaly, ...] = ()
     """Filled in by the engine from its first pass over the estate; empty in a calm run."""
+    rulebook: Rulebook = field(default_factory=shipped_rulebook)
+    """The recognition rules in force: the shipped rulebook, or merged with the partner's
+    ``[recognition] rulebook_file``."""
 
     def anomaly_for(self, kind: str, source: str) -> Anomaly | None:
         """The anomaly of this run that makes a link of this kind and source doubtful."""

@@ -13,12 +13,12 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from agent.recognition.model import Rulebook, build_rulebook
+
+if TYPE_CHECKING:
+    from referencing import Registry
 
 PACKAGE = "agent.recognition"
 RULEBOOK = "rulebook.json"
@@ -35,6 +35,10 @@ def _shipped_text(name: str) -> str:
 
 @cache
 def _schemas() -> tuple[dict[str, Any], dict[str, Any], Registry]:
+    # Imported here, not at the top: importing the agent must not load the validator (the
+    # stand-in's dependency) until a rulebook is actually read.
+    from referencing import Registry, Resource
+
     book: dict[str, Any] = json.loads(_shipped_text("rulebook.schema.json"))
     skus: dict[str, Any] = json.loads(_shipped_text("skus.schema.json"))
     registry: Registry = Registry().with_resources(
@@ -44,6 +48,8 @@ def _schemas() -> tuple[dict[str, Any], dict[str, Any], Registry]:
 
 
 def _validate(data: Any, schema: dict[str, Any], origin: str) -> None:
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema, registry=_schemas()[2])
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
@@ -93,6 +99,12 @@ def load_rulebook(override: Path | None = None) -> Rulebook:
         _validate(patch, _override_schema(), str(override))
         book, skus = merge(book, skus, patch, str(override))
     return build_rulebook(book, skus)
+
+
+@cache
+def shipped_rulebook() -> Rulebook:
+    """The shipped rulebook, built once per process (the default of an audit's context)."""
+    return load_rulebook()
 
 
 def check_override(path: Path) -> None:

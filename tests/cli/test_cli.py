@@ -55,6 +55,7 @@ def test_demo_shows_missing_held_by_other_and_disappeared(kept_demo: Path) -> No
         "gdap_ended",
         "pal_carrier_at_risk",
         "cannot_verify",
+        "recognition_held_by_other",
     } <= rules
 
 

@@ -9,6 +9,7 @@ from agent.audit.rules import (
     link_held_by_other,
     link_missing,
     pal_carrier_at_risk,
+    recognition_held_by_other,
     source_anomaly,
     wrong_partner_id,
 )
@@ -16,6 +17,7 @@ from agent.audit.rules import (
 RULES: tuple[Rule, ...] = (
     link_missing.RULE,
     link_held_by_other.RULE,
+    recognition_held_by_other.RULE,
     wrong_partner_id.RULE,
     link_disappeared.RULE,
     gdap_expiring.RULE,

@@ -1,0 +1,123 @@
+"""The credit view for people and scripts: a terminal table, JSON, CSV, and the report page's
+Recognition section. Customer names and holders come from Microsoft, so each form shows them
+inert through ``agent.escape``; a stake keeps its unit ("no data" stays "no data")."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from rich.table import Table
+
+from agent.escape import for_csv_row, for_html, for_terminal
+from agent.recognition.credit import METRIC_NAMES
+from agent.recognition.model import AREA_NAMES, Rulebook
+from agent.recognition.view import CreditRow
+
+CSV_FIELDS = (
+    "customer_tenant_id",
+    "customer_name",
+    "solution_area",
+    "metric",
+    "track",
+    "rule_id",
+    "holder_kind",
+    "holder",
+    "whose",
+    "counts_for_us",
+    "reason",
+    "words",
+    "stake",
+    "stake_value",
+    "stake_unit",
+    "stake_currency",
+    "remedy",
+    "unchecked",
+    "sources",
+)
+_COUNTS_STYLE = {"yes": "green", "no": "bold red", "cannot verify": "yellow"}
+
+
+def to_json(rows: Sequence[CreditRow]) -> str:
+    return json.dumps([row.as_dict() for row in rows], indent=2) + "\n"
+
+
+def to_csv(rows: Sequence[CreditRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        data = row.as_dict()
+        data["unchecked"] = "; ".join(data["unchecked"])
+        data["sources"] = " ".join(data["sources"])
+        writer.writerow(for_csv_row(data))
+    return buffer.getvalue()
+
+
+def to_table(rows: Sequence[CreditRow]) -> Table:
+    table = Table(title=f"credit view ({len(rows)} line(s))", show_lines=True)
+    for column in ("customer", "area · metric", "holder", "counts", "why", "stake", "remedy"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        line = row.line
+        table.add_row(
+            for_terminal(row.customer_name),
+            for_terminal(line.title),
+            for_terminal(row.holder_text),
+            for_terminal(row.counts_text, _COUNTS_STYLE[row.counts_text]),
+            for_terminal(f"{line.reason.value}: {line.words}"),
+            for_terminal(str(line.stake)),
+            for_terminal(line.remedy.words if line.remedy else "-"),
+        )
+    return table
+
+
+def to_html(rows: Sequence[CreditRow]) -> str:
+    """The report's Recognition section: per customer, the lines that do not count for us,
+    with the reason and the remedy."""
+    e = for_html
+    lost = [row for row in rows if row.line.counts_for_us is False]
+    if not lost:
+        return '<p class="muted">every credit line counts for us, or cannot be verified</p>'
+    body = "".join(
+        f"<tr><td>{e(row.customer_name)}</td><td>{e(AREA_NAMES[row.line.solution_area])}</td>"
+        f"<td>{e(row.line.title)}</td><td>{e(row.holder_text)}</td>"
+        f"<td>{e(row.line.reason.value)}: {e(row.line.words)}</td>"
+        f"<td>{e(str(row.line.stake))}</td>"
+        f"<td>{e(row.line.remedy.words if row.line.remedy else '-')}</td></tr>"
+        for row in sorted(lost, key=lambda r: (r.customer_name.lower(), r.line.title))
+    )
+    return (
+        '<table id="recognition"><thead><tr><th>customer</th><th>solution area</th>'
+        "<th>metric</th><th>holder</th><th>why it does not count</th><th>stake</th>"
+        f"<th>what would count</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def rule_lines(book: Rulebook, evidence: str | None) -> list[str]:
+    """For ``explain``: the recognition rule a finding's evidence names (``recognition_rule``),
+    what it counts, and its sources with their own words; nothing when it names none."""
+    rule_id = json.loads(evidence or "{}").get("recognition_rule")
+    if not isinstance(rule_id, str):
+        return []
+    try:
+        rule = book.rule(rule_id)
+    except KeyError:
+        return [f"recognition rule {rule_id}: not in the rulebook in force"]
+    areas = ", ".join(AREA_NAMES.get(a, a) for a in rule.solution_areas)
+    lines = [
+        f"recognition rule {rule.id} (as of {rule.as_of}): {areas}, "
+        f"{METRIC_NAMES.get(rule.metric, rule.metric)}, track {rule.track}",
+        f"  counts: {', '.join(a.label() for a in rule.associations)}",
+    ]
+    lines += [f"  threshold: {t.text}" for t in rule.thresholds]
+    for item in rule.evidence:
+        source = item.source
+        when = f", {source.published}" if source.published else ""
+        lines.append(
+            f"  source: {source.title} ({source.publisher or source.key}{when}) {source.url}"
+        )
+        lines.append(f"    “{item.quote}”")
+    return lines

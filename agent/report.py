@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.escape import for_csv_row, for_html, for_markdown, for_markdown_code
 from agent.matrix import MatrixRow, build_matrix
+from agent.present import finding_dict
 from agent.store import Store
 
 SERIES = (
@@ -51,8 +52,6 @@ def collect(
     disappeared_after: int,
     now: datetime,
 ) -> ReportData:
-    from agent.cli import finding_dict
-
     history = []
     for run in reversed(store.runs(400)):
         stats = json.loads(run.stats or "{}")

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from agent import logging as plog
-from agent.config import ConfigError, Settings, load_settings
+from agent.config import ConfigError, Settings, load_settings, register_secrets
 from agent.escape import for_terminal
 from agent.exits import EXIT_CONFIG
 
@@ -70,23 +70,8 @@ def settings(required: bool = True) -> Settings:
     except ConfigError as exc:
         raise fail(str(exc)) from None
     plog.configure(state.log_level or loaded.logging.level, loaded.logging.format)
-    _register_secrets(loaded)
+    register_secrets(loaded)
     return loaded
-
-
-def _register_secrets(s: Settings) -> None:
-    creds = [s.credentials, *s.credentials.carriers]
-    plog.register_secrets(
-        v.get_secret_value()
-        for c in creds
-        for v in (c.client_secret, c.certificate_password)
-        if v is not None
-    )
-    if s.http.token is not None:
-        plog.register_secrets([s.http.token.get_secret_value()])
-    from agent.alerts import register_alert_secrets
-
-    register_alert_secrets(s.alerts)
 
 
 @contextmanager

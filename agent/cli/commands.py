@@ -9,30 +9,36 @@ import sys
 
 from agent import cli_args as args
 from agent import logging as plog
-from agent.cli import alerts_cmds, config_cmds, findings_cmds, report_cmds, root, run_cmds, tools
+from agent.cli import root
+from agent.cli.alerts_cmds import alerts_app
+from agent.cli.config_cmds import check, init
+from agent.cli.findings_cmds import ack, explain, findings, snooze, unsnooze
+from agent.cli.report_cmds import matrix, report
 from agent.cli.root import app, fail
+from agent.cli.run_cmds import audit, cycle, run, status, sync
+from agent.cli.tools import auth_app, demo, emulator, pal_app
 from agent.exits import EXIT_CONFIG, EXIT_INTERNAL
 from agent.memory import limit_arenas
 
 COMMANDS = (
-    config_cmds.init,
-    config_cmds.check,
-    run_cmds.sync,
-    run_cmds.audit,
-    run_cmds.cycle,
-    findings_cmds.findings,
-    report_cmds.matrix,
-    report_cmds.report,
-    findings_cmds.ack,
-    findings_cmds.snooze,
-    findings_cmds.unsnooze,
-    findings_cmds.explain,
-    run_cmds.status,
-    run_cmds.run,
-    tools.emulator,
-    tools.demo,
+    init,
+    check,
+    sync,
+    audit,
+    cycle,
+    findings,
+    matrix,
+    report,
+    ack,
+    snooze,
+    unsnooze,
+    explain,
+    status,
+    run,
+    emulator,
+    demo,
 )
-GROUPS = (("auth", tools.auth_app), ("alerts", alerts_cmds.alerts_app), ("pal", tools.pal_app))
+GROUPS = (("auth", auth_app), ("alerts", alerts_app), ("pal", pal_app))
 
 for command in COMMANDS:
     app.command()(command)

@@ -25,6 +25,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+# The commands reach these as ``root.out`` and ``root.err`` when they run, so that one swap
+# here (a test's recording console) reaches every command.
 out = Console()
 err = Console(stderr=True)
 

@@ -12,13 +12,16 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from agent.audit import Auditor, AuditOutcome
 from agent.audit.context import AuditContext
+from agent.audit.engine import Auditor
 from agent.audit.link import Expectation
+from agent.audit.outcome import AuditOutcome
 from agent.audit.policy import AuditPolicy
 from agent.config import Settings
 from agent.expectations import load_managed_customers
-from agent.recognition import Rulebook, Us, load_rulebook
+from agent.recognition.holdings import Us
+from agent.recognition.load import load_rulebook
+from agent.recognition.model import Rulebook
 from agent.store import Store, Transaction
 from agent.sync import ChangeFeed, Progress, Syncer, SyncOutcome
 from connectors.base import PARTNER_APP, Connector
@@ -302,7 +305,7 @@ class Agent:
         """In the audit's own transaction: what each sink must be told, each rule named by
         its title in the rule registry."""
         from agent.alerts import plan_and_enqueue
-        from agent.audit import RULES_BY_ID
+        from agent.audit.rules import RULES_BY_ID
 
         alerts = self.settings.alerts
         if not alerts.sinks:

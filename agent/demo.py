@@ -20,7 +20,9 @@ from agent import logging as plog
 from agent.app import Agent
 from agent.config import load_settings
 from agent.escape import for_terminal
+from agent.exits import sync_code
 from agent.files import write_private
+from agent.present import emit_findings, print_audit, print_sync
 from agent.store.models import ACTIVE_STATUSES
 from standin.scenario import Scenario, bundled_path, load_scenario
 
@@ -126,8 +128,6 @@ def run_demo(
             code = _cycle(agent, console)
     with Agent(settings) as agent:
         summary(agent, console)
-        from agent.cli import emit_findings
-
         rows = agent.store.findings(statuses=sorted(ACTIVE_STATUSES))
         rows.sort(
             key=lambda f: (
@@ -135,20 +135,18 @@ def run_demo(
                 -f.value_at_stake,
             )
         )
-        emit_findings(rows, "table")
+        emit_findings(rows, "table", console)
         kinds = sorted({f.rule for f in rows})
         console.print(f"finding kinds shown: {', '.join(kinds)}", highlight=False)
     return code
 
 
 def _cycle(agent: Agent, console: Console) -> int:
-    from agent.cli import _print_audit, _print_sync, _sync_code
-
     synced, audited = agent.cycle(trigger="demo")
-    _print_sync(synced)
+    print_sync(synced, console)
     if audited is not None:
-        _print_audit(audited)
-    return 0 if synced.status.value in ("complete", "partial") else _sync_code(synced.status)
+        print_audit(audited, console)
+    return 0 if synced.status.value in ("complete", "partial") else sync_code(synced.status)
 
 
 def summary(agent: Agent, console: Console) -> None:

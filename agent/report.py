@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.escape import for_csv_row, for_html, for_markdown, for_markdown_code
 from agent.matrix import MatrixRow, build_matrix
+from agent.present import finding_dict
 from agent.recognition import present as credit_present
 from agent.recognition.view import CreditRow
 from agent.store import Store
@@ -57,8 +58,6 @@ def collect(
     now: datetime,
     recognition: list[CreditRow] | None = None,
 ) -> ReportData:
-    from agent.cli import finding_dict
-
     history = []
     for run in reversed(store.runs(400)):
         stats = json.loads(run.stats or "{}")

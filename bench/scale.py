@@ -50,8 +50,8 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from agent import logging as plog  # noqa: E402
-from agent.audit import Auditor  # noqa: E402
 from agent.audit.context import AuditContext  # noqa: E402
+from agent.audit.engine import Auditor  # noqa: E402
 from agent.store import ScopeResult, ScopeStatus, Store  # noqa: E402
 from agent.store.codec import digest, encode  # noqa: E402
 from agent.store.models import Observation, ObservationEvent  # noqa: E402

@@ -71,7 +71,7 @@ def escapes(path: Path, text: str) -> list[str]:
 
 def test_the_scan_sees_the_code_and_the_tests() -> None:
     seen = {p.relative_to(ROOT).as_posix() for p in scanned_files()}
-    assert {"agent/cli.py", "tests/contract/test_samples.py", "bench/scale.py"} <= seen
+    assert {"agent/cli/root.py", "tests/contract/test_samples.py", "bench/scale.py"} <= seen
     assert "tests/fixtures/microsoft/README.md" in seen
 
 

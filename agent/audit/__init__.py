@@ -1,20 +1,4 @@
-"""The audit: rules as pure functions over a snapshot, and the engine that keeps findings."""
-
-from agent.audit.engine import Auditor, NothingToAudit
-from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict, fingerprint
-from agent.audit.outcome import AuditOutcome
-from agent.audit.rules import RULES, RULES_BY_ID
-
-__all__ = [
-    "RULES",
-    "RULES_BY_ID",
-    "AuditOutcome",
-    "Auditor",
-    "Candidate",
-    "NothingToAudit",
-    "Rule",
-    "RuleMeta",
-    "Severity",
-    "Verdict",
-    "fingerprint",
-]
+"""The audit: rules as pure functions over a snapshot (``rules``), a pure lifecycle decision
+(``lifecycle``), and the engine that keeps findings (``engine``). Import from the module that
+defines a name: this package's own import would otherwise pull every rule into whatever reads a
+snapshot."""

@@ -9,14 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Generic, TypeVar
 
 from standin.emulator.tokens import Principal
 from standin.emulator.wire import Reply, Request
 from standin.emulator.world import World
 
-if TYPE_CHECKING:
-    from standin.emulator.service import Service
+S = TypeVar("S")
+"""What a handler is handed besides the call: the emulator's service (``standin.emulator.service``
+names it; this module does not, so the service can import its routes)."""
 
 
 @dataclass
@@ -43,28 +44,28 @@ class Call:
         return "partner" if tenant == self.world.partner_tenant else tenant
 
 
-Handler = Callable[["Service", Call], Reply]
+Handler = Callable[[S, Call], Reply]
 
 
 @dataclass(frozen=True)
-class Route:
+class Route(Generic[S]):
     methods: tuple[str, ...]
     pattern: re.Pattern[str]
     api: str
-    handler: Handler
+    handler: Handler[S]
 
 
-class RouteTable:
+class RouteTable(Generic[S]):
     """One API's routes, in the order they are declared (the order they are matched)."""
 
     def __init__(self, api: str) -> None:
         self.api = api
-        self.routes: list[Route] = []
+        self.routes: list[Route[S]] = []
 
-    def route(self, pattern: str, *methods: str) -> Callable[[Handler], Handler]:
+    def route(self, pattern: str, *methods: str) -> Callable[[Handler[S]], Handler[S]]:
         """Register the decorated handler for ``pattern`` (case-insensitive; GET by default)."""
 
-        def register(handler: Handler) -> Handler:
+        def register(handler: Handler[S]) -> Handler[S]:
             self.routes.append(
                 Route(methods or ("GET",), re.compile(pattern, re.IGNORECASE), self.api, handler)
             )

@@ -78,7 +78,7 @@ class Service:
         limiters: Callable[[], Limiters],
         stopping: threading.Event,
         *,
-        routes: Sequence[Route],
+        routes: Sequence[Route[Service]],
     ) -> None:
         self.world = world
         self.settings = settings
@@ -127,7 +127,7 @@ class Service:
             reply.action = "cut"
         return reply
 
-    def _route(self, call: Call) -> Handler:
+    def _route(self, call: Call) -> Handler[Service]:
         path = call.req.path
         allowed = False
         for candidate in self.routes:

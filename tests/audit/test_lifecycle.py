@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.app import Agent
-from agent.audit import Auditor, AuditOutcome
+from agent.audit.engine import Auditor
+from agent.audit.outcome import AuditOutcome
 from agent.config import load_settings
 from agent.store.models import Finding
 from tests.conftest import Clock

@@ -20,10 +20,10 @@ from agent.config import (
     ConfigError,
     Settings,
     load_settings,
-    parse_duration,
     redacted,
     source_file,
 )
+from agent.durations import parse_duration
 from tests.config.certs import Cert
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.config import ConfigError, Settings, load_settings
-from agent.config_checks import PLACEHOLDERS
+from agent.config.checks import PLACEHOLDERS
 from agent.cron import cron_fields
 from agent.daemon import WallClockCronTrigger
 from tests.config.certs import Cert

@@ -9,8 +9,9 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.app import Agent
-from agent.config import HttpSection, load_settings
+from agent.config import load_settings
 from agent.daemon import Daemon
+from agent.web.config import HttpSection
 from agent.web.server import status_server
 from tests.worlds import C1, world_dict
 

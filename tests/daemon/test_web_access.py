@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.config import HttpSection
 from agent.daemon import Daemon
 from agent.metrics import Metrics
 from agent.store import Store
+from agent.web.config import HttpSection
 from agent.web.page import ReportPage
 from agent.web.server import status_server
 from tests.daemon.webworld import (

@@ -17,9 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.config import ConfigError, HttpSection
+from agent.config import ConfigError
 from agent.metrics import Metrics
 from agent.store import Store
+from agent.web.config import HttpSection
 from agent.web.page import ReportPage
 from agent.web.server import StatusServer, status_server
 from tests.daemon.webworld import now, write_agent

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from agent.app import Agent
 from agent.config import load_settings
-from agent.recognition import Reason
+from agent.recognition.credit import Reason
 from connectors.records.scope import Source
 from tests.conftest import Clock
 from tests.recognition.estate import ELSEWHERE, write_estate

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from agent import cli
 from agent import logging as plog
 from agent.app import Agent
+from agent.cli import root as cli_root
 from agent.config import load_settings
 from agent.daemon import Daemon
 from agent.demo import summary
@@ -90,8 +91,8 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
     """The commands' consoles as on a colour terminal, writing here."""
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, color_system="truecolor", width=200)
-    monkeypatch.setattr(cli, "out", console)
-    monkeypatch.setattr(cli, "err", console)
+    monkeypatch.setattr(cli_root, "out", console)
+    monkeypatch.setattr(cli_root, "err", console)
     return screen
 
 

@@ -7,7 +7,10 @@ from collections.abc import Iterable
 from functools import cache
 
 from agent.audit.snapshot import PARTNER_SCOPED, CustomerSnapshot, group_records
-from agent.recognition import CreditLine, Rulebook, Us, evaluate, load_rulebook
+from agent.recognition.credit import CreditLine, evaluate
+from agent.recognition.holdings import Us
+from agent.recognition.load import load_rulebook
+from agent.recognition.model import Rulebook
 from connectors.records.attribution import Attribution
 from connectors.records.azure import AzureSubscription, AzureUsage
 from connectors.records.customers import CspSubscription

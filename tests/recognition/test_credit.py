@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from agent.recognition import Association, Reason, Unit, Whose
+from agent.recognition.credit import Reason
+from agent.recognition.holdings import Whose
+from agent.recognition.model import Association
+from agent.recognition.stake import Unit
 from connectors.records.azure import AzureSubscription
 from connectors.records.record import Record
 from connectors.records.scope import Source

@@ -5,7 +5,8 @@ tenant shows that partner as the transacting one, from the licence owner alone."
 from __future__ import annotations
 
 from agent.audit.snapshot import PARTNER_SCOPED, CustomerSnapshot, group_records
-from agent.recognition import Reason, Us, Whose, evaluate
+from agent.recognition.credit import Reason, evaluate
+from agent.recognition.holdings import Us, Whose
 from connectors.records.licences import SubscribedSku
 from connectors.records.record import Record
 from connectors.records.scope import Source, scope_for

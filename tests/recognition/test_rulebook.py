@@ -12,8 +12,7 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from agent.recognition import RulebookError, load_rulebook
-from agent.recognition.load import shipped
+from agent.recognition.load import RulebookError, load_rulebook, shipped
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE.parents[1] / "agent" / "recognition"

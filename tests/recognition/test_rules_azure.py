@@ -3,7 +3,8 @@ source's own example."""
 
 from __future__ import annotations
 
-from agent.recognition import Association, Reason
+from agent.recognition.credit import Reason
+from agent.recognition.model import Association
 from connectors.records.azure import AzureSubscription
 from tests.recognition.support import HQ, OTHER_ID, SUB, TENANT, book, line, lines, pal, report
 

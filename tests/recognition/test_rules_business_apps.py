@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agent.recognition import Association, Reason
+from agent.recognition.credit import Reason
+from agent.recognition.model import Association
 from tests.recognition.support import (
     HQ,
     OTHER_ID,

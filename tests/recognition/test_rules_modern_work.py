@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.recognition import Association, Reason, Unit
+from agent.recognition.credit import Reason
+from agent.recognition.model import Association
+from agent.recognition.stake import Unit
 from tests.recognition.support import HQ, active, book, licence, line, lines, report
 
 BUSINESS_STANDARD = "O365_BUSINESS_PREMIUM"

@@ -12,8 +12,9 @@ import pytest
 
 from agent.app import Agent
 from agent.config import load_settings
-from agent.recognition import Reason, Stake, Unit, Whose
-from agent.recognition.credit import CreditLine
+from agent.recognition.credit import CreditLine, Reason
+from agent.recognition.holdings import Whose
+from agent.recognition.stake import Stake, Unit
 from agent.recognition.view import CreditRow, NothingToShow, rank_key
 from tests.conftest import Clock
 from tests.recognition.estate import ELSEWHERE, write_estate

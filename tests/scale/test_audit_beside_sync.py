@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from agent.audit import Auditor
+from agent.audit.engine import Auditor
 from agent.store import Store
 from tests.conftest import Clock
 from tests.scale.support import context_factory, estate, fake_sync

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from standin.emulator.apis import arm, downloads, graph, insights, login, partner_center
 from standin.emulator.routing import Route
+from standin.emulator.service import Service
 
-ROUTES: tuple[Route, ...] = (
+ROUTES: tuple[Route[Service], ...] = (
     *login.ROUTES.routes,
     *partner_center.ROUTES.routes,
     *insights.ROUTES.routes,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("standin.emulator")
 
-ROUTES = RouteTable("arm")
+ROUTES: RouteTable[Service] = RouteTable("arm")
 
 ARM_AUDIENCES = ("https://management.azure.com", "https://management.core.windows.net")
 PAL_API_VERSION = "2018-02-01"

@@ -12,7 +12,7 @@ from standin.emulator.wire import Reply
 if TYPE_CHECKING:
     from standin.emulator.service import Service
 
-ROUTES = RouteTable("download")
+ROUTES: RouteTable[Service] = RouteTable("download")
 
 
 @ROUTES.route(r"^/_downloads/(?P<token>[^/]+)$")

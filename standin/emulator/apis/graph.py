@@ -37,7 +37,7 @@ from standin.scenario.world import service_principals
 if TYPE_CHECKING:
     from standin.emulator.service import Service
 
-ROUTES = RouteTable("graph")
+ROUTES: RouteTable[Service] = RouteTable("graph")
 
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
 

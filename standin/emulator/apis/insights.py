@@ -26,7 +26,7 @@ from standin.emulator.wire import Answer, Reply, json_reply
 if TYPE_CHECKING:
     from standin.emulator.service import Service
 
-ROUTES = RouteTable("insights")
+ROUTES: RouteTable[Service] = RouteTable("insights")
 
 INSIGHTS_AUDIENCE = "https://api.partnercenter.microsoft.com"
 """Insights takes Partner Center's tokens."""

@@ -30,7 +30,7 @@ from standin.scenario.world import sign_in_refusal
 if TYPE_CHECKING:
     from standin.emulator.service import Service
 
-ROUTES = RouteTable("login")
+ROUTES: RouteTable[Service] = RouteTable("login")
 
 DEVICE_INTERVAL = 1
 """Seconds between device-code polls (Entra says 5; the emulator approves at once anyway)."""

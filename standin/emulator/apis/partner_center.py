@@ -25,7 +25,7 @@ from standin.scenario.model import CustomerSpec
 if TYPE_CHECKING:
     from standin.emulator.service import Service
 
-ROUTES = RouteTable("pc")
+ROUTES: RouteTable[Service] = RouteTable("pc")
 
 PC_AUDIENCE = "https://api.partnercenter.microsoft.com"
 

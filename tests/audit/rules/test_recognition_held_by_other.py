@@ -13,7 +13,7 @@ import pytest
 from agent.audit.context import AuditContext
 from agent.audit.link import Expectation
 from agent.audit.rules import recognition_held_by_other
-from agent.recognition import load_rulebook
+from agent.recognition.load import load_rulebook
 from connectors.records.links import LinkKind
 from connectors.records.record import Record
 from connectors.records.scope import Source

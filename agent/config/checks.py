@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, SecretStr
 
-if TYPE_CHECKING:
-    from agent.config import AppCredentials, Settings
+from agent.config.sections import AppCredentials
+from agent.config.settings import Settings
 
 Problem = tuple[str, str]
 """(dotted key, what is expected): the loader adds the file or environment variable."""

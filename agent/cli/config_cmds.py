@@ -1,0 +1,53 @@
+"""``init`` and ``check``: write a starter config; validate one and show it, secrets redacted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.cli import root
+from agent.cli.root import agent_for, fail, settings, write_private
+from agent.config import redacted, source_file
+from agent.exits import EXIT_FAILED, EXIT_OK
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path(
+        "partnerlink.toml"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a starter config (the documented example) to PATH."""
+    if path.exists() and not force:
+        raise fail(f"{path} exists; pass --force to overwrite it")
+    example = _example_config()
+    write_private(path, example)
+    root.out.print(
+        f"wrote {path}: fill in [partner] and [credentials], then run "
+        f"`partnerlink --config {path} check`"
+    )
+
+
+def _example_config() -> str:
+    from importlib import resources
+
+    return (resources.files("agent") / "config.example.toml").read_text(encoding="utf-8")
+
+
+def check(
+    online: Annotated[bool, typer.Option(help="Also sign in to every source.")] = False,
+) -> None:
+    """Validate the config and print the effective settings, secrets redacted."""
+    loaded = settings()
+    file = source_file(loaded)
+    root.out.print(f"config: {file or '(defaults and environment only)'} is valid", highlight=False)
+    root.out.print_json(json.dumps(redacted(loaded)))
+    if online:
+        from agent.online import online_check
+
+        with agent_for(loaded) as agent:
+            ok = online_check(agent, root.out)
+        raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)

@@ -1,0 +1,49 @@
+"""The credit view (``credit``): who earns the recognition per customer, solution area and
+metric, whether it counts for us, and if not, why and what to do."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from agent import cli_args as args
+from agent.cli import root
+from agent.cli.root import agent_for, fail, settings
+from agent.exits import EXIT_FAILED
+
+
+def credit(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    customer: Annotated[
+        list[str] | None, typer.Option("--customer", help="Tenant id or customer name.")
+    ] = None,
+    area: Annotated[
+        list[str] | None, typer.Option("--area", help="Repeatable: modern_work, security, ...")
+    ] = None,
+    not_counting: Annotated[
+        bool, typer.Option("--not-counting", help="Only the lines that do not count for us.")
+    ] = False,
+) -> None:
+    """The credit view: who earns the recognition per customer, solution area and metric."""
+    from agent.recognition import present
+    from agent.recognition.model import AREA_NAMES
+    from agent.recognition.view import NothingToShow
+
+    if fmt not in ("table", "json", "csv"):
+        raise fail(f"--format: expected table, json or csv, got {fmt!r}")
+    areas = args.choices("--area", area, AREA_NAMES)
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        tenants = args.customers("--customer", customer, agent.store.customer_names)
+        try:
+            rows = agent.credit(tenants, areas=areas, not_counting=not_counting)
+        except NothingToShow as exc:
+            raise fail(str(exc), EXIT_FAILED) from None
+    if fmt == "json":
+        sys.stdout.write(present.to_json(rows))
+    elif fmt == "csv":
+        sys.stdout.write(present.to_csv(rows))
+    else:
+        root.out.print(present.to_table(rows))

@@ -1,0 +1,214 @@
+"""The findings: list them (``findings``), read one (``explain``), and decide about one
+(``ack``, ``snooze``, ``unsnooze``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+from agent import cli_args as args
+from agent.cli import root
+from agent.cli.root import agent_for, fail, settings
+from agent.escape import for_terminal
+from agent.present import SEVERITY_RANK, emit_findings
+
+
+def findings(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="Repeatable; default: every active one.")
+    ] = None,
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="Repeatable.")] = None,
+    severity: Annotated[
+        list[str] | None, typer.Option("--severity", help="Repeatable: critical ... info.")
+    ] = None,
+    customer: Annotated[
+        list[str] | None, typer.Option("--customer", help="Tenant id or customer name.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include resolved findings.")] = False,
+) -> None:
+    """List findings, most severe and most valuable first."""
+    from agent.store.models import ACTIVE_STATUSES
+
+    if fmt not in ("table", "json", "csv"):
+        raise fail(f"--format: expected table, json or csv, got {fmt!r}")
+    status = args.choices("--status", status, args.finding_statuses())
+    rule = args.choices("--rule", rule, args.rule_ids())
+    severity = args.choices("--severity", severity, args.severities())
+    loaded = settings()
+    statuses = None if all_ else (status or sorted(str(s) for s in ACTIVE_STATUSES))
+    with agent_for(loaded) as agent:
+        rows = agent.store.findings(
+            statuses=statuses,
+            rules=rule,
+            customers=args.customers("--customer", customer, agent.store.customer_names),
+        )
+    rows = [f for f in rows if severity is None or f.severity in severity]
+    rows.sort(key=lambda f: (SEVERITY_RANK.get(f.severity, 9), -f.value_at_stake, f.title))
+    emit_findings(rows, fmt, root.out)
+
+
+def _decide(
+    fingerprint: str,
+    status: str,
+    *,
+    owner: str | None,
+    reason: str | None,
+    until: Any = None,
+    allowed: frozenset[str] | None = None,
+) -> None:
+    from agent.store import FindingStatus
+    from agent.store.models import ACTIVE_STATUSES
+
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        try:
+            finding = agent.store.set_finding_status(
+                fingerprint,
+                FindingStatus(status),
+                agent.clock(),
+                owner=owner,
+                note=reason,
+                until=until,
+                allowed_from=allowed or ACTIVE_STATUSES,
+            )
+        except (LookupError, ValueError) as exc:
+            raise fail(str(exc)) from None
+    now = f"{finding.fingerprint[:12]} is now {finding.status}: {finding.title}"
+    root.out.print(for_terminal(now))
+
+
+def ack(
+    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
+    owner: Annotated[str | None, typer.Option(help="Who follows it up.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why, for the team.")] = None,
+) -> None:
+    """Acknowledge a finding: someone owns it; it stops repeating until it changes."""
+    _decide(fingerprint, "acknowledged", owner=owner, reason=reason)
+
+
+def snooze(
+    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
+    until: Annotated[str, typer.Option(help='A date (2026-12-31) or a duration ("7d").')],
+    owner: Annotated[str | None, typer.Option(help="Who decided.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why.")] = None,
+) -> None:
+    """Snooze a finding until a date; it comes back by itself if still true then."""
+    from datetime import UTC, datetime
+
+    end = args.until(until, datetime.now(UTC))
+    _decide(fingerprint, "snoozed", owner=owner, reason=reason, until=end)
+
+
+def unsnooze(
+    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
+) -> None:
+    """Bring a snoozed or acknowledged finding back to open."""
+    _decide(
+        fingerprint,
+        "open",
+        owner=None,
+        reason="unsnoozed",
+        allowed=frozenset({"snoozed", "acknowledged"}),
+    )
+
+
+def explain(
+    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
+) -> None:
+    """Why a finding exists: its evidence, its life, and the observations behind it."""
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        try:
+            finding = agent.store.finding(fingerprint)
+        except LookupError as exc:  # an ambiguous prefix lists the candidates
+            raise fail(str(exc)) from None
+        if finding is None:
+            raise fail(f"no finding with id {fingerprint}")
+        events = agent.store.finding_events(finding.fingerprint)
+        history = (
+            agent.store.observation_history(finding.customer_tenant_id)
+            if finding.customer_tenant_id
+            else []
+        )
+        rule_lines = _recognition_rule_lines(agent, finding.evidence)
+    _print_finding(finding)
+    if rule_lines:
+        root.out.print("\n[bold]recognition rule behind it[/]")
+    for line in rule_lines:
+        root.out.print(for_terminal(line))
+    _print_life(events)
+    _print_observations(finding.link_kind, history)
+
+
+def _recognition_rule_lines(agent: Any, evidence: str | None) -> list[str]:
+    """The recognition rule a finding's evidence names, with its sources (agent.recognition)."""
+    from agent.recognition.present import rule_lines
+
+    return rule_lines(agent.rulebook(), evidence)
+
+
+def _print_finding(finding: Any) -> None:
+    """What the finding says, who owns it, what to do, and its evidence."""
+    root.out.rule(for_terminal(f"{finding.severity} · {finding.status} · {finding.rule}"))
+    root.out.print(for_terminal(finding.title))
+    where = finding.customer_tenant_id or "partner"
+    root.out.print(for_terminal(f"customer: {finding.customer_name or '-'} ({where})"))
+    root.out.print(
+        f"first seen {finding.first_seen.isoformat(timespec='seconds')}, last seen "
+        f"{finding.last_seen.isoformat(timespec='seconds')}, {finding.hits} run(s)",
+        highlight=False,
+    )
+    if finding.owner or finding.note:
+        root.out.print(for_terminal(f"owner: {finding.owner or '-'} · note: {finding.note or '-'}"))
+    root.out.print(
+        Text.assemble(
+            "\n", ("what to do", "bold"), ": ", for_terminal(finding.remediation, multiline=True)
+        )
+    )
+    root.out.print("\n[bold]evidence[/]")
+    root.out.print(_evidence_json(finding.evidence))
+
+
+def _print_life(events: list[Any]) -> None:
+    """The finding's status changes, oldest first."""
+    root.out.print("\n[bold]life[/]")
+    for e in events:
+        root.out.print(
+            for_terminal(
+                f"  {e.at.isoformat(timespec='seconds')}  {e.from_status or 'new'} → "
+                f"{e.to_status}" + (f"  ({e.note})" if e.note else "")
+            )
+        )
+
+
+def _print_observations(kind: str | None, history: list[Any]) -> None:
+    """The last 25 observation changes of the customer that bear on the finding's link kind."""
+    relevant = [
+        (e, o)
+        for e, o in history
+        if kind is None
+        or kind in o.kind
+        or kind in (e.payload or "")
+        or o.kind in ("pal_link", "identity", "gdap_relationship", "attribution")
+    ]
+    if relevant:
+        root.out.print("\n[bold]observations behind it[/] (newest last)")
+        for e, o in relevant[-25:]:
+            root.out.print(
+                for_terminal(
+                    f"  {e.at.isoformat(timespec='seconds')}  run {e.run_id:<4} {e.change:<8} "
+                    f"{o.source} {o.kind} {o.key}"
+                )
+            )
+
+
+def _evidence_json(evidence: str | None) -> Text:
+    """A finding's evidence as indented, highlighted JSON; names inside it stay literal."""
+    from rich.highlighter import JSONHighlighter
+
+    pretty = json.dumps(json.loads(evidence or "{}"), indent=2, ensure_ascii=False)
+    return JSONHighlighter()(for_terminal(pretty, multiline=True))

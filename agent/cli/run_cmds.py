@@ -1,0 +1,128 @@
+"""The jobs: ``sync``, ``audit``, ``cycle`` once, ``run`` as a daemon, and the ``status`` of
+the runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from agent.cli import root
+from agent.cli.root import agent_for, fail, settings
+from agent.exits import EXIT_FAILED, sync_code
+from agent.present import print_audit, print_sync
+
+
+class _Bar:
+    """A progress bar on a terminal; silent otherwise (logs carry the progress then)."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.enabled = root.err.is_terminal
+        self.progress = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=root.err,
+            transient=True,
+        )
+        self.task: Any = None
+
+    def start(self, total: int) -> None:
+        if self.enabled:
+            self.progress.start()
+            self.task = self.progress.add_task("syncing customers", total=total)
+
+    def advance(self, customer: str) -> None:
+        if self.enabled and self.task is not None:
+            self.progress.advance(self.task)
+
+    def stop(self) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+
+def sync(
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Read every scope, even those the audit "
+        "records show unchanged since their last complete read.",
+    ),
+) -> None:
+    """Read every source into the store once."""
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        outcome = agent.sync(progress=_Bar(), full=full)
+    print_sync(outcome, root.out)
+    raise typer.Exit(sync_code(outcome.status))
+
+
+def audit() -> None:
+    """Audit the newest finished sync run."""
+    from agent.audit.engine import NothingToAudit
+
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        try:
+            outcome = agent.audit()
+        except NothingToAudit as exc:
+            raise fail(str(exc), EXIT_FAILED) from None
+    print_audit(outcome, root.out)
+
+
+def cycle(
+    full: bool = typer.Option(False, "--full", help="Read every scope (see `sync --full`)."),
+) -> None:
+    """Sync, then audit: the nightly job, once."""
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        synced, audited = agent.cycle(progress=_Bar(), full=full)
+    print_sync(synced, root.out)
+    if audited is not None:
+        print_audit(audited, root.out)
+    raise typer.Exit(sync_code(synced.status))
+
+
+def status() -> None:
+    """The newest runs and the findings by status."""
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        runs = agent.store.runs(10)
+        counts = agent.store.active_finding_count()
+    table = Table(title="recent runs")
+    for column in ("run", "started", "status", "customers", "failed", "audited"):
+        table.add_column(column)
+    for run in runs:
+        stats = json.loads(run.stats or "{}")
+        table.add_row(
+            str(run.id),
+            run.started_at.isoformat(timespec="seconds"),
+            run.status,
+            str(stats.get("customers", "")),
+            str(stats.get("failed", "")),
+            "yes" if run.audited_at else "no",
+        )
+    root.out.print(table)
+    root.out.print(
+        "active findings: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none")
+    )
+
+
+def run(
+    once: Annotated[bool, typer.Option(help="Run one cycle under the lock, then exit.")] = False,
+) -> None:
+    """Run as a daemon: the scheduled cycle, the health endpoint, graceful stop on SIGTERM."""
+    from agent.daemon import Daemon
+
+    loaded = settings()
+    with agent_for(loaded) as agent:
+        daemon = Daemon(agent)
+        if once:
+            daemon.cycle()
+            return
+        daemon.run_forever()

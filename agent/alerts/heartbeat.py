@@ -1,6 +1,5 @@
 """The dead man's switch (guarantee heartbeat), healthchecks.io style: ``<url>/start`` when a run
-begins, then
-``<url>`` for a complete run or ``<url>/fail`` for a partial or crashed one.
+begins, then ``<url>`` for a complete run or ``<url>/fail`` for a partial or crashed one.
 
 The heartbeat watches the agent, so it must never hurt it: a short timeout, a few retries, and
 every failure is logged (without the URL, which is the credential) and swallowed. Each ping

@@ -1,6 +1,6 @@
 """The mass-disappearance guard (guarantee mass-loss-guard): when a source suddenly returns nothing,
-or a large share of
-the known links of one kind vanish in one run, the audit does not believe it at once.
+or a large share of the known links of one kind vanish in one run, the audit does not believe it at
+once.
 
 An outage that answers "200, empty" looks exactly like every customer removing its links on the
 same night. So before any finding is written the engine counts, over the whole estate, how many

@@ -27,8 +27,8 @@ class AuditContext:
     resolve_after_runs: int = 2
     open_after_runs: int = 1
     """Consecutive evaluated runs a condition must be seen before its finding opens (guarantee
-    confirm-k-runs); 1 opens
-    at once. ``link_disappeared`` counts its own runs (``disappeared_after_runs``)."""
+    confirm-k-runs); 1 opens at once. ``link_disappeared`` counts its own runs
+    (``disappeared_after_runs``)."""
     gdap_expiry_lead_days: int = 30
     credential_expiry_lead_days: int = 30
     expectations: Mapping[str, tuple[Expectation, ...]] = field(default_factory=dict)

@@ -44,9 +44,8 @@ class RuleMeta:
     for the rule to be evaluated at all; otherwise its findings stay as they were."""
     open_after_runs: int | None = None
     """Consecutive evaluated runs a condition must be seen before its finding opens (guarantee
-    confirm-k-runs);
-    ``None`` takes the audit's ``open_after_runs``. A rule that counts its own runs (through
-    ``Candidate.confirmed``) sets 1."""
+    confirm-k-runs); ``None`` takes the audit's ``open_after_runs``. A rule that counts its own runs
+    (through ``Candidate.confirmed``) sets 1."""
     resolve_after_runs: int | None = None
     """Consecutive evaluated runs a condition must be absent before an announced finding
     resolves (guarantee resolve-once); ``None`` takes the audit's ``resolve_after_runs``."""
@@ -73,9 +72,8 @@ class Candidate:
     """False while a condition waits for its K-th run (the finding stays ``pending``)."""
     suspect: bool = False
     """Seen in a run a source anomaly makes doubtful (guarantee mass-loss-guard): the finding is
-    held as ``suspect``,
-    never announced, until a later run without the anomaly confirms or withdraws it. A finding
-    already announced is left as it is."""
+    held as ``suspect``, never announced, until a later run without the anomaly confirms or
+    withdraws it. A finding already announced is left as it is."""
     severity: Severity | None = None
     remediation: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)

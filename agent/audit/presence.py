@@ -92,8 +92,8 @@ def track_links(
 
     A link seen now resets to zero missing runs. A link not seen advances by one only when
     this run proves it absent, once per run; otherwise it stays as it was (guarantee
-    confirm-k-runs). A miss counted
-    while a source anomaly touches the link is marked as held (guarantee mass-loss-guard).
+    confirm-k-runs). A miss counted while a source anomaly touches the link is marked as held
+    (guarantee mass-loss-guard).
     """
     by_key = {s.key: s for s in states}
     derived = {link.key: link for link in snapshot.links}

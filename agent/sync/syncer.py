@@ -5,14 +5,13 @@ customer list is in, a fixed pool of workers reads customers while the other par
 GDAP listing of every relationship can take as long as the whole sync) go on; a customer they
 name that is not yet known joins the queue. A single writer stores finished reads in batches,
 many customers per transaction, each customer's reads complete or not at all (guarantee
-atomic-customer); a long
-partner listing is spooled to disk rather than held in memory. So memory stays flat however large
-the estate, and the sync runs as fast as the connectors' throttling budgets allow.
+atomic-customer); a long partner listing is spooled to disk rather than held in memory. So memory
+stays flat however large the estate, and the sync runs as fast as the connectors' throttling budgets
+allow.
 
 A source that fails is recorded as ``failed`` for its scope and nothing stored for that scope
 changes (guarantees failed-read, soft-delete); a run that overruns its time budget marks the
-customers it did not reach
-``not_attempted`` (guarantee bounded-waits).
+customers it did not reach ``not_attempted`` (guarantee bounded-waits).
 
 Between full syncs, Partner Center's audit records are the change feed (:class:`ChangeFeed`):
 a customer's Partner Center subscriptions are read again only when the feed names the customer

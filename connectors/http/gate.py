@@ -33,9 +33,8 @@ class ScopeGate:
     ``arm:<tenant>/<identity>`` ...).
 
     ``block`` pauses every request of one scope (a 429 with ``Retry-After``, guarantee retry-after)
-    without
-    touching other scopes; ``set_spacing`` enforces a minimum interval between request starts of
-    one scope (ARM budget running low, guarantee arm-budget). Rates per scope are
+    without touching other scopes; ``set_spacing`` enforces a minimum interval between request
+    starts of one scope (ARM budget running low, guarantee arm-budget). Rates per scope are
     :class:`connectors.ratelimit.MicrosoftLimits`' job.
 
     Only scopes that are paused or spaced have a state here: a sync of 20,000 customers touches

@@ -92,10 +92,9 @@ class Requester:
 
     One instance is shared by every live connector of a process, so that a scope paused by one
     worker is paused for all of them (guarantee retry-after). ``observer`` hears of every try and
-    every throttling
-    wait (timed on ``clock``), for the agent's metrics. Every answer is read under ``caps``
-    (:mod:`connectors.http.body`); a pre-authenticated download goes only where ``downloads``
-    allows.
+    every throttling wait (timed on ``clock``), for the agent's metrics. Every answer is read under
+    ``caps`` (:mod:`connectors.http.body`); a pre-authenticated download goes only where
+    ``downloads`` allows.
     """
 
     def __init__(

@@ -2,8 +2,7 @@
 :class:`~agent.alerts.errors.DeliveryError` saying whether retrying can help.
 
 HTTP sinks share :class:`HttpSink`: one guarded client per sink (guarantee safe-urls), no redirects,
-and a
-single place that turns an answer into success or an error without echoing the URL.
+and a single place that turns an answer into success or an error without echoing the URL.
 """
 
 from __future__ import annotations

@@ -3,9 +3,8 @@
 Incident services keep one open alert per key: a repeat with the same key joins the open alert
 instead of paging again, and a resolve or close with that key ends it. So every event carries
 the finding's own fingerprint (guarantee dedup-and-repeat), never a group's key, which the later
-resolve of a
-differently composed group could not know; a grouped message becomes one event per finding.
-Both APIs answer 202 Accepted; 429 and 5xx are worth retrying, other refusals are not. Both
+resolve of a differently composed group could not know; a grouped message becomes one event per
+finding. Both APIs answer 202 Accepted; 429 and 5xx are worth retrying, other refusals are not. Both
 show text as written, so names pass through ``for_plain_text`` (no invisible characters, no
 line breaks) in the summary and every detail.
 """

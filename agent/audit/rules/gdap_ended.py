@@ -4,9 +4,8 @@ Losing GDAP usually means losing the access that keeps the other links alive (th
 identities hold, the admin work the CPOR claims rest on), so it is raised as soon as Graph shows
 it, once per customer: what matters is that no active relationship remains, and the finding
 resolves as soon as a new one is active. The status decides the wording (guarantee proven-absence):
-``expired`` is an
-expiry, never a termination, and a relationship in a status we do not recognise may well be
-the active one, so it makes the rule ``unknown`` rather than firing.
+``expired`` is an expiry, never a termination, and a relationship in a status we do not recognise
+may well be the active one, so it makes the rule ``unknown`` rather than firing.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ confirm-k-runs).
 The K runs are counted on the link's presence history (``LinkState.missing_runs``), so the rule
 confirms its own candidates and opens at once when they are confirmed. A miss counted while a
 source anomaly made the source doubtful is held as ``suspect`` (guarantee mass-loss-guard) until a
-calm run proves the
-absence again. A link of ours that this run could not see (its read failed) is reported as
-``unknown``, so a finding about it neither resolves nor advances on a run that proved nothing.
+calm run proves the absence again. A link of ours that this run could not see (its read failed) is
+reported as ``unknown``, so a finding about it neither resolves nor advances on a run that proved
+nothing.
 """
 
 from __future__ import annotations

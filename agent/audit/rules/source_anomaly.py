@@ -2,10 +2,9 @@
 
 Such a night is far more often an outage, a permission change or a read that reported success
 without data than a real mass loss (guarantee mass-loss-guard). The engine finds these in a first
-pass over the estate
-(agent.audit.anomaly) and puts them in the context; this rule turns them into one partner-level
-finding, announced at once, while the per-customer disappearances they touch are held as
-``suspect``. It resolves at the first run without an anomaly.
+pass over the estate (agent.audit.anomaly) and puts them in the context; this rule turns them into
+one partner-level finding, announced at once, while the per-customer disappearances they touch are
+held as ``suspect``. It resolves at the first run without an anomaly.
 """
 
 from __future__ import annotations

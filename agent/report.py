@@ -13,7 +13,7 @@ from typing import Any
 
 from agent.escape import for_csv_row, for_html, for_markdown, for_markdown_code
 from agent.matrix import MatrixRow, build_matrix
-from agent.present import finding_dict
+from agent.present import MATRIX_FIELDS, finding_dict
 from agent.recognition import present as credit_present
 from agent.recognition.view import CreditRow
 from agent.store import Store
@@ -100,22 +100,7 @@ def to_json(data: ReportData) -> str:
 def to_csv(data: ReportData) -> str:
     """The matrix, one row per link or gap (the findings have their own CSV command)."""
     buffer = io.StringIO()
-    fields = [
-        "customer_tenant_id",
-        "customer_name",
-        "workload",
-        "kind",
-        "holder",
-        "ours",
-        "carried_by",
-        "state",
-        "since",
-        "last_seen",
-        "acr_usd",
-        "mau",
-        "seats",
-    ]
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=MATRIX_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for row in data.matrix:
         writer.writerow(for_csv_row({**row.as_dict(), **row.stake}))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import random
 import subprocess
@@ -22,7 +21,6 @@ import pytest
 import structlog
 from pydantic import ValidationError
 
-from agent import logging as plog
 from agent.alerts.config import AlertsConfig
 from agent.alerts.dispatcher import Dispatcher
 from agent.alerts.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
@@ -38,6 +36,7 @@ from agent.config import ConfigError, load_settings
 from agent.store import Store
 from tests.alerts.support import Receiver, Reply, virtual_sleep
 from tests.conftest import T0, Clock
+from tests.logs import project_logging as captured_logs
 
 pytestmark = pytest.mark.anyio
 
@@ -514,21 +513,9 @@ def test_a_broken_key_in_the_file_is_one_line_naming_it_without_its_value(
 
 @pytest.fixture
 def project_logging() -> Iterator[io.StringIO]:
-    """The project's structlog set-up writing to a buffer; the previous set-up is restored."""
-    was_configured, saved = structlog.is_configured(), structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    plog.configure("debug", "json", stream=stream)
-    try:
+    """The project's structlog set-up writing to a buffer (``tests.logs``)."""
+    with captured_logs() as stream:
         yield stream
-    finally:
-        if was_configured:
-            structlog.configure(**saved)
-        else:
-            structlog.reset_defaults()
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 async def test_keys_stay_out_of_logs_errors_and_the_outbox(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import random
 from collections.abc import Iterator
 
@@ -13,7 +12,6 @@ import pytest
 import structlog
 from sqlalchemy import select
 
-from agent import logging as plog
 from agent.alerts.config import AlertsConfig
 from agent.alerts.dispatcher import Dispatcher
 from agent.alerts.errors import DeliveryError
@@ -28,6 +26,7 @@ from agent.store.alert_models import AlertDelivery, AlertOutbox
 from tests.alerts.conftest import HMAC_SECRET, SIG, SMTP_PASSWORD, local_sinks
 from tests.alerts.support import Receiver, Reply, SmtpServer, virtual_sleep
 from tests.conftest import T0, Clock
+from tests.logs import project_logging as captured_logs
 
 pytestmark = pytest.mark.anyio
 
@@ -43,22 +42,9 @@ def leaked(text: str) -> list[str]:
 
 @pytest.fixture
 def project_logging() -> Iterator[io.StringIO]:
-    """The project's real structlog set-up writing to a buffer; the previous set-up (structlog
-    and the standard-library root logger) is put back afterwards."""
-    was_configured, saved = structlog.is_configured(), structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    plog.configure("debug", "json", stream=stream)
-    try:
+    """The project's structlog set-up writing to a buffer (``tests.logs``)."""
+    with captured_logs() as stream:
         yield stream
-    finally:
-        if was_configured:
-            structlog.configure(**saved)
-        else:
-            structlog.reset_defaults()
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 async def test_no_secret_in_logs_errors_or_the_database(

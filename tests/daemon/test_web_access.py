@@ -20,10 +20,10 @@ from tests.daemon.webworld import (
     TENANTS,
     TOKEN,
     now,
-    project_logging,
     serving,
     write_agent,
 )
+from tests.logs import project_logging
 from tests.worlds import C1
 
 

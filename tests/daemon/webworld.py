@@ -3,17 +3,12 @@ endpoint's tests."""
 
 from __future__ import annotations
 
-import io
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import structlog
-
-from agent import logging as plog
 from agent.app import Agent
 from agent.config import load_settings
 from agent.daemon import Daemon
@@ -49,23 +44,3 @@ def serving(daemon_class: type[Daemon], config: Path) -> Iterator[tuple[Daemon, 
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-@contextmanager
-def project_logging() -> Iterator[io.StringIO]:
-    """The project's structlog set-up writing JSON lines to a buffer; the previous set-up is put
-    back afterwards."""
-    was_configured, saved = structlog.is_configured(), structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    plog.configure("debug", "json", stream=stream)
-    try:
-        yield stream
-    finally:
-        if was_configured:
-            structlog.configure(**saved)
-        else:
-            structlog.reset_defaults()
-        root.handlers[:] = handlers
-        root.setLevel(level)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import structlog
 
-from connectors.base import PARTNER_APP
+from connectors.base import PARTNER_APP, Connector
+from connectors.context import LiveContext
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError
 from connectors.http.connector import LiveConnector
@@ -30,7 +31,8 @@ from connectors.http.requester import Requester
 from connectors.records.azure import AzureSubscription
 from connectors.records.pal import PalLink
 from connectors.records.record import Record
-from connectors.records.scope import Source
+from connectors.records.scope import ScopeKind, Source
+from connectors.source_row import SourceRow
 
 log = structlog.get_logger()
 
@@ -163,7 +165,16 @@ class ArmSubscriptions(_Arm):
     """``GET /subscriptions?api-version=2022-12-01`` in the customer tenant, as the partner's
     app: the subscriptions it holds a role on, with their Lighthouse managing tenants."""
 
-    source = Source.ARM_SUBSCRIPTIONS
+    row = SourceRow(
+        source=Source.ARM_SUBSCRIPTIONS,
+        scope_kind=ScopeKind.CUSTOMER,
+        kinds=(AzureSubscription.KIND,),
+        page_size=100,
+    )
+
+    @classmethod
+    def connect(cls, context: LiveContext) -> Iterable[Connector]:
+        return [cls(context.requester, context.endpoints)]
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         tenant = self.customer(customer_tenant_id)
@@ -179,7 +190,20 @@ class ArmPal(_Arm):
     """The Partner Admin Link of one identity in the customer tenant, read as that identity,
     plus the subscriptions that identity reaches (where its link earns credit)."""
 
-    source = Source.ARM_PAL
+    row = SourceRow(
+        source=Source.ARM_PAL,
+        scope_kind=ScopeKind.CUSTOMER,
+        kinds=(PalLink.KIND,),
+        page_size=100,  # one object per identity, one request
+        per_identity=True,
+    )
+
+    @classmethod
+    def connect(cls, context: LiveContext) -> Iterable[Connector]:
+        """One per identity the agent signs in as: each identity's link is its own."""
+        return [
+            cls(context.requester, context.endpoints, identity=name) for name in context.identities
+        ]
 
     def __init__(
         self, requester: Requester, endpoints: CloudEndpoints, *, identity: str = PARTNER_APP
@@ -229,7 +253,7 @@ class PalWriter(_Arm):
     """Sets an identity's Partner Admin Link (for the repair command): PUT when it has none,
     PATCH when it points elsewhere, nothing when it is already right."""
 
-    source = Source.ARM_PAL
+    row = ArmPal.row
 
     async def pal_link(self, identity: str, tenant: str, partner_id: str) -> PalLink:
         tenant = tenant.lower()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from connectors.base import APP_USER
+from connectors.base import APP_USER, Connector
+from connectors.context import LiveContext
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse
 from connectors.http.connector import LiveConnector
@@ -37,7 +38,8 @@ from connectors.records.azure import AzureUsage
 from connectors.records.customers import AuditEvent, CspSubscription, Customer
 from connectors.records.licences import LicenseUsage
 from connectors.records.record import Record
-from connectors.records.scope import Source
+from connectors.records.scope import ScopeKind, Source
+from connectors.source_row import SourceRow
 
 # ---------------------------------------------------------------------------------------------
 # Parsing: one pure function per payload item, used by the connectors and the contract tests
@@ -157,6 +159,12 @@ class _PartnerCenter(LiveConnector):
         self.partner_tenant_id = partner_tenant_id.lower()
         self.pager = PartnerCenterPaginator(endpoints)
 
+    @classmethod
+    def connect(cls, context: LiveContext) -> Iterable[Connector]:
+        return [
+            cls(context.requester, context.endpoints, partner_tenant_id=context.partner_tenant_id)
+        ]
+
     @property
     def scope(self) -> str:
         # Partner Center throttles per partner tenant: one 429 pauses all of it (guarantee
@@ -203,7 +211,12 @@ def _segment(value: str) -> str:
 class PartnerCenterCustomers(_PartnerCenter):
     """``GET /v1/customers?size=N``: the partner's CSP customers (partner scope)."""
 
-    source = Source.PC_CUSTOMERS
+    row = SourceRow(
+        source=Source.PC_CUSTOMERS,
+        scope_kind=ScopeKind.PARTNER,
+        kinds=(Customer.KIND,),
+        page_size=100,
+    )
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         what = self.what(None)
@@ -217,7 +230,13 @@ class PartnerCenterCustomers(_PartnerCenter):
 class PartnerCenterSubscriptions(_PartnerCenter):
     """``GET /v1/customers/{id}/subscriptions``: CSP subscriptions of one customer."""
 
-    source = Source.PC_SUBSCRIPTIONS
+    row = SourceRow(
+        source=Source.PC_SUBSCRIPTIONS,
+        scope_kind=ScopeKind.CUSTOMER,
+        kinds=(CspSubscription.KIND,),
+        page_size=100,
+        requires=Source.PC_CUSTOMERS,
+    )
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         tenant = self.customer(customer_tenant_id)
@@ -231,7 +250,23 @@ class PartnerCenterAuditRecords(_PartnerCenter):
     """``GET /v1/auditrecords?startDate=``: the change feed, ``lookback_days`` back (1-90; the
     API refuses a start date more than 90 days ago)."""
 
-    source = Source.PC_AUDIT
+    row = SourceRow(
+        source=Source.PC_AUDIT,
+        scope_kind=ScopeKind.PARTNER,
+        kinds=(AuditEvent.KIND,),
+        page_size=500,
+    )
+
+    @classmethod
+    def connect(cls, context: LiveContext) -> Iterable[Connector]:
+        return [
+            cls(
+                context.requester,
+                context.endpoints,
+                partner_tenant_id=context.partner_tenant_id,
+                lookback_days=context.audit_lookback_days,
+            )
+        ]
 
     def __init__(
         self,
@@ -265,7 +300,27 @@ class PartnerCenterUsage(_PartnerCenter):
     ``identity=user_identity``.
     """
 
-    source = Source.PC_USAGE
+    row = SourceRow(
+        source=Source.PC_USAGE,
+        scope_kind=ScopeKind.CUSTOMER,
+        kinds=(AzureUsage.KIND, LicenseUsage.KIND),
+        page_size=100,
+        requires=Source.PC_CUSTOMERS,
+    )
+
+    @classmethod
+    def connect(cls, context: LiveContext) -> Iterable[Connector]:
+        """None without an app+user token: left out rather than failing every run."""
+        if not context.app_user:
+            return []
+        return [
+            cls(
+                context.requester,
+                context.endpoints,
+                partner_tenant_id=context.partner_tenant_id,
+                user_identity=context.user_identity,
+            )
+        ]
 
     def __init__(
         self,

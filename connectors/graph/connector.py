@@ -6,10 +6,12 @@ customer-tenant read, where the partner's multi-tenant app needs consent), with 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from connectors.base import Connector
+from connectors.context import LiveContext
 from connectors.endpoints import CloudEndpoints
 from connectors.http.connector import LiveConnector
 from connectors.http.paging import GraphPaginator, paginate
@@ -35,6 +37,12 @@ class GraphConnector(LiveConnector):
         super().__init__(requester, endpoints)
         self.partner_tenant_id = partner_tenant_id.lower()
         self.pager = GraphPaginator()
+
+    @classmethod
+    def connect(cls, context: LiveContext) -> Iterable[Connector]:
+        return [
+            cls(context.requester, context.endpoints, partner_tenant_id=context.partner_tenant_id)
+        ]
 
     def request(
         self,

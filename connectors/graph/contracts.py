@@ -9,7 +9,8 @@ from connectors.graph.connector import GraphConnector
 from connectors.http.fields import name_text, required, text
 from connectors.records.customers import Contract
 from connectors.records.record import Record
-from connectors.records.scope import Source
+from connectors.records.scope import ScopeKind, Source
+from connectors.source_row import Permission, SourceRow
 
 __all__ = ["GraphContracts", "parse_contract"]
 
@@ -27,7 +28,13 @@ def parse_contract(item: Mapping[str, Any], *, what: str = "contracts") -> Contr
 class GraphContracts(GraphConnector):
     """``GET /v1.0/contracts`` in the partner tenant: customers the partner may manage."""
 
-    source = Source.GRAPH_CONTRACTS
+    row = SourceRow(
+        source=Source.GRAPH_CONTRACTS,
+        scope_kind=ScopeKind.PARTNER,
+        kinds=(Contract.KIND,),
+        page_size=100,
+        permissions=(Permission("Directory.Read.All", ScopeKind.PARTNER),),
+    )
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         what = self.what(None)

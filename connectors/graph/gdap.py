@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from connectors.base import Connector
+from connectors.context import LiveContext
 from connectors.endpoints import CloudEndpoints
 from connectors.graph.connector import GraphConnector
 from connectors.http.fields import name_text, nested, required, text, timestamp
 from connectors.http.requester import Requester
 from connectors.records.gdap import GdapAccessAssignment, GdapRelationship, GdapStatus
 from connectors.records.record import Record
-from connectors.records.scope import Source
+from connectors.records.scope import ScopeKind, Source
+from connectors.source_row import Permission, SourceRow
 
 __all__ = ["GraphGdap", "parse_access_assignment", "parse_relationship"]
 
@@ -68,11 +71,21 @@ def parse_access_assignment(
     )
 
 
+GDAP_CONCURRENCY = 64
+"""Access-assignment listings of GDAP relationships read at once in a sync."""
+
+
 class GraphGdap(GraphConnector):
     """GDAP relationships (``$top=300``, ``$count=true`` checked) and each one's access
     assignments, in the partner tenant."""
 
-    source = Source.GRAPH_GDAP
+    row = SourceRow(
+        source=Source.GRAPH_GDAP,
+        scope_kind=ScopeKind.PARTNER,
+        kinds=(GdapRelationship.KIND, GdapAccessAssignment.KIND),
+        page_size=300,  # Graph's documented $top maximum for delegatedAdminRelationships
+        permissions=(Permission("DelegatedAdminRelationship.Read.All", ScopeKind.PARTNER),),
+    )
     PATH = "/v1.0/tenantRelationships/delegatedAdminRelationships"
 
     def __init__(
@@ -85,6 +98,20 @@ class GraphGdap(GraphConnector):
     ) -> None:
         super().__init__(requester, endpoints, partner_tenant_id=partner_tenant_id)
         self.concurrency = max(1, concurrency)
+
+    @classmethod
+    def connect(cls, context: LiveContext) -> Iterable[Connector]:
+        # One access-assignment listing per relationship, all in the partner tenant's
+        # multi-tenant budget: on a large estate this read sets the sync's floor, so it keeps
+        # enough requests going to use that budget (the limiter holds it there).
+        return [
+            cls(
+                context.requester,
+                context.endpoints,
+                partner_tenant_id=context.partner_tenant_id,
+                concurrency=GDAP_CONCURRENCY,
+            )
+        ]
 
     async def _assignments(
         self, relationship: GdapRelationship, what: str

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import structlog
 
+from connectors.base import Connector
+from connectors.context import LiveContext
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError
 from connectors.graph.connector import GraphConnector
@@ -21,7 +23,8 @@ from connectors.http.redact import escape
 from connectors.http.requester import Requester
 from connectors.records.pal import Identity
 from connectors.records.record import Record
-from connectors.records.scope import Source
+from connectors.records.scope import ScopeKind, Source
+from connectors.source_row import Permission, SourceRow
 
 __all__ = ["GraphIdentities", "newest_credential_expiry", "parse_service_principal"]
 
@@ -65,7 +68,29 @@ class GraphIdentities(GraphConnector):
     """The partner's service principals in a customer tenant (one per known app that has one),
     with the expiry of the app registration's newest credential from the partner tenant."""
 
-    source = Source.GRAPH_IDENTITIES
+    row = SourceRow(
+        source=Source.GRAPH_IDENTITIES,
+        scope_kind=ScopeKind.CUSTOMER,
+        kinds=(Identity.KIND,),
+        page_size=100,
+        # The carriers' app credentials in the partner tenant, the service principals in each
+        # customer tenant.
+        permissions=(
+            Permission("Application.Read.All", ScopeKind.PARTNER),
+            Permission("Application.Read.All", ScopeKind.CUSTOMER),
+        ),
+    )
+
+    @classmethod
+    def connect(cls, context: LiveContext) -> Iterable[Connector]:
+        return [
+            cls(
+                context.requester,
+                context.endpoints,
+                partner_tenant_id=context.partner_tenant_id,
+                apps=context.identities,
+            )
+        ]
 
     def __init__(
         self,

@@ -11,7 +11,8 @@ from connectors.graph.connector import GraphConnector
 from connectors.http.fields import flag, integer, name_text, nested, required, text
 from connectors.records.licences import DirectorySubscription, SubscribedSku
 from connectors.records.record import Record
-from connectors.records.scope import Source
+from connectors.records.scope import ScopeKind, Source
+from connectors.source_row import Permission, SourceRow
 
 __all__ = [
     "GraphDirectorySubscriptions",
@@ -60,7 +61,13 @@ def parse_directory_subscription(
 class GraphSubscribedSkus(GraphConnector):
     """``GET /v1.0/subscribedSkus`` in the customer tenant."""
 
-    source = Source.GRAPH_SKUS
+    row = SourceRow(
+        source=Source.GRAPH_SKUS,
+        scope_kind=ScopeKind.CUSTOMER,
+        kinds=(SubscribedSku.KIND,),
+        page_size=100,
+        permissions=(Permission("Organization.Read.All", ScopeKind.CUSTOMER),),
+    )
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         tenant = self.customer(customer_tenant_id)
@@ -72,7 +79,13 @@ class GraphSubscribedSkus(GraphConnector):
 class GraphDirectorySubscriptions(GraphConnector):
     """``GET /v1.0/directory/subscriptions`` in the customer tenant."""
 
-    source = Source.GRAPH_DIRECTORY_SUBSCRIPTIONS
+    row = SourceRow(
+        source=Source.GRAPH_DIRECTORY_SUBSCRIPTIONS,
+        scope_kind=ScopeKind.CUSTOMER,
+        kinds=(DirectorySubscription.KIND,),
+        page_size=100,
+        permissions=(Permission("Organization.Read.All", ScopeKind.CUSTOMER),),
+    )
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         tenant = self.customer(customer_tenant_id)

@@ -18,7 +18,8 @@ from connectors.http.redact import escape
 from connectors.http.request import ApiRequest
 from connectors.records.licences import ActiveUsers
 from connectors.records.record import Record
-from connectors.records.scope import Source
+from connectors.records.scope import ScopeKind, Source
+from connectors.source_row import Permission, SourceRow
 
 __all__ = ["REPORT_COLUMNS", "REPORT_PERIOD", "GraphUsageReports", "parse_services_user_counts"]
 
@@ -93,7 +94,13 @@ class GraphUsageReports(GraphConnector):
     the download cap, and its query is never logged (all the requester's doing).
     """
 
-    source = Source.GRAPH_USAGE
+    row = SourceRow(
+        source=Source.GRAPH_USAGE,
+        scope_kind=ScopeKind.CUSTOMER,
+        kinds=(ActiveUsers.KIND,),
+        page_size=100,  # one report, one request
+        permissions=(Permission("Reports.Read.All", ScopeKind.CUSTOMER),),
+    )
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         tenant = self.customer(customer_tenant_id)

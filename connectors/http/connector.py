@@ -1,38 +1,53 @@
 """The base every live connector is built on: the requester, the cloud's endpoints and the
 protocol attributes of its source's row.
+
+A concrete connector declares its source's :class:`~connectors.source_row.SourceRow` as ``row``
+and how the sync makes it as :meth:`LiveConnector.connect`: the source's whole declaration sits in
+its connector's module.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from typing import ClassVar
 
+from connectors.base import Connector
+from connectors.context import LiveContext
 from connectors.endpoints import CloudEndpoints
 from connectors.http.requester import Requester
 from connectors.records.record import Record
 from connectors.records.scope import ScopeKind, Source
-from connectors.sources import source_row
+from connectors.source_row import SourceRow
 
 __all__ = ["LiveConnector"]
 
 
 class LiveConnector:
     """What every live connector shares: the protocol attributes, taken from the source's row
-    (:mod:`connectors.sources`) as the fake connectors take them, so that real and fake
-    connectors of a source are interchangeable."""
+    as the fake connectors take them, so that real and fake connectors of a source are
+    interchangeable."""
 
-    source: Source
+    row: ClassVar[SourceRow]
+    """The source's row: set by each concrete connector."""
 
     def __init__(
         self, requester: Requester, endpoints: CloudEndpoints, *, identity: str | None = None
     ) -> None:
         self.requester = requester
         self.endpoints = endpoints
-        row = source_row(self.source)
+        row = self.row
+        self.source: Source = row.source
         self.scope_kind: ScopeKind = row.scope_kind
         self.kinds: tuple[str, ...] = row.kinds
         self.identity: str | None = identity if row.per_identity else None
         self.requires: Source | None = row.requires
         self.page_size: int = row.page_size
+
+    @classmethod
+    def connect(cls, context: LiveContext) -> Iterable[Connector]:
+        """The source's live connectors for one sync: usually one, one per identity for a
+        per-identity source, none where the sync has not what the source needs."""
+        raise NotImplementedError(f"{cls.__name__} declares no way to be made")
 
     def __repr__(self) -> str:
         suffix = f"/{self.identity}" if self.identity else ""

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from connectors.base import APP_USER
+from connectors.base import APP_USER, Connector
+from connectors.context import LiveContext
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError, TransientError
 from connectors.http.connector import LiveConnector
@@ -23,51 +23,13 @@ from connectors.http.fields import text
 from connectors.http.redact import escape
 from connectors.http.request import ApiRequest
 from connectors.http.requester import Requester
+from connectors.insights.folder import InsightsFolder
 from connectors.insights.merge import AttributionMerger
+from connectors.insights.queries import DEFAULT_QUERIES, InsightsQuery
 from connectors.insights.rows import iter_rows
+from connectors.insights.source import INSIGHTS_ROW
 from connectors.records.record import Record
-from connectors.records.scope import Source
 from connectors.timing import Sleep
-
-
-@dataclass(frozen=True, slots=True)
-class InsightsQuery:
-    """A named query of one dataset; its columns are the documented ones of that dataset.
-
-    ``workload`` is the workload every row of the dataset belongs to (``None``: read it from
-    the row, e.g. AzureUsage's SubscriptionId); a Dynamics subscription id is not an Azure one.
-    """
-
-    name: str
-    sql: str
-    workload: str | None = None
-
-
-DEFAULT_QUERIES: tuple[InsightsQuery, ...] = (
-    InsightsQuery(
-        "partnerlink-office",
-        "SELECT CustomerTenantId, WorkloadName, Month, MonthlyActiveUsers, PaidAvailableUnits, "
-        "MPNId, PartnerAttributionType FROM OfficeUsage TIMESPAN LAST_MONTH",
-        workload="m365",
-    ),
-    InsightsQuery(
-        "partnerlink-azure",
-        "SELECT CustomerTenantId, SubscriptionId, Month, MPNId, PartnerAttributionType, ACR_USD "
-        "FROM AzureUsage TIMESPAN LAST_MONTH",
-    ),
-    InsightsQuery(
-        "partnerlink-dynamics",
-        "SELECT CustomerTenantId, Month, MPNId, PartnerAttributionType, AvailableSeats "
-        "FROM DynamicsUsage TIMESPAN LAST_MONTH",
-        workload="business_apps",
-    ),
-    InsightsQuery(
-        "partnerlink-ems",
-        "SELECT CustomerTenantId, WorkloadName, Month, MonthlyActiveUsers, MPNId, "
-        "PartnerAttributionType FROM EMSUsage TIMESPAN LAST_MONTH",
-        workload="security",
-    ),
-)
 
 _DONE = "completed"
 _FAILED = frozenset({"failed", "cancelled", "canceled", "error"})
@@ -91,7 +53,26 @@ class InsightsApi(LiveConnector):
     bound the wait for a report execution; running out is a :class:`TransientError`.
     """
 
-    source = Source.INSIGHTS
+    row = INSIGHTS_ROW
+
+    @classmethod
+    def connect(cls, context: LiveContext) -> Iterable[Connector]:
+        """The report CSVs of ``insights_folder`` where one is given, else the insights API,
+        which needs an app+user token (none without one)."""
+        if context.insights_folder is not None:
+            return [InsightsFolder(context.insights_folder)]
+        if not context.app_user:
+            return []
+        return [
+            cls(
+                context.requester,
+                context.endpoints,
+                partner_tenant_id=context.partner_tenant_id,
+                queries=context.insights_queries,
+                user_identity=context.user_identity,
+                sleep=context.sleep,
+            )
+        ]
 
     def __init__(
         self,

@@ -11,9 +11,8 @@ from pathlib import Path
 from connectors.errors import PermanentError
 from connectors.insights.merge import AttributionMerger
 from connectors.insights.rows import iter_rows
+from connectors.insights.source import INSIGHTS_ROW
 from connectors.records.record import Record
-from connectors.records.scope import Source
-from connectors.sources import source_row
 
 
 class InsightsFolder:
@@ -23,10 +22,11 @@ class InsightsFolder:
     forgot to fill must not read as "every attribution disappeared".
     """
 
-    source = Source.INSIGHTS
+    row = INSIGHTS_ROW
+    source = INSIGHTS_ROW.source
 
     def __init__(self, folder: Path) -> None:
-        row = source_row(self.source)
+        row = self.row
         self.folder = Path(folder)
         self.scope_kind = row.scope_kind
         self.kinds = row.kinds

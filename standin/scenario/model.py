@@ -254,11 +254,14 @@ class AuditEventSpec(_Timed):
 
 FaultKind = Literal["status", "timeout", "malformed", "truncated"]
 
+LOGIN = "login"
+"""The fault source of the sign-in (the token endpoint) rather than a source's reads."""
+
 
 class FaultSpec(_Strict):
     """A fault the fake connectors and the emulator inject into a source's reads."""
 
-    source: Source | Literal["login"]  # a source row's name, or the sign-in
+    source: str = Field(description='A source row\'s name (e.g. "graph.gdap"), or "login".')
     scope: str = Field(default="*", description='"partner", a customer tenant id, or "*".')
     identity: str | None = Field(default=None, description="For arm.pal and login: which one.")
     call: str = Field(default="*", description='"*", "token", or "page:N" (N from 1).')
@@ -266,6 +269,16 @@ class FaultSpec(_Strict):
     status: int | None = Field(default=None, ge=400, le=599)
     retry_after: float | None = Field(default=None, ge=0)
     times: int | None = Field(default=None, ge=1, description="null: every time.")
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        # Checked against the rows rather than spelled out in the schema, so that a new source
+        # needs no new scenario format.
+        names = [s.value for s in Source]
+        if value != LOGIN and value not in names:
+            raise ValueError(f"unknown source {value!r}: expected {LOGIN!r} or one of {names}")
+        return value
 
     @model_validator(mode="after")
     def _status_needed(self) -> FaultSpec:

@@ -13,7 +13,8 @@ from connectors.destinations import DownloadGuard
 from connectors.errors import MalformedResponse, TransientError
 from connectors.graph.reports import GraphUsageReports
 from connectors.http.requester import Requester
-from connectors.insights.api import InsightsApi, InsightsQuery
+from connectors.insights.api import InsightsApi
+from connectors.insights.queries import InsightsQuery
 from tests.connectors.support import CUSTOMER, ENDPOINTS, PARTNER, CountingTokens, FakeDns
 
 pytestmark = pytest.mark.anyio

@@ -12,10 +12,11 @@ import pytest
 from connectors.base import APP_USER
 from connectors.errors import MalformedResponse, PermanentError, TransientError
 from connectors.http.requester import Requester
-from connectors.insights.api import InsightsApi, InsightsQuery
+from connectors.insights.api import InsightsApi
 from connectors.insights.columns import normalise_month, normalise_types, normalise_workload
 from connectors.insights.folder import InsightsFolder
 from connectors.insights.merge import merge_rows, parse_attribution_csv
+from connectors.insights.queries import InsightsQuery
 from connectors.insights.rows import read_rows
 from connectors.records.attribution import Attribution
 from tests.connectors.support import (

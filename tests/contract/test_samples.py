@@ -44,7 +44,8 @@ from connectors.http.gate import ScopeGate
 from connectors.http.paging import ArmPaginator, GraphPaginator, PartnerCenterPaginator
 from connectors.http.request import ApiRequest
 from connectors.http.requester import Requester
-from connectors.insights.api import InsightsApi, InsightsQuery, first_value
+from connectors.insights.api import InsightsApi, first_value
+from connectors.insights.queries import InsightsQuery
 from connectors.partner_center import (
     PartnerCenterAuditRecords,
     PartnerCenterCustomers,

@@ -202,7 +202,7 @@ def test_an_ambiguous_finding_id_changes_nothing(config: Path) -> None:
     ("until", "expected"),
     [
         ("2020-01-01", "error: --until: '2020-01-01' is in the past (now is "),
-        ((NOW - timedelta(hours=1)).isoformat(), "error: --until: "),
+        pytest.param((NOW - timedelta(hours=1)).isoformat(), "error: --until: ", id="an-hour-ago"),
         ("0d", "error: --until: expected a duration longer than nothing, got '0d'"),
         ("0s", "error: --until: expected a duration longer than nothing, got '0s'"),
     ],

@@ -223,7 +223,7 @@ def test_run_answers_health_and_metrics_and_stops_on_sigterm(tmp_path: Path) -> 
                 time.sleep(0.1)
         assert health is not None
         assert health.json() == {"status": "alive"}
-        assert time.monotonic() - started < 10, "answers within seconds"
+        assert time.monotonic() - started < 20, "answers within seconds"
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
         assert "partnerlink_cycle_duration_seconds" in metrics
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)

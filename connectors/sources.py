@@ -4,8 +4,9 @@ A source's facts — its name, how it is scoped, the record kinds it yields, the
 needs, the page size it asks for and how the sync makes its connectors — are declared once, as
 ``row`` and ``connect`` on its connector class (:class:`~connectors.http.connector.LiveConnector`).
 The live factory, the stand-in's fakes and emulator, and ``check --online`` all read the rows
-from here, so adding a source is its connector module, one line here, its name in
-:class:`~connectors.records.scope.Source`, and its stand-in answer and handler.
+from here. Adding a source is its connector module, its entry here, its name in
+:class:`~connectors.records.scope.Source`, its record kind if it is a new one, the stand-in's
+answer, handler and payload, and its tests (the README counts them).
 """
 
 from __future__ import annotations

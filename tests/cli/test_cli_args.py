@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.audit.rules import RULES_BY_ID
 from agent.store import RunStatus, ScopeResult, ScopeStatus, Store
 from agent.store.models import Finding
 from connectors.records.customers import Customer
@@ -103,7 +104,7 @@ def fingerprints(config: Path, *args: str) -> set[str]:
 @pytest.mark.parametrize(
     ("option", "value", "listed"),
     [
-        ("--rule", "link_gone", "cannot_verify, gdap_ended, gdap_expiring, link_disappeared"),
+        ("--rule", "link_gone", ", ".join(sorted(RULES_BY_ID))),
         ("--status", "opened", "pending, open, acknowledged, snoozed, resolved, suspect"),
         ("--severity", "hihg", "critical, high, medium, low, info"),
     ],

@@ -30,6 +30,8 @@ class FindingState:
     resolved_at: datetime | None = None
     until: datetime | None = None
     """The end of a snooze."""
+    accepted: str | None = None
+    """A dismissed finding: the condition digest its dismissal accepted."""
 
 
 @dataclass(frozen=True, slots=True)

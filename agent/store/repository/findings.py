@@ -202,6 +202,7 @@ class FindingBook:
             last_seen=row.last_seen,
             resolved_at=row.resolved_at,
             until=row.until,
+            accepted=row.accepted_condition,
         )
 
     def fingerprints(self, rule: str, customer: str | None) -> list[str]:
@@ -245,6 +246,7 @@ class FindingBook:
         row.last_seen = state.last_seen
         row.resolved_at = state.resolved_at
         row.until = state.until
+        row.accepted_condition = state.accepted
         if change is not None:
             self._session.add(
                 FindingEvent(

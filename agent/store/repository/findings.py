@@ -1,11 +1,10 @@
-"""Findings: the lists people read, their decisions (ack, snooze), and the book the audit
+"""Findings: the lists people read, their decisions (``agent.acting``), and the book the audit
 writes its lifecycle decisions into, inside its own transaction."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
@@ -13,7 +12,7 @@ from sqlmodel import Session, col
 from agent.store.models import ACTIVE_STATUSES, Finding, FindingEvent, FindingStatus
 from agent.store.repository.base import StoreBase
 from agent.store.repository.tables import FINDING
-from agent.store.values import FindingContent, FindingState, StatusChange
+from agent.store.values import Decided, FindingContent, FindingState, StatusChange
 
 
 class FindingsMixin(StoreBase):
@@ -45,35 +44,29 @@ class FindingsMixin(StoreBase):
         with self.read() as s:
             return _one_finding(s, fingerprint, required=False)
 
-    def set_finding_status(
-        self,
-        fingerprint: str,
-        status: FindingStatus,
-        now: datetime,
-        *,
-        owner: str | None = None,
-        note: str | None = None,
-        until: datetime | None = None,
-        allowed_from: frozenset[str] = ACTIVE_STATUSES,
-    ) -> Finding:
-        """A person's decision on a finding (ack, snooze, unsnooze), kept as an event."""
+    def decide_finding(self, fingerprint: str, decided: Decided) -> Finding:
+        """Store a person's decision on the finding ``fingerprint`` names, with the event that
+        records it; :class:`FindingMoved` if the finding is no longer where the decision
+        found it (the audit, or another person, moved it in between)."""
         with self.write() as s:
             finding = _one_finding(s, fingerprint, required=True)
             assert finding is not None
-            if finding.status not in allowed_from:
-                raise ValueError(f"finding {finding.fingerprint[:12]} is {finding.status}")
-            old = finding.status
-            finding.status = status
-            finding.owner = owner or finding.owner
-            finding.note = note or finding.note
-            finding.until = until
+            if finding.status != decided.from_status:
+                raise FindingMoved(finding.fingerprint, decided.from_status, finding.status)
+            finding.status = decided.status
+            finding.until = decided.until
+            finding.accepted_condition = decided.accepted
+            finding.owner = decided.owner or finding.owner
+            finding.note = decided.reason or finding.note
             s.add(
                 FindingEvent(
                     fingerprint=finding.fingerprint,
-                    at=now,
-                    from_status=old,
-                    to_status=status,
-                    note=_decision_note(owner, note, until),
+                    at=decided.at,
+                    from_status=decided.from_status,
+                    to_status=decided.status,
+                    note=decided.note or None,
+                    actor=decided.actor,
+                    action=decided.action,
                 )
             )
             return finding
@@ -115,6 +108,13 @@ class FindingsMixin(StoreBase):
                 .distinct()
             )
             return {r for r in rows if r}
+
+
+class FindingMoved(ValueError):
+    """A decision made on a finding that has moved since it was read."""
+
+    def __init__(self, fingerprint: str, was: str, now: str) -> None:
+        super().__init__(f"finding {fingerprint[:12]} was {was} and is now {now}: look at it again")
 
 
 class AmbiguousFinding(LookupError):
@@ -159,15 +159,6 @@ def _one_finding(s: Session, prefix: str, *, required: bool) -> Finding | None:
     if not matches and required:
         raise LookupError(f"no finding with id {prefix}")
     return matches[0] if matches else None
-
-
-def _decision_note(owner: str | None, note: str | None, until: datetime | None) -> str:
-    parts = [
-        f"by {owner}" if owner else "",
-        note or "",
-        f"until {until.isoformat()}" if until else "",
-    ]
-    return "; ".join(p for p in parts if p)
 
 
 class FindingBook:

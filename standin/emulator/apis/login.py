@@ -1,4 +1,5 @@
-"""Entra ID: OpenID discovery, the device-code flow and the token endpoint (app and app+user).
+"""Entra ID: OpenID discovery, the device-code flow and the token endpoint (app and app+user;
+the web sign-in's ``/authorize`` and code grant are :mod:`standin.emulator.apis.authorize`).
 
 The tokens themselves are minted and checked by :mod:`standin.emulator.tokens`; this module
 decides whether a sign-in succeeds, and what the answer looks like when it does not.
@@ -10,6 +11,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import PARTNER_APP
+from standin.emulator.apis.authorize import code_grant
 from standin.emulator.apis.client_auth import DEVICE_GRANT, authenticate_client, basic_auth
 from standin.emulator.errors import aad_error
 from standin.emulator.routing import Call, RouteTable
@@ -174,6 +176,8 @@ def _grant(
         # RFC 8628: the poll names no scope; the device code remembers it.
         device = svc.authority.poll_device_code(form.get("device_code", ""), client_id=client_id)
         scope_text = scope_text or device.scope
+    if grant == "authorization_code":
+        return code_grant(svc, call, tenant, client_id, form)
     resource = _resource(scope_text, form, tenant)
     if grant == "client_credentials":
         return _app_token(svc, call, tenant, name, client_id, resource, certificate)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlmodel import Session, col
 
 from agent.store.models import ACTIVE_STATUSES, Finding, FindingEvent, FindingStatus
@@ -37,6 +37,33 @@ class FindingsMixin(StoreBase):
             if rules is not None:
                 query = query.where(col(Finding.rule).in_(rules))
             return list(s.scalars(query.order_by(col(Finding.id))))
+
+    def finding_list(
+        self, *, statuses: Sequence[str] | None, rule: str | None, offset: int, limit: int
+    ) -> tuple[list[Finding], int]:
+        """One page of findings for people to work through, and how many there are in all:
+        open ones first, then held, put aside and resolved ones; within each, the most severe
+        and the most valuable first."""
+        where: list[ColumnElement[bool]] = []
+        if statuses is not None:
+            where.append(FINDING.c.status.in_(list(statuses)))
+        if rule is not None:
+            where.append(FINDING.c.rule == rule)
+        with self.read() as s:
+            total = s.scalar(select(func.count()).select_from(FINDING).where(*where)) or 0
+            query = (
+                select(Finding)
+                .where(*where)
+                .order_by(
+                    case(_WORK_ORDER, value=FINDING.c.status, else_=len(_WORK_ORDER)),
+                    case(_SEVERITY_ORDER, value=FINDING.c.severity, else_=len(_SEVERITY_ORDER)),
+                    FINDING.c.value_at_stake.desc(),
+                    FINDING.c.id,
+                )
+                .offset(offset)
+                .limit(limit)
+            )
+            return list(s.scalars(query)), int(total)
 
     def finding(self, fingerprint: str) -> Finding | None:
         """The one finding whose id starts with ``fingerprint``; None if there is none,
@@ -108,6 +135,17 @@ class FindingsMixin(StoreBase):
                 .distinct()
             )
             return {r for r in rows if r}
+
+
+_WORK_ORDER = {
+    status: rank
+    for rank, status in enumerate(
+        ("open", "suspect", "pending", "acknowledged", "snoozed", "dismissed", "resolved")
+    )
+}
+_SEVERITY_ORDER = {
+    severity: rank for rank, severity in enumerate(("critical", "high", "medium", "low", "info"))
+}
 
 
 class FindingMoved(ValueError):

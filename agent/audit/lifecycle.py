@@ -5,12 +5,12 @@ Seen: new → pending, open or suspect; pending → open after ``open_after_runs
 evaluated runs (and the rule's own confirmation); suspect → open or pending once a run without
 the anomaly still sees it; resolved → reopened; a snooze that has ended → open; dismissed →
 open when its condition (``agent.audit.condition``) is not the one the dismissal accepted, in a
-run without a source anomaly. Cleared: pending and suspect are withdrawn at once (never
-announced, so no resolve either); others, dismissed ones too, resolve after
-``resolve_after_runs`` consecutive clears; a resolved finding seen again is a new episode,
-its dismissal forgotten. Unknown and not evaluated (a required
-source incomplete) move nothing: they neither advance nor reset a count. A run is counted once:
-auditing it twice changes nothing the second time.
+run without a source anomaly (guarantee accepted-risk). Cleared: pending and suspect are
+withdrawn at once (never announced, so no resolve either); others, dismissed ones too, resolve
+after ``resolve_after_runs`` consecutive clears; a resolved finding seen again is a new
+episode, its dismissal forgotten. Unknown and not evaluated (a required source incomplete)
+move nothing: they neither advance nor reset a count. A run is counted once: auditing it twice
+changes nothing the second time.
 """
 
 from __future__ import annotations

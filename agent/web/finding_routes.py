@@ -2,7 +2,8 @@
 on one finding for operators, through the service the command line uses (``agent.acting``).
 
 An action is a POST from this page's own origin, carrying the session's CSRF token, by a
-signed-in operator; anything else is refused before the store is touched. Each one is stored
+signed-in operator; anything else is refused before the store is touched (guarantee
+signed-actions). Each one is stored
 with who (the person's user principal name), when and why, which ``partnerlink explain`` and
 the finding's page show.
 """

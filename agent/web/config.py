@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -124,7 +125,17 @@ class HttpSection(BaseModel):
                 "sign_in needs public_url: the address browsers reach the page at (Entra "
                 "sends people back to public_url + /auth/callback)"
             )
+        if self.sign_in is not None and not self.secure_cookies and not _local(self.public_url):
+            raise ValueError(
+                "sign_in over plain http is only for a page on this machine (127.0.0.1, "
+                "localhost, [::1]): give public_url as https://, e.g. a reverse proxy's address"
+            )
         return self
+
+
+def _local(url: str | None) -> bool:
+    """Whether ``url`` names this machine (a loopback host)."""
+    return urlsplit(url or "").hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def _read_token(path: Path) -> str:

@@ -112,7 +112,8 @@ class EntraSignIn:
             raise SignInFailed("you signed in to another tenant than this page's")
         if claims.get("iss") != f"{self.authority}/v2.0":
             raise SignInFailed("the ID token comes from another issuer")
-        if int(claims.get("exp", 0)) < time.time():
+        expires = claims.get("exp")
+        if not isinstance(expires, int | float) or expires < time.time():
             raise SignInFailed("the ID token has expired: sign in again")
         upn = str(claims.get("preferred_username") or claims.get("upn") or "").lower()
         oid = str(claims.get("oid") or "").lower()

@@ -186,3 +186,16 @@ def test_the_report_keeps_its_bearer_token_and_shows_a_signed_in_person_who_they
     report = client.get(f"{URL}/")
     assert report.status_code == 200 and VIEWER in report.text and "Customer c1" in report.text
     assert report.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_a_code_posted_to_another_browser_signs_nobody_in(page: Page, client: httpx.Client) -> None:
+    started = client.get(f"{URL}/signin", follow_redirects=True)
+    (action, fields), *_ = forms(started.text)
+    with browser(page, in_process=True) as victim:
+        planted = victim.post(action, data=fields)
+        assert planted.status_code == 400 and "not started in this browser" in planted.text
+        assert not [c for c in victim.cookies.jar if c.name == "__Host-partnerlink"]
+    replayed = client.post(action, data={**fields, "state": "other"})
+    assert replayed.status_code == 400
+    again = client.post(action, data=fields)
+    assert again.status_code == 400, "a refused answer ends the sign-in in flight"

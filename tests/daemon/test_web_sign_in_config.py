@@ -81,6 +81,7 @@ def test_sign_in_reads_its_secrets_beside_the_config_and_keeps_them_secret(
             'client_secret = "s3cret-x"\nviewers = ["*"]\nsession_lifetime = "30d"\n',
             "between 5m and 7d",
         ),
+        ('public_url = "http://pl.example.com"\n', GOOD, "only for a page on this machine"),
     ],
     ids=[
         "public url with a path",
@@ -91,6 +92,7 @@ def test_sign_in_reads_its_secrets_beside_the_config_and_keeps_them_secret(
         "not a name or id",
         "short session key",
         "session too long",
+        "plain http elsewhere than this machine",
     ],
 )
 def test_a_sign_in_that_cannot_work_is_one_error_naming_the_key(

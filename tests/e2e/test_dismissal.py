@@ -70,3 +70,16 @@ def test_a_dismissal_holds_while_the_days_count_down_and_ends_when_the_end_date_
         "open",
         CHANGED,
     )
+
+
+def test_a_dismissed_missing_link_is_still_a_gap_in_the_matrix(
+    tmp_path: Path, clock: Clock
+) -> None:
+    config = make_config(tmp_path)
+    write_world(tmp_path, customer(C1, SUB1, pal=None), customer(C2, SUB2))
+    _, _, findings = cycle(config, clock)
+    [missing] = [f for f in findings.values() if f.rule == "link_missing"]
+    with Agent(load_settings(config), clock=clock) as agent:
+        act(agent.store, missing.fingerprint, Request(Act.DISMISS, WHO, "no Azure work"), clock())
+        gaps = [r for r in agent.matrix() if r.state == "missing"]
+    assert [(r.customer_tenant_id, r.kind) for r in gaps] == [(C1, missing.link_kind)]

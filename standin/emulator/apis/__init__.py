@@ -6,21 +6,12 @@ The request pipeline every route goes through (authentication, throttling, fault
 
 from __future__ import annotations
 
-from standin.emulator.apis import (
-    arm,
-    authorize,
-    downloads,
-    graph,
-    insights,
-    login,
-    partner_center,
-)
+from standin.emulator.apis import arm, downloads, graph, insights, login, partner_center
 from standin.emulator.routing import Route
 from standin.emulator.service import Service
 
 ROUTES: tuple[Route[Service], ...] = (
     *login.ROUTES.routes,
-    *authorize.ROUTES.routes,
     *partner_center.ROUTES.routes,
     *insights.ROUTES.routes,
     *graph.ROUTES.routes,

@@ -1,6 +1,7 @@
-"""Entra ID's web sign-in: ``/authorize`` and the ``authorization_code`` grant of the token
-endpoint (the OAuth authorization-code flow with PKCE that MSAL's ``initiate_auth_code_flow``
-and ``acquire_token_by_auth_code_flow`` drive).
+"""Entra ID's web sign-in: what ``/authorize`` answers and the ``authorization_code`` grant of
+the token endpoint (the OAuth authorization-code flow with PKCE that MSAL's
+``initiate_auth_code_flow`` and ``acquire_token_by_auth_code_flow`` drive). The routes are the
+login API's (:mod:`standin.emulator.apis.login`); this is what they do.
 
 ``/authorize`` approves at once, with no page to fill in: it signs in the tenant's
 administrator, or the user its ``login_hint`` names (any user principal name: the emulator
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from standin.emulator.codes import Approval
-from standin.emulator.routing import Call, RouteTable
+from standin.emulator.routing import Call
 from standin.emulator.tokens import (
     RESOURCES,
     TokenRefused,
@@ -35,16 +36,14 @@ from standin.emulator.wire import Reply, json_reply
 if TYPE_CHECKING:
     from standin.emulator.service import Service
 
-ROUTES: RouteTable[Service] = RouteTable("login")
-
 GRAPH = "https://graph.microsoft.com"
 """The resource a sign-in that asks for no API's scope gets its access token for (as Entra
 does: the OpenID scopes alone are Graph's)."""
 _USERS = uuid.UUID("7d1e5b0c-3c55-4f0e-9a41-6a3d2b1c0e77")
 
 
-@ROUTES.route(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/authorize$")
 def authorize(svc: Service, call: Call) -> Reply:
+    """``/authorize``: approve at once and send the browser back with a code."""
     req = call.req
     tenant = call.params["tenant"].lower()
     if not call.world.known_tenant(tenant):

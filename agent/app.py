@@ -317,6 +317,7 @@ class Agent:
             config=alerts,
             customer_tags=self._customer_tags(),
             rule_titles={rule_id: rule.meta.title for rule_id, rule in RULES_BY_ID.items()},
+            page_url=self.settings.http.public_url,
         )
         log.info("alerts_planned", run_id=run_id, summary=str(summary))
 

@@ -29,6 +29,7 @@ from agent.lock import LockHeld, RunnerLock
 from agent.memory import trim
 from agent.metrics import Metrics
 from agent.web.page import ReportPage
+from agent.web.people import Authority
 from agent.web.server import StatusServer, status_server
 
 log = structlog.get_logger("partnerlink.daemon")
@@ -143,8 +144,17 @@ class Daemon:
     def start(self) -> None:
         http = self.agent.settings.http
         if http.enabled:  # first: a busy port stops the start before anything else runs
+            settings = self.agent.settings
+            authority = Authority(
+                settings.cloud.authority_host, settings.partner.tenant_id, settings.cloud.ca_bundle
+            )
             self.server = status_server(
-                self.agent.store, self.metrics, http, page=self.page, clock=self.agent.clock
+                self.agent.store,
+                self.metrics,
+                http,
+                page=self.page,
+                clock=self.agent.clock,
+                authority=authority,
             )
             self.server.start()
         schedule = self.agent.settings.schedule

@@ -105,7 +105,9 @@ def _missing(
     """A row per open ``link_missing`` finding: where a link is expected and none is held."""
     rows: list[MatrixRow] = []
     for finding in store.findings(
-        statuses=["open", "acknowledged", "snoozed"], rules=["link_missing"], customers=customers
+        statuses=["open", "acknowledged", "snoozed", "dismissed"],
+        rules=["link_missing"],
+        customers=customers,
     ):
         tenant = finding.customer_tenant_id or ""
         snap = snapshots.get(tenant) or CustomerSnapshot(tenant_id=tenant, records={}, statuses={})

@@ -117,7 +117,7 @@ def decide(
         return _skip("pending findings never notify (guarantee confirm-k-runs)")
     if status == "suspect":
         return _skip("held as suspect until the next run confirms (guarantee mass-loss-guard)")
-    if status in ("acknowledged", "snoozed"):
+    if status in ("acknowledged", "snoozed", "dismissed"):
         return _skip(f"{status}: no notifications until it is open again")
     if status != "open":
         return _skip(f"unknown status {status!r}")

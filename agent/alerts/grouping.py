@@ -16,6 +16,7 @@ from datetime import datetime
 
 from agent.alerts.message import Action, AlertItem, Kind, Message, kind_of, verb
 from agent.alerts.settings import severity_rank
+from agent.web.paths import absolute, finding_path, findings_path
 
 _BUCKET = {
     Action.FIRST: Action.FIRST,
@@ -49,6 +50,7 @@ def single(
     run_id: int | None,
     now: datetime,
     rule_title: str,
+    page_url: str | None = None,
 ) -> Message:
     kind = kind_of(action)
     return Message(
@@ -65,6 +67,7 @@ def single(
         fingerprints=(item.fingerprint,),
         run_id=run_id,
         created_at=now,
+        link=absolute(page_url, finding_path(item.fingerprint)) if page_url else None,
     )
 
 
@@ -75,8 +78,11 @@ def group_messages(
     run_id: int | None,
     now: datetime,
     rule_titles: Mapping[str, str] | None = None,
+    page_url: str | None = None,
 ) -> list[Message]:
-    """One sink's sends of one run, grouped by (rule, first|repeat|resolved)."""
+    """One sink's sends of one run, grouped by (rule, first|repeat|resolved); with
+    ``page_url`` (``[http] public_url``) each message links to its finding (a group: to its
+    rule's findings) on the daemon's page."""
     titles = rule_titles or {}
     buckets: dict[tuple[str, Action], list[tuple[AlertItem, Action]]] = defaultdict(list)
     for item, action in decided:
@@ -90,7 +96,9 @@ def group_messages(
         title = titles.get(rule, rule.replace("_", " "))
         if len(members) == 1:
             item, action = members[0]
-            messages.append(single(item, action, run_id=run_id, now=now, rule_title=title))
+            messages.append(
+                single(item, action, run_id=run_id, now=now, rule_title=title, page_url=page_url)
+            )
             continue
         items = sorted((item for item, _a in members), key=_sort_key)
         fingerprints = tuple(item.fingerprint for item in items)
@@ -114,6 +122,7 @@ def group_messages(
                 fingerprints=fingerprints,
                 run_id=run_id,
                 created_at=now,
+                link=absolute(page_url, findings_path(rule)) if page_url else None,
             )
         )
     return messages

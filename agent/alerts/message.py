@@ -12,6 +12,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+SUMMARY_LIMIT = 400
+"""The summary's length with a link in it: what the shortest sink shows of it (Teams)."""
+
 
 class Action(StrEnum):
     """What the decision function concluded for one finding and one sink."""
@@ -96,6 +99,9 @@ class Message(BaseModel):
     run_id: int | None = None
     created_at: datetime
     test: bool = False
+    link: str | None = None
+    """The finding on the daemon's page (for a group: its rule's findings there), when
+    ``[http] public_url`` is set; every sink shows it through :meth:`summary`."""
     references: dict[str, str] = Field(default_factory=dict, exclude=True)
     """fingerprint → the external id this sink returned for that finding earlier (a ticket or
     incident number). Filled in by the dispatcher at send time; never serialised, so neither
@@ -110,12 +116,21 @@ class Message(BaseModel):
         return f"[partnerlink] {self.title}"
 
     def summary(self) -> str:
-        """One line under the title: who and what for one finding, the count for a group."""
+        """One line under the title: who and what for one finding, the count for a group;
+        then the link to the page, if there is one (kept whole: what comes before it is cut
+        short instead, so a sink that clips the line at 400 characters keeps it)."""
         if self.kind is not Kind.GROUP:
             item = self.items[0]
-            return f"{item.customer} · {self.severity} · {self.rule_title}"
-        listed = "all listed" if not self.omitted else f"the {len(self.items)} most severe listed"
-        return f"{self.total} findings of {self.rule_title} {_STATE[self.action]}; {listed}."
+            line = f"{item.customer} · {self.severity} · {self.rule_title}"
+        else:
+            many = len(self.items)
+            listed = "all listed" if not self.omitted else f"the {many} most severe listed"
+            line = f"{self.total} findings of {self.rule_title} {_STATE[self.action]}; {listed}."
+        if not self.link:
+            return line
+        room = max(SUMMARY_LIMIT - len(self.link) - 3, 40)
+        line = line if len(line) <= room else line[: room - 1] + "…"
+        return f"{line} · {self.link}"
 
     def more_text(self) -> str:
         return f"and {self.omitted} more" if self.omitted else ""

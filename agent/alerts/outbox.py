@@ -92,13 +92,15 @@ def plan_and_enqueue(
     config: AlertsConfig,
     rule_titles: Mapping[str, str],
     customer_tags: Mapping[str, Sequence[str]] | None = None,
+    page_url: str | None = None,
 ) -> PlanSummary:
     """Decide, group and enqueue every message this run calls for, in ``book``'s transaction.
 
     Call it at the end of the audit, in the audit's own write transaction (after its last
     batch of findings is written). ``rule_titles`` names each rule in the messages (a rule
-    missing there is named after its id). Calling it twice for one run enqueues nothing the
-    second time.
+    missing there is named after its id); ``page_url`` (``[http] public_url``) makes each
+    message link to its finding on the daemon's page. Calling it twice for one run enqueues
+    nothing the second time.
     """
     summary = PlanSummary(run_id=run_id)
     sinks = [s for s in config.sinks if s.enabled]
@@ -125,6 +127,7 @@ def plan_and_enqueue(
             run_id=run_id,
             now=now,
             rule_titles=rule_titles,
+            page_url=page_url,
         ):
             _enqueue_and_remember(book, summary, message, sink.name, actions, now)
     book.flush()

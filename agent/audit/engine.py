@@ -22,6 +22,7 @@ from datetime import datetime
 import structlog
 
 from agent.audit.anomaly import Anomaly, LinkTally, source_anomalies
+from agent.audit.condition import condition_of
 from agent.audit.context import AuditContext
 from agent.audit.derive import derive_links
 from agent.audit.expected import expand
@@ -219,14 +220,15 @@ def _move_findings(
         )
         seen.add(fp)
         unknown = cand.verdict is Verdict.UNKNOWN
+        content = None if unknown else _content(rule, cand, customer_name)
         evaluation = Evaluation(
             Observed.UNKNOWN if unknown else Observed.SEEN,
             ctx.run_id,
             ctx.now,
             confirmed=cand.confirmed,
             suspect=cand.suspect,
+            condition=condition_of(content.severity, content.evidence) if content else None,
         )
-        content = None if unknown else _content(rule, cand, customer_name)
         _write(book, outcome, fp, evaluation, policy, content)
     absent = Observed.NOT_EVALUATED if candidates is None else Observed.CLEAR
     for fp in known:

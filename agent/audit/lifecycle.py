@@ -3,11 +3,14 @@ state, the status change to record, and how the run counts it. No I/O, no clock.
 
 Seen: new → pending, open or suspect; pending → open after ``open_after_runs`` consecutive
 evaluated runs (and the rule's own confirmation); suspect → open or pending once a run without
-the anomaly still sees it; resolved → reopened; a snooze that has ended → open. Cleared:
-pending and suspect are withdrawn at once (never announced, so no resolve either); others
-resolve after ``resolve_after_runs`` consecutive clears. Unknown and not evaluated (a required
-source incomplete) move nothing: they neither advance nor reset a count. A run is counted once:
-auditing it twice changes nothing the second time.
+the anomaly still sees it; resolved → reopened; a snooze that has ended → open; dismissed →
+open when its condition (``agent.audit.condition``) is not the one the dismissal accepted, in a
+run without a source anomaly (guarantee accepted-risk). Cleared: pending and suspect are
+withdrawn at once (never announced, so no resolve either); others, dismissed ones too, resolve
+after ``resolve_after_runs`` consecutive clears; a resolved finding seen again is a new
+episode, its dismissal forgotten. Unknown and not evaluated (a required source incomplete)
+move nothing: they neither advance nor reset a count. A run is counted once: auditing it twice
+changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from agent.store.models import ACTIVE_STATUSES, FindingStatus
 from agent.store.values import FindingState, StatusChange
 
 HELD = "held as suspect: a source anomaly makes this run's data doubtful"
+CHANGED = "reopened: its condition changed since it was dismissed"
 
 
 class Observed(StrEnum):
@@ -45,6 +49,9 @@ class Evaluation:
     """The rule's own confirmation (``link_disappeared``: absent in K complete runs)."""
     suspect: bool = False
     """A source anomaly makes this run's sighting doubtful."""
+    condition: str | None = None
+    """The condition digest of what the rule reported (``agent.audit.condition``); ``None``
+    when it cannot be told (then a dismissal holds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +105,7 @@ def _seen(previous: FindingState | None, ev: Evaluation, policy: LifecyclePolicy
     stamped = replace(previous, last_seen=ev.now, last_run_id=ev.run_id, clears=0)
     if old is FindingStatus.RESOLVED:
         target = _target(ev, 1, policy)
-        reopened = replace(stamped, status=target, resolved_at=None, hits=1)
+        reopened = replace(stamped, status=target, resolved_at=None, hits=1, accepted=None)
         return _move(reopened, old, ev, "reopened" + ("; " + HELD if ev.suspect else ""))
     stamped = replace(stamped, hits=previous.hits + 1)
     if old in (FindingStatus.PENDING, FindingStatus.SUSPECT):
@@ -112,6 +119,10 @@ def _seen(previous: FindingState | None, ev: Evaluation, policy: LifecyclePolicy
         woken = replace(stamped, status=FindingStatus.OPEN, until=None)
         change = StatusChange(old, FindingStatus.OPEN, ev.run_id, ev.now, "snooze ended")
         return Transition(woken, change)
+    if old is FindingStatus.DISMISSED and _condition_changed(previous, ev):
+        reopened = replace(stamped, status=FindingStatus.OPEN, accepted=None)
+        change = StatusChange(old, FindingStatus.OPEN, ev.run_id, ev.now, CHANGED)
+        return Transition(reopened, change, Tally.NEW)
     return Transition(stamped, tally=Tally.ONGOING)  # announced already: nothing to tell
 
 
@@ -135,6 +146,14 @@ def _cleared(previous: FindingState, ev: Evaluation, policy: LifecyclePolicy) ->
     resolved = replace(stamped, status=FindingStatus.RESOLVED, resolved_at=ev.now)
     change = StatusChange(old, FindingStatus.RESOLVED, ev.run_id, ev.now)
     return Transition(resolved, change, Tally.RESOLVED)
+
+
+def _condition_changed(previous: FindingState, ev: Evaluation) -> bool:
+    """Whether a dismissed finding's condition is no longer the one accepted; a doubtful run
+    (a source anomaly) proves no change."""
+    if ev.suspect or ev.condition is None or previous.accepted is None:
+        return False
+    return ev.condition != previous.accepted
 
 
 def _target(ev: Evaluation, hits: int, policy: LifecyclePolicy) -> FindingStatus:

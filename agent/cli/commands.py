@@ -13,7 +13,7 @@ from agent.cli import root
 from agent.cli.alerts_cmds import alerts_app
 from agent.cli.config_cmds import check, init
 from agent.cli.credit_cmds import credit
-from agent.cli.findings_cmds import ack, explain, findings, snooze, unsnooze
+from agent.cli.findings_cmds import ack, assign, dismiss, explain, findings, snooze, unsnooze
 from agent.cli.report_cmds import matrix, report
 from agent.cli.root import app, fail
 from agent.cli.run_cmds import audit, cycle, run, status, sync
@@ -33,6 +33,8 @@ COMMANDS = (
     report,
     ack,
     snooze,
+    assign,
+    dismiss,
     unsnooze,
     explain,
     status,

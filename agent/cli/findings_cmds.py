@@ -1,5 +1,6 @@
 """The findings: list them (``findings``), read one (``explain``), and decide about one
-(``ack``, ``snooze``, ``unsnooze``)."""
+(``ack``, ``snooze``, ``assign``, ``dismiss``, ``unsnooze``) through ``agent.acting``, the
+service the daemon's page acts through too."""
 
 from __future__ import annotations
 
@@ -51,74 +52,92 @@ def findings(
     emit_findings(rows, fmt, root.out)
 
 
-def _decide(
-    fingerprint: str,
-    status: str,
-    *,
-    owner: str | None,
-    reason: str | None,
-    until: Any = None,
-    allowed: frozenset[str] | None = None,
-) -> None:
-    from agent.store import FindingStatus
-    from agent.store.models import ACTIVE_STATUSES
+ID = Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")]
+BY = Annotated[
+    str | None, typer.Option("--by", help="Who decides (default: your login name), for the record.")
+]
+
+
+def _act(fingerprint: str, act: str, by: str | None, **request: Any) -> None:
+    """Decide about a finding through the service the daemon's page uses (``agent.acting``)."""
+    from agent.acting import act as apply
+    from agent.audit.decisions import Act, Request
 
     loaded = settings()
     with agent_for(loaded) as agent:
         try:
-            finding = agent.store.set_finding_status(
-                fingerprint,
-                FindingStatus(status),
-                agent.clock(),
-                owner=owner,
-                note=reason,
-                until=until,
-                allowed_from=allowed or ACTIVE_STATUSES,
-            )
+            wanted = Request(Act(act), actor=by or _login(), **request)
+            finding = apply(agent.store, fingerprint, wanted, agent.clock())
         except (LookupError, ValueError) as exc:
             raise fail(str(exc)) from None
     now = f"{finding.fingerprint[:12]} is now {finding.status}: {finding.title}"
     root.out.print(for_terminal(now))
 
 
+def _login() -> str:
+    """The name of whoever runs the command, as the record's "who"."""
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):  # no login name in this container
+        return "someone at the command line"
+
+
 def ack(
-    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
+    fingerprint: ID,
     owner: Annotated[str | None, typer.Option(help="Who follows it up.")] = None,
     reason: Annotated[str | None, typer.Option(help="Why, for the team.")] = None,
+    by: BY = None,
 ) -> None:
     """Acknowledge a finding: someone owns it; it stops repeating until it changes."""
-    _decide(fingerprint, "acknowledged", owner=owner, reason=reason)
+    _act(fingerprint, "ack", by, owner=owner, reason=reason or "")
 
 
 def snooze(
-    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
+    fingerprint: ID,
     until: Annotated[str, typer.Option(help='A date (2026-12-31) or a duration ("7d").')],
-    owner: Annotated[str | None, typer.Option(help="Who decided.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Who follows it up.")] = None,
     reason: Annotated[str | None, typer.Option(help="Why.")] = None,
+    by: BY = None,
 ) -> None:
     """Snooze a finding until a date; it comes back by itself if still true then."""
     from datetime import UTC, datetime
 
     end = args.until(until, datetime.now(UTC))
-    _decide(fingerprint, "snoozed", owner=owner, reason=reason, until=end)
+    _act(fingerprint, "snooze", by, owner=owner, reason=reason or "", until=end)
+
+
+def assign(
+    fingerprint: ID,
+    owner: Annotated[str, typer.Argument(help="Who follows it up (a name or an address).")],
+    reason: Annotated[str | None, typer.Option(help="Why, for the team.")] = None,
+    by: BY = None,
+) -> None:
+    """Give a finding an owner; its status stays as it is."""
+    _act(fingerprint, "assign", by, owner=owner, reason=reason or "")
+
+
+def dismiss(
+    fingerprint: ID,
+    reason: Annotated[str, typer.Option(help="Why the risk is accepted (required).")],
+    by: BY = None,
+) -> None:
+    """Dismiss a finding as an accepted risk: silent until its condition changes (another
+    holder, another end date, a higher severity) or it resolves."""
+    _act(fingerprint, "dismiss", by, reason=reason)
 
 
 def unsnooze(
-    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
+    fingerprint: ID,
+    reason: Annotated[str | None, typer.Option(help="Why.")] = None,
+    by: BY = None,
 ) -> None:
-    """Bring a snoozed or acknowledged finding back to open."""
-    _decide(
-        fingerprint,
-        "open",
-        owner=None,
-        reason="unsnoozed",
-        allowed=frozenset({"snoozed", "acknowledged"}),
-    )
+    """Bring a snoozed, acknowledged or dismissed finding back to open."""
+    _act(fingerprint, "reopen", by, reason=reason or "")
 
 
-def explain(
-    fingerprint: Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")],
-) -> None:
+def explain(fingerprint: ID) -> None:
     """Why a finding exists: its evidence, its life, and the observations behind it."""
     loaded = settings()
     with agent_for(loaded) as agent:
@@ -164,6 +183,8 @@ def _print_finding(finding: Any) -> None:
     )
     if finding.owner or finding.note:
         root.out.print(for_terminal(f"owner: {finding.owner or '-'} · note: {finding.note or '-'}"))
+    if finding.status == "dismissed":
+        root.out.print("dismissed as an accepted risk: silent until its condition changes")
     root.out.print(
         Text.assemble(
             "\n", ("what to do", "bold"), ": ", for_terminal(finding.remediation, multiline=True)
@@ -177,10 +198,14 @@ def _print_life(events: list[Any]) -> None:
     """The finding's status changes, oldest first."""
     root.out.print("\n[bold]life[/]")
     for e in events:
+        moved = f"{e.from_status or 'new'} → {e.to_status}"
+        if e.actor:  # a person's decision: what, who, why
+            said = f"{e.action} by {e.actor}" + (f": {e.note}" if e.note else "")
+        else:
+            said = e.note or ""
         root.out.print(
             for_terminal(
-                f"  {e.at.isoformat(timespec='seconds')}  {e.from_status or 'new'} → "
-                f"{e.to_status}" + (f"  ({e.note})" if e.note else "")
+                f"  {e.at.isoformat(timespec='seconds')}  {moved}" + (f"  ({said})" if said else "")
             )
         )
 

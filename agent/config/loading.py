@@ -41,13 +41,14 @@ def _relative_paths(data: dict[str, Any], base: Path) -> None:
             value = block.get(name)
             if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
                 block[name] = str((base / value).resolve())
-        if section == "credentials":
-            for carrier in block.get("carriers", []) or []:
-                if isinstance(carrier, dict):
-                    for name in ("client_secret_file", "certificate_file"):
-                        value = carrier.get(name)
-                        if isinstance(value, str) and not Path(value).expanduser().is_absolute():
-                            carrier[name] = str((base / value).resolve())
+        nested = {"credentials": "carriers", "http": "sign_in"}.get(section)
+        inner = block.get(nested) if nested else None
+        for table in inner if isinstance(inner, list) else [inner]:
+            if isinstance(table, dict):
+                for name in ("client_secret_file", "certificate_file", "session_key_file"):
+                    value = table.get(name)
+                    if isinstance(value, str) and not Path(value).expanduser().is_absolute():
+                        table[name] = str((base / value).resolve())
 
 
 def load_settings(path: Path | str | None = None, *, required: bool = False) -> Settings:

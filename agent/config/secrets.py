@@ -8,7 +8,8 @@ from agent.config.settings import Settings
 
 
 def register_secrets(settings: Settings) -> None:
-    """App secrets and certificate passwords, the endpoint token, and the alert sinks' secrets."""
+    """App secrets and certificate passwords, the endpoint token, the page's sign-in secrets
+    (its app's client secret, the session key), and the alert sinks' secrets."""
     creds = [settings.credentials, *settings.credentials.carriers]
     plog.register_secrets(
         v.get_secret_value()
@@ -18,4 +19,9 @@ def register_secrets(settings: Settings) -> None:
     )
     if settings.http.token is not None:
         plog.register_secrets([settings.http.token.get_secret_value()])
+    sign_in = settings.http.sign_in
+    if sign_in is not None:
+        plog.register_secrets(
+            v.get_secret_value() for v in (sign_in.client_secret, sign_in.session_key) if v
+        )
     register_alert_secrets(settings.alerts)

@@ -47,6 +47,9 @@ class FindingStatus(StrEnum):
     SNOOZED = "snoozed"
     RESOLVED = "resolved"
     SUSPECT = "suspect"
+    DISMISSED = "dismissed"
+    """An accepted risk: a person dismissed it with a reason. It stays dismissed, silent, until
+    its condition changes (``agent.audit.condition``) or it resolves."""
 
 
 ACTIVE_STATUSES = frozenset(
@@ -56,8 +59,11 @@ ACTIVE_STATUSES = frozenset(
         FindingStatus.ACKNOWLEDGED,
         FindingStatus.SNOOZED,
         FindingStatus.SUSPECT,
+        FindingStatus.DISMISSED,
     }
 )
+"""Not resolved: the condition is still there (an acknowledged, snoozed or dismissed finding
+included); the audit keeps moving these along."""
 
 
 def _utc(nullable: bool = False) -> Column[datetime]:
@@ -186,6 +192,8 @@ class Finding(SQLModel, table=True):
     owner: str | None = Field(default=None, max_length=120)
     note: str | None = Field(default=None, sa_column=Column(Text))
     until: datetime | None = Field(default=None, sa_column=_utc(True))
+    accepted_condition: str | None = Field(default=None, max_length=64)
+    """A dismissed finding: the digest of the condition the dismissal accepted."""
 
 
 class FindingEvent(SQLModel, table=True):
@@ -200,6 +208,10 @@ class FindingEvent(SQLModel, table=True):
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
     note: str | None = Field(default=None, sa_column=Column(Text))
+    actor: str | None = Field(default=None, max_length=200)
+    """Who decided, for a person's decision (``None``: the audit moved it)."""
+    action: str | None = Field(default=None, max_length=16)
+    """What a person did: ack, snooze, assign, dismiss, reopen (``None``: the audit)."""
 
 
 class RunnerLease(SQLModel, table=True):

@@ -30,6 +30,8 @@ class FindingState:
     resolved_at: datetime | None = None
     until: datetime | None = None
     """The end of a snooze."""
+    accepted: str | None = None
+    """A dismissed finding: the condition digest its dismissal accepted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +86,25 @@ class LinkState:
     later run without the anomaly proves the absence again, or the link is seen."""
     dirty: bool = False
     """Changed by this audit: the repository writes only these back."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A person's decision on a finding, ready to store: where the finding goes and the event
+    that records who decided it, when and why."""
+
+    from_status: FindingStatus
+    """Where the finding stood when the decision was made: the store refuses the decision if it
+    has moved since."""
+    status: FindingStatus
+    until: datetime | None
+    accepted: str | None
+    owner: str | None
+    """The owner to set; ``None`` keeps the one it has."""
+    reason: str | None
+    """The note to keep on the finding; ``None`` keeps the one it has."""
+    actor: str
+    action: str
+    note: str
+    """The event's note: the reason, and what else the decision set."""
+    at: datetime

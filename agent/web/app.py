@@ -1,14 +1,15 @@
 """The WSGI application behind the endpoint: health, readiness and metrics for anyone (they carry
-no customer data), the cached report for those :class:`ReportAccess` lets in."""
+no customer data), the cached report and the findings for those :class:`Gate` lets in, and,
+with sign-in, the actions on findings for operators (:mod:`agent.web.people`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 import structlog
@@ -16,8 +17,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agent.metrics import Metrics
 from agent.store import Store
-from agent.web.auth import ReportAccess, Verdict
+from agent.web.layout import with_bar
 from agent.web.page import ReportPage
+from agent.web.paths import FINDINGS
+from agent.web.people import People
+from agent.web.signin_routes import CALLBACK
+from agent.web.wire import Response
 
 log = structlog.get_logger("partnerlink.web")
 
@@ -27,27 +32,29 @@ ENDPOINTS = {
     "/metrics": "metrics",
     "/": "report",
     "/report": "report",
+    FINDINGS: "findings",
+    "/signin": "signin",
+    CALLBACK: "callback",
+    "/signout": "signout",
 }
 # The report is self-contained: inline styles and SVG, no script, no external anything.
 REPORT_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 )
-OFF_HINT = (
-    b"the report is off: set [http] token_file (or PARTNERLINK_HTTP__TOKEN) and send "
-    b"'Authorization: Bearer <token>', or set [http] report_anonymous = true\n"
-)
 NO_CYCLE = (
     b"<!doctype html><html><head><meta charset='utf-8'><title>partnerlink</title></head>"
     b"<body><p>No report yet: no cycle has finished since the agent started.</p></body></html>"
 )
+READ = ("GET", "HEAD")
+POSTED = {"finding": ("GET", "HEAD", "POST"), "callback": ("GET", "POST"), "signout": ("POST",)}
+"""The endpoints that take a POST, and what else they take; every other one is GET or HEAD."""
 
 
-@dataclass(slots=True)
-class Response:
-    status: int
-    body: bytes
-    content_type: str = "text/plain; charset=utf-8"
-    headers: list[tuple[str, str]] = field(default_factory=list)
+def endpoint_of(path: str) -> tuple[str, str]:
+    """(the endpoint a path names, the finding id for ``/findings/<id>``)."""
+    if path.startswith(FINDINGS + "/") and len(path) > len(FINDINGS) + 1:
+        return "finding", unquote(path[len(FINDINGS) + 1 :])
+    return ENDPOINTS.get(path, "other"), ""
 
 
 class StatusApp:
@@ -57,23 +64,24 @@ class StatusApp:
         store: Store,
         metrics: Metrics,
         page: ReportPage,
-        access: ReportAccess,
+        people: People,
         ready_after: timedelta,
         clock: Callable[[], datetime],
     ) -> None:
         self.store = store
         self.metrics = metrics
         self.page = page
-        self.access = access
+        self.people = people
+        self.access = people.gate.access
         self.ready_after = ready_after
         self.clock = clock
         self.started = clock()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        endpoint = ENDPOINTS.get(environ.get("PATH_INFO") or "/", "other")
+        endpoint, finding = endpoint_of(environ.get("PATH_INFO") or "/")
         method = environ.get("REQUEST_METHOD", "GET")
         try:
-            response = self.respond(endpoint, method, environ)
+            response = self.respond(endpoint, method, environ, finding)
         except Exception as exc:  # the endpoint must answer, even about itself
             log.error("http_endpoint_error", endpoint=endpoint, error_type=type(exc).__name__)
             response = Response(500, b"internal error\n")
@@ -89,11 +97,15 @@ class StatusApp:
         start_response(f"{status.value} {status.phrase}", headers)
         return [b""] if method == "HEAD" else [response.body]
 
-    def respond(self, endpoint: str, method: str, environ: WSGIEnvironment) -> Response:
-        if endpoint == "other":
+    def respond(
+        self, endpoint: str, method: str, environ: WSGIEnvironment, finding: str = ""
+    ) -> Response:
+        sign_in = self.people.sign_in
+        if endpoint == "other" or (endpoint in ("signin", "callback", "signout") and not sign_in):
             return Response(404, b"not found\n")
-        if method not in ("GET", "HEAD"):
-            return Response(405, b"method not allowed\n", headers=[("Allow", "GET, HEAD")])
+        allowed = POSTED.get(endpoint, READ)
+        if method not in allowed:
+            return Response(405, b"method not allowed\n", headers=[("Allow", ", ".join(allowed))])
         if endpoint == "healthz":
             return _json(200, {"status": "alive"})
         if endpoint == "readyz":
@@ -101,23 +113,36 @@ class StatusApp:
             return _json(200 if ready else 503, detail)
         if endpoint == "metrics":
             return Response(200, generate_latest(self.metrics.registry), CONTENT_TYPE_LATEST)
-        return self.report(environ)
+        if endpoint == "report":
+            return self.report(environ)
+        findings = self.people.findings
+        if endpoint == "findings":
+            return findings.listing(environ)
+        if endpoint == "finding":
+            if method == "POST":
+                return findings.act(environ, finding)
+            return findings.one(environ, finding)
+        assert sign_in is not None
+        if endpoint == "signin":
+            return sign_in.signin(environ)
+        if endpoint == "callback":
+            return sign_in.callback(environ, method)
+        return sign_in.signout(environ)
 
     def report(self, environ: WSGIEnvironment) -> Response:
-        verdict = self.access.check(environ.get("HTTP_AUTHORIZATION"))
-        if verdict is Verdict.OFF:
-            return Response(403, OFF_HINT)
-        if verdict is Verdict.MISSING:
-            challenge = 'Bearer realm="partnerlink"'
-            return Response(401, b"the report needs a bearer token\n", headers=[_auth(challenge)])
-        if verdict is Verdict.WRONG:
-            challenge = 'Bearer realm="partnerlink", error="invalid_token"'
-            return Response(401, b"wrong token\n", headers=[_auth(challenge)])
+        gate = self.people.gate
+        who, refused = gate.reader(environ)
+        if refused is not None:
+            return refused
         html = "text/html; charset=utf-8"
-        secure = [("Content-Security-Policy", REPORT_POLICY), ("Referrer-Policy", "no-referrer")]
+        # Signed in, the bar's sign-out form posts from here: it must carry this origin.
+        referrer = "same-origin" if who is not None else "no-referrer"
+        secure = [("Content-Security-Policy", REPORT_POLICY), ("Referrer-Policy", referrer)]
         page = self.page.current()
         if page is None:
             return Response(503, NO_CYCLE, html, [*secure, ("Retry-After", "60")])
+        if who is not None:  # the report as rendered, with who is signed in above it
+            return Response(200, with_bar(page.body, who, gate.csrf(who)), html, secure)
         tagged = [*secure, ("ETag", page.etag)]
         if environ.get("HTTP_IF_NONE_MATCH") == page.etag:
             return Response(304, b"", html, tagged)
@@ -143,7 +168,3 @@ class StatusApp:
 
 def _json(status: int, data: dict[str, Any]) -> Response:
     return Response(status, json.dumps(data).encode(), "application/json")
-
-
-def _auth(challenge: str) -> tuple[str, str]:
-    return ("WWW-Authenticate", challenge)

@@ -1,5 +1,7 @@
 """``[http]``: the daemon's endpoint. The report's bearer token comes from the file or the
-environment, is checked when the config loads and stays a SecretStr; the server's limits."""
+environment, is checked when the config loads and stays a SecretStr; the server's limits; the
+address the page is reached at from outside (``public_url``), and sign-in (``[http.sign_in]``,
+:mod:`agent.web.sign_in_config`)."""
 
 from __future__ import annotations
 
@@ -7,14 +9,18 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from agent.durations import parse_duration
+from agent.web.sign_in_config import SignInSection
 
 Duration = Annotated[timedelta, Field(json_schema_extra={"type": "string"})]
 
 _TOKEN = re.compile(r"^[\x21-\x7e]{16,}$")
+_PUBLIC_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+PUBLIC_URL_LIMIT = 120
 
 
 def _token_problem(value: str) -> str | None:
@@ -47,6 +53,12 @@ class HttpSection(BaseModel):
     threads: int = Field(default=4, ge=1, le=64)
     connection_limit: int = Field(default=500, ge=8, le=10000)
     idle_timeout: Duration = Field(default=timedelta(seconds=30))
+    public_url: str | None = Field(
+        default=None,
+        description="The page's address as people reach it (https://partnerlink.example.com): "
+        "alerts link to findings there; sign-in needs it.",
+    )
+    sign_in: SignInSection | None = None
 
     _d = field_validator("ready_after", "idle_timeout", mode="before")(
         lambda cls, v: parse_duration(v)
@@ -58,6 +70,25 @@ class HttpSection(BaseModel):
         if not timedelta(seconds=1) <= value <= timedelta(hours=1):
             raise ValueError("expected a duration between 1s and 1h")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = value.strip().rstrip("/")
+        if not _PUBLIC_URL.match(url) or len(url) > PUBLIC_URL_LIMIT:
+            raise ValueError(
+                f"expected the page's origin, an http(s) URL of at most {PUBLIC_URL_LIMIT} "
+                "characters with no path, like https://partnerlink.example.com (the page is "
+                "served at the root of its host)"
+            )
+        return url
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether the page is reached over HTTPS: its cookies are then ``Secure``."""
+        return (self.public_url or "").startswith("https://")
 
     @field_validator("token")
     @classmethod
@@ -89,7 +120,22 @@ class HttpSection(BaseModel):
             raise ValueError("report_anonymous = true makes the token pointless: choose one")
         if self.token_file is not None:
             self.token = SecretStr(_read_token(self.token_file))
+        if self.sign_in is not None and self.public_url is None:
+            raise ValueError(
+                "sign_in needs public_url: the address browsers reach the page at (Entra "
+                "sends people back to public_url + /auth/callback)"
+            )
+        if self.sign_in is not None and not self.secure_cookies and not _local(self.public_url):
+            raise ValueError(
+                "sign_in over plain http is only for a page on this machine (127.0.0.1, "
+                "localhost, [::1]): give public_url as https://, e.g. a reverse proxy's address"
+            )
         return self
+
+
+def _local(url: str | None) -> bool:
+    """Whether ``url`` names this machine (a loopback host)."""
+    return urlsplit(url or "").hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def _read_token(path: Path) -> str:

@@ -22,14 +22,14 @@ from agent.config import ConfigError
 from agent.metrics import Metrics
 from agent.store import Store
 from agent.web.app import StatusApp
-from agent.web.auth import ReportAccess
 from agent.web.config import HttpSection
 from agent.web.page import ReportPage
+from agent.web.people import Authority, people
 
 log = structlog.get_logger("partnerlink.web")
 
 _HEADER_LIMIT = 32 * 1024  # a health probe or a browser needs far less
-_BODY_LIMIT = 64 * 1024  # every endpoint is GET: a body is never read
+_BODY_LIMIT = 64 * 1024  # only the findings' and sign-in's forms are posted, and they are small
 _FD_SPARE = 256  # descriptors the agent needs besides the endpoint's (database, Microsoft APIs)
 
 
@@ -40,24 +40,33 @@ def status_server(
     *,
     page: ReportPage,
     clock: Callable[[], datetime],
+    authority: Authority | None = None,
 ) -> StatusServer:
-    """The endpoint as ``[http]`` describes it, bound (a busy port raises ConfigError)."""
+    """The endpoint as ``[http]`` describes it, bound (a busy port raises ConfigError);
+    ``authority`` is where people sign in when ``[http.sign_in]`` is set."""
+    if http.sign_in is not None and authority is None:
+        raise ConfigError("[http.sign_in] is set but no sign-in authority was given")
+    parts = people(store, http, authority, clock)
     app = StatusApp(
         store=store,
         metrics=metrics,
         page=page,
-        access=ReportAccess(http.token, anonymous=http.report_anonymous),
+        people=parts,
         ready_after=http.ready_after,
         clock=clock,
     )
-    return StatusServer(
-        app,
-        bind=http.bind,
-        port=http.port,
-        threads=http.threads,
-        connection_limit=http.connection_limit,
-        idle_timeout=http.idle_timeout,
-    )
+    try:
+        return StatusServer(
+            app,
+            bind=http.bind,
+            port=http.port,
+            threads=http.threads,
+            connection_limit=http.connection_limit,
+            idle_timeout=http.idle_timeout,
+        )
+    except Exception:
+        parts.close()
+        raise
 
 
 class StatusServer:
@@ -112,7 +121,14 @@ class StatusServer:
 
     def start(self) -> None:
         self._thread.start()
-        log.info("http_listening", address=self.bind, port=self.port, report=self.app.access.mode)
+        sign_in = self.app.people.sign_in is not None
+        log.info(
+            "http_listening",
+            address=self.bind,
+            port=self.port,
+            report=self.app.access.mode,
+            sign_in=sign_in,
+        )
         if self.app.access.mode == "anonymous" and not _loopback(self.bind):
             log.warning(
                 "http_report_anonymous",
@@ -128,6 +144,7 @@ class StatusServer:
         else:
             wasyncore.close_all(self._map, ignore_all=True)
         self._server.task_dispatcher.shutdown(timeout=5)
+        self.app.people.close()
 
     def _loop(self) -> None:
         # waitress's own run() loops until its map is empty; this one also stops when asked,

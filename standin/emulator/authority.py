@@ -17,6 +17,7 @@ from typing import Any
 import jwt
 
 from standin.emulator.certificates import Certificates
+from standin.emulator.codes import AuthorizationCodes
 from standin.emulator.tokens import (
     ACCESS_TOKEN_LIFETIME,
     RESOURCES,
@@ -52,6 +53,8 @@ class TokenAuthority:
     def __init__(self, *, device_pending_polls: int = 1) -> None:
         self._key = secrets.token_bytes(32)
         self.certificates = Certificates()
+        self.codes = AuthorizationCodes()
+        """The authorization codes ``/authorize`` issues (the web sign-in's flow)."""
         self._refresh: dict[str, _RefreshGrant] = {}
         self._devices: dict[str, _DeviceCode] = {}
         self._lock = threading.Lock()
@@ -145,9 +148,19 @@ class TokenAuthority:
             claims=claims,
         )
 
-    def id_token(self, *, tenant_id: str, client_id: str, issuer: str, oid: str, upn: str) -> str:
+    def id_token(
+        self,
+        *,
+        tenant_id: str,
+        client_id: str,
+        issuer: str,
+        oid: str,
+        upn: str,
+        name: str = "Partner administrator",
+        nonce: str | None = None,
+    ) -> str:
         now = int(time.time())
-        claims = {
+        claims: dict[str, Any] = {
             "aud": client_id,
             "iss": issuer,
             "iat": now,
@@ -157,9 +170,11 @@ class TokenAuthority:
             "sub": oid,
             "tid": tenant_id,
             "preferred_username": upn,
-            "name": "Partner administrator",
+            "name": name,
             "ver": "2.0",
         }
+        if nonce is not None:
+            claims["nonce"] = nonce
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     # -- refresh tokens and device codes ----------------------------------------------------

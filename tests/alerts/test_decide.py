@@ -54,6 +54,8 @@ CASES = [
     ("acknowledged", sent(3 * DAY), Action.SKIP, "acknowledged"),
     ("snoozed", sent(3 * DAY), Action.SKIP, "snoozed"),
     ("snoozed", None, Action.SKIP, "snoozed"),
+    ("dismissed", sent(3 * DAY), Action.SKIP, "dismissed"),
+    ("dismissed", None, Action.SKIP, "dismissed"),
     ("resolved", None, Action.SKIP, "guarantee resolve-once"),
     ("resolved", sent(timedelta(hours=1)), Action.RESOLVED, "now resolved"),
     (

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from agent.audit.lifecycle import (
+    CHANGED,
     HELD,
     Evaluation,
     LifecyclePolicy,
@@ -29,6 +30,9 @@ TWO_TO_OPEN = LifecyclePolicy(open_after_runs=2, resolve_after_runs=2)
 
 PEND, OPEN, SUSP = FindingStatus.PENDING, FindingStatus.OPEN, FindingStatus.SUSPECT
 DONE, ACK, SNOOZ = FindingStatus.RESOLVED, FindingStatus.ACKNOWLEDGED, FindingStatus.SNOOZED
+DISM = FindingStatus.DISMISSED
+ACCEPTED, OTHER = "c0ffee" * 5 + "00", "decade" * 5 + "00"
+"""Two condition digests: the one a dismissal accepted, and a different one."""
 
 
 def was(status: FindingStatus, *, hits: int = 1, clears: int = 0, **kw: object) -> FindingState:
@@ -37,8 +41,12 @@ def was(status: FindingStatus, *, hits: int = 1, clears: int = 0, **kw: object) 
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
-def seen(*, confirmed: bool = True, suspect: bool = False) -> Evaluation:
-    return Evaluation(Observed.SEEN, RUN, NOW, confirmed=confirmed, suspect=suspect)
+def seen(
+    *, confirmed: bool = True, suspect: bool = False, condition: str | None = ACCEPTED
+) -> Evaluation:
+    return Evaluation(
+        Observed.SEEN, RUN, NOW, confirmed=confirmed, suspect=suspect, condition=condition
+    )
 
 
 CLEAR = Evaluation(Observed.CLEAR, RUN, NOW)
@@ -165,6 +173,49 @@ ROWS: dict[str, Row] = {
     "snoozed seen after the snooze ended: open again": Row(
         was(SNOOZ, until=NOW), seen(), OPEN, (SNOOZ, "snooze ended"), Tally.NONE, 2, 0
     ),
+    # dismissed: an accepted risk, until its condition changes
+    "dismissed seen with the condition it accepted: stays dismissed": Row(
+        was(DISM, accepted=ACCEPTED), seen(), DISM, None, Tally.ONGOING, 2, 0
+    ),
+    "dismissed seen with another condition: reopened, open": Row(
+        was(DISM, accepted=ACCEPTED),
+        seen(condition=OTHER),
+        OPEN,
+        (DISM, CHANGED),
+        Tally.NEW,
+        2,
+        0,
+    ),
+    "dismissed seen with another condition during an anomaly: stays dismissed": Row(
+        was(DISM, accepted=ACCEPTED),
+        seen(condition=OTHER, suspect=True),
+        DISM,
+        None,
+        Tally.ONGOING,
+        2,
+        0,
+    ),
+    "dismissed seen, the condition not told: stays dismissed": Row(
+        was(DISM, accepted=ACCEPTED), seen(condition=None), DISM, None, Tally.ONGOING, 2, 0
+    ),
+    "dismissed cleared once: resolving, still dismissed": Row(
+        was(DISM, accepted=ACCEPTED), CLEAR, DISM, None, Tally.NONE, 1, 1
+    ),
+    "dismissed cleared resolve_after_runs times: resolved": Row(
+        was(DISM, clears=1, accepted=ACCEPTED), CLEAR, DONE, (DISM, None), Tally.RESOLVED, 1, 2
+    ),
+    "dismissed, its rule not evaluated: neither advances nor resets": Row(
+        was(DISM, accepted=ACCEPTED), NOT_EVALUATED, DISM, None, Tally.NONE, 1, 0, counted=False
+    ),
+    "resolved after a dismissal, seen again: a new episode, open": Row(
+        was(DONE, resolved_at=EARLIER, accepted=ACCEPTED),
+        seen(),
+        OPEN,
+        (DONE, "reopened"),
+        Tally.NEW,
+        1,
+        0,
+    ),
     # runs that prove nothing
     "unknown verdict: neither advances nor resets": Row(
         was(PEND, hits=3, clears=0), UNKNOWN, PEND, None, Tally.NONE, 3, 0, counted=False
@@ -229,3 +280,19 @@ def test_the_rules_own_resolve_count_is_honoured() -> None:
     state = decide(was(OPEN, clears=1), CLEAR, three).state
     assert state is not None
     assert (state.status, state.clears) == (OPEN, 2)
+
+
+def test_a_reopened_dismissal_forgets_the_condition_it_accepted() -> None:
+    for previous, evaluation in (
+        (was(DISM, accepted=ACCEPTED), seen(condition=OTHER)),
+        (was(DONE, resolved_at=EARLIER, accepted=ACCEPTED), seen()),
+    ):
+        state = decide(previous, evaluation, KEEP).state
+        assert state is not None
+        assert (state.status, state.accepted) == (OPEN, None)
+
+
+def test_a_dismissal_that_holds_keeps_the_condition_it_accepted() -> None:
+    state = decide(was(DISM, accepted=ACCEPTED), seen(), KEEP).state
+    assert state is not None
+    assert (state.status, state.accepted) == (DISM, ACCEPTED)

@@ -220,6 +220,29 @@ def test_lifecycle_commands_on_the_kept_demo(kept_demo: Path) -> None:
     assert "<svg" in html.read_text()
 
 
+def test_assign_dismiss_and_reopen_are_recorded_with_who_and_why(kept_demo: Path) -> None:
+    config = str(kept_demo / "partnerlink.toml")
+    rows = json.loads(partnerlink("--config", config, "findings", "--format", "json").stdout)
+    target = next(r for r in rows if r["rule"] == "link_held_by_other" and r["status"] == "open")
+    short = target["fingerprint"][:10]
+    refused = partnerlink("--config", config, "dismiss", short, "--reason", "  ", "--by", "ana")
+    assert refused.returncode == 2 and "reason is missing" in refused.stderr
+    assigned = partnerlink("--config", config, "assign", short, "Bo Ops", "--by", "ana")
+    assert assigned.returncode == 0 and "is now open" in assigned.stdout
+    why = "the customer chose that partner for Azure"
+    dismissed = partnerlink("--config", config, "dismiss", short, "--reason", why, "--by", "ana")
+    assert dismissed.returncode == 0 and "is now dismissed" in dismissed.stdout
+    explained = partnerlink("--config", config, "explain", short).stdout
+    assert "open → open  (assign by ana: owner Bo Ops)" in explained
+    assert f"open → dismissed  (dismiss by ana: {why})" in explained
+    assert "owner: Bo Ops" in explained and "accepted risk" in explained
+    reopened = partnerlink("--config", config, "unsnooze", short)
+    assert reopened.returncode == 0 and "is now open" in reopened.stdout
+    assert (
+        "dismissed → open  (reopen by " in partnerlink("--config", config, "explain", short).stdout
+    )
+
+
 def test_sync_uses_the_change_feed_and_full_reads_everything(kept_demo: Path) -> None:
     """Through the emulator: a sync soon after the demo's stands on its Partner Center
     subscription reads where the audit records name no change; ``--full`` reads them all."""

@@ -103,7 +103,7 @@ def test_example_documents_every_key_set_or_commented_out() -> None:
     lines = [
         line.lstrip("# ").split("=", 1)[0].strip() for line in text.splitlines() if "=" in line
     ]
-    tables = re.findall(r"^#?\s*\[\[([\w.]+)\]\]", text, flags=re.MULTILINE)
+    tables = re.findall(r"^#?\s*\[\[?([\w.]+)\]\]?", text, flags=re.MULTILINE)
     documented = set(lines) | {table.rsplit(".", 1)[-1] for table in tables}
 
     def keys(model: type[BaseModel]) -> set[str]:

@@ -21,6 +21,7 @@ SAMPLE_PATHS = {
     "device_code": "/t/oauth2/v2.0/devicecode",
     "device_login_page": "/devicelogin",
     "token": "/t/oauth2/v2.0/token",
+    "authorize": "/t/oauth2/v2.0/authorize",
     "pc_customers": "/v1/customers",
     "pc_customer_get": "/v1/customers/c",
     "pc_subscriptions": "/v1/customers/c/subscriptions",

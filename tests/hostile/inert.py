@@ -79,6 +79,28 @@ def html_page(page: str, where: str, allowed: set[str] = REPORT_TAGS) -> None:
     no_invisible(page, where, allow="\n")
 
 
+APP_TAGS = REPORT_TAGS | {
+    "nav", "main", "pre", "br", "a", "form", "input", "button", "select", "option", "label",
+}  # fmt: skip
+"""The daemon's own pages add links, forms and the signed-in bar."""
+
+
+def app_page(page: str, where: str) -> None:
+    """Only the page's own tags; no event handler or source; the only links and form targets
+    are the page's own paths (no other site, no ``javascript:``)."""
+    parser = _Tags()
+    parser.feed(page)
+    for tag, attrs in parser.tags:
+        assert tag in APP_TAGS, f"{where}: live <{tag}> {attrs}"
+        for name, value in attrs:
+            assert not name.startswith("on"), f"{where}: <{tag} {name}={value!r}>"
+            assert name not in ("src", "srcdoc", "formaction"), f"{where}: <{tag} {name}>"
+            if name in ("href", "action"):
+                own = (value or "").startswith("/") and not (value or "").startswith("//")
+                assert own, f"{where}: <{tag} {name}={value!r}>"
+    no_invisible(page, where, allow="\n")
+
+
 MARKDOWN_TAGS = {
     "h1", "h2", "p", "br", "table", "thead", "tbody", "tr", "th", "td", "code", "ul", "ol", "li",
     "strong", "em",

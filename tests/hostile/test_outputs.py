@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,10 @@ from agent.cli import root as cli_root
 from agent.config import load_settings
 from agent.daemon import Daemon
 from agent.demo import summary
+from agent.escape import for_html
 from agent.report import evidence_pack
+from agent.web.roles import Identity, Role, Roles
+from agent.web.session import Sessions, Signer
 from connectors.text import NAME_LIMIT, clean
 from tests.conftest import Clock
 from tests.hostile import inert
@@ -228,32 +232,63 @@ def test_html_report_has_no_live_tag(estate: Estate, tmp_path: Path) -> None:
     assert "&lt;script&gt;" in text and "[bold red]Fabrikam[/]" in text
 
 
+SESSION_KEY = "k" * 40
+
+
 @pytest.fixture
 def daemon_pages(estate: Estate) -> Iterator[dict[str, str]]:
-    """The daemon's ``/`` (the report of the last cycle), over real HTTP."""
+    """The daemon's ``/`` (the report of the last cycle) as anyone and as a signed-in
+    operator whose name from Entra is hostile too, the findings list and each finding's page
+    with its action forms, over real HTTP."""
     config = estate.config.with_name("daemon.toml")
     config.write_text(
         estate.config.read_text(encoding="utf-8")
-        + '[schedule]\ninterval = "24h"\n[http]\nport = 0\nreport_anonymous = true\n',
+        + '[schedule]\ninterval = "24h"\n[http]\nport = 0\nreport_anonymous = true\n'
+        + 'public_url = "https://partnerlink.test"\n[http.sign_in]\n'
+        + 'client_id = "a9900000-0000-4000-8000-0000000000a1"\nclient_secret = "s3cret-x"\n'
+        + f'operators = ["ops@partner.example"]\nsession_key = "{SESSION_KEY}"\n',
         encoding="utf-8",
     )
+    roles = Roles.of(["ops@partner.example"], [])
+    sessions = Sessions(Signer(SESSION_KEY.encode()), timedelta(hours=1), roles.digest())
+    who = Identity(HOSTILE["html_script"], "ops@partner.example", "0a")
     with Agent(load_settings(config)) as agent:
         daemon = Daemon(agent)
         daemon.start()
         try:
             daemon.render_page()
             assert daemon.server is not None
-            url = f"http://127.0.0.1:{daemon.server.port}/"
-            yield {"report": httpx.get(url, timeout=10).text}
+            url = f"http://127.0.0.1:{daemon.server.port}"
+            _, sealed = sessions.seal(who, Role.OPERATOR, agent.clock())
+            signed = {"Cookie": f"__Host-partnerlink={sealed}"}
+            pages = {
+                "report": httpx.get(url + "/", timeout=10).text,
+                "report signed in": httpx.get(url + "/", headers=signed, timeout=10).text,
+                "findings": httpx.get(url + "/findings", headers=signed, timeout=10).text,
+            }
+            for finding in estate.findings:
+                path = f"/findings/{finding.fingerprint}"
+                pages[path] = httpx.get(url + path, headers=signed, timeout=10).text
+            yield pages
         finally:
             daemon.stop()
 
 
 def test_the_daemons_pages_have_no_live_tag(estate: Estate, daemon_pages: dict[str, str]) -> None:
+    by_path = {f"/findings/{f.fingerprint}": f for f in estate.findings}
     for name, page in daemon_pages.items():
-        inert.html_page(page, f"daemon {name}")
-        assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+        if name == "report":
+            inert.html_page(page, f"daemon {name}")
+        else:
+            inert.app_page(page, f"daemon {name}")
+        if name in by_path:  # one finding: its own customer's name, shown literally
+            assert for_html(by_path[name].customer_name or "-") in page, name
+        else:
+            assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page, name
     assert PARTNER_NAME.split("<")[0].strip() in daemon_pages["report"]
+    assert "&lt;script&gt;" in daemon_pages["report signed in"].split("<main")[0]
+    acts = [p for n, p in daemon_pages.items() if n.startswith("/findings/") and "acknowledge" in p]
+    assert acts, "the operator's forms were checked too"
 
 
 def test_evidence_packs_render_no_link_image_or_tag(estate: Estate, tmp_path: Path) -> None:

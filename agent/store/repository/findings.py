@@ -1,19 +1,18 @@
-"""Findings: the lists people read, their decisions (ack, snooze), and the book the audit
+"""Findings: the lists people read, their decisions (``agent.acting``), and the book the audit
 writes its lifecycle decisions into, inside its own transaction."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlmodel import Session, col
 
 from agent.store.models import ACTIVE_STATUSES, Finding, FindingEvent, FindingStatus
 from agent.store.repository.base import StoreBase
 from agent.store.repository.tables import FINDING
-from agent.store.values import FindingContent, FindingState, StatusChange
+from agent.store.values import Decided, FindingContent, FindingState, StatusChange
 
 
 class FindingsMixin(StoreBase):
@@ -39,41 +38,62 @@ class FindingsMixin(StoreBase):
                 query = query.where(col(Finding.rule).in_(rules))
             return list(s.scalars(query.order_by(col(Finding.id))))
 
+    def finding_list(
+        self, *, statuses: Sequence[str] | None, rule: str | None, offset: int, limit: int
+    ) -> tuple[list[Finding], int]:
+        """One page of findings for people to work through, and how many there are in all:
+        open ones first, then held, put aside and resolved ones; within each, the most severe
+        and the most valuable first."""
+        where: list[ColumnElement[bool]] = []
+        if statuses is not None:
+            where.append(FINDING.c.status.in_(list(statuses)))
+        if rule is not None:
+            where.append(FINDING.c.rule == rule)
+        with self.read() as s:
+            total = s.scalar(select(func.count()).select_from(FINDING).where(*where)) or 0
+            query = (
+                select(Finding)
+                .where(*where)
+                .order_by(
+                    case(_WORK_ORDER, value=FINDING.c.status, else_=len(_WORK_ORDER)),
+                    case(_SEVERITY_ORDER, value=FINDING.c.severity, else_=len(_SEVERITY_ORDER)),
+                    FINDING.c.value_at_stake.desc(),
+                    FINDING.c.id,
+                )
+                .offset(offset)
+                .limit(limit)
+            )
+            return list(s.scalars(query)), int(total)
+
     def finding(self, fingerprint: str) -> Finding | None:
         """The one finding whose id starts with ``fingerprint``; None if there is none,
         :class:`AmbiguousFinding` if there are several."""
         with self.read() as s:
             return _one_finding(s, fingerprint, required=False)
 
-    def set_finding_status(
-        self,
-        fingerprint: str,
-        status: FindingStatus,
-        now: datetime,
-        *,
-        owner: str | None = None,
-        note: str | None = None,
-        until: datetime | None = None,
-        allowed_from: frozenset[str] = ACTIVE_STATUSES,
-    ) -> Finding:
-        """A person's decision on a finding (ack, snooze, unsnooze), kept as an event."""
+    def decide_finding(self, fingerprint: str, decided: Decided) -> Finding:
+        """Store a person's decision on the finding ``fingerprint`` names, with the event that
+        records it; :class:`FindingMoved` if the finding is no longer where the decision
+        found it (the audit, or another person, moved it in between)."""
         with self.write() as s:
             finding = _one_finding(s, fingerprint, required=True)
             assert finding is not None
-            if finding.status not in allowed_from:
-                raise ValueError(f"finding {finding.fingerprint[:12]} is {finding.status}")
-            old = finding.status
-            finding.status = status
-            finding.owner = owner or finding.owner
-            finding.note = note or finding.note
-            finding.until = until
+            if finding.status != decided.from_status:
+                raise FindingMoved(finding.fingerprint, decided.from_status, finding.status)
+            finding.status = decided.status
+            finding.until = decided.until
+            finding.accepted_condition = decided.accepted
+            finding.owner = decided.owner or finding.owner
+            finding.note = decided.reason or finding.note
             s.add(
                 FindingEvent(
                     fingerprint=finding.fingerprint,
-                    at=now,
-                    from_status=old,
-                    to_status=status,
-                    note=_decision_note(owner, note, until),
+                    at=decided.at,
+                    from_status=decided.from_status,
+                    to_status=decided.status,
+                    note=decided.note or None,
+                    actor=decided.actor,
+                    action=decided.action,
                 )
             )
             return finding
@@ -115,6 +135,24 @@ class FindingsMixin(StoreBase):
                 .distinct()
             )
             return {r for r in rows if r}
+
+
+_WORK_ORDER = {
+    status: rank
+    for rank, status in enumerate(
+        ("open", "suspect", "pending", "acknowledged", "snoozed", "dismissed", "resolved")
+    )
+}
+_SEVERITY_ORDER = {
+    severity: rank for rank, severity in enumerate(("critical", "high", "medium", "low", "info"))
+}
+
+
+class FindingMoved(ValueError):
+    """A decision made on a finding that has moved since it was read."""
+
+    def __init__(self, fingerprint: str, was: str, now: str) -> None:
+        super().__init__(f"finding {fingerprint[:12]} was {was} and is now {now}: look at it again")
 
 
 class AmbiguousFinding(LookupError):
@@ -161,15 +199,6 @@ def _one_finding(s: Session, prefix: str, *, required: bool) -> Finding | None:
     return matches[0] if matches else None
 
 
-def _decision_note(owner: str | None, note: str | None, until: datetime | None) -> str:
-    parts = [
-        f"by {owner}" if owner else "",
-        note or "",
-        f"until {until.isoformat()}" if until else "",
-    ]
-    return "; ".join(p for p in parts if p)
-
-
 class FindingBook:
     """One audit batch's findings (some customers', or the partner's) inside the audit's write
     transaction: their lifecycle state for the decision, and where its result is written."""
@@ -202,6 +231,7 @@ class FindingBook:
             last_seen=row.last_seen,
             resolved_at=row.resolved_at,
             until=row.until,
+            accepted=row.accepted_condition,
         )
 
     def fingerprints(self, rule: str, customer: str | None) -> list[str]:
@@ -245,6 +275,7 @@ class FindingBook:
         row.last_seen = state.last_seen
         row.resolved_at = state.resolved_at
         row.until = state.until
+        row.accepted_condition = state.accepted
         if change is not None:
             self._session.add(
                 FindingEvent(

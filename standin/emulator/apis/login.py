@@ -1,4 +1,6 @@
-"""Entra ID: OpenID discovery, the device-code flow and the token endpoint (app and app+user).
+"""Entra ID: OpenID discovery, the device-code flow and the token endpoint (app and app+user;
+the web sign-in's ``/authorize`` and code grant, whose workings are
+:mod:`standin.emulator.apis.web_sign_in`).
 
 The tokens themselves are minted and checked by :mod:`standin.emulator.tokens`; this module
 decides whether a sign-in succeeds, and what the answer looks like when it does not.
@@ -10,6 +12,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from connectors.base import PARTNER_APP
+from standin.emulator.apis import web_sign_in
 from standin.emulator.apis.client_auth import DEVICE_GRANT, authenticate_client, basic_auth
 from standin.emulator.errors import aad_error
 from standin.emulator.routing import Call, RouteTable
@@ -108,6 +111,12 @@ def device_login_page(svc: Service, call: Call) -> Reply:
     return Reply(200, page, content_type="text/html; charset=utf-8")
 
 
+@ROUTES.route(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/authorize$")
+def authorize(svc: Service, call: Call) -> Reply:
+    """The web sign-in's authorization endpoint: approves at once (no page to fill in)."""
+    return web_sign_in.authorize(svc, call)
+
+
 def _unknown_app(client_id: str, tenant: str) -> Reply:
     return aad_error(
         400,
@@ -174,6 +183,8 @@ def _grant(
         # RFC 8628: the poll names no scope; the device code remembers it.
         device = svc.authority.poll_device_code(form.get("device_code", ""), client_id=client_id)
         scope_text = scope_text or device.scope
+    if grant == "authorization_code":
+        return web_sign_in.code_grant(svc, call, tenant, client_id, form)
     resource = _resource(scope_text, form, tenant)
     if grant == "client_credentials":
         return _app_token(svc, call, tenant, name, client_id, resource, certificate)

@@ -28,7 +28,7 @@ from agent.audit.derive import derive_links
 from agent.audit.expected import expand
 from agent.audit.lifecycle import Evaluation, LifecyclePolicy, Observed, decide
 from agent.audit.model import Candidate, Rule, Verdict, fingerprint
-from agent.audit.outcome import AuditOutcome
+from agent.audit.outcome import AuditOutcome, add_readable
 from agent.audit.presence import track_links
 from agent.audit.rules import RULES
 from agent.audit.snapshot import PARTNER_SCOPED, CustomerSnapshot, group_records
@@ -119,7 +119,11 @@ class Auditor:
             chunk = customers[start : start + self.batch]
             self._audit_batch(ctx, outcome, chunk, scoped(chunk), errors)
         with self.store.transaction() as tx:
-            coverage = {**asdict(outcome.coverage), "shares": outcome.coverage.shares()}
+            coverage = {
+                **asdict(outcome.coverage),
+                "shares": outcome.coverage.shares(),
+                "readable": outcome.readable.as_dict(),
+            }
             tx.mark_audited(run.id, now, coverage=coverage)
             if self.after is not None:
                 self.after(tx, run.id, now)
@@ -208,6 +212,7 @@ class Auditor:
                 tx.save_links(snapshot.link_states)
                 if tenant:
                     outcome.coverage.add(snapshot, ctx)
+                    add_readable(outcome.readable, snapshot)
 
 
 def _move_findings(

@@ -6,8 +6,11 @@ count (no Azure subscription known anywhere) is no figure, and never falls below
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from connectors.records.customers import CspSubscription
 
 FIGURES = ("customers", "azure_subscriptions", "seats")
 _NAMES = {"customers": "customers", "azure_subscriptions": "Azure subscriptions", "seats": "seats"}
@@ -74,3 +77,13 @@ class ReadCoverage:
             setattr(made, figure, int(counts.get("total") or 0))
             setattr(made, f"{figure}_readable", int(counts.get("readable") or 0))
         return made
+
+
+def seats(subscriptions: Iterable[CspSubscription]) -> int:
+    """Seats of the active licence-based CSP subscriptions: what a customer's Microsoft 365
+    readability is worth."""
+    total = 0
+    for sub in subscriptions:
+        if (sub.status or "active").lower() == "active" and sub.billing_type != "usage":
+            total += sub.quantity or 0
+    return total

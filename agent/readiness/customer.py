@@ -8,11 +8,11 @@ the Partner Admin Link read of every identity that covers the tenant, and the GD
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from agent.causes import Cause, CauseKind, cause_of, fix_for
 from agent.readiness.arm import arm_check
+from agent.readiness.coverage import seats
 from agent.readiness.model import Check, CustomerReadiness, State
 from agent.readiness.permissions import CUSTOMER_NEEDS, missing, roles_of
 from agent.readiness.readers import Readers
@@ -65,15 +65,6 @@ async def _partner_center(
         return Check.failed("partner_center", cause_of("failed", str(exc)), who=APP, tenant=where)
     found.seats = seats(r for r in records if isinstance(r, CspSubscription))
     return Check.ok("partner_center", f"{found.seats:,} seats")
-
-
-def seats(subscriptions: Iterable[CspSubscription]) -> int:
-    """Seats of the active licence-based CSP subscriptions."""
-    total = 0
-    for sub in subscriptions:
-        if (sub.status or "active").lower() == "active" and sub.billing_type != "usage":
-            total += sub.quantity or 0
-    return total
 
 
 async def _graph(readers: Readers, tenant: str, where: str) -> Check:

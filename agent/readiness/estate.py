@@ -13,8 +13,8 @@ import asyncio
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from agent.readiness.coverage import ReadCoverage
-from agent.readiness.customer import probe_customer, seats
+from agent.readiness.coverage import ReadCoverage, seats
+from agent.readiness.customer import probe_customer
 from agent.readiness.model import CustomerReadiness, Readiness
 from agent.readiness.partner import probe_partner
 from agent.readiness.readers import Readers

@@ -17,10 +17,11 @@ APP = "the partner's app"
 
 
 async def arm_check(
-    readers: Readers, tenant: str, where: str
+    readers: Readers, tenant: str, where: str, billed: set[str]
 ) -> tuple[Check | None, tuple[str, ...], tuple[str, ...]]:
     """The ARM line of one customer (``None``: the source is not read), the subscriptions the
-    app sees, and those the tenant no longer has."""
+    app sees, and those the tenant no longer has; ``billed``: subscriptions Partner Center's
+    usage names, known besides those the store knows of."""
     connector = readers.connector(Source.ARM_SUBSCRIPTIONS.value)
     if connector is None:
         return None, (), ()
@@ -31,7 +32,8 @@ async def arm_check(
     visible = tuple(
         sorted({r.subscription_id.lower() for r in records if isinstance(r, AzureSubscription)})
     )
-    unseen = sorted(set(readers.known_subscriptions.get(tenant, ())) - set(visible))
+    known = set(readers.known_subscriptions.get(tenant, ())) | billed
+    unseen = sorted(known - set(visible))
     no_role: list[str] = []
     gone: list[str] = []
     for sid in unseen:
@@ -48,13 +50,13 @@ async def arm_check(
             gone.append(sid)
     if not no_role:
         return Check.ok("arm", f"{len(visible)} subscription(s)"), visible, tuple(gone)
-    known = len(visible) + len(no_role)
+    counted = len(visible) + len(no_role)
     return (
         Check(
             "arm",
             State.PARTIAL if visible else State.BLOCKED,
             CauseKind.NO_AZURE_ROLE,
-            f"the app holds no Azure role on {len(no_role)} of {known} subscription(s)",
+            f"the app holds no Azure role on {len(no_role)} of {counted} subscription(s)",
             "HTTP 403 AuthorizationFailed",
             _fix(readers.app_id, no_role),
             tuple(no_role),

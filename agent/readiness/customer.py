@@ -1,6 +1,7 @@
 """The readiness of one customer: every reader that reads in its tenant, tried for real.
 
-Partner Center (its subscriptions: the relationship, and the seats), Graph in the customer's
+Partner Center (its subscriptions: the relationship, and the seats; with app+user sources, its
+Azure usage, which names subscriptions the app may not see), Graph in the customer's
 tenant (the app's consent there, then its app role assignments against what the sources need),
 ARM (the subscriptions the app sees, and each known subscription it does not: no role, or gone),
 the Partner Admin Link read of every identity that covers the tenant, and the GDAP relationship.
@@ -19,6 +20,7 @@ from agent.readiness.readers import Readers
 from connectors.base import PARTNER_APP, Connector
 from connectors.errors import ConnectorError
 from connectors.graph.assignments import granted_graph_roles
+from connectors.records.azure import AzureUsage
 from connectors.records.customers import CspSubscription
 from connectors.records.gdap import GdapStatus
 from connectors.records.scope import Source
@@ -33,8 +35,11 @@ async def probe_customer(readers: Readers, tenant: str, name: str) -> CustomerRe
     where = f"{name}'s tenant"
     found = CustomerReadiness(tenant, name)
     found.checks.append(await _partner_center(readers, tenant, where, found))
+    usage, billed = await _usage(readers, tenant, where)
+    if usage is not None:
+        found.checks.append(usage)
     found.checks.append(await _graph(readers, tenant, where))
-    arm, visible, gone = await arm_check(readers, tenant, where)
+    arm, visible, gone = await arm_check(readers, tenant, where, billed)
     if arm is not None:
         found.checks.append(arm)
     pal = [
@@ -44,7 +49,8 @@ async def probe_customer(readers: Readers, tenant: str, name: str) -> CustomerRe
     found.checks.extend(pal)
     if readers.gdap is not None:
         found.checks.append(_gdap(readers, tenant))
-    known = (set(readers.known_subscriptions.get(tenant, ())) | set(visible)) - set(gone)
+    known = set(readers.known_subscriptions.get(tenant, ())) | set(visible) | billed
+    known -= set(gone)
     found.subscriptions = tuple(sorted(known))
     if all(check.state.reads for check in pal):
         found.readable_subscriptions = tuple(sorted(set(visible) & known))
@@ -65,6 +71,21 @@ async def _partner_center(
         return Check.failed("partner_center", cause_of("failed", str(exc)), who=APP, tenant=where)
     found.seats = seats(r for r in records if isinstance(r, CspSubscription))
     return Check.ok("partner_center", f"{found.seats:,} seats")
+
+
+async def _usage(readers: Readers, tenant: str, where: str) -> tuple[Check | None, set[str]]:
+    """Partner Center's Azure usage (app+user): a source of its own, and what tells of the
+    subscriptions the app may hold no role on."""
+    connector = readers.connector(Source.PC_USAGE.value)
+    if connector is None:
+        return None, set()
+    try:
+        records = [r async for r in connector.fetch(tenant)]
+    except ConnectorError as exc:
+        cause = cause_of("failed", str(exc))
+        return Check.failed("partner_center usage", cause, who=APP, tenant=where), set()
+    billed = {r.resource_id.lower() for r in records if isinstance(r, AzureUsage)}
+    return Check.ok("partner_center usage", f"{len(billed)} Azure subscription(s)"), billed
 
 
 async def _graph(readers: Readers, tenant: str, where: str) -> Check:

@@ -256,7 +256,8 @@ def daemon_pages(estate: Estate) -> Iterator[dict[str, str]]:
     config = estate.config.with_name("daemon.toml")
     config.write_text(
         estate.config.read_text(encoding="utf-8")
-        + '[schedule]\ninterval = "24h"\n[http]\nport = 0\nreport_anonymous = true\n',
+        + '[schedule]\ninterval = "24h"\ncatch_up = false\n[http]\nport = 0\n'
+        + "report_anonymous = true\n",
         encoding="utf-8",
     )
     with Agent(load_settings(config)) as agent:

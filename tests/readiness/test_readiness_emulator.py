@@ -19,7 +19,7 @@ from tests.readiness.estate import C1, C2, C3, C4, C5, CARRIER, SUB, SUB4_NO_ROL
 def readiness(tmp_path_factory: pytest.TempPathFactory) -> Readiness:
     config = write_estate(tmp_path_factory.mktemp("estate"))
     with Agent(load_settings(config)) as agent:
-        agent.sync()  # what Partner Center usage tells of C4's second subscription
+        # Before any sync: Partner Center's usage names the subscriptions the app cannot see.
         return check_readiness(agent)
 
 
@@ -33,6 +33,7 @@ def test_a_customer_in_good_order_reads_in_full(readiness: Readiness) -> None:
     assert alpine.readable
     assert {c.reader: c.state for c in alpine.checks} == {
         "partner_center": State.READABLE,
+        "partner_center usage": State.READABLE,
         "graph": State.READABLE,
         "arm": State.READABLE,
         "pal as partner-app": State.READABLE,

@@ -255,3 +255,15 @@ _FIXES: dict[CauseKind, str] = {
 def fix_for(kind: CauseKind, *, who: str, tenant: str) -> str:
     """The step that removes a cause, naming the identity and the tenant it is about."""
     return _FIXES[kind].format(who=who, tenant=tenant)
+
+
+def as_identity(cause: Cause, identity: str | None) -> Cause:
+    """A cause as it concerns a PAL carrier: the code that means "no consent" for the partner's
+    app means the carrier's service principal is not in the tenant."""
+    if identity in (None, "partner-app") or cause.kind is not CauseKind.CONSENT_MISSING:
+        return cause
+    return Cause(
+        CauseKind.IDENTITY_MISSING,
+        "the carrier has no service principal in this tenant (never created, or deleted)",
+        cause.code,
+    )

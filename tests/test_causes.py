@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.causes import CauseKind, cause_of, fix_for
+from agent.causes import CauseKind, as_identity, cause_of, fix_for
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,13 @@ def test_every_cause_has_a_step_that_names_who_and_where(kind: CauseKind) -> Non
     step = fix_for(kind, who="the partner's app", tenant="Contoso's tenant")
     assert step.endswith(".")
     assert "{" not in step
+
+
+def test_what_means_no_consent_for_the_app_means_no_service_principal_for_a_carrier() -> None:
+    cause = cause_of("failed", "... [AADSTS700016]")
+    assert as_identity(cause, None) is cause
+    assert as_identity(cause, "partner-app") is cause
+    carrier = as_identity(cause, "ops")
+    assert (carrier.kind, carrier.code) == (CauseKind.IDENTITY_MISSING, "AADSTS700016")
+    expired = cause_of("failed", "... [AADSTS7000222]")
+    assert as_identity(expired, "ops") is expired

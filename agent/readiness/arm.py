@@ -4,6 +4,7 @@ id: no Azure role on it, or no longer in the tenant."""
 
 from __future__ import annotations
 
+from agent import readers as names
 from agent.causes import CauseKind, cause_of
 from agent.readiness.model import Check, State
 from agent.readiness.readers import Readers
@@ -28,7 +29,7 @@ async def arm_check(
     try:
         records = [r async for r in connector.fetch(tenant)]
     except ConnectorError as exc:
-        return Check.failed("arm", cause_of("failed", str(exc)), who=APP, tenant=where), (), ()
+        return Check.failed(names.ARM, cause_of("failed", str(exc)), who=APP, tenant=where), (), ()
     visible = tuple(
         sorted({r.subscription_id.lower() for r in records if isinstance(r, AzureSubscription)})
     )
@@ -43,17 +44,17 @@ async def arm_check(
             )
         except ConnectorError as exc:
             cause = cause_of("failed", str(exc))
-            return Check.failed("arm", cause, who=APP, tenant=where), visible, tuple(gone)
+            return Check.failed(names.ARM, cause, who=APP, tenant=where), visible, tuple(gone)
         if access is SubscriptionAccess.NO_ROLE:
             no_role.append(sid)
         elif access is SubscriptionAccess.NOT_FOUND:
             gone.append(sid)
     if not no_role:
-        return Check.ok("arm", f"{len(visible)} subscription(s)"), visible, tuple(gone)
+        return Check.ok(names.ARM, f"{len(visible)} subscription(s)"), visible, tuple(gone)
     counted = len(visible) + len(no_role)
     return (
         Check(
-            "arm",
+            names.ARM,
             State.PARTIAL if visible else State.BLOCKED,
             CauseKind.NO_AZURE_ROLE,
             f"the app holds no Azure role on {len(no_role)} of {counted} subscription(s)",

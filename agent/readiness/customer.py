@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from agent.causes import Cause, CauseKind, cause_of, fix_for
+from agent import readers as names
+from agent.causes import Cause, CauseKind, as_identity, cause_of, fix_for
 from agent.readiness.arm import arm_check
 from agent.readiness.coverage import seats
 from agent.readiness.model import Check, CustomerReadiness, State
@@ -64,13 +65,15 @@ async def _partner_center(
     connector = readers.connector(Source.PC_SUBSCRIPTIONS.value)
     found.seats = readers.stored_seats.get(tenant, 0)
     if connector is None:
-        return Check.ok("partner_center", "not read (source disabled)")
+        return Check.ok(names.PARTNER_CENTER, "not read (source disabled)")
     try:
         records = [r async for r in connector.fetch(tenant)]
     except ConnectorError as exc:
-        return Check.failed("partner_center", cause_of("failed", str(exc)), who=APP, tenant=where)
+        return Check.failed(
+            names.PARTNER_CENTER, cause_of("failed", str(exc)), who=APP, tenant=where
+        )
     found.seats = seats(r for r in records if isinstance(r, CspSubscription))
-    return Check.ok("partner_center", f"{found.seats:,} seats")
+    return Check.ok(names.PARTNER_CENTER, f"{found.seats:,} seats")
 
 
 async def _usage(readers: Readers, tenant: str, where: str) -> tuple[Check | None, set[str]]:
@@ -83,9 +86,9 @@ async def _usage(readers: Readers, tenant: str, where: str) -> tuple[Check | Non
         records = [r async for r in connector.fetch(tenant)]
     except ConnectorError as exc:
         cause = cause_of("failed", str(exc))
-        return Check.failed("partner_center usage", cause, who=APP, tenant=where), set()
+        return Check.failed(names.PARTNER_CENTER_USAGE, cause, who=APP, tenant=where), set()
     billed = {r.resource_id.lower() for r in records if isinstance(r, AzureUsage)}
-    return Check.ok("partner_center usage", f"{len(billed)} Azure subscription(s)"), billed
+    return Check.ok(names.PARTNER_CENTER_USAGE, f"{len(billed)} Azure subscription(s)"), billed
 
 
 async def _graph(readers: Readers, tenant: str, where: str) -> Check:
@@ -99,7 +102,7 @@ async def _graph(readers: Readers, tenant: str, where: str) -> Check:
         cause = cause_of("failed", str(exc))
         if cause.kind is CauseKind.PERMISSION_MISSING:
             return Check(
-                "graph",
+                names.GRAPH,
                 State.BLOCKED,
                 CauseKind.PERMISSION_MISSING,
                 "the app may not read its own permissions here: it lacks Application.Read.All, "
@@ -108,14 +111,14 @@ async def _graph(readers: Readers, tenant: str, where: str) -> Check:
                 _grant("Application.Read.All", where),
                 ("Application.Read.All",),
             )
-        return Check.failed("graph", cause, who=APP, tenant=where)
+        return Check.failed(names.GRAPH, cause, who=APP, tenant=where)
     short = missing(granted, CUSTOMER_NEEDS)
     if not short:
-        return Check.ok("graph", f"{len(CUSTOMER_NEEDS)} sources")
+        return Check.ok(names.GRAPH, f"{len(CUSTOMER_NEEDS)} sources")
     roles = roles_of(short)
     state = State.BLOCKED if len(short) == len(CUSTOMER_NEEDS) else State.PARTIAL
     return Check(
-        "graph",
+        names.GRAPH,
         state,
         CauseKind.PERMISSION_MISSING,
         f"the app lacks {', '.join(roles)} here, so {', '.join(sorted(short))} cannot be read",
@@ -136,7 +139,7 @@ async def _pal(
     readers: Readers, identity: str, connector: Connector, tenant: str, where: str
 ) -> Check:
     """One identity's Partner Admin Link read: linked or not, both are readable."""
-    reader = f"pal as {identity}"
+    reader = names.pal(identity)
     who = APP if identity == PARTNER_APP else f"carrier {identity}"
     try:
         links = [r async for r in connector.fetch(tenant)]
@@ -157,13 +160,7 @@ def _identity_cause(readers: Readers, identity: str, error: str) -> Cause:
     down = readers.carriers_down.get(identity)
     if down is not None and down.code == cause.code:
         return down
-    if cause.kind is CauseKind.CONSENT_MISSING:
-        return Cause(
-            CauseKind.IDENTITY_MISSING,
-            "the carrier has no service principal in this tenant",
-            cause.code,
-        )
-    return cause
+    return as_identity(cause, identity)
 
 
 def _gdap(readers: Readers, tenant: str) -> Check:
@@ -172,7 +169,7 @@ def _gdap(readers: Readers, tenant: str) -> Check:
     live = [r for r in relationships if r.status in _LIVE_GDAP]
     if live:
         ends = max((r.ends for r in live if r.ends), default=None)
-        return Check.ok("gdap", f"active until {ends:%Y-%m-%d}" if ends else "active")
+        return Check.ok(names.GDAP, f"active until {ends:%Y-%m-%d}" if ends else "active")
     if relationships:
         ended = sorted((r for r in relationships if r.ends), key=lambda r: r.ends or _EPOCH)
         last = ended[-1] if ended else relationships[0]
@@ -184,7 +181,7 @@ def _gdap(readers: Readers, tenant: str) -> Check:
     else:
         kind, words = CauseKind.GDAP_MISSING, "no GDAP relationship with this customer"
     return Check(
-        "gdap",
+        names.GDAP,
         State.WARNING,
         kind,
         words + ": consent or roles cannot be granted through it",

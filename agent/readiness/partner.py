@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
+from agent import readers as names
 from agent.causes import Cause, CauseKind, cause_of
 from agent.readiness.model import Check, State
 from agent.readiness.permissions import PARTNER_NEEDS, excess, missing, roles_of
@@ -50,20 +51,22 @@ async def probe_partner(
 async def _customers(readers: Readers, found: PartnerFindings) -> Check:
     connector = readers.connector(Source.PC_CUSTOMERS.value)
     if connector is None:
-        return Check.ok("partner_center", "not read (source disabled)")
+        return Check.ok(names.PARTNER_CENTER, "not read (source disabled)")
     try:
         records = [r async for r in connector.fetch(None)]
     except ConnectorError as exc:
-        return Check.failed("partner_center", cause_of("failed", str(exc)), who=APP, tenant=HOME)
+        return Check.failed(
+            names.PARTNER_CENTER, cause_of("failed", str(exc)), who=APP, tenant=HOME
+        )
     found.customers = [
         (r.tenant_id.lower(), r.name or r.tenant_id) for r in records if isinstance(r, Customer)
     ]
-    return Check.ok("partner_center", f"{len(found.customers):,} customers")
+    return Check.ok(names.PARTNER_CENTER, f"{len(found.customers):,} customers")
 
 
 async def _graph(readers: Readers, tenant: str) -> Check:
     """The partner-level Graph sources' roles, as the partner tenant's directory shows them."""
-    reader = "graph (partner tenant)"
+    reader = names.GRAPH_PARTNER
     try:
         granted = await granted_graph_roles(
             readers.requester, readers.endpoints, tenant, readers.app_id
@@ -104,13 +107,13 @@ async def _gdap(readers: Readers, found: PartnerFindings) -> Check | None:
     try:
         records = [r async for r in connector.fetch(None)]
     except ConnectorError as exc:
-        return Check.failed("gdap", cause_of("failed", str(exc)), who=APP, tenant=HOME)
+        return Check.failed(names.GDAP, cause_of("failed", str(exc)), who=APP, tenant=HOME)
     by_tenant: dict[str, list[GdapRelationship]] = defaultdict(list)
     for record in records:
         if isinstance(record, GdapRelationship):
             by_tenant[record.customer_tenant_id.lower()].append(record)
     found.gdap = dict(by_tenant)
-    return Check.ok("gdap", f"{sum(len(v) for v in by_tenant.values()):,} relationships")
+    return Check.ok(names.GDAP, f"{sum(len(v) for v in by_tenant.values()):,} relationships")
 
 
 async def _app_user(readers: Readers, tenant: str) -> Check:

@@ -30,9 +30,8 @@ def test_one_line_per_cause_naming_its_sources_and_tenants() -> None:
     )
     lines = console.export_text().splitlines()
     assert lines == [
-        f"  consent missing (AADSTS7000229): cannot verify arm.subscriptions, "
-        f"graph.subscribed_skus for {C1}, {C2}",
-        f"  no azure role (HTTP 403 AuthorizationFailed): cannot verify arm.pal as ops for {C2}",
+        f"  consent missing (AADSTS7000229): cannot verify arm, graph for {C1}, {C2}",
+        f"  no azure role (HTTP 403 AuthorizationFailed): cannot verify pal as ops for {C2}",
     ]
 
 

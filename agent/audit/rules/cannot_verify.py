@@ -1,9 +1,10 @@
 """Cannot verify: a source could not be read this run; a blind spot, never a loss.
 
-One finding per source and cause across the estate (guarantee failed-read), naming every
-customer it hit: forty unconsented tenants are one "consent missing" finding, not forty. The
-title leads with the cause in plain words (agent.causes), so whatever cuts it short keeps the
-cause; the raw codes and errors stay in the evidence.
+One finding per reader (agent.readers: Graph in the customer's tenant, ARM, a carrier's PAL
+read...) and cause across the estate (guarantee failed-read), naming every customer it hit:
+forty unconsented tenants are one "consent missing" finding for Graph, not forty. The title
+leads with the cause in plain words (agent.causes), so whatever cuts it short keeps the cause;
+the sources, raw codes and errors stay in the evidence.
 """
 
 from __future__ import annotations
@@ -66,19 +67,21 @@ def _candidate(spot: BlindSpot) -> Candidate:
         link_kind=None,
         link_id=f"{spot.source}|{spot.kind.value}",
         severity=Severity.HIGH if spot.partner else None,
-        remediation=f"{spot.words[0].upper()}{spot.words[1:]}. "
+        remediation=f"{spot.words[0].upper()}{spot.words[1:]} ({', '.join(spot.sources)}). "
         + fix_for(spot.kind, who=who, tenant=tenant),
         evidence={
             "cause": spot.kind.value,
             "words": spot.words,
             "codes": spot.codes,
-            "source": spot.source,
+            "reader": spot.source,
+            "sources": spot.sources,
             "customers_total": len(customers),
             "partner": spot.partner,
             "failures": [
                 {
                     "customer": u.tenant,
                     "name": u.name,
+                    "source": u.source,
                     "code": u.cause.code,
                     "status": u.status,
                     "error": u.error,

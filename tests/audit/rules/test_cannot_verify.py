@@ -1,5 +1,6 @@
-"""cannot_verify: the reads of a run that did not complete, one partner-level finding per source
-and cause across the estate, naming every customer; the cause first, the raw code in evidence."""
+"""cannot_verify: the reads of a run that did not complete, one partner-level finding per reader
+(Graph in the customer's tenant, ARM, a PAL read...) and cause across the estate, naming every
+customer; the cause first, the sources and raw codes in evidence."""
 
 from __future__ import annotations
 
@@ -61,8 +62,8 @@ def test_one_cause_and_source_across_customers_is_one_finding_naming_them_all() 
     [cand] = _partner(ctx)
 
     assert cand.customer_tenant_id is None
-    assert cand.link_id == f"{SKUS}|consent_missing"
-    assert cand.title.startswith("Consent missing (AADSTS7000229): cannot verify")
+    assert cand.link_id == "graph|consent_missing"
+    assert cand.title.startswith("Consent missing (AADSTS7000229): cannot verify graph")
     assert "for 2 customers: Alpine Dairy Co-op, Birch Logistics" in cand.title
     assert cand.severity is None  # the rule's own (medium) severity
     assert cand.evidence["customers_total"] == 2
@@ -89,23 +90,25 @@ def test_different_codes_of_one_cause_share_a_finding_and_keep_their_codes() -> 
     }
 
 
-def test_each_source_and_each_cause_is_its_own_finding() -> None:
+def test_the_sources_of_one_reader_share_a_finding_and_each_reader_and_cause_has_its_own() -> None:
     forbidden = f"arm.subscriptions for {THIRD} failed (HTTP 403, AuthorizationFailed)"
     ctx = _context(
         (SKUS, TENANT, "failed", NO_SP.format(t=TENANT)),
         (Source.GRAPH_USAGE.value, TENANT, "failed", NO_SP.format(t=TENANT)),
+        (Source.ARM_SUBSCRIPTIONS.value, TENANT, "failed", NO_SP.format(t=TENANT)),
         (Source.ARM_SUBSCRIPTIONS.value, THIRD, "failed", forbidden),
     )
 
     found = {c.link_id: c for c in _partner(ctx)}
 
-    assert set(found) == {
-        f"{SKUS}|consent_missing",
-        f"{Source.GRAPH_USAGE.value}|consent_missing",
-        f"{Source.ARM_SUBSCRIPTIONS.value}|no_azure_role",
-    }
-    role = found[f"{Source.ARM_SUBSCRIPTIONS.value}|no_azure_role"]
-    assert role.title.startswith("No azure role (HTTP 403 AuthorizationFailed)")
+    assert set(found) == {"graph|consent_missing", "arm|consent_missing", "arm|no_azure_role"}
+    graph = found["graph|consent_missing"]
+    assert graph.evidence["sources"] == [SKUS, Source.GRAPH_USAGE.value]
+    assert graph.evidence["customers_total"] == 1
+    assert len(graph.evidence["failures"]) == 2
+    assert f"({SKUS}, {Source.GRAPH_USAGE.value})" in graph.remediation
+    role = found["arm|no_azure_role"]
+    assert role.title.startswith("No azure role (HTTP 403 AuthorizationFailed): cannot verify arm")
     assert "Reader role" in role.remediation
     assert "Cedar Clinics" in role.title
 
@@ -122,9 +125,7 @@ def test_a_partner_scope_failure_is_high_and_says_the_partner_tenant() -> None:
     [cand] = _partner(ctx)
 
     assert cand.severity is Severity.HIGH
-    assert cand.title == (
-        "Service error (HTTP 500): cannot verify insights.attribution for the partner tenant"
-    )
+    assert cand.title == "Service error (HTTP 500): cannot verify insights for the partner tenant"
     assert cand.evidence["partner"] is True
     assert cand.evidence["failures"][0]["customer"] is None
 
@@ -135,7 +136,7 @@ def test_a_carrier_read_names_the_carrier_in_the_source_and_the_step() -> None:
 
     [cand] = _partner(ctx)
 
-    assert cand.subject == f"identity disabled: {PAL} as {CARRIER}"
+    assert cand.subject == f"identity disabled: pal as {CARRIER}"
     assert f"carrier {CARRIER}" in cand.remediation
     assert "Alpine Dairy Co-op's tenant" in cand.remediation
 
@@ -161,7 +162,7 @@ def test_customers_not_reached_in_time_are_one_time_budget_finding() -> None:
 
     [cand] = _partner(ctx)
 
-    assert cand.link_id == f"{Source.GRAPH_USAGE.value}|time_budget"
+    assert cand.link_id == "graph|time_budget"
     assert "sync.time_budget" in cand.remediation
 
 
@@ -202,3 +203,21 @@ def test_fingerprint_is_stable_while_the_customers_it_names_change() -> None:
 def test_rule_has_no_source_gate_because_it_reports_failed_sources() -> None:
     assert RULE.meta.id == "cannot_verify"
     assert RULE.meta.required_sources == ()
+
+
+def test_a_carrier_missing_from_a_tenant_is_not_consent_missing() -> None:
+    refused = "token ... refused: unauthorized_client (not found in the directory) [AADSTS700016]"
+    ctx = _context(
+        (PAL, f"{TENANT}/{CARRIER}", "failed", refused),
+        (PAL, f"{OTHER}/partner-app", "failed", refused),
+    )
+
+    found = {c.link_id: c for c in _partner(ctx)}
+
+    assert set(found) == {
+        f"pal as {CARRIER}|identity_missing",
+        "pal as partner-app|consent_missing",
+    }
+    carrier = found[f"pal as {CARRIER}|identity_missing"]
+    assert carrier.title.startswith("Identity missing (AADSTS700016)")
+    assert f"Create carrier {CARRIER}'s service principal" in carrier.remediation

@@ -21,6 +21,10 @@ from connectors.records.scope import Source
 
 APP = "the partner's app"
 HOME = "the partner tenant"
+PARTNER_CENTER_ACCESS = (
+    "Add the app in Partner Center (Account settings > App management) so it may call the "
+    "Partner Center API, and check its credential."
+)
 
 
 @dataclass(slots=True)
@@ -55,9 +59,12 @@ async def _customers(readers: Readers, found: PartnerFindings) -> Check:
     try:
         records = [r async for r in connector.fetch(None)]
     except ConnectorError as exc:
-        return Check.failed(
+        failed = Check.failed(
             names.PARTNER_CENTER, cause_of("failed", str(exc)), who=APP, tenant=HOME
         )
+        if failed.cause is CauseKind.ACCESS_DENIED:
+            failed = replace(failed, fix=PARTNER_CENTER_ACCESS)
+        return failed
     found.customers = [
         (r.tenant_id.lower(), r.name or r.tenant_id) for r in records if isinstance(r, Customer)
     ]

@@ -71,6 +71,7 @@ def test_an_estate_that_cannot_even_be_listed_exits_4(tmp_path: Path) -> None:
     done = partnerlink("--config", str(config), "readiness")
     assert done.returncode == 4, done.stdout + done.stderr
     assert "the customers could not be listed" in done.stdout
+    assert "App management" in done.stdout
 
 
 def test_a_format_other_than_table_or_json_is_refused(tmp_path: Path) -> None:

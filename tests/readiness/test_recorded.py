@@ -3,6 +3,7 @@ readiness check finds on the same estate, served on /metrics and shown in the re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,3 +75,28 @@ def test_the_report_before_any_audit_says_so() -> None:
     assert '<p id="readable">Readable: no audited run yet.</p>' in report.to_html(data)
     data.readable = ReadCoverage()
     assert "0 of 0 customers (none known)" in report.to_html(data)
+
+
+def test_the_audit_groups_what_it_could_not_read_by_reader_and_cause(agent: Agent) -> None:
+    """Through the real connectors: one finding per reader and cause, naming the customers."""
+    blind = {
+        json.loads(f.evidence)["reader"] + "|" + json.loads(f.evidence)["cause"]: f
+        for f in agent.store.findings()
+        if f.rule == "cannot_verify"
+    }
+    assert set(blind) == {
+        "graph|consent_missing",
+        "arm|consent_missing",
+        "pal as partner-app|consent_missing",
+        "graph|permission_missing",
+        "pal as ops|identity_missing",
+    }
+    consent = blind["graph|consent_missing"]
+    assert consent.customer_tenant_id is None
+    assert consent.title.startswith("Consent missing (AADSTS7000229): cannot verify graph")
+    assert consent.title.endswith("for 1 customer: Birch")
+    evidence = json.loads(consent.evidence)
+    assert len(evidence["sources"]) == 4 and evidence["codes"] == ["AADSTS7000229"]
+    permission = json.loads(blind["graph|permission_missing"].evidence)
+    assert permission["sources"] == ["graph.usage_reports"]
+    assert permission["codes"] == ["HTTP 403 Authorization_RequestDenied"]

@@ -13,9 +13,12 @@ import asyncio
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+import structlog
+
+from agent.causes import Cause, CauseKind
 from agent.readiness.coverage import ReadCoverage, seats
 from agent.readiness.customer import probe_customer
-from agent.readiness.model import CustomerReadiness, Readiness
+from agent.readiness.model import Check, CustomerReadiness, Readiness
 from agent.readiness.partner import probe_partner
 from agent.readiness.readers import Readers
 from connectors.base import PARTNER_APP
@@ -26,6 +29,9 @@ from connectors.records.customers import CspSubscription
 
 if TYPE_CHECKING:
     from agent.app import Agent
+
+
+log = structlog.get_logger("partnerlink.readiness")
 
 
 class ReadinessUnavailable(Exception):
@@ -67,7 +73,14 @@ async def _check(agent: Agent) -> Readiness:
 
         async def one(tenant: str, name: str) -> CustomerReadiness:
             async with limit:
-                return await probe_customer(readers, tenant, name)
+                try:
+                    return await probe_customer(readers, tenant, name)
+                except Exception as exc:  # one customer's surprise is not the estate's
+                    log.error("readiness_customer_failed", error_type=type(exc).__name__)
+                    cause = Cause(CauseKind.FAILED, "the check itself failed", type(exc).__name__)
+                    return CustomerReadiness(
+                        tenant, name, [Check.failed("check", cause, who="", tenant="")]
+                    )
 
         found = list(await asyncio.gather(*(one(t, n) for t, n in customers)))
     coverage = ReadCoverage()

@@ -107,10 +107,10 @@ class Agent:
                 clock=self.clock,
                 audit_lookback_days=self.settings.sync.audit_lookback_days,
             )
-            yield self._wanted(world.connectors(self.identities()))
+            yield self.wanted(world.connectors(self.identities()))
             return
         async with self.wiring().connectors(self.metrics) as made:
-            yield self._wanted(made)
+            yield self.wanted(made)
 
     def wiring(self) -> LiveWiring:
         """The real connectors' shared parts (token provider, endpoints, the emulator in
@@ -149,7 +149,9 @@ class Agent:
             wrap=source_hints(emulator.base_url),
         )
 
-    def _wanted(self, made: Sequence[Connector]) -> list[Connector]:
+    def wanted(self, made: Sequence[Connector]) -> list[Connector]:
+        """The connectors a sync (and the readiness check) reads: none of a disabled source,
+        and the app+user usage source only where app+user sources are on."""
         sources = self.settings.sources
         disabled = set(sources.disabled)
         wanted = [c for c in made if c.source.value not in disabled]

@@ -3,8 +3,11 @@
 APScheduler 3 in the configured time zone (never the host's), one job with a fixed id replaced on
 every start, coalescing, one instance at a time, a misfire grace of hours, jitter. The schedule
 lives in config and the state in our database: at start, a cycle missed while the agent was down
-(within the grace) runs once. SIGTERM and SIGINT stop it: the cycle in flight stops at the next
-customer boundary (the rest is ``not_attempted``), commits, and the process exits.
+(within the grace) runs once, and so does one when the last complete cycle is older than the
+schedule's interval (``[schedule] catch_up``: a new agent does not wait a day); the readiness of
+the estate is logged first (``[readiness] at_start``). SIGTERM and SIGINT stop it: the cycle in
+flight stops at the next customer boundary (the rest is ``not_attempted``), commits, and the
+process exits.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +32,7 @@ from agent.cron import cron_fields
 from agent.lock import LockHeld, RunnerLock
 from agent.memory import trim
 from agent.metrics import Metrics
+from agent.startup import catch_up_reason, log_readiness
 from agent.web.page import ReportPage
 from agent.web.people import Authority
 from agent.web.server import StatusServer, status_server
@@ -76,6 +81,29 @@ class WallClockCronTrigger(CronTrigger):  # type: ignore[misc]
         return fire
 
 
+def schedule_interval(agent: Agent, now: datetime) -> timedelta:
+    """The time between scheduled cycles: the configured interval, or the longest gap between
+    the cron's coming fire times over a week (a weekday schedule's weekend counts), without
+    jitter."""
+    schedule = agent.settings.schedule
+    if schedule.interval is not None:
+        return schedule.interval
+    trigger = WallClockCronTrigger(
+        **cron_fields(schedule.cron), timezone=ZoneInfo(schedule.timezone)
+    )
+    fires: list[datetime] = []
+    fire = trigger.get_next_fire_time(None, now)
+    while fire is not None and len(fires) < 64:
+        fires.append(fire)
+        if fire - fires[0] > _WEEK:
+            break
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return max((b - a for a, b in pairwise(fires)), default=_WEEK)
+
+
+_WEEK = timedelta(days=7)
+
+
 def previous_fire(trigger: BaseTrigger, now: datetime, horizon: timedelta) -> datetime | None:
     """The last time the schedule fired at or before ``now`` (within ``horizon``)."""
     start = now - horizon
@@ -98,6 +126,8 @@ class Daemon:
         self.page = ReportPage()
         self.lock = RunnerLock(agent.store, clock=agent.clock)
         self.cycles_run = 0
+        self.started = threading.Event()
+        """Set once what the daemon does at start (readiness, a catch-up cycle) is done."""
 
     # ------------------------------------------------------------------------ the job
 
@@ -217,23 +247,47 @@ class Daemon:
             log.error("alert_delivery_failed", error_type=type(exc).__name__)
 
     def _catch_up(self, trigger: BaseTrigger) -> None:
-        """A fire time missed while the agent was down, within the grace, runs once now."""
-        now = self.agent.clock()
-        grace = self.agent.settings.schedule.misfire_grace
-        fired = previous_fire(trigger, now, grace)
-        if fired is None:
+        """Once at start, off the request path: the readiness check (``[readiness] at_start``),
+        then one cycle at once when one is due: a fire time missed while the agent was down
+        (within the grace), or (``[schedule] catch_up``) no complete cycle as recent as the
+        schedule's interval."""
+        reason = self._due(trigger)
+        if reason is None and not self.agent.settings.readiness.at_start:
+            self.started.set()
             return
-        last = self.agent.store.last_started_run()
-        if last is not None and last.started_at >= fired:
-            return
-        log.info("cycle_catch_up", missed=fired.isoformat())
         self.scheduler.add_job(
-            self.cycle,
+            self._start_job,
+            args=(reason,),
             id=f"{JOB_ID}-catch-up",
             replace_existing=True,
             max_instances=1,
             coalesce=True,
         )
+
+    def _due(self, trigger: BaseTrigger) -> str | None:
+        """Why a cycle should run now rather than at the next fire time; ``None``: it need not."""
+        now = self.agent.clock()
+        schedule = self.agent.settings.schedule
+        fired = previous_fire(trigger, now, schedule.misfire_grace)
+        last = self.agent.store.last_started_run()
+        if fired is not None and (last is None or last.started_at < fired):
+            return f"the cycle of {fired.isoformat()} was missed"
+        if not schedule.catch_up:
+            return None
+        complete = self.agent.store.last_finished_run()
+        return catch_up_reason(
+            complete.started_at if complete else None, now, schedule_interval(self.agent, now)
+        )
+
+    def _start_job(self, reason: str | None) -> None:
+        try:
+            if self.agent.settings.readiness.at_start and not self.stopping.is_set():
+                log_readiness(self.agent)
+            if reason is not None:
+                log.info("cycle_catch_up", reason=reason)
+                self.cycle()
+        finally:
+            self.started.set()
 
     def _on_event(self, event: Any) -> None:
         if event.code == EVENT_JOB_MAX_INSTANCES:

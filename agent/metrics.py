@@ -9,6 +9,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from agent.readiness.coverage import FIGURES, ReadCoverage
+from agent.readiness.recorded import last_readable
 from agent.store import Store
 
 if TYPE_CHECKING:
@@ -85,8 +87,9 @@ class _RequestCounters:
 
 
 class _FindingsCollector(Collector):
-    """Findings by rule and status, and alert deliveries by sink and outcome, read from the
-    store at scrape time (the store, not this process, remembers them across restarts)."""
+    """Findings by rule and status, alert deliveries by sink and outcome, and the readable share
+    of the estate, read from the store at scrape time (the store, not this process, remembers
+    them across restarts)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -106,3 +109,30 @@ class _FindingsCollector(Collector):
             deliveries.add_metric([sink, status], float(count))
         yield findings
         yield deliveries
+        yield from readable_metrics(last_readable(self.store))
+
+
+def readable_metrics(coverage: ReadCoverage | None) -> Iterator[Metric]:
+    """``partnerlink_readable_ratio`` and ``partnerlink_readable_items`` per figure (customers,
+    Azure subscriptions, seats); a figure with nothing to count has no ratio."""
+    ratio = GaugeMetricFamily(
+        "partnerlink_readable_ratio",
+        "Share of the estate fully readable in the newest audited run (0-1), by figure.",
+        labels=["figure"],
+    )
+    items = GaugeMetricFamily(
+        "partnerlink_readable_items",
+        "Customers, Azure subscriptions and seats, fully readable and in all, in the newest "
+        "audited run.",
+        labels=["figure", "count"],
+    )
+    for figure in FIGURES:
+        if coverage is None:
+            break
+        readable, total = coverage.counts(figure)
+        items.add_metric([figure, "readable"], float(readable))
+        items.add_metric([figure, "total"], float(total))
+        if total:
+            ratio.add_metric([figure], readable / total)
+    yield ratio
+    yield items

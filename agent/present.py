@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import sys
 from typing import Any
 
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agent import logging as plog
+from agent.audit.blind import blind_spots
 from agent.escape import for_csv_row, for_terminal
 
 FINDING_FIELDS = (
@@ -107,7 +107,7 @@ def findings_table(rows: list[Any]) -> Table:
 
 
 def print_sync(outcome: Any, console: Console) -> None:
-    """A sync run in one line, then what could not be verified, grouped by tenant and cause."""
+    """A sync run in one line, then what could not be verified, grouped by cause."""
     stats = outcome.stats()
     console.print(
         f"sync run {outcome.run_id}: [bold]{outcome.status}[/] · {stats['customers']} customers, "
@@ -118,20 +118,31 @@ def print_sync(outcome: Any, console: Console) -> None:
         f"-{stats['removed']} observations · {stats['seconds']:.1f}s",
         highlight=False,
     )
-    groups: dict[tuple[str, str], list[Any]] = {}
-    for failure in outcome.failed:
-        tenant = failure.scope.split("/", 1)[0]
-        code = re.search(r"AADSTS\d+|HTTP \d{3}", failure.error or "")
-        groups.setdefault((tenant, code.group(0) if code else "error"), []).append(failure)
-    for (tenant, cause), failures in list(groups.items())[:10]:
-        sources = ", ".join(sorted({f.source for f in failures}))
-        detail = plog.scrub(failures[0].error or "")[:140]
-        console.print(
-            for_terminal(f"  cannot verify {sources} for {tenant} ({cause}): {detail}", "yellow"),
-            overflow="ellipsis",
+    print_unread(outcome.failed, console)
+
+
+def print_unread(failed: list[Any], console: Console) -> None:
+    """What could not be read, one line per cause (those hitting most tenants first): the cause
+    in plain words first (so a narrow terminal cuts the list, never the cause), then the sources
+    and the tenants it hit."""
+    spots = blind_spots(((f.source, f.scope, "failed", f.error or "") for f in failed), {})
+    causes: dict[str, tuple[set[str], set[str], set[str]]] = {}
+    for spot in spots:
+        sources, tenants, codes = causes.setdefault(spot.kind.label, (set(), set(), set()))
+        sources.add(spot.source)
+        tenants.update(u.name for u in spot.unread)
+        codes.update(spot.codes)
+    ranked = sorted(causes.items(), key=lambda item: (-len(item[1][1]), item[0]))
+    for label, (sources, tenants, codes) in ranked[:10]:
+        named = ", ".join(sorted(tenants)[:5])
+        more = f" and {len(tenants) - 5} more" if len(tenants) > 5 else ""
+        line = (
+            f"  {label} ({', '.join(sorted(codes))}): cannot verify "
+            f"{', '.join(sorted(sources))} for {named}{more}"
         )
-    if len(groups) > 10:
-        console.print(f"  ... and {len(groups) - 10} more", style="yellow")
+        console.print(for_terminal(plog.scrub(line), "yellow"), overflow="ellipsis")
+    if len(causes) > 10:
+        console.print(f"  ... and {len(causes) - 10} more causes", style="yellow")
 
 
 def print_audit(outcome: Any, console: Console) -> None:

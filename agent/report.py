@@ -14,6 +14,8 @@ from typing import Any
 from agent.escape import for_csv_row, for_html, for_markdown, for_markdown_code
 from agent.matrix import MatrixRow, build_matrix
 from agent.present import MATRIX_FIELDS, finding_dict
+from agent.readiness.coverage import ReadCoverage
+from agent.readiness.recorded import last_readable
 from agent.recognition import present as credit_present
 from agent.recognition.view import CreditRow
 from agent.store import Store
@@ -36,6 +38,8 @@ class ReportData:
     findings: list[dict[str, Any]]
     recognition: list[CreditRow] = field(default_factory=list)
     """The credit view's lines (agent.recognition.view); the page shows those lost to us."""
+    readable: ReadCoverage | None = None
+    """How much of the estate the newest audited run read in full."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +49,7 @@ class ReportData:
             "matrix": [r.as_dict() for r in self.matrix],
             "findings": self.findings,
             "recognition": [r.as_dict() for r in self.recognition],
+            "readable": self.readable.as_dict() if self.readable else None,
         }
 
 
@@ -90,6 +95,7 @@ def collect(
         matrix=matrix,
         findings=findings,
         recognition=recognition or [],
+        readable=last_readable(store),
     )
 
 
@@ -201,6 +207,7 @@ def to_html(data: ReportData) -> str:
 <h1>partnerlink</h1>
 <div class="muted">{e(data.partner)} · generated {e(data.generated)} ·
 {len(data.history)} audited run(s)</div>
+<p id="readable">{_readable_line(data.readable)}</p>
 <h2>Coverage over time</h2>
 <div class="charts">{charts}</div>
 <h2>Open findings</h2>
@@ -216,6 +223,14 @@ def to_html(data: ReportData) -> str:
 <tbody>{matrix_rows}</tbody></table>
 </body></html>
 """
+
+
+def _readable_line(readable: ReadCoverage | None) -> str:
+    """What the newest audit could read in full, and where to find out why not."""
+    if readable is None:
+        return "Readable: no audited run yet."
+    line = readable.line().removeprefix("coverage: ")
+    return for_html(f"Readable: {line}.") + " <code>partnerlink readiness</code> says why not."
 
 
 # ----------------------------------------------------------------------------------- evidence

@@ -30,6 +30,12 @@ from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.sources import SOURCES, source_row
 from standin.answers import FAKES, customer_records, partner_records
 from standin.scenario.model import FaultSpec, Scenario
+from standin.scenario.permissions import (
+    CUSTOMER_ENDPOINTS,
+    PARTNER_ENDPOINTS,
+    allowed,
+    graph_roles,
+)
 from standin.scenario.world import sign_in_refusal
 
 # ---------------------------------------------------------------------------------------------
@@ -168,6 +174,24 @@ class FakeConnector:
                 raise AuthError(refusal.message, aadsts=refusal.aadsts)
         if self.world.faults.take("login", scope, identity=identity, call="token"):
             raise AuthError("token request refused", aadsts="AADSTS7000215")
+        self._authorized(customer_tenant_id)
+
+    def _authorized(self, customer_tenant_id: str | None) -> None:
+        """Graph's check of the token's roles: those the app holds in that tenant."""
+        endpoints = CUSTOMER_ENDPOINTS if customer_tenant_id else PARTNER_ENDPOINTS
+        endpoint = endpoints.get(self.source)
+        if endpoint is None:
+            return
+        scenario = self.world.scenario
+        customer = scenario.customer(customer_tenant_id) if customer_tenant_id else None
+        if not allowed(graph_roles(scenario, customer, PARTNER_APP), endpoint):
+            scope = customer_tenant_id.lower() if customer_tenant_id else "partner"
+            raise AuthError(
+                f"{self.source} for {scope} failed: Insufficient privileges to complete the "
+                "operation.",
+                status=403,
+                code="Authorization_RequestDenied",
+            )
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         scope = customer_tenant_id.lower() if customer_tenant_id else "partner"

@@ -231,7 +231,7 @@ def test_the_agent_uses_the_stand_in_only_where_it_composes_the_demo_and_local_m
 def test_a_run_against_microsoft_loads_nothing_of_the_stand_in() -> None:
     script = (
         "import sys\n"
-        "import agent.cli, agent.daemon, agent.app, agent.live, agent.online, agent.web\n"
+        "import agent.cli, agent.daemon, agent.app, agent.live, agent.readiness.estate, agent.web\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('standin', 'jsonschema', 'trustme')))\n"
     )

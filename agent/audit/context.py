@@ -1,5 +1,6 @@
 """What every rule of one audit shares: the partner's identity and IDs, the thresholds, the
-expectations per customer, and the anomalies of this run (:mod:`agent.audit.anomaly`)."""
+expectations per customer, and the anomalies and blind spots of this run
+(:mod:`agent.audit.anomaly`, :mod:`agent.audit.blind`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from agent.audit.anomaly import Anomaly
+from agent.audit.blind import BlindSpot
 from agent.audit.link import SELF, Expectation
 from agent.recognition.load import shipped_rulebook
 from agent.recognition.model import Rulebook
@@ -40,6 +42,9 @@ class AuditContext:
     in one run is an anomaly (see agent.audit.anomaly for the minimum count)."""
     anomalies: tuple[Anomaly, ...] = ()
     """Filled in by the engine from its first pass over the estate; empty in a calm run."""
+    blind_spots: tuple[BlindSpot, ...] = ()
+    """The reads of this run that did not complete, grouped by source and cause across the
+    estate (agent.audit.blind); filled in by the engine."""
     rulebook: Rulebook = field(default_factory=shipped_rulebook)
     """The recognition rules in force: the shipped rulebook, or merged with the partner's
     ``[recognition] rulebook_file``."""

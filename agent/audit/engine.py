@@ -15,25 +15,26 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
 
 import structlog
 
 from agent.audit.anomaly import Anomaly, LinkTally, source_anomalies
+from agent.audit.blind import BlindSpot, blind_spots
 from agent.audit.condition import condition_of
 from agent.audit.context import AuditContext
 from agent.audit.derive import derive_links
 from agent.audit.expected import expand
 from agent.audit.lifecycle import Evaluation, LifecyclePolicy, Observed, decide
 from agent.audit.model import Candidate, Rule, Verdict, fingerprint
-from agent.audit.outcome import AuditOutcome
+from agent.audit.outcome import AuditOutcome, add_readable
 from agent.audit.presence import track_links
 from agent.audit.rules import RULES
 from agent.audit.snapshot import PARTNER_SCOPED, CustomerSnapshot, group_records
 from agent.store import FindingContent, LinkState, Store, Transaction
-from agent.store.models import SyncRun
+from agent.store.models import SETTLED_SCOPE, SourceStatus, SyncRun
 from agent.store.repository import FindingBook
 from connectors.records.attribution import Attribution
 from connectors.records.customers import CspSubscription, Customer
@@ -42,6 +43,7 @@ from connectors.records.pal import Identity, PalLink
 from connectors.records.record import Record
 
 log = structlog.get_logger("partnerlink.audit")
+SETTLED = frozenset(str(status) for status in SETTLED_SCOPE)
 
 _LINK_RECORDS = tuple(
     cls.KIND
@@ -108,7 +110,7 @@ class Auditor:
             return {c: {**partner, **by_customer.get(c, {})} for c in chunk}
 
         anomalies = self._anomalies(ctx, run, customers, scoped, errors)
-        ctx = replace(ctx, anomalies=tuple(anomalies))
+        ctx = replace(ctx, anomalies=tuple(anomalies), blind_spots=self._blind_spots(statuses))
         outcome.anomalies = anomalies
         for anomaly in anomalies:
             log.warning("source_anomaly", run_id=run.id, **anomaly.as_dict())
@@ -118,7 +120,11 @@ class Auditor:
             chunk = customers[start : start + self.batch]
             self._audit_batch(ctx, outcome, chunk, scoped(chunk), errors)
         with self.store.transaction() as tx:
-            coverage = {**asdict(outcome.coverage), "shares": outcome.coverage.shares()}
+            coverage = {
+                **asdict(outcome.coverage),
+                "shares": outcome.coverage.shares(),
+                "readable": outcome.readable.as_dict(),
+            }
             tx.mark_audited(run.id, now, coverage=coverage)
             if self.after is not None:
                 self.after(tx, run.id, now)
@@ -151,6 +157,19 @@ class Auditor:
             *source_anomalies(self.store.source_counts(run.id)),
             *tally.anomalies(ctx.mass_disappearance_percent),
         ]
+
+    def _blind_spots(
+        self, statuses: Mapping[tuple[str, str], SourceStatus]
+    ) -> tuple[BlindSpot, ...]:
+        """The reads of this run that did not complete, grouped across the estate."""
+        failures = [
+            (source, scope, row.status, row.error or "")
+            for (source, scope), row in sorted(statuses.items())
+            if row.status not in SETTLED
+        ]
+        if not failures:
+            return ()
+        return blind_spots(failures, dict(self.store.customer_names()))
 
     def _load(
         self,
@@ -194,6 +213,7 @@ class Auditor:
                 tx.save_links(snapshot.link_states)
                 if tenant:
                     outcome.coverage.add(snapshot, ctx)
+                    add_readable(outcome.readable, snapshot)
 
 
 def _move_findings(

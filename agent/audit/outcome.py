@@ -9,6 +9,11 @@ from agent.audit.anomaly import Anomaly
 from agent.audit.context import AuditContext
 from agent.audit.lifecycle import Tally
 from agent.audit.snapshot import CustomerSnapshot
+from agent.readiness.coverage import ReadCoverage, seats
+from connectors.records.attribution import Attribution
+from connectors.records.azure import AzureSubscription, AzureUsage
+from connectors.records.customers import CspSubscription
+from connectors.records.scope import Source
 
 
 @dataclass(slots=True)
@@ -55,6 +60,31 @@ class Coverage:
         }
 
 
+def add_readable(readable: ReadCoverage, snapshot: CustomerSnapshot) -> None:
+    """One customer as this run read it: fully when every scope of its own settled and ARM
+    listed every Azure subscription known of it (from ARM, Partner Center usage, insight
+    reports); its subscriptions, readable where ARM listed them to the partner's app and every
+    PAL read settled; its seats. The readiness check's figures, from what the run read instead
+    of what a probe tries."""
+    failed = [f for f in snapshot.failures() if f[1] != "partner"]
+    listed = {s.subscription_id.lower() for s in snapshot.of(AzureSubscription)}
+    known = set(listed) | {u.resource_id.lower() for u in snapshot.of(AzureUsage)}
+    known |= {
+        a.workload.split(":", 1)[1].lower()
+        for a in snapshot.of(Attribution)
+        if a.workload.startswith("azure:")
+    }
+    arm_read = snapshot.complete(Source.ARM_SUBSCRIPTIONS) and not any(
+        f[0] == Source.ARM_PAL.value for f in failed
+    )
+    readable.add(
+        readable=not failed and known <= listed,
+        subscriptions=len(known),
+        readable_subscriptions=len(listed & known) if arm_read else 0,
+        seats=seats(snapshot.of(CspSubscription)),
+    )
+
+
 @dataclass(slots=True)
 class AuditOutcome:
     run_id: int
@@ -71,6 +101,8 @@ class AuditOutcome:
     not_evaluated: int = 0
     """(rule, customer) pairs skipped because a required source was incomplete."""
     coverage: Coverage = field(default_factory=Coverage)
+    readable: ReadCoverage = field(default_factory=ReadCoverage)
+    """How much of the estate this run read in full (/metrics, the report)."""
 
     def summary(self) -> dict[str, int]:
         return {

@@ -14,6 +14,7 @@ from agent.cli.alerts_cmds import alerts_app
 from agent.cli.config_cmds import check, init
 from agent.cli.credit_cmds import credit
 from agent.cli.findings_cmds import ack, assign, dismiss, explain, findings, snooze, unsnooze
+from agent.cli.readiness_cmds import readiness
 from agent.cli.report_cmds import matrix, report
 from agent.cli.root import app, fail
 from agent.cli.run_cmds import audit, cycle, run, status, sync
@@ -24,6 +25,7 @@ from agent.memory import limit_arenas
 COMMANDS = (
     init,
     check,
+    readiness,
     sync,
     audit,
     cycle,

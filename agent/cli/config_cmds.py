@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 
 from agent.cli import root
-from agent.cli.root import agent_for, fail, settings, write_private
+from agent.cli.root import fail, settings, write_private
 from agent.config import redacted, source_file
-from agent.exits import EXIT_FAILED, EXIT_OK
 
 
 def init(
@@ -38,7 +37,10 @@ def _example_config() -> str:
 
 
 def check(
-    online: Annotated[bool, typer.Option(help="Also sign in to every source.")] = False,
+    online: Annotated[
+        bool,
+        typer.Option(help="Also check every source in every tenant (as `partnerlink readiness`)."),
+    ] = False,
 ) -> None:
     """Validate the config and print the effective settings, secrets redacted."""
     loaded = settings()
@@ -46,8 +48,6 @@ def check(
     root.out.print(f"config: {file or '(defaults and environment only)'} is valid", highlight=False)
     root.out.print_json(json.dumps(redacted(loaded)))
     if online:
-        from agent.online import online_check
+        from agent.cli.readiness_cmds import run_readiness
 
-        with agent_for(loaded) as agent:
-            ok = online_check(agent, root.out)
-        raise typer.Exit(EXIT_OK if ok else EXIT_FAILED)
+        raise typer.Exit(run_readiness())

@@ -194,6 +194,11 @@ class ScheduleSection(Section):
     interval: Duration | None = Field(default=None, description="Instead of cron.")
     jitter: Duration = Field(default=timedelta(minutes=5))
     misfire_grace: Duration = Field(default=timedelta(hours=6))
+    catch_up: bool = Field(
+        default=True,
+        description="At start, run a cycle at once when the last complete one is older than "
+        "the schedule's interval (or there is none).",
+    )
 
     _d = field_validator("interval", "jitter", "misfire_grace", mode="before")(
         lambda cls, v: None if v is None else parse_duration(v)
@@ -261,6 +266,21 @@ class RecognitionSection(Section):
 
 class AlertsSection(AlertsConfig):
     """``[alerts]``: sinks, routing, silences, repeat interval, heartbeat (agent/alerts)."""
+
+
+class ReadinessSection(Section):
+    """``[readiness]``: how much of the estate must be readable, and when to say so."""
+
+    floor: float = Field(
+        default=100.0,
+        ge=0,
+        le=100,
+        description="Percent of customers, Azure subscriptions and seats that must be fully "
+        "readable; below it `partnerlink readiness` and `check --online` exit non-zero.",
+    )
+    at_start: bool = Field(
+        default=True, description="`partnerlink run` checks readiness once at start and logs it."
+    )
 
 
 class RepairSection(Section):

@@ -15,6 +15,7 @@ from agent.config.sections import (
     ExpectationsSection,
     LoggingSection,
     PartnerSection,
+    ReadinessSection,
     RecognitionSection,
     RepairSection,
     ScheduleSection,
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     audit: AuditSection = AuditSection()
     expectations: ExpectationsSection = ExpectationsSection()
     recognition: RecognitionSection = RecognitionSection()
+    readiness: ReadinessSection = ReadinessSection()
     alerts: AlertsSection = AlertsSection()
     http: HttpSection = HttpSection()
     repair: RepairSection = RepairSection()

@@ -101,6 +101,11 @@ class AppSpec(_Timed):
         description="Graph application roles granted to the app (the emulator's tokens carry "
         "them); null: a read-only default for the partner's app, none for a carrier.",
     )
+    status: Literal["active", "disabled", "deleted"] = Field(
+        default="active",
+        description="The app registration: disabled refuses its sign-in everywhere with "
+        "AADSTS7000112, deleted with AADSTS700016 (a PAL carrier deleted or disabled).",
+    )
 
 
 class LocationSpec(_Strict):
@@ -232,6 +237,15 @@ class CustomerSpec(_Strict):
     indirect_reseller: IndirectResellerSpec | None = None
     allow_delegated_access: bool | None = None
     consented: bool = Field(default=True, description="The partner's app has consent here.")
+    consent_refusal: Literal["AADSTS7000229", "AADSTS700016", "AADSTS650052"] = Field(
+        default="AADSTS7000229",
+        description="How the token endpoint refuses the partner's app where it has no consent.",
+    )
+    app_roles: list[str] | None = Field(
+        default=None,
+        description="Graph application roles assigned to the partner's app in this tenant (its "
+        "service principal's app role assignments); null: those of partner.app.",
+    )
     contract_type: str | None = "ResellerPartner"
     csp_subscriptions: list[CspSubscriptionSpec] = []
     gdap: list[GdapSpec] = []

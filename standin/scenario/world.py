@@ -90,14 +90,20 @@ class Refusal:
 def sign_in_refusal(
     scenario: Scenario, customer: CustomerSpec | None, identity: str
 ) -> Refusal | None:
-    """Whether ``identity`` gets no token in the customer's tenant, and why."""
+    """Whether ``identity`` gets no token in the customer's tenant (``None``: the partner
+    tenant), and why."""
+    app = scenario.app(identity)
+    if app is not None and app.status == "deleted":
+        return Refusal("AADSTS700016", "the application was not found in the directory")
+    if app is not None and app.status == "disabled":
+        return Refusal("AADSTS7000112", "the application is disabled")
     if customer is None:
         return None
     sp = service_principal(scenario, customer, identity)
     if sp is None:
         if identity == PARTNER_APP:
             return Refusal(
-                "AADSTS7000229",
+                customer.consent_refusal,
                 "the partner's app has no service principal (consent) in this tenant",
             )
         return Refusal("AADSTS700016", "the application was not found in the directory")

@@ -1,4 +1,5 @@
-"""`check --online` against the emulator (R20), and the `emulator` command as a process."""
+"""`check --online` (the readiness check) against the emulator (guarantee credentials), and the
+`emulator` command as a process."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import httpx
 
 from agent.app import Agent
 from agent.config import load_settings
-from agent.online import online_check
+from agent.readiness.estate import check_readiness
+from agent.readiness.present import print_readiness
 from tests.worlds import world_dict
 
 
@@ -38,10 +40,11 @@ def _config(folder: Path, roles: list[str] | None) -> Path:
 def _check(config: Path) -> tuple[bool, str]:
     from rich.console import Console
 
-    console = Console(record=True, width=200)
+    console = Console(record=True, width=300)
     with Agent(load_settings(config)) as agent:
-        ok = online_check(agent, console)
-    return ok, console.export_text()
+        found = check_readiness(agent)
+    print_readiness(found, console)
+    return found.ok, console.export_text()
 
 
 def test_online_check_passes_with_the_read_only_roles(tmp_path: Path) -> None:
@@ -49,7 +52,7 @@ def test_online_check_passes_with_the_read_only_roles(tmp_path: Path) -> None:
     assert ok, text
     assert "partner_center" in text
     assert "graph (partner tenant)" in text
-    assert "warning" not in text
+    assert "at or above the floor of 100 %" in text
 
 
 def test_online_check_names_a_missing_permission_and_what_to_do(tmp_path: Path) -> None:
@@ -57,6 +60,7 @@ def test_online_check_names_a_missing_permission_and_what_to_do(tmp_path: Path) 
     assert not ok
     assert "DelegatedAdminRelationship.Read.All" in text
     assert "admin consent" in text
+    assert "Reports.Read.All" in text, "read from each customer tenant's directory too"
 
 
 def test_online_check_warns_about_write_permissions(tmp_path: Path) -> None:
@@ -64,12 +68,14 @@ def test_online_check_warns_about_write_permissions(tmp_path: Path) -> None:
         "Directory.Read.All",
         "DelegatedAdminRelationship.Read.All",
         "Application.Read.All",
+        "Reports.Read.All",
         "Directory.ReadWrite.All",
     ]
     ok, text = _check(_config(tmp_path, roles))
     assert ok, "more than needed is a warning, not a failure"
     assert "warning" in text
     assert "Directory.ReadWrite.All" in text
+    assert "more than a read-only agent needs" in text
 
 
 def _free_port() -> int:

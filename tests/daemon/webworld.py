@@ -24,7 +24,9 @@ def write_agent(folder: Path, http: str = "", faults: list[dict[str, Any]] | Non
     """A fake-mode agent whose schedule never fires during a test; ``http`` adds [http] keys."""
     config = make_config(folder)
     config.write_text(
-        config.read_text() + '[schedule]\ninterval = "24h"\n[http]\nport = 0\n' + http
+        config.read_text()
+        + '[schedule]\ninterval = "24h"\ncatch_up = false\n[http]\nport = 0\n'
+        + http
     )
     write_world(folder, customer(C1, SUB1), customer(C2, SUB2), faults=faults)
     return config

@@ -122,7 +122,9 @@ def test_incomplete_runs_neither_advance_nor_reset_the_counter(
     _, audited, findings = cycle(config, clock)
     [pending] = disappeared(findings)
     assert pending.status == "pending", "a failed read does not confirm the disappearance"
-    assert any(f.rule == "cannot_verify" and f.customer_tenant_id == C1 for f in findings.values())
+    [blind] = [f for f in findings.values() if f.rule == "cannot_verify"]
+    assert blind.customer_tenant_id is None, "one finding for the estate, naming the customers"
+    assert [u["customer"] for u in json.loads(blind.evidence)["failures"]] == [C1]
     write_world(tmp_path, *PAL_GONE)
     _, audited, findings = cycle(config, clock)  # a fresh Agent: state came from the database
     [confirmed] = disappeared(findings)

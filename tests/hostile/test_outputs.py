@@ -191,6 +191,28 @@ def test_demo_table_shows_names_and_holders_literally(estate: Estate) -> None:
     assert "[bold red]Fabrikam[/]" in screen.getvalue()
 
 
+def test_readiness_shows_names_literally_and_escapes_them_in_json(
+    tmp_path: Path, terminal: io.StringIO
+) -> None:
+    """The readiness check, through the emulator: a customer line with a cause and a hostile
+    name on the terminal, every name escaped in the JSON."""
+    document = world()
+    document["customers"][0]["consented"] = False
+    config = _world(tmp_path, document, mode="emulator")
+    with kept_logging():
+        table = CliRunner().invoke(cli.app, ["--config", str(config), "readiness"])
+        as_json = CliRunner().invoke(
+            cli.app, ["--config", str(config), "readiness", "--format", "json"]
+        )
+    assert (table.exit_code, as_json.exit_code) == (3, 3), table.output[-2000:]
+    shown = terminal.getvalue()
+    inert.terminal(shown, "readiness")
+    assert HOSTILE["markup_close"] in shown and "consent missing" in shown
+    assert as_json.stdout.isascii(), "JSON is written with every non-ASCII character escaped"
+    names = {c["name"] for c in json.loads(as_json.stdout)["customers"]}
+    assert names == set(CLEANED.values())
+
+
 # ------------------------------------------------------------------------------- CSV and JSON
 
 
@@ -243,7 +265,7 @@ def daemon_pages(estate: Estate) -> Iterator[dict[str, str]]:
     config = estate.config.with_name("daemon.toml")
     config.write_text(
         estate.config.read_text(encoding="utf-8")
-        + '[schedule]\ninterval = "24h"\n[http]\nport = 0\nreport_anonymous = true\n'
+        + '[schedule]\ninterval = "24h"\ncatch_up = false\n[http]\nport = 0\nreport_anonymous = true\n'
         + 'public_url = "https://partnerlink.test"\n[http.sign_in]\n'
         + 'client_id = "a9900000-0000-4000-8000-0000000000a1"\nclient_secret = "s3cret-x"\n'
         + f'operators = ["ops@partner.example"]\nsession_key = "{SESSION_KEY}"\n',

@@ -1,14 +1,22 @@
-"""Cannot verify: a source could not be read for a scope this run; a blind spot, never a loss."""
+"""Cannot verify: a source could not be read this run; a blind spot, never a loss.
+
+One finding per reader (agent.readers: Graph in the customer's tenant, ARM, a carrier's PAL
+read...) and cause across the estate (guarantee failed-read), naming every customer it hit:
+forty unconsented tenants are one "consent missing" finding for Graph, not forty. The title
+leads with the cause in plain words (agent.causes), so whatever cuts it short keeps the cause;
+the sources, raw codes and errors stay in the evidence.
+"""
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from collections.abc import Iterator
 
+from agent.audit.blind import BlindSpot
 from agent.audit.context import AuditContext
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
 from agent.audit.snapshot import CustomerSnapshot
+from agent.causes import fix_for
+from connectors.base import PARTNER_APP
 
 META = RuleMeta(
     id="cannot_verify",
@@ -16,105 +24,76 @@ META = RuleMeta(
     severity=Severity.MEDIUM,
     rationale="A source that cannot be read hides whatever changed behind it; the agent says so "
     "instead of guessing, and keeps what it knew.",
-    remediation="Check the app's consent and permissions in the tenant (`partnerlink check "
-    "--online`), the credential of the identity, and the error shown in the evidence.",
+    remediation="Check the app's consent and permissions in the tenant (`partnerlink "
+    "readiness`), the credential of the identity, and the error shown in the evidence.",
 )
 
-
-def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
-    partner_level = snapshot.tenant_id == ""
-    grouped: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
-    for failure in snapshot.failures():
-        _source, scope, status, error = failure
-        if (scope == "partner") != partner_level:
-            continue
-        grouped[_cause(status, error)].append(failure)
-    where = "the partner tenant" if partner_level else snapshot.name
-    app = ctx.identities[0] if ctx.identities else _APP  # reads every scope without identity
-    for cause, failures in sorted(grouped.items()):
-        sources = sorted(
-            {
-                f"{src}" + (f" as {scope.split('/', 1)[1]}" if "/" in scope else "")
-                for src, scope, _st, _err in failures
-            }
-        )
-        yield Candidate(
-            rule=META.id,
-            customer_tenant_id=None if partner_level else snapshot.tenant_id,
-            subject=f"{cause} for {where}",
-            title=f"Cannot verify {', '.join(sources)} for {where}: {failures[0][3] or cause}",
-            link_kind=None,
-            link_id=cause,
-            severity=Severity.HIGH if partner_level else None,
-            remediation=_remedy(
-                cause,
-                where,
-                sorted(
-                    {
-                        scope.split("/", 1)[1] if "/" in scope else app
-                        for _s, scope, _st, _e in failures
-                    }
-                ),
-            ),
-            evidence={
-                "cause": cause,
-                "sources": sources,
-                "failures": [
-                    {"source": s, "scope": sc, "status": st, "error": e}
-                    for s, sc, st, e in failures
-                ],
-            },
-        )
-
+NAMED = 5
+"""Customers named in a title; the evidence lists them all (up to :data:`LISTED`)."""
+LISTED = 500
+"""Customers listed with their raw error in the evidence; the count says how many in all."""
 
 _APP = "the partner's app"
 
-_STEPS = {
-    "AADSTS7000215": "The client secret the agent holds for {who} is wrong: create a new "
-    "credential (a certificate is preferred) in its app registration and update the config.",
-    "AADSTS7000222": "The client secret of {who} has expired: create a new credential (a "
-    "certificate is preferred) in its app registration and update the config.",
-    "AADSTS700016": "{who} has no service principal in {tenant}: ask the customer's "
-    "administrator to grant admin consent to the app again, or take the tenant off its list.",
-    "AADSTS7000229": "{who} has no service principal in {tenant}: ask the customer's "
-    "administrator to grant admin consent to the app again.",
-    "AADSTS65001": "Consent for {who} is missing in {tenant}: ask the customer's "
-    "administrator to grant admin consent to the app.",
-    "HTTP 401": "The token of {who} was rejected for {where}: check the app's consent and its "
-    "credential (`partnerlink check --online`).",
-    "HTTP 403": "{who} lacks a permission or role for {where}: `partnerlink check --online` "
-    "lists the Graph roles it needs; for ARM, it needs a role on the subscriptions.",
-    "HTTP 429": "Microsoft throttled the reads for {where}: this usually clears by itself on "
-    "the next run; if it persists, lower `sync.concurrency`.",
-    "not_attempted": "The run's time budget ran out before {where} was read: raise "
-    "`sync.time_budget` or `sync.concurrency`.",
-}
+
+def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
+    if snapshot.tenant_id:
+        return  # one partner-level finding per source and cause, listing the customers
+    for spot in ctx.blind_spots:
+        yield _candidate(spot)
 
 
-def _remedy(cause: str, where: str, identities: list[str]) -> str:
-    """The step for the cause, naming the identity and the customer."""
-    who = " and ".join(identities) or _APP
-    step = _STEPS.get(cause)
-    if step is None and cause.startswith("HTTP 5"):
-        step = (
-            "Microsoft answered with a server error for {where}: this usually clears by "
-            "itself; if it persists over several runs, check the Microsoft service health."
-        )
-    if step is None:
-        return META.remediation
-    tenant = where if where == "the partner tenant" else f"{where}'s tenant"
-    return step.format(who=who, where=where, tenant=tenant)
+def _candidate(spot: BlindSpot) -> Candidate:
+    customers = spot.customers
+    names = [u.name for u in customers]
+    if spot.partner:
+        where = "the partner tenant" + (f" and {_count(names)}" if names else "")
+    else:
+        where = _count(names)
+    shown = ", ".join(names[:NAMED])
+    if len(names) > NAMED:
+        shown += f" and {len(names) - NAMED} more"
+    who = _APP if spot.identity in (None, PARTNER_APP) else f"carrier {spot.identity}"
+    if not customers:
+        tenant = "the partner tenant"
+    else:
+        tenant = f"{names[0]}'s tenant" if len(names) == 1 else "each customer's tenant"
+    return Candidate(
+        rule=META.id,
+        customer_tenant_id=None,
+        subject=f"{spot.kind.label}: {spot.source}",
+        title=f"{spot.kind.label.capitalize()} ({', '.join(spot.codes)}): cannot verify "
+        f"{spot.source} for {where}" + (f": {shown}" if shown else ""),
+        link_kind=None,
+        link_id=f"{spot.source}|{spot.kind.value}",
+        severity=Severity.HIGH if spot.partner else None,
+        remediation=f"{spot.words[0].upper()}{spot.words[1:]} ({', '.join(spot.sources)}). "
+        + fix_for(spot.kind, who=who, tenant=tenant),
+        evidence={
+            "cause": spot.kind.value,
+            "words": spot.words,
+            "codes": spot.codes,
+            "reader": spot.source,
+            "sources": spot.sources,
+            "customers_total": len(customers),
+            "partner": spot.partner,
+            "failures": [
+                {
+                    "customer": u.tenant,
+                    "name": u.name,
+                    "source": u.source,
+                    "code": u.cause.code,
+                    "status": u.status,
+                    "error": u.error,
+                }
+                for u in spot.unread[:LISTED]
+            ],
+        },
+    )
 
 
-def _cause(status: str, error: str) -> str:
-    """What the failures have in common: an Entra code, an HTTP status, or the status."""
-    code = re.search(r"AADSTS\d+", error)
-    if code:
-        return code.group(0)
-    http = re.search(r"HTTP (\d{3})", error)
-    if http:
-        return f"HTTP {http.group(1)}"
-    return status if status != "failed" else (error.split(":", 1)[0][:60] or status)
+def _count(names: list[str]) -> str:
+    return f"{len(names)} customer{'s' if len(names) != 1 else ''}"
 
 
 RULE = Rule(META, evaluate)

@@ -6,7 +6,14 @@ The request pipeline every route goes through (authentication, throttling, fault
 
 from __future__ import annotations
 
-from standin.emulator.apis import arm, downloads, graph, insights, login, partner_center
+from standin.emulator.apis import (
+    arm,
+    downloads,
+    graph,
+    insights,
+    login,
+    partner_center,
+)
 from standin.emulator.routing import Route
 from standin.emulator.service import Service
 

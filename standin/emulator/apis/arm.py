@@ -93,6 +93,43 @@ def arm_subscriptions(svc: Service, call: Call) -> Reply:
     return listing(svc, call, Source.ARM_SUBSCRIPTIONS, call.scope(), items)
 
 
+@ROUTES.route(r"^/subscriptions/(?P<sid>[^/]+)$")
+def arm_subscription(svc: Service, call: Call) -> Reply:
+    """One subscription: 200 where the identity holds a role on it, 403 ``AuthorizationFailed``
+    where it exists but the identity holds none, 404 ``SubscriptionNotFound`` elsewhere."""
+    principal = guard(svc, call)
+    world = call.world
+    customer = world.customer(principal.tenant_id)
+    sid = call.params["sid"].lower()
+    spec = None
+    if customer is not None:
+        spec = next(
+            (a for a in customer.azure_subscriptions if a.subscription_id.lower() == sid), None
+        )
+    if customer is None or spec is None:
+        raise Answer(
+            error(
+                call,
+                404,
+                f"The subscription '{sid}' could not be found.",
+                "SubscriptionNotFound",
+            )
+        )
+    if sid not in visible_subscriptions(world.scenario, customer, call.identity or ""):
+        raise Answer(
+            error(
+                call,
+                403,
+                f"The client '{principal.app_id}' with object id '{principal.object_id}' does "
+                "not have authorization to perform action 'Microsoft.Resources/subscriptions/"
+                f"read' over scope '/subscriptions/{sid}' or the scope is invalid. If access "
+                "was recently granted, please refresh your credentials.",
+                "AuthorizationFailed",
+            )
+        )
+    return json_reply(200, shapes.arm_subscription(customer, spec))
+
+
 def _pal_body(call: Call) -> dict[str, Any] | None:
     world = call.world
     identity = call.identity or "unknown"

@@ -1,5 +1,7 @@
 """Microsoft Graph: contracts, GDAP relationships, licences, service principals, the partner's
-application and the Office 365 usage report.
+application, the Office 365 usage report, and the directory's view of app permissions (a
+service principal by application id and its app role assignments: the roles the emulator's
+tokens carry in that tenant, :mod:`standin.scenario.permissions`).
 
 Each call is throttled in its documented family (identity, multi-tenant, reports) and, for an
 app token, checked against the application roles the endpoint needs. Listings page with
@@ -28,11 +30,13 @@ from standin.emulator.limits import (
     graph_identity_limit,
 )
 from standin.emulator.routing import Call, RouteTable
+from standin.emulator.shapes import derived_id, iso
 from standin.emulator.shapes import graph as shapes
 from standin.emulator.tokens import Principal
 from standin.emulator.wire import Answer, Reply, json_reply
 from standin.scenario.model import CustomerSpec
-from standin.scenario.world import service_principals
+from standin.scenario.permissions import allowed, graph_roles
+from standin.scenario.world import ServicePrincipal, service_principals
 
 if TYPE_CHECKING:
     from standin.emulator.service import Service
@@ -40,39 +44,6 @@ if TYPE_CHECKING:
 ROUTES: RouteTable[Service] = RouteTable("graph")
 
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
-
-GRAPH_NEEDS: dict[str, tuple[str, ...]] = {
-    "contracts": ("Directory.Read.All", "Directory.ReadWrite.All"),
-    "gdap": ("DelegatedAdminRelationship.Read.All", "DelegatedAdminRelationship.ReadWrite.All"),
-    "subscribedSkus": (
-        "LicenseAssignment.Read.All",
-        "Organization.Read.All",
-        "Directory.Read.All",
-        "Organization.ReadWrite.All",
-        "Directory.ReadWrite.All",
-    ),
-    "directory/subscriptions": (
-        "Organization.Read.All",
-        "Directory.Read.All",
-        "Organization.ReadWrite.All",
-        "Directory.ReadWrite.All",
-    ),
-    "servicePrincipals": (
-        "Application.Read.All",
-        "Directory.Read.All",
-        "Application.ReadWrite.All",
-        "Directory.ReadWrite.All",
-    ),
-    "applications": (
-        "Application.Read.All",
-        "Directory.Read.All",
-        "Application.ReadWrite.All",
-        "Directory.ReadWrite.All",
-    ),
-    "reports": ("Reports.Read.All",),
-}
-"""Graph application roles of which an endpoint needs one (the permissions pages, least
-privileged first)."""
 
 _GDAP_FILTER = re.compile(
     r"^\s*(?P<field>status|customer/tenantId)\s+eq\s+'(?P<value>[^']*)'\s*$", re.IGNORECASE
@@ -84,17 +55,15 @@ def guard(svc: Service, call: Call, family: str, resource: str, needs: str) -> P
     """Authenticate, throttle in the call's limit ``family`` and check the app's roles."""
     principal = svc.authenticate(call, (GRAPH_AUDIENCE,))
     svc.throttle(call, _checks(call, principal, family, resource))
-    if not principal.user:
-        granted = set(principal.roles)
-        if not granted.intersection(GRAPH_NEEDS[needs]):
-            raise Answer(
-                error(
-                    call,
-                    403,
-                    "Insufficient privileges to complete the operation.",
-                    "Authorization_RequestDenied",
-                )
+    if not principal.user and not allowed(principal.roles, needs):
+        raise Answer(
+            error(
+                call,
+                403,
+                "Insufficient privileges to complete the operation.",
+                "Authorization_RequestDenied",
             )
+        )
     return principal
 
 
@@ -324,3 +293,70 @@ def graph_report(svc: Service, call: Call) -> Reply:
     content = shapes.office365_services_csv(customer, period)
     token = svc.downloads.add(content, "application/octet-stream", cut=fault is not None)
     return Reply(302, b"", {"Location": f"{call.req.origin}/_downloads/{token}"}, content_type=None)
+
+
+# -- app permissions in the directory ----------------------------------------------------------
+
+_BY_APP = r"^/(?:v1\.0|beta)/servicePrincipals\(appId='(?P<app>[^']+)'\)"
+_CONTEXT = "https://graph.microsoft.com/v1.0/$metadata#"
+
+
+def _client(call: Call, app_id: str) -> ServicePrincipal:
+    """The service principal of one of the partner's apps in the call's tenant, or a 404."""
+    world = call.world
+    found = world.app(app_id)
+    sp = None
+    if found is not None and call.tenant == world.partner_tenant:
+        name, app = found
+        if app.status != "deleted":  # the home tenant holds a service principal of each app
+            sp = ServicePrincipal(
+                identity=name,
+                app_id=app.client_id.lower(),
+                object_id=derived_id("sp", call.tenant, app.client_id),
+                enabled=app.status == "active",
+                credential_expires=app.credential_expires,
+                subscriptions=(),
+                spec=None,
+            )
+    elif found is not None:
+        sp = world.service_principal(call.tenant, found[0])
+    if sp is None:
+        raise Answer(
+            error(
+                call,
+                404,
+                f"Resource '{app_id}' does not exist or one of its queried reference-property "
+                "objects are not present.",
+                "Request_ResourceNotFound",
+            )
+        )
+    return sp
+
+
+@ROUTES.route(_BY_APP + r"$")
+def service_principal_by_app(svc: Service, call: Call) -> Reply:
+    guard(svc, call, "identity", "servicePrincipals", "servicePrincipals")
+    app_id = call.params["app"].lower()
+    if app_id == shapes.GRAPH_APP_ID:
+        granted = {r for name, _ in call.world.apps.values() for r in _granted(call, name)}
+        body = shapes.graph_resource(call.tenant, tuple(sorted(granted)))
+    else:
+        body = shapes.graph_service_principal(_client(call, app_id))
+    return json_reply(200, {"@odata.context": f"{_CONTEXT}servicePrincipals/$entity", **body})
+
+
+def _granted(call: Call, identity: str) -> tuple[str, ...]:
+    world = call.world
+    return graph_roles(world.scenario, world.customer(call.tenant), identity)
+
+
+@ROUTES.route(_BY_APP + r"/appRoleAssignments$")
+def app_role_assignments(svc: Service, call: Call) -> Reply:
+    guard(svc, call, "identity", "servicePrincipals", "servicePrincipals")
+    sp = _client(call, call.params["app"].lower())
+    created = iso(call.world.scenario.clock, fraction=True)
+    items = [
+        shapes.app_role_assignment(call.tenant, sp.object_id, sp.identity, role, created)
+        for role in _granted(call, sp.identity)
+    ]
+    return json_reply(200, {"@odata.context": f"{_CONTEXT}appRoleAssignments", "value": items})

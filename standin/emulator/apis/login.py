@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import PARTNER_APP
 from standin.emulator.apis import web_sign_in
 from standin.emulator.apis.client_auth import DEVICE_GRANT, authenticate_client, basic_auth
 from standin.emulator.errors import aad_error
@@ -28,6 +27,7 @@ from standin.emulator.tokens import (
 )
 from standin.emulator.wire import Answer, Reply, json_reply
 from standin.scenario.model import AppSpec
+from standin.scenario.permissions import graph_roles
 from standin.scenario.world import sign_in_refusal
 
 if TYPE_CHECKING:
@@ -37,16 +37,6 @@ ROUTES: RouteTable[Service] = RouteTable("login")
 
 DEVICE_INTERVAL = 1
 """Seconds between device-code polls (Entra says 5; the emulator approves at once anyway)."""
-
-DEFAULT_GRAPH_ROLES: tuple[str, ...] = (
-    "Directory.Read.All",
-    "DelegatedAdminRelationship.Read.All",
-    "Organization.Read.All",
-    "Reports.Read.All",
-    "Application.Read.All",
-)
-"""Graph application roles the partner's app holds when the scenario lists none: the
-read-only set the agent needs (§3-§4). Carriers hold none by default (they only read ARM)."""
 
 _REFUSAL_ERRORS = {
     "AADSTS700016": "unauthorized_client",
@@ -232,6 +222,9 @@ def _refusal_text(aadsts: str, client_id: str, tenant: str) -> str:
         "AADSTS700016": f"Application with identifier '{client_id}' was not found in the "
         f"directory '{tenant}'.",
         "AADSTS7000112": f"Application '{client_id}' is disabled.",
+        "AADSTS650052": "The app needs access to a service that your organization "
+        f"'{tenant}' has not subscribed to or enabled. Contact your IT Admin to review the "
+        "configuration of your service subscriptions.",
     }.get(aadsts, "The sign-in was refused.")
 
 
@@ -249,13 +242,8 @@ def _app_token(
     object_id = sp.object_id if sp else derived_id("sp", tenant, client_id)
     roles: tuple[str, ...] = ()
     if RESOURCES[resource] == "graph":
-        found = world.app(client_id)
-        assert found is not None
-        granted = found[1].roles
-        if granted is not None:
-            roles = tuple(granted)
-        elif name == PARTNER_APP:
-            roles = DEFAULT_GRAPH_ROLES
+        # Like Entra: the roles of the app's service principal in the tenant the token is for.
+        roles = graph_roles(world.scenario, world.customer(tenant), name)
     access = svc.authority.access_token(
         tenant_id=tenant,
         app_id=client_id,

@@ -1,4 +1,7 @@
-"""Microsoft Graph's payloads: contracts, GDAP, licences, identities, usage reports, errors."""
+"""Microsoft Graph's payloads: contracts, GDAP, licences, identities, usage reports, errors, and
+the directory's view of app permissions: Microsoft Graph's own service principal with the app
+roles it defines, and the app role assignments a client service principal holds (GDOC
+resources/serviceprincipal, resources/approleassignment)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from typing import Any
 
 from standin.emulator.shapes import derived_id, iso
 from standin.scenario.model import AppSpec, CustomerSpec, GdapSpec, LicenceSpec, Scenario
+from standin.scenario.permissions import GRAPH_NEEDS
 from standin.scenario.world import ServicePrincipal
 
 
@@ -223,4 +227,75 @@ def graph_error(code: str, message: str, request_id: str, date: str) -> dict[str
             "message": message,
             "innerError": {"date": date, "request-id": request_id, "client-request-id": request_id},
         }
+    }
+
+
+# -- app permissions in the directory ----------------------------------------------------------
+
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+"""Microsoft Graph's application id, the same in every tenant."""
+
+_KNOWN_ROLE_IDS = {
+    "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
+    "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+    "Organization.Read.All": "498476ce-e0fe-48b0-b801-37ba7e2685c6",
+    "Reports.Read.All": "230c1aed-a721-4c5d-9cb4-a90514e508ef",
+}
+"""The ids Microsoft Graph gives these application roles; the others are derived here. The
+agent never relies on an id: it reads them from Graph's service principal in each tenant."""
+
+GRAPH_ROLES: tuple[str, ...] = tuple(
+    sorted({role for roles in GRAPH_NEEDS.values() for role in roles} | set(_KNOWN_ROLE_IDS))
+)
+"""Every Graph application role the emulator knows."""
+
+
+def role_id(role: str) -> str:
+    return _KNOWN_ROLE_IDS.get(role) or derived_id("graph-app-role", role)
+
+
+def graph_service_principal_id(tenant: str) -> str:
+    """Object id of Microsoft Graph's service principal in a tenant (one per tenant)."""
+    return derived_id("graph-sp", tenant)
+
+
+def graph_resource(tenant: str, extra_roles: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Microsoft Graph's service principal in ``tenant``, with the application roles it
+    defines (``extra_roles``: any a scenario grants that the emulator does not list)."""
+    roles = sorted(set(GRAPH_ROLES) | set(extra_roles))
+    return {
+        "id": graph_service_principal_id(tenant),
+        "appId": GRAPH_APP_ID,
+        "displayName": "Microsoft Graph",
+        "accountEnabled": True,
+        "servicePrincipalType": "Application",
+        "appRoles": [
+            {
+                "allowedMemberTypes": ["Application"],
+                "description": f"Allows the app to use {role} without a signed-in user.",
+                "displayName": role,
+                "id": role_id(role),
+                "isEnabled": True,
+                "origin": "Application",
+                "value": role,
+            }
+            for role in roles
+        ],
+    }
+
+
+def app_role_assignment(
+    tenant: str, principal_id: str, principal_name: str, role: str, created: str | None
+) -> dict[str, Any]:
+    """One Graph application role assigned to a client service principal."""
+    return {
+        "id": derived_id("app-role-assignment", tenant, principal_id, role),
+        "deletedDateTime": None,
+        "appRoleId": role_id(role),
+        "createdDateTime": created,
+        "principalDisplayName": principal_name,
+        "principalId": principal_id,
+        "principalType": "ServicePrincipal",
+        "resourceDisplayName": "Microsoft Graph",
+        "resourceId": graph_service_principal_id(tenant),
     }

@@ -1,164 +1,223 @@
-"""cannot_verify: a source could not be read for a scope this run: a blind spot, reported once
-per cause, never a loss."""
+"""cannot_verify: the reads of a run that did not complete, one partner-level finding per reader
+(Graph in the customer's tenant, ARM, a PAL read...) and cause across the estate, naming every
+customer; the cause first, the sources and raw codes in evidence."""
 
 from __future__ import annotations
 
+from agent.audit.blind import blind_spots
 from agent.audit.context import AuditContext
-from agent.audit.model import Severity
+from agent.audit.model import Candidate, Severity
 from agent.audit.rules import cannot_verify
-from agent.audit.snapshot import PARTNER_SCOPED
 from connectors.records.scope import Source
 
 from .conftest import (
-    APP,
     CARRIER,
     TENANT,
-    all_complete,
     build_snapshot,
     evaluate,
     fingerprints,
     healthy_records,
-    key,
     make_context,
-    with_status,
 )
 
 RULE = cannot_verify.RULE
-TOKEN_REFUSED = "token request refused [AADSTS7000215] correlation id 1234"
-PAL_FORBIDDEN = f"arm.pal for {TENANT} failed (HTTP 403, AuthorizationFailed)"
-SUBS_UNAVAILABLE = f"arm.subscriptions for {TENANT} failed (HTTP 503)"
-INSIGHTS_DOWN = "insights.attribution for partner failed (HTTP 500)"
+OTHER = "c0000000-0000-4000-8000-000000000002"
+THIRD = "c0000000-0000-4000-8000-000000000003"
+NAMES = {TENANT: "Alpine Dairy Co-op", OTHER: "Birch Logistics", THIRD: "Cedar Clinics"}
+NO_SP = (
+    "token for https://graph.microsoft.com in tenant {t} as partner-app refused: invalid_client "
+    "(The client application a990 is missing service principal in the tenant {t}.) "
+    "[AADSTS7000229] correlation id 1234"
+)
+NOT_FOUND_APP = (
+    "token for https://management.azure.com in tenant {t} as partner-app refused: "
+    "unauthorized_client (Application with identifier 'a990' was not found in the directory.) "
+    "[AADSTS700016] correlation id 5678"
+)
+SKUS = Source.GRAPH_SKUS.value
+PAL = Source.ARM_PAL.value
 
 
-def _partner_statuses() -> dict[tuple[str, str], str]:
-    return {key(source): "complete" for source in PARTNER_SCOPED}
+def _context(*failures: tuple[str, str, str, str]) -> AuditContext:
+    return make_context(blind_spots=blind_spots(failures, NAMES))
 
 
-def test_every_source_read_completely_gives_nothing(ctx: AuditContext) -> None:
-    customer = build_snapshot(healthy_records(), ctx)
-    partner = build_snapshot([], ctx, tenant="", statuses=_partner_statuses(), expectations=())
-
-    assert evaluate(RULE, customer, ctx) == []
-    assert evaluate(RULE, partner, ctx) == []
+def _partner(ctx: AuditContext) -> list[Candidate]:
+    snapshot = build_snapshot([], ctx, tenant="", statuses={}, expectations=())
+    return evaluate(RULE, snapshot, ctx)
 
 
-def test_failures_are_grouped_per_cause_with_the_error_text_in_evidence() -> None:
-    ctx = make_context(identities=(APP, CARRIER))
-    failed = {
-        key(Source.ARM_PAL, CARRIER): "failed",
-        key(Source.GRAPH_SKUS): "failed",
-        key(Source.ARM_SUBSCRIPTIONS): "failed",
-    }
-    errors = {
-        key(Source.ARM_PAL, CARRIER): TOKEN_REFUSED,
-        key(Source.GRAPH_SKUS): TOKEN_REFUSED,
-        key(Source.ARM_SUBSCRIPTIONS): SUBS_UNAVAILABLE,
-    }
-    statuses = with_status(all_complete(identities=(APP, CARRIER)), failed)
-    snapshot = build_snapshot(healthy_records(), ctx, statuses=statuses, errors=errors)
+def test_a_run_that_read_everything_gives_nothing() -> None:
+    ctx = _context()
+    assert _partner(ctx) == []
+    assert evaluate(RULE, build_snapshot(healthy_records(), ctx), ctx) == []
 
-    candidates = {c.link_id: c for c in evaluate(RULE, snapshot, ctx)}
 
-    assert set(candidates) == {"AADSTS7000215", "HTTP 503"}
-    token = candidates["AADSTS7000215"]
-    assert token.customer_tenant_id == TENANT
-    assert token.link_kind is None
-    assert token.subject == "AADSTS7000215 for Alpine Dairy Co-op"
-    assert token.evidence["cause"] == "AADSTS7000215"
-    assert token.evidence["sources"] == [f"{Source.ARM_PAL} as {CARRIER}", str(Source.GRAPH_SKUS)]
-    assert {f["error"] for f in token.evidence["failures"]} == {TOKEN_REFUSED}
-    assert {f["scope"] for f in token.evidence["failures"]} == {f"{TENANT}/{CARRIER}", TENANT}
-    assert TOKEN_REFUSED in token.title
-    assert token.severity is None  # the rule's own (medium) severity for one customer
-    assert token.remediation == (
-        f"The client secret the agent holds for {CARRIER} and {APP} "
-        "is wrong: "
-        "create a new credential (a certificate is preferred) in its "
-        "app registration and update the config."
+def test_one_cause_and_source_across_customers_is_one_finding_naming_them_all() -> None:
+    ctx = _context(
+        (SKUS, TENANT, "failed", NO_SP.format(t=TENANT)),
+        (SKUS, OTHER, "failed", NO_SP.format(t=OTHER)),
     )
-    http = candidates["HTTP 503"]
-    assert http.evidence["failures"] == [
-        {
-            "source": Source.ARM_SUBSCRIPTIONS.value,
-            "scope": TENANT,
-            "status": "failed",
-            "error": SUBS_UNAVAILABLE,
-        }
-    ]
 
-
-def test_a_customer_snapshot_ignores_partner_scope_failures(ctx: AuditContext) -> None:
-    statuses = with_status(
-        all_complete(), {key(Source.INSIGHTS): "failed", key(Source.ARM_PAL, APP): "failed"}
-    )
-    errors = {key(Source.INSIGHTS): INSIGHTS_DOWN, key(Source.ARM_PAL, APP): PAL_FORBIDDEN}
-    snapshot = build_snapshot(healthy_records(), ctx, statuses=statuses, errors=errors)
-
-    [cand] = evaluate(RULE, snapshot, ctx)
-
-    assert cand.link_id == "HTTP 403"
-    assert [f["source"] for f in cand.evidence["failures"]] == [Source.ARM_PAL.value]
-
-
-def test_partner_scope_failures_are_reported_on_the_partner_level_snapshot(
-    ctx: AuditContext,
-) -> None:
-    statuses = with_status(_partner_statuses(), {key(Source.INSIGHTS): "failed"})
-    errors = {key(Source.INSIGHTS): INSIGHTS_DOWN}
-    snapshot = build_snapshot([], ctx, tenant="", statuses=statuses, errors=errors, expectations=())
-
-    [cand] = evaluate(RULE, snapshot, ctx)
+    [cand] = _partner(ctx)
 
     assert cand.customer_tenant_id is None
-    assert cand.subject == "HTTP 500 for the partner tenant"
-    assert cand.severity is Severity.HIGH
-    assert cand.evidence["failures"] == [
-        {
-            "source": Source.INSIGHTS.value,
-            "scope": "partner",
-            "status": "failed",
-            "error": INSIGHTS_DOWN,
-        }
-    ]
+    assert cand.link_id == "graph|consent_missing"
+    assert cand.title.startswith("Consent missing (AADSTS7000229): cannot verify graph")
+    assert "for 2 customers: Alpine Dairy Co-op, Birch Logistics" in cand.title
+    assert cand.severity is None  # the rule's own (medium) severity
+    assert cand.evidence["customers_total"] == 2
+    assert [f["customer"] for f in cand.evidence["failures"]] == [TENANT, OTHER]
+    assert {f["code"] for f in cand.evidence["failures"]} == {"AADSTS7000229"}
+    assert cand.evidence["failures"][0]["error"] == NO_SP.format(t=TENANT)
+    assert "no admin consent" in cand.remediation
+    assert "consented" in cand.remediation
 
 
-def test_partner_level_snapshot_ignores_customer_scope_failures(ctx: AuditContext) -> None:
-    statuses = {**_partner_statuses(), key(Source.ARM_PAL, APP): "failed"}
-    snapshot = build_snapshot(
-        [],
-        ctx,
-        tenant="",
-        statuses=statuses,
-        errors={key(Source.ARM_PAL, APP): PAL_FORBIDDEN},
-        expectations=(),
+def test_different_codes_of_one_cause_share_a_finding_and_keep_their_codes() -> None:
+    ctx = _context(
+        (SKUS, TENANT, "failed", NO_SP.format(t=TENANT)),
+        (SKUS, OTHER, "failed", NOT_FOUND_APP.format(t=OTHER)),
     )
 
-    assert evaluate(RULE, snapshot, ctx) == []
+    [cand] = _partner(ctx)
+
+    assert cand.evidence["codes"] == ["AADSTS700016", "AADSTS7000229"]
+    assert "(AADSTS700016, AADSTS7000229)" in cand.title
+    assert {f["customer"]: f["code"] for f in cand.evidence["failures"]} == {
+        TENANT: "AADSTS7000229",
+        OTHER: "AADSTS700016",
+    }
 
 
-def test_customer_not_reached_in_time_is_reported_as_not_attempted(ctx: AuditContext) -> None:
-    statuses = with_status(all_complete(), {key(Source.GRAPH_USAGE): "not_attempted"})
-    errors = {key(Source.GRAPH_USAGE): "the run's time budget was spent"}
-    snapshot = build_snapshot(healthy_records(), ctx, statuses=statuses, errors=errors)
+def test_the_sources_of_one_reader_share_a_finding_and_each_reader_and_cause_has_its_own() -> None:
+    forbidden = f"arm.subscriptions for {THIRD} failed (HTTP 403, AuthorizationFailed)"
+    ctx = _context(
+        (SKUS, TENANT, "failed", NO_SP.format(t=TENANT)),
+        (Source.GRAPH_USAGE.value, TENANT, "failed", NO_SP.format(t=TENANT)),
+        (Source.ARM_SUBSCRIPTIONS.value, TENANT, "failed", NO_SP.format(t=TENANT)),
+        (Source.ARM_SUBSCRIPTIONS.value, THIRD, "failed", forbidden),
+    )
 
-    [cand] = evaluate(RULE, snapshot, ctx)
+    found = {c.link_id: c for c in _partner(ctx)}
 
-    assert cand.link_id == "not_attempted"
-    assert cand.evidence["failures"][0]["error"] == "the run's time budget was spent"
+    assert set(found) == {"graph|consent_missing", "arm|consent_missing", "arm|no_azure_role"}
+    graph = found["graph|consent_missing"]
+    assert graph.evidence["sources"] == [SKUS, Source.GRAPH_USAGE.value]
+    assert graph.evidence["customers_total"] == 1
+    assert len(graph.evidence["failures"]) == 2
+    assert f"({SKUS}, {Source.GRAPH_USAGE.value})" in graph.remediation
+    role = found["arm|no_azure_role"]
+    assert role.title.startswith("No azure role (HTTP 403 AuthorizationFailed): cannot verify arm")
+    assert "Reader role" in role.remediation
+    assert "Cedar Clinics" in role.title
 
 
-def test_fingerprint_is_stable_across_two_evaluations(ctx: AuditContext) -> None:
-    statuses = with_status(all_complete(), {key(Source.ARM_PAL, APP): "failed"})
-    errors = {key(Source.ARM_PAL, APP): PAL_FORBIDDEN}
+def test_a_customer_snapshot_yields_nothing_even_when_its_reads_failed() -> None:
+    ctx = _context((SKUS, TENANT, "failed", NO_SP.format(t=TENANT)))
+    assert evaluate(RULE, build_snapshot(healthy_records(), ctx), ctx) == []
 
-    def run() -> list[str]:
-        snapshot = build_snapshot(healthy_records(), ctx, statuses=statuses, errors=errors)
-        return fingerprints(evaluate(RULE, snapshot, ctx), ctx)
 
-    assert run() == run()
-    assert len(run()) == 1
+def test_a_partner_scope_failure_is_high_and_says_the_partner_tenant() -> None:
+    down = "insights.attribution for partner failed (HTTP 500)"
+    ctx = _context((Source.INSIGHTS.value, "partner", "failed", down))
+
+    [cand] = _partner(ctx)
+
+    assert cand.severity is Severity.HIGH
+    assert cand.title == "Service error (HTTP 500): cannot verify insights for the partner tenant"
+    assert cand.evidence["partner"] is True
+    assert cand.evidence["failures"][0]["customer"] is None
+
+
+def test_a_carrier_read_names_the_carrier_in_the_source_and_the_step() -> None:
+    disabled = "token ... refused: unauthorized_client (Application is disabled.) [AADSTS7000112]"
+    ctx = _context((PAL, f"{TENANT}/{CARRIER}", "failed", disabled))
+
+    [cand] = _partner(ctx)
+
+    assert cand.subject == f"identity disabled: pal as {CARRIER}"
+    assert f"carrier {CARRIER}" in cand.remediation
+    assert "Alpine Dairy Co-op's tenant" in cand.remediation
+
+
+def test_partner_center_codes_are_named_in_plain_words() -> None:
+    gone = (
+        f"partner_center.subscriptions for {TENANT} failed: No relationship between caller and "
+        "account. (HTTP 403, 20002)"
+    )
+    ctx = _context((Source.PC_SUBSCRIPTIONS.value, TENANT, "failed", gone))
+
+    [cand] = _partner(ctx)
+
+    assert cand.title.startswith("Relationship ended (Partner Center 20002)")
+    assert cand.remediation.startswith("The partner has no relationship with this customer")
+
+
+def test_customers_not_reached_in_time_are_one_time_budget_finding() -> None:
+    ctx = _context(
+        (Source.GRAPH_USAGE.value, TENANT, "not_attempted", "the run's time budget was spent"),
+        (Source.GRAPH_USAGE.value, OTHER, "not_attempted", "the run's time budget was spent"),
+    )
+
+    [cand] = _partner(ctx)
+
+    assert cand.link_id == "graph|time_budget"
+    assert "sync.time_budget" in cand.remediation
+
+
+def test_the_title_leads_with_the_cause_whatever_the_customers_are_called() -> None:
+    long_names = dict.fromkeys(NAMES, "N" * 400)
+    ctx = make_context(
+        blind_spots=blind_spots([(SKUS, t, "failed", NO_SP.format(t=t)) for t in NAMES], long_names)
+    )
+
+    [cand] = _partner(ctx)
+
+    assert cand.title[:250].startswith("Consent missing (AADSTS7000229)")
+    assert "for 3 customers" in cand.title[:250]
+
+
+def test_many_customers_are_counted_in_the_title_and_listed_in_the_evidence() -> None:
+    tenants = [f"c0000000-0000-4000-8000-{n:012d}" for n in range(12)]
+    ctx = make_context(
+        blind_spots=blind_spots([(SKUS, t, "failed", NO_SP.format(t=t)) for t in tenants], {})
+    )
+
+    [cand] = _partner(ctx)
+
+    assert "for 12 customers" in cand.title
+    assert cand.title.endswith("and 7 more")
+    assert len(cand.evidence["failures"]) == 12
+
+
+def test_fingerprint_is_stable_while_the_customers_it_names_change() -> None:
+    one = _context((SKUS, TENANT, "failed", NO_SP.format(t=TENANT)))
+    two = _context(
+        (SKUS, TENANT, "failed", NO_SP.format(t=TENANT)),
+        (SKUS, OTHER, "failed", NO_SP.format(t=OTHER)),
+    )
+    assert fingerprints(_partner(one), one) == fingerprints(_partner(two), two)
 
 
 def test_rule_has_no_source_gate_because_it_reports_failed_sources() -> None:
     assert RULE.meta.id == "cannot_verify"
     assert RULE.meta.required_sources == ()
+
+
+def test_a_carrier_missing_from_a_tenant_is_not_consent_missing() -> None:
+    refused = "token ... refused: unauthorized_client (not found in the directory) [AADSTS700016]"
+    ctx = _context(
+        (PAL, f"{TENANT}/{CARRIER}", "failed", refused),
+        (PAL, f"{OTHER}/partner-app", "failed", refused),
+    )
+
+    found = {c.link_id: c for c in _partner(ctx)}
+
+    assert set(found) == {
+        f"pal as {CARRIER}|identity_missing",
+        "pal as partner-app|consent_missing",
+    }
+    carrier = found[f"pal as {CARRIER}|identity_missing"]
+    assert carrier.title.startswith("Identity missing (AADSTS700016)")
+    assert f"Create carrier {CARRIER}'s service principal" in carrier.remediation

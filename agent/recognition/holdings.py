@@ -34,6 +34,9 @@ _REPORT_KINDS = {
     "RESELLER": Association.CSP,
 }
 _REPORT_FAMILIES = {"m365": "m365", "business_apps": "business_apps", "security": "security"}
+_EMS_ALSO = frozenset({"intune"})
+"""Workloads of the ``m365`` family that the security reports carry, not the Office ones: the
+EMS (Enterprise Mobility + Security) dataset holds Intune."""
 _GONE = frozenset({"deleted", "suspended", "lockedout"})
 
 
@@ -50,17 +53,39 @@ class Us:
     partner_ids: frozenset[str]
     ids_for_kind: Mapping[str, frozenset[str]]
     identities: tuple[str, ...] = ("partner-app",)
+    global_id: str | None = None
 
     @classmethod
     def from_context(cls, ctx: AuditContext) -> Us:
-        return cls(ctx.partner_tenant_id.lower(), ctx.our_ids, ctx.ids_for_kind, ctx.identities)
+        return cls(
+            ctx.partner_tenant_id.lower(),
+            ctx.our_ids,
+            ctx.ids_for_kind,
+            ctx.identities,
+            ctx.global_partner_id,
+        )
 
     def ours(self, partner_id: str | None) -> bool:
         return partner_id is not None and partner_id in self.partner_ids
 
+    def wrong_id(self, kind: Association, partner_id: str) -> bool:
+        """Whether a PAL, CPOR or DPOR of ours names an ID that earns nothing there: the global
+        ID, or a location ID not meant for that link kind (domain.md: PAL and CPOR are meant
+        to carry a location ID)."""
+        if kind is Association.CSP or not self.ours(partner_id):
+            return False
+        if partner_id == self.global_id:
+            return True
+        meant = self.ids_for_kind.get(kind.value)
+        return meant is not None and partner_id not in meant
+
     def id_for(self, kind: Association) -> str | None:
         """The location ID meant for a link kind (the one a remedy should name)."""
-        meant = self.ids_for_kind.get(kind.value) or self.partner_ids
+        meant = (
+            self.ids_for_kind.get(kind.value)
+            or (self.partner_ids - {self.global_id})
+            or self.partner_ids
+        )
         return min(meant) if meant else None
 
 
@@ -97,7 +122,7 @@ def gather(
     return [
         *_licence_owners(snapshot, us, table, workloads),
         *_partner_center(snapshot, us),
-        *_reports(snapshot.of(Attribution), us),
+        *_reports(snapshot.of(Attribution), us, workloads),
         *_pal(snapshot.of(PalLink), us, usage_subscriptions),
     ]
 
@@ -164,7 +189,22 @@ def _partner_center(snapshot: CustomerSnapshot, us: Us) -> Iterable[Holding]:
         )
 
 
-def _reports(rows: Iterable[Attribution], us: Us) -> Iterable[Holding]:
+def _report_workloads(family: str, workloads: Mapping[str, Workload]) -> frozenset[str]:
+    """The rulebook workloads one report row covers: its family's, except that Intune rides
+    with the security reports, not the Office ones."""
+    if family == "azure":
+        return frozenset()
+    of_family = {key for key, w in workloads.items() if w.family == family}
+    if family == "m365":
+        return frozenset(of_family - _EMS_ALSO)
+    if family == "security":
+        return frozenset(of_family | (_EMS_ALSO & workloads.keys()))
+    return frozenset(of_family)
+
+
+def _reports(
+    rows: Iterable[Attribution], us: Us, workloads: Mapping[str, Workload]
+) -> Iterable[Holding]:
     for row in rows:
         kind = _REPORT_KINDS.get(row.attribution_type.upper())
         family = "azure" if row.workload.startswith("azure") else _REPORT_FAMILIES.get(row.workload)
@@ -175,8 +215,8 @@ def _reports(rows: Iterable[Attribution], us: Us) -> Iterable[Holding]:
             kind,
             whose,
             row.partner_id,
-            frozenset({family}),
-            frozenset(),
+            frozenset({family} | ({"m365"} if family == "security" else set())),
+            _report_workloads(family, workloads),
             f"the insight reports show {kind.upper()} of partner ID {row.partner_id} "
             f"on {row.workload}" + (f" ({row.month})" if row.month else ""),
             Source.INSIGHTS,

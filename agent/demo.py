@@ -22,7 +22,7 @@ from agent.config import load_settings
 from agent.escape import for_terminal
 from agent.exits import sync_code
 from agent.files import write_private
-from agent.present import emit_findings, print_audit, print_sync
+from agent.present import emit_findings, finding_order, print_audit, print_sync
 from agent.store.models import ACTIVE_STATUSES
 from standin.scenario import Scenario, bundled_path, load_scenario
 
@@ -129,12 +129,7 @@ def run_demo(
     with Agent(settings) as agent:
         summary(agent, console)
         rows = agent.store.findings(statuses=sorted(ACTIVE_STATUSES))
-        rows.sort(
-            key=lambda f: (
-                {"critical": 0, "high": 1, "medium": 2}.get(f.severity, 3),
-                -f.value_at_stake,
-            )
-        )
+        rows.sort(key=lambda f: finding_order(f.severity, json.loads(f.evidence or "{}"), f.title))
         emit_findings(rows, "table", console)
         kinds = sorted({f.rule for f in rows})
         console.print(f"finding kinds shown: {', '.join(kinds)}", highlight=False)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from agent.audit.context import AuditContext
 from agent.audit.link import TENANT
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from connectors.records.gdap import GLOBAL_ADMINISTRATOR_ROLE, GdapRelationship, GdapStatus
 from connectors.records.scope import Source
 
@@ -89,7 +89,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             "other_ended": sorted(r.relationship_id for r in ended if r is not last),
             "stake": stake,
         },
-        value_at_stake=stake_value(stake),
+        stake=finding_stake(TENANT, stake),
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from agent.audit.context import AuditContext
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from agent.store.values import LinkState
 from connectors.records.links import LinkKind
 
@@ -82,7 +82,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             suspect=state.held_run_id is not None,
             remediation=_remedy(state, snapshot.name, ctx),
             evidence=evidence,
-            value_at_stake=stake_value(stake),
+            stake=finding_stake(state.workload, stake),
         )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from agent.audit.context import AuditContext
 from agent.audit.link import SEAT
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from connectors.records.gdap import GdapRelationship, GdapStatus
 from connectors.records.links import LinkKind
 from connectors.records.pal import PalLink
@@ -124,7 +124,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
                 "right_partner_ids": sorted(ctx.right_ids(exp.kind)),
                 "identities_with_access": reach,
             },
-            value_at_stake=stake_value(stake),
+            stake=finding_stake(exp.workload, stake),
         )
 
 

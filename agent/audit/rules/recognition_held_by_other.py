@@ -92,7 +92,7 @@ def _candidate(
             "would_count": remedy.kind.value if remedy else None,
             "stake": {"value": stake.value, "unit": stake.unit.value, "basis": stake.basis},
         },
-        value_at_stake=float(stake.value or 0.0),
+        stake=stake,
     )
 
 

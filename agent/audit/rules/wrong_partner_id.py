@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from agent.audit.context import AuditContext
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
-from agent.audit.snapshot import CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from connectors.records.links import LinkKind
 
 META = RuleMeta(
@@ -52,7 +52,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
                 "source": link.source.value,
                 "stake": stake,
             },
-            value_at_stake=stake_value(stake),
+            stake=finding_stake(link.workload, stake),
         )
 
 

@@ -47,6 +47,8 @@ class CustomerSnapshot:
     expectations: tuple[Expectation, ...] = ()
     skus: SkuTable | None = None
     """The SKU table in force (the rulebook's); ``None``: the shipped one."""
+    memo: dict[str, Any] = field(default_factory=dict)
+    """What several rules derive from this snapshot once (the credit lines)."""
 
     def of(self, cls: type[R]) -> list[R]:
         return [r for r in self.records.get(cls.KIND, ()) if isinstance(r, cls)]

@@ -10,6 +10,8 @@ from agent.audit.rules import (
     link_missing,
     pal_carrier_at_risk,
     recognition_held_by_other,
+    recognition_near_threshold,
+    recognition_not_earning,
     source_anomaly,
     wrong_partner_id,
 )
@@ -18,6 +20,8 @@ RULES: tuple[Rule, ...] = (
     link_missing.RULE,
     link_held_by_other.RULE,
     recognition_held_by_other.RULE,
+    recognition_not_earning.RULE,
+    recognition_near_threshold.RULE,
     wrong_partner_id.RULE,
     link_disappeared.RULE,
     gdap_expiring.RULE,

@@ -13,6 +13,7 @@ from agent.audit.rules import (
     recognition_near_threshold,
     recognition_not_earning,
     source_anomaly,
+    sources_disagree,
     wrong_partner_id,
 )
 
@@ -24,6 +25,7 @@ RULES: tuple[Rule, ...] = (
     recognition_near_threshold.RULE,
     wrong_partner_id.RULE,
     link_disappeared.RULE,
+    sources_disagree.RULE,
     gdap_expiring.RULE,
     gdap_ended.RULE,
     pal_carrier_at_risk.RULE,

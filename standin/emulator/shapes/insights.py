@@ -23,7 +23,8 @@ _OFFICE = (
     "IsDuplicateRowForPGA",
 )
 """OfficeUsage's selectable columns (Microsoft Learn, "Partner Center Insights programmatic
-API: custom query", learn.microsoft.com/partner-center/insights/insights-programmatic-custom-query)."""
+API: custom query",
+learn.microsoft.com/partner-center/insights/insights-programmatic-custom-query)."""
 
 _AZURE = (
     "SubscriptionId",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from agent.recognition.facts import Facts
+from agent.recognition.facts import Facts, unseen_services
 from agent.recognition.holdings import Holding, Us, Whose
 from agent.recognition.model import AREA_NAMES, Association, Rule, Rulebook, Threshold
 from agent.recognition.stake import Stake
@@ -108,7 +108,7 @@ def evaluate(snapshot: CustomerSnapshot, us: Us, book: Rulebook) -> list[CreditL
     facts = Facts.of(snapshot, us, book)
     lines: list[CreditLine] = []
     for rule in book.rules:
-        if not facts.present(rule) and not facts.blind_for(rule):
+        if not facts.present(rule) and not facts.workloads_unseen(rule):
             continue
         if not judged(book, rule, facts):
             continue  # the other track's rule: this tenant is measured on its own track
@@ -147,6 +147,16 @@ def _decide(rule: Rule, facts: Facts, us: Us) -> _Verdict:
         (h for h in held if h.whose is Whose.OTHER and h.kind in eligible),
         key=lambda h: h.kind is not Association.CSP,
     )
+    if unseen_services(rule):
+        names = ", ".join(s for w in rule.workloads for s in w.services)
+        words = f"we could not verify: Azure revenue is not split by service, so the use of {names}"
+        words += " is not visible"
+        on_azure = [
+            h
+            for h in facts.holdings
+            if h.whose is Whose.OURS and "azure" in h.families and h.kind in eligible
+        ]
+        return _Verdict(on_azure[0] if on_azure else None, None, Reason.CANNOT_VERIFY, words)
     if right:
         return _threshold_verdict(rule, facts, right[0])
     if ours_ok:

@@ -106,17 +106,30 @@ class Facts:
 
     def present(self, rule: Rule) -> bool:
         """Whether the customer shows any trace of the rule's workloads. A Partner Admin Link
-        is no such trace: it names who manages whatever the customer runs, not what it runs."""
+        is no such trace: it names who manages whatever the customer runs, not what it runs;
+        nor is an insight-report row where the licences were read (a Dynamics row does not say
+        whether it is Dynamics or Power Platform: the licences do)."""
         ids = frozenset(w.id for w in rule.workloads)
-        if any(
-            h.covers(rule.families, ids) for h in self.holdings if h.source is not Source.ARM_PAL
-        ):
+        if any(h.covers(rule.families, ids) for h in self.holdings if self._shows_workload(h)):
             return True
-        if "azure" in rule.families and self.azure_present:
+        if self.azure_present and (unseen_services(rule) or _whole_azure(rule)):
             return True
         if self.seats is not None and any(self.seats.seats(w) for w in ids):
             return True
         return any(self.users(rule, w.id) for w in rule.workloads if w.activity)
+
+    def _shows_workload(self, holding: Holding) -> bool:
+        if holding.source is Source.ARM_PAL:
+            return False
+        if holding.source is Source.INSIGHTS:
+            return self.seats is None or "azure" in holding.families
+        return True
+
+    def workloads_unseen(self, rule: Rule) -> bool:
+        """Whether a read that shows the rule's workloads (licences, Azure subscriptions) did
+        not complete: the customer may have them unseen. A PAL read shows who manages, not
+        what the customer runs, so it does not count here."""
+        return any(self.blind.get(f) for f in rule.families)
 
     def blind_for(self, rule: Rule) -> tuple[str, ...]:
         """The reads the rule's answer rests on that did not complete (PAL reads only where
@@ -125,6 +138,18 @@ class Facts:
         if Association.PAL in rule.kinds:
             names |= set(self.pal_unread)
         return tuple(sorted(names))
+
+
+def _whole_azure(rule: Rule) -> bool:
+    """The rule counts an Azure workload the snapshot can see: all of Azure (or all but some
+    services), not a few services only."""
+    return any(w.family == "azure" and not w.services for w in rule.workloads)
+
+
+def unseen_services(rule: Rule) -> bool:
+    """The rule counts only some Azure services (Azure security): the snapshot has Azure
+    revenue per subscription, not per service, so whether the customer uses them is unseen."""
+    return all(w.family == "azure" and w.services for w in rule.workloads)
 
 
 def _usage_subscriptions(snapshot: CustomerSnapshot) -> frozenset[str]:

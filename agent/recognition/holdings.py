@@ -121,9 +121,9 @@ def gather(
     """Every association the snapshot shows for the customer."""
     return [
         *_licence_owners(snapshot, us, table, workloads),
-        *_partner_center(snapshot, us),
+        *_partner_center(snapshot, us, workloads),
         *_reports(snapshot.of(Attribution), us, workloads),
-        *_pal(snapshot.of(PalLink), us, usage_subscriptions),
+        *_pal(snapshot.of(PalLink), us, usage_subscriptions, workloads),
     ]
 
 
@@ -175,7 +175,15 @@ def _licence_owners(
             )
 
 
-def _partner_center(snapshot: CustomerSnapshot, us: Us) -> Iterable[Holding]:
+def visible_azure(workloads: Mapping[str, Workload]) -> frozenset[str]:
+    """The Azure workloads a subscription-level association can be seen to cover: all of Azure,
+    not the few services (Azure security) whose use the snapshot cannot see."""
+    return frozenset(k for k, w in workloads.items() if w.family == "azure" and not w.services)
+
+
+def _partner_center(
+    snapshot: CustomerSnapshot, us: Us, workloads: Mapping[str, Workload]
+) -> Iterable[Holding]:
     """Azure usage our Partner Center reports is usage of an Azure plan we sell."""
     for usage in snapshot.of(AzureUsage):
         yield Holding(
@@ -183,7 +191,7 @@ def _partner_center(snapshot: CustomerSnapshot, us: Us) -> Iterable[Holding]:
             Whose.OURS,
             us.tenant_id,
             frozenset({"azure"}),
-            frozenset(),
+            visible_azure(workloads),
             f"Azure subscription {usage.resource_id} is billed through our Partner Center",
             Source.PC_USAGE,
         )
@@ -193,7 +201,7 @@ def _report_workloads(family: str, workloads: Mapping[str, Workload]) -> frozens
     """The rulebook workloads one report row covers: its family's, except that Intune rides
     with the security reports, not the Office ones."""
     if family == "azure":
-        return frozenset()
+        return visible_azure(workloads)
     of_family = {key for key, w in workloads.items() if w.family == family}
     if family == "m365":
         return frozenset(of_family - _EMS_ALSO)
@@ -224,24 +232,30 @@ def _reports(
 
 
 def _pal(
-    links: Iterable[PalLink], us: Us, usage_subscriptions: frozenset[str]
+    links: Iterable[PalLink],
+    us: Us,
+    usage_subscriptions: frozenset[str],
+    workloads: Mapping[str, Workload],
 ) -> Iterable[Holding]:
     """A PAL earns Azure credit on the subscriptions its identity reaches, and Power Platform
-    credit through the identity itself."""
+    credit through the identity itself. Which Azure services it manages is not seen, so it
+    covers no service-restricted workload (Azure security)."""
+    business = {k for k, w in workloads.items() if w.family == "business_apps"}
     for pal in links:
         if pal.partner_id is None:
             continue
         whose = Whose.OURS if us.ours(pal.partner_id) else Whose.OTHER
         reached = {s.lower() for s in pal.subscriptions}
-        families = {"business_apps"}
+        families, covered = {"business_apps"}, set(business)
         if not usage_subscriptions or reached & usage_subscriptions:
             families.add("azure")
+            covered |= visible_azure(workloads)
         yield Holding(
             Association.PAL,
             whose,
             pal.partner_id,
             frozenset(families),
-            frozenset(),
+            frozenset(covered),
             f"the identity {pal.identity} links partner ID {pal.partner_id}",
             Source.ARM_PAL,
         )

@@ -7,7 +7,8 @@ not "under" it: nothing of the workload is there to earn).
 One finding per association of ours and cause, listing the solution areas and metrics it
 earns nothing in. The other causes of the same kind are their own rules, one finding each:
 a link that names the wrong partner ID is ``wrong_partner_id``; a tenant close to a threshold
-is ``recognition_near_threshold``.
+is ``recognition_near_threshold``; where the managed-customers file expects the association
+that would count, its absence is ``link_missing``'s.
 """
 
 from __future__ import annotations
@@ -43,11 +44,17 @@ _METRIC_ORDER = {"net_customer_adds": 0, "usage_growth": 1, "deployments": 2}
 
 
 def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
+    expected = {(e.workload.split(":", 1)[0], e.kind.value) for e in snapshot.expectations}
     groups: dict[tuple[Reason, str, str], list[CreditLine]] = defaultdict(list)
     for line in credit_lines(snapshot, ctx):
         holder = line.holder
         if line.reason not in _CAUSES or holder is None or holder.whose is not Whose.OURS:
             continue
+        if line.remedy is not None and any(
+            (family, line.remedy.kind.value) in expected
+            for family in ctx.rulebook.rule(line.rule_id).families
+        ):
+            continue  # the link that would count is expected: link_missing names it
         if line.reason is Reason.BELOW_THRESHOLD and (near(line) or _none_there(line)):
             continue  # close: recognition_near_threshold's finding; none of it: no workload
         groups[(line.reason, holder.kind.value, holder.holder)].append(line)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from agent.audit.context import AuditContext
 from agent.audit.model import Severity
 from agent.audit.rules import (
+    link_missing,
     recognition_near_threshold,
     recognition_not_earning,
     wrong_partner_id,
@@ -16,6 +17,7 @@ from connectors.records.record import Record
 from tests.recognition.support import licence
 
 from .conftest import (
+    CPOR_ON_M365,
     GLOBAL_ID,
     HQ,
     PARTNER_TENANT,
@@ -48,7 +50,9 @@ def _enterprise_csp_only() -> list[Record]:
 def test_our_csp_on_a_modern_work_enterprise_tenant_earns_nothing(ctx: AuditContext) -> None:
     """Playbook: CSP counts for Modern Work "(SMB only)". A tenant with 400 paid seats is on
     the enterprise track, where CPOR and DPOR count: our CSP sale earns nothing there."""
-    [cand] = evaluate(RULE, build_snapshot(_enterprise_csp_only(), ctx), ctx)
+    snapshot = build_snapshot(_enterprise_csp_only(), ctx, expectations=())
+
+    [cand] = evaluate(RULE, snapshot, ctx)
 
     assert cand.link_id == f"association_type_not_eligible|csp|{PARTNER_TENANT}"
     assert cand.severity is Severity.MEDIUM
@@ -120,3 +124,16 @@ def test_a_cpor_on_a_tenant_without_a_paid_seat_is_no_finding(ctx: AuditContext)
     """Our CPOR shows in the reports, but the tenant has no paid seat of Modern Work at all:
     nothing of the workload is there to be under a threshold."""
     assert evaluate(RULE, build_snapshot(healthy_records(), ctx), ctx) == []
+
+
+def test_where_the_file_expects_the_association_that_would_count_link_missing_names_it(
+    ctx: AuditContext,
+) -> None:
+    """One cause, one finding: the file expects our CPOR on m365 at an enterprise tenant; its
+    absence is link_missing's finding, not a second one here."""
+    snapshot = build_snapshot(_enterprise_csp_only(), ctx, expectations=CPOR_ON_M365)
+    unexpected = build_snapshot(_enterprise_csp_only(), ctx, expectations=())
+
+    assert evaluate(RULE, snapshot, ctx) == []
+    assert [c.link_id for c in evaluate(link_missing.RULE, snapshot, ctx)] == ["m365"]
+    assert len(evaluate(RULE, unexpected, ctx)) == 1

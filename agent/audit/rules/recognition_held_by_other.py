@@ -95,7 +95,7 @@ def _candidate(
         f"{owner}, which sold its {FAMILIES[family]} licences",
         link_kind=LinkKind.CSP,
         link_id=f"{family}|{owner}",
-        remediation=_remedy(snapshot.name, family, first),
+        remediation=_remedy(snapshot.name, family, lines),
         evidence={
             "licence_owner_tenant": owner,
             "licences": first.holder.evidence,
@@ -112,14 +112,24 @@ def _candidate(
     )
 
 
-def _remedy(customer: str, family: str, line: CreditLine) -> str:
-    assert line.holder is not None
-    held = f"{line.holder.evidence[:1].upper()}{line.holder.evidence[1:]}"
-    if line.remedy is None:
+def _remedy(customer: str, family: str, lines: list[CreditLine]) -> str:
+    """The licences' owner, then each association that would count, with the metrics it
+    counts for (a CPOR claim of one variant for net customer adds, another for usage)."""
+    first = lines[0]
+    assert first.holder is not None
+    held = f"{first.holder.evidence[:1].upper()}{first.holder.evidence[1:]}"
+    steps: dict[str, list[str]] = {}
+    for line in lines:
+        if line.remedy is not None:
+            titles = steps.setdefault(line.remedy.words, [])
+            if line.title not in titles:
+                titles.append(line.title)
+    if not steps:
         return f"{held}. {META.remediation}"
+    what = "; ".join(f"{words} ({', '.join(titles)})" for words, titles in steps.items())
     return (
-        f"{held}. Agree with {customer} that you deliver {FAMILIES[family]}, then "
-        f"{line.remedy.words}: {line.title} counts that association for you."
+        f"{held}. Agree with {customer} that you deliver {FAMILIES[family]}, then {what}: "
+        "each counts that association for you."
     )
 
 

@@ -104,7 +104,8 @@ def _candidate(
 def _why(reason: Reason, line: CreditLine) -> str:
     if reason is Reason.TYPE_NOT_ELIGIBLE:
         counted = line.words.split("which counts ", 1)[-1].split(":", 1)[0]
-        return f"{line.title} counts {counted}"
+        kind = line.holder.kind.upper() if line.holder else "it"
+        return f"{line.title} counts {counted}, not {kind}"
     return line.words.removeprefix("the tenant is under the threshold: ")
 
 

@@ -2,7 +2,8 @@
 
 It writes a config, the world and a managed-customers file into a folder, runs a cycle on the
 world, switches the world to its second state (links disappear) and runs cycles until the
-disappearances are confirmed, then prints an association summary and the findings.
+disappearances are confirmed, then prints an association summary, the credit view by customer
+and solution area, and the findings.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from agent.config import load_settings
 from agent.escape import for_terminal
 from agent.exits import sync_code
 from agent.files import write_private
-from agent.present import emit_findings, print_audit, print_sync
+from agent.present import emit_findings, finding_order, print_audit, print_sync
+from agent.recognition import present as credit_present
 from agent.store.models import ACTIVE_STATUSES
 from standin.scenario import Scenario, bundled_path, load_scenario
 
@@ -128,13 +130,9 @@ def run_demo(
             code = _cycle(agent, console)
     with Agent(settings) as agent:
         summary(agent, console)
+        credit(agent, console)
         rows = agent.store.findings(statuses=sorted(ACTIVE_STATUSES))
-        rows.sort(
-            key=lambda f: (
-                {"critical": 0, "high": 1, "medium": 2}.get(f.severity, 3),
-                -f.value_at_stake,
-            )
-        )
+        rows.sort(key=lambda f: finding_order(f.severity, json.loads(f.evidence or "{}"), f.title))
         emit_findings(rows, "table", console)
         kinds = sorted({f.rule for f in rows})
         console.print(f"finding kinds shown: {', '.join(kinds)}", highlight=False)
@@ -175,6 +173,15 @@ def summary(agent: Agent, console: Console) -> None:
             row.append(Text(" ").join(_mark(c) for c in cells))
         table.add_row(*row)
     console.print(table)
+
+
+def credit(agent: Agent, console: Console) -> None:
+    """The credit view: who earns the recognition for each customer and solution area, and why
+    we do not; the lines by reason (``partnerlink credit`` lists each one with its remedy)."""
+    rows = agent.credit()
+    console.print(credit_present.to_summary(rows))
+    counts = ", ".join(f"{reason} {n}" for reason, n in credit_present.reason_counts(rows).items())
+    console.print(f"credit lines: {len(rows)} ({counts})", highlight=False)
 
 
 def _mark(cell: str) -> Text:

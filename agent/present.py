@@ -16,6 +16,7 @@ from rich.table import Table
 from agent import logging as plog
 from agent.audit.blind import blind_spots
 from agent.escape import for_csv_row, for_terminal
+from agent.recognition.stake import rank_key as stake_rank
 
 FINDING_FIELDS = (
     "fingerprint",
@@ -60,12 +61,32 @@ STATE_COLOURS = {
 
 
 def finding_dict(finding: Any) -> dict[str, Any]:
-    """A finding as plain data: its fields, ISO times, its evidence parsed."""
+    """A finding as plain data: its fields, ISO times, its evidence parsed, and its stake in
+    its own unit (``stake``: "21,000.00 USD", "201 users", "no data"; ``stake_unit``)."""
     data = {name: getattr(finding, name) for name in FINDING_FIELDS}
     for name in ("first_seen", "last_seen"):
         data[name] = data[name].isoformat()
     data["evidence"] = json.loads(finding.evidence or "{}")
+    stake = at_stake(data["evidence"])
+    data["stake"] = stake.get("text", "")
+    data["stake_unit"] = stake.get("unit")
+    data["stake_currency"] = stake.get("currency")
     return data
+
+
+def at_stake(evidence: Any) -> dict[str, Any]:
+    """The stake a finding's evidence carries (``at_stake``), or ``{}`` where none rides."""
+    stake = evidence.get("at_stake") if isinstance(evidence, dict) else None
+    return stake if isinstance(stake, dict) else {}
+
+
+def finding_order(severity: str, evidence: Any, title: str) -> tuple[Any, ...]:
+    """The order findings are listed in: by severity, then by stake within one unit group only
+    (money per currency, then monthly active users, then paid seats; "no data" after the known
+    stakes, findings without a stake last): a dollar is never weighed against a user."""
+    stake = at_stake(evidence)
+    rank = stake_rank(stake.get("unit"), stake.get("currency"), stake.get("value"))
+    return (SEVERITY_RANK.get(severity, 9), not stake, *rank, title)
 
 
 def emit_findings(rows: list[Any], fmt: str, console: Console) -> None:
@@ -75,7 +96,8 @@ def emit_findings(rows: list[Any], fmt: str, console: Console) -> None:
         return
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=[*FINDING_FIELDS, "evidence"])
+        fields = [*FINDING_FIELDS, "stake", "stake_unit", "stake_currency", "evidence"]
+        writer = csv.DictWriter(buffer, fieldnames=fields)
         writer.writeheader()
         for f in rows:
             row = finding_dict(f)
@@ -100,7 +122,7 @@ def findings_table(rows: list[Any]) -> Table:
             for_terminal(f.rule),
             for_terminal(f.customer_name or f.customer_tenant_id or "(partner)"),
             for_terminal(f.title),
-            f"{f.value_at_stake:,.0f}" if f.value_at_stake else "",
+            for_terminal(at_stake(json.loads(f.evidence or "{}")).get("text", "")),
             for_terminal(f.fingerprint[:12]),
         )
     return table

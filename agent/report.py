@@ -13,7 +13,7 @@ from typing import Any
 
 from agent.escape import for_csv_row, for_html, for_markdown, for_markdown_code
 from agent.matrix import MatrixRow, build_matrix
-from agent.present import MATRIX_FIELDS, finding_dict
+from agent.present import MATRIX_FIELDS, finding_dict, finding_order
 from agent.readiness.coverage import ReadCoverage
 from agent.readiness.recorded import last_readable
 from agent.recognition import present as credit_present
@@ -81,12 +81,7 @@ def collect(
         finding_dict(f)
         for f in store.findings(statuses=["open", "pending", "acknowledged", "snoozed", "suspect"])
     ]
-    findings.sort(
-        key=lambda f: (
-            SEVERITY_ORDER.index(f["severity"]) if f["severity"] in SEVERITY_ORDER else 9,
-            -float(f["value_at_stake"] or 0),
-        )
-    )
+    findings.sort(key=lambda f: finding_order(f["severity"], f["evidence"], f["title"]))
     matrix = build_matrix(store, our_ids, global_id=global_id, disappeared_after=disappeared_after)
     return ReportData(
         generated=now.isoformat(timespec="seconds"),
@@ -186,7 +181,7 @@ def to_html(data: ReportData) -> str:
         f"<td>{e(f['status'])}</td><td>{e(f['rule'])}</td>"
         f"<td>{e(f.get('customer_name') or '(partner)')}</td><td>{e(f['title'])}"
         f'<div class="muted">{e(f["remediation"])}</div></td>'
-        f'<td class="num">{float(f["value_at_stake"] or 0):,.0f}</td>'
+        f'<td class="num">{e(f["stake"])}</td>'
         f"<td><code>{e(f['fingerprint'][:12])}</code></td></tr>"
         for f in data.findings
     )
@@ -195,7 +190,7 @@ def to_html(data: ReportData) -> str:
         f"<td>{e(r.workload)}</td><td>{e(r.kind)}</td>"
         f"<td>{e(r.holder or ('us' if r.ours else '-'))}</td><td>{e(r.carried_by or '')}</td>"
         f'<td class="state-{e(r.state)}">{e(r.state)}</td><td>{e((r.since or "")[:10])}</td>'
-        f"<td>{e(', '.join(f'{k} {v:,.0f}' for k, v in r.stake.items()))}</td></tr>"
+        f"<td>{e(', '.join(f'{k} {v:,.0f}' for k, v in r.stake.items()) or 'no data')}</td></tr>"
         for r in data.matrix
     )
     gaps = sum(r.gap for r in data.matrix)

@@ -156,6 +156,8 @@ def _csp_subscriptions(
 def _usage(scenario: Scenario, customer: CustomerSpec, identity: str | None) -> Iterator[Record]:
     tenant = customer.tenant_id.lower()
     for az in customer.azure_subscriptions:
+        if not az.csp:
+            continue  # not billed through our Partner Center
         yield AzureUsage(
             customer_tenant_id=tenant,
             resource_id=az.subscription_id.lower(),

@@ -199,6 +199,7 @@ class Auditor:
             book = tx.findings(None if partner_level else customers)
             for tenant in customers:
                 snapshot = _snapshot(tenant, records.get(tenant, ()), statuses[tenant], errors)
+                snapshot.skus = ctx.rulebook.skus
                 snapshot.link_states = track_links(snapshot, stored.get(tenant, ()), ctx)
                 snapshot.expectations = expand(ctx.expectations.get(tenant, ()), snapshot, ctx)
                 for rule in self.rules:
@@ -297,6 +298,9 @@ def evaluable(rule: Rule, snapshot: CustomerSnapshot) -> bool:
 
 
 def _content(rule: Rule, cand: Candidate, customer_name: str) -> FindingContent:
+    evidence = dict(cand.evidence)
+    if cand.stake is not None:
+        evidence["at_stake"] = cand.stake.as_dict()
     return FindingContent(
         rule=cand.rule,
         severity=str(cand.severity or rule.meta.severity),
@@ -306,6 +310,6 @@ def _content(rule: Rule, cand: Candidate, customer_name: str) -> FindingContent:
         link_kind=cand.link_kind,
         title=cand.title,
         remediation=cand.remediation or rule.meta.remediation,
-        evidence=json.dumps(cand.evidence, sort_keys=True, default=str),
+        evidence=json.dumps(evidence, sort_keys=True, default=str),
         value_at_stake=cand.value_at_stake,
     )

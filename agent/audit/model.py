@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from agent.recognition.stake import Stake
 from connectors.records.scope import Source
 
 if TYPE_CHECKING:
@@ -77,7 +78,14 @@ class Candidate:
     severity: Severity | None = None
     remediation: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
-    value_at_stake: float = 0.0
+    stake: Stake | None = None
+    """What rides on the finding, in its own unit (``None``: nothing rides on it, as for a read
+    that failed)."""
+
+    @property
+    def value_at_stake(self) -> float:
+        """The stake's amount in its own unit, 0 for none or no data (the store's column)."""
+        return float(self.stake.value or 0.0) if self.stake is not None else 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,9 @@ from connectors.records.scope import Source
 
 @dataclass(slots=True)
 class Coverage:
-    """How much of the estate carries the partner's links, for the report's history charts."""
+    """How much of the estate carries the partner's links, for the report's history charts.
+    A share whose whole is unknown is ``None`` ("no data"), never 0 %: without the insight
+    reports no CPOR or DPOR can be seen, so the active users they cover are not counted."""
 
     customers: int = 0
     customers_linked: int = 0
@@ -43,6 +45,8 @@ class Coverage:
             if workload in pal or workload in por:
                 self.azure_linked += 1
                 self.acr_linked += acr
+        if not snapshot.complete(Source.INSIGHTS):
+            return  # CPOR and DPOR show only in the insight reports: the share is no data
         mau = float(snapshot.stake("m365").get("mau") or 0.0)
         self.mau += mau
         if "m365" in por:

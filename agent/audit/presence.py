@@ -10,7 +10,7 @@ from agent.audit.derive import has_active_gdap
 from agent.audit.link import SEAT
 from agent.audit.snapshot import CustomerSnapshot
 from agent.store.values import LinkState
-from connectors.records.customers import Customer
+from connectors.records.customers import Contract, Customer
 from connectors.records.gdap import GdapRelationship, GdapStatus
 from connectors.records.links import LinkKind
 from connectors.records.pal import PalLink
@@ -34,7 +34,17 @@ def absence_proven(state: LinkState, snapshot: CustomerSnapshot) -> bool:
         for r in snapshot.of(GdapRelationship)
     ):
         return False  # an unrecognised status is not an absence (guarantee proven-absence)
+    if source is Source.PC_CUSTOMERS and not snapshot.of(Customer):
+        # The customer vanished from Partner Center's list: gone only if Graph's contracts,
+        # read completely, agree (guarantee corroborated-absence).
+        return snapshot.read_now(source) and not relationship_disputed(snapshot)
     return snapshot.read_now(source)
+
+
+def relationship_disputed(snapshot: CustomerSnapshot) -> bool:
+    """Whether Graph's contracts cannot confirm that a customer missing from Partner Center's
+    list is gone: they still show it, or they were not read completely."""
+    return bool(snapshot.of(Contract)) or not snapshot.complete(Source.GRAPH_CONTRACTS)
 
 
 def likely_cause(state: LinkState, snapshot: CustomerSnapshot, ctx: AuditContext) -> str:

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from agent.audit.link import TENANT, DerivedLink, Expectation
+from agent.recognition.load import shipped_rulebook
+from agent.recognition.model import SkuTable
+from agent.recognition.stake import Stake, Unit, paid_seats
 from agent.store.models import SETTLED_SCOPE
 from agent.store.values import LinkState
 from connectors.records.attribution import Attribution
@@ -42,6 +45,10 @@ class CustomerSnapshot:
     links: list[DerivedLink] = field(default_factory=list)
     link_states: list[LinkState] = field(default_factory=list)
     expectations: tuple[Expectation, ...] = ()
+    skus: SkuTable | None = None
+    """The SKU table in force (the rulebook's); ``None``: the shipped one."""
+    memo: dict[str, Any] = field(default_factory=dict)
+    """What several rules derive from this snapshot once (the credit lines)."""
 
     def of(self, cls: type[R]) -> list[R]:
         return [r for r in self.records.get(cls.KIND, ()) if isinstance(r, cls)]
@@ -88,7 +95,8 @@ class CustomerSnapshot:
         return subs
 
     def stake(self, workload: str) -> dict[str, Any]:
-        """What rides on a workload: ACR (USD/month), MAU, seats, as far as the data shows."""
+        """What rides on a workload: ACR (USD/month), MAU, paid seats (paid SKUs only), as far
+        as the data shows; each figure keeps its unit in its name."""
         out: dict[str, Any] = {}
         if workload.startswith("azure:"):
             sub = workload.split(":", 1)[1]
@@ -113,9 +121,11 @@ class CustomerSnapshot:
             ]
             if mau:
                 out["mau"] = max(mau)
-            seats = sum(s.enabled_units for s in self.of(SubscribedSku))
-            if seats:
-                out["seats"] = seats
+            if self.of(SubscribedSku):
+                table = self.skus or shipped_rulebook().skus
+                seats = paid_seats(self.of(SubscribedSku), table).paid_units
+                if seats:
+                    out["seats"] = seats
         if workload == TENANT:
             total = sum(u.usd_total_cost or 0.0 for u in self.of(AzureUsage))
             if total:
@@ -123,9 +133,19 @@ class CustomerSnapshot:
         return out
 
 
-def stake_value(stake: Mapping[str, Any]) -> float:
-    """One number to sort findings by: Azure revenue first, then active users, then seats."""
-    return float(stake.get("acr_usd") or stake.get("mau") or stake.get("seats") or 0.0)
+def finding_stake(workload: str, figures: Mapping[str, Any]) -> Stake:
+    """The one stake a finding is ranked by, in its own unit: Azure revenue (USD a month) where
+    the data has it, else monthly active users, else paid seats; "no data" otherwise (in the
+    workload's own unit), never 0. Findings rank within one unit only (agent.recognition.stake)."""
+    if figures.get("acr_usd"):
+        return Stake(Unit.MONEY, float(figures["acr_usd"]), "USD", "Azure consumed revenue a month")
+    if figures.get("mau"):
+        return Stake(Unit.USERS, float(figures["mau"]), None, "monthly active users")
+    if figures.get("seats"):
+        return Stake(Unit.SEATS, float(figures["seats"]), None, "paid seats")
+    if workload.startswith("azure"):
+        return Stake.no_data(Unit.MONEY, "Azure consumed revenue a month", "USD")
+    return Stake.no_data(Unit.USERS, "monthly active users")
 
 
 def group_records(records: Iterable[Record]) -> dict[str, list[Record]]:

@@ -14,7 +14,7 @@ from agent import cli_args as args
 from agent.cli import root
 from agent.cli.root import agent_for, fail, settings
 from agent.escape import for_terminal
-from agent.present import SEVERITY_RANK, emit_findings
+from agent.present import emit_findings, finding_order
 
 
 def findings(
@@ -48,7 +48,7 @@ def findings(
             customers=args.customers("--customer", customer, agent.store.customer_names),
         )
     rows = [f for f in rows if severity is None or f.severity in severity]
-    rows.sort(key=lambda f: (SEVERITY_RANK.get(f.severity, 9), -f.value_at_stake, f.title))
+    rows.sort(key=lambda f: finding_order(f.severity, json.loads(f.evidence or "{}"), f.title))
     emit_findings(rows, fmt, root.out)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agent.recognition.holdings import Holding, Us, gather
-from agent.recognition.model import Rule, Rulebook
+from agent.recognition.model import Association, Rule, Rulebook
 from agent.recognition.stake import SeatCount, Stake, Unit, paid_seats
 from connectors.records.attribution import Attribution
 from connectors.records.azure import AzureSubscription, AzureUsage
@@ -27,7 +27,8 @@ _NEEDS: Mapping[str, tuple[Source, ...]] = {
     "business_apps": (Source.GRAPH_SKUS, Source.GRAPH_DIRECTORY_SUBSCRIPTIONS),
     "azure": (Source.ARM_SUBSCRIPTIONS,),
 }
-"""The reads a family's associations and figures rest on (PAL is read per identity)."""
+"""The reads a family's associations and figures rest on (PAL is read per identity: see
+``Facts.pal_unread``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,9 @@ class Facts:
     """Why our identities' PAL earns nothing, in words (no link; no reach to the usage)."""
     blind: Mapping[str, tuple[str, ...]]
     """Family -> names of the reads it needs that did not complete in this run."""
+    pal_unread: tuple[str, ...]
+    """PAL reads (``arm.pal as <identity>``) that did not complete for this customer: a PAL
+    of ours may be there unseen, so "our PAL is missing" cannot be said."""
     reports_read: bool
     azure_present: bool
 
@@ -67,7 +71,8 @@ class Facts:
             revenue=_revenue(snapshot),
             holdings=tuple(gather(snapshot, us, book.skus, book.workloads, usage_subs)),
             pal_gaps=tuple(_pal_gaps(snapshot, us, usage_subs)),
-            blind=_blind(snapshot, us),
+            blind=_blind(snapshot),
+            pal_unread=_pal_unread(snapshot, us),
             reports_read=snapshot.complete(Source.INSIGHTS),
             azure_present=bool(snapshot.of(AzureSubscription) or snapshot.of(AzureUsage)),
         )
@@ -100,18 +105,51 @@ class Facts:
         return Stake(Unit.SEATS, best, None, "paid seats of the largest workload")
 
     def present(self, rule: Rule) -> bool:
-        """Whether the customer shows any trace of the rule's workloads."""
+        """Whether the customer shows any trace of the rule's workloads. A Partner Admin Link
+        is no such trace: it names who manages whatever the customer runs, not what it runs;
+        nor is an insight-report row where the licences were read (a Dynamics row does not say
+        whether it is Dynamics or Power Platform: the licences do)."""
         ids = frozenset(w.id for w in rule.workloads)
-        if any(h.covers(rule.families, ids) for h in self.holdings):
+        if any(h.covers(rule.families, ids) for h in self.holdings if self._shows_workload(h)):
             return True
-        if "azure" in rule.families and self.azure_present:
+        if self.azure_present and (unseen_services(rule) or _whole_azure(rule)):
             return True
         if self.seats is not None and any(self.seats.seats(w) for w in ids):
             return True
         return any(self.users(rule, w.id) for w in rule.workloads if w.activity)
 
+    def _shows_workload(self, holding: Holding) -> bool:
+        if holding.source is Source.ARM_PAL:
+            return False
+        if holding.source is Source.INSIGHTS:
+            return self.seats is None or "azure" in holding.families
+        return True
+
+    def workloads_unseen(self, rule: Rule) -> bool:
+        """Whether a read that shows the rule's workloads (licences, Azure subscriptions) did
+        not complete: the customer may have them unseen. A PAL read shows who manages, not
+        what the customer runs, so it does not count here."""
+        return any(self.blind.get(f) for f in rule.families)
+
     def blind_for(self, rule: Rule) -> tuple[str, ...]:
-        return tuple(sorted({name for f in rule.families for name in self.blind.get(f, ())}))
+        """The reads the rule's answer rests on that did not complete (PAL reads only where
+        the rule counts PAL)."""
+        names = {name for f in rule.families for name in self.blind.get(f, ())}
+        if Association.PAL in rule.kinds:
+            names |= set(self.pal_unread)
+        return tuple(sorted(names))
+
+
+def _whole_azure(rule: Rule) -> bool:
+    """The rule counts an Azure workload the snapshot can see: all of Azure (or all but some
+    services), not a few services only."""
+    return any(w.family == "azure" and not w.services for w in rule.workloads)
+
+
+def unseen_services(rule: Rule) -> bool:
+    """The rule counts only some Azure services (Azure security): the snapshot has Azure
+    revenue per subscription, not per service, so whether the customer uses them is unseen."""
+    return all(w.family == "azure" and w.services for w in rule.workloads)
 
 
 def _usage_subscriptions(snapshot: CustomerSnapshot) -> frozenset[str]:
@@ -156,16 +194,24 @@ def _pal_gaps(snapshot: CustomerSnapshot, us: Us, usage_subs: frozenset[str]) ->
     return gaps
 
 
-def _blind(snapshot: CustomerSnapshot, us: Us) -> dict[str, tuple[str, ...]]:
+def _blind(snapshot: CustomerSnapshot) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for family, sources in _NEEDS.items():
         missing = [s.value for s in sources if not snapshot.complete(s)]
-        if family == "azure":
-            missing += [
-                f"{Source.ARM_PAL.value} as {identity}"
-                for identity in us.identities
-                if not snapshot.complete(Source.ARM_PAL, identity)
-            ]
         if missing:
             out[family] = tuple(missing)
     return out
+
+
+def _pal_unread(snapshot: CustomerSnapshot, us: Us) -> tuple[str, ...]:
+    """Our identities' PAL reads for this customer that did not complete. An identity the run
+    did not read here at all (a carrier meant for other tenants) is not a blind spot; no PAL
+    read at all for the customer is."""
+    statuses = {i: snapshot.status(Source.ARM_PAL, i) for i in us.identities}
+    if all(status is None for status in statuses.values()):
+        return (Source.ARM_PAL.value,)
+    return tuple(
+        f"{Source.ARM_PAL.value} as {identity}"
+        for identity, status in statuses.items()
+        if status is not None and not snapshot.complete(Source.ARM_PAL, identity)
+    )

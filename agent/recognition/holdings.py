@@ -34,6 +34,9 @@ _REPORT_KINDS = {
     "RESELLER": Association.CSP,
 }
 _REPORT_FAMILIES = {"m365": "m365", "business_apps": "business_apps", "security": "security"}
+_EMS_ALSO = frozenset({"intune"})
+"""Workloads of the ``m365`` family that the security reports carry, not the Office ones: the
+EMS (Enterprise Mobility + Security) dataset holds Intune."""
 _GONE = frozenset({"deleted", "suspended", "lockedout"})
 
 
@@ -50,17 +53,39 @@ class Us:
     partner_ids: frozenset[str]
     ids_for_kind: Mapping[str, frozenset[str]]
     identities: tuple[str, ...] = ("partner-app",)
+    global_id: str | None = None
 
     @classmethod
     def from_context(cls, ctx: AuditContext) -> Us:
-        return cls(ctx.partner_tenant_id.lower(), ctx.our_ids, ctx.ids_for_kind, ctx.identities)
+        return cls(
+            ctx.partner_tenant_id.lower(),
+            ctx.our_ids,
+            ctx.ids_for_kind,
+            ctx.identities,
+            ctx.global_partner_id,
+        )
 
     def ours(self, partner_id: str | None) -> bool:
         return partner_id is not None and partner_id in self.partner_ids
 
+    def wrong_id(self, kind: Association, partner_id: str) -> bool:
+        """Whether a PAL, CPOR or DPOR of ours names an ID that earns nothing there: the global
+        ID, or a location ID not meant for that link kind (domain.md: PAL and CPOR are meant
+        to carry a location ID)."""
+        if kind is Association.CSP or not self.ours(partner_id):
+            return False
+        if partner_id == self.global_id:
+            return True
+        meant = self.ids_for_kind.get(kind.value)
+        return meant is not None and partner_id not in meant
+
     def id_for(self, kind: Association) -> str | None:
         """The location ID meant for a link kind (the one a remedy should name)."""
-        meant = self.ids_for_kind.get(kind.value) or self.partner_ids
+        meant = (
+            self.ids_for_kind.get(kind.value)
+            or (self.partner_ids - {self.global_id})
+            or self.partner_ids
+        )
         return min(meant) if meant else None
 
 
@@ -96,9 +121,9 @@ def gather(
     """Every association the snapshot shows for the customer."""
     return [
         *_licence_owners(snapshot, us, table, workloads),
-        *_partner_center(snapshot, us),
-        *_reports(snapshot.of(Attribution), us),
-        *_pal(snapshot.of(PalLink), us, usage_subscriptions),
+        *_partner_center(snapshot, us, workloads),
+        *_reports(snapshot.of(Attribution), us, workloads),
+        *_pal(snapshot.of(PalLink), us, usage_subscriptions, workloads),
     ]
 
 
@@ -150,7 +175,15 @@ def _licence_owners(
             )
 
 
-def _partner_center(snapshot: CustomerSnapshot, us: Us) -> Iterable[Holding]:
+def visible_azure(workloads: Mapping[str, Workload]) -> frozenset[str]:
+    """The Azure workloads a subscription-level association can be seen to cover: all of Azure,
+    not the few services (Azure security) whose use the snapshot cannot see."""
+    return frozenset(k for k, w in workloads.items() if w.family == "azure" and not w.services)
+
+
+def _partner_center(
+    snapshot: CustomerSnapshot, us: Us, workloads: Mapping[str, Workload]
+) -> Iterable[Holding]:
     """Azure usage our Partner Center reports is usage of an Azure plan we sell."""
     for usage in snapshot.of(AzureUsage):
         yield Holding(
@@ -158,13 +191,28 @@ def _partner_center(snapshot: CustomerSnapshot, us: Us) -> Iterable[Holding]:
             Whose.OURS,
             us.tenant_id,
             frozenset({"azure"}),
-            frozenset(),
+            visible_azure(workloads),
             f"Azure subscription {usage.resource_id} is billed through our Partner Center",
             Source.PC_USAGE,
         )
 
 
-def _reports(rows: Iterable[Attribution], us: Us) -> Iterable[Holding]:
+def _report_workloads(family: str, workloads: Mapping[str, Workload]) -> frozenset[str]:
+    """The rulebook workloads one report row covers: its family's, except that Intune rides
+    with the security reports, not the Office ones."""
+    if family == "azure":
+        return visible_azure(workloads)
+    of_family = {key for key, w in workloads.items() if w.family == family}
+    if family == "m365":
+        return frozenset(of_family - _EMS_ALSO)
+    if family == "security":
+        return frozenset(of_family | (_EMS_ALSO & workloads.keys()))
+    return frozenset(of_family)
+
+
+def _reports(
+    rows: Iterable[Attribution], us: Us, workloads: Mapping[str, Workload]
+) -> Iterable[Holding]:
     for row in rows:
         kind = _REPORT_KINDS.get(row.attribution_type.upper())
         family = "azure" if row.workload.startswith("azure") else _REPORT_FAMILIES.get(row.workload)
@@ -175,8 +223,8 @@ def _reports(rows: Iterable[Attribution], us: Us) -> Iterable[Holding]:
             kind,
             whose,
             row.partner_id,
-            frozenset({family}),
-            frozenset(),
+            frozenset({family} | ({"m365"} if family == "security" else set())),
+            _report_workloads(family, workloads),
             f"the insight reports show {kind.upper()} of partner ID {row.partner_id} "
             f"on {row.workload}" + (f" ({row.month})" if row.month else ""),
             Source.INSIGHTS,
@@ -184,24 +232,30 @@ def _reports(rows: Iterable[Attribution], us: Us) -> Iterable[Holding]:
 
 
 def _pal(
-    links: Iterable[PalLink], us: Us, usage_subscriptions: frozenset[str]
+    links: Iterable[PalLink],
+    us: Us,
+    usage_subscriptions: frozenset[str],
+    workloads: Mapping[str, Workload],
 ) -> Iterable[Holding]:
     """A PAL earns Azure credit on the subscriptions its identity reaches, and Power Platform
-    credit through the identity itself."""
+    credit through the identity itself. Which Azure services it manages is not seen, so it
+    covers no service-restricted workload (Azure security)."""
+    business = {k for k, w in workloads.items() if w.family == "business_apps"}
     for pal in links:
         if pal.partner_id is None:
             continue
         whose = Whose.OURS if us.ours(pal.partner_id) else Whose.OTHER
         reached = {s.lower() for s in pal.subscriptions}
-        families = {"business_apps"}
+        families, covered = {"business_apps"}, set(business)
         if not usage_subscriptions or reached & usage_subscriptions:
             families.add("azure")
+            covered |= visible_azure(workloads)
         yield Holding(
             Association.PAL,
             whose,
             pal.partner_id,
             frozenset(families),
-            frozenset(),
+            frozenset(covered),
             f"the identity {pal.identity} links partner ID {pal.partner_id}",
             Source.ARM_PAL,
         )

@@ -123,11 +123,12 @@ def _override_schema() -> dict[str, Any]:
 def merge(
     book: dict[str, Any], skus: dict[str, Any], patch: Mapping[str, Any], origin: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Override by key: sources, workloads and SKUs (by part number) and rules (by id) of the
-    patch replace or extend the shipped ones; ``disable`` removes shipped rules."""
+    """Override by key: sources, workloads, tracks (by area), SKUs (by part number) and rules
+    (by id) of the patch replace or extend the shipped ones; ``disable`` removes shipped rules."""
     book["sources"].update(patch.get("sources", {}))
     skus["sources"].update(patch.get("sources", {}))
     book["workloads"].update(patch.get("workloads", {}))
+    book.setdefault("tracks", {}).update(patch.get("tracks", {}))
     rules = {rule["id"]: rule for rule in book["rules"]}
     for at, rule_id in enumerate(patch.get("disable", [])):
         if rule_id not in rules:
@@ -175,6 +176,14 @@ def _problems(
             if evidence["source"] not in sources:
                 yield f"{here}.evidence[{i}].source", f"{evidence['source']!r} is not a source"
         for i, workload in enumerate(rule["workloads"]):
+            if workload not in workloads:
+                yield f"{here}.workloads[{i}]", f"{workload!r} is not a workload"
+    for area, split in book.get("tracks", {}).items():
+        here = f"{root}.tracks.{area}"
+        for i, evidence in enumerate(split["evidence"]):
+            if evidence["source"] not in sources:
+                yield f"{here}.evidence[{i}].source", f"{evidence['source']!r} is not a source"
+        for i, workload in enumerate(split["workloads"]):
             if workload not in workloads:
                 yield f"{here}.workloads[{i}]", f"{workload!r} is not a workload"
     for key, workload in workloads.items():

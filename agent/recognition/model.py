@@ -7,7 +7,7 @@ Why a second form: the evaluator reads fields, not dictionaries, and mypy holds 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -132,6 +132,33 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class TrackSplit:
+    """How a solution area with tracks splits its customers: a tenant that clears the
+    threshold on one of the workloads belongs to ``above``, any other to ``otherwise``."""
+
+    area: str
+    above: str
+    otherwise: str
+    workloads: tuple[Workload, ...]
+    threshold: Threshold
+    evidence: tuple[Evidence, ...]
+
+    def as_rule(self) -> Rule:
+        """The split as a rule the threshold checks can read (no association counts)."""
+        return Rule(
+            id=f"track:{self.area}",
+            solution_areas=(self.area,),
+            metric="net_customer_adds",
+            track="all",
+            associations=(),
+            workloads=self.workloads,
+            thresholds=(self.threshold,),
+            evidence=self.evidence,
+            as_of="",
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Sku:
     part_number: str
     kind: SkuKind
@@ -162,6 +189,8 @@ class Rulebook:
     workloads: Mapping[str, Workload]
     sources: Mapping[str, Source]
     skus: SkuTable
+    tracks: Mapping[str, TrackSplit] = field(default_factory=dict)
+    """Solution area -> how its customers split into tracks (Modern Work: SMB, enterprise)."""
 
     def rule(self, rule_id: str) -> Rule:
         found = next((r for r in self.rules if r.id == rule_id), None)
@@ -176,6 +205,17 @@ def build_rulebook(book: Mapping[str, Any], table: Mapping[str, Any]) -> Ruleboo
     sku_sources = {key: _source(key, raw) for key, raw in table["sources"].items()}
     workloads = {key: _workload(key, raw) for key, raw in book["workloads"].items()}
     rules = tuple(_rule(raw, sources, workloads) for raw in book["rules"])
+    tracks = {
+        area: TrackSplit(
+            area=area,
+            above=raw["above"],
+            otherwise=raw["otherwise"],
+            workloads=tuple(workloads[w] for w in raw["workloads"]),
+            threshold=_threshold(raw["threshold"]),
+            evidence=tuple(Evidence(sources[e["source"]], e["quote"]) for e in raw["evidence"]),
+        )
+        for area, raw in book.get("tracks", {}).items()
+    }
     skus = tuple(
         Sku(
             part_number=raw["part_number"],
@@ -187,7 +227,7 @@ def build_rulebook(book: Mapping[str, Any], table: Mapping[str, Any]) -> Ruleboo
         )
         for raw in table["skus"]
     )
-    return Rulebook(rules, workloads, sources, SkuTable(skus))
+    return Rulebook(rules, workloads, sources, SkuTable(skus), tracks)
 
 
 def _source(key: str, raw: Mapping[str, Any]) -> Source:
@@ -218,19 +258,20 @@ def _rule(
             for a in raw["associations"]
         ),
         workloads=tuple(workloads[w] for w in raw["workloads"]),
-        thresholds=tuple(
-            Threshold(
-                t["measure"],
-                t["op"],
-                float(t["value"]),
-                t["unit"],
-                t["scope"],
-                t["needs"],
-                t["text"],
-            )
-            for t in raw["thresholds"]
-        ),
+        thresholds=tuple(_threshold(t) for t in raw["thresholds"]),
         evidence=tuple(Evidence(sources[e["source"]], e["quote"]) for e in raw["evidence"]),
         as_of=raw["as_of"],
         note=raw.get("note", ""),
+    )
+
+
+def _threshold(raw: Mapping[str, Any]) -> Threshold:
+    return Threshold(
+        raw["measure"],
+        raw["op"],
+        float(raw["value"]),
+        raw["unit"],
+        raw["scope"],
+        raw["needs"],
+        raw["text"],
     )

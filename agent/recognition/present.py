@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from rich.table import Table
+from rich.text import Text
 
 from agent.escape import for_csv_row, for_html, for_terminal
-from agent.recognition.credit import METRIC_NAMES
+from agent.recognition.credit import METRIC_NAMES, Reason
 from agent.recognition.model import AREA_NAMES, Rulebook
 from agent.recognition.view import CreditRow
 
@@ -72,6 +74,69 @@ def to_table(rows: Sequence[CreditRow]) -> Table:
             for_terminal(line.remedy.words if line.remedy else "-"),
         )
     return table
+
+
+REASON_LABELS = {
+    Reason.COUNTS: "✓",
+    Reason.OTHER_TRANSACTING_PARTNER: "another CSP",
+    Reason.OTHER_PARTNER_OF_RECORD: "another partner of record",
+    Reason.WRONG_PARTNER_ID: "wrong ID",
+    Reason.PAL_MISSING: "PAL missing",
+    Reason.TYPE_NOT_ELIGIBLE: "type not counted",
+    Reason.BELOW_THRESHOLD: "under threshold",
+    Reason.OUTSIDE_TRACK: "other track",
+    Reason.NO_ASSOCIATION: "none of ours",
+    Reason.CANNOT_VERIFY: "cannot verify",
+}
+"""Short words for a reason in the summary's cells."""
+_AZURE_AREAS = frozenset({"data_ai", "infrastructure", "digital_app_innovation"})
+_COLUMNS = (
+    ("Azure (3 areas)", _AZURE_AREAS),
+    ("Business Applications", frozenset({"business_applications"})),
+    ("Modern Work", frozenset({"modern_work"})),
+    ("Security", frozenset({"security"})),
+)
+
+
+def reason_counts(rows: Sequence[CreditRow]) -> dict[str, int]:
+    """How many credit lines there are for each reason, largest first."""
+    counts = Counter(row.line.reason.value for row in rows)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def to_summary(rows: Sequence[CreditRow]) -> Table:
+    """Customer by solution area: how many of its metrics count for us, and why the others do
+    not (the three Azure areas share their rules: each rule is counted once)."""
+    by_customer: dict[str, dict[str, dict[Reason, set[str]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(set))
+    )
+    for row in rows:
+        for title, areas in _COLUMNS:
+            if row.line.solution_area in areas:
+                key = f"{row.line.rule_id}|{row.line.track}"
+                by_customer[row.customer_name][title][row.line.reason].add(key)
+    table = Table(title="credit view by customer and solution area (metrics per reason)")
+    table.add_column("customer")
+    for title, _areas in _COLUMNS:
+        table.add_column(title)
+    for name in sorted(by_customer, key=str.lower):
+        cells = []
+        for title, _areas in _COLUMNS:
+            found = by_customer[name].get(title, {})
+            parts = [
+                for_terminal(f"{REASON_LABELS[reason]} {len(found[reason])}", _style(reason))
+                for reason in Reason
+                if reason in found
+            ]
+            cells.append(Text(" · ").join(parts) if parts else Text("-", "dim"))
+        table.add_row(for_terminal(name), *cells)
+    return table
+
+
+def _style(reason: Reason) -> str:
+    if reason is Reason.COUNTS:
+        return "green"
+    return "yellow" if reason is Reason.CANNOT_VERIFY else "red"
 
 
 def to_html(rows: Sequence[CreditRow]) -> str:

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from agent.recognition.model import SkuKind, SkuTable
 from connectors.records.licences import SubscribedSku
@@ -50,6 +51,27 @@ class Stake:
         """Stakes are comparable only within one kind: the unit and, for money, the currency."""
         return (self.unit, self.currency if self.unit is Unit.MONEY else None)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "unit": self.unit.value,
+            "currency": self.currency,
+            "basis": self.basis,
+            "text": str(self),
+        }
+
+
+UNIT_ORDER = {Unit.MONEY: 0, Unit.USERS: 1, Unit.SEATS: 2}
+"""The documented order of unit groups: money (one group per currency), then monthly active
+users, then paid seats."""
+
+
+def rank_key(unit: str | None, currency: str | None, value: float | None) -> tuple[Any, ...]:
+    """Where a stake sorts: a known stake before "no data", then by unit group, then the
+    largest amount first within its group only (a dollar is never weighed against a user)."""
+    order = next((v for k, v in UNIT_ORDER.items() if k.value == unit), len(UNIT_ORDER))
+    return (value is None, order, currency or "", -(value or 0.0))
+
 
 def ranked(stakes: Iterable[Stake]) -> dict[tuple[Unit, str | None], list[Stake]]:
     """Stakes grouped by kind, each group largest first with "no data" last."""
@@ -71,6 +93,8 @@ class SeatCount:
     """Part number -> (kind, enabled units) of free, trial, viral, developer and capacity SKUs."""
     unknown: Mapping[str, int] = field(default_factory=dict)
     """Part number (or SKU id) -> enabled units of SKUs the table does not know: not counted."""
+    paid_units: int = 0
+    """Enabled units of every paid SKU together (a seat of a suite counts once)."""
 
     def seats(self, workload: str) -> int:
         return self.per_workload.get(workload, 0)
@@ -82,6 +106,7 @@ def paid_seats(skus: Iterable[SubscribedSku], table: SkuTable) -> SeatCount:
     per: dict[str, int] = defaultdict(int)
     excluded: dict[str, tuple[SkuKind, int]] = {}
     unknown: dict[str, int] = {}
+    paid = 0
     for sku in skus:
         units = max(sku.enabled_units, 0)
         entry = table.find(sku.sku_part_number, sku.sku_id)
@@ -92,6 +117,7 @@ def paid_seats(skus: Iterable[SubscribedSku], table: SkuTable) -> SeatCount:
             kind, before = excluded.get(name, (entry.kind, 0))
             excluded[name] = (kind, before + units)
         else:
+            paid += units
             for workload in entry.workloads:
                 per[workload] += units
-    return SeatCount(dict(per), excluded, unknown)
+    return SeatCount(dict(per), excluded, unknown, paid)

@@ -7,11 +7,11 @@ answer "cannot tell", never "fails".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from agent.recognition.facts import Facts
-from agent.recognition.model import Rule, Threshold
+from agent.recognition.model import Rule, Rulebook, Threshold
 
 
 class Outcome(StrEnum):
@@ -27,6 +27,9 @@ class Check:
     outcome: Outcome
     words: str
     unchecked: tuple[str, ...] = ()
+    figure: float | None = None
+    """Below a floor: the customer's figure that fell short (of ``needed``)."""
+    needed: Threshold | None = None
 
 
 def check(rule: Rule, facts: Facts) -> Check:
@@ -38,11 +41,32 @@ def check(rule: Rule, facts: Facts) -> Check:
     for threshold in tenant:
         result = _tenant(threshold, facts)
         if result.outcome is not Outcome.CLEARS:
-            return Check(result.outcome, result.words, unchecked)
+            return replace(result, unchecked=unchecked)
     if per_workload:
-        result = _any_workload(per_workload, rule, facts)
-        return Check(result.outcome, result.words, unchecked)
+        return replace(_any_workload(per_workload, rule, facts), unchecked=unchecked)
     return Check(Outcome.CLEARS, "", unchecked)
+
+
+def track(book: Rulebook, area: str, facts: Facts) -> str | None:
+    """The customer's track in a solution area with tracks (``None``: no tracks there, or
+    the figures that decide it were not read)."""
+    split = book.tracks.get(area)
+    if split is None or facts.seats is None:
+        return None
+    outcome = check(split.as_rule(), facts).outcome
+    if outcome is Outcome.CLEARS:
+        return split.above
+    if outcome in (Outcome.BELOW, Outcome.ABOVE):
+        return split.otherwise
+    return None
+
+
+def judged(book: Rulebook, rule: Rule, facts: Facts) -> bool:
+    """Whether the rule applies to the customer's track: a rule of the enterprise track is not
+    judged for a tenant of the SMB track, nor the other way round."""
+    if rule.track == "all":
+        return True
+    return all(track(book, area, facts) in (None, rule.track) for area in rule.solution_areas)
 
 
 def _tenant(threshold: Threshold, facts: Facts) -> Check:
@@ -60,7 +84,8 @@ def _tenant(threshold: Threshold, facts: Facts) -> Check:
     if threshold.passes(amount):
         return Check(Outcome.CLEARS, "")
     shown = f"{amount:,.2f} {threshold.unit}"
-    return Check(Outcome.BELOW, f"{shown} of Azure revenue; the rule needs {threshold.text}")
+    words = f"{shown} of Azure revenue; the rule needs {threshold.text}"
+    return Check(Outcome.BELOW, words, figure=amount, needed=threshold)
 
 
 def _figure(measure: str, rule: Rule, workload: str, facts: Facts) -> float | None:
@@ -84,7 +109,7 @@ def _any_workload(thresholds: list[Threshold], rule: Rule, facts: Facts) -> Chec
     the enterprise track, whatever its smaller workloads hold.
     """
     above: list[tuple[float, str]] = []
-    below: list[tuple[float, str]] = []
+    below: list[tuple[float, str, Threshold]] = []
     for workload in rule.workloads:
         if facts.seats is not None and not facts.seats.seats(workload.id):
             continue  # a workload the customer has no paid seat of
@@ -103,14 +128,17 @@ def _any_workload(thresholds: list[Threshold], rule: Rule, facts: Facts) -> Chec
         if all(t.is_ceiling for t, _ in failed):
             above.append((figure, f"{shown}; the rule allows {threshold.text}"))
         else:
-            below.append((figure, f"{shown}; the rule needs {threshold.text}"))
+            below.append((figure, f"{shown}; the rule needs {threshold.text}", threshold))
     if above:
         return Check(Outcome.ABOVE, max(above, key=lambda x: x[0])[1])
     if below:
-        return Check(Outcome.BELOW, max(below, key=lambda x: x[0])[1])
+        figure, words, needed = max(below, key=lambda x: x[0])
+        return Check(Outcome.BELOW, words, figure=figure, needed=needed)
     wanted = " and ".join(t.text for t in thresholds)
     if facts.seats is not None and not _needs_users(thresholds):
-        return Check(Outcome.BELOW, f"no paid seats of these workloads; the rule needs {wanted}")
+        floor = next((t for t in thresholds if not t.is_ceiling), None)
+        words = f"no paid seats of these workloads; the rule needs {wanted}"
+        return Check(Outcome.BELOW, words, figure=0.0, needed=floor)
     return Check(Outcome.UNKNOWN, f"no figures to check {wanted}")
 
 

@@ -19,12 +19,11 @@ from agent.audit.snapshot import CustomerSnapshot, group_records
 from agent.recognition.credit import METRIC_NAMES, CreditLine, evaluate
 from agent.recognition.holdings import Us
 from agent.recognition.model import AREA_NAMES, Rulebook
-from agent.recognition.stake import Unit
+from agent.recognition.stake import rank_key as stake_rank
 from agent.store import Store
 from connectors.records.record import Record
 
 _COUNTS_ORDER = {False: 0, None: 1, True: 2}
-_UNIT_ORDER = {Unit.MONEY: 0, Unit.USERS: 1, Unit.SEATS: 2}
 
 
 class NothingToShow(Exception):
@@ -85,10 +84,7 @@ def rank_key(row: CreditRow) -> tuple[Any, ...]:
     line, stake = row.line, row.line.stake
     return (
         _COUNTS_ORDER[line.counts_for_us],
-        stake.value is None,
-        _UNIT_ORDER[stake.unit],
-        stake.currency or "",
-        -(stake.value or 0.0),
+        *stake_rank(stake.unit.value, stake.currency, stake.value),
         row.customer_name.lower(),
         line.solution_area,
         line.metric,

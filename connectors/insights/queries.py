@@ -32,7 +32,7 @@ DEFAULT_QUERIES: tuple[InsightsQuery, ...] = (
     ),
     InsightsQuery(
         "partnerlink-dynamics",
-        "SELECT CustomerTenantId, Month, MPNId, PartnerAttributionType, AvailableSeats "
+        "SELECT CustomerTenantId, Month, MPNId, PartnerAttachType, AvailableSeats "
         "FROM DynamicsUsage TIMESPAN LAST_MONTH",
         workload="business_apps",
     ),

@@ -167,6 +167,12 @@ class AzureSubscriptionSpec(_Strict):
     managed_by_tenants: list[Guid] = []
     acr_usd: float = Field(default=0.0, ge=0)
     partner_on_record: PartnerId | None = None
+    csp: bool = Field(
+        default=True,
+        description="Billed through the partner's Azure plan (CSP): Partner Center reports its "
+        "usage. false: the customer buys it elsewhere (an Enterprise Agreement, a Microsoft "
+        "Customer Agreement, another partner); only PAL, DPOR and the insight reports show it.",
+    )
 
 
 class RoleSpec(_Strict):

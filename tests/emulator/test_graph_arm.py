@@ -127,6 +127,10 @@ def test_customer_tenant_licences_and_subscriptions(
     doc = sample("graph_directory_subscriptions.json")["value"][0]
     assert keys_of(doc) == keys_of(subs["value"][0])
     assert subs["value"][0]["ownerTenantId"] == PARTNER
+    # companySubscription: ownerId is "the object ID of the account admin", ownerType "the
+    # entity that ownerId belongs to, for example, 'User'" (not the tenant, not a company).
+    assert subs["value"][0]["ownerType"] == doc["ownerType"] == "User"
+    assert subs["value"][0]["ownerId"] not in (PARTNER, subs["value"][0]["ownerTenantId"])
 
 
 def test_identities_service_principal_and_application(

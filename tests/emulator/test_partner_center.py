@@ -203,7 +203,7 @@ def test_insights_flow_ends_in_a_csv_of_attribution_rows(
         {
             "CustomerTenantId": C1,
             "SubscriptionId": "50000001-0000-4000-8000-000000000001",
-            "MPNId": "4100002",
+            "MPNID": "4100002",  # AzureUsage spells it so (the data definitions)
             "PartnerAttributionType": "PAL",
             "ACR_USD": 4200.0,
             "Month": "2026-10",
@@ -239,7 +239,7 @@ def test_insights_flow_ends_in_a_csv_of_attribution_rows(
         {
             "CustomerTenantId": C1,
             "SubscriptionId": "50000001-0000-4000-8000-000000000001",
-            "MPNId": "4100002",
+            "MPNID": "4100002",
             "PartnerAttributionType": "PAL",
             "ACR_USD": "4200.0",
             "Month": "2026-10",
@@ -274,3 +274,26 @@ def test_customers_of_another_tenant_are_unknown_to_partner_center(
     answer = http.get(f"/v1/customers/{C2}", headers=pc)
     assert answer.status_code == 200
     assert answer.json()["companyProfile"]["companyName"] == "Birch Logistics"
+
+
+def test_each_insights_dataset_selects_its_own_documented_columns(
+    http: httpx.Client, pc_user: dict[str, str]
+) -> None:
+    """DynamicsUsage names the association PartnerAttachType (the dataset sample's column
+    list); asking it for PartnerAttributionType is refused, as the service refuses it."""
+    base = "/insights/v1/mpn"
+    listed = http.get(f"{base}/ScheduledDataset?datasetName=DynamicsUsage", headers=pc_user)
+    dynamics = listed.json()["value"][0]["selectableColumns"]
+    documented = sample("partnercenter_insights_dataset.json")["value"][0]["selectableColumns"]
+
+    def query(columns: str) -> httpx.Response:
+        return http.post(
+            f"{base}/ScheduledQueries",
+            headers=pc_user,
+            json={"Name": "d", "Query": f"SELECT {columns} FROM DynamicsUsage"},
+        )
+
+    assert dynamics == documented
+    assert query("CustomerTenantId, PartnerAttachType").status_code == 200
+    refused = query("CustomerTenantId, PartnerAttributionType")
+    assert refused.status_code == 400 and "PartnerAttributionType" in refused.text

@@ -7,12 +7,16 @@ from __future__ import annotations
 import io
 import json
 
+from rich.console import Console
+
 from agent.app import Agent
 from agent.config import load_settings
 from agent.recognition import present
+from agent.recognition.view import CreditRow
 from tests.hostile import inert
 from tests.hostile.conftest import Estate
 from tests.hostile.test_outputs import CLEANED, run, terminal
+from tests.recognition.support import licence, lines
 
 __all__ = ["terminal"]  # the fixture, used by name
 
@@ -44,3 +48,20 @@ def test_recognition_section_escapes_names(estate: Estate) -> None:
     lost = {r.customer_name for r in rows if r.line.counts_for_us is False}
     assert CLEANED["html_script"] in lost, "the hostile customer has a line that does not count"
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section
+
+
+def test_credit_summary_shows_names_literally_and_inert() -> None:
+    """The demo's credit summary (customer by solution area) with every hostile name."""
+    rows = [
+        CreditRow(f"c{n:07d}-0000-4000-8000-{n:012d}", name, line)
+        for n, name in enumerate(CLEANED.values())
+        for line in lines(licence("O365_BUSINESS_PREMIUM", 9))
+    ]
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, color_system="truecolor", width=400)
+    console.print(present.to_summary(rows))
+    shown = screen.getvalue()
+
+    inert.terminal(shown, "credit summary")
+    assert "[bold red]Fabrikam[/]" in shown
+    assert "under threshold 1" in shown

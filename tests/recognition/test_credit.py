@@ -3,30 +3,36 @@ why not in words, the stake in its unit, and the association that would count.""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pytest
 
-from agent.recognition.credit import Reason
+from agent.recognition.credit import Reason, evaluate
 from agent.recognition.holdings import Whose
 from agent.recognition.model import Association
 from agent.recognition.stake import Unit
 from connectors.records.azure import AzureSubscription
 from connectors.records.record import Record
-from connectors.records.scope import Source
+from connectors.records.scope import Source, scope_for
 from tests.recognition.support import (
+    APP,
+    GLOBAL_ID,
     HQ,
     OTHER_ID,
     OTHER_TENANT,
     SUB,
     TENANT,
+    US,
     active,
     azure,
+    book,
     licence,
     line,
     lines,
     pal,
     report,
+    snapshot,
 )
 
 MW_SMB = "modern-work-net-customer-adds-smb"
@@ -124,16 +130,6 @@ CASES = {
         "9 seats",
         words=("9 paid seats", "more than 10 paid seats"),
     ),
-    "Modern Work SMB at 400 paid seats is outside the track": Case(
-        (licence("O365_BUSINESS_PREMIUM", 400),),
-        MW_SMB,
-        False,
-        Reason.OUTSIDE_TRACK,
-        Association.CSP,
-        Whose.OURS,
-        "400 seats",
-        words=("400 paid seats", "at most 300"),
-    ),
     "Modern Work enterprise at 400 paid seats with our CPOR counts": Case(
         (licence("O365_BUSINESS_PREMIUM", 400, owner=None), report("CPOR", HQ)),
         MW_ENT,
@@ -142,15 +138,6 @@ CASES = {
         Association.CPOR,
         Whose.OURS,
         "400 seats",
-    ),
-    "Modern Work enterprise at 50 paid seats is under the threshold": Case(
-        (licence("O365_BUSINESS_PREMIUM", 50, owner=None), report("CPOR", HQ)),
-        MW_ENT,
-        False,
-        Reason.BELOW_THRESHOLD,
-        Association.CPOR,
-        Whose.OURS,
-        "50 seats",
     ),
     "our CSP does not count for the Modern Work enterprise track": Case(
         (licence("O365_BUSINESS_PREMIUM", 400),),
@@ -161,16 +148,6 @@ CASES = {
         Whose.OURS,
         "400 seats",
         Association.CPOR,
-    ),
-    "a tenant under the enterprise floor gets no remedy, whatever association we hold": Case(
-        (licence("O365_BUSINESS_PREMIUM", 12),),
-        MW_ENT,
-        False,
-        Reason.BELOW_THRESHOLD,
-        Association.CSP,
-        Whose.OURS,
-        "12 seats",
-        words=("12 paid seats for Exchange Online", "more than 300"),
     ),
     "an Azure customer under $1,000 a month": Case(
         (azure(640.0), pal(HQ, SUB)),
@@ -201,6 +178,22 @@ CASES = {
         stake="no data",
         words=("graph.subscribed_skus",),
         failed=(Source.GRAPH_SKUS,),
+    ),
+    "our PAL names the global ID: present, earning nothing, the remedy names a location": Case(
+        (
+            AzureSubscription(customer_tenant_id=TENANT, subscription_id=SUB),
+            report("PAL", GLOBAL_ID, f"azure:{SUB}", acr_usd=4000.0),
+            pal(GLOBAL_ID, SUB),
+        ),
+        "azure-net-customer-adds",
+        False,
+        Reason.WRONG_PARTNER_ID,
+        Association.PAL,
+        Whose.OURS,
+        "4,000.00 USD",
+        Association.PAL,
+        words=(f"partner ID {GLOBAL_ID}", "earns nothing"),
+        area="data_ai",
     ),
     "no association of ours on a directly bought tenant": Case(
         (licence("O365_BUSINESS_PREMIUM", 50, owner=None),),
@@ -300,3 +293,77 @@ def test_every_line_names_its_public_sources() -> None:
 
     assert found
     assert all(x.sources and all(u.startswith("http") for u in x.sources) for x in found)
+
+
+def test_each_tenant_is_judged_on_its_own_modern_work_track() -> None:
+    """Over 300 paid seats of one workload the tenant is enterprise (the SMB rules are not
+    judged for it); at or under 300 it is SMB (the enterprise rules are not)."""
+    big = lines(licence("O365_BUSINESS_PREMIUM", 400))
+    small = lines(licence("O365_BUSINESS_PREMIUM", 50, owner=None), report("CPOR", HQ))
+
+    assert {x.track for x in big if x.solution_area == "modern_work"} == {"enterprise"}
+    assert line(big, MW_ENT).reason is Reason.TYPE_NOT_ELIGIBLE
+    assert {x.track for x in small if x.solution_area == "modern_work"} == {"smb"}
+    assert line(small, MW_SMB).reason is Reason.COUNTS
+
+
+def test_an_unread_seat_count_leaves_both_tracks_unverified() -> None:
+    found = lines(licence("O365_BUSINESS_PREMIUM", 50), failed=(Source.GRAPH_SKUS,))
+
+    mw = [x for x in found if x.solution_area == "modern_work"]
+    assert {x.track for x in mw} == {"smb", "enterprise"}
+    assert all((x.counts_for_us, x.reason) == (None, Reason.CANNOT_VERIFY) for x in mw)
+
+
+def test_a_pal_read_that_failed_is_cannot_verify_not_pal_missing() -> None:
+    """Our app's PAL read completed and shows no link, but the carrier's failed: the carrier
+    may hold our PAL, so "missing" cannot be said."""
+    snap = snapshot(AzureSubscription(customer_tenant_id=TENANT, subscription_id=SUB), pal(None))
+    statuses = dict(snap.statuses)
+    statuses[(Source.ARM_PAL.value, scope_for(TENANT, "carrier"))] = "failed"
+    snap = dataclasses.replace(snap, statuses=statuses)
+    us = dataclasses.replace(US, identities=(APP, "carrier"))
+
+    found = line(evaluate(snap, us, book()), "azure-net-customer-adds", "data_ai")
+    alone = line(
+        evaluate(dataclasses.replace(snap, statuses=dict(snapshot().statuses)), US, book()),
+        "azure-net-customer-adds",
+    )
+
+    assert (found.counts_for_us, found.reason) == (None, Reason.CANNOT_VERIFY)
+    assert "arm.pal as carrier" in found.words and found.remedy is None
+    assert alone.reason is Reason.PAL_MISSING
+
+
+def test_a_carrier_not_meant_for_the_tenant_is_no_blind_spot() -> None:
+    found = evaluate(
+        snapshot(AzureSubscription(customer_tenant_id=TENANT, subscription_id=SUB), pal(None)),
+        dataclasses.replace(US, identities=(APP, "carrier")),
+        book(),
+    )
+
+    assert line(found, "azure-net-customer-adds").reason is Reason.PAL_MISSING
+
+
+def test_a_pal_alone_makes_no_business_applications_line() -> None:
+    """A PAL says who manages what the customer runs; without Power Platform or Dynamics
+    seats there is no Business Applications credit to show."""
+    found = lines(licence("O365_BUSINESS_PREMIUM", 50), pal(HQ))
+
+    assert not [x for x in found if x.solution_area == "business_applications"]
+
+
+def test_a_line_under_a_floor_says_by_how_much() -> None:
+    found = line(lines(licence("O365_BUSINESS_PREMIUM", 9)), MW_SMB)
+
+    assert found.shortfall is not None
+    assert (found.shortfall.figure, found.shortfall.missing) == (9, 2)
+    assert found.shortfall.threshold.unit == "seats"
+
+
+def test_office_reports_do_not_make_a_security_cpor() -> None:
+    """A CPOR on Office workloads is no CPOR on Security: the security rules see none."""
+    found = lines(licence("SPB", 40, owner=None), report("CPOR", HQ, "m365"))
+
+    assert line(found, "security-deployments").reason is not Reason.COUNTS
+    assert line(found, "modern-work-usage-growth-smb").reason is Reason.COUNTS

@@ -142,3 +142,17 @@ def test_a_broken_override_is_one_line_naming_the_file_and_the_path(
 
 def test_a_missing_override_file_is_named(tmp_path: Path) -> None:
     assert "no such file" in failure(tmp_path / "absent.json")
+
+
+def test_an_override_replaces_a_track_split_and_names_a_bad_workload(tmp_path: Path) -> None:
+    book, _ = shipped()
+    split = dict(book["tracks"]["modern_work"])
+    split["threshold"] = {**split["threshold"], "value": 500}
+    raised = load_rulebook(write(tmp_path / "fy27.json", {"tracks": {"modern_work": split}}))
+    broken = write(
+        tmp_path / "broken.json",
+        {"tracks": {"modern_work": {**split, "workloads": ["exchange", "fax"]}}},
+    )
+
+    assert raised.tracks["modern_work"].threshold.value == 500
+    assert "$.tracks.modern_work.workloads[1]: 'fax' is not a workload" in failure(broken)

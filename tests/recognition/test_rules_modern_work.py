@@ -18,7 +18,6 @@ BUSINESS_STANDARD = "O365_BUSINESS_PREMIUM"
         (10, False, Reason.BELOW_THRESHOLD),
         (11, True, Reason.COUNTS),
         (300, True, Reason.COUNTS),
-        (301, False, Reason.OUTSIDE_TRACK),
     ],
 )
 def test_modern_work_smb_net_customer_adds_count_11_to_300_paid_seats(
@@ -33,17 +32,29 @@ def test_modern_work_smb_net_customer_adds_count_11_to_300_paid_seats(
     assert (found.counts_for_us, found.reason) == (counts, reason), found.words
 
 
-@pytest.mark.parametrize(("seats", "counts"), [(300, False), (301, True)])
+def test_modern_work_smb_rules_are_not_judged_over_300_seats() -> None:
+    """CRN: "If they are more than 300, then the customer is considered an enterprise": at 301
+    paid seats the tenant is measured on the enterprise track, not the SMB one."""
+    found = lines(licence(BUSINESS_STANDARD, 301))
+
+    assert not [x for x in found if x.rule_id == "modern-work-net-customer-adds-smb"]
+    assert line(found, "modern-work-net-customer-adds-enterprise").track == "enterprise"
+
+
+@pytest.mark.parametrize(("seats", "judged"), [(300, False), (301, True)])
 def test_modern_work_enterprise_net_customer_adds_need_more_than_300_seats(
-    seats: int, counts: bool
+    seats: int, judged: bool
 ) -> None:
     """CRN: "Customers count if their paid available units for at least one eligible workload
-    is more than 300"; the playbook counts CPOR for both tracks."""
+    is more than 300"; the playbook counts CPOR for both tracks. At 300 the tenant is SMB."""
     rule = book().rule("modern-work-net-customer-adds-enterprise")
 
-    found = line(lines(licence(BUSINESS_STANDARD, seats, owner=None), report("CPOR", HQ)), rule.id)
+    found = lines(licence(BUSINESS_STANDARD, seats, owner=None), report("CPOR", HQ))
+    mine = [x for x in found if x.rule_id == rule.id]
 
-    assert found.counts_for_us is counts
+    assert bool(mine) is judged
+    if judged:
+        assert (mine[0].counts_for_us, mine[0].reason) == (True, Reason.COUNTS)
 
 
 def test_modern_work_smb_usage_growth_counts_our_csp_on_active_users() -> None:

@@ -25,19 +25,23 @@ def test_security_m365_net_customer_adds_need_25_paid_seats() -> None:
     assert (under.counts_for_us, under.reason) == (False, Reason.BELOW_THRESHOLD)
 
 
-def test_security_azure_net_customer_adds_count_pal_with_revenue_unchecked() -> None:
+def test_security_azure_net_customer_adds_cannot_be_verified_without_per_service_revenue() -> None:
     """CRN: "a monthly average of at least US$100 in consumed revenue for the trailing 12
-    months" of Azure security: the snapshot has no security share, so the stake is no data."""
+    months" of Azure security: the snapshot has Azure revenue per subscription, not per
+    service, so whether the customer uses Sentinel or Defender for Cloud cannot be seen, even
+    with our PAL on the subscription; the stake is no data, never 0."""
     rule = book().rule("security-net-customer-adds-azure")
+    assert [t.value for t in rule.thresholds] == [100]
 
     found = line(
         lines(AzureSubscription(customer_tenant_id=TENANT, subscription_id=SUB), pal(HQ, SUB)),
         rule.id,
     )
 
-    assert (found.counts_for_us, found.reason) == (True, Reason.COUNTS)
+    assert (found.counts_for_us, found.reason) == (None, Reason.CANNOT_VERIFY)
+    assert "Microsoft Sentinel" in found.words and "not split by service" in found.words
+    assert found.holder is not None and found.holder.holder == HQ
     assert str(found.stake) == "no data" and found.stake.currency == "USD"
-    assert found.unchecked
 
 
 def test_security_usage_growth_counts_the_microsoft_365_part_through_cpor() -> None:

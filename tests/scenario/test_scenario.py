@@ -84,7 +84,7 @@ def test_bundled_world_loads(name: str) -> None:
     world = load_scenario(bundled_path(name), now=NOW)
 
     assert world.name == name
-    assert len(world.customers) == 10
+    assert len(world.customers) == 13
     assert world.partner.global_partner_id == "4100001"
 
 
@@ -176,7 +176,7 @@ def test_patch_can_build_on_a_bundled_world_and_remove_a_customer(tmp_path: Path
 
     world = load_scenario(patch, now=NOW)
 
-    assert len(world.customers) == 9
+    assert len(world.customers) == 12
     assert world.customer(C9) is None
 
 
@@ -334,7 +334,7 @@ def test_same_world_loaded_twice_with_one_clock_is_identical() -> None:
 def test_bundled_managed_customers_file_loads() -> None:
     customers = load_managed_customers(WORLDS / "demo-managed-customers.csv")
 
-    assert len(customers) == 7
+    assert len(customers) == 8
     alpine = [c for c in customers if c.tenant_id == C1]
     assert [c.workloads for c in alpine] == [("m365",), ("azure",)]
     assert alpine[1].expected == (LinkKind.PAL, LinkKind.GDAP)

@@ -10,7 +10,10 @@ from agent.audit.rules import (
     link_missing,
     pal_carrier_at_risk,
     recognition_held_by_other,
+    recognition_near_threshold,
+    recognition_not_earning,
     source_anomaly,
+    sources_disagree,
     wrong_partner_id,
 )
 
@@ -18,8 +21,11 @@ RULES: tuple[Rule, ...] = (
     link_missing.RULE,
     link_held_by_other.RULE,
     recognition_held_by_other.RULE,
+    recognition_not_earning.RULE,
+    recognition_near_threshold.RULE,
     wrong_partner_id.RULE,
     link_disappeared.RULE,
+    sources_disagree.RULE,
     gdap_expiring.RULE,
     gdap_ended.RULE,
     pal_carrier_at_risk.RULE,

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from agent.audit.context import AuditContext
 from agent.audit.link import TENANT
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from connectors.records.gdap import GLOBAL_ADMINISTRATOR_ROLE, GdapRelationship, GdapStatus
 from connectors.records.scope import Source
 
@@ -40,12 +40,23 @@ _REQUESTED = frozenset(
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
+def ended_relationship(snapshot: CustomerSnapshot) -> GdapRelationship | None:
+    """The latest ended relationship, where one is seen and no active one is left: this rule's
+    cause. A GDAP link that disappeared by it is this finding, not a second one
+    (``link_disappeared`` leaves it here)."""
     relationships = snapshot.of(GdapRelationship)
     ended = [r for r in relationships if r.status in _ENDED]
     if not ended or any(r.status in _ACTIVE for r in relationships):
+        return None
+    return max(ended, key=lambda r: (r.ends or _EPOCH, r.relationship_id))
+
+
+def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
+    relationships = snapshot.of(GdapRelationship)
+    last = ended_relationship(snapshot)
+    if last is None:
         return
-    last = max(ended, key=lambda r: (r.ends or _EPOCH, r.relationship_id))
+    ended = [r for r in relationships if r.status in _ENDED]
     how = _ENDED[last.status]
     when = last.ends.date().isoformat() if last.ends and last.ends <= ctx.now else None
     name = last.display_name or last.relationship_id
@@ -89,7 +100,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             "other_ended": sorted(r.relationship_id for r in ended if r is not last),
             "stake": stake,
         },
-        value_at_stake=stake_value(stake),
+        stake=finding_stake(TENANT, stake),
     )
 
 

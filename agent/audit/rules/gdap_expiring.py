@@ -8,7 +8,7 @@ from datetime import timedelta
 from agent.audit.context import AuditContext
 from agent.audit.link import TENANT
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
-from agent.audit.snapshot import CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from connectors.records.gdap import GLOBAL_ADMINISTRATOR_ROLE, GdapRelationship, GdapStatus
 from connectors.records.scope import Source
 
@@ -61,7 +61,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
                 "why": why,
                 "stake": stake,
             },
-            value_at_stake=stake_value(stake),
+            stake=finding_stake(TENANT, stake),
         )
 
 

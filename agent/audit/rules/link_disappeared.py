@@ -15,9 +15,11 @@ from collections.abc import Iterator
 
 from agent.audit.context import AuditContext
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import CustomerSnapshot, stake_value
+from agent.audit.rules.gdap_ended import ended_relationship
+from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from agent.store.values import LinkState
 from connectors.records.links import LinkKind
+from connectors.records.scope import Source
 
 META = RuleMeta(
     id="link_disappeared",
@@ -32,9 +34,12 @@ META = RuleMeta(
 
 
 def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
+    gdap_ended = ended_relationship(snapshot) is not None and snapshot.complete(Source.GRAPH_GDAP)
     for state in snapshot.link_states:
         if not ctx.ours(state.holder):
             continue
+        if gdap_ended and state.kind == LinkKind.GDAP:
+            continue  # one cause, one finding: gdap_ended reports the relationship that ended
         link_id = f"{state.workload}|{state.ref}|{state.holder or '-'}"
         subject = f"{state.kind} on {state.workload} via {state.ref}"
         if state.missing_runs < 1:
@@ -82,7 +87,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             suspect=state.held_run_id is not None,
             remediation=_remedy(state, snapshot.name, ctx),
             evidence=evidence,
-            value_at_stake=stake_value(stake),
+            stake=finding_stake(state.workload, stake),
         )
 
 

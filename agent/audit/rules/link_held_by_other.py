@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from agent.audit.context import AuditContext
 from agent.audit.link import SEAT, DerivedLink
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
-from agent.audit.snapshot import CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from connectors.records.links import LinkKind
 from connectors.records.scope import Source
 
@@ -55,7 +55,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
                     "right_partner_ids": sorted(ctx.right_ids(exp.kind)),
                     "stake": stake,
                 },
-                value_at_stake=stake_value(stake),
+                stake=finding_stake(exp.workload, stake),
             )
 
 

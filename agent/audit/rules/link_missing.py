@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from agent.audit.context import AuditContext
 from agent.audit.link import SEAT
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import CustomerSnapshot, stake_value
+from agent.audit.rules.recognition_held_by_other import held_elsewhere
+from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from connectors.records.gdap import GdapRelationship, GdapStatus
 from connectors.records.links import LinkKind
 from connectors.records.pal import PalLink
@@ -79,7 +80,10 @@ def _reaching(workload: str, snapshot: CustomerSnapshot, ctx: AuditContext) -> l
 
 def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
     ever_ours = {(s.kind, s.workload) for s in snapshot.link_states if ctx.ours(s.holder)}
+    elsewhere = {family for family, _owner in held_elsewhere(snapshot, ctx)}
     for exp in snapshot.expectations:
+        if exp.workload in elsewhere and exp.kind in (LinkKind.CPOR, LinkKind.DPOR):
+            continue  # one cause, one finding: recognition_held_by_other names the seller
         present = [
             link
             for link in snapshot.links
@@ -124,7 +128,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
                 "right_partner_ids": sorted(ctx.right_ids(exp.kind)),
                 "identities_with_access": reach,
             },
-            value_at_stake=stake_value(stake),
+            stake=finding_stake(exp.workload, stake),
         )
 
 

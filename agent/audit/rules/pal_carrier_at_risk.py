@@ -17,7 +17,7 @@ from typing import Any
 
 from agent.audit.context import AuditContext
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
-from agent.audit.snapshot import CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from agent.store.values import LinkState
 from connectors.records.links import LinkKind
 from connectors.records.pal import Identity, PalLink
@@ -56,7 +56,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
         reasons, steps, evidence = _assess(ident, lost, snapshot.name, ctx)
         covered = sorted(set(pal.subscriptions if pal is not None and carries else ()) | set(lost))
         stakes = {sub: snapshot.stake(f"azure:{sub}") for sub in covered}
-        value = sum(stake_value(s) for s in stakes.values())
+        value = sum(float(s.get("acr_usd") or 0.0) for s in stakes.values())
         cannot_tell = ident.credential_expires is None or (
             pal_read is not None and pal_read != "complete"
         )
@@ -86,7 +86,7 @@ def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidat
             severity=Severity.CRITICAL if evidence.get("days_left", 99) <= 7 else None,
             remediation=" ".join(steps) if steps else None,
             evidence=evidence,
-            value_at_stake=value,
+            stake=finding_stake("azure", {"acr_usd": value}),
         )
 
 

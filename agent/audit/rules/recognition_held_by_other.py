@@ -12,11 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from agent.audit.context import AuditContext
+from agent.audit.credit_lines import credit_lines
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
 from agent.audit.snapshot import CustomerSnapshot
 from agent.recognition.credit import CreditLine, Reason
-from agent.recognition.credit import evaluate as credit_lines
-from agent.recognition.holdings import Us
 from agent.recognition.model import AREA_NAMES
 from connectors.records.links import LinkKind
 from connectors.records.scope import Source
@@ -38,25 +37,42 @@ FAMILIES = {"m365": "Microsoft 365", "business_apps": "Dynamics 365", "security"
 _METRIC_ORDER = {"net_customer_adds": 0, "usage_growth": 1, "deployments": 2}
 
 
-def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
-    delivered: dict[str, set[str]] = defaultdict(set)
+def delivered(snapshot: CustomerSnapshot) -> dict[str, set[str]]:
+    """Family -> the link kinds the managed-customers file expects there (workloads licences
+    carry only)."""
+    out: dict[str, set[str]] = defaultdict(set)
     for expectation in snapshot.expectations:
         if expectation.workload in FAMILIES:
-            delivered[expectation.workload].add(expectation.kind.value)
-    if not delivered:
-        return
+            out[expectation.workload].add(expectation.kind.value)
+    return out
+
+
+def held_elsewhere(
+    snapshot: CustomerSnapshot, ctx: AuditContext
+) -> dict[tuple[str, str], list[CreditLine]]:
+    """(family, licence owner) -> the credit lines another partner's licences hold, for the
+    workloads we deliver; empty where the directory subscriptions were not read. A CPOR or
+    DPOR expected there and missing is this finding's gap, not a second one (link_missing)."""
+    families = delivered(snapshot)
+    if not families or not snapshot.complete(Source.GRAPH_DIRECTORY_SUBSCRIPTIONS):
+        return {}
     held: dict[tuple[str, str], list[CreditLine]] = defaultdict(list)
-    for line in credit_lines(snapshot, Us.from_context(ctx), ctx.rulebook):
+    for line in credit_lines(snapshot, ctx):
         holder = line.holder
         if line.reason is not Reason.OTHER_TRANSACTING_PARTNER or holder is None:
             continue
         if holder.source is not Source.GRAPH_DIRECTORY_SUBSCRIPTIONS:
             continue  # a tier-2 reseller of ours is the indirect-reseller rules' business
-        for family in sorted(ctx.rulebook.rule(line.rule_id).families & delivered.keys()):
+        for family in sorted(ctx.rulebook.rule(line.rule_id).families & families.keys()):
             held[(family, holder.holder)].append(line)
-    for (family, owner), lines in sorted(held.items()):
+    return held
+
+
+def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
+    expected = delivered(snapshot)
+    for (family, owner), lines in sorted(held_elsewhere(snapshot, ctx).items()):
         lines.sort(key=lambda x: (_METRIC_ORDER.get(x.metric, 9), x.solution_area, x.track))
-        yield _candidate(snapshot, family, owner, lines, sorted(delivered[family]))
+        yield _candidate(snapshot, family, owner, lines, sorted(expected[family]))
 
 
 def _candidate(
@@ -79,7 +95,7 @@ def _candidate(
         f"{owner}, which sold its {FAMILIES[family]} licences",
         link_kind=LinkKind.CSP,
         link_id=f"{family}|{owner}",
-        remediation=_remedy(snapshot.name, family, first),
+        remediation=_remedy(snapshot.name, family, lines),
         evidence={
             "licence_owner_tenant": owner,
             "licences": first.holder.evidence,
@@ -92,18 +108,28 @@ def _candidate(
             "would_count": remedy.kind.value if remedy else None,
             "stake": {"value": stake.value, "unit": stake.unit.value, "basis": stake.basis},
         },
-        value_at_stake=float(stake.value or 0.0),
+        stake=stake,
     )
 
 
-def _remedy(customer: str, family: str, line: CreditLine) -> str:
-    assert line.holder is not None
-    held = f"{line.holder.evidence[:1].upper()}{line.holder.evidence[1:]}"
-    if line.remedy is None:
+def _remedy(customer: str, family: str, lines: list[CreditLine]) -> str:
+    """The licences' owner, then each association that would count, with the metrics it
+    counts for (a CPOR claim of one variant for net customer adds, another for usage)."""
+    first = lines[0]
+    assert first.holder is not None
+    held = f"{first.holder.evidence[:1].upper()}{first.holder.evidence[1:]}"
+    steps: dict[str, list[str]] = {}
+    for line in lines:
+        if line.remedy is not None:
+            titles = steps.setdefault(line.remedy.words, [])
+            if line.title not in titles:
+                titles.append(line.title)
+    if not steps:
         return f"{held}. {META.remediation}"
+    what = "; ".join(f"{words} ({', '.join(titles)})" for words, titles in steps.items())
     return (
-        f"{held}. Agree with {customer} that you deliver {FAMILIES[family]}, then "
-        f"{line.remedy.words}: {line.title} counts that association for you."
+        f"{held}. Agree with {customer} that you deliver {FAMILIES[family]}, then {what}: "
+        "each counts that association for you."
     )
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
+from typing import Any
 
 from agent.audit.context import AuditContext
+from agent.audit.link import DerivedLink
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity
-from agent.audit.snapshot import CustomerSnapshot, stake_value
+from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from connectors.records.links import LinkKind
+from connectors.records.scope import Source
 
 META = RuleMeta(
     id="wrong_partner_id",
@@ -23,37 +27,74 @@ _CHECKED = (LinkKind.PAL, LinkKind.CPOR, LinkKind.DPOR)
 
 
 def evaluate(snapshot: CustomerSnapshot, ctx: AuditContext) -> Iterator[Candidate]:
-    for link in snapshot.links:
-        if link.kind not in _CHECKED or link.holder is None or not ctx.ours(link.holder):
+    """One finding per cause: a link carried by one of our identities names the wrong ID on
+    every subscription it reaches (one finding for the identity), and the insight reports'
+    row for the same link adds no second one; a report row no identity of ours carries (a CPOR,
+    a DPOR, a PAL of a user) is a finding of its own."""
+    wrong = [
+        link
+        for link in snapshot.links
+        if link.kind in _CHECKED
+        and link.holder is not None
+        and ctx.ours(link.holder)
+        and link.holder not in ctx.right_ids(link.kind)
+    ]
+    carried: dict[tuple[str, str, str], list[DerivedLink]] = defaultdict(list)
+    for link in wrong:
+        if link.source is Source.ARM_PAL:
+            carried[(link.kind, link.ref, link.holder or "")].append(link)
+    seen = {(link.kind, link.workload, link.holder) for links in carried.values() for link in links}
+    for links in carried.values():
+        yield _candidate(snapshot, ctx, links, f"{links[0].kind}|{links[0].ref}")
+    for link in wrong:
+        if link.source is Source.ARM_PAL or (link.kind, link.workload, link.holder) in seen:
             continue
-        right = ctx.right_ids(link.kind)
-        if link.holder in right:
-            continue
-        why = (
-            "the global partner ID"
-            if link.holder == ctx.global_partner_id
-            else f"a location ID not meant for {link.kind.upper()}"
-        )
-        stake = snapshot.stake(link.workload)
-        yield Candidate(
-            rule=META.id,
-            customer_tenant_id=snapshot.tenant_id,
-            subject=f"{link.kind} on {link.workload} via {link.ref} names {link.holder}",
-            title=f"{link.kind.upper()} on {link.workload} for {snapshot.name} names {why} "
-            f"({link.holder}) in {_where(link.ref)}",
-            link_kind=link.kind,
-            link_id=f"{link.workload}|{link.ref}",
-            remediation=f"{_how(link.kind, link.ref, snapshot.name, sorted(right))} "
-            f"Right ID(s): {', '.join(sorted(right))}.",
-            evidence={
-                "named": link.holder,
-                "right_partner_ids": sorted(right),
-                "carried_by": link.ref,
-                "source": link.source.value,
-                "stake": stake,
-            },
-            value_at_stake=stake_value(stake),
-        )
+        yield _candidate(snapshot, ctx, [link], f"{link.workload}|{link.ref}")
+
+
+def _candidate(
+    snapshot: CustomerSnapshot, ctx: AuditContext, links: list[DerivedLink], link_id: str
+) -> Candidate:
+    link = links[0]
+    holder = link.holder or ""
+    right = ctx.right_ids(link.kind)
+    why = (
+        "the global partner ID"
+        if holder == ctx.global_partner_id
+        else f"a location ID not meant for {link.kind.upper()}"
+    )
+    workloads = sorted(x.workload for x in links)
+    on = workloads[0] if len(workloads) == 1 else f"{len(workloads)} subscriptions"
+    figures = _figures(snapshot, workloads)
+    return Candidate(
+        rule=META.id,
+        customer_tenant_id=snapshot.tenant_id,
+        subject=f"{link.kind} on {on} via {link.ref} names {holder}",
+        title=f"{link.kind.upper()} on {on} for {snapshot.name} names {why} "
+        f"({holder}) in {_where(link.ref)}",
+        link_kind=link.kind,
+        link_id=link_id,
+        remediation=f"{_how(link.kind, link.ref, snapshot.name, sorted(right))} "
+        f"Right ID(s): {', '.join(sorted(right))}.",
+        evidence={
+            "named": holder,
+            "right_partner_ids": sorted(right),
+            "carried_by": link.ref,
+            "source": link.source.value,
+            "workloads": workloads,
+            "stake": figures,
+        },
+        stake=finding_stake(workloads[0], figures),
+    )
+
+
+def _figures(snapshot: CustomerSnapshot, workloads: list[str]) -> dict[str, Any]:
+    """What rides on the workloads together: Azure revenue adds up over subscriptions."""
+    if len(workloads) == 1:
+        return snapshot.stake(workloads[0])
+    acr = [snapshot.stake(w).get("acr_usd") for w in workloads]
+    known = [a for a in acr if a is not None]
+    return {"acr_usd": sum(known)} if known else {}
 
 
 def _how(kind: str, ref: str, customer: str, right: list[str]) -> str:

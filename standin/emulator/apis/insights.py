@@ -110,10 +110,11 @@ def _selection(call: Call, match: re.Match[str]) -> tuple[str, list[str]]:
     dataset = datasets.get(match["ds"].lower())
     if dataset is None:
         raise Answer(error(call, 400, f"Dataset {match['ds']} does not exist."))
-    known = {c.lower(): c for c in shapes.INSIGHTS_COLUMNS}
+    columns = shapes.INSIGHTS_DATASET_COLUMNS[dataset]
+    known = {c.lower(): c for c in columns}
     raw_cols = [c.strip() for c in match["cols"].split(",")]
     if raw_cols == ["*"]:
-        return dataset, list(shapes.INSIGHTS_COLUMNS)
+        return dataset, list(columns)
     unknown = [c for c in raw_cols if c.lower() not in known]
     if unknown:
         raise Answer(error(call, 400, f"Columns not selectable: {', '.join(unknown)}"))

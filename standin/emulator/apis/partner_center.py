@@ -170,7 +170,7 @@ def pc_subscriptions(svc: Service, call: Call) -> Reply:
 def pc_usage_records(svc: Service, call: Call) -> Reply:
     call.params["_user"] = "1"
     customer = guarded_customer(svc, call)
-    items = [shapes.pc_usage_record(a) for a in customer.azure_subscriptions]
+    items = [shapes.pc_usage_record(a) for a in customer.azure_subscriptions if a.csp]
     tenant = customer.tenant_id.lower()
     path = f"/customers/{tenant}/subscriptions/usagerecords"
     return listing(svc, call, Source.PC_USAGE, tenant, items, path, {})

@@ -101,7 +101,10 @@ def graph_skus(c: CustomerSpec) -> list[dict[str, Any]]:
 def graph_directory_subscription(
     scenario: Scenario, c: CustomerSpec, lic: LicenceSpec
 ) -> dict[str, Any]:
-    """graph_directory_subscriptions.json (companySubscription)."""
+    """graph_directory_subscriptions.json (companySubscription). ``ownerTenantId`` is "the
+    Microsoft partner tenant that created the subscription on a customer tenant"; ``ownerId``
+    is "the object ID of the account admin" and ``ownerType`` "the entity that ownerId belongs
+    to, for example, 'User'" (Graph, companySubscription resource type)."""
     owner = (lic.owner_tenant_id or scenario.partner.tenant_id).lower()
     created = lic.created
     renews = None
@@ -121,9 +124,9 @@ def graph_directory_subscription(
             "skuPartNumber": lic.sku_part_number,
             "status": lic.capability_status,
             "totalLicenses": lic.enabled_units,
-            "ownerId": owner,
+            "ownerId": derived_id("account-admin", owner),
             "ownerTenantId": owner,
-            "ownerType": "Company",
+            "ownerType": "User",
         }
     )
     return item

@@ -6,7 +6,81 @@ from typing import Any
 
 from standin.scenario.model import AttributionSpec, CustomerSpec, Scenario
 
-INSIGHTS_COLUMNS: tuple[str, ...] = (
+_OFFICE = (
+    "CustomerTenantId",
+    "CustomerTpid",
+    "WorkloadName",
+    "Month",
+    "PaidAvailableUnits",
+    "MonthlyActiveUsers",
+    "CustomerName",
+    "CustomerMarket",
+    "CustomerSegment",
+    "MPNId",
+    "PartnerName",
+    "PartnerLocation",
+    "PartnerAttributionType",
+    "IsDuplicateRowForPGA",
+)
+"""OfficeUsage's selectable columns (Microsoft Learn, "Partner Center Insights programmatic
+API: custom query",
+learn.microsoft.com/partner-center/insights/insights-programmatic-custom-query)."""
+
+_AZURE = (
+    "SubscriptionId",
+    "Month",
+    "ServiceLevel1",
+    "ServiceLevel2",
+    "ServiceLevel3",
+    "ServiceLevel4",
+    "UsageUnits",
+    "UsageQuantity",
+    "CustomerTenantId",
+    "MPNID",
+    "PartnerAttributionType",
+    "SalesChannel",
+    "ResellerID",
+    "AdminType",
+    "AssociationType",
+    "ACR_USD",
+)
+"""The Azure usage columns of Microsoft Learn's "Insights data definitions"
+(learn.microsoft.com/partner-center/insights/insights-data-definitions)."""
+
+_DYNAMICS = (
+    "PGAMpnId",
+    "SubscriptionId",
+    "SubscriptionStartDate",
+    "SubscriptionEndDate",
+    "SubscriptionStatus",
+    "Month",
+    "RevSumDivisionName",
+    "RevSumCategoryName",
+    "SKU",
+    "SKUId",
+    "FreeVsPaidSKU",
+    "SalesModel",
+    "DetailedSalesModel",
+    "CustomerName",
+    "CustomerTenantId",
+    "CustomerTpid",
+    "CustomerSegment",
+    "CustomerMarket",
+    "MPNId",
+    "PartnerName",
+    "PartnerLocation",
+    "PartnerAttachType",
+    "AvailableSeats",
+    "AssignedSeats",
+    "ActiveSeats",
+    "DeploymentOpportunity",
+    "ActiveUsagePercent",
+)
+"""DynamicsUsage's selectable columns (the ScheduledDataset example of "Partner Center Insights
+programmatic API: first API call", tests/fixtures/microsoft/partnercenter_insights_dataset.json):
+its association column is ``PartnerAttachType``, not ``PartnerAttributionType``."""
+
+_UNDOCUMENTED = (
     "CustomerTenantId",
     "CustomerName",
     "WorkloadName",
@@ -19,8 +93,18 @@ INSIGHTS_COLUMNS: tuple[str, ...] = (
     "AvailableSeats",
     "ACR_USD",
 )
-"""Columns the emulator serves in every attribution dataset (a union of the documented
-OfficeUsage, AzureUsage and DynamicsUsage columns, §1.9)."""
+"""Datasets whose columns no public page lists (EMSUsage, CustomersAndTenants): the Office
+columns the agent reads, with the Azure ones."""
+
+INSIGHTS_DATASET_COLUMNS: dict[str, tuple[str, ...]] = {
+    "OfficeUsage": _OFFICE,
+    "AzureUsage": _AZURE,
+    "DynamicsUsage": _DYNAMICS,
+    "EMSUsage": _UNDOCUMENTED,
+    "CustomersAndTenants": _UNDOCUMENTED,
+}
+"""Dataset -> its selectable columns, in Microsoft's spelling; a query naming any other column
+of that dataset is refused, as the service refuses it."""
 
 INSIGHTS_DATASETS: dict[str, tuple[str, ...]] = {
     "OfficeUsage": ("m365",),
@@ -44,29 +128,45 @@ def insights_rows(scenario: Scenario, dataset: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _blank(value: object | None) -> object:
+    return "" if value is None else value
+
+
 def _insights_row(c: CustomerSpec, a: AttributionSpec) -> dict[str, Any]:
+    """One attribution row with every column any dataset selects (blank where the scenario
+    says nothing); a query keeps the columns it names."""
     workload = a.workload.lower()
     sub = workload.split(":", 1)[1] if workload.startswith("azure:") else ""
-    return {
-        "CustomerTenantId": c.tenant_id.lower(),
-        "CustomerName": c.name,
-        "WorkloadName": workload,
-        "SubscriptionId": sub,
-        "Month": a.month,
-        "MPNId": a.partner_id,
-        "PartnerAttributionType": a.type,
-        "MonthlyActiveUsers": "" if a.monthly_active_users is None else a.monthly_active_users,
-        "PaidAvailableUnits": "" if a.seats is None else a.seats,
-        "AvailableSeats": "" if a.seats is None else a.seats,
-        "ACR_USD": "" if a.acr_usd is None else a.acr_usd,
-    }
+    row: dict[str, Any] = dict.fromkeys(
+        {n for cols in INSIGHTS_DATASET_COLUMNS.values() for n in cols}, ""
+    )
+    row.update(
+        {
+            "CustomerTenantId": c.tenant_id.lower(),
+            "CustomerName": c.name,
+            "WorkloadName": workload,
+            "SubscriptionId": sub,
+            "Month": a.month,
+            "MPNId": a.partner_id,
+            "MPNID": a.partner_id,
+            "PartnerAttributionType": a.type,
+            "PartnerAttachType": a.type,
+            "AssociationType": a.type,
+            "MonthlyActiveUsers": _blank(a.monthly_active_users),
+            "PaidAvailableUnits": _blank(a.seats),
+            "AvailableSeats": _blank(a.seats),
+            "ACR_USD": _blank(a.acr_usd),
+            "IsDuplicateRowForPGA": "False",
+        }
+    )
+    return row
 
 
 def insights_dataset(name: str) -> dict[str, Any]:
     """partnercenter_insights_dataset.json (one dataset)."""
     return {
         "datasetName": name,
-        "selectableColumns": list(INSIGHTS_COLUMNS),
+        "selectableColumns": list(INSIGHTS_DATASET_COLUMNS[name]),
         "availableMetrics": ["CustomerCount", "CustomerTenantCount", "TotalMonthlyActiveUsers"],
         "availableDateRanges": [
             "LAST_MONTH",

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from agent.audit.anomaly import Anomaly, AnomalyScope
-from agent.audit.rules import link_disappeared
+from agent.audit.rules import gdap_ended, link_disappeared
 from connectors.records.attribution import Attribution
 from connectors.records.customers import CspSubscription
-from connectors.records.gdap import GdapStatus
+from connectors.records.gdap import GdapRelationship, GdapStatus
 from connectors.records.links import LinkKind
 from connectors.records.pal import Identity, PalLink
 from connectors.records.record import Record
@@ -23,6 +25,7 @@ from .conftest import (
     TENANT,
     Runs,
     all_complete,
+    evaluate,
     fingerprints,
     firing,
     gdap,
@@ -208,15 +211,32 @@ def test_another_partners_link_disappearing_is_not_our_loss() -> None:
     assert firing(RULE, snapshot, ctx) == []
 
 
-def test_gdap_ended_is_a_disappearance_with_its_status_as_cause() -> None:
+def test_a_gdap_relationship_that_is_gone_is_a_disappearance() -> None:
     runs = Runs()
     runs.next(healthy_records())
-    snapshot, ctx = runs.next(_gdap_only(GdapStatus.TERMINATED))
+    records = [r for r in healthy_records() if not isinstance(r, GdapRelationship)]
+    snapshot, ctx = runs.next(records)
 
     [cand] = firing(RULE, snapshot, ctx)
 
     assert (cand.link_kind, cand.link_id) == (LinkKind.GDAP, "tenant|rel-1|self")
-    assert cand.evidence["cause"] == "the relationship is terminated"
+    assert cand.evidence["cause"] == "the relationship no longer exists"
+
+
+@pytest.mark.parametrize("status", [GdapStatus.TERMINATED, GdapStatus.EXPIRED])
+def test_a_gdap_relationship_that_ended_is_one_finding_gdap_ended_not_two(
+    status: GdapStatus,
+) -> None:
+    """One cause, one finding: a terminated (or expired) relationship is gdap_ended's; the
+    GDAP link it carried does not disappear a second time here."""
+    runs = Runs()
+    runs.next(healthy_records())
+    for _ in range(2):
+        snapshot, ctx = runs.next(_gdap_only(status))
+
+        assert [c for c in evaluate(RULE, snapshot, ctx) if c.link_kind == LinkKind.GDAP] == []
+        assert len(evaluate(gdap_ended.RULE, snapshot, ctx)) == 1
+    assert runs.state(LinkKind.GDAP, "rel-1").missing_runs == 2
 
 
 def test_gdap_in_an_unrecognised_status_never_disappears() -> None:
@@ -316,7 +336,8 @@ def test_remediation_follows_the_cause() -> None:
 
     runs = Runs(k=1)
     runs.next(healthy_records())
-    snapshot, ctx = runs.next(_gdap_only(GdapStatus.TERMINATED))
+    gone = [r for r in healthy_records() if not isinstance(r, GdapRelationship)]
+    snapshot, ctx = runs.next(gone)
     [gdap_gone] = firing(RULE, snapshot, ctx)
     assert gdap_gone.remediation is not None
     assert gdap_gone.remediation.startswith("Send Alpine Dairy Co-op a new GDAP relationship")

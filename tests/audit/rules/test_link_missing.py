@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from agent.audit.context import AuditContext
 from agent.audit.model import Verdict
-from agent.audit.rules import link_disappeared, link_missing
+from agent.audit.rules import link_disappeared, link_missing, recognition_held_by_other
 from connectors.records.attribution import Attribution
 from connectors.records.gdap import GdapStatus
 from connectors.records.links import LinkKind
 from connectors.records.pal import PalLink
 from connectors.records.scope import Source
+from tests.recognition.support import licence
 
 from .conftest import (
     APP,
@@ -221,3 +222,27 @@ def test_remediation_names_the_identity_that_can_carry_the_pal_and_the_right_ids
         f"As {APP} in Alpine Dairy Co-op's tenant, link it: `az managementpartner create "
         f"--partner-id {' or '.join(sorted(ctx.right_ids('pal')))}`."
     )
+
+
+def test_a_cpor_missing_where_another_csp_sold_the_licences_is_that_finding_alone(
+    ctx: AuditContext,
+) -> None:
+    """One cause, one finding: we expect our CPOR on m365, none is there, and another
+    partner's tenant sold the licences. recognition_held_by_other names the seller and the
+    CPOR claim that would count; link_missing adds nothing."""
+    elsewhere = "9e000000-0000-4000-8000-000000000005"
+    records = [
+        *healthy_records(cpor_partner=None),
+        *licence("O365_BUSINESS_PREMIUM", 140, owner=elsewhere),
+    ]
+    snapshot = build_snapshot(records, ctx)
+    directly_bought = build_snapshot(
+        [*healthy_records(cpor_partner=None), *licence("O365_BUSINESS_PREMIUM", 140, owner=None)],
+        ctx,
+    )
+
+    assert [c for c in evaluate(RULE, snapshot, ctx) if c.link_id == "m365"] == []
+    assert len(evaluate(recognition_held_by_other.RULE, snapshot, ctx)) == 1
+    assert [c.link_id for c in evaluate(RULE, directly_bought, ctx) if c.link_id == "m365"] == [
+        "m365"
+    ]

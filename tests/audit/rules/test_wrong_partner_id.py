@@ -45,7 +45,7 @@ def test_pal_naming_the_global_id_fires(ctx: AuditContext) -> None:
     assert cand.customer_tenant_id == TENANT
     assert cand.subject == f"pal on azure:{SUB} via {APP} names {GLOBAL_ID}"
     assert cand.link_kind == LinkKind.PAL
-    assert cand.link_id == f"azure:{SUB}|{APP}"
+    assert cand.link_id == f"pal|{APP}"
     assert "the global partner ID" in cand.title
     assert cand.evidence["named"] == GLOBAL_ID
     assert cand.evidence["right_partner_ids"] == sorted({HQ, AZURE_PRACTICE})
@@ -104,3 +104,62 @@ def test_fingerprint_is_stable_across_two_evaluations(ctx: AuditContext) -> None
 def test_rule_judges_only_links_observed_so_needs_no_source_gate() -> None:
     assert RULE.meta.id == "wrong_partner_id"
     assert RULE.meta.required_sources == ()
+
+
+def test_the_reports_row_of_the_same_pal_adds_no_second_finding(ctx: AuditContext) -> None:
+    """One cause, one finding: our app's PAL names the global ID, and the insight reports
+    show that PAL on the same subscription."""
+    records = healthy_records(pal_partner=GLOBAL_ID)
+    records.append(
+        Attribution(
+            customer_tenant_id=TENANT,
+            workload=f"azure:{SUB}",
+            attribution_type="PAL",
+            partner_id=GLOBAL_ID,
+            acr_usd=1300.0,
+        )
+    )
+
+    [cand] = evaluate(RULE, build_snapshot(records, ctx), ctx)
+
+    assert (cand.link_id, cand.evidence["carried_by"]) == (f"pal|{APP}", APP)
+    assert str(cand.stake) == "1,300.00 USD"
+
+
+def test_one_identity_linking_the_global_id_on_two_subscriptions_is_one_finding(
+    ctx: AuditContext,
+) -> None:
+    other_sub = "50000001-0000-4000-8000-000000000009"
+    records = [r for r in healthy_records() if not isinstance(r, PalLink)]
+    records.append(
+        PalLink(
+            customer_tenant_id=TENANT,
+            identity=APP,
+            partner_id=GLOBAL_ID,
+            subscriptions=(SUB, other_sub),
+        )
+    )
+
+    [cand] = evaluate(RULE, build_snapshot(records, ctx), ctx)
+
+    assert cand.evidence["workloads"] == sorted([f"azure:{SUB}", f"azure:{other_sub}"])
+    assert "2 subscriptions" in cand.title
+
+
+def test_a_reports_row_no_identity_of_ours_carries_is_its_own_finding(ctx: AuditContext) -> None:
+    other_sub = "50000001-0000-4000-8000-000000000009"
+    records = healthy_records(pal_partner=GLOBAL_ID)
+    records.append(
+        Attribution(
+            customer_tenant_id=TENANT,
+            workload=f"azure:{other_sub}",
+            attribution_type="PAL",
+            partner_id=GLOBAL_ID,
+        )
+    )
+
+    found = evaluate(RULE, build_snapshot(records, ctx), ctx)
+
+    assert sorted(c.link_id for c in found) == sorted(
+        [f"pal|{APP}", f"azure:{other_sub}|microsoft"]
+    )

@@ -28,6 +28,7 @@ Autotask's shipped ones (status 1 New, 5 Complete; priority 4 Critical, 1 High, 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -102,27 +103,31 @@ class AutotaskSink(TicketSink):
             "Accept": "application/json",
         }
         self._zone: str | None = f"{config.url}/V1.0" if config.zone_url else None
+        self._asking = asyncio.Lock()
         self.api = self
 
     async def zone(self) -> str:
-        """The zone's ``…/V1.0`` base: asked once, then kept for the process."""
-        if self._zone is None:
-            answer = await self.http.call(
-                "GET",
-                f"{self.at.url}/V1.0/zoneInformation",
-                headers=self.headers,
-                params={"user": self.at.username},
-            )
-            url = str(field(answer, "url")).rstrip("/")
-            host = (httpx.URL(url).host or "").lower()
-            if not self.at.allow_private and not (
-                url.startswith("https://") and host_allowed(host, ["autotask.net"])
-            ):
-                raise PermanentDeliveryError(
-                    "autotask: the zone answered is not an autotask.net URL"
-                )
-            self._zone = f"{url}/V1.0"
+        """The zone's ``…/V1.0`` base: asked once (messages sent at once wait for the one
+        answer), then kept for the process."""
+        async with self._asking:
+            if self._zone is None:
+                self._zone = await self._discover()
         return self._zone
+
+    async def _discover(self) -> str:
+        answer = await self.http.call(
+            "GET",
+            f"{self.at.url}/V1.0/zoneInformation",
+            headers=self.headers,
+            params={"user": self.at.username},
+        )
+        url = str(field(answer, "url")).rstrip("/")
+        host = (httpx.URL(url).host or "").lower()
+        if not self.at.allow_private and not (
+            url.startswith("https://") and host_allowed(host, ["autotask.net"])
+        ):
+            raise PermanentDeliveryError("autotask: the zone answered is not an autotask.net URL")
+        return f"{url}/V1.0"
 
     async def call(self, method: str, path: str, *, gone: bool = False, **kw: Any) -> Any:
         base = await self.zone()

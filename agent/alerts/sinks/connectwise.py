@@ -69,9 +69,19 @@ class ConnectWiseSinkConfig(TicketSinkBase):
     internal_notes: bool = Field(default=True, description="Notes as internal analysis.")
 
 
+def basic_token(config: ConnectWiseSinkConfig) -> str:
+    """``base64(<company>+<publicKey>:<privateKey>)``, what ``Authorization: Basic`` carries."""
+    login = f"{config.company}+{config.public_key}:{config.private_key.get_secret_value()}"
+    return base64.b64encode(login.encode("utf-8")).decode("ascii")
+
+
 def connectwise_secrets(config: ConnectWiseSinkConfig) -> list[str]:
     """What the log redactor must know: the private key, the clientId, the Basic token."""
-    return [config.private_key.get_secret_value(), config.client_id.get_secret_value()]
+    return [
+        config.private_key.get_secret_value(),
+        config.client_id.get_secret_value(),
+        basic_token(config),
+    ]
 
 
 class ConnectWiseSink(TicketSink):
@@ -80,13 +90,11 @@ class ConnectWiseSink(TicketSink):
     def __init__(
         self, config: ConnectWiseSinkConfig, client: httpx.AsyncClient, *, clock: Clock
     ) -> None:
-        login = f"{config.company}+{config.public_key}:{config.private_key.get_secret_value()}"
-        token = base64.b64encode(login.encode("utf-8")).decode("ascii")
-        super().__init__(config, client, clock=clock, secrets=[*connectwise_secrets(config), token])
+        super().__init__(config, client, clock=clock, secrets=connectwise_secrets(config))
         self.cw = config
         self.base = f"{config.url}/{config.codebase}/apis/3.0/service/tickets"
         self.headers = {
-            "Authorization": f"Basic {token}",
+            "Authorization": f"Basic {basic_token(config)}",
             "clientId": config.client_id.get_secret_value(),
             "Accept": "application/json",
         }

@@ -24,6 +24,7 @@ minute before it expires; a 401 drops it and asks for a new one, once.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -83,27 +84,34 @@ class HaloPsaSink(TicketSink):
         self.halo = config
         self.base = f"{config.url}/api"
         self._token: tuple[str, datetime] | None = None
+        self._asking = asyncio.Lock()
         self.api = self
 
     async def _bearer(self) -> str:
+        """A valid token: the kept one, or one asked for (once, by whichever send needs it
+        first; the others wait for it)."""
+        async with self._asking:
+            if self._token is None or self._token[1] <= self.clock():
+                self._token = await self._new_token()
+            return self._token[0]
+
+    async def _new_token(self) -> tuple[str, datetime]:
         now = self.clock()
-        if self._token is None or self._token[1] <= now:
-            form = {
-                "grant_type": "client_credentials",
-                "client_id": self.halo.client_id,
-                "client_secret": self.halo.client_secret.get_secret_value(),
-                "scope": self.halo.scope,
-            }
-            params = {"tenant": self.halo.tenant} if self.halo.tenant else None
-            answer = await self.http.call(
-                "POST", self.halo.token_url, headers={}, params=params, form=form
-            )
-            token = str(field(answer, "access_token"))
-            lifetime = float(field(answer, "expires_in") or 0)
-            self._token = (token, now + timedelta(seconds=max(0.0, lifetime - 60)))
-            self.secrets = (*self.secrets, token)
-            self.http.secrets = self.secrets
-        return self._token[0]
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.halo.client_id,
+            "client_secret": self.halo.client_secret.get_secret_value(),
+            "scope": self.halo.scope,
+        }
+        params = {"tenant": self.halo.tenant} if self.halo.tenant else None
+        answer = await self.http.call(
+            "POST", self.halo.token_url, headers={}, params=params, form=form
+        )
+        token = str(field(answer, "access_token"))
+        lifetime = float(field(answer, "expires_in") or 0)
+        self.secrets = (*self.secrets, token)
+        self.http.secrets = self.secrets
+        return token, now + timedelta(seconds=max(0.0, lifetime - 60))
 
     async def call(self, method: str, path: str, *, gone: bool = False, **kw: Any) -> Any:
         for attempt in (1, 2):

@@ -15,10 +15,13 @@ each safe to repeat, so a retry or a restart never opens a second ticket nor add
 
 The ticket ids go back to the dispatcher as the findings' external references, kept in the
 store across restarts. A test message (``alerts test``) opens a ticket and closes it at once.
+Writes to one ticket are serialised within the process (the dispatcher sends several messages
+at once); agents on several hosts sharing one store may still race to open a customer's ticket.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 import httpx
@@ -65,6 +68,9 @@ class TicketSink:
         self.clock = clock
         self.secrets: tuple[str, ...] = tuple(s for s in secrets if s)
         self.http = JsonApi(client, clock=clock, secrets=self.secrets, what=self.kind)
+        self._busy: dict[str, asyncio.Lock] = {}
+        """One lock per ticket marker: two messages about one customer, sent at once by the
+        dispatcher, must not both find no ticket and both open one."""
 
     @property
     def name(self) -> str:
@@ -76,7 +82,8 @@ class TicketSink:
         kept: dict[str, str] = {}
         done: list[str] = []
         for unit in units(message, self.config.group_by):
-            what, ticket = await self._unit(message, unit)
+            async with self._busy.setdefault(unit.marker, asyncio.Lock()):
+                what, ticket = await self._unit(message, unit)
             done.append(what if ticket is None else f"{what} {ticket}")
             if ticket is not None:
                 kept.update(dict.fromkeys(unit.fingerprints, ticket))

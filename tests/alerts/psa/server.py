@@ -85,8 +85,10 @@ class JsonServer:
         with self.lock:
             self.requests.append(request)
             fault = self._fault(request)
-            if fault is not None and fault.echo:
-                return fault.status, {"echo": [request.headers, request.body.decode()]}
+            if fault is not None and fault.echo:  # the credentials first, as a caller's own
+                plain = ("host", "accept", "accept-encoding", "connection", "user-agent")
+                sent = {k: v for k, v in request.headers.items() if k not in plain}
+                return fault.status, {"echo": [sent, request.body.decode()]}
             if fault is not None and not fault.after:
                 return fault.status, {"error": "injected"}
             for route in self.routes:

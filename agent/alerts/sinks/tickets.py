@@ -2,7 +2,8 @@
 customer, a note on a repeat instead of a new ticket, the ticket closed on resolve.
 
 Every unit of a message (:mod:`agent.alerts.sinks.ticket_text`) goes through the same steps,
-each safe to repeat, so a retry or a restart never opens a second ticket nor adds a note twice:
+each safe to repeat, so a retry or a restart never opens a second ticket nor adds a note twice
+(guarantee ticket-once):
 
 - a repeat with a ticket the store keeps: a note on that ticket;
 - otherwise an open ticket carrying the unit's marker, found by a search, gets the note;

@@ -1,4 +1,4 @@
-"""Retries and restarts never duplicate: a ticket whose creation was answered with an error (the
+"""Retries and restarts never duplicate (guarantee ticket-once): a ticket whose creation was answered with an error (the
 answer lost after the PSA did the work) is found by its marker on the retry, not opened
 again; a note likewise is not added twice; a reference the store lost is found again; a
 ticket deleted in the PSA is replaced by a new one."""

@@ -37,8 +37,9 @@ import httpx
 from pydantic import Field, SecretStr, field_validator
 
 from agent.alerts.errors import PermanentDeliveryError
+from agent.alerts.settings import SeverityName
 from agent.alerts.sinks.base import Clock
-from agent.alerts.sinks.ticket_config import TicketSinkBase
+from agent.alerts.sinks.ticket_config import ByTenant, TicketSinkBase
 from agent.alerts.sinks.ticket_http import field, ticket_id
 from agent.alerts.sinks.ticket_text import Document, Unit
 from agent.alerts.sinks.tickets import TicketSink
@@ -46,7 +47,7 @@ from agent.alerts.urls import host_allowed
 from agent.durations import parse_duration
 
 AUTOTASK_DISCOVERY_URL = "https://webservices.autotask.net/ATServicesRest"
-PRIORITY = {"critical": 4, "high": 1, "medium": 2, "low": 3, "info": 3}
+PRIORITY: dict[SeverityName, int] = {"critical": 4, "high": 1, "medium": 2, "low": 3, "info": 3}
 
 
 class AutotaskSinkConfig(TicketSinkBase):
@@ -69,13 +70,15 @@ class AutotaskSinkConfig(TicketSinkBase):
     integration_code_file: Path | None = None
     integration_code_env: str | None = None
     company_id: int = Field(gt=0, description="The Autotask company tickets are filed under.")
-    customer_companies: dict[str, int] = Field(
+    customer_companies: ByTenant[int] = Field(
         default={}, description="Customer tenant id → Autotask company id."
     )
     queue_id: int = Field(gt=0, description="The Service Desk queue tickets go to.")
     new_status: int = 1
     complete_status: int = 5
-    priorities: dict[str, int] = Field(default=PRIORITY)
+    priorities: dict[SeverityName, int] = Field(
+        default=PRIORITY, description="Our severity → the Autotask priority picklist value."
+    )
     note_type: int = Field(default=1, description="The TicketNotes noteType picklist value.")
     note_publish: int = Field(default=1, description="1: all Autotask users; 2: internal.")
     due_in: timedelta = Field(default=timedelta(days=3), description="Due date from opening.")
@@ -104,6 +107,7 @@ class AutotaskSink(TicketSink):
         }
         self._zone: str | None = f"{config.url}/V1.0" if config.zone_url else None
         self._asking = asyncio.Lock()
+        self.priority_of = {str(k): v for k, v in {**PRIORITY, **config.priorities}.items()}
         self.api = self
 
     async def zone(self) -> str:
@@ -156,7 +160,7 @@ class AutotaskSink(TicketSink):
             "title": title,
             "description": body.plain()[:8000],
             "status": self.at.new_status,
-            "priority": self.at.priorities.get(severity, PRIORITY["info"]),
+            "priority": self.priority_of.get(severity, PRIORITY["info"]),
             "queueID": self.at.queue_id,
             "dueDateTime": (self.clock() + self.at.due_in).isoformat(),
         }

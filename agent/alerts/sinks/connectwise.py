@@ -32,7 +32,7 @@ import httpx
 from pydantic import Field, SecretStr
 
 from agent.alerts.sinks.base import Clock
-from agent.alerts.sinks.ticket_config import TicketSinkBase
+from agent.alerts.sinks.ticket_config import ByTenant, TicketSinkBase
 from agent.alerts.sinks.ticket_http import field, ticket_id
 from agent.alerts.sinks.ticket_text import Document, Unit
 from agent.alerts.sinks.tickets import TicketSink
@@ -60,7 +60,7 @@ class ConnectWiseSinkConfig(TicketSinkBase):
     company_identifier: str = Field(
         min_length=1, description="The ConnectWise company the tickets are filed under."
     )
-    customer_companies: dict[str, str] = Field(
+    customer_companies: ByTenant[str] = Field(
         default={},
         description="Customer tenant id → ConnectWise company identifier, where a customer's "
         "tickets belong to its own company record.",

@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from agent.alerts.errors import DeliveryError
+from agent.alerts.settings import check_destination
 from agent.alerts.sinks.base import Clock
-from agent.alerts.sinks.ticket_config import TicketSinkBase
+from agent.alerts.sinks.ticket_config import ByTenant, TicketSinkBase
 from agent.alerts.sinks.ticket_http import MalformedAnswer, field, ticket_id
 from agent.alerts.sinks.ticket_text import Document, Unit
 from agent.alerts.sinks.tickets import TicketSink
@@ -56,13 +57,20 @@ class HaloPsaSinkConfig(TicketSinkBase):
     client_secret_env: str | None = None
     scope: str = "all"
     customer_id: int = Field(gt=0, description="The Halo client (customer) tickets belong to.")
-    customer_clients: dict[str, int] = Field(
+    customer_clients: ByTenant[int] = Field(
         default={}, description="Customer tenant id → Halo client id."
     )
     ticket_type_id: int | None = None
     closed_status_id: int = Field(default=9, description="Halo's Closed status by default.")
     note_outcome: str = Field(default="Private Note", min_length=1)
     hide_notes_from_user: bool = True
+
+    @field_validator("auth_url")
+    @classmethod
+    def _safe_auth_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:  # the client secret travels to it (guarantee safe-urls)
+            check_destination(value, info)
+        return value
 
     @property
     def token_url(self) -> str:

@@ -11,13 +11,28 @@ names the key and the file or variable, never the value.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from agent.alerts.settings import check_destination
 from agent.alerts.sinks.config import ApiSinkBase
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+T = TypeVar("T")
+
+
+def _tenant_keys(value: dict[str, T]) -> dict[str, T]:
+    bad = [key for key in value if not _GUID.match(key)]
+    if bad:
+        raise ValueError(f"expected customer tenant ids (GUIDs) as keys, not {bad[0]!r}")
+    return {key.lower(): found for key, found in value.items()}
+
+
+ByTenant = Annotated[dict[str, T], AfterValidator(_tenant_keys)]
+"""A mapping from customer tenant id (a GUID, any case) to a PSA record of that customer."""
 
 
 def read_credentials(data: Any, names: tuple[str, ...]) -> Any:

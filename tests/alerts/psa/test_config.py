@@ -121,3 +121,32 @@ def test_the_config_example_shows_each_ticket_sink_and_every_key_it_takes() -> N
         block = example.split(f'# type = "{kind}"', 1)[1].split("\n#\n", 1)[0]
         for key in set(model.model_fields) - set(ApiSinkBase.model_fields) - {"type"}:
             assert f"# {key} = " in block, f"{kind}: {key}"
+
+
+def test_customer_mappings_take_tenant_ids_in_any_case() -> None:
+    upper = "11111111-AAAA-4AAA-8AAA-111111111111"
+    assert parse(private_key=KEY, customer_companies={upper: "Contoso"}).customer_companies == {
+        upper.lower(): "Contoso"
+    }
+    with pytest.raises(ValidationError, match="expected customer tenant ids"):
+        parse(private_key=KEY, customer_companies={"Contoso": "Contoso"})
+
+
+def test_the_halopsa_authorisation_server_is_held_to_the_same_url_rules() -> None:
+    base = {
+        "type": "halopsa",
+        "name": "halo",
+        "url": "https://contoso.halopsa.com",
+        "client_id": "app",
+        "client_secret": "halo-secret-0123456789",
+        "customer_id": 12,
+    }
+    public = {"resolve": lambda h, p: ["93.184.216.34"]}
+    config = AlertsConfig.model_validate({"sinks": [base]}, context=public)
+    (halo,) = config.sinks
+    assert isinstance(halo, HaloPsaSinkConfig)
+    assert halo.token_url == "https://contoso.halopsa.com/auth/token"
+    with pytest.raises(ValidationError, match="https"):
+        AlertsConfig.model_validate(
+            {"sinks": [{**base, "auth_url": "http://auth.example/auth"}]}, context=public
+        )

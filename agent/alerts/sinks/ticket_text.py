@@ -95,8 +95,10 @@ def title(message: Message, unit: Unit) -> str:
     first = unit.members[0].item
     if unit.per_customer:
         text = f"partnerlink: partner links to follow up for {_who(first)}"
-    elif first is not None:
-        text = f"{first.title} · {_who(first)}"
+    elif first is not None and first.customer_tenant_id is None:
+        text = first.title  # the partner's own tenant: the title says it
+    elif first is not None:  # the customer first: a PSA's queue is read by customer
+        text = f"{_who(first)}: {first.title}"
     else:
         text = f"{message.rule_title}: a finding to follow up"
     return for_psa_text(text, PSA_TITLE_LIMIT - len(suffix)) + suffix

@@ -45,8 +45,8 @@ class AutotaskStandIn:
     NOTE = ("POST", rf"{ZONE}/Tickets/\d+/Notes")
     closing: tuple[dict[str, Any], Any] = ({"complete_status": COMPLETE}, COMPLETE)
 
-    def __init__(self) -> None:
-        self.server = JsonServer()
+    def __init__(self, *, tls: bool = True) -> None:
+        self.server = JsonServer(tls=tls)
         self.book = Book()
         self.zone_asked = 0
         self.server.route("GET", "/ATServicesRest/V1.0/zoneInformation", self.zone)

@@ -48,8 +48,8 @@ class ConnectWiseStandIn:
         "Closed (resolved)",
     )
 
-    def __init__(self) -> None:
-        self.server = JsonServer()
+    def __init__(self, *, tls: bool = True) -> None:
+        self.server = JsonServer(tls=tls)
         self.book = Book()
         self.notes: dict[int, list[dict[str, Any]]] = {}
         base = f"{API}/service/tickets"

@@ -38,8 +38,8 @@ class HaloStandIn:
     NOTE = ("POST", "/api/actions")
     closing: tuple[dict[str, Any], Any] = ({"closed_status_id": CLOSED}, CLOSED)
 
-    def __init__(self) -> None:
-        self.server = JsonServer()
+    def __init__(self, *, tls: bool = True) -> None:
+        self.server = JsonServer(tls=tls)
         self.book = Book()
         self.tokens: set[str] = set()
         self.issued = 0

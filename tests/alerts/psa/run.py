@@ -40,7 +40,7 @@ class StandIn(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-STANDINS: dict[str, Callable[[], StandIn]] = {
+STANDINS: dict[str, Callable[..., StandIn]] = {
     "connectwise": ConnectWiseStandIn,
     "autotask": AutotaskStandIn,
     "halopsa": HaloStandIn,

@@ -65,6 +65,9 @@ class JsonServer:
     requests: list[Request] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    tls: bool = True
+    """Plain HTTP only for a process that cannot be told to trust the stand-ins' CA (the
+    agent's own composition root, which trusts the system's)."""
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         self.routes.append(Route(method, re.compile(f"^{pattern}$"), handler))
@@ -145,7 +148,8 @@ class JsonServer:
         cert.configure_cert(context)
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._http.daemon_threads = True
-        self._http.socket = context.wrap_socket(self._http.socket, server_side=True)
+        if self.tls:
+            self._http.socket = context.wrap_socket(self._http.socket, server_side=True)
         self.port = self._http.server_address[1]
         self._thread = threading.Thread(target=self._http.serve_forever, args=(0.01,))
         self._thread.daemon = True
@@ -159,7 +163,7 @@ class JsonServer:
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
 
 def transport() -> httpx.AsyncHTTPTransport:

@@ -23,7 +23,7 @@ async def test_a_ticket_opens_gets_a_note_on_repeat_and_closes_on_resolve_across
     first = await run(store_url, config, clock, 1, add=[finding("fp1", now=clock())])
     assert (first.sent, first.dead) == (1, 0)
     (ticket,) = psa.book.tickets.values()
-    assert ticket.open and ticket.title.startswith("PAL missing (fp1) · Contoso [PL-")
+    assert ticket.open and ticket.title.startswith("Contoso: PAL missing (fp1) [PL-")
     assert "What to do: Link the partner ID" in ticket.description
     assert "partnerlink explain fp1" in ticket.description
     assert ticket.notes == []
@@ -71,6 +71,6 @@ async def test_one_ticket_per_finding_even_for_a_group_message(
     summary = await run(sqlite_url, alerts(psa), clock, 1, add=found)
     assert (summary.sent, summary.dead) == (1, 0), "one grouped message"
     titles = sorted(t.title for t in psa.book.tickets.values())
-    assert len(titles) == 12 and all("· Contoso [PL-" in t for t in titles)
+    assert len(titles) == 12 and all(t.startswith("Contoso: PAL missing (fp") for t in titles)
     kept = references(sqlite_url, psa.kind, [f.fingerprint for f in found])
     assert sorted(kept.values(), key=int) == [str(i) for i in sorted(psa.book.tickets)]

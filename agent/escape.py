@@ -111,6 +111,23 @@ def for_plain_text(text: str) -> str:
     return visible(text)
 
 
+PSA_TITLE_LIMIT = 100
+"""Characters of a ticket title: ConnectWise PSA's ``summary`` takes 100, Autotask's ``title``
+255, HaloPSA's ``summary`` more; the shortest bounds them all."""
+
+
+def for_psa_text(text: str, limit: int | None = None) -> str:
+    """Literal text in a PSA ticket's plain-text field (a title; a line of a ConnectWise PSA or
+    Autotask description or note): one line (a line break cannot fake a line of the ticket),
+    controls spelled out, and ``<`` and ``>`` shown as the single angle quotation marks U+2039
+    and U+203A, so that no tag forms where a PSA view renders the field as HTML; capped at
+    ``limit`` characters."""
+    line = visible(" ".join(text.split())).replace("<", "\u2039").replace(">", "\u203a")
+    if limit is not None and len(line) > limit:
+        line = line[: limit - 1] + "\u2026"
+    return line
+
+
 def for_log(text: str) -> str:
     """A log value: CR, LF and escape characters spelled out, so one event stays one line and
     a console renderer prints nothing a terminal would obey."""

@@ -263,12 +263,21 @@ class Dispatcher:
         )
 
     async def _with_references(self, sink: str, message: Message) -> Message:
-        """The message with the external ids ``sink`` keeps for its findings."""
+        """The message with the external ids ``sink`` keeps for its findings and, on a
+        resolve, how many other open findings share each id."""
         keys = message.fingerprints or tuple(item.fingerprint for item in message.items)
         if not keys:
             return message
         found = await asyncio.to_thread(self.store.references, sink, keys)
-        return message.model_copy(update={"references": found}) if found else message
+        if not found:
+            return message
+        update: dict[str, object] = {"references": found}
+        if message.resolved:
+            ids = sorted(set(found.values()))
+            update["still_open"] = await asyncio.to_thread(
+                self.store.open_under, sink, ids, excluding=keys
+            )
+        return message.model_copy(update=update)
 
 
 def _new_references(message: Message, returned: Mapping[str, str]) -> dict[str, str]:

@@ -106,6 +106,11 @@ class Message(BaseModel):
     """fingerprint → the external id this sink returned for that finding earlier (a ticket or
     incident number). Filled in by the dispatcher at send time; never serialised, so neither
     the outbox row nor a rendered body carries it unless a sink puts it there."""
+    still_open: dict[str, int] = Field(default_factory=dict, exclude=True)
+    """On a resolve: external id → how many other findings this sink keeps under that same id
+    (a customer's ticket) whose episode on this sink is still open. Filled in by the
+    dispatcher like ``references``, never serialised; a sink closes a shared ticket only at
+    zero."""
 
     @property
     def resolved(self) -> bool:

@@ -123,7 +123,7 @@ def plan_and_enqueue(
         actions = {item.fingerprint: action for item, action in decided}
         for message in group_messages(
             decided,
-            max_items=config.group_max_items,
+            max_items=max(len(decided), 1) if sink.lists_every_finding else config.group_max_items,
             run_id=run_id,
             now=now,
             rule_titles=rule_titles,

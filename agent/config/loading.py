@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,13 @@ CONFIG_ENV = "PARTNERLINK_CONFIG"
 DEFAULT_CONFIG = Path("partnerlink.toml")
 
 
+def _rebase(entry: dict[str, Any], names: Iterable[str], base: Path) -> None:
+    for name in names:
+        value = entry.get(name)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            entry[name] = str((base / value).resolve())
+
+
 def _relative_paths(data: dict[str, Any], base: Path) -> None:
     """Paths in the file are relative to the file, not to the working directory."""
     keys = {
@@ -35,20 +43,18 @@ def _relative_paths(data: dict[str, Any], base: Path) -> None:
     }
     for section, names in keys.items():
         block = data.get(section)
-        if not isinstance(block, dict):
-            continue
-        for name in names:
-            value = block.get(name)
-            if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-                block[name] = str((base / value).resolve())
-        nested = {"credentials": "carriers", "http": "sign_in"}.get(section)
-        inner = block.get(nested) if nested else None
-        for table in inner if isinstance(inner, list) else [inner]:
-            if isinstance(table, dict):
-                for name in ("client_secret_file", "certificate_file", "session_key_file"):
-                    value = table.get(name)
-                    if isinstance(value, str) and not Path(value).expanduser().is_absolute():
-                        table[name] = str((base / value).resolve())
+        if isinstance(block, dict):
+            _rebase(block, names, base)
+    credentials, alerts, http = data.get("credentials"), data.get("alerts"), data.get("http")
+    for carrier in credentials.get("carriers", []) or [] if isinstance(credentials, dict) else []:
+        if isinstance(carrier, dict):
+            _rebase(carrier, ("client_secret_file", "certificate_file"), base)
+    sign_in = http.get("sign_in") if isinstance(http, dict) else None
+    if isinstance(sign_in, dict):
+        _rebase(sign_in, ("client_secret_file", "certificate_file", "session_key_file"), base)
+    for sink in alerts.get("sinks", []) or [] if isinstance(alerts, dict) else []:
+        if isinstance(sink, dict):  # a ticket sink's credential files (`private_key_file`, …)
+            _rebase(sink, [name for name in sink if name.endswith("_file")], base)
 
 
 def load_settings(path: Path | str | None = None, *, required: bool = False) -> Settings:

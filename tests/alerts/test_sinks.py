@@ -63,7 +63,10 @@ def single() -> Message:
 
 
 def test_registry_lists_one_class_per_type() -> None:
-    assert set(SINK_TYPES) == {"teams", "slack", "webhook", "email", "pagerduty", "opsgenie"}
+    assert set(SINK_TYPES) == {
+        *("teams", "slack", "webhook", "email", "pagerduty", "opsgenie"),
+        *("connectwise", "autotask", "halopsa"),
+    }
     assert all(SINK_TYPES[name].kind == name for name in SINK_TYPES)
 
 

@@ -176,3 +176,28 @@ def mail(raw: bytes, where: str) -> EmailMessage:
 def plain(value: str, where: str) -> None:
     """Plain text shown as written (PagerDuty, Opsgenie): nothing invisible."""
     no_invisible(value, where, allow="\n")
+
+
+def psa_plain(text: str, where: str) -> None:
+    """A PSA ticket's plain-text field (a title; ConnectWise PSA's and Autotask's descriptions
+    and notes): nothing invisible, no ``<`` or ``>`` a view rendering HTML could read as a tag,
+    and no line a name could have started (a CR or LF in a name never breaks a line)."""
+    no_invisible(text, where, allow="\n")
+    assert "<" not in text and ">" not in text, f"{where}: {text[:200]!r}"
+    for line in text.splitlines():
+        assert not line.startswith(("Bcc:", "Subject: pwned")), f"{where}: {line[:80]!r}"
+
+
+def psa_title(text: str, where: str) -> None:
+    """A ticket title: one line within ConnectWise PSA's 100 characters, plain and inert."""
+    assert "\n" not in text and len(text) <= 100, f"{where}: {text!r}"
+    psa_plain(text, where)
+
+
+PSA_HTML_TAGS = {"p", "br", "b"}
+"""The tags of the agent's own HaloPSA details and notes."""
+
+
+def psa_html(text: str, where: str) -> None:
+    """HaloPSA's HTML details and notes: only the agent's own tags, nothing a name added."""
+    html_page(text, where, PSA_HTML_TAGS)

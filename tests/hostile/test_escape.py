@@ -20,6 +20,7 @@ from agent.escape import (
     for_markdown,
     for_markdown_code,
     for_plain_text,
+    for_psa_text,
     for_slack,
     for_teams,
     for_terminal,
@@ -146,3 +147,16 @@ def test_for_mail_header_is_one_line_the_mail_library_accepts() -> None:
 def test_plain_text_and_log_values_spell_out_line_breaks_and_escapes() -> None:
     assert for_plain_text("a\r\nFAKE: line\x1b[2J") == "a\\r\\nFAKE: line\\x1b[2J"
     assert for_log("event\nforged=1\x9b") == "event\\nforged=1\\x9b"
+
+
+# ------------------------------------------------------------------------- PSA tickets
+
+
+def test_for_psa_text_is_one_line_without_a_tag_within_its_limit() -> None:
+    for name in HOSTILE.values():
+        shown = for_psa_text(name, 60)
+        inert.psa_title(shown, repr(name[:40]))
+        assert len(shown) <= 60
+    assert for_psa_text("<b>Contoso</b> & Co") == "\u2039b\u203aContoso\u2039/b\u203a & Co"
+    assert for_psa_text("Line\r\nBcc: x") == "Line Bcc: x", "a line break is a space"
+    assert for_psa_text("x" * 10, 5) == "xxxx\u2026"

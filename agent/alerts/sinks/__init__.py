@@ -19,8 +19,14 @@ import httpx
 from pydantic import Field
 
 from agent import logging as plog
+from agent.alerts.sinks.autotask import AutotaskSink, AutotaskSinkConfig, autotask_secrets
 from agent.alerts.sinks.base import Clock, DeliveryResult, Sink, http_secrets
 from agent.alerts.sinks.config import ApiSinkBase, HttpSinkBase, SinkBase
+from agent.alerts.sinks.connectwise import (
+    ConnectWiseSink,
+    ConnectWiseSinkConfig,
+    connectwise_secrets,
+)
 from agent.alerts.sinks.email import (
     EmailSink,
     EmailSinkConfig,
@@ -28,6 +34,7 @@ from agent.alerts.sinks.email import (
     default_smtp,
     email_secrets,
 )
+from agent.alerts.sinks.halopsa import HaloPsaSink, HaloPsaSinkConfig, halopsa_secrets
 from agent.alerts.sinks.opsgenie import OpsgenieSink, OpsgenieSinkConfig, opsgenie_secrets
 from agent.alerts.sinks.pagerduty import PagerDutySink, PagerDutySinkConfig, pagerduty_secrets
 from agent.alerts.sinks.slack import SlackSink, SlackSinkConfig
@@ -37,8 +44,11 @@ from agent.alerts.urls import AsyncResolver, async_system_resolver, guarded_clie
 
 __all__ = [
     "SINK_TYPES",
+    "AutotaskSink",
+    "ConnectWiseSink",
     "DeliveryResult",
     "EmailSink",
+    "HaloPsaSink",
     "OpsgenieSink",
     "PagerDutySink",
     "Seams",
@@ -124,6 +134,9 @@ SINK_TYPES: Mapping[str, SinkType] = {
     "email": SinkType(EmailSinkConfig, EmailSink, over_smtp, email_secrets),
     "pagerduty": SinkType(PagerDutySinkConfig, PagerDutySink, over_http, pagerduty_secrets),
     "opsgenie": SinkType(OpsgenieSinkConfig, OpsgenieSink, over_http, opsgenie_secrets),
+    "connectwise": SinkType(ConnectWiseSinkConfig, ConnectWiseSink, over_http, connectwise_secrets),
+    "autotask": SinkType(AutotaskSinkConfig, AutotaskSink, over_http, autotask_secrets),
+    "halopsa": SinkType(HaloPsaSinkConfig, HaloPsaSink, over_http, halopsa_secrets),
 }
 
 if TYPE_CHECKING:

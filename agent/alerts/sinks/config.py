@@ -7,6 +7,8 @@ Each sink's own config model lives in its module, beside the code that reads it.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from agent.alerts.settings import SeverityName, StrictModel, check_destination
@@ -14,6 +16,10 @@ from agent.alerts.settings import SeverityName, StrictModel, check_destination
 
 class SinkBase(StrictModel):
     """What every sink has: a name, routing filters, and whether it hears about resolves."""
+
+    lists_every_finding: ClassVar[bool] = False
+    """Whether a grouped message to this sink lists every finding, not the first
+    ``alerts.group_max_items``: a ticket sink needs each one's details to file it."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     enabled: bool = True

@@ -281,6 +281,26 @@ class OutboxMixin(StoreBase):
                 found.update({str(fp): str(ref) for fp, ref in rows})
         return found
 
+    def open_under(
+        self, sink: str, external_ids: Sequence[str], *, excluding: Sequence[str] = ()
+    ) -> dict[str, int]:
+        """external id → how many findings, other than ``excluding``, ``sink`` keeps under it
+        whose episode on ``sink`` is still open (ids with none are left out)."""
+        skip, counts = set(excluding), dict[str, int]()
+        r, a = REFERENCE.c, ALERT_STATE.c
+        with self.read() as s:
+            for start in range(0, len(external_ids), _CHUNK):
+                chunk = list(external_ids[start : start + _CHUNK])
+                rows = s.execute(
+                    select(r.external_id, r.fingerprint)
+                    .join(ALERT_STATE, and_(a.sink == r.sink, a.fingerprint == r.fingerprint))
+                    .where(r.sink == sink, r.external_id.in_(chunk), a.open_episode.is_(True))
+                )
+                for ref, fingerprint in rows:
+                    if fingerprint not in skip:
+                        counts[str(ref)] = counts.get(str(ref), 0) + 1
+        return counts
+
     def next_outbox_wakeup(self, *, lease: timedelta) -> datetime | None:
         """When the next row becomes claimable (a retry falls due or a stale claim expires)."""
         with self.read() as s:

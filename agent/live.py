@@ -174,13 +174,7 @@ def _endpoints(s: Settings, local: LocalMicrosoft | None) -> tuple[CloudEndpoint
     if local is not None:
         return CloudEndpoints.single_origin(local.base_url), local.ca_path
     c = s.cloud
-    endpoints = CloudEndpoints.public().with_overrides(
-        authority_host=c.authority_host,
-        partner_center=c.partner_center_url,
-        graph=c.graph_url,
-        arm=c.arm_url,
-        insights=c.insights_url,
-    )
+    endpoints = c.endpoints()
     return endpoints, str(c.ca_bundle) if c.ca_bundle else None
 
 

@@ -105,7 +105,9 @@ def auth_login() -> None:
     with agent_for(loaded) as agent:
         wiring = agent.wiring()
         try:
-            wiring.tokens.device_code_login(root.err.print)
+            wiring.tokens.device_code_login(
+                root.err.print, resource=wiring.endpoints.partner_center_resource
+            )
         except AuthError as exc:
             raise fail(str(exc), EXIT_FAILED) from None
     root.out.print(f"signed in; the refresh token is in {loaded.credentials.refresh_token_file}")

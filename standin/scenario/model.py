@@ -84,6 +84,20 @@ class _Timed(_Strict):
         return value
 
 
+class CredentialSpec(_Timed):
+    """A secret or certificate of an app registration besides those the agent signs in with
+    (a newer one not yet handed to the agent, an old one left behind)."""
+
+    kind: Literal["secret", "certificate"] = "secret"
+    expires: TimeSpec | None = None
+    name: str = ""
+    thumbprint: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Fa-f]{40}$",
+        description="A certificate's SHA-1 thumbprint (hex); default: derived.",
+    )
+
+
 class AppSpec(_Timed):
     """An app registration of the partner: its own app or a PAL carrier."""
 
@@ -101,6 +115,25 @@ class AppSpec(_Timed):
         description="Graph application roles granted to the app (the emulator's tokens carry "
         "them); null: a read-only default for the partner's app, none for a carrier.",
     )
+    other_credentials: list[CredentialSpec] = Field(
+        default=[],
+        description="Secrets and certificates of the registration the agent does not sign in "
+        "with; they are listed with the app's own (credential_expires).",
+    )
+
+
+class RefreshTokenSpec(_Timed):
+    """The partner administrator's app+user refresh token as the emulator hands it to an agent
+    that runs it in-process (as `partnerlink auth login` would have stored it)."""
+
+    rotated: TimeSpec = Field(
+        description="When it was last redeemed (Entra rotates it on every use); a token idle "
+        "for more than 90 days is refused (AADSTS700082)."
+    )
+    signed_in: TimeSpec | None = Field(
+        default=None,
+        description="When the administrator signed in (device code); default: rotated.",
+    )
 
 
 class LocationSpec(_Strict):
@@ -116,6 +149,10 @@ class PartnerSpec(_Timed):
     locations: list[LocationSpec] = []
     app: AppSpec
     carriers: list[AppSpec] = []
+    refresh_token: RefreshTokenSpec | None = Field(
+        default=None,
+        description="The app+user refresh token's age (default: signed in and rotated now).",
+    )
 
 
 class IndirectResellerSpec(_Strict):

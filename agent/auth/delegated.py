@@ -111,10 +111,17 @@ class DelegatedTokens:
             raise self.answers.error(result, what)
         return result
 
-    def _keep(self, store: RefreshTokenStore, refresh_token: str) -> None:
+    def _keep(
+        self, store: RefreshTokenStore, refresh_token: str, *, signed_in: bool = False
+    ) -> None:
         """Store a new refresh token, and never show it in a log or an error."""
         partner = self.apps.apps[PARTNER_APP]
-        store.save(refresh_token, client_id=partner.client_id, tenant_id=self.partner_tenant_id)
+        store.save(
+            refresh_token,
+            client_id=partner.client_id,
+            tenant_id=self.partner_tenant_id,
+            signed_in=signed_in,
+        )
         self.answers.secrets.append(refresh_token)
 
     def _warn_if_stale(self, store: RefreshTokenStore) -> None:
@@ -150,7 +157,7 @@ class DelegatedTokens:
             raise AuthError(
                 "device-code sign-in: no refresh token was issued (is offline_access allowed?)"
             )
-        self._keep(store, refresh_token)
+        self._keep(store, refresh_token, signed_in=True)
         self.log.info("device_code_login_completed", tenant=self.partner_tenant_id)
 
     def _start_device_flow(

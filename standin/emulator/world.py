@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import PARTNER_APP
+from standin.emulator.grants import Grants
 from standin.emulator.shapes import iso
 from standin.fake import FaultBook
 from standin.scenario.model import AppSpec, CustomerSpec, Scenario
@@ -54,6 +55,8 @@ class World:
     pal: dict[tuple[str, str], PalState] = field(default_factory=dict)
     queries: dict[str, dict[str, Any]] = field(default_factory=dict)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    grants: Grants = field(default_factory=Grants)
+    """Consents and role assignments clients wrote (:mod:`standin.emulator.grants`)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -70,7 +73,29 @@ class World:
         return self.scenario.partner.tenant_id.lower()
 
     def customer(self, tenant_id: str) -> CustomerSpec | None:
-        return self.customers.get(tenant_id.lower())
+        """The customer as it is now: the scenario's, with the consents and roles granted."""
+        found = self.customers.get(tenant_id.lower())
+        return self.grants.apply(found) if found is not None else None
+
+    def gdap_roles(self, tenant_id: str) -> frozenset[str]:
+        """The Entra roles the partner's administrators hold in a customer tenant through GDAP:
+        those of the active access assignments of its active relationships."""
+        customer = self.customers.get(tenant_id.lower())
+        if customer is None:
+            return frozenset()
+        return frozenset(
+            role.lower()
+            for rel in customer.gdap
+            if rel.status.lower() == "active"
+            for assignment in rel.access_assignments
+            if assignment.status.lower() == "active"
+            for role in assignment.roles
+        )
+
+    def gdap_active(self, tenant_id: str) -> bool:
+        """Whether the partner has an active GDAP relationship with the customer."""
+        customer = self.customers.get(tenant_id.lower())
+        return customer is not None and any(r.status.lower() == "active" for r in customer.gdap)
 
     def known_tenant(self, tenant_id: str) -> bool:
         tenant = tenant_id.lower()

@@ -103,7 +103,7 @@ def fingerprints(config: Path, *args: str) -> set[str]:
 @pytest.mark.parametrize(
     ("option", "value", "listed"),
     [
-        ("--rule", "link_gone", "cannot_verify, gdap_ended, gdap_expiring, link_disappeared"),
+        ("--rule", "link_gone", "cannot_verify, credential_expiring, gdap_ended, gdap_expiring"),
         ("--status", "opened", "pending, open, acknowledged, snoozed, resolved, suspect"),
         ("--severity", "hihg", "critical, high, medium, low, info"),
     ],

@@ -3,6 +3,7 @@
 from agent.audit.model import Rule
 from agent.audit.rules import (
     cannot_verify,
+    credential_expiring,
     gdap_ended,
     gdap_expiring,
     link_disappeared,
@@ -10,6 +11,7 @@ from agent.audit.rules import (
     link_missing,
     pal_carrier_at_risk,
     recognition_held_by_other,
+    refresh_token_expiring,
     source_anomaly,
     wrong_partner_id,
 )
@@ -23,6 +25,8 @@ RULES: tuple[Rule, ...] = (
     gdap_expiring.RULE,
     gdap_ended.RULE,
     pal_carrier_at_risk.RULE,
+    credential_expiring.RULE,
+    refresh_token_expiring.RULE,
     cannot_verify.RULE,
     source_anomaly.RULE,
 )

@@ -29,6 +29,7 @@ from standin.scenario.world import sign_in_refusal
 
 if TYPE_CHECKING:
     from standin.emulator.service import Service
+    from standin.emulator.world import World
 
 ROUTES: RouteTable[Service] = RouteTable("login")
 
@@ -50,6 +51,23 @@ _REFUSAL_ERRORS = {
     "AADSTS7000229": "invalid_client",
     "AADSTS7000112": "unauthorized_client",
 }
+
+
+def graph_roles(world: World, tenant: str, name: str) -> tuple[str, ...]:
+    """The Graph application roles an identity's token carries in a tenant: the app's own
+    (the scenario's, or the read-only default of the partner's app), none where a client only
+    just consented the app (Partner Center consent grants delegated scopes), and the app roles
+    clients assigned there since."""
+    found = world.scenario.app(name)
+    granted = found.roles if found is not None else None
+    base = tuple(granted) if granted is not None else ()
+    if granted is None and name == PARTNER_APP:
+        base = DEFAULT_GRAPH_ROLES
+    if name != PARTNER_APP:
+        return base
+    if world.grants.written_consent(tenant):
+        base = ()
+    return base + tuple(sorted(world.grants.assigned_app_roles(tenant) - set(base)))
 
 
 def _tenant_or_refuse(call: Call) -> str:
@@ -179,7 +197,10 @@ def _grant(
         return _app_token(svc, call, tenant, name, client_id, resource, certificate)
     if grant == "refresh_token":
         redeemed = svc.authority.redeem_refresh_token(
-            form.get("refresh_token", ""), tenant_id=tenant, client_id=client_id
+            form.get("refresh_token", ""),
+            tenant_id=tenant,
+            client_id=client_id,
+            delegated=tenant != world.partner_tenant and world.gdap_active(tenant),
         )
         user = (redeemed.user_oid, redeemed.upn)
         return _user_token(svc, call, tenant, client_id, resource, user, certificate, form)
@@ -238,13 +259,7 @@ def _app_token(
     object_id = sp.object_id if sp else derived_id("sp", tenant, client_id)
     roles: tuple[str, ...] = ()
     if RESOURCES[resource] == "graph":
-        found = world.app(client_id)
-        assert found is not None
-        granted = found[1].roles
-        if granted is not None:
-            roles = tuple(granted)
-        elif name == PARTNER_APP:
-            roles = DEFAULT_GRAPH_ROLES
+        roles = graph_roles(world, tenant, name)
     access = svc.authority.access_token(
         tenant_id=tenant,
         app_id=client_id,

@@ -304,6 +304,11 @@ class RepairSection(Section):
         default=None,
         description="The location ID PAL should carry (default: the only location meant for PAL).",
     )
+    access_enabled: bool = Field(
+        default=False,
+        description="Let `partnerlink access --apply` consent the partner's app and assign it "
+        "Graph app roles and Azure Reader in customer tenants (as the signed-in administrator).",
+    )
 
 
 class LoggingSection(Section):

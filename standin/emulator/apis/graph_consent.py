@@ -98,6 +98,10 @@ def graph_service_principal_by_app(svc: Service, call: Call) -> Reply:
     if app == GRAPH_APP_ID:
         return json_reply(200, _graph_sp(call.tenant))
     found = call.world.app(app)
+    if found is not None and call.tenant == call.world.partner_tenant:
+        # The app's own service principal in its home tenant.
+        home = derived_id("sp", call.tenant, app)
+        return json_reply(200, {"id": home, "appId": app, "displayName": found[0], "appRoles": []})
     sp = call.world.service_principal(call.tenant, found[0]) if found else None
     if sp is None:
         raise Answer(error(call, 404, f"Resource '{app}' does not exist."))

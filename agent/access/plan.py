@@ -21,7 +21,7 @@ from typing import Any
 from agent.access import gdap_roles
 from agent.access.writes import AZURE_ROLE, CONSENT, GRAPH_ROLES, AccessWrite
 from agent.app import Agent
-from agent.store.models import SourceStatus
+from agent.store.models import SETTLED_SCOPE, SourceStatus
 from connectors.base import PARTNER_APP
 from connectors.records.attribution import Attribution
 from connectors.records.azure import AzureSubscription, AzureUsage
@@ -92,7 +92,7 @@ def plan(agent: Agent) -> AccessPlan:
     for tenant, seen in sorted(tenants.items()):
         if not _is_customer(seen):
             continue
-        result.writes += _for_tenant(tenant, seen, refused.get(tenant, set()), expected, app_id)
+        result.writes += _for_tenant(tenant, seen, refused.get(tenant), expected, app_id)
     result.writes.sort(key=lambda w: w.sort_key)
     return result
 
@@ -124,13 +124,18 @@ def _is_customer(seen: _Tenant) -> bool:
 
 
 def _refused_roles(statuses: Iterable[SourceStatus]) -> dict[str, set[str]]:
-    """Per customer tenant, the Graph app roles of the sources the last sync was refused
-    (HTTP 403) there."""
-    refused: dict[str, set[str]] = defaultdict(set)
+    """Per customer tenant where the partner's app could sign in, the Graph app roles of the
+    sources the last sync was refused (HTTP 403) there (an empty set: signed in, nothing
+    refused)."""
+    refused: dict[str, set[str]] = {}
     for status in statuses:
         tenant = status.customer_tenant_id
-        if tenant and _HTTP_403.search(status.error or ""):
-            refused[tenant].update(CUSTOMER_ROLES.get(status.source, ()))
+        if not tenant or status.source not in CUSTOMER_ROLES:
+            continue
+        if _HTTP_403.search(status.error or ""):
+            refused.setdefault(tenant, set()).update(CUSTOMER_ROLES[status.source])
+        elif status.status in SETTLED_SCOPE:
+            refused.setdefault(tenant, set())
     return refused
 
 
@@ -147,13 +152,16 @@ def _expected_subscriptions(agent: Agent) -> dict[str, set[str]]:
 def _for_tenant(
     tenant: str,
     seen: _Tenant,
-    refused: set[str],
+    refused: set[str] | None,
     expected: dict[str, set[str]],
     app_id: str,
 ) -> list[AccessWrite]:
+    """``refused``: the Graph app roles refused there, ``None`` where the app could not even
+    sign in (or was not read)."""
     name = _name(tenant, seen)
     held = _gdap_held(seen)
-    consented = any(isinstance(r, Identity) and r.identity == PARTNER_APP for r in seen.records)
+    listed = any(isinstance(r, Identity) and r.identity == PARTNER_APP for r in seen.records)
+    consented = listed or refused is not None
     writes: list[AccessWrite] = []
 
     def write(kind: str, **detail: Any) -> None:
@@ -165,7 +173,7 @@ def _for_tenant(
             blocked = "not a Partner Center customer: its administrator must consent to the app"
         write(CONSENT, blocked=blocked)
     every = {r for rs in CUSTOMER_ROLES.values() for r in rs}
-    roles = sorted(refused if consented else every)
+    roles = sorted((refused or set()) if consented else every)
     if roles:
         blocked = gdap_roles.missing(held, gdap_roles.GRAPH_APP_ROLES)
         write(GRAPH_ROLES, roles=tuple(roles), blocked=blocked)

@@ -196,3 +196,30 @@ def test_a_write_the_gdap_roles_cannot_make_is_refused_and_stops_that_customer(
         == f"skipped: an earlier write for {planned.writes[1].customer} failed"
     )
     assert results[(AZURE_ROLE, C1)] == "assigned", "other customers go on"
+
+
+def test_a_consented_app_missing_a_graph_app_role_gets_only_that_role(tmp_path: Path) -> None:
+    """The app is in every tenant but was never granted Reports.Read.All: the reads of usage
+    are refused (403); the plan grants that one role where it was refused, and nothing else."""
+    _world(tmp_path)
+    world = json.loads((tmp_path / "world.json").read_text())
+    world["customers"][1]["consented"] = True
+    world["partner"]["app"]["roles"] = [
+        "Directory.Read.All",
+        "DelegatedAdminRelationship.Read.All",
+        "Organization.Read.All",
+        "Application.Read.All",
+    ]
+    (tmp_path / "world.json").write_text(json.dumps(world))
+    with Agent(load_settings(_config(tmp_path)), clock=Clock(T0)) as agent:
+        first, _ = agent.cycle()
+        assert {r.source for r in first.failed} == {"graph.usage_reports"}
+
+        planned = access_plan.plan(agent)
+        graph = [(w.tenant, w.roles) for w in planned.writes if w.kind == GRAPH_ROLES]
+        assert graph == [(C1, ("Reports.Read.All",)), (C2, ("Reports.Read.All",))]
+        assert not [w for w in planned.writes if w.kind == CONSENT]
+
+        access_apply.apply(agent, planned)
+        again, _ = agent.cycle()
+        assert again.failed == []

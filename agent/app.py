@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import ExitStack, asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,7 @@ from agent.audit.engine import Auditor
 from agent.audit.link import Expectation
 from agent.audit.outcome import AuditOutcome
 from agent.audit.policy import AuditPolicy
-from agent.config import Settings
+from agent.config import ConfigError, Settings
 from agent.expectations import load_managed_customers
 from agent.recognition.holdings import Us
 from agent.recognition.load import load_rulebook
@@ -203,11 +203,11 @@ class Agent:
         from agent.health import configured_signing, own_credentials
 
         lead = timedelta(days=self.policy.credential_expiry_lead_days)
-        signing = (
-            configured_signing(self.settings)
-            if self.settings.sources.mode == "fake"
-            else self.wiring().tokens.apps
-        )
+        signing = configured_signing(self.settings)
+        if self.settings.sources.mode != "fake":
+            # Without a credential to sign in with, it is judged by what the config says.
+            with suppress(ConfigError):
+                signing = dict(self.wiring().tokens.apps)
         states = own_credentials(self.settings, self.store, now, lead=lead, signing=signing)
         if self.metrics is not None:
             self.metrics.credentials(states)

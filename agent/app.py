@@ -6,18 +6,19 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import ExitStack, asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
 
 from agent.audit.context import AuditContext
+from agent.audit.credential import CredentialState
 from agent.audit.engine import Auditor
 from agent.audit.link import Expectation
 from agent.audit.outcome import AuditOutcome
 from agent.audit.policy import AuditPolicy
-from agent.config import Settings
+from agent.config import ConfigError, Settings
 from agent.expectations import load_managed_customers
 from agent.recognition.holdings import Us
 from agent.recognition.load import load_rulebook
@@ -140,6 +141,7 @@ class Agent:
             for name in self.identities()
             if (app := scenario.app(name)) is not None
         }
+        token = scenario.partner.refresh_token
         return LocalMicrosoft(
             base_url=emulator.base_url,
             ca_path=emulator.ca_path,
@@ -147,6 +149,8 @@ class Agent:
             apps=apps,
             issue_refresh_token=emulator.issue_refresh_token,
             wrap=source_hints(emulator.base_url),
+            refresh_token_rotated=token.rotated if token else scenario.clock,
+            refresh_token_signed_in=token.signed_in if token else None,
         )
 
     def wanted(self, made: Sequence[Connector]) -> list[Connector]:
@@ -170,7 +174,9 @@ class Agent:
             grouped.setdefault(customer.tenant_id, []).extend(customer.expectations())
         return {k: tuple(v) for k, v in grouped.items()}
 
-    def audit_context(self, now: datetime, run_id: int) -> AuditContext:
+    def audit_context(
+        self, now: datetime, run_id: int, *, credentials: bool = True
+    ) -> AuditContext:
         s, policy = self.settings, self.policy
         kinds = ("pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap")
         return AuditContext(
@@ -190,7 +196,24 @@ class Agent:
             expect_pal_on_azure=s.expectations.expect_pal_on_azure,
             identities=self.identities(),
             rulebook=self.rulebook(),
+            credentials=self.credential_states(now) if credentials else (),
         )
+
+    def credential_states(self, now: datetime) -> tuple[CredentialState, ...]:
+        """The agent's own credentials and when they end (:mod:`agent.health`); handed to
+        ``/metrics`` too, where the daemon serves it."""
+        from agent.health import configured_signing, own_credentials
+
+        lead = timedelta(days=self.policy.credential_expiry_lead_days)
+        signing = configured_signing(self.settings)
+        if self.settings.sources.mode != "fake":
+            # Without a credential to sign in with, it is judged by what the config says.
+            with suppress(ConfigError):
+                signing = dict(self.wiring().tokens.apps)
+        states = own_credentials(self.settings, self.store, now, lead=lead, signing=signing)
+        if self.metrics is not None:
+            self.metrics.credentials(states)
+        return states
 
     def rulebook(self) -> Rulebook:
         """The recognition rulebook in force, merged with ``[recognition] rulebook_file``."""
@@ -223,7 +246,7 @@ class Agent:
         """The credit view of the last finished run (agent.recognition.view)."""
         from agent.recognition.view import credit_view
 
-        ctx = self.audit_context(self.clock(), 0)
+        ctx = self.audit_context(self.clock(), 0, credentials=False)
         us = Us.from_context(ctx)
         return credit_view(
             self.store,

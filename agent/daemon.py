@@ -176,7 +176,9 @@ class Daemon:
         if http.enabled:  # first: a busy port stops the start before anything else runs
             settings = self.agent.settings
             authority = Authority(
-                settings.cloud.authority_host, settings.partner.tenant_id, settings.cloud.ca_bundle
+                settings.cloud.endpoints().authority_host,
+                settings.partner.tenant_id,
+                settings.cloud.ca_bundle,
             )
             self.server = status_server(
                 self.agent.store,

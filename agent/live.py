@@ -11,6 +11,7 @@ import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ import httpx
 
 from agent.auth import AppCredential, MsalTokenProvider, RefreshTokenStore
 from agent.config import AppCredentials, ConfigError, Settings
+from agent.health import refresh_token_path
 from connectors.base import PARTNER_APP, Connector
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
@@ -29,8 +31,6 @@ from connectors.live import live_connectors
 
 if TYPE_CHECKING:
     from agent.metrics import Metrics
-
-REFRESH_TOKEN_FILE = "refresh-token.json"  # noqa: S105 - a file name, not a secret
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,9 @@ class LocalMicrosoft:
     wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None
     """Wraps the connectors' transport so the source hints the emulator attributes faults by
     reach it (as a header, for its origin only)."""
+    refresh_token_rotated: datetime | None = None
+    """When the token it hands over was last used, as its world tells (``None``: now)."""
+    refresh_token_signed_in: datetime | None = None
 
 
 @dataclass
@@ -139,7 +142,7 @@ def build_wiring(
         verify=verify, timeout=s.sync.request_timeout.total_seconds(), follow_redirects=False
     )
     stack.callback(http.close)
-    store = _refresh_store(s, local)
+    store = _refresh_store(s)
     tokens = MsalTokenProvider(
         endpoints.authority_host,
         s.partner.tenant_id,
@@ -155,6 +158,9 @@ def build_wiring(
             local.issue_refresh_token(),
             client_id=apps[PARTNER_APP].client_id,
             tenant_id=s.partner.tenant_id,
+            signed_in=True,
+            rotated_at=local.refresh_token_rotated,
+            signed_in_at=local.refresh_token_signed_in or local.refresh_token_rotated,
         )
     return LiveWiring(
         endpoints=endpoints,
@@ -174,13 +180,7 @@ def _endpoints(s: Settings, local: LocalMicrosoft | None) -> tuple[CloudEndpoint
     if local is not None:
         return CloudEndpoints.single_origin(local.base_url), local.ca_path
     c = s.cloud
-    endpoints = CloudEndpoints.public().with_overrides(
-        authority_host=c.authority_host,
-        partner_center=c.partner_center_url,
-        graph=c.graph_url,
-        arm=c.arm_url,
-        insights=c.insights_url,
-    )
+    endpoints = c.endpoints()
     return endpoints, str(c.ca_bundle) if c.ca_bundle else None
 
 
@@ -194,12 +194,9 @@ def _apps(s: Settings, local: LocalMicrosoft | None) -> dict[str, AppCredential]
     return apps
 
 
-def _refresh_store(s: Settings, local: LocalMicrosoft | None) -> RefreshTokenStore | None:
-    """The app+user refresh token file: the configured one, or in the data folder when a
-    local Microsoft is read."""
-    refresh_file = s.credentials.refresh_token_file
-    if refresh_file is None and local is not None:
-        refresh_file = s.store.data_dir / REFRESH_TOKEN_FILE
+def _refresh_store(s: Settings) -> RefreshTokenStore | None:
+    """The app+user refresh token file (:func:`agent.health.refresh_token_path`)."""
+    refresh_file = refresh_token_path(s)
     warn_days = s.credentials.refresh_token_warn_days
     return (
         RefreshTokenStore(Path(refresh_file), warn_after_days=warn_days) if refresh_file else None

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from agent.audit.credential import REFRESH_TOKEN, CredentialState
 from agent.readiness.coverage import FIGURES, ReadCoverage
 from agent.readiness.recorded import last_readable
 from agent.store import Store
@@ -59,8 +61,34 @@ class Metrics:
             "When the last cycle finished.",
             registry=self.registry,
         )
+        self.credential_expiry = Gauge(
+            "partnerlink_credential_expiry_timestamp_seconds",
+            "When each credential of the agent stops working: the secret or certificate of the "
+            "partner's app and of each PAL carrier, and the app+user refresh token (its death "
+            "by 90 idle days). Absent while unknown.",
+            ["identity", "kind"],
+            registry=self.registry,
+        )
+        self.refresh_token_rotated = Gauge(
+            "partnerlink_refresh_token_rotated_timestamp_seconds",
+            "When the app+user refresh token was last redeemed (rotated).",
+            registry=self.registry,
+        )
         if store is not None:
             self.registry.register(_FindingsCollector(store))
+
+    def credentials(self, states: Iterable[CredentialState]) -> None:
+        """Set the credential gauges from the latest audit's view of the agent's credentials
+        (a credential whose end is unknown is left out)."""
+        self.credential_expiry.clear()
+        for state in states:
+            if state.expires is not None:
+                self.credential_expiry.labels(state.identity, state.kind).set(
+                    state.expires.timestamp()
+                )
+            rotated = state.evidence.get("rotated_at") if state.kind == REFRESH_TOKEN else None
+            if isinstance(rotated, str):
+                self.refresh_token_rotated.set(datetime.fromisoformat(rotated).timestamp())
 
     def observer(self) -> RequestObserver:
         """What the connectors' HTTP layer reports to (it cannot import this module)."""

@@ -3,6 +3,18 @@
 URLs and token resources are separate on purpose: the emulator serves every API from one local
 origin while the tokens are still asked for the real resource ids (``https://graph.microsoft.com``
 ...), and a sovereign cloud changes both. Nothing else in ``connectors`` spells a host name.
+
+The clouds (:data:`CLOUDS`) are Microsoft's published roots, sign-in and every API together:
+
+* Microsoft Entra sign-in and Microsoft Graph per national cloud: "Microsoft Graph national cloud
+  deployments", https://learn.microsoft.com/graph/deployments (a scope naming Graph must use the
+  national Graph host: https://learn.microsoft.com/graph/sdks/national-clouds).
+* Partner Center: "Different Partner Center REST URL end points",
+  https://learn.microsoft.com/partner-center/developer/partner-center-rest-urls (the US Government
+  cloud's Partner Center answers at the public host; 21Vianet's at its own).
+* Azure Resource Manager: the Partner Center PowerShell module's environments
+  (microsoft/Partner-Center-PowerShell, ``EnvironmentConstants.cs``):
+  ``management.usgovcloudapi.net`` and ``management.chinacloudapi.cn``.
 """
 
 from __future__ import annotations
@@ -54,6 +66,12 @@ class CloudEndpoints:
         return cls()
 
     @classmethod
+    def cloud(cls, name: str) -> CloudEndpoints:
+        """A national cloud by its preset name (:data:`CLOUDS`): every URL and every token
+        resource; ``KeyError`` for a name that is none."""
+        return CLOUDS[name]
+
+    @classmethod
     def single_origin(cls, origin: str, *, authority_host: str | None = None) -> CloudEndpoints:
         """Every API served from one origin (the emulator); token resources stay the real ones."""
         base = _base(origin)
@@ -73,3 +91,50 @@ class CloudEndpoints:
     def partner_center_v1(self) -> str:
         """The Partner Center REST base that its relative ``links`` are resolved against."""
         return self.partner_center + "/v1"
+
+
+def _national(login: str, partner_center: str, graph: str, arm: str) -> CloudEndpoints:
+    """A cloud whose token resources are its API hosts (so every scope is ``<host>/.default``)."""
+    return CloudEndpoints(
+        authority_host=login,
+        partner_center=partner_center,
+        graph=graph,
+        arm=arm,
+        insights=partner_center + INSIGHTS_PATH,
+        partner_center_resource=partner_center,
+        graph_resource=graph,
+        arm_resource=arm,
+    )
+
+
+CLOUDS: dict[str, CloudEndpoints] = {
+    "public": CloudEndpoints(),
+    "usgov": _national(
+        "https://login.microsoftonline.us",
+        PUBLIC_PARTNER_CENTER,
+        "https://graph.microsoft.us",
+        "https://management.usgovcloudapi.net",
+    ),
+    "china": _national(
+        "https://login.chinacloudapi.cn",
+        "https://partner.partnercenterapi.microsoftonline.cn",
+        "https://microsoftgraph.chinacloudapi.cn",
+        "https://management.chinacloudapi.cn",
+    ),
+}
+"""Every cloud the ``[cloud] preset`` names: Microsoft's worldwide cloud, the Microsoft Cloud for
+US Government, and Microsoft Azure and Microsoft 365 operated by 21Vianet (sources: the module's
+docstring)."""
+
+
+def cloud_of(url: str) -> str | None:
+    """The preset whose sign-in or API host ``url`` names (``None``: a host of no known cloud,
+    such as a proxy or the emulator)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == urlsplit(PUBLIC_PARTNER_CENTER).hostname:
+        return None  # the US Government cloud answers Partner Center at the public host too
+    for name, cloud in CLOUDS.items():
+        urls = (cloud.authority_host, cloud.partner_center, cloud.graph, cloud.arm)
+        if any(host == (urlsplit(u).hostname or "") for u in urls):
+            return name
+    return None

@@ -22,12 +22,12 @@ from connectors.records.licences import (
     LicenseUsage,
     SubscribedSku,
 )
-from connectors.records.pal import Identity, PalLink
+from connectors.records.pal import CredentialEnd, Identity, PalLink
 from connectors.records.record import Record
 from connectors.records.scope import Source
 from connectors.text import TEXT_LIMIT, clean
 from standin.scenario.model import CustomerSpec, Scenario
-from standin.scenario.world import service_principals, visible_subscriptions
+from standin.scenario.world import app_credentials, service_principals, visible_subscriptions
 
 
 def _name(value: str | None) -> str | None:
@@ -243,7 +243,21 @@ def _identities(
             display_name=_name(sp.identity),
             enabled=sp.enabled,
             credential_expires=sp.credential_expires,
+            credentials=_credentials(scenario, sp.identity),
         )
+
+
+def _credentials(scenario: Scenario, identity: str) -> tuple[CredentialEnd, ...]:
+    """The app registration's credentials, as the partner tenant lists them."""
+    app = scenario.app(identity)
+    if app is None:
+        return ()
+    return tuple(
+        CredentialEnd(
+            kind=c.kind, key_id=c.key_id, ends=c.ends, thumbprint=c.thumbprint, name=_name(c.name)
+        )
+        for c in app_credentials(app, identity)
+    )
 
 
 def _azure_subscriptions(

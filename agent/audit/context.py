@@ -10,6 +10,7 @@ from datetime import datetime
 
 from agent.audit.anomaly import Anomaly
 from agent.audit.blind import BlindSpot
+from agent.audit.credential import CredentialState
 from agent.audit.link import SELF, Expectation
 from agent.recognition.load import shipped_rulebook
 from agent.recognition.model import Rulebook
@@ -48,6 +49,8 @@ class AuditContext:
     rulebook: Rulebook = field(default_factory=shipped_rulebook)
     """The recognition rules in force: the shipped rulebook, or merged with the partner's
     ``[recognition] rulebook_file``."""
+    credentials: tuple[CredentialState, ...] = ()
+    """The agent's own credentials and when they end (:mod:`agent.health`)."""
 
     def anomaly_for(self, kind: str, source: str) -> Anomaly | None:
         """The anomaly of this run that makes a link of this kind and source doubtful."""

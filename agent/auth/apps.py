@@ -104,6 +104,16 @@ class MsalApps:
                     del self._locks[evicted]
         return client
 
+    def forget(self, tenant: str) -> int:
+        """Drop every identity's app of ``tenant``, with its cached tokens and the refusals
+        MSAL keeps to throttle retries (after a consent or a role was granted there, the next
+        sign-in must ask Entra again). Returns how many were dropped."""
+        with self._registry_lock:
+            keys = [key for key in self._clients if key[0] == tenant.lower()]
+            for key in keys:
+                del self._clients[key]
+        return len(keys)
+
     def _credential(self, name: str) -> str | dict[str, Any]:
         """What the app of ``name`` signs in with; a certificate file that cannot be used is
         named as the cause, rather than the sign-in authority."""

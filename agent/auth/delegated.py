@@ -55,21 +55,29 @@ class DelegatedTokens:
         self.partner_tenant_id = partner_tenant_id
         self.store = store
         self.log = log
-        self._tokens: dict[str, _UserToken] = {}
+        self._tokens: dict[tuple[str, str], _UserToken] = {}
         self._lock = threading.Lock()
         self._stale_warned = False
 
-    def token(self, resource: str, force_refresh: bool) -> AcquiredToken:
-        """The delegated token for ``resource`` (blocking: MSAL is synchronous)."""
+    def token(self, resource: str, force_refresh: bool, tenant: str | None = None) -> AcquiredToken:
+        """The delegated token for ``resource`` in ``tenant`` (default: the partner tenant;
+        blocking: MSAL is synchronous).
+
+        A refresh token is bound to the user and the client, not to a tenant or a resource:
+        the partner administrator's is redeemed in a customer tenant where GDAP gives them a
+        role there ("Refresh tokens in the Microsoft identity platform",
+        https://learn.microsoft.com/entra/identity-platform/refresh-tokens)."""
         store = self.store
-        what = f"app+user token for {resource}"
+        tenant = (tenant or self.partner_tenant_id).lower()
+        where = "" if tenant == self.partner_tenant_id else f" in tenant {tenant}"
+        what = f"app+user token for {resource}{where}"
         if store is None:
             raise AuthError(
                 f"{what}: no refresh token file is configured (run `partnerlink auth login`)"
             )
         now = datetime.now(UTC)
         with self._lock:
-            cached = self._tokens.get(resource)
+            cached = self._tokens.get((tenant, resource))
             if cached and not force_refresh and cached.expires_at - now > USER_TOKEN_MARGIN:
                 return AcquiredToken(cached.access_token, "cache", None)
             refresh_token = store.load()
@@ -78,21 +86,20 @@ class DelegatedTokens:
                     f"{what}: no refresh token is stored (run `partnerlink auth login`)"
                 )
             self._warn_if_stale(store)
-            result = self._redeem(refresh_token, resource, what)
+            result = self._redeem(refresh_token, resource, what, tenant)
             rotated = result.get("refresh_token")
             if isinstance(rotated, str) and rotated:
                 self._keep(store, rotated)
-                self.log.info("refresh_token_rotated", tenant=self.partner_tenant_id)
+                self.log.info("refresh_token_rotated", tenant=tenant)
             acquired = self.answers.token(result, what)
             lifetime = acquired.expires_in or 3599
-            self._tokens[resource] = _UserToken(
+            self._tokens[(tenant, resource)] = _UserToken(
                 acquired.access_token, now + timedelta(seconds=lifetime)
             )
             return acquired
 
-    def _redeem(self, refresh_token: str, resource: str, what: str) -> dict[str, Any]:
+    def _redeem(self, refresh_token: str, resource: str, what: str, tenant: str) -> dict[str, Any]:
         """The partner app's answer to the refresh token; an error unless it holds a token."""
-        tenant = self.partner_tenant_id
         with self.apps.lock_for((tenant, PARTNER_APP)):
             client = self.apps.client(tenant, PARTNER_APP)
             try:
@@ -111,10 +118,17 @@ class DelegatedTokens:
             raise self.answers.error(result, what)
         return result
 
-    def _keep(self, store: RefreshTokenStore, refresh_token: str) -> None:
+    def _keep(
+        self, store: RefreshTokenStore, refresh_token: str, *, signed_in: bool = False
+    ) -> None:
         """Store a new refresh token, and never show it in a log or an error."""
         partner = self.apps.apps[PARTNER_APP]
-        store.save(refresh_token, client_id=partner.client_id, tenant_id=self.partner_tenant_id)
+        store.save(
+            refresh_token,
+            client_id=partner.client_id,
+            tenant_id=self.partner_tenant_id,
+            signed_in=signed_in,
+        )
         self.answers.secrets.append(refresh_token)
 
     def _warn_if_stale(self, store: RefreshTokenStore) -> None:
@@ -150,7 +164,7 @@ class DelegatedTokens:
             raise AuthError(
                 "device-code sign-in: no refresh token was issued (is offline_access allowed?)"
             )
-        self._keep(store, refresh_token)
+        self._keep(store, refresh_token, signed_in=True)
         self.log.info("device_code_login_completed", tenant=self.partner_tenant_id)
 
     def _start_device_flow(

@@ -112,9 +112,7 @@ class MsalTokenProvider:
     ) -> AcquiredToken:
         """Like :meth:`token`, with the token's source and lifetime."""
         if identity == APP_USER:
-            if tenant_id.lower() != self.partner_tenant_id:
-                raise AuthError("app+user tokens exist only for the partner tenant")
-            return await self.user_token(resource, force_refresh=force_refresh)
+            return await self.user_token(resource, force_refresh=force_refresh, tenant=tenant_id)
         name = identity or PARTNER_APP
         if name not in self.apps:
             raise AuthError(f"no credential is configured for identity {name!r}")
@@ -151,6 +149,13 @@ class MsalTokenProvider:
         )
         return acquired
 
+    def forget(self, tenant_id: str) -> None:
+        """Sign in to ``tenant_id`` afresh from now on: its apps, their tokens and the refusals
+        MSAL remembers are dropped (the token the app+user flow caches is kept: it is the
+        administrator's, and unchanged by what they granted)."""
+        dropped = self._clients.forget(tenant_id)
+        self.log.debug("token_clients_forgotten", tenant=tenant_id.lower(), dropped=dropped)
+
     @staticmethod
     def _forget(client: msal.ConfidentialClientApplication, scope: str) -> None:
         """Drop the cached access tokens of one resource, so the next call asks Entra."""
@@ -162,14 +167,19 @@ class MsalTokenProvider:
     # -- app+user -----------------------------------------------------------------------------
 
     async def user_token(
-        self, resource: str = PARTNER_CENTER_RESOURCE, *, force_refresh: bool = False
+        self,
+        resource: str = PARTNER_CENTER_RESOURCE,
+        *,
+        force_refresh: bool = False,
+        tenant: str | None = None,
     ) -> AcquiredToken:
-        """The partner administrator's delegated token, from the stored refresh token.
+        """The partner administrator's delegated token, from the stored refresh token, in the
+        partner tenant or (through GDAP) in a customer tenant.
 
         Every redemption rotates the refresh token; the new one is persisted before the
         access token is handed out, so a crash never leaves a used-up token on disk.
         """
-        return await asyncio.to_thread(self._delegated.token, resource, force_refresh)
+        return await asyncio.to_thread(self._delegated.token, resource, force_refresh, tenant)
 
     def device_code_login(
         self,

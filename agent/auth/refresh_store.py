@@ -57,15 +57,24 @@ class RefreshTokenStore:
 
     def rotated_at(self) -> datetime | None:
         """When the stored token was last written (it rotates on every use)."""
+        return self._stamp("rotated_at")
+
+    def signed_in_at(self) -> datetime | None:
+        """When the administrator last signed in (`partnerlink auth login`); kept across
+        rotations. ``None`` for a file written before this was kept."""
+        return self._stamp("signed_in_at")
+
+    def _stamp(self, key: str) -> datetime | None:
         with self._lock:
             data = self._read()
-        raw = data.get("rotated_at") if data else None
+        raw = data.get(key) if data else None
         if not isinstance(raw, str):
             return None
         try:
-            return datetime.fromisoformat(raw)
+            stamp = datetime.fromisoformat(raw)
         except ValueError:
             return None
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
     def age(self) -> timedelta | None:
         """How long ago the token was last rotated; ``None`` without a token."""
@@ -78,12 +87,27 @@ class RefreshTokenStore:
         return age is not None and age >= self.warn_after
 
     def save(
-        self, refresh_token: str, *, client_id: str | None = None, tenant_id: str | None = None
+        self,
+        refresh_token: str,
+        *,
+        client_id: str | None = None,
+        tenant_id: str | None = None,
+        signed_in: bool = False,
+        rotated_at: datetime | None = None,
+        signed_in_at: datetime | None = None,
     ) -> None:
-        """Write the token: a new 0600 file beside the old one, fsynced, then renamed over it."""
+        """Write the token: a new 0600 file beside the old one, fsynced, then renamed over it.
+
+        ``signed_in``: it comes from a sign-in, not a rotation (the sign-in time is kept across
+        rotations). ``rotated_at``/``signed_in_at`` stamp a token handed over from elsewhere
+        (an emulator's, with the age its scenario gives it)."""
+        rotated = rotated_at or self._clock()
+        if signed_in_at is None:
+            signed_in_at = rotated if signed_in else self.signed_in_at()
         record = {
             "refresh_token": refresh_token,
-            "rotated_at": self._clock().isoformat(),
+            "rotated_at": rotated.isoformat(),
+            "signed_in_at": signed_in_at.isoformat() if signed_in_at else None,
             "client_id": client_id,
             "tenant_id": tenant_id,
         }

@@ -10,6 +10,7 @@ import sys
 from agent import cli_args as args
 from agent import logging as plog
 from agent.cli import root
+from agent.cli.access_cmds import access
 from agent.cli.alerts_cmds import alerts_app
 from agent.cli.config_cmds import check, init
 from agent.cli.credit_cmds import credit
@@ -41,6 +42,7 @@ COMMANDS = (
     explain,
     status,
     run,
+    access,
     emulator,
     demo,
 )

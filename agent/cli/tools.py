@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -105,7 +106,9 @@ def auth_login() -> None:
     with agent_for(loaded) as agent:
         wiring = agent.wiring()
         try:
-            wiring.tokens.device_code_login(root.err.print)
+            wiring.tokens.device_code_login(
+                root.err.print, resource=wiring.endpoints.partner_center_resource
+            )
         except AuthError as exc:
             raise fail(str(exc), EXIT_FAILED) from None
     root.out.print(f"signed in; the refresh token is in {loaded.credentials.refresh_token_file}")
@@ -125,7 +128,11 @@ def auth_status() -> None:
     if age is None:
         raise fail(f"{path}: no refresh token yet: run `partnerlink auth login`", EXIT_FAILED)
     warning = " [yellow](renew it soon: it dies after 90 idle days)[/]" if store.stale() else ""
-    root.out.print(f"refresh token rotated {age.days} day(s) ago{warning}")
+    rotated = store.rotated_at()
+    dies = f"; dies on {(rotated + timedelta(days=90)).date()} unless used" if rotated else ""
+    signed_in = store.signed_in_at()
+    since = f"; signed in on {signed_in.date()}" if signed_in else ""
+    root.out.print(f"refresh token rotated {age.days} day(s) ago{dies}{since}{warning}")
 
 
 pal_app = typer.Typer(

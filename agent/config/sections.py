@@ -23,6 +23,7 @@ from agent.config.types import (
 )
 from agent.cron import check_cron
 from agent.durations import parse_duration
+from connectors.endpoints import CloudEndpoints, cloud_of
 from connectors.http.body import DEFAULT_MAX_BODY, DEFAULT_MAX_DOWNLOAD
 
 
@@ -113,18 +114,37 @@ class CredentialsSection(AppCredentials):
 
 
 class CloudSection(Section):
-    authority_host: str = "https://login.microsoftonline.com"
-    partner_center_url: str = "https://api.partnercenter.microsoft.com"
-    graph_url: str = "https://graph.microsoft.com"
-    arm_url: str = "https://management.azure.com"
-    insights_url: str = "https://api.partnercenter.microsoft.com/insights/v1/mpn"
+    """Where Microsoft is: a ``preset`` cloud sets the login authority, every API's URL and
+    every token resource together; a URL given here replaces the preset's (a proxy, say) but
+    never its token resource, and a URL of another cloud than the preset is refused."""
+
+    preset: Literal["public", "usgov", "china"] = Field(
+        default="public",
+        description="public: the worldwide cloud; usgov: Microsoft Cloud for US Government; "
+        "china: Microsoft Azure and Microsoft 365 operated by 21Vianet.",
+    )
+    authority_host: str | None = None
+    partner_center_url: str | None = None
+    graph_url: str | None = None
+    arm_url: str | None = None
+    insights_url: str | None = None
     ca_bundle: Path | None = None
 
     @field_validator("authority_host", "partner_center_url", "graph_url", "arm_url", "insights_url")
     @classmethod
-    def _https(cls, value: str) -> str:
+    def _https(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
         if not value.startswith("https://"):
             raise ValueError("expected an https:// URL")
+        other = cloud_of(value)
+        preset = info.data.get("preset", "public")
+        if other is not None and other != preset:
+            raise ValueError(
+                f"{value} is a host of the {other!r} cloud but cloud.preset is {preset!r}: set "
+                f'preset = "{other}" (it sets every URL and every token resource; a URL alone '
+                "would still ask for tokens of the other cloud)"
+            )
         return value.rstrip("/")
 
     @field_validator("ca_bundle")
@@ -133,6 +153,19 @@ class CloudSection(Section):
         if value is not None and not value.expanduser().is_file():
             raise ValueError(f"no such file: {value}")
         return value.expanduser() if value else None
+
+    def endpoints(self) -> CloudEndpoints:
+        """The preset's endpoints with the URLs given here in place of its own."""
+        urls = {
+            "authority_host": self.authority_host,
+            "partner_center": self.partner_center_url,
+            "graph": self.graph_url,
+            "arm": self.arm_url,
+            "insights": self.insights_url,
+        }
+        return CloudEndpoints.cloud(self.preset).with_overrides(
+            **{k: v for k, v in urls.items() if v is not None}
+        )
 
 
 class SourcesSection(Section):
@@ -290,6 +323,11 @@ class RepairSection(Section):
     pal_partner_id: PartnerId | None = Field(
         default=None,
         description="The location ID PAL should carry (default: the only location meant for PAL).",
+    )
+    access_enabled: bool = Field(
+        default=False,
+        description="Let `partnerlink access --apply` consent the partner's app and assign it "
+        "Graph app roles and Azure Reader in customer tenants (as the signed-in administrator).",
     )
 
 

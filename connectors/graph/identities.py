@@ -1,5 +1,6 @@
 """The partner's service principals in customer tenants (the identities that carry PAL),
-with the expiry of each app registration's newest credential, read in the partner tenant.
+with each app registration's secrets and certificates and when they end, read in the partner
+tenant (:mod:`connectors.graph.app_credentials`).
 """
 
 from __future__ import annotations
@@ -7,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 import structlog
@@ -16,30 +16,34 @@ from connectors.base import Connector
 from connectors.context import LiveContext
 from connectors.endpoints import CloudEndpoints
 from connectors.errors import MalformedResponse, PermanentError
+from connectors.graph.app_credentials import credential_ends, newest_end
 from connectors.graph.connector import GraphConnector
-from connectors.http.fields import flag, guid, name_text, required, text, timestamp
+from connectors.http.fields import flag, guid, name_text, required, text
 from connectors.http.paging import paginate
 from connectors.http.redact import escape
 from connectors.http.requester import Requester
-from connectors.records.pal import Identity
+from connectors.records.pal import CredentialEnd, Identity
 from connectors.records.record import Record
 from connectors.records.scope import ScopeKind, Source
 from connectors.source_row import Permission, SourceRow
 
-__all__ = ["GraphIdentities", "newest_credential_expiry", "parse_service_principal"]
+__all__ = ["GraphIdentities", "parse_service_principal"]
 
 log = structlog.get_logger()
+
+Credentials = tuple[CredentialEnd, ...]
 
 
 def parse_service_principal(
     item: Mapping[str, Any],
     customer_tenant_id: str,
     identity: str,
-    credential_expires: datetime | None,
+    credentials: tuple[CredentialEnd, ...] = (),
     *,
     what: str = "service principals",
 ) -> Identity:
-    """The partner's ``servicePrincipal`` in a customer tenant, named by our identity name."""
+    """The partner's ``servicePrincipal`` in a customer tenant, named by our identity name,
+    with its app registration's credentials."""
     enabled = flag(item.get("accountEnabled"))
     return Identity(
         customer_tenant_id=customer_tenant_id.lower(),
@@ -48,25 +52,14 @@ def parse_service_principal(
         app_id=(text(item.get("appId")) or "").lower() or None,
         display_name=name_text(item.get("displayName")),
         enabled=True if enabled is None else enabled,
-        credential_expires=credential_expires,
+        credential_expires=newest_end(credentials),
+        credentials=credentials,
     )
-
-
-def newest_credential_expiry(application: Mapping[str, Any]) -> datetime | None:
-    """The latest ``endDateTime`` of an application's secrets and certificates."""
-    ends: list[datetime] = []
-    for key in ("passwordCredentials", "keyCredentials"):
-        for credential in application.get(key) or []:
-            if isinstance(credential, Mapping):
-                end = timestamp(credential.get("endDateTime"))
-                if end is not None:
-                    ends.append(end)
-    return max(ends) if ends else None
 
 
 class GraphIdentities(GraphConnector):
     """The partner's service principals in a customer tenant (one per known app that has one),
-    with the expiry of the app registration's newest credential from the partner tenant."""
+    with the app registration's credentials from the partner tenant."""
 
     row = SourceRow(
         source=Source.GRAPH_IDENTITIES,
@@ -106,11 +99,11 @@ class GraphIdentities(GraphConnector):
         self.apps = {name: app_id.lower() for name, app_id in apps.items()}
         self.credential_ttl = credential_ttl
         self.clock = clock
-        self._expiry: dict[str, tuple[float, datetime | None]] = {}
-        self._reading: dict[str, asyncio.Future[datetime | None]] = {}
+        self._expiry: dict[str, tuple[float, Credentials]] = {}
+        self._reading: dict[str, asyncio.Future[Credentials]] = {}
 
-    async def credential_expires(self, app_id: str) -> datetime | None:
-        """Newest credential expiry of the app registration, cached for ``credential_ttl``.
+    async def credentials(self, app_id: str) -> Credentials:
+        """The app registration's secrets and certificates, cached for ``credential_ttl``.
 
         Every customer's read asks for the same few apps at once: one read of an app is in
         flight at a time, and whoever asks meanwhile shares its answer (or its error)."""
@@ -119,18 +112,18 @@ class GraphIdentities(GraphConnector):
             return cached[1]
         reading = self._reading.get(app_id)
         if reading is None:
-            reading = self._reading[app_id] = asyncio.ensure_future(self._read_expiry(app_id))
+            reading = self._reading[app_id] = asyncio.ensure_future(self._read_credentials(app_id))
             reading.add_done_callback(lambda done: self._forget_reading(app_id, done))
         # Shielded: one reader giving up (a cancelled customer) does not cancel the others'.
         return await asyncio.shield(reading)
 
-    def _forget_reading(self, app_id: str, done: asyncio.Future[datetime | None]) -> None:
+    def _forget_reading(self, app_id: str, done: asyncio.Future[Credentials]) -> None:
         if self._reading.get(app_id) is done:
             del self._reading[app_id]
         if not done.cancelled():
             done.exception()  # retrieved: an error nobody awaits any more is not "never seen"
 
-    async def _read_expiry(self, app_id: str) -> datetime | None:
+    async def _read_credentials(self, app_id: str) -> Credentials:
         now = self.clock()
         what = f"{self.source} for partner (application {app_id})"
         request = self.request(
@@ -147,9 +140,9 @@ class GraphIdentities(GraphConnector):
             # The registration is gone or not visible: no expiry to report, not a failed read.
             log.warning("graph_application_not_found", app_id=app_id, code=escape(exc.code))
             application = {}
-        expires = newest_credential_expiry(application)
-        self._expiry[app_id] = (now + self.credential_ttl, expires)
-        return expires
+        credentials = credential_ends(application)
+        self._expiry[app_id] = (now + self.credential_ttl, credentials)
+        return credentials
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
         tenant = self.customer(customer_tenant_id)
@@ -166,5 +159,5 @@ class GraphIdentities(GraphConnector):
                 continue
             if len(found) > 1 or guid(found[0].get("appId")) not in (None, app_id):
                 raise MalformedResponse(f"{what}: the appId filter returned another app")
-            expires = await self.credential_expires(app_id)
-            yield parse_service_principal(found[0], tenant, name, expires, what=what)
+            credentials = await self.credentials(app_id)
+            yield parse_service_principal(found[0], tenant, name, credentials, what=what)

@@ -34,6 +34,22 @@ class PalLink:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CredentialEnd:
+    """One secret or certificate of an app registration, and when it stops working.
+
+    ``thumbprint`` (certificates: the SHA-1 thumbprint, upper-case hex) tells which certificate
+    an identity signs in with; a secret's ``hint`` is never kept (it is part of the secret).
+    """
+
+    kind: str
+    """``secret`` (a password credential) or ``certificate`` (a key credential)."""
+    key_id: str | None = None
+    ends: datetime | None = None
+    thumbprint: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Identity:
     """A PAL-carrying identity (the partner's app or a carrier) as seen in the customer tenant.
 
@@ -49,6 +65,9 @@ class Identity:
     display_name: str | None = None
     enabled: bool = True
     credential_expires: datetime | None = None
+    """The latest end of the app registration's credentials (``credentials``)."""
+    credentials: tuple[CredentialEnd, ...] = ()
+    """Every secret and certificate of the app registration, read in the partner tenant."""
 
     @property
     def key(self) -> str:

@@ -28,6 +28,9 @@ from standin.emulator.tokens import (
     b64url,
 )
 
+REFRESH_TOKEN_IDLE = 90 * 86400.0
+"""Seconds a refresh token may lie unused before Entra refuses it (AADSTS700082)."""
+
 
 @dataclass
 class _RefreshGrant:
@@ -179,16 +182,25 @@ class TokenAuthority:
 
     # -- refresh tokens and device codes ----------------------------------------------------
 
-    def refresh_token(self, *, tenant_id: str, client_id: str, user_oid: str, upn: str) -> str:
-        """A new opaque refresh token for the user (Entra's are opaque, ~1 KB; ours shorter)."""
+    def refresh_token(
+        self, *, tenant_id: str, client_id: str, user_oid: str, upn: str, idle: float = 0.0
+    ) -> str:
+        """A new opaque refresh token for the user (Entra's are opaque, ~1 KB; ours shorter),
+        last used ``idle`` seconds ago."""
         token = "0.AR" + secrets.token_urlsafe(48)
+        issued = time.time() - idle
         with self._lock:
-            self._refresh[token] = _RefreshGrant(tenant_id, client_id, user_oid, upn, time.time())
+            self._refresh[token] = _RefreshGrant(tenant_id, client_id, user_oid, upn, issued)
         return token
 
-    def redeem_refresh_token(self, token: str, *, tenant_id: str, client_id: str) -> _RefreshGrant:
+    def redeem_refresh_token(
+        self, token: str, *, tenant_id: str, client_id: str, delegated: bool = False
+    ) -> _RefreshGrant:
         """The grant a refresh token stands for. Like Entra, a redeemed token stays valid for
-        its lifetime; the answer carries a new (rotated) one that the client must keep."""
+        its lifetime; the answer carries a new (rotated) one that the client must keep.
+
+        A refresh token is not tied to a tenant: it is redeemed in another tenant where its
+        user has delegated admin rights there (``delegated``: GDAP)."""
         with self._lock:
             grant = self._refresh.get(token)
         if grant is None:
@@ -197,13 +209,20 @@ class TokenAuthority:
                 "invalid_grant",
                 "Invalid request. Request is malformed or invalid.",
             )
+        if time.time() - grant.issued > REFRESH_TOKEN_IDLE:
+            raise TokenRefused(
+                "AADSTS700082",
+                "invalid_grant",
+                "The refresh token has expired due to inactivity. The token was inactive for "
+                "90.00:00:00.",
+            )
         if grant.client_id != client_id:
             raise TokenRefused(
                 "AADSTS70000",
                 "invalid_grant",
                 "Provided grant is invalid or malformed (issued to another client).",
             )
-        if grant.tenant_id != tenant_id:
+        if grant.tenant_id != tenant_id and not delegated:
             raise TokenRefused(
                 "AADSTS50173",
                 "invalid_grant",

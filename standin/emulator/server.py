@@ -177,15 +177,19 @@ class Emulator:
 
     def issue_refresh_token(self, client_id: str | None = None) -> str:
         """A refresh token of the partner's administrator for an app (default: the partner's
-        app), as a completed device-code sign-in would leave behind."""
+        app), as a completed device-code sign-in would leave behind, as long unused as the
+        scenario's ``partner.refresh_token.rotated`` says (one idle 90 days is refused)."""
         tenant = self.partner_tenant_id
         app = (client_id or self.scenario.partner.app.client_id).lower()
         oid = user_object_id(tenant)
+        spec = self.scenario.partner.refresh_token
+        idle = (self.scenario.clock - spec.rotated).total_seconds() if spec else 0.0
         return self._token_authority.refresh_token(
             tenant_id=tenant,
             client_id=app,
             user_oid=oid,
             upn=admin_upn(tenant),
+            idle=max(idle, 0.0),
         )
 
     def reset(self) -> None:

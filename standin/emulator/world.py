@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors.base import PARTNER_APP
+from standin.emulator.grants import Grants
 from standin.emulator.shapes import iso
 from standin.fake import FaultBook
 from standin.scenario.model import AppSpec, CustomerSpec, Scenario
+from standin.scenario.permissions import graph_roles
 from standin.scenario.world import ServicePrincipal, service_principal
 
 DOWNLOAD_LIFETIME = 300.0
@@ -54,6 +56,8 @@ class World:
     pal: dict[tuple[str, str], PalState] = field(default_factory=dict)
     queries: dict[str, dict[str, Any]] = field(default_factory=dict)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    grants: Grants = field(default_factory=Grants)
+    """Consents and role assignments clients wrote (:mod:`standin.emulator.grants`)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -70,7 +74,43 @@ class World:
         return self.scenario.partner.tenant_id.lower()
 
     def customer(self, tenant_id: str) -> CustomerSpec | None:
-        return self.customers.get(tenant_id.lower())
+        """The customer as it is now: the scenario's, with the consents and roles granted."""
+        found = self.customers.get(tenant_id.lower())
+        return self.grants.apply(found) if found is not None else None
+
+    def gdap_roles(self, tenant_id: str) -> frozenset[str]:
+        """The Entra roles the partner's administrators hold in a customer tenant through GDAP:
+        those of the active access assignments of its active relationships."""
+        customer = self.customers.get(tenant_id.lower())
+        if customer is None:
+            return frozenset()
+        return frozenset(
+            role.lower()
+            for rel in customer.gdap
+            if rel.status.lower() == "active"
+            for assignment in rel.access_assignments
+            if assignment.status.lower() == "active"
+            for role in assignment.roles
+        )
+
+    def gdap_active(self, tenant_id: str) -> bool:
+        """Whether the partner has an active GDAP relationship with the customer."""
+        customer = self.customers.get(tenant_id.lower())
+        return customer is not None and any(r.status.lower() == "active" for r in customer.gdap)
+
+    def graph_roles(self, tenant_id: str, identity: str) -> tuple[str, ...]:
+        """The Graph application roles ``identity`` holds in a tenant, as its token there
+        carries them and the directory lists them: the scenario's (the customer's own
+        ``app_roles``, else the app's, else the read-only default of the partner's app), none
+        where a client only just consented the app (Partner Center's consent grants delegated
+        scopes), and the app roles clients assigned there since."""
+        tenant = tenant_id.lower()
+        base = graph_roles(self.scenario, self.scenario.customer(tenant), identity)
+        if identity != PARTNER_APP:
+            return base
+        if self.grants.written_consent(tenant):
+            base = ()
+        return base + tuple(sorted(self.grants.assigned_app_roles(tenant) - set(base)))
 
     def known_tenant(self, tenant_id: str) -> bool:
         tenant = tenant_id.lower()

@@ -17,10 +17,10 @@ from typing import Any
 import jsonschema
 from pydantic import ValidationError
 
+from standin.scenario.base import PlacedError
 from standin.scenario.model import (
     CustomerSpec,
     FaultSpec,
-    PlacedError,
     Scenario,
 )
 

@@ -8,80 +8,40 @@ Times may be absolute (ISO 8601, with zone) or relative to the scenario's clock:
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from connectors.base import PARTNER_APP
 from connectors.records.scope import Source
-
-GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-PARTNER_ID_PATTERN = r"^[0-9]{6,10}$"
-RELATIVE_TIME = re.compile(r"^([+-])(\d+)([dhm])$")
-
-Guid = Annotated[str, Field(pattern=GUID_PATTERN)]
-PartnerId = Annotated[str, Field(pattern=PARTNER_ID_PATTERN)]
-TimeSpec = Annotated[
-    datetime,
-    Field(
-        description='ISO 8601 date-time with zone, or relative to "now": "+20d", "-400d", "+6h".',
-        json_schema_extra={"type": "string"},
-    ),
-]
+from standin.scenario.base import (
+    Guid,
+    PartnerId,
+    PlacedError,
+    TimeSpec,
+    _Strict,
+    _Timed,
+)
 
 
-class PlacedError(ValueError):
-    """A document-level check that knows where in the document the problem is, so that the
-    loader can name the JSON path instead of the top level."""
+class CredentialSpec(_Timed):
+    """A secret or certificate of an app registration besides those the agent signs in with
+    (a newer one not yet handed to the agent, an old one left behind)."""
 
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def resolve_time(value: object, now: datetime) -> object:
-    """Turn ``"+20d"`` and friends into absolute UTC datetimes; leave anything else alone."""
-    if isinstance(value, str):
-        match = RELATIVE_TIME.match(value.strip())
-        if match:
-            sign, amount, unit = match.groups()
-            unit_name = {"d": "days", "h": "hours", "m": "minutes"}[unit]
-            delta = timedelta(**{unit_name: int(amount)})
-            return now + delta if sign == "+" else now - delta
-    return value
-
-
-class _Timed(_Strict):
-    """Models with :data:`TimeSpec` fields resolve relative times against the load context."""
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _relative_times(cls, value: object, info: ValidationInfo) -> object:
-        now = (info.context or {}).get("now")
-        field = cls.model_fields.get(info.field_name or "")
-        if now is None or field is None or "datetime" not in str(field.annotation):
-            return value
-        return resolve_time(value, now)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _aware(cls, value: object) -> object:
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError("date-times need a zone (e.g. a trailing Z)")
-        return value
+    kind: Literal["secret", "certificate"] = "secret"
+    expires: TimeSpec | None = None
+    name: str = ""
+    thumbprint: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Fa-f]{40}$",
+        description="A certificate's SHA-1 thumbprint (hex); default: derived.",
+    )
 
 
 class AppSpec(_Timed):
@@ -106,6 +66,25 @@ class AppSpec(_Timed):
         description="The app registration: disabled refuses its sign-in everywhere with "
         "AADSTS7000112, deleted with AADSTS700016 (a PAL carrier deleted or disabled).",
     )
+    other_credentials: list[CredentialSpec] = Field(
+        default=[],
+        description="Secrets and certificates of the registration the agent does not sign in "
+        "with; they are listed with the app's own (credential_expires).",
+    )
+
+
+class RefreshTokenSpec(_Timed):
+    """The partner administrator's app+user refresh token as the emulator hands it to an agent
+    that runs it in-process (as `partnerlink auth login` would have stored it)."""
+
+    rotated: TimeSpec = Field(
+        description="When it was last redeemed (Entra rotates it on every use); a token idle "
+        "for more than 90 days is refused (AADSTS700082)."
+    )
+    signed_in: TimeSpec | None = Field(
+        default=None,
+        description="When the administrator signed in (device code); default: rotated.",
+    )
 
 
 class LocationSpec(_Strict):
@@ -121,6 +100,10 @@ class PartnerSpec(_Timed):
     locations: list[LocationSpec] = []
     app: AppSpec
     carriers: list[AppSpec] = []
+    refresh_token: RefreshTokenSpec | None = Field(
+        default=None,
+        description="The app+user refresh token's age (default: signed in and rotated now).",
+    )
 
 
 class IndirectResellerSpec(_Strict):

@@ -6,12 +6,13 @@ emulator" true by construction rather than by coincidence.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from connectors.base import PARTNER_APP
-from standin.scenario.model import CustomerSpec, IdentitySpec, Scenario
+from standin.scenario.model import AppSpec, CustomerSpec, IdentitySpec, Scenario
 
 _NAMESPACE = uuid.UUID("5f0c2a52-6a5e-4b8e-9d55-0d1f6f1e2a10")
 
@@ -28,6 +29,64 @@ class ServicePrincipal:
     subscriptions: tuple[str, ...]
     """Subscriptions it holds a role on (and that exist), lower-cased and sorted."""
     spec: IdentitySpec | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppCredential:
+    """A secret or certificate of an app registration, as Graph lists it."""
+
+    kind: str
+    """``secret`` or ``certificate``."""
+    key_id: str
+    ends: datetime | None
+    thumbprint: str | None
+    name: str
+
+
+def app_credentials(app: AppSpec, name: str) -> list[AppCredential]:
+    """The registration's secrets and certificates, the latest-ending first (those without an
+    end last; among equals, secrets before certificates).
+
+    With ``credential_expires`` the app holds its secret and every certificate it signs in
+    with, all ending then; ``other_credentials`` come besides (none without an expiry, so an
+    app with neither lists nothing and its expiry is unknown)."""
+    client = app.client_id.lower()
+    made: list[AppCredential] = []
+    if app.credential_expires is not None:
+        made.append(
+            AppCredential(
+                "secret", _derived("password", client), app.credential_expires, None, "partnerlink"
+            )
+        )
+        made += [
+            AppCredential(
+                "certificate",
+                _derived("key", client, thumb.lower()),
+                app.credential_expires,
+                thumb.upper(),
+                f"CN={name}",
+            )
+            for thumb in app.certificate_thumbprints
+        ]
+    for i, other in enumerate(app.other_credentials):
+        thumb = other.thumbprint or hashlib.sha1(f"{client}/{i}".encode()).hexdigest()  # noqa: S324
+        made.append(
+            AppCredential(
+                other.kind,
+                _derived("other", client, str(i)),
+                other.expires,
+                thumb.upper() if other.kind == "certificate" else None,
+                other.name or f"{other.kind} {i + 1}",
+            )
+        )
+    secrets_first = sorted(made, key=lambda c: c.kind != "secret")
+    return sorted(
+        secrets_first, key=lambda c: (c.ends is None, -(c.ends.timestamp() if c.ends else 0))
+    )
+
+
+def _derived(*parts: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, "/".join(parts)))
 
 
 def _object_id(customer: CustomerSpec, name: str) -> str:
@@ -57,7 +116,9 @@ def service_principals(scenario: Scenario, customer: CustomerSpec) -> list[Servi
                     spec.object_id if spec and spec.object_id else _object_id(customer, name)
                 ).lower(),
                 enabled=spec.enabled if spec else True,
-                credential_expires=app.credential_expires,
+                credential_expires=max(
+                    (c.ends for c in app_credentials(app, name) if c.ends), default=None
+                ),
                 subscriptions=tuple(subs),
                 spec=spec,
             )

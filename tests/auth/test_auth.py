@@ -240,8 +240,24 @@ def test_app_user_tokens_rotate_the_stored_refresh_token(
     assert store.load() == rotated
     assert "refresh_token_rotated" in log.names("info")
     assert rotated not in log.text()
+
+
+def test_app_user_tokens_reach_customer_tenants_through_gdap_only(
+    emulator: Emulator, http: httpx.Client, log: RecordingLogger, tmp_path: Path
+) -> None:
+    """A refresh token is bound to user and app, not to a tenant: the partner administrator's
+    is redeemed in a customer tenant where GDAP is active and the app has consent (C1), and
+    refused where the app has none (C2)."""
+    store = RefreshTokenStore(tmp_path / "refresh-token.json")
+    store.save(emulator.issue_refresh_token())
+    tokens = provider(emulator, http, log, store=store)
+
+    customer = asyncio.run(tokens.acquire(C1, GRAPH, identity=APP_USER))
+
+    claims = decoded_claims(customer.access_token)
+    assert (claims["tid"], claims["idtyp"]) == (C1, "user")
     with pytest.raises(AuthError):
-        asyncio.run(tokens.token(C1, PC, identity=APP_USER))
+        asyncio.run(tokens.token(C2, GRAPH, identity=APP_USER))
 
 
 def test_app_user_without_a_refresh_token_is_an_auth_error(

@@ -4,6 +4,7 @@ service principals with their credential expiry."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from connectors.errors import MalformedResponse, PermanentError, TransientError
+from connectors.graph.app_credentials import thumbprint_of
 from connectors.graph.connector import odata_query
 from connectors.graph.contracts import GraphContracts
 from connectors.graph.gdap import GraphGdap
@@ -22,7 +24,7 @@ from connectors.http.requester import Requester
 from connectors.records.customers import Contract
 from connectors.records.gdap import GdapAccessAssignment, GdapRelationship, GdapStatus
 from connectors.records.licences import ActiveUsers, DirectorySubscription, SubscribedSku
-from connectors.records.pal import Identity
+from connectors.records.pal import CredentialEnd, Identity
 from standin.answers import M365_WORKLOADS
 from tests.connectors.support import (
     CUSTOMER,
@@ -404,10 +406,15 @@ async def test_identities_read_service_principals_and_cache_app_expiry(
             200,
             json={
                 "passwordCredentials": [
-                    {"endDateTime": "2027-01-01T00:00:00Z"},
-                    {"endDateTime": "2028-05-01T00:00:00Z"},
+                    {"endDateTime": "2027-01-01T00:00:00Z", "hint": "abc", "keyId": "K1"},
+                    {"endDateTime": "2028-05-01T00:00:00Z", "displayName": "new"},
                 ],
-                "keyCredentials": [{"endDateTime": "2027-06-01T00:00:00Z"}],
+                "keyCredentials": [
+                    {
+                        "endDateTime": "2027-06-01T00:00:00Z",
+                        "customKeyIdentifier": base64.b64encode(bytes(range(20))).decode(),
+                    }
+                ],
             },
         )
 
@@ -427,7 +434,17 @@ async def test_identities_read_service_principals_and_cache_app_expiry(
         display_name="partner-app",
         enabled=False,
         credential_expires=datetime(2028, 5, 1, tzinfo=UTC),
+        credentials=(
+            CredentialEnd(kind="secret", ends=datetime(2028, 5, 1, tzinfo=UTC), name="new"),
+            CredentialEnd(
+                kind="certificate",
+                ends=datetime(2027, 6, 1, tzinfo=UTC),
+                thumbprint=bytes(range(20)).hex().upper(),
+            ),
+            CredentialEnd(kind="secret", key_id="k1", ends=datetime(2027, 1, 1, tzinfo=UTC)),
+        ),
     )
+    assert "abc" not in repr(identity), "a secret's hint is never kept"
     [r async for r in connector.fetch(CUSTOMER)]
     assert calls.count(f"/v1.0/applications(appId='{partner_app}')") == 1
     app_calls = [c for c in tokens.calls if c["tenant"] == PARTNER]
@@ -501,3 +518,12 @@ async def test_identities_with_a_deleted_app_registration_have_no_expiry(
     )
     [identity] = only(Identity, await read_all(connector, CUSTOMER))
     assert identity.credential_expires is None
+
+
+def test_a_certificates_thumbprint_is_read_from_base64_or_hex_and_nothing_else() -> None:
+    raw = bytes(range(20))
+    assert thumbprint_of(base64.b64encode(raw).decode()) == raw.hex().upper()
+    assert thumbprint_of(raw.hex()) == raw.hex().upper()
+    assert thumbprint_of("not base64 at all!") is None
+    assert thumbprint_of(base64.b64encode(b"short").decode()) is None
+    assert thumbprint_of(None) is None

@@ -3,6 +3,7 @@
 from agent.audit.model import Rule
 from agent.audit.rules import (
     cannot_verify,
+    credential_expiring,
     gdap_ended,
     gdap_expiring,
     link_disappeared,
@@ -12,6 +13,7 @@ from agent.audit.rules import (
     recognition_held_by_other,
     recognition_near_threshold,
     recognition_not_earning,
+    refresh_token_expiring,
     source_anomaly,
     sources_disagree,
     wrong_partner_id,
@@ -29,6 +31,8 @@ RULES: tuple[Rule, ...] = (
     gdap_expiring.RULE,
     gdap_ended.RULE,
     pal_carrier_at_risk.RULE,
+    credential_expiring.RULE,
+    refresh_token_expiring.RULE,
     cannot_verify.RULE,
     source_anomaly.RULE,
 )

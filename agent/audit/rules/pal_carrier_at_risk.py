@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from agent.audit.context import AuditContext
+from agent.audit.credential import days_left, expiry_phrase
 from agent.audit.model import Candidate, Rule, RuleMeta, Severity, Verdict
 from agent.audit.snapshot import CustomerSnapshot, finding_stake
 from agent.store.values import LinkState
@@ -122,15 +123,10 @@ def _assess(
     expires = ident.credential_expires
     if expires is not None:
         evidence["credential_expires"] = expires.isoformat()
-        days = (expires - ctx.now) // timedelta(days=1)
         if expires <= ctx.now + timedelta(days=ctx.credential_expiry_lead_days):
-            evidence["days_left"] = max(days, 0)
+            evidence["days_left"] = days_left(expires, ctx.now)
             date = expires.date().isoformat()
-            reasons.append(
-                f"credential expired on {date}"
-                if expires <= ctx.now
-                else f"credential expires on {date} (in {days} days)"
-            )
+            reasons.append(f"credential {expiry_phrase(expires, ctx.now)}")
             steps.append(
                 f"Add a new certificate (preferred) or client secret to the app registration "
                 f"of {ident.identity}"

@@ -35,7 +35,7 @@ from standin.emulator.shapes import graph as shapes
 from standin.emulator.tokens import Principal
 from standin.emulator.wire import Answer, Reply, json_reply
 from standin.scenario.model import CustomerSpec
-from standin.scenario.permissions import allowed, graph_roles
+from standin.scenario.permissions import allowed
 from standin.scenario.world import ServicePrincipal, service_principals
 
 if TYPE_CHECKING:
@@ -346,8 +346,7 @@ def service_principal_by_app(svc: Service, call: Call) -> Reply:
 
 
 def _granted(call: Call, identity: str) -> tuple[str, ...]:
-    world = call.world
-    return graph_roles(world.scenario, world.customer(call.tenant), identity)
+    return call.world.graph_roles(call.tenant, identity)
 
 
 @ROUTES.route(_BY_APP + r"/appRoleAssignments$")

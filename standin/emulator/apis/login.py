@@ -27,7 +27,6 @@ from standin.emulator.tokens import (
 )
 from standin.emulator.wire import Answer, Reply, json_reply
 from standin.scenario.model import AppSpec
-from standin.scenario.permissions import graph_roles
 from standin.scenario.world import sign_in_refusal
 
 if TYPE_CHECKING:
@@ -180,7 +179,10 @@ def _grant(
         return _app_token(svc, call, tenant, name, client_id, resource, certificate)
     if grant == "refresh_token":
         redeemed = svc.authority.redeem_refresh_token(
-            form.get("refresh_token", ""), tenant_id=tenant, client_id=client_id
+            form.get("refresh_token", ""),
+            tenant_id=tenant,
+            client_id=client_id,
+            delegated=tenant != world.partner_tenant and world.gdap_active(tenant),
         )
         user = (redeemed.user_oid, redeemed.upn)
         return _user_token(svc, call, tenant, client_id, resource, user, certificate, form)
@@ -243,7 +245,7 @@ def _app_token(
     roles: tuple[str, ...] = ()
     if RESOURCES[resource] == "graph":
         # Like Entra: the roles of the app's service principal in the tenant the token is for.
-        roles = graph_roles(world.scenario, world.customer(tenant), name)
+        roles = world.graph_roles(tenant, name)
     access = svc.authority.access_token(
         tenant_id=tenant,
         app_id=client_id,

@@ -5,12 +5,13 @@ resources/serviceprincipal, resources/approleassignment)."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from standin.emulator.shapes import derived_id, iso
 from standin.scenario.model import AppSpec, CustomerSpec, GdapSpec, LicenceSpec, Scenario
 from standin.scenario.permissions import GRAPH_NEEDS
-from standin.scenario.world import ServicePrincipal
+from standin.scenario.world import ServicePrincipal, app_credentials
 
 
 def graph_contract(c: CustomerSpec) -> dict[str, Any]:
@@ -144,29 +145,29 @@ def graph_service_principal(sp: ServicePrincipal) -> dict[str, Any]:
 
 
 def graph_application(name: str, app: AppSpec, partner_tenant: str) -> dict[str, Any]:
-    """application (GDOC resources/application) with its credentials' end dates."""
-    end = iso(app.credential_expires)
+    """application (GDOC resources/application) with its secrets and certificates: a secret's
+    ``hint`` is its first characters; a certificate's ``customKeyIdentifier`` is base64 of its
+    SHA-1 thumbprint (an ``Edm.Binary``, as Graph sends it)."""
     passwords: list[dict[str, Any]] = []
     keys: list[dict[str, Any]] = []
-    if end is not None:
-        passwords.append(
-            {
-                "keyId": derived_id("password", app.client_id),
-                "displayName": "partnerlink",
-                "hint": app.client_secret[:3],
-                "startDateTime": None,
-                "endDateTime": end,
-            }
-        )
-        for thumb in app.certificate_thumbprints:
+    for cred in app_credentials(app, name):
+        item: dict[str, Any] = {
+            "keyId": cred.key_id,
+            "displayName": cred.name,
+            "startDateTime": None,
+            "endDateTime": iso(cred.ends),
+        }
+        if cred.kind == "secret":
+            passwords.append({**item, "hint": app.client_secret[:3]})
+        else:
+            assert cred.thumbprint is not None
+            thumb = base64.b64encode(bytes.fromhex(cred.thumbprint)).decode("ascii")
             keys.append(
                 {
-                    "keyId": derived_id("key", app.client_id, thumb),
-                    "customKeyIdentifier": thumb.upper(),
-                    "displayName": f"CN={name}",
+                    **item,
+                    "customKeyIdentifier": thumb,
                     "type": "AsymmetricX509Cert",
                     "usage": "Verify",
-                    "endDateTime": end,
                 }
             )
     return {

@@ -102,7 +102,12 @@ def test_the_plan_lists_the_writes_and_applying_them_makes_every_customer_readab
         first, _ = agent.cycle()
         assert {r.customer_tenant_id for r in first.failed} == {C2}
         before = _open(agent)
-        assert [f.customer_tenant_id for f in before["cannot_verify"]] == [C2]
+        # One partner-level finding per reader and cause, each listing the customers it covers.
+        blind = before["cannot_verify"]
+        assert blind and all(f.customer_tenant_id is None for f in blind)
+        assert {
+            failure["customer"] for f in blind for failure in json.loads(f.evidence)["failures"]
+        } == {C2}
         assert "credential_expiring" in before, "the expiring secret is its own finding"
         assert _readable(agent, C1) == {SUB1}
 

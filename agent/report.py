@@ -13,7 +13,8 @@ from typing import Any
 
 from agent.escape import for_csv_row, for_html, for_markdown, for_markdown_code
 from agent.matrix import MatrixRow, build_matrix
-from agent.present import MATRIX_FIELDS, finding_dict
+from agent.present import finding_dict
+from agent.present_matrix import MATRIX_FIELDS
 from agent.recognition import present as credit_present
 from agent.recognition.view import CreditRow
 from agent.store import Store

@@ -64,28 +64,18 @@ def to_table(rows: Sequence[CreditRow], names: Names | None = None, *, wide: boo
     same holder, verdict, reason and remedy in one row listing their metrics; IDs shortened to
     names where known (``--wide``: one row per line, IDs in full)."""
     names = names or Names()
-    groups: dict[tuple[object, ...], list[CreditRow]] = {}
-    for row in rows:
-        line = row.line
-        key: tuple[object, ...] = (
-            row.customer_tenant_id,
-            line.counts_for_us,
-            line.reason,
-            row.holder_text,
-            line.remedy.words if line.remedy else None,
-        )
-        groups.setdefault((id(row),) if wide else key, []).append(row)
-    shown = "" if wide or len(groups) == len(rows) else f", {len(groups)} row(s)"
+    groups = [[row] for row in rows] if wide else grouped(rows)
+    shown = "" if len(groups) == len(rows) else f", {len(groups)} row(s)"
     table = new_table(f"credit view: {len(rows)} line(s){shown}")
     for column in ("customer", "credit line", "counts", "stake", "why, and what would count"):
         table.add_column(column, justify="right" if column == "stake" else "left")
     previous = None
-    for members in groups.values():
+    for members in groups:
         row = members[0]
         line = row.line
         name = row.customer_name if row.customer_tenant_id != previous else ""
         previous = row.customer_tenant_id
-        titles = _titles(members)
+        titles = group_title(members)
         holder = row.holder_text if wide else names.text(row.holder_text)
         stakes = "\n".join(dict.fromkeys(str(m.line.stake) for m in members))
         why = f"{line.reason.value.replace('_', ' ')}: {line.words}"
@@ -108,7 +98,24 @@ def to_table(rows: Sequence[CreditRow], names: Names | None = None, *, wide: boo
     return table
 
 
-def _titles(members: Sequence[CreditRow]) -> str:
+def grouped(rows: Sequence[CreditRow]) -> list[list[CreditRow]]:
+    """Lines of one customer with the same verdict, reason, holder and remedy, together, in
+    the order of each group's first line: one row of a table (terminal or page)."""
+    groups: dict[tuple[object, ...], list[CreditRow]] = {}
+    for row in rows:
+        line = row.line
+        key = (
+            row.customer_tenant_id,
+            line.counts_for_us,
+            line.reason,
+            row.holder_text,
+            line.remedy.words if line.remedy else None,
+        )
+        groups.setdefault(key, []).append(row)
+    return list(groups.values())
+
+
+def group_title(members: Sequence[CreditRow]) -> str:
     """The credit lines of a row, metrics listed once per area and track: ``Modern Work:
     deployments, usage growth (ENTERPRISE)``."""
     areas: dict[tuple[str, str], list[str]] = {}

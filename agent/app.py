@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from agent.matrix import MatrixRow
     from agent.metrics import Metrics
     from agent.recognition.view import CreditRow
-    from agent.report import ReportData
+    from agent.report_data import ReportData
 
 log = structlog.get_logger("partnerlink.app")
 

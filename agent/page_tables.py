@@ -17,7 +17,7 @@ from agent.recognition.stake import Unit
 from agent.stakes import StakeSum, summed
 
 if TYPE_CHECKING:
-    from agent.report import ReportData
+    from agent.report_data import ReportData
     from agent.rollup import CustomerRollup
 
 SEVERITY_WEIGHT = {"critical": 1e8, "high": 1e6, "medium": 1e4, "low": 1e2, "info": 1}

@@ -9,45 +9,19 @@ import csv
 import io
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from agent.escape import for_csv_row, for_markdown, for_markdown_code
-from agent.matrix import MatrixRow, build_matrix
+from agent.matrix import build_matrix
 from agent.names import Names
 from agent.present import STATUS_RANK, finding_dict
 from agent.present_matrix import MATRIX_FIELDS
 from agent.recognition.view import CreditRow
-from agent.rollup import CustomerRollup, rollup
+from agent.report_data import ReportData
+from agent.rollup import rollup
 from agent.store import Store
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
-
-
-@dataclass(slots=True)
-class ReportData:
-    generated: str
-    partner: str
-    history: list[dict[str, Any]]
-    matrix: list[MatrixRow]
-    findings: list[dict[str, Any]]
-    recognition: list[CreditRow] = field(default_factory=list)
-    """The credit view's lines (agent.recognition.view); the page shows those lost to us."""
-    customers: list[CustomerRollup] = field(default_factory=list)
-    """Who loses what: one line per customer, the largest stake first (agent.rollup)."""
-    names: Names = field(default_factory=Names)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "generated": self.generated,
-            "partner": self.partner,
-            "history": self.history,
-            "customers": [c.as_dict() for c in self.customers],
-            "matrix": [r.as_dict() for r in self.matrix],
-            "findings": self.findings,
-            "recognition": [r.as_dict() for r in self.recognition],
-        }
 
 
 def collect(

@@ -26,7 +26,7 @@ from agent.escape import for_html, for_html_data
 from agent.page_tables import tables
 
 if TYPE_CHECKING:
-    from agent.report import ReportData
+    from agent.report_data import ReportData
 
 SERIES = (
     ("customers", "customers with a link of ours", "#2563eb"),

@@ -40,20 +40,49 @@ class Filter:
     values: list[str]
 
 
+class Strings:
+    """One table of the page's repeated strings (names, titles, states, dates): a cell holds a
+    string's number, the script looks it up; at 20,000 customers this keeps the page several
+    times smaller than repeating each string in every row."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def of(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.of(v) for v in value]
+        if value is None:
+            return None
+        text = str(value)
+        if text not in self.index:
+            self.index[text] = len(self.index)
+        return self.index[text]
+
+    def all(self) -> list[str]:
+        return list(self.index)
+
+
 @dataclass(slots=True)
 class PageTable:
     columns: list[Column]
     customer_cell: int
-    """The cell holding the row's customer (its index among the customers, -1 for none)."""
+    """The cell holding the row's customer (its index among the customers, -1 for none); a
+    ``customer`` column shows that customer's name, and search finds its name and tenant ID."""
+    interned: tuple[int, ...] = ()
+    """Cells given as numbers in the page's string table (``Strings``)."""
     filters: list[Filter] = field(default_factory=list)
     rows: list[list[Any]] = field(default_factory=list)
     empty: str = "nothing to show"
 
-    def data(self) -> dict[str, Any]:
+    def data(self, strings: Strings) -> dict[str, Any]:
+        cells = set(self.interned)
         return {
             "columns": [asdict(c) for c in self.columns],
             "customer": self.customer_cell,
-            "rows": self.rows,
+            "interned": sorted(cells),
+            "rows": [
+                [strings.of(v) if n in cells else v for n, v in enumerate(row)] for row in self.rows
+            ],
             "empty": self.empty,
         }
 
@@ -73,8 +102,8 @@ def tables(data: ReportData) -> dict[str, PageTable]:
     }
 
 
-def _stake_key(stake: StakeSum) -> list[float]:
-    return [-v for v in stake.sort_key()]
+def _stake_key(stake: StakeSum) -> list[int]:
+    return [round(-v) for v in stake.sort_key()]
 
 
 def _customers(customers: list[CustomerRollup]) -> PageTable:
@@ -91,6 +120,7 @@ def _customers(customers: list[CustomerRollup]) -> PageTable:
             Column("looked after", "num"),
         ],
         customer_cell=12,
+        interned=(1, 2, 3, 13),
         empty="no customer yet: no sync has finished",
     )
     for n, c in enumerate(customers):
@@ -113,8 +143,10 @@ def _customers(customers: list[CustomerRollup]) -> PageTable:
                 c.lost_lines,
                 c.gaps,
                 c.looked_after,
-                sum(SEVERITY_WEIGHT[s] * n for s, n in c.open.items() if s in SEVERITY_WEIGHT),
-                sum(value for _kind, value in money),
+                round(
+                    sum(SEVERITY_WEIGHT[s] * k for s, k in c.open.items() if s in SEVERITY_WEIGHT)
+                ),
+                round(sum(value for _kind, value in money)),
                 c.tenant_id,
                 n,
                 c.worst or "none open",
@@ -133,11 +165,12 @@ def _findings(data: ReportData, index: dict[str, int]) -> PageTable:
             Column("status"),
             Column("customer", "customer"),
             Column("finding", "titled"),
-            Column("at stake", "lines", sort=8),
+            Column("at stake", "lines", sort=7),
             Column("first seen"),
             Column("id"),
         ],
-        customer_cell=11,
+        customer_cell=2,
+        interned=(0, 1, 3, 4, 5, 8),
         empty="no finding",
     )
     for f in data.findings:
@@ -149,7 +182,7 @@ def _findings(data: ReportData, index: dict[str, int]) -> PageTable:
             [
                 f["severity"],
                 f["status"],
-                customer,
+                index.get(tenant, -1),
                 [
                     rule_title(f["rule"]),
                     names.text(f["title"], drop_customer=customer),
@@ -158,15 +191,11 @@ def _findings(data: ReportData, index: dict[str, int]) -> PageTable:
                 stake.lines(),
                 f["first_seen"][:10],
                 f["fingerprint"][:12],
-                f["rule"],
                 _stake_key(stake),
                 rule_title(f["rule"]),
-                f["fingerprint"],
-                index.get(tenant, -1),
-                tenant,
             ]
         )
-    for label, cell in (("severity", 0), ("status", 1), ("rule", 9)):
+    for label, cell in (("severity", 0), ("status", 1), ("rule", 8)):
         table.add_filter(label, cell)
     return table
 
@@ -179,10 +208,11 @@ def _recognition(data: ReportData, index: dict[str, int]) -> PageTable:
             Column("credit lines", "lines"),
             Column("holder"),
             Column("why it does not count", "titled"),
-            Column("stake", "lines", sort=9),
+            Column("stake", "lines", sort=8),
             Column("what would count"),
         ],
-        customer_cell=8,
+        customer_cell=0,
+        interned=(1, 2, 3, 4, 5, 6, 7),
         empty="every credit line counts for us, or cannot be verified",
     )
     lost = [row for row in data.recognition if row.line.counts_for_us is False]
@@ -196,7 +226,7 @@ def _recognition(data: ReportData, index: dict[str, int]) -> PageTable:
         tenant = row.customer_tenant_id.lower()
         table.rows.append(
             [
-                names.customer(tenant, row.customer_name),
+                index.get(tenant, -1),
                 [count + group_title(members)],
                 names.text(row.holder_text),
                 [line.reason.value.replace("_", " "), names.text(line.words)],
@@ -204,9 +234,7 @@ def _recognition(data: ReportData, index: dict[str, int]) -> PageTable:
                 line.remedy.words if line.remedy else "-",
                 group_title(members).split(":", 1)[0],
                 line.reason.value.replace("_", " "),
-                index.get(tenant, -1),
                 _stake_key(stake),
-                tenant,
             ]
         )
     table.add_filter("solution area", 6)
@@ -225,9 +253,10 @@ def _matrix(data: ReportData, index: dict[str, int]) -> PageTable:
             Column("via"),
             Column("state", "state"),
             Column("since"),
-            Column("stake", "lines", sort=11),
+            Column("stake", "lines", sort=9),
         ],
-        customer_cell=8,
+        customer_cell=0,
+        interned=(1, 2, 3, 4, 5, 6, 7, 8, 10),
         empty="no link seen yet",
     )
     for r in data.matrix:
@@ -235,7 +264,7 @@ def _matrix(data: ReportData, index: dict[str, int]) -> PageTable:
         since = (r.since or "")[:10]
         table.rows.append(
             [
-                names.customer(tenant, r.customer_name),
+                index.get(tenant, -1),
                 names.workload(r.workload),
                 KIND_WORDS.get(r.kind, r.kind.upper()),
                 r.holder or ("us" if r.ours else "-"),
@@ -243,13 +272,11 @@ def _matrix(data: ReportData, index: dict[str, int]) -> PageTable:
                 [r.state, STATE_WORDS.get(r.state, r.state)],
                 since + ("" if not since or r.since_from == "microsoft" else " (first seen)"),
                 matrix_stake(r.stake),
-                index.get(tenant, -1),
-                tenant,
                 STATE_WORDS.get(r.state, r.state),
                 _stake_key(summed([{"stake": r.stake}])),
                 r.workload,
             ]
         )
     table.add_filter("link", 2)
-    table.add_filter("state", 10)
+    table.add_filter("state", 8)
     return table

@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from agent.charts import line_chart
 from agent.escape import for_html, for_html_data
-from agent.page_tables import tables
+from agent.page_tables import PageTable, Strings, tables
 
 if TYPE_CHECKING:
     from agent.report_data import ReportData
@@ -107,10 +107,18 @@ def render(data: ReportData) -> str:
             tables=page_tables,
             policy=content_security_policy(header=False),
             style=Markup(_asset("report.css")),  # noqa: S704 - the agent's own stylesheet
-            data=Markup(for_html_data({name: t.data() for name, t in page_tables.items()})),  # noqa: S704
+            data=Markup(for_html_data(page_data(page_tables))),  # noqa: S704
             script=Markup(script()),  # noqa: S704 - the agent's own script, allowed by its hash
         )
     )
+
+
+def page_data(page_tables: dict[str, PageTable]) -> dict[str, Any]:
+    """The tables' rows and the one string table their cells point into."""
+    strings = Strings()
+    out: dict[str, Any] = {name: t.data(strings) for name, t in page_tables.items()}
+    out["strings"] = strings.all()
+    return out
 
 
 def vars_of(chart: Any) -> dict[str, Any]:

@@ -4,6 +4,19 @@
 (function () {
   var PAGE = 50;
   var data = JSON.parse(document.getElementById("report-data").textContent);
+  var strings = data.strings;
+  function decode(value) {
+    if (Array.isArray(value)) return value.map(decode);
+    return value === null ? null : strings[value];
+  }
+  ["customers", "findings", "recognition", "matrix"].forEach(function (name) {
+    var table = data[name];
+    table.rows.forEach(function (row) {
+      table.interned.forEach(function (cell) { row[cell] = decode(row[cell]); });
+    });
+  });
+  var customerNames = data.customers.rows.map(function (row) { return row[0]; });
+  var customerTenants = data.customers.rows.map(function (row) { return row[11]; });
   var views = {};
   var focus = null; // the index of the chosen customer, or null
 
@@ -34,14 +47,15 @@
       td.textContent = value[1];
     } else if (column.kind === "customer") {
       var index = row[view.table.customer];
+      var name = view.name === "customers" ? value : index >= 0 ? customerNames[index] : "(partner)";
       if (index >= 0) {
-        var button = el("button", value, "customer");
+        var button = el("button", name, "customer");
         button.type = "button";
         button.title = "only this customer's rows";
         button.addEventListener("click", function () { choose(index); });
         td.appendChild(button);
       } else {
-        td.textContent = value;
+        td.textContent = name;
       }
     } else {
       td.textContent = value === null || value === undefined ? "" : value;
@@ -57,7 +71,11 @@
 
   function haystack(view) {
     if (!view.hay) {
-      view.hay = view.table.rows.map(function (row) { return text(row).toLowerCase(); });
+      var at = view.table.customer;
+      view.hay = view.table.rows.map(function (row) {
+        var who = row[at] >= 0 ? " " + customerNames[row[at]] + " " + customerTenants[row[at]] : "";
+        return (text(row) + who).toLowerCase();
+      });
     }
     return view.hay;
   }

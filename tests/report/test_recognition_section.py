@@ -4,9 +4,7 @@ with the reason and the remedy; names from Microsoft escaped; the JSON form carr
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
-from typing import Any
 
 from agent import report
 from agent.app import Agent
@@ -14,18 +12,9 @@ from agent.config import load_settings
 from agent.recognition.present import grouped
 from tests.conftest import Clock
 from tests.recognition.estate import ELSEWHERE, write_estate
+from tests.report.pagedata import tables
 
 HOSTILE = "<script>alert(1)</script> Cobalt & Sons"
-
-
-def page_data(page: str) -> dict[str, Any]:
-    """The page's data block, as its script reads it."""
-    match = re.search(
-        r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S
-    )
-    assert match, "the page has no data block"
-    data: dict[str, Any] = json.loads(match.group(1))
-    return data
 
 
 def test_section_lists_the_lines_lost_to_us_with_reason_and_remedy(
@@ -37,7 +26,7 @@ def test_section_lists_the_lines_lost_to_us_with_reason_and_remedy(
         everything = agent.credit()
 
     page = report.to_html(data)
-    rows = page_data(page)["recognition"]["rows"]
+    rows = tables(page)["recognition"]["rows"]
     text = json.dumps(rows, ensure_ascii=False)
 
     assert "<h2>Recognition" in page
@@ -59,7 +48,7 @@ def test_an_estate_without_lost_lines_says_so(tmp_path: Path, clock: Clock) -> N
     with Agent(load_settings(write_estate(tmp_path)), clock=clock) as agent:
         data = agent.report_data(agent.clock())  # before any sync: nothing to judge
 
-    table = page_data(report.to_html(data))["recognition"]
+    table = tables(report.to_html(data))["recognition"]
 
     assert data.recognition == []
     assert table["rows"] == []

@@ -69,7 +69,7 @@ def test_page_is_self_contained_with_one_chart_per_coverage_series(world: Path) 
     assert page.count('<figure class="chart"') == 4
     assert page.count("<svg") + page.count("chart-note") == 4 and '<path d="M' in page
     assert 'id="matrix"' in page and 'id="customers"' in page
-    assert "link_disappeared" in page
+    assert "Link disappeared" in page, "the rule by its title"
 
 
 def test_a_chart_of_one_run_says_so_instead_of_drawing_a_dot() -> None:

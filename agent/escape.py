@@ -114,14 +114,21 @@ _SCRIPT_DATA = str.maketrans(
 )
 
 
+_JSON_CONTROL = re.compile(r"\\(?:[bfnrt]|u00[01])")
+"""How ``json.dumps`` writes a C0 control character (and, harmlessly, a text's backslash)."""
+
+
 def for_html_data(data: object) -> str:
     """Data for a page's ``<script type="application/json">`` block: JSON whose text holds no
     ``<``, ``>`` or ``&`` (as ``\\u003c`` and so on), so no ``</script>`` or comment can end the
     block early, with control and direction characters spelled out. The page's script reads
     it with ``JSON.parse`` and shows it as text only (``textContent``), never as markup."""
-    return json.dumps(_visible_data(data), ensure_ascii=False, separators=(",", ":")).translate(
-        _SCRIPT_DATA
-    )
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if not text.isprintable() or _JSON_CONTROL.search(text):
+        # Something to spell out somewhere (a control, format or separator character, raw or
+        # as JSON wrote it): clean every string first. Otherwise the text is already clean.
+        text = json.dumps(_visible_data(data), ensure_ascii=False, separators=(",", ":"))
+    return text.translate(_SCRIPT_DATA)
 
 
 def for_mail_header(text: str, limit: int = MAIL_HEADER_LIMIT) -> str:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agent.present import first_step, rule_title
-from agent.present_matrix import KIND_WORDS, STATE_WORDS, matrix_stake
+from agent.present_matrix import KIND_WORDS, STATE_WORDS
 from agent.recognition.present import group_title, grouped
 from agent.recognition.stake import Unit
 from agent.stakes import StakeSum, summed
@@ -262,6 +262,7 @@ def _matrix(data: ReportData, index: dict[str, int]) -> PageTable:
     for r in data.matrix:
         tenant = r.customer_tenant_id.lower()
         since = (r.since or "")[:10]
+        stake = summed([{"stake": r.stake}])
         table.rows.append(
             [
                 index.get(tenant, -1),
@@ -271,9 +272,9 @@ def _matrix(data: ReportData, index: dict[str, int]) -> PageTable:
                 r.carried_by or "",
                 [r.state, STATE_WORDS.get(r.state, r.state)],
                 since + ("" if not since or r.since_from == "microsoft" else " (first seen)"),
-                matrix_stake(r.stake),
+                stake.lines(),
                 STATE_WORDS.get(r.state, r.state),
-                _stake_key(summed([{"stake": r.stake}])),
+                _stake_key(stake),
                 r.workload,
             ]
         )

@@ -18,6 +18,7 @@ from agent.recognition.stake import Stake, Unit
 _KEYED = {"acr_usd": (Unit.MONEY, "USD"), "mau": (Unit.USERS, None), "seats": (Unit.SEATS, None)}
 Kind = tuple[Unit, str | None]
 UNIT_ORDER = {Unit.MONEY: 0, Unit.USERS: 1, Unit.SEATS: 2}
+_NUMBER = (int, float)
 
 
 def finding_stakes(evidence: Mapping[str, Any]) -> list[Stake]:
@@ -32,12 +33,12 @@ def finding_stakes(evidence: Mapping[str, Any]) -> list[Stake]:
         except ValueError:
             return []
         value = stake.get("value")
-        number = float(value) if isinstance(value, int | float) else None
+        number = float(value) if isinstance(value, _NUMBER) else None
         return [Stake(unit, number, stake.get("currency"), str(stake.get("basis") or ""))]
     out = []
     for key, (unit, currency) in _KEYED.items():
         value = stake.get(key)
-        if isinstance(value, int | float) and value:
+        if isinstance(value, _NUMBER) and value:
             out.append(Stake(unit, float(value), currency))
     return out
 
@@ -51,11 +52,12 @@ class StakeSum:
     no_data: set[Kind] = field(default_factory=set)
 
     def add(self, stake: Stake, workload: str | None = None) -> None:
-        kind = stake.kind
+        money = stake.unit is Unit.MONEY
+        kind = (stake.unit, stake.currency if money else None)
         if stake.value is None:
             self.no_data.add(kind)
             return
-        if stake.unit is Unit.MONEY and workload and workload.startswith("azure:"):
+        if money and workload and workload.startswith("azure:"):
             subs = self.per_subscription.setdefault(kind, {})
             subs[workload] = max(subs.get(workload, 0.0), stake.value)
         else:
@@ -82,8 +84,10 @@ class StakeSum:
 
     def sort_key(self) -> tuple[float, float, float]:
         """Larger stakes first, money before users before seats; units never added."""
-        money = sum(v or 0.0 for (u, _c), v in self.figures().items() if u is Unit.MONEY)
-        return (-money, -(self.value(Unit.USERS) or 0.0), -(self.value(Unit.SEATS) or 0.0))
+        figures = self.figures()
+        money = sum(v or 0.0 for (u, _c), v in figures.items() if u is Unit.MONEY)
+        users = figures.get((Unit.USERS, None)) or 0.0
+        return (-money, -users, -(figures.get((Unit.SEATS, None)) or 0.0))
 
     def lines(self) -> list[str]:
         """``21,000 USD``, ``201 users``, ``220 seats``: one line per unit kind."""

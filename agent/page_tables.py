@@ -31,6 +31,8 @@ class Column:
     state) or customer (a button that narrows every table to the row's customer)."""
     sort: int | None = None
     """The cell to sort by, when not the shown one (a number, or [money, users, seats])."""
+    nowrap: bool = False
+    """Keep each line of the cell on one line (a stake, a date)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ def _customers(customers: list[CustomerRollup]) -> PageTable:
             Column("customer", "customer"),
             Column("owner"),
             Column("open findings", "lines", sort=9),
-            Column("money at stake", "lines", sort=10),
+            Column("money at stake", "lines", sort=10, nowrap=True),
             Column("users at stake", "num"),
             Column("seats at stake", "num"),
             Column("credit lines lost", "num"),
@@ -165,8 +167,8 @@ def _findings(data: ReportData, index: dict[str, int]) -> PageTable:
             Column("status"),
             Column("customer", "customer"),
             Column("finding", "titled"),
-            Column("at stake", "lines", sort=7),
-            Column("first seen"),
+            Column("at stake", "lines", sort=7, nowrap=True),
+            Column("first seen", nowrap=True),
             Column("id"),
         ],
         customer_cell=2,
@@ -208,7 +210,7 @@ def _recognition(data: ReportData, index: dict[str, int]) -> PageTable:
             Column("credit lines", "lines"),
             Column("holder"),
             Column("why it does not count", "titled"),
-            Column("stake", "lines", sort=8),
+            Column("stake", "lines", sort=8, nowrap=True),
             Column("what would count"),
         ],
         customer_cell=0,
@@ -252,8 +254,8 @@ def _matrix(data: ReportData, index: dict[str, int]) -> PageTable:
             Column("holder"),
             Column("via"),
             Column("state", "state"),
-            Column("since"),
-            Column("stake", "lines", sort=9),
+            Column("since", nowrap=True),
+            Column("stake", "lines", sort=9, nowrap=True),
         ],
         customer_cell=0,
         interned=(1, 2, 3, 4, 5, 6, 7, 8, 10),

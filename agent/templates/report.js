@@ -60,6 +60,7 @@
     } else {
       td.textContent = value === null || value === undefined ? "" : value;
     }
+    if (column.nowrap) td.className = (td.className + " nowrap").trim();
     return td;
   }
 

@@ -171,7 +171,9 @@ def summary(agent: Agent, console: Console) -> None:
             cells = sorted(set(links.get(kind, [])))
             row.append(Text(" ").join(_mark(c) for c in cells))
         table.add_row(*row)
+    console.print()
     console.print(fit(table, console.width))
+    console.print()
 
 
 def _mark(cell: str) -> Text:

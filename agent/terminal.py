@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from rich.cells import cell_len
@@ -31,22 +32,38 @@ def show(
     pager: Callable[[str], None] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> bool:
-    """Print ``renderable``; through the pager when a person reads it and it is taller than
-    the window. Returns whether the pager was used."""
+    """Print ``renderable`` (a table fitted to the width); through the pager when a person
+    reads it and it is taller than the window. Returns whether the pager was used."""
     if isinstance(renderable, Table):
         fit(renderable, console.width)
+    with paged(console, pager=pager, environ=environ) as used:
+        console.print(renderable)
+    return used[0]
+
+
+@contextmanager
+def paged(
+    console: Console,
+    *,
+    pager: Callable[[str], None] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Iterator[list[bool]]:
+    """Everything printed on ``console`` inside the block, through the pager when a person
+    reads it and it is taller than the window; printed as it comes otherwise. The list it
+    yields says afterwards whether the pager was used."""
+    used = [False]
     if not interactive(console, environ):
-        console.print(renderable)
-        return False
+        yield used
+        return
     with console.capture() as captured:
-        console.print(renderable)
+        yield used
     text = captured.get()
     if text.count("\n") < console.size.height - 1:
         console.file.write(text)
         console.file.flush()
-        return False
+        return
     (pager or _system_pager)(text)
-    return True
+    used[0] = True
 
 
 def fit(table: Table, width: int) -> Table:

@@ -15,6 +15,7 @@ from agent.cli.root import agent_for, fail, settings
 from agent.escape import for_terminal
 from agent.names import Names
 from agent.present import emit_findings, finding_order
+from agent.terminal import paged
 
 
 def findings(
@@ -141,13 +142,14 @@ def explain(
         )
         rule_lines = _recognition_rule_lines(agent, finding.evidence)
         names = Names.from_store(agent.store)
-    _print_finding(finding)
-    if rule_lines:
-        root.out.print("\n[bold]recognition rule behind it[/]")
-    for line in rule_lines:
-        root.out.print(for_terminal(line))
-    _print_life(events)
-    _print_observations(finding.link_kind, history, names)
+    with paged(root.out):
+        _print_finding(finding)
+        if rule_lines:
+            root.out.print("\n[bold]recognition rule behind it[/]")
+        for line in rule_lines:
+            root.out.print(for_terminal(line))
+        _print_life(events)
+        _print_observations(finding.link_kind, history, names)
 
 
 def _recognition_rule_lines(agent: Any, evidence: str | None) -> list[str]:

@@ -11,7 +11,7 @@ import structlog
 from rich.console import Console
 from rich.table import Table
 
-from agent.terminal import ProgressBar, fit, interactive, show
+from agent.terminal import ProgressBar, fit, interactive, paged, show
 from tests.logs import project_logging
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -96,3 +96,14 @@ def test_logs_are_printed_above_the_bar_not_into_it(capsys: pytest.CaptureFixtur
     logged = [piece for line in lines for piece in line.split("\n") if "read_retried" in piece]
     assert logged, "the log line reached the terminal through the bar's console"
     assert all("syncing customers" not in piece for piece in logged), logged
+
+
+def test_a_long_explanation_printed_in_pieces_is_paged_as_one(person: Console) -> None:
+    paged_text: list[str] = []
+    with paged(person, pager=paged_text.append, environ={}) as used:
+        for n in range(40):
+            person.print(f"line {n}", highlight=False)
+    assert used == [True] and "line 0" in paged_text[0] and "line 39" in paged_text[0]
+    with paged(person, pager=paged_text.append, environ={}) as used:
+        person.print("one line")
+    assert used == [False] and "one line" in person.file.getvalue()  # type: ignore[attr-defined]

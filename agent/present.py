@@ -65,11 +65,12 @@ def finding_dict(finding: Any) -> dict[str, Any]:
 
 
 def finding_order(f: Any) -> tuple[Any, ...]:
-    """Open first, then most severe, then most valuable, then by title."""
+    """Open first, then most severe, then the largest stake (money, then users, then seats:
+    units are never weighed against one another), then by title."""
     return (
         STATUS_RANK.get(f.status, 9),
         SEVERITY_RANK.get(f.severity, 9),
-        -f.value_at_stake,
+        summed([json.loads(f.evidence or "{}")]).sort_key(),
         f.title,
     )
 

@@ -19,6 +19,7 @@ from agent.present_matrix import MATRIX_FIELDS
 from agent.recognition.view import CreditRow
 from agent.report_data import ReportData
 from agent.rollup import rollup
+from agent.stakes import summed
 from agent.store import Store
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
@@ -59,7 +60,7 @@ def collect(
         key=lambda f: (
             STATUS_RANK.get(f["status"], 9),
             SEVERITY_ORDER.index(f["severity"]) if f["severity"] in SEVERITY_ORDER else 9,
-            -float(f["value_at_stake"] or 0),
+            summed([f["evidence"]]).sort_key(),  # money, then users, then seats: never mixed
         )
     )
     matrix = build_matrix(store, our_ids, global_id=global_id, disappeared_after=disappeared_after)

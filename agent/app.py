@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from agent.matrix import MatrixRow
     from agent.metrics import Metrics
     from agent.recognition.view import CreditRow
-    from agent.report import ReportData
+    from agent.report_data import ReportData
 
 log = structlog.get_logger("partnerlink.app")
 
@@ -275,7 +275,17 @@ class Agent:
             disappeared_after=self.policy.disappeared_after_runs,
             now=now,
             recognition=recognition,
+            owners=self._owners(),
         )
+
+    def _owners(self) -> dict[str, str]:
+        """Tenant ID -> owner, from the managed-customers file (the first row naming one)."""
+        path = self.settings.expectations.managed_customers_file
+        owners: dict[str, str] = {}
+        for customer in load_managed_customers(path) if path else []:
+            if customer.owner:
+                owners.setdefault(customer.tenant_id, customer.owner)
+        return owners
 
     def _expectations_cache(self) -> dict[str, tuple[Expectation, ...]]:
         if not hasattr(self, "_expect"):

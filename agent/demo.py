@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from agent import logging as plog
@@ -23,9 +22,12 @@ from agent.config import load_settings
 from agent.escape import for_terminal
 from agent.exits import sync_code
 from agent.files import write_private
-from agent.present import emit_findings, finding_order, print_audit, print_sync
+from agent.names import Names
+from agent.present import emit_findings, finding_order, new_table, print_audit, print_sync
+from agent.present_matrix import KIND_WORDS
 from agent.recognition import present as credit_present
 from agent.store.models import ACTIVE_STATUSES
+from agent.terminal import fit
 from standin.scenario import Scenario, bundled_path, load_scenario
 
 WORLD = "world.json"
@@ -132,8 +134,8 @@ def run_demo(
         summary(agent, console)
         credit(agent, console)
         rows = agent.store.findings(statuses=sorted(ACTIVE_STATUSES))
-        rows.sort(key=lambda f: finding_order(f.severity, json.loads(f.evidence or "{}"), f.title))
-        emit_findings(rows, "table", console)
+        rows.sort(key=finding_order)
+        emit_findings(rows, "table", console, names=Names.from_store(agent.store))
         kinds = sorted({f.rule for f in rows})
         console.print(f"finding kinds shown: {', '.join(kinds)}", highlight=False)
     return code
@@ -141,7 +143,7 @@ def run_demo(
 
 def _cycle(agent: Agent, console: Console) -> int:
     synced, audited = agent.cycle(trigger="demo")
-    print_sync(synced, console)
+    print_sync(synced, console, Names.from_store(agent.store))
     if audited is not None:
         print_audit(audited, console)
     return 0 if synced.status.value in ("complete", "partial") else sync_code(synced.status)
@@ -161,18 +163,20 @@ def summary(agent: Agent, console: Console) -> None:
         o.record.customer_tenant_id: getattr(o.record, "name", None)
         for o in agent.store.current(kinds=["customer"])
     }
-    table = Table(title="associations (✓ ours · ✗ gone · other partner IDs named)")
+    table = new_table("associations (✓ ours · ✗ gone · other partner IDs named)")
     kinds = ("csp", "indirect_reseller", "gdap", "pal", "dpor", "cpor")
     table.add_column("customer")
     for kind in kinds:
-        table.add_column(kind)
+        table.add_column(KIND_WORDS.get(kind, kind.upper()))
     for tenant, links in sorted(by_customer.items(), key=lambda kv: names.get(kv[0]) or kv[0]):
         row = [for_terminal(names.get(tenant) or tenant)]
         for kind in kinds:
             cells = sorted(set(links.get(kind, [])))
             row.append(Text(" ").join(_mark(c) for c in cells))
         table.add_row(*row)
-    console.print(table)
+    console.print()
+    console.print(fit(table, console.width))
+    console.print()
 
 
 def credit(agent: Agent, console: Console) -> None:

@@ -9,6 +9,7 @@ output calls the one function of its format on every value it did not write itse
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping
 
@@ -96,6 +97,38 @@ def for_slack(text: str) -> str:
 def for_html(text: str) -> str:
     """Literal text in HTML, attribute values included."""
     return html.escape(visible(text, keep="\n"), quote=True)
+
+
+def _visible_data(value: object) -> object:
+    if isinstance(value, str):
+        return visible(value, keep="\n")
+    if isinstance(value, list | tuple):
+        return [_visible_data(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _visible_data(v) for k, v in value.items()}
+    return value
+
+
+_SCRIPT_DATA = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+_JSON_CONTROL = re.compile(r"\\(?:[bfnrt]|u00[01])")
+"""How ``json.dumps`` writes a C0 control character (and, harmlessly, a text's backslash)."""
+
+
+def for_html_data(data: object) -> str:
+    """Data for a page's ``<script type="application/json">`` block: JSON whose text holds no
+    ``<``, ``>`` or ``&`` (as ``\\u003c`` and so on), so no ``</script>`` or comment can end the
+    block early, with control and direction characters spelled out. The page's script reads
+    it with ``JSON.parse`` and shows it as text only (``textContent``), never as markup."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if not text.isprintable() or _JSON_CONTROL.search(text):
+        # Something to spell out somewhere (a control, format or separator character, raw or
+        # as JSON wrote it): clean every string first. Otherwise the text is already clean.
+        text = json.dumps(_visible_data(data), ensure_ascii=False, separators=(",", ":"))
+    return text.translate(_SCRIPT_DATA)
 
 
 def for_mail_header(text: str, limit: int = MAIL_HEADER_LIMIT) -> str:

@@ -56,14 +56,29 @@ def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutabl
     return event
 
 
+class CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the moment of writing: while a progress bar is
+    drawn, rich has put a proxy there that prints each line above the bar, so a log line never
+    runs into the bar (``agent.terminal.ProgressBar``)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
-    """Configure structlog (and the standard logging it wraps) once per process."""
-    stream = stream or sys.stderr
-    pretty = fmt == "console" or (fmt == "auto" and stream.isatty())
+    """Configure structlog (and the standard logging it wraps) once per process; without a
+    ``stream``, onto the process's standard error as it stands at each write."""
+    out: Any = stream or CurrentStderr()
+    tty = out.isatty()
+    pretty = fmt == "console" or (fmt == "auto" and tty)
     renderer: Any = (
-        structlog.dev.ConsoleRenderer(
-            colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback
-        )
+        structlog.dev.ConsoleRenderer(colors=tty, exception_formatter=structlog.dev.plain_traceback)
         if pretty
         else structlog.processors.JSONRenderer()
     )
@@ -80,9 +95,9 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
         wrapper_class=structlog.make_filtering_bound_logger(
             getattr(logging, level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=logging.WARNING, stream=stream, force=True)
+    logging.basicConfig(level=logging.WARNING, stream=out, force=True)
     for noisy in ("httpx", "httpcore", "msal", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from agent.audit.link import SELF
 from agent.audit.snapshot import CustomerSnapshot, group_records
 from agent.store import Store
 from agent.store.models import Link
+from connectors.records.customers import CspSubscription
+from connectors.records.gdap import GdapRelationship
+from connectors.records.pal import PalLink
 
 GAP_RULES = ("link_missing", "link_held_by_other", "wrong_partner_id")
 
@@ -29,6 +33,10 @@ class MatrixRow:
     since: str | None
     last_seen: str | None
     stake: dict[str, Any] = field(default_factory=dict)
+    since_from: str = "first seen"
+    """``microsoft``: ``since`` is Microsoft's own date (a GDAP relationship's activation, a
+    Partner Admin Link's last update, a CSP subscription's creation); ``first seen``: the time
+    the agent first saw the link."""
 
     @property
     def gap(self) -> bool:
@@ -55,6 +63,7 @@ def build_matrix(
     for link in links:
         snap = snapshots[link.customer_tenant_id]
         ours = link.holder == SELF or link.holder in our_ids
+        since = microsoft_since(link, snap)
         rows.append(
             MatrixRow(
                 customer_tenant_id=link.customer_tenant_id,
@@ -65,9 +74,10 @@ def build_matrix(
                 ours=ours,
                 carried_by=link.identity,
                 state=_state(link, ours, global_id, disappeared_after),
-                since=link.first_seen_at.isoformat(),
+                since=(since or link.first_seen_at).isoformat(),
                 last_seen=link.last_seen_at.isoformat(),
                 stake=snap.stake(link.workload),
+                since_from="microsoft" if since else "first seen",
             )
         )
     rows += _missing(store, snapshots, customers)
@@ -85,6 +95,25 @@ def _snapshots(store: Store, tenants: list[str]) -> dict[str, CustomerSnapshot]:
         t: CustomerSnapshot(tenant_id=t, records=group_records(by_tenant.get(t, ())), statuses={})
         for t in tenants
     }
+
+
+def microsoft_since(link: Link, snap: CustomerSnapshot) -> datetime | None:
+    """The date Microsoft gives for a link, where it gives one: a GDAP relationship's
+    activation, the last update of a Partner Admin Link (when it took its partner ID), the
+    creation of the CSP subscription an indirect reseller is named on."""
+    if link.kind == "gdap":
+        rel = next(
+            (r for r in snap.of(GdapRelationship) if r.relationship_id == link.identity), None
+        )
+        return rel.activated if rel else None
+    if link.kind == "pal" and link.source == "arm.pal":
+        pal = next((p for p in snap.of(PalLink) if p.identity == link.identity), None)
+        return pal.updated if pal else None
+    if link.workload.startswith("csp:"):
+        key = link.workload.split(":", 1)[1]
+        sub = next((s for s in snap.of(CspSubscription) if s.key == key), None)
+        return sub.created if sub else None
+    return None
 
 
 def _state(link: Link, ours: bool, global_id: str | None, disappeared_after: int) -> str:

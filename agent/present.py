@@ -1,22 +1,33 @@
 """How findings, runs and the matrix look: as a table, JSON or CSV rows, and the one-line
 summaries of a sync and an audit. The commands, the report and the demo share these forms;
-every stranger's text passes through ``agent.escape`` on its way out."""
+every stranger's text passes through ``agent.escape`` on its way out.
+
+Tables fit 100 columns and stay readable at 80: names instead of GUIDs (``agent.names``; the
+IDs are in JSON, CSV and ``--wide``), rule titles instead of rule IDs, a "what to do" line per
+finding, and one row with a count for repeated findings of one rule for one customer."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from agent import logging as plog
 from agent.audit.blind import blind_spots
 from agent.escape import for_csv_row, for_terminal
-from agent.recognition.stake import rank_key as stake_rank
+from agent.names import Names
+from agent.stakes import summed
+from agent.terminal import fit, show
 
 FINDING_FIELDS = (
     "fingerprint",
@@ -34,30 +45,28 @@ FINDING_FIELDS = (
     "value_at_stake",
 )
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
-MATRIX_FIELDS = (
-    "customer_tenant_id",
-    "customer_name",
-    "workload",
-    "kind",
-    "holder",
-    "ours",
-    "carried_by",
-    "state",
-    "since",
-    "last_seen",
-    "acr_usd",
-    "mau",
-    "seats",
-)
-SEVERITY_COLOURS = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-STATE_COLOURS = {
-    "present": "green",
-    "gone": "bold red",
-    "disappearing": "red",
-    "held_by_other": "yellow",
-    "wrong_id": "yellow",
-    "missing": "magenta",
+STATUS_RANK = {
+    "open": 0,
+    "pending": 1,
+    "suspect": 2,
+    "acknowledged": 3,
+    "snoozed": 4,
+    "dismissed": 5,
 }
+"""Open findings before those someone already looks after."""
+SEVERITY_COLOURS = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+TITLE_LIMIT = 220
+"""Characters of a finding's title in a table; ``explain`` and ``--wide`` show all of it."""
+ACTION_LIMIT = 200
+DETAIL_LIMIT = 150
+"""Characters of a read's error under a sync's summary: ``explain`` shows the whole finding."""
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
+
+
+def at_stake(evidence: Any) -> dict[str, Any]:
+    """The stake a finding's evidence carries (``at_stake``), or ``{}`` where none rides."""
+    stake = evidence.get("at_stake") if isinstance(evidence, dict) else None
+    return stake if isinstance(stake, dict) else {}
 
 
 def finding_dict(finding: Any) -> dict[str, Any]:
@@ -74,23 +83,28 @@ def finding_dict(finding: Any) -> dict[str, Any]:
     return data
 
 
-def at_stake(evidence: Any) -> dict[str, Any]:
-    """The stake a finding's evidence carries (``at_stake``), or ``{}`` where none rides."""
-    stake = evidence.get("at_stake") if isinstance(evidence, dict) else None
-    return stake if isinstance(stake, dict) else {}
+def finding_order(f: Any) -> tuple[Any, ...]:
+    """Open first, then most severe, then the largest stake (money, then users, then seats:
+    units are never weighed against one another), then by title."""
+    return (
+        STATUS_RANK.get(f.status, 9),
+        SEVERITY_RANK.get(f.severity, 9),
+        summed([json.loads(f.evidence or "{}")]).sort_key(),
+        f.title,
+    )
 
 
-def finding_order(severity: str, evidence: Any, title: str) -> tuple[Any, ...]:
-    """The order findings are listed in: by severity, then by stake within one unit group only
-    (money per currency, then monthly active users, then paid seats; "no data" after the known
-    stakes, findings without a stake last): a dollar is never weighed against a user."""
-    stake = at_stake(evidence)
-    rank = stake_rank(stake.get("unit"), stake.get("currency"), stake.get("value"))
-    return (SEVERITY_RANK.get(severity, 9), not stake, *rank, title)
-
-
-def emit_findings(rows: list[Any], fmt: str, console: Console) -> None:
-    """Findings as JSON or CSV on stdout, or as a table on ``console``."""
+def emit_findings(
+    rows: list[Any],
+    fmt: str,
+    console: Console,
+    *,
+    names: Names | None = None,
+    wide: bool = False,
+    pager: bool = False,
+) -> None:
+    """Findings as JSON or CSV on stdout, or as a table on ``console`` (through the pager when
+    ``pager`` and a person reads it: ``agent.terminal``)."""
     if fmt == "json":
         sys.stdout.write(json.dumps([finding_dict(f) for f in rows], indent=2) + "\n")
         return
@@ -108,28 +122,123 @@ def emit_findings(rows: list[Any], fmt: str, console: Console) -> None:
     if not rows:
         console.print("no findings")
         return
-    console.print(findings_table(rows))
+    out(console, findings_table(rows, names or Names(), wide=wide), pager)
 
 
-def findings_table(rows: list[Any]) -> Table:
-    table = Table(title=f"{len(rows)} finding(s)", show_lines=False, expand=False)
-    for column in ("severity", "status", "rule", "customer", "finding", "at stake", "id"):
-        table.add_column(column, overflow="fold")
+@dataclass(slots=True)
+class Group:
+    """Findings of one rule for one customer in one status: one row of the table."""
+
+    first: Any
+    members: list[Any]
+
+
+def collapse(rows: Sequence[Any]) -> list[Group]:
+    """Rows grouped by rule, customer and status, in the order of each group's first row."""
+    groups: dict[tuple[str, str, str], Group] = {}
     for f in rows:
+        key = (f.rule, f.customer_tenant_id or "", f.status)
+        if key in groups:
+            groups[key].members.append(f)
+        else:
+            groups[key] = Group(f, [f])
+    return list(groups.values())
+
+
+def rule_title(rule: str) -> str:
+    """A rule's title for people (``Link held by another partner``), else its ID in words."""
+    from agent.audit.rules import RULES_BY_ID
+
+    found = RULES_BY_ID.get(rule)
+    return found.meta.title if found else rule.replace("_", " ")
+
+
+def first_step(remediation: str, limit: int = ACTION_LIMIT) -> str:
+    """The first sentence of a remediation, cut on a word near ``limit``."""
+    step = _SENTENCE_END.split(remediation.strip(), maxsplit=1)[0]
+    return clipped(step, limit)
+
+
+def clipped(text: str, limit: int) -> str:
+    """``text`` cut on a word near ``limit``, never inside a `command`: a command is shown
+    whole or not at all."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    if cut.count("`") % 2:
+        cut = cut[: cut.rindex("`")].rstrip()
+    return cut.rstrip(",;:") + " …"
+
+
+def longest_word(texts: Iterable[str]) -> int:
+    """The longest word in ``texts``: a column at least that wide wraps without splitting."""
+    return max((len(word) for text in texts for word in text.split()), default=1)
+
+
+def new_table(title: str) -> Table:
+    """The tables' common frame: a rule under the header, no outer edge, so that more
+    columns of text fit in 80."""
+    return Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 0),
+        show_edge=False,
+        pad_edge=False,
+        title_justify="left",
+        title_style="bold",
+        expand=False,
+    )
+
+
+def findings_table(rows: list[Any], names: Names, *, wide: bool = False) -> Table:
+    rows = sorted(rows, key=finding_order)
+    groups = [Group(f, [f]) for f in rows] if wide else collapse(rows)
+    table = new_table(f"{len(rows)} finding(s)")
+    if len(groups) < len(rows):
+        table.caption = "×N: N findings of one rule for one customer (--wide lists each)"
+        table.caption_justify = "left"
+    longest = longest_word(names.customer(f.customer_tenant_id, f.customer_name) for f in rows)
+    table.add_column("customer", ratio=1, min_width=min(max(longest, 12), 20), max_width=20)
+    table.add_column("finding", ratio=4, min_width=30)
+    table.add_column("at stake", justify="right", no_wrap=True)
+    for group in groups:
+        f = group.first
+        customer = names.customer(f.customer_tenant_id, f.customer_name)
+        who = customer + (f"\n{f.customer_tenant_id}" if wide and f.customer_tenant_id else "")
+        stake = summed(json.loads(m.evidence or "{}") for m in group.members)
         table.add_row(
-            for_terminal(f.severity, SEVERITY_COLOURS.get(f.severity, "")),
-            for_terminal(f.status),
-            for_terminal(f.rule),
-            for_terminal(f.customer_name or f.customer_tenant_id or "(partner)"),
-            for_terminal(f.title),
-            for_terminal(at_stake(json.loads(f.evidence or "{}")).get("text", "")),
-            for_terminal(f.fingerprint[:12]),
+            for_terminal(who, multiline=True),
+            _finding_cell(group, customer, names, wide=wide),
+            for_terminal("\n".join(stake.lines()), multiline=True),
         )
     return table
 
 
-def print_sync(outcome: Any, console: Console) -> None:
-    """A sync run in one line, then what could not be verified, grouped by cause."""
+def _finding_cell(group: Group, customer: str, names: Names, *, wide: bool) -> Text:
+    """Severity, rule title (with the count, and the status unless open), the finding, what
+    to do, and its id."""
+    f, count = group.first, len(group.members)
+    head = rule_title(f.rule) + (f" ×{count}" if count > 1 else "")
+    status = "" if f.status == "open" else f" · {f.status}"
+    title = f.title if wide else clipped(names.text(f.title, drop_customer=customer), TITLE_LIMIT)
+    action = f.remediation if wide else first_step(names.text(f.remediation))
+    ident = f.fingerprint if wide else f.fingerprint[:12]
+    parts: list[Text | str] = [
+        for_terminal(f.severity, SEVERITY_COLOURS.get(f.severity, "")),
+        " ",
+        for_terminal(head, "bold"),
+        for_terminal(status, "italic"),
+        "\n",
+        for_terminal(title),
+    ]
+    if action:
+        parts += ["\n", for_terminal("what to do: ", "green"), for_terminal(action)]
+    parts += [for_terminal(f" (id {ident})", "dim")]
+    return Text.assemble(*parts)
+
+
+def print_sync(outcome: Any, console: Console, names: Names | None = None) -> None:
+    """A sync run in one line, then what could not be verified, one line per cause."""
     stats = outcome.stats()
     console.print(
         f"sync run {outcome.run_id}: [bold]{outcome.status}[/] · {stats['customers']} customers, "
@@ -179,36 +288,10 @@ def print_audit(outcome: Any, console: Console) -> None:
     )
 
 
-def emit_matrix(rows: list[Any], fmt: str, console: Console) -> None:
-    """Matrix rows as JSON or CSV on stdout, or as a table on ``console``."""
-    if fmt == "json":
-        sys.stdout.write(json.dumps([r.as_dict() for r in rows], indent=2) + "\n")
-        return
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(MATRIX_FIELDS), extrasaction="ignore")
-        writer.writeheader()
-        for r in rows:
-            writer.writerow(for_csv_row({**r.as_dict(), **r.stake}))
-        sys.stdout.write(buffer.getvalue())
-        return
-    console.print(matrix_table(rows))
-
-
-def matrix_table(rows: list[Any]) -> Table:
-    table = Table(title=f"association matrix ({len(rows)} rows)")
-    for column in ("customer", "workload", "link", "holder", "via", "state", "since", "stake"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        stake = ", ".join(f"{k} {v:,.0f}" for k, v in r.stake.items())
-        table.add_row(
-            for_terminal(r.customer_name),
-            for_terminal(r.workload),
-            for_terminal(r.kind),
-            for_terminal(r.holder or ("us" if r.ours else "-")),
-            for_terminal(r.carried_by or ""),
-            for_terminal(r.state, STATE_COLOURS.get(r.state, "")),
-            for_terminal((r.since or "")[:10]),
-            stake,
-        )
-    return table
+def out(console: Console, table: Table, pager: bool) -> None:
+    """Print a table fitted to the console; through the pager when ``pager`` (and a person
+    reads it)."""
+    if pager:
+        show(console, table)
+    else:
+        console.print(fit(table, console.width))

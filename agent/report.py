@@ -1,56 +1,29 @@
-"""Reports: one self-contained HTML page (inline styles and SVG charts, no external anything),
-the same data as JSON or CSV, and a per-customer evidence pack for a support case or a claim.
-Each form escapes names once for its format (``agent.escape``): HTML, CSV cells, Markdown."""
+"""Reports: what the report shows (``collect``), the same data as JSON or CSV, one
+self-contained HTML page (``agent.report_html``), and a per-customer evidence pack for a
+support case or a claim. Each form escapes names once for its format (``agent.escape``): HTML,
+the page's embedded data, CSV cells, Markdown."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from agent.escape import for_csv_row, for_html, for_markdown, for_markdown_code
-from agent.matrix import MatrixRow, build_matrix
-from agent.present import MATRIX_FIELDS, finding_dict, finding_order
-from agent.readiness.coverage import ReadCoverage
+from agent.escape import for_csv_row, for_markdown, for_markdown_code
+from agent.matrix import build_matrix
+from agent.names import Names
+from agent.present import STATUS_RANK, finding_dict
+from agent.present_matrix import MATRIX_FIELDS
 from agent.readiness.recorded import last_readable
-from agent.recognition import present as credit_present
 from agent.recognition.view import CreditRow
+from agent.report_data import ReportData
+from agent.rollup import rollup
+from agent.stakes import summed
 from agent.store import Store
 
-SERIES = (
-    ("customers", "customers with a link of ours", "#2563eb"),
-    ("azure_subscriptions", "Azure subscriptions linked", "#16a34a"),
-    ("mau", "monthly active users covered", "#d97706"),
-    ("acr", "Azure consumed revenue covered", "#9333ea"),
-)
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
-
-
-@dataclass(slots=True)
-class ReportData:
-    generated: str
-    partner: str
-    history: list[dict[str, Any]]
-    matrix: list[MatrixRow]
-    findings: list[dict[str, Any]]
-    recognition: list[CreditRow] = field(default_factory=list)
-    """The credit view's lines (agent.recognition.view); the page shows those lost to us."""
-    readable: ReadCoverage | None = None
-    """How much of the estate the newest audited run read in full."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "generated": self.generated,
-            "partner": self.partner,
-            "history": self.history,
-            "matrix": [r.as_dict() for r in self.matrix],
-            "findings": self.findings,
-            "recognition": [r.as_dict() for r in self.recognition],
-            "readable": self.readable.as_dict() if self.readable else None,
-        }
 
 
 def collect(
@@ -62,7 +35,10 @@ def collect(
     disappeared_after: int,
     now: datetime,
     recognition: list[CreditRow] | None = None,
+    owners: Mapping[str, str] | None = None,
 ) -> ReportData:
+    """What the report shows; ``owners``: tenant ID -> owner, from the managed-customers
+    file."""
     history = []
     for run in reversed(store.runs(400)):
         stats = json.loads(run.stats or "{}")
@@ -81,15 +57,26 @@ def collect(
         finding_dict(f)
         for f in store.findings(statuses=["open", "pending", "acknowledged", "snoozed", "suspect"])
     ]
-    findings.sort(key=lambda f: finding_order(f["severity"], f["evidence"], f["title"]))
+    findings.sort(
+        key=lambda f: (
+            STATUS_RANK.get(f["status"], 9),
+            SEVERITY_ORDER.index(f["severity"]) if f["severity"] in SEVERITY_ORDER else 9,
+            summed([f["evidence"]]).sort_key(),  # money, then users, then seats: never mixed
+        )
+    )
     matrix = build_matrix(store, our_ids, global_id=global_id, disappeared_after=disappeared_after)
+    names = Names.from_store(store)
+    lowered = {k.lower(): v for k, v in (owners or {}).items() if v}
+    credit = recognition or []
     return ReportData(
         generated=now.isoformat(timespec="seconds"),
         partner=partner,
         history=history,
         matrix=matrix,
         findings=findings,
-        recognition=recognition or [],
+        recognition=credit,
+        customers=rollup(findings, credit, matrix, owners=lowered, names=names),
+        names=names,
         readable=last_readable(store),
     )
 
@@ -108,124 +95,11 @@ def to_csv(data: ReportData) -> str:
     return buffer.getvalue()
 
 
-# ------------------------------------------------------------------------------------------ html
-
-
-def _line_chart(history: list[dict[str, Any]], key: str, label: str, colour: str) -> str:
-    """An inline SVG line chart of one coverage share (0-100 %) over the runs."""
-    width, height, pad = 320, 140, 28
-    points = [(i, h[key]) for i, h in enumerate(history) if h.get(key) is not None]
-    latest = f"{points[-1][1] * 100:.0f} %" if points else "no data"
-    span = max(1, len(history) - 1)
-
-    def xy(i: int, v: float) -> tuple[float, float]:
-        return (pad + (width - 2 * pad) * i / span, height - pad - (height - 2 * pad) * v)
-
-    grid = "".join(
-        f'<line x1="{pad}" x2="{width - pad}" y1="{xy(0, g)[1]:.1f}" y2="{xy(0, g)[1]:.1f}" '
-        f'class="grid"/><text x="2" y="{xy(0, g)[1] + 4:.1f}" class="axis">{int(g * 100)}%</text>'
-        for g in (0.0, 0.5, 1.0)
-    )
-    path = " ".join(
-        f"{'M' if n == 0 else 'L'}{xy(i, v)[0]:.1f},{xy(i, v)[1]:.1f}"
-        for n, (i, v) in enumerate(points)
-    )
-    dots = "".join(
-        f'<circle cx="{xy(i, v)[0]:.1f}" cy="{xy(i, v)[1]:.1f}" r="3" '
-        f'fill="{colour}"><title>{v * 100:.1f} %</title></circle>'
-        for i, v in points
-    )
-    return (
-        f'<figure class="chart" data-series="{key}"><figcaption>{for_html(label)} '
-        f"<b>{latest}</b></figcaption>"
-        f'<svg role="img" aria-label="{for_html(label)}" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{grid}'
-        f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="2"/>{dots}</svg></figure>'
-    )
-
-
-_STYLE = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#111}
-h1{margin:0 0 4px}h2{margin-top:28px}.muted{color:#666}
-.charts{display:flex;flex-wrap:wrap;gap:16px}.chart{margin:0;border:1px solid #ddd;
-border-radius:8px;padding:8px}.chart figcaption{font-size:13px;margin-bottom:4px}
-.grid{stroke:#eee}.axis{font-size:9px;fill:#888}
-table{border-collapse:collapse;width:100%;margin-top:8px}th,td{border-bottom:1px solid #eee;
-padding:4px 6px;text-align:left;vertical-align:top}th{background:#f6f6f6}
-tr.gap td{background:#fff6f6}.state-present{color:#15803d}.state-gone,.state-disappearing
-{color:#b91c1c;font-weight:600}.state-missing{color:#a21caf;font-weight:600}
-.state-held_by_other,.state-wrong_id{color:#b45309;font-weight:600}
-.sev{display:inline-block;border-radius:4px;padding:0 6px;color:#fff}
-.sev-critical{background:#991b1b}.sev-high{background:#dc2626}.sev-medium{background:#d97706}
-.sev-low{background:#0891b2}.sev-info{background:#6b7280}.num{text-align:right}
-.counts span{margin-right:14px}
-"""
-
-
 def to_html(data: ReportData) -> str:
-    e = for_html
-    charts = "".join(_line_chart(data.history, key, label, colour) for key, label, colour in SERIES)
-    counts: dict[str, int] = {}
-    for f in data.findings:
-        counts[f["severity"]] = counts.get(f["severity"], 0) + 1
-    count_html = (
-        "".join(
-            f'<span><span class="sev sev-{s}">{s}</span> {counts[s]}</span>'
-            for s in SEVERITY_ORDER
-            if s in counts
-        )
-        or "<span>none</span>"
-    )
-    finding_rows = "".join(
-        f'<tr><td><span class="sev sev-{e(f["severity"])}">{e(f["severity"])}</span></td>'
-        f"<td>{e(f['status'])}</td><td>{e(f['rule'])}</td>"
-        f"<td>{e(f.get('customer_name') or '(partner)')}</td><td>{e(f['title'])}"
-        f'<div class="muted">{e(f["remediation"])}</div></td>'
-        f'<td class="num">{e(f["stake"])}</td>'
-        f"<td><code>{e(f['fingerprint'][:12])}</code></td></tr>"
-        for f in data.findings
-    )
-    matrix_rows = "".join(
-        f'<tr class="{"gap" if r.gap else ""}"><td>{e(r.customer_name)}</td>'
-        f"<td>{e(r.workload)}</td><td>{e(r.kind)}</td>"
-        f"<td>{e(r.holder or ('us' if r.ours else '-'))}</td><td>{e(r.carried_by or '')}</td>"
-        f'<td class="state-{e(r.state)}">{e(r.state)}</td><td>{e((r.since or "")[:10])}</td>'
-        f"<td>{e(', '.join(f'{k} {v:,.0f}' for k, v in r.stake.items()) or 'no data')}</td></tr>"
-        for r in data.matrix
-    )
-    gaps = sum(r.gap for r in data.matrix)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<title>partnerlink report · {e(data.partner)}</title><style>{_STYLE}</style></head>
-<body>
-<h1>partnerlink</h1>
-<div class="muted">{e(data.partner)} · generated {e(data.generated)} ·
-{len(data.history)} audited run(s)</div>
-<p id="readable">{_readable_line(data.readable)}</p>
-<h2>Coverage over time</h2>
-<div class="charts">{charts}</div>
-<h2>Open findings</h2>
-<div class="counts">{count_html}</div>
-<table id="findings"><thead><tr><th>severity</th><th>status</th><th>rule</th><th>customer</th>
-<th>finding</th><th class="num">at stake</th><th>id</th></tr></thead>
-<tbody>{finding_rows}</tbody></table>
-<h2>Recognition <span class="muted">(credit lines that do not count for us)</span></h2>
-{credit_present.to_html(data.recognition)}
-<h2>Association matrix <span class="muted">({gaps} gap(s) highlighted)</span></h2>
-<table id="matrix"><thead><tr><th>customer</th><th>workload</th><th>link</th><th>holder</th>
-<th>via</th><th>state</th><th>since</th><th>stake</th></tr></thead>
-<tbody>{matrix_rows}</tbody></table>
-</body></html>
-"""
+    """The self-contained page (``agent.report_html``)."""
+    from agent.report_html import render
 
-
-def _readable_line(readable: ReadCoverage | None) -> str:
-    """What the newest audit could read in full, and where to find out why not."""
-    if readable is None:
-        return "Readable: no audited run yet."
-    line = readable.line().removeprefix("coverage: ")
-    return for_html(f"Readable: {line}.") + " <code>partnerlink readiness</code> says why not."
+    return render(data)
 
 
 # ----------------------------------------------------------------------------------- evidence

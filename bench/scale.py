@@ -505,6 +505,37 @@ def bench_audit(report: Report, folder: Path, args: argparse.Namespace) -> None:
             )
 
 
+def bench_page(report: Report, args: argparse.Namespace) -> None:
+    """The report page at 20,000 customers (2,000 with ``--quick``): bench/page.py, in a
+    process of its own."""
+    n = 2000 if args.quick else 20000
+    print(f"\n* the report page at {n:,} customers", flush=True)
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("page.py")), str(n), str(args.seed)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=7200,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the page at {n} customers failed: {done.stderr[-2000:]}")
+    page = json.loads(done.stdout.strip().splitlines()[-1])
+    rows = page["table_rows"]
+    browser = (
+        f"Chromium shows it in {page['ready_ms'] / 1000:.1f} s, a search in "
+        f"{page['search_ms']:.0f} ms"
+        if "ready_ms" in page
+        else str(page.get("chromium"))
+    )
+    report.add(
+        f"report page, {n:,} customers",
+        f"{page['bytes'] / 1e6:.1f} MB; collect {page['collect_s']:.0f} s, render "
+        f"{page['render_s']:.1f} s; {browser} ({rows['findings']:,} findings, "
+        f"{rows['credit_lines']:,} credit lines, {rows['matrix']:,} matrix rows)",
+    )
+
+
 # ------------------------------------------------------------------------------------ main
 
 
@@ -540,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("sync", "sequential", "memory", "bulk", "audit"),
+        choices=("sync", "sequential", "memory", "bulk", "audit", "page"),
         action="append",
         help="run only these parts (repeatable)",
     )
@@ -566,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.audit_one:
         print(json.dumps(audit_once(int(args.audit_one[0]), args.audit_one[1], args.seed)))
         return 0
-    wanted = set(args.only or ("sync", "sequential", "memory", "bulk", "audit"))
+    wanted = set(args.only or ("sync", "sequential", "memory", "bulk", "audit", "page"))
     report = Report()
     started = time.monotonic()
     # A benchmark stopped with SIGTERM still drops its PostgreSQL schemas and temporary files.
@@ -586,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_bulk(report, folder, args)
         if "audit" in wanted:
             bench_audit(report, folder, args)
+        if "page" in wanted:
+            bench_page(report, args)
     report.add(
         "benchmark wall time",
         f"{time.monotonic() - started:.0f} s" + (" (--quick)" if args.quick else ""),

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.json import JSON
 
 from agent.cli import root
 from agent.cli.root import fail, settings, write_private
 from agent.config import redacted, source_file
+from agent.escape import for_terminal
 
 
 def init(
@@ -24,10 +26,11 @@ def init(
         raise fail(f"{path} exists; pass --force to overwrite it")
     example = _example_config()
     write_private(path, example)
-    root.out.print(
+    advice = (
         f"wrote {path}: fill in [partner] and [credentials], then run "
         f"`partnerlink --config {path} check`"
     )
+    root.out.print(for_terminal(advice))  # literal: rich would read [partner] as markup
 
 
 def _example_config() -> str:
@@ -46,7 +49,8 @@ def check(
     loaded = settings()
     file = source_file(loaded)
     root.out.print(f"config: {file or '(defaults and environment only)'} is valid", highlight=False)
-    root.out.print_json(json.dumps(redacted(loaded)))
+    # Wrapped at the terminal's width (print_json would let a long path run past it).
+    root.out.print(JSON(json.dumps(redacted(loaded))))
     if online:
         from agent.cli.readiness_cmds import run_readiness
 

@@ -12,6 +12,8 @@ from agent import cli_args as args
 from agent.cli import root
 from agent.cli.root import agent_for, fail, settings
 from agent.exits import EXIT_FAILED
+from agent.names import Names
+from agent.terminal import show
 
 
 def credit(
@@ -24,6 +26,9 @@ def credit(
     ] = None,
     not_counting: Annotated[
         bool, typer.Option("--not-counting", help="Only the lines that do not count for us.")
+    ] = False,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Table: one row per credit line, IDs in full.")
     ] = False,
 ) -> None:
     """The credit view: who earns the recognition per customer, solution area and metric."""
@@ -41,9 +46,10 @@ def credit(
             rows = agent.credit(tenants, areas=areas, not_counting=not_counting)
         except NothingToShow as exc:
             raise fail(str(exc), EXIT_FAILED) from None
+        names = Names.from_store(agent.store) if fmt == "table" else None
     if fmt == "json":
         sys.stdout.write(present.to_json(rows))
     elif fmt == "csv":
         sys.stdout.write(present.to_csv(rows))
     else:
-        root.out.print(present.to_table(rows))
+        show(root.out, present.to_table(rows, names, wide=wide))

@@ -14,7 +14,9 @@ from agent import cli_args as args
 from agent.cli import root
 from agent.cli.root import agent_for, fail, settings
 from agent.escape import for_terminal
+from agent.names import Names
 from agent.present import emit_findings, finding_order
+from agent.terminal import paged
 
 
 def findings(
@@ -30,8 +32,11 @@ def findings(
         list[str] | None, typer.Option("--customer", help="Tenant id or customer name.")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include resolved findings.")] = False,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Table: every finding on its own row, IDs in full.")
+    ] = False,
 ) -> None:
-    """List findings, most severe and most valuable first."""
+    """List findings: open first, then most severe and most valuable."""
     from agent.store.models import ACTIVE_STATUSES
 
     if fmt not in ("table", "json", "csv"):
@@ -47,9 +52,10 @@ def findings(
             rules=rule,
             customers=args.customers("--customer", customer, agent.store.customer_names),
         )
+        names = Names.from_store(agent.store) if fmt == "table" else None
     rows = [f for f in rows if severity is None or f.severity in severity]
-    rows.sort(key=lambda f: finding_order(f.severity, json.loads(f.evidence or "{}"), f.title))
-    emit_findings(rows, fmt, root.out)
+    rows.sort(key=finding_order)
+    emit_findings(rows, fmt, root.out, names=names, wide=wide, pager=True)
 
 
 ID = Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")]
@@ -154,13 +160,15 @@ def explain(fingerprint: ID) -> None:
             else []
         )
         rule_lines = _recognition_rule_lines(agent, finding.evidence)
-    _print_finding(finding)
-    if rule_lines:
-        root.out.print("\n[bold]recognition rule behind it[/]")
-    for line in rule_lines:
-        root.out.print(for_terminal(line))
-    _print_life(events)
-    _print_observations(finding.link_kind, history)
+        names = Names.from_store(agent.store)
+    with paged(root.out):
+        _print_finding(finding)
+        if rule_lines:
+            root.out.print("\n[bold]recognition rule behind it[/]")
+        for line in rule_lines:
+            root.out.print(for_terminal(line))
+        _print_life(events)
+        _print_observations(finding.link_kind, history, names)
 
 
 def _recognition_rule_lines(agent: Any, evidence: str | None) -> list[str]:
@@ -210,7 +218,7 @@ def _print_life(events: list[Any]) -> None:
         )
 
 
-def _print_observations(kind: str | None, history: list[Any]) -> None:
+def _print_observations(kind: str | None, history: list[Any], names: Names) -> None:
     """The last 25 observation changes of the customer that bear on the finding's link kind."""
     relevant = [
         (e, o)
@@ -225,8 +233,8 @@ def _print_observations(kind: str | None, history: list[Any]) -> None:
         for e, o in relevant[-25:]:
             root.out.print(
                 for_terminal(
-                    f"  {e.at.isoformat(timespec='seconds')}  run {e.run_id:<4} {e.change:<8} "
-                    f"{o.source} {o.kind} {o.key}"
+                    f"  {e.at:%Y-%m-%d %H:%M:%S}  run {e.run_id:<4} {e.change:<8} "
+                    f"{o.source} {o.kind} " + names.text(o.key.replace("|", " · "))
                 )
             )
 

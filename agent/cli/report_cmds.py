@@ -12,7 +12,8 @@ import typer
 from agent import cli_args as args
 from agent.cli import root
 from agent.cli.root import agent_for, fail, settings, write_private
-from agent.present import emit_matrix
+from agent.names import Names
+from agent.present_matrix import emit_matrix
 
 
 def matrix(
@@ -22,6 +23,9 @@ def matrix(
     ] = None,
     workload: Annotated[str | None, typer.Option(help="Prefix: m365, azure, tenant, ...")] = None,
     gaps: Annotated[bool, typer.Option("--gaps", help="Only what is not as it should be.")] = False,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Table: IDs in full, and the identity carrying a link.")
+    ] = False,
 ) -> None:
     """The association matrix: who holds which link for every customer and workload."""
     if fmt not in ("table", "json", "csv"):
@@ -29,12 +33,13 @@ def matrix(
     loaded = settings()
     with agent_for(loaded) as agent:
         rows = agent.matrix(args.customers("--customer", customer, agent.store.customer_names))
+        names = Names.from_store(agent.store) if fmt == "table" else None
     rows = [
         r
         for r in rows
         if (not gaps or r.gap) and (workload is None or r.workload.startswith(workload))
     ]
-    emit_matrix(rows, fmt, root.out)
+    emit_matrix(rows, fmt, root.out, names=names, wide=wide, pager=True)
 
 
 def report(

@@ -4,46 +4,16 @@ the runs."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from agent.cli import root
 from agent.cli.root import agent_for, fail, settings
 from agent.exits import EXIT_FAILED, sync_code
-from agent.present import print_audit, print_sync
-
-
-class _Bar:
-    """A progress bar on a terminal; silent otherwise (logs carry the progress then)."""
-
-    def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self.enabled = root.err.is_terminal
-        self.progress = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=root.err,
-            transient=True,
-        )
-        self.task: Any = None
-
-    def start(self, total: int) -> None:
-        if self.enabled:
-            self.progress.start()
-            self.task = self.progress.add_task("syncing customers", total=total)
-
-    def advance(self, customer: str) -> None:
-        if self.enabled and self.task is not None:
-            self.progress.advance(self.task)
-
-    def stop(self) -> None:
-        if self.enabled:
-            self.progress.stop()
+from agent.names import Names
+from agent.present import new_table, print_audit, print_sync
+from agent.terminal import ProgressBar
 
 
 def sync(
@@ -57,8 +27,9 @@ def sync(
     """Read every source into the store once."""
     loaded = settings()
     with agent_for(loaded) as agent:
-        outcome = agent.sync(progress=_Bar(), full=full)
-    print_sync(outcome, root.out)
+        outcome = agent.sync(progress=ProgressBar(root.err), full=full)
+        names = Names.from_store(agent.store)
+    print_sync(outcome, root.out, names)
     raise typer.Exit(sync_code(outcome.status))
 
 
@@ -81,8 +52,9 @@ def cycle(
     """Sync, then audit: the nightly job, once."""
     loaded = settings()
     with agent_for(loaded) as agent:
-        synced, audited = agent.cycle(progress=_Bar(), full=full)
-    print_sync(synced, root.out)
+        synced, audited = agent.cycle(progress=ProgressBar(root.err), full=full)
+        names = Names.from_store(agent.store)
+    print_sync(synced, root.out, names)
     if audited is not None:
         print_audit(audited, root.out)
     raise typer.Exit(sync_code(synced.status))
@@ -94,14 +66,16 @@ def status() -> None:
     with agent_for(loaded) as agent:
         runs = agent.store.runs(10)
         counts = agent.store.active_finding_count()
-    table = Table(title="recent runs")
-    for column in ("run", "started", "status", "customers", "failed", "audited"):
-        table.add_column(column)
+    table = new_table("recent runs")
+    for column in ("run", "started (UTC)", "status", "customers", "failed", "audited"):
+        table.add_column(
+            column, justify="right" if column in ("run", "customers", "failed") else "left"
+        )
     for run in runs:
         stats = json.loads(run.stats or "{}")
         table.add_row(
             str(run.id),
-            run.started_at.isoformat(timespec="seconds"),
+            run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             run.status,
             str(stats.get("customers", "")),
             str(stats.get("failed", "")),

@@ -14,6 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.escape import for_csv_row, for_html, for_terminal
+from agent.names import Names
+from agent.present import new_table
 from agent.recognition.credit import METRIC_NAMES, Reason
 from agent.recognition.model import AREA_NAMES, Rulebook
 from agent.recognition.view import CreditRow
@@ -58,20 +60,41 @@ def to_csv(rows: Sequence[CreditRow]) -> str:
     return buffer.getvalue()
 
 
-def to_table(rows: Sequence[CreditRow]) -> Table:
-    table = Table(title=f"credit view ({len(rows)} line(s))", show_lines=True)
-    for column in ("customer", "area · metric", "holder", "counts", "why", "stake", "remedy"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
+def to_table(rows: Sequence[CreditRow], names: Names | None = None, *, wide: bool = False) -> Table:
+    """The credit view for a terminal: the customer named once; lines of one customer with the
+    same holder, verdict, reason and remedy in one row listing their metrics; IDs shortened to
+    names where known (``--wide``: one row per line, IDs in full)."""
+    names = names or Names()
+    groups = [[row] for row in rows] if wide else grouped(rows)
+    shown = "" if len(groups) == len(rows) else f", {len(groups)} row(s)"
+    table = new_table(f"credit view: {len(rows)} line(s){shown}")
+    for column in ("customer", "credit line", "counts", "stake", "why, and what would count"):
+        table.add_column(column, justify="right" if column == "stake" else "left")
+    previous = None
+    for members in groups:
+        row = members[0]
         line = row.line
+        name = row.customer_name if row.customer_tenant_id != previous else ""
+        previous = row.customer_tenant_id
+        titles = group_title(members)
+        holder = row.holder_text if wide else names.text(row.holder_text)
+        stakes = "\n".join(dict.fromkeys(str(m.line.stake) for m in members))
+        why = f"{line.reason.value.replace('_', ' ')}: {line.words}"
+        why = why if wide else names.text(why)
+        remedy = line.remedy.words if line.remedy else ""
         table.add_row(
-            for_terminal(row.customer_name),
-            for_terminal(line.title),
-            for_terminal(row.holder_text),
+            for_terminal(name, "bold"),
+            Text.assemble(for_terminal(titles), "\n", for_terminal(holder, "dim")),
             for_terminal(row.counts_text, _COUNTS_STYLE[row.counts_text]),
-            for_terminal(f"{line.reason.value}: {line.words}"),
-            for_terminal(str(line.stake)),
-            for_terminal(line.remedy.words if line.remedy else "-"),
+            for_terminal(stakes, multiline=True),
+            Text.assemble(
+                for_terminal(why),
+                *(
+                    ("\n", for_terminal("would count: ", "green"), for_terminal(remedy))
+                    if remedy
+                    else ()
+                ),
+            ),
         )
     return table
 
@@ -137,6 +160,40 @@ def _style(reason: Reason) -> str:
     if reason is Reason.COUNTS:
         return "green"
     return "yellow" if reason is Reason.CANNOT_VERIFY else "red"
+
+
+def grouped(rows: Sequence[CreditRow]) -> list[list[CreditRow]]:
+    """Lines of one customer with the same verdict, reason, holder and remedy, together, in
+    the order of each group's first line: one row of a table (terminal or page)."""
+    groups: dict[tuple[object, ...], list[CreditRow]] = {}
+    for row in rows:
+        line = row.line
+        key = (
+            row.customer_tenant_id,
+            line.counts_for_us,
+            line.reason,
+            row.holder_text,
+            line.remedy.words if line.remedy else None,
+        )
+        groups.setdefault(key, []).append(row)
+    return list(groups.values())
+
+
+def group_title(members: Sequence[CreditRow]) -> str:
+    """The credit lines of a row, metrics listed once per area and track: ``Modern Work:
+    deployments, usage growth (ENTERPRISE)``."""
+    areas: dict[tuple[str, str], list[str]] = {}
+    for m in members:
+        line = m.line
+        metrics = areas.setdefault((line.solution_area, line.track), [])
+        name = METRIC_NAMES.get(line.metric, line.metric)
+        if name not in metrics:
+            metrics.append(name)
+    return "; ".join(
+        f"{AREA_NAMES.get(area, area)}: {', '.join(metrics)}"
+        + (f" ({track.upper()})" if track != "all" else "")
+        for (area, track), metrics in areas.items()
+    )
 
 
 def to_html(rows: Sequence[CreditRow]) -> str:

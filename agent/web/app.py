@@ -16,6 +16,7 @@ import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agent.metrics import Metrics
+from agent.report_html import content_security_policy
 from agent.store import Store
 from agent.web.layout import with_bar
 from agent.web.page import ReportPage
@@ -37,9 +38,12 @@ ENDPOINTS = {
     CALLBACK: "callback",
     "/signout": "signout",
 }
-# The report is self-contained: inline styles and SVG, no script, no external anything.
-REPORT_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+# The report is self-contained: inline style and SVG, its one script allowed by its hash (never
+# 'unsafe-inline'), nothing from outside (agent.report_html).
+REPORT_POLICY = content_security_policy()
+OFF_HINT = (
+    b"the report is off: set [http] token_file (or PARTNERLINK_HTTP__TOKEN) and send "
+    b"'Authorization: Bearer <token>', or set [http] report_anonymous = true\n"
 )
 NO_CYCLE = (
     b"<!doctype html><html><head><meta charset='utf-8'><title>partnerlink</title></head>"

@@ -189,6 +189,10 @@ def test_matrix_shows_holders_states_and_stakes_with_gap_filter(kept_demo: Path)
     harbor = [r for r in rows if r["customer_name"] == "Harbor Retail Group"]
     assert any(r["kind"] == "dpor" and r["holder"] == "5200001" for r in harbor)
     assert any(r["stake"].get("acr_usd") for r in harbor)
+    gdap = [r for r in rows if r["kind"] == "gdap" and r["state"] == "present"]
+    assert gdap and all(r["since_from"] == "microsoft" for r in gdap), "the activation date"
+    assert all(r["since"][:10] < r["last_seen"][:10] for r in gdap), "not when the agent saw it"
+    assert any(r["since_from"] == "first seen" for r in rows), "where Microsoft gives no date"
     gaps = json.loads(
         partnerlink("--config", config, "matrix", "--gaps", "--format", "json").stdout
     )

@@ -35,11 +35,13 @@ def test_table_shows_holder_reason_stake_and_remedy(config: str) -> None:
     done = partnerlink("--config", config, "credit", "--customer", C1)
 
     assert done.returncode == 0, done.stderr
-    text = done.stdout
-    assert "credit view (" in text and "Cobalt Legal LLP" in text
-    assert "other_transacting_partner" in text and "140 seats" in text
-    assert ELSEWHERE in text.replace("│", "").replace(" ", "").replace("\n", "")
-    assert "file a CPOR claim (OSU)" in " ".join(text.split())
+    text = " ".join(done.stdout.split())
+    assert "credit view: " in text and "Cobalt Legal LLP" in text
+    assert "other transacting partner" in text and "140 seats" in text
+    assert ELSEWHERE[:8] + "…" in text, "another partner's tenant, shortened"
+    assert "file a CPOR claim (OSU)" in text
+    wide = partnerlink("--config", config, "credit", "--customer", C1, "--wide")
+    assert ELSEWHERE in wide.stdout.replace(" ", "").replace("\n", ""), "--wide: in full"
     assert "Traceback" not in done.stderr
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from agent.daemon import Daemon
 from agent.metrics import Metrics
+from agent.report_html import script_hash
 from agent.store import Store
 from agent.web.config import HttpSection
 from agent.web.page import ReportPage
@@ -59,7 +60,9 @@ def test_report_needs_the_bearer_token(tmp_path: Path) -> None:
         assert right.status_code == 200
         assert right.headers["Content-Type"].startswith("text/html")
         assert all(name in right.text for name in NAMES), "the real report"
-        assert "default-src 'none'" in right.headers["Content-Security-Policy"]
+        policy = right.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+        assert f"script-src '{script_hash()}'" in policy, "the page's script, by its hash only"
         assert right.headers["Cache-Control"] == "no-store"
 
 

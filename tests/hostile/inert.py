@@ -7,6 +7,7 @@ import csv
 import email
 import email.policy
 import io
+import json
 import re
 from email.message import EmailMessage
 from html.parser import HTMLParser
@@ -63,12 +64,38 @@ REPORT_TAGS = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "div", "figure", "figcaption",
     "svg", "line", "text", "path", "circle", "b", "table", "thead", "tbody", "tr", "th", "td",
     "span", "code", "p", "ul", "li", "strong", "em",
+    "noscript", "section", "input", "select", "option", "label", "button", "script",
 }  # fmt: skip
 """Every tag the agent's own pages and mails use; a stranger's tag is none of them."""
 
 
-def html_page(page: str, where: str, allowed: set[str] = REPORT_TAGS) -> None:
-    """Only the page's own tags; no event handler, no link or source from outside."""
+class _Scripts(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self._open: dict[str, str | None] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self._open = dict(attrs)
+            self.scripts.append((self._open, ""))
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            attrs, body = self.scripts[-1]
+            self.scripts[-1] = (attrs, body + data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._open = None
+
+
+def html_page(
+    page: str, where: str, allowed: set[str] = REPORT_TAGS, scripts: tuple[str, ...] = ()
+) -> list[Any]:
+    """Only the page's own tags; no event handler, no link or source from outside; a script
+    is one of ``scripts`` (the page's own) or a JSON data block, which no ``<`` can end early
+    and which parses. Returns the data blocks' contents."""
     parser = _Tags()
     parser.feed(page)
     for tag, attrs in parser.tags:
@@ -77,6 +104,16 @@ def html_page(page: str, where: str, allowed: set[str] = REPORT_TAGS) -> None:
             assert not name.startswith("on"), f"{where}: <{tag} {name}={value!r}>"
             assert name not in ("href", "src"), f"{where}: <{tag} {name}={value!r}>"
     no_invisible(page, where, allow="\n")
+    found = _Scripts()
+    found.feed(page)
+    data = []
+    for attrs, body in found.scripts:
+        if attrs.get("type") == "application/json":
+            assert "<" not in body and "&" not in body, f"{where}: markup in a data block"
+            data.append(json.loads(body))
+        else:
+            assert body in scripts, f"{where}: a script that is not the page's own: {body[:200]!r}"
+    return data
 
 
 APP_TAGS = REPORT_TAGS | {

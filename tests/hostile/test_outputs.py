@@ -20,7 +20,7 @@ import structlog
 from rich.console import Console
 from typer.testing import CliRunner
 
-from agent import cli
+from agent import cli, report_html
 from agent import logging as plog
 from agent.app import Agent
 from agent.cli import root as cli_root
@@ -248,10 +248,14 @@ def test_html_report_has_no_live_tag(estate: Estate, tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     run(estate.config, "report", "--html", str(page))
     text = page.read_text(encoding="utf-8")
-    inert.html_page(text, "report")
+    [data] = inert.html_page(text, "report", scripts=(report_html.script(),))
+    shown = json.dumps(data, ensure_ascii=False)
     for finding in estate.findings:
-        assert finding.fingerprint[:12] in text
-    assert "&lt;script&gt;" in text and "[bold red]Fabrikam[/]" in text
+        assert finding.fingerprint[:12] in shown
+    assert "&lt;script&gt;" in text, "the partner's name in the page's heading, escaped"
+    assert "[bold red]Fabrikam[/]" in shown
+    names = {row[0] for row in data["customers"]["rows"]}
+    assert set(CLEANED.values()) <= names, "every hostile name is there, as data"
 
 
 SESSION_KEY = "k" * 40
@@ -299,10 +303,13 @@ def daemon_pages(estate: Estate) -> Iterator[dict[str, str]]:
 def test_the_daemons_pages_have_no_live_tag(estate: Estate, daemon_pages: dict[str, str]) -> None:
     by_path = {f"/findings/{f.fingerprint}": f for f in estate.findings}
     for name, page in daemon_pages.items():
-        if name == "report":
-            inert.html_page(page, f"daemon {name}")
-        else:
-            inert.app_page(page, f"daemon {name}")
+        if name.startswith("report"):
+            [data] = inert.html_page(page, f"daemon {name}", scripts=(report_html.script(),))
+            rows = {row[0] for row in data["customers"]["rows"]}
+            assert '<img src=x onerror="alert(1)">' in rows, name
+            assert "\\u003cimg src=x onerror=" in page, name
+            continue
+        inert.app_page(page, f"daemon {name}")
         if name in by_path:  # one finding: its own customer's name, shown literally
             assert for_html(by_path[name].customer_name or "-") in page, name
         else:

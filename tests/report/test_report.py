@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import report
+from agent import report, report_html
 from agent.app import Agent
+from agent.charts import line_chart
 from agent.config import load_settings
 from tests.conftest import Clock
 from tests.e2e.test_cycles import make_config, write_world
@@ -59,12 +60,26 @@ def _data(config: Path) -> report.ReportData:
 
 def test_page_is_self_contained_with_one_chart_per_coverage_series(world: Path) -> None:
     page = report.to_html(_data(world))
-    assert "<script" not in page
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+    assert [attrs for attrs, _body in scripts] == [' type="application/json" id="report-data"', ""]
+    assert scripts[1][1] == report_html.script(), "the page's own script, nothing else"
+    assert f"script-src &#x27;{report_html.script_hash()}&#x27;" in page, "allowed by its hash"
+    assert "unsafe-inline" not in page.split("script-src", 1)[1].split(";", 1)[0]
     assert not re.search(r'(src|href)\s*=\s*["\']?https?:', page), "nothing loaded from outside"
     assert page.count('<figure class="chart"') == 4
-    assert page.count("<svg") == 4 and '<path d="M' in page
-    assert 'id="matrix"' in page and 'class="gap"' in page
-    assert "link_disappeared" in page
+    assert page.count("<svg") + page.count("chart-note") == 4 and '<path d="M' in page
+    assert 'id="matrix"' in page and 'id="customers"' in page
+    assert "Link disappeared" in page, "the rule by its title"
+
+
+def test_a_chart_of_one_run_says_so_instead_of_drawing_a_dot() -> None:
+    one = [{"at": "2026-12-01T02:00:00+00:00", "customers": 0.5}]
+    chart = line_chart(one, "customers", "customers with a link of ours", "#000")
+    assert chart.svg == "" and chart.note.startswith("one run so far: 50 % on 2026-12-01")
+    two = [*one, {"at": "2026-12-09T02:00:00+00:00", "customers": 0.75}]
+    drawn = line_chart(two, "customers", "customers with a link of ours", "#000").svg
+    assert ">2026-12-01<" in drawn and ">2026-12-09<" in drawn and ">2026-12-05<" in drawn
+    assert drawn.count("<circle") == 2
 
 
 def test_json_and_csv_carry_the_same_matrix(world: Path) -> None:
@@ -100,7 +115,7 @@ def test_page_renders_in_headless_chromium_without_console_errors(
         timeout=120,
         check=True,
     )
-    assert dom.stdout.count("<svg") == 4
+    assert dom.stdout.count("<svg") + dom.stdout.count("chart-note") == 4
     assert "Association matrix" in dom.stdout
     shot = tmp_path / "report.png"
     rendered = subprocess.run(

@@ -249,14 +249,16 @@ def print_sync(outcome: Any, console: Console, names: Names | None = None) -> No
         f"-{stats['removed']} observations · {stats['seconds']:.1f}s",
         highlight=False,
     )
-    print_unread(outcome.failed, console)
+    print_unread(outcome.failed, console, names or Names())
 
 
-def print_unread(failed: list[Any], console: Console) -> None:
+def print_unread(failed: list[Any], console: Console, names: Names) -> None:
     """What could not be read, one line per cause (those hitting most tenants first): the cause
     in plain words first (so a narrow terminal cuts the list, never the cause), then the sources
     and the tenants it hit."""
-    spots = blind_spots(((f.source, f.scope, "failed", f.error or "") for f in failed), {})
+    tenants = {f.scope.partition("/")[0] for f in failed}
+    known = {t: names.customer(t) for t in tenants if t != "partner"}
+    spots = blind_spots(((f.source, f.scope, "failed", f.error or "") for f in failed), known)
     causes: dict[str, tuple[set[str], set[str], set[str]]] = {}
     for spot in spots:
         sources, tenants, codes = causes.setdefault(spot.kind.label, (set(), set(), set()))

@@ -91,18 +91,25 @@ class _Scripts(HTMLParser):
 
 
 def html_page(
-    page: str, where: str, allowed: set[str] = REPORT_TAGS, scripts: tuple[str, ...] = ()
+    page: str,
+    where: str,
+    allowed: set[str] = REPORT_TAGS,
+    scripts: tuple[str, ...] = (),
+    *,
+    own_links: bool = False,
 ) -> list[Any]:
-    """Only the page's own tags; no event handler, no link or source from outside; a script
-    is one of ``scripts`` (the page's own) or a JSON data block, which no ``<`` can end early
-    and which parses. Returns the data blocks' contents."""
+    """Only the page's own tags; no event handler, no link or source from outside (with
+    ``own_links``, links and form targets to the page's own paths); a script is one of
+    ``scripts`` (the page's own) or a JSON data block, which no ``<`` can end early and which
+    parses. Returns the data blocks' contents."""
     parser = _Tags()
     parser.feed(page)
     for tag, attrs in parser.tags:
         assert tag in allowed, f"{where}: live <{tag}> {attrs}"
         for name, value in attrs:
             assert not name.startswith("on"), f"{where}: <{tag} {name}={value!r}>"
-            assert name not in ("href", "src"), f"{where}: <{tag} {name}={value!r}>"
+            own = own_links and name in ("href", "action") and _own_path(value)
+            assert own or name not in ("href", "src"), f"{where}: <{tag} {name}={value!r}>"
     no_invisible(page, where, allow="\n")
     found = _Scripts()
     found.feed(page)
@@ -122,6 +129,10 @@ APP_TAGS = REPORT_TAGS | {
 """The daemon's own pages add links, forms and the signed-in bar."""
 
 
+def _own_path(value: str | None) -> bool:
+    return (value or "").startswith("/") and not (value or "").startswith("//")
+
+
 def app_page(page: str, where: str) -> None:
     """Only the page's own tags; no event handler or source; the only links and form targets
     are the page's own paths (no other site, no ``javascript:``)."""
@@ -133,8 +144,7 @@ def app_page(page: str, where: str) -> None:
             assert not name.startswith("on"), f"{where}: <{tag} {name}={value!r}>"
             assert name not in ("src", "srcdoc", "formaction"), f"{where}: <{tag} {name}>"
             if name in ("href", "action"):
-                own = (value or "").startswith("/") and not (value or "").startswith("//")
-                assert own, f"{where}: <{tag} {name}={value!r}>"
+                assert _own_path(value), f"{where}: <{tag} {name}={value!r}>"
     no_invisible(page, where, allow="\n")
 
 

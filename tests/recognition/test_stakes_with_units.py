@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 from rich.console import Console
 
@@ -14,6 +15,7 @@ from agent import report
 from agent.app import Agent
 from agent.audit.snapshot import CustomerSnapshot, finding_stake, group_records
 from agent.config import load_settings
+from agent.names import Names
 from agent.present import finding_dict, finding_order, findings_table
 from agent.recognition.stake import Unit
 from tests.conftest import Clock
@@ -21,9 +23,11 @@ from tests.recognition.estate import write_estate
 from tests.recognition.support import TENANT, licence
 
 
-def _finding(severity: str, stake: dict[str, object] | None, title: str) -> tuple[str, dict, str]:
+def _finding(severity: str, stake: dict[str, object] | None, title: str) -> SimpleNamespace:
     evidence = {"at_stake": stake} if stake is not None else {}
-    return severity, evidence, title
+    return SimpleNamespace(
+        status="open", severity=severity, evidence=json.dumps(evidence), title=title
+    )
 
 
 def test_a_free_power_automate_sku_adds_no_seat_to_a_findings_stake() -> None:
@@ -62,7 +66,7 @@ def test_findings_rank_within_one_unit_group_never_dollars_against_users() -> No
         _finding("critical", finding_stake("m365", {"mau": 3}).as_dict(), "critical"),
     ]
 
-    ordered = [title for _, _, title in sorted(rows, key=lambda r: finding_order(*r))]
+    ordered = [f.title for f in sorted(rows, key=finding_order)]
 
     assert ordered == ["critical", "usd 900", "usd 1", "users 9000", "seats", "no data", "no stake"]
 
@@ -75,6 +79,7 @@ def test_an_app_only_install_shows_units_and_no_data_never_zero(
         assert not agent.settings.sources.app_user
         agent.cycle()
         rows = agent.store.findings()
+        names = Names.from_store(agent.store)
         data = agent.report_data(agent.clock())
 
     dicts = [finding_dict(f) for f in rows]
@@ -85,7 +90,7 @@ def test_an_app_only_install_shows_units_and_no_data_never_zero(
         assert re.fullmatch(r"no data|[\d,.]+ (USD|users|seats)", d["stake"]), d["stake"]
         assert d["stake"] not in ("0", "0 users", "0 seats", "0.00 USD")
     console = Console(record=True, width=200)
-    console.print(findings_table(rows))
+    console.print(findings_table(rows, names))
     table = console.export_text()
     assert "140 seats" in table
     [latest] = data.history

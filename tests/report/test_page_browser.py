@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from agent import report
+from agent.acting import act
 from agent.app import Agent
+from agent.audit.decisions import Act, Request
 from agent.config import load_settings
 from agent.demo import MANAGED, WORLD, write_config
-from agent.store import FindingStatus
 from standin.scenario import load_scenario
 from standin.scenario.generate import write_scenario
 from tests.conftest import Clock
@@ -39,7 +40,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> str:
     with Agent(load_settings(config), clock=clock) as agent:
         agent.cycle()
         first = agent.store.findings(statuses=["open"])[0]
-        agent.store.set_finding_status(first.fingerprint, FindingStatus.ACKNOWLEDGED, clock())
+        act(agent.store, first.fingerprint, Request(Act.ACK, actor="ops"), clock())
         return report.to_html(agent.report_data(clock()))
 
 

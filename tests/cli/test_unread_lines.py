@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from rich.console import Console
 
+from agent.names import Names
 from agent.present import print_unread
 
 C1 = "c1000000-0000-4000-8000-000000000001"
@@ -27,15 +28,18 @@ def test_one_line_per_cause_naming_its_sources_and_tenants() -> None:
             _failed("arm.pal", f"{C2}/ops", "arm.pal for x failed (HTTP 403, AuthorizationFailed)"),
         ],
         console,
+        Names(customers={C1: "Alpine Dairy", C2: "Birch Logistics"}),
     )
     lines = console.export_text().splitlines()
     assert lines == [
-        f"  consent missing (AADSTS7000229): cannot verify arm, graph for {C1}, {C2}",
-        f"  no azure role (HTTP 403 AuthorizationFailed): cannot verify pal as ops for {C2}",
+        "  consent missing (AADSTS7000229): cannot verify arm, graph for Alpine Dairy, Birch "
+        "Logistics",
+        "  no azure role (HTTP 403 AuthorizationFailed): cannot verify pal as ops for Birch "
+        "Logistics",
     ]
 
 
 def test_a_narrow_terminal_keeps_the_cause() -> None:
     console = Console(record=True, width=60)
-    print_unread([_failed("graph.subscribed_skus", C1, "x " * 300 + NO_SP)], console)
+    print_unread([_failed("graph.subscribed_skus", C1, "x " * 300 + NO_SP)], console, Names())
     assert console.export_text().startswith("  consent missing (AADSTS7000229): cannot verify")

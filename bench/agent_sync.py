@@ -124,9 +124,10 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                 concurrency=1 if sequential else int(spec.get("concurrency", 64)),
                 applies=applies,
             )
-            started = time.monotonic()
+            started, cpu_started = time.monotonic(), cpu_seconds()
             outcome = await syncer.run("bench")
             wall = time.monotonic() - started
+            sync_cpu = cpu_seconds() - cpu_started
         counts = store.counts()
         timeline = _timeline(store, outcome.run_id)
     return {
@@ -140,6 +141,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "limiter_waits_by_limit": requester.limits.waits_by_limit if requester.limits else {},
         "peak_rss_mb": peak_rss_mb(),
         "cpu_s": cpu_seconds(),
+        "sync_cpu_s": sync_cpu,
         "timeline": timeline,
     }
 
@@ -253,7 +255,7 @@ def main(argv: list[str]) -> int:
     if profile:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)
         result = profiler.runcall(asyncio.run, run(spec))
         profiler.dump_stats(profile)
     else:

@@ -55,6 +55,13 @@ def clean(value: str, limit: int | None = NAME_LIMIT) -> str:
 
     Line breaks, tabs and other separators become spaces (``"Contoso\\nLtd"`` reads as
     ``"Contoso Ltd"``); an over-long value ends in ``…`` within ``limit`` characters."""
+    if value.isascii() and value.isprintable():
+        # Printable ASCII holds no control, escape, format or invisible character, and NFC
+        # leaves it as it is: only the spaces are left to fold (most names, every id).
+        text = " ".join(value.split())
+        if limit is not None and len(text) > limit:
+            text = text[: limit - 1].rstrip() + "…"
+        return text
     text = unicodedata.normalize("NFC", value)
     text = _ESCAPE_SEQUENCE.sub("", text)
     # str.split() without arguments splits on every Unicode whitespace, line and paragraph

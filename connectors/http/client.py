@@ -8,13 +8,15 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Callable
+from http.cookiejar import CookieJar
 from importlib import metadata
 
 import httpx
 
 from connectors.http.body import ACCEPT_ENCODING
+from connectors.http.transport import Http11Transport
 
-__all__ = ["USER_AGENT", "ShardedTransport", "make_client"]
+__all__ = ["USER_AGENT", "KeepNoCookies", "make_client"]
 
 
 def _version() -> str:
@@ -45,14 +47,15 @@ def make_client(
     agent inflates in bounded steps are asked for (:mod:`connectors.http.body`).
     Up to ``connections`` connections are opened and every one is kept alive: httpx keeps only
     20 by default, so a busier sync would pay a TLS handshake for most of its requests.
-    ``wrap``, when given, wraps the transport (the local emulator's source hints).
+    ``wrap``, when given, wraps the transport (the local emulator's source hints). No cookie
+    is kept (:class:`KeepNoCookies`).
     """
     context = (
         ssl.create_default_context(cafile=os.fspath(ca_bundle))
         if ca_bundle is not None
         else ssl.create_default_context()
     )
-    inner = transport or ShardedTransport(context, connections)
+    inner = transport or Http11Transport(context, connections)
     return httpx.AsyncClient(
         verify=context,
         timeout=timeout,
@@ -62,38 +65,19 @@ def make_client(
             "Accept-Encoding": ACCEPT_ENCODING,
         },
         follow_redirects=False,
+        cookies=KeepNoCookies(),
         transport=wrap(inner) if wrap is not None else inner,
     )
 
 
-class ShardedTransport(httpx.AsyncBaseTransport):
-    """Several small httpcore pools behind one transport; each request goes to the least busy.
+class KeepNoCookies(CookieJar):
+    """A cookie jar that keeps nothing: Microsoft's APIs are called with a bearer token, so a
+    cookie one answer sets has no business riding along on the next request (to another
+    customer's tenant, perhaps); and not reading ``Set-Cookie`` spares a header parse per
+    answer."""
 
-    httpcore looks at every pooled connection (a ``poll`` and a ``getpeername`` per idle one) each
-    time it assigns a request, so one pool of 64 connections costs more CPU than the requests
-    themselves. Pools of :data:`SHARD_CONNECTIONS` keep that scan short. Every connection is
-    kept alive (httpx keeps 20 by default: the rest would pay a TLS handshake per request).
-    """
+    def extract_cookies(self, response: object, request: object) -> None:
+        return None
 
-    SHARD_CONNECTIONS = 2
-
-    def __init__(self, verify: ssl.SSLContext, connections: int = 64) -> None:
-        per = self.SHARD_CONNECTIONS
-        count = max(1, -(-connections // per))
-        limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
-        self._shards = [
-            httpx.AsyncHTTPTransport(verify=verify, limits=limits) for _ in range(count)
-        ]
-        self._busy = [0] * count
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        index = min(range(len(self._shards)), key=self._busy.__getitem__)
-        self._busy[index] += 1
-        try:
-            return await self._shards[index].handle_async_request(request)
-        finally:
-            self._busy[index] -= 1
-
-    async def aclose(self) -> None:
-        for shard in self._shards:
-            await shard.aclose()
+    def set_cookie(self, cookie: object) -> None:
+        return None

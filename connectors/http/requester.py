@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 import uuid
@@ -76,6 +77,13 @@ def _headers(request: ApiRequest, tries: _Tries) -> dict[str, str]:
     return headers
 
 
+def _debugging() -> bool:
+    """Whether a debug line would be written: the per-request line is not even built when not
+    (its URL is taken apart to leave the query string out)."""
+    enabled = getattr(log, "is_enabled_for", None)
+    return bool(enabled(logging.DEBUG)) if enabled is not None else True
+
+
 def _log_no_answer(event: str, request: ApiRequest, attempt: int, exc: httpx.HTTPError) -> None:
     log.info(
         event,
@@ -129,6 +137,8 @@ class Requester:
         self._rng = rng
         self._flight: asyncio.Semaphore | None = None
         self._tokens = TokenCache(tokens)
+        self._defaults: dict[str, tuple[str, str]] | None = None
+        self._timeout: dict[str, float | None] = {}
         self.sent = 0
         """Requests that left (every try counts): the benchmark's request count."""
 
@@ -165,7 +175,11 @@ class Requester:
 
     async def send(self, request: ApiRequest) -> httpx.Response:
         """The answer to ``request`` (status below 400), or the error it ended with."""
-        tries = _Tries(str(uuid.uuid4()), request.correlation_id or str(uuid.uuid4()))
+        tries = (
+            _Tries(str(uuid.uuid4()), request.correlation_id or str(uuid.uuid4()))
+            if request.partner_center
+            else _Tries("", "")  # the ids go on Partner Center requests only
+        )
         api = api_of(request.scope)
         if request.pre_authenticated:
             await self._check_download(request)
@@ -271,17 +285,32 @@ class Requester:
             )
             raise sanitise(exc) from None
 
-    async def _fetch(self, request: ApiRequest, headers: dict[str, str]) -> httpx.Response:
-        """Send one try and read its answer under the cap of its kind (streamed: an answer
-        over the cap is cut there, never held whole)."""
-        sent = self.client.build_request(
+    def _wire_request(self, request: ApiRequest, headers: dict[str, str]) -> httpx.Request:
+        """The ``httpx.Request`` of one try: the client's default headers under the request's
+        own, and the client's timeouts. Built here rather than by ``client.build_request``,
+        which parses the URL twice and merges cookies the agent never keeps."""
+        if self._defaults is None:
+            self._defaults = {k.lower(): (k, v) for k, v in self.client.headers.items()}
+            self._timeout = self.client.timeout.as_dict()
+        merged = dict(self._defaults)
+        for name, value in headers.items():
+            merged[name.lower()] = (name, value)
+        extensions: dict[str, Any] = {"timeout": self._timeout}
+        if request.source:
+            extensions[SOURCE_EXTENSION] = request.source
+        return httpx.Request(
             request.method,
             request.url,
             params=request.params,
-            headers=headers,
+            headers=list(merged.values()),
             json=request.json,
-            extensions={SOURCE_EXTENSION: request.source} if request.source else None,
+            extensions=extensions,
         )
+
+    async def _fetch(self, request: ApiRequest, headers: dict[str, str]) -> httpx.Response:
+        """Send one try and read its answer under the cap of its kind (streamed: an answer
+        over the cap is cut there, never held whole)."""
+        sent = self._wire_request(request, headers)
         response = await self.client.send(sent, stream=True)
         try:
             cap = self.caps.cap(download=request.pre_authenticated)
@@ -306,18 +335,18 @@ class Requester:
             response = await self._fetch(request, headers)
         except (httpx.HTTPError, MalformedResponse) as exc:
             return self._no_answer(request, exc, attempt, api)
-        elapsed_ms = round((time.monotonic() - started) * 1000, 1)
         status = response.status_code
         self.observer.request_done(api, status)
-        log.debug(
-            "http_request",
-            scope=request.scope,
-            method=request.method,
-            url=loggable_url(request.url),
-            status=status,
-            attempt=attempt,
-            elapsed_ms=elapsed_ms,
-        )
+        if _debugging():
+            log.debug(
+                "http_request",
+                scope=request.scope,
+                method=request.method,
+                url=loggable_url(request.url),
+                status=status,
+                attempt=attempt,
+                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+            )
         remaining = remaining_budget(request.method.upper(), response.headers)
         if remaining is not None:
             self.gate.set_spacing(request.scope, self.budget.spacing(remaining))

@@ -212,8 +212,8 @@ class ArmPal(_Arm):
         self.carrier = identity
 
     async def _object_id(self, tenant: str) -> str | None:
-        token = await self.requester.tokens.token(
-            tenant, self.endpoints.arm_resource, identity=token_identity(self.carrier)
+        token = await self.requester.bearer(
+            tenant, self.endpoints.arm_resource, token_identity(self.carrier)
         )
         return token_object_id(token)
 

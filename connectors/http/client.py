@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Callable
-from http.cookiejar import CookieJar
 from importlib import metadata
 
 import httpx
@@ -16,7 +15,7 @@ import httpx
 from connectors.http.body import ACCEPT_ENCODING
 from connectors.http.transport import Http11Transport
 
-__all__ = ["USER_AGENT", "KeepNoCookies", "make_client"]
+__all__ = ["USER_AGENT", "ApiClient", "make_client"]
 
 
 def _version() -> str:
@@ -48,7 +47,7 @@ def make_client(
     Up to ``connections`` connections are opened and every one is kept alive: httpx keeps only
     20 by default, so a busier sync would pay a TLS handshake for most of its requests.
     ``wrap``, when given, wraps the transport (the local emulator's source hints). No cookie
-    is kept (:class:`KeepNoCookies`).
+    is kept (:class:`ApiClient`).
     """
     context = (
         ssl.create_default_context(cafile=os.fspath(ca_bundle))
@@ -56,7 +55,7 @@ def make_client(
         else ssl.create_default_context()
     )
     inner = transport or Http11Transport(context, connections)
-    return httpx.AsyncClient(
+    return ApiClient(
         verify=context,
         timeout=timeout,
         headers={
@@ -65,19 +64,30 @@ def make_client(
             "Accept-Encoding": ACCEPT_ENCODING,
         },
         follow_redirects=False,
-        cookies=KeepNoCookies(),
         transport=wrap(inner) if wrap is not None else inner,
     )
 
 
-class KeepNoCookies(CookieJar):
-    """A cookie jar that keeps nothing: Microsoft's APIs are called with a bearer token, so a
-    cookie one answer sets has no business riding along on the next request (to another
-    customer's tenant, perhaps); and not reading ``Set-Cookie`` spares a header parse per
-    answer."""
+class _NoCookies(httpx.Cookies):
+    """Cookies that are never read from an answer nor sent with a request."""
 
-    def extract_cookies(self, response: object, request: object) -> None:
+    def extract_cookies(self, response: httpx.Response) -> None:
         return None
 
-    def set_cookie(self, cookie: object) -> None:
+    def set_cookie_header(self, request: httpx.Request) -> None:
         return None
+
+
+class ApiClient(httpx.AsyncClient):
+    """The connectors' ``httpx.AsyncClient``: it keeps no cookies. Microsoft's APIs are called
+    with a bearer token, so a cookie one answer sets has no business riding along on the next
+    request (to another customer's tenant, perhaps); and not reading ``Set-Cookie`` spares a
+    parse of every answer's headers."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NoCookies()
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        """Cookies handed to the client are not kept either."""

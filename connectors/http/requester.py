@@ -394,6 +394,11 @@ class Requester:
             return exc, False
         return PermanentError(f"{request.what}: {type(exc).__name__}"), False
 
+    async def bearer(self, tenant_id: str, resource: str, identity: str | None) -> str:
+        """The token the requests to ``resource`` in ``tenant_id`` as ``identity`` carry, from
+        the requester's cache (the provider is asked only when it holds none)."""
+        return await self._tokens.token(tenant_id, resource, identity, False)
+
     async def get_json(self, request: ApiRequest) -> dict[str, Any]:
         """``send`` and decode a JSON object; anything else is :class:`MalformedResponse`."""
         return json_object(await self.send(request), request.what)

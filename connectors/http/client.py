@@ -78,6 +78,9 @@ class _NoCookies(httpx.Cookies):
         return None
 
 
+_NO_COOKIES = _NoCookies()
+
+
 class ApiClient(httpx.AsyncClient):
     """The connectors' ``httpx.AsyncClient``: it keeps no cookies. Microsoft's APIs are called
     with a bearer token, so a cookie one answer sets has no business riding along on the next
@@ -86,7 +89,7 @@ class ApiClient(httpx.AsyncClient):
 
     @property
     def cookies(self) -> httpx.Cookies:
-        return _NoCookies()
+        return _NO_COOKIES
 
     @cookies.setter
     def cookies(self, cookies: object) -> None:

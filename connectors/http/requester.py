@@ -65,11 +65,11 @@ class _Tries:
 def _headers(request: ApiRequest, tries: _Tries) -> dict[str, str]:
     """The headers of one try, before its token: the request's own (never an Authorization
     header on a pre-authenticated download) and Partner Center's ids."""
-    headers = {
-        k: v
-        for k, v in request.headers.items()
-        if not (request.pre_authenticated and k.lower() == "authorization")
-    }
+    headers = (
+        {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        if request.pre_authenticated
+        else dict(request.headers)
+    )
     if request.partner_center:
         headers["MS-RequestId"] = tries.request_id
         headers["MS-CorrelationId"] = tries.correlation_id

@@ -372,8 +372,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
         )
 
     async def _send(self, conn: _Connection, request: httpx.Request, within: float | None) -> None:
-        data = request_head(request)
-        chunked = request.headers.get("transfer-encoding", "").lower() == "chunked"
+        data, chunked = request_head(request)
         if isinstance(request.stream, httpx.ByteStream) and not chunked:
             await conn.send(data + request.content, within)
             return
@@ -388,7 +387,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
         """The answer's head, past any interim (1xx) answers."""
         start = 0
         while True:
-            end = conn.buffer.find(b"\r\n\r\n", start)
+            end = conn.buffer.find(b"\r\n\r\n", start, MAX_HEAD + 4)
             if end >= 0:
                 head = parse_head(bytes(conn.buffer[:end]), request)
                 del conn.buffer[: end + 4]

@@ -32,16 +32,19 @@ def _checked(name: bytes, value: bytes, request: httpx.Request) -> None:
         raise httpx.LocalProtocolError("a request header is not well formed", request=request)
 
 
-def request_head(request: httpx.Request) -> bytes:
+def request_head(request: httpx.Request) -> tuple[bytes, bool]:
     """The request line and headers of ``request`` (httpx has set ``Host`` and the body's
-    framing headers already)."""
+    framing headers already), and whether its body goes chunked."""
     url = request.url
     lines = [request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n"]
+    chunked = False
     for name, value in request.headers.raw:
         _checked(name, value, request)
         lines += (name, b": ", value, b"\r\n")
+        if len(name) == 17 and name.lower() == b"transfer-encoding":
+            chunked = value.strip().lower() == b"chunked"
     lines.append(b"\r\n")
-    return b"".join(lines)
+    return b"".join(lines), chunked
 
 
 @dataclass(slots=True)

@@ -18,8 +18,6 @@ import contextlib
 import logging
 import random
 import time
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -41,6 +39,7 @@ from connectors.http.observer import NO_OBSERVER, RequestObserver, api_of
 from connectors.http.redact import escape, loggable_url, sanitise
 from connectors.http.request import SOURCE_EXTENSION, ApiRequest
 from connectors.http.tokens import TokenCache
+from connectors.http.tries import Tries
 from connectors.ratelimit import MicrosoftLimits, Ticket
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.timing import Clock, Sleep
@@ -48,33 +47,6 @@ from connectors.timing import Clock, Sleep
 __all__ = ["Requester"]
 
 log = structlog.get_logger()
-
-
-@dataclass(slots=True)
-class _Tries:
-    """Where one request's tries stand: the Partner Center ids every try carries, the try
-    count, and the one token refresh a 401 earns."""
-
-    request_id: str
-    correlation_id: str
-    attempt: int = 0
-    refreshed: bool = False
-    force_refresh: bool = False
-
-
-def _headers(request: ApiRequest, tries: _Tries) -> dict[str, str]:
-    """The headers of one try, before its token: the request's own (never an Authorization
-    header on a pre-authenticated download) and Partner Center's ids."""
-    headers = (
-        {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
-        if request.pre_authenticated
-        else dict(request.headers)
-    )
-    if request.partner_center:
-        headers["MS-RequestId"] = tries.request_id
-        headers["MS-CorrelationId"] = tries.correlation_id
-        headers["MS-Contract-Version"] = "v1"
-    return headers
 
 
 def _debugging() -> bool:
@@ -175,11 +147,7 @@ class Requester:
 
     async def send(self, request: ApiRequest) -> httpx.Response:
         """The answer to ``request`` (status below 400), or the error it ended with."""
-        tries = (
-            _Tries(str(uuid.uuid4()), request.correlation_id or str(uuid.uuid4()))
-            if request.partner_center
-            else _Tries("", "")  # the ids go on Partner Center requests only
-        )
+        tries = Tries.of(request)
         api = api_of(request.scope)
         if request.pre_authenticated:
             await self._check_download(request)
@@ -202,12 +170,12 @@ class Requester:
             )
 
     async def _try(
-        self, request: ApiRequest, tries: _Tries, api: str
+        self, request: ApiRequest, tries: Tries, api: str
     ) -> tuple[httpx.Response | ConnectorError, bool, str | None]:
         """One try, once the gate and the limits admit it: its outcome, whether the request may
         be sent again, and the token it carried (to be kept out of the error)."""
         ticket = await self._admit(request, api)
-        headers = _headers(request, tries)
+        headers = tries.headers(request)
         token: str | None = None
         try:
             if request.authenticated and request.tenant_id and request.resource:

@@ -32,7 +32,7 @@ from connectors.records.azure import AzureSubscription
 from connectors.records.pal import PalLink
 from connectors.records.record import Record
 from connectors.records.scope import ScopeKind, Source
-from connectors.source_row import SourceRow
+from connectors.source_row import Cadence, SourceRow
 
 log = structlog.get_logger()
 
@@ -170,6 +170,7 @@ class ArmSubscriptions(_Arm):
         scope_kind=ScopeKind.CUSTOMER,
         kinds=(AzureSubscription.KIND,),
         page_size=100,
+        cadence=Cadence.ON_CHANGE,
     )
 
     @classmethod

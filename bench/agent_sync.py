@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import resource
 import sys
 import time
+from collections import Counter
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from agent import logging as plog  # noqa: E402
 from agent.auth import AppCredential, MsalTokenProvider, RefreshTokenStore  # noqa: E402
 from agent.memory import limit_arenas  # noqa: E402
 from agent.store import Store  # noqa: E402
-from agent.sync import Syncer  # noqa: E402
+from agent.sync import ChangeFeed, Syncer  # noqa: E402
 from connectors.base import PARTNER_APP, Connector  # noqa: E402
 from connectors.destinations import DownloadGuard  # noqa: E402
 from connectors.endpoints import CloudEndpoints  # noqa: E402
@@ -55,6 +57,25 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: the best there is
+
+
+_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class CountingHints(httpx.AsyncBaseTransport):
+    """The emulator's source hints, counting requests by the shape of their path (ids
+    replaced by ``{id}``): which source makes how many requests."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, origin: str) -> None:
+        self.inner = source_hints(origin)(inner)
+        self.shapes: Counter[str] = Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.shapes[f"{request.method} {_ID.sub('{id}', request.url.path)}"] += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def cpu_seconds() -> float:
@@ -98,7 +119,13 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         store = Store.open(spec["store_url"])
         stack.callback(store.close)
         origin = str(spec["base_url"])
-        async with make_client(spec["ca_path"], 60.0, wrap=source_hints(origin)) as client:
+        counting: list[CountingHints] = []
+
+        def wrap(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+            counting.append(CountingHints(inner, origin))
+            return counting[-1]
+
+        async with make_client(spec["ca_path"], 60.0, wrap=wrap) as client:
             requester = Requester(
                 client,
                 tokens,
@@ -117,12 +144,19 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             )
             if spec.get("sources"):  # diagnostic: read only these sources
                 connectors = [c for c in connectors if c.source.value in spec["sources"]]
+            feed = spec.get("feed")  # a scheduled cycle: the change feed, as `partnerlink run`
             syncer = Syncer(
                 store,
                 connectors,
                 clock=now,
                 concurrency=1 if sequential else int(spec.get("concurrency", 64)),
                 applies=applies,
+                feed=ChangeFeed(
+                    full_every=timedelta(days=float(feed["full_every_days"])),
+                    covers_from=now() - timedelta(days=float(feed["lookback_days"])),
+                )
+                if feed
+                else None,
             )
             started, cpu_started = time.monotonic(), cpu_seconds()
             outcome = await syncer.run("bench")
@@ -133,9 +167,11 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "wall_s": wall,
         "status": str(outcome.status),
+        "carried": outcome.carried,
         "stats": outcome.stats(),
         "counts": counts,
         "requests": requester.sent,
+        "by_path": dict(counting[0].shapes.most_common()) if counting else {},
         "limiter_waits": requester.limits.waits if requester.limits else 0,
         "limiter_waited_s": round(requester.limits.waited, 1) if requester.limits else 0,
         "limiter_waits_by_limit": requester.limits.waits_by_limit if requester.limits else {},

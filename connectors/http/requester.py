@@ -49,11 +49,20 @@ __all__ = ["Requester"]
 log = structlog.get_logger()
 
 
+_DEBUG_BY_WRAPPER: dict[object, bool] = {}
+
+
 def _debugging() -> bool:
     """Whether a debug line would be written: the per-request line is not even built when not
-    (its URL is taken apart to leave the query string out)."""
-    enabled = getattr(log, "is_enabled_for", None)
-    return bool(enabled(logging.DEBUG)) if enabled is not None else True
+    (its URL is taken apart to leave the query string out). Asked of the logger once per
+    configured logger class, not per request (binding a logger costs microseconds)."""
+    wrapper = structlog.get_config().get("wrapper_class")
+    known = _DEBUG_BY_WRAPPER.get(wrapper)
+    if known is None:
+        enabled = getattr(log, "is_enabled_for", None)
+        known = bool(enabled(logging.DEBUG)) if enabled is not None else True
+        _DEBUG_BY_WRAPPER[wrapper] = known
+    return known
 
 
 def _log_no_answer(event: str, request: ApiRequest, attempt: int, exc: httpx.HTTPError) -> None:

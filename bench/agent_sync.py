@@ -35,7 +35,7 @@ from agent.sync import ChangeFeed, Syncer  # noqa: E402
 from connectors.base import PARTNER_APP, Connector  # noqa: E402
 from connectors.destinations import DownloadGuard  # noqa: E402
 from connectors.endpoints import CloudEndpoints  # noqa: E402
-from connectors.http.client import make_client  # noqa: E402
+from connectors.http.client import make_client, make_sign_in_client  # noqa: E402
 from connectors.http.requester import Requester  # noqa: E402
 from connectors.live import live_connectors  # noqa: E402
 from connectors.ratelimit import MicrosoftLimits  # noqa: E402
@@ -104,10 +104,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         return True
 
     with ExitStack() as stack:
-        import ssl
-
-        verify = ssl.create_default_context(cafile=spec["ca_path"])
-        msal_http = stack.enter_context(httpx.Client(verify=verify, timeout=30.0))
+        msal_http = stack.enter_context(make_sign_in_client(spec["ca_path"], 30.0))
         refresh = RefreshTokenStore(Path(spec["refresh_token_file"]))
         tokens = MsalTokenProvider(
             endpoints.authority_host,

@@ -13,9 +13,10 @@ from importlib import metadata
 import httpx
 
 from connectors.http.body import ACCEPT_ENCODING
+from connectors.http.sync_transport import SyncHttp11Transport
 from connectors.http.transport import Http11Transport
 
-__all__ = ["USER_AGENT", "ApiClient", "make_client"]
+__all__ = ["USER_AGENT", "ApiClient", "make_client", "make_sign_in_client"]
 
 
 def _version() -> str:
@@ -26,6 +27,24 @@ def _version() -> str:
 
 
 USER_AGENT = f"partnerlink/{_version()}"
+
+
+def make_sign_in_client(
+    ca_bundle: str | os.PathLike[str] | None = None, timeout: float = 30.0
+) -> httpx.Client:
+    """The synchronous client MSAL signs in through: TLS as :func:`make_client`, no redirects,
+    kept-alive connections (:mod:`connectors.http.sync_transport`)."""
+    context = (
+        ssl.create_default_context(cafile=os.fspath(ca_bundle))
+        if ca_bundle is not None
+        else ssl.create_default_context()
+    )
+    return httpx.Client(
+        verify=context,
+        timeout=timeout,
+        follow_redirects=False,
+        transport=SyncHttp11Transport(context),
+    )
 
 
 def make_client(

@@ -275,10 +275,13 @@ class Requester:
         extensions: dict[str, Any] = {"timeout": self._timeout}
         if request.source:
             extensions[SOURCE_EXTENSION] = request.source
+        url = request.url
+        if request.params is not None:  # as httpx's params=, but the URL is parsed once
+            query = str(httpx.QueryParams(request.params))
+            url = url.partition("?")[0] + ("?" + query if query else "")
         return httpx.Request(
             request.method,
-            request.url,
-            params=request.params,
+            url,
             headers=list(merged.values()),
             json=request.json,
             extensions=extensions,

@@ -14,6 +14,7 @@ import pytest
 import trustme
 
 from connectors.http.client import make_client
+from connectors.http.sync_transport import SyncHttp11Transport
 from connectors.http.transport import Http11Transport
 
 pytestmark = pytest.mark.anyio
@@ -200,3 +201,33 @@ async def test_a_large_body_arrives_whole_through_paused_reads() -> None:
         assert b"".join(pieces) == body
         assert (await http.get(f"{origin}/again")).content == body
     assert seen == [1, 1]
+
+
+def _sync_get(origin: str, path: str, transport: SyncHttp11Transport) -> httpx.Response:
+    with httpx.Client(transport=transport) as http:
+        return http.get(f"{origin}{path}")
+
+
+async def test_the_sign_in_transport_keeps_connections_and_reads_every_framing() -> None:
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    answers = iter([ok()(b""), chunked, ok(b"third")(b"")])
+    async with server(lambda _h: next(answers)) as (origin, seen):
+        transport = SyncHttp11Transport(ssl.create_default_context())
+        http = httpx.Client(transport=transport)
+        first = await asyncio.to_thread(http.get, f"{origin}/a")
+        second = await asyncio.to_thread(http.get, f"{origin}/b")
+        third = await asyncio.to_thread(http.get, f"{origin}/c")
+        await asyncio.to_thread(http.close)
+    assert (first.json(), second.content, third.content) == ({"ok": True}, b"abc", b"third")
+    assert seen == [1, 1, 1], "one kept-alive connection"
+
+
+async def test_the_sign_in_transport_maps_a_hang_up_and_a_cut_body() -> None:
+    transport = SyncHttp11Transport(ssl.create_default_context())
+    async with server(lambda _h: None) as (origin, _seen):
+        with pytest.raises(httpx.RemoteProtocolError):
+            await asyncio.to_thread(_sync_get, origin, "/x", transport)
+    cut = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\nabc"
+    async with server(lambda _h: cut) as (origin, _seen):
+        with pytest.raises(httpx.RemoteProtocolError):
+            await asyncio.to_thread(_sync_get, origin, "/x", transport)

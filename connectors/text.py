@@ -83,8 +83,8 @@ def visible(value: str, keep: str = "") -> str:
     """``value`` with every control, format, separator and direction character spelled out as
     a Python-style escape (``\\x1b``, ``\\u202e``, ``\\n``), except the characters in
     ``keep``: nothing invisible reaches a screen, and nothing is silently lost."""
-    if not any(hidden(c) for c in value):
-        return value
+    if (value.isascii() and value.isprintable()) or not any(hidden(c) for c in value):
+        return value  # printable ASCII hides nothing: most text, checked at C speed
     return "".join(_spelled(c) if hidden(c) and c not in keep else c for c in value)
 
 

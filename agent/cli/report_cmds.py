@@ -28,7 +28,9 @@ def matrix(
         raise fail(f"--format: expected table, json or csv, got {fmt!r}")
     loaded = settings()
     with agent_for(loaded) as agent:
-        rows = agent.matrix(args.customers("--customer", customer, agent.store.customer_names))
+        rows = agent.matrix(
+            args.customers("--customer", customer, agent.store.customer_names), gaps_only=gaps
+        )
     rows = [
         r
         for r in rows

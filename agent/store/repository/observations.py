@@ -137,6 +137,35 @@ class ObservationsMixin(StoreBase):
                 for o in s.scalars(query.order_by(col(Observation.id)))
             ]
 
+    def current_records(
+        self,
+        kinds: Sequence[str],
+        customers: Sequence[str] | None = None,
+    ) -> dict[str, list[Record]]:
+        """Customer tenant -> its current records of ``kinds`` (decoded, nothing else read):
+        what a view of many customers needs, without an ORM object per observation. Uses the
+        ``ix_observation_kind_current`` index; ``customers`` go in chunks (SQLite's bound
+        parameter limit)."""
+        out: dict[str, list[Record]] = {}
+        table = Observation.__table__  # type: ignore[attr-defined]
+        base = select(table.c.customer_tenant_id, table.c.kind, table.c.payload).where(
+            table.c.removed_at.is_(None), table.c.kind.in_(list(kinds))
+        )
+        queries = (
+            [base]
+            if customers is None
+            else [
+                base.where(table.c.customer_tenant_id.in_(list(customers[i : i + 5000])))
+                for i in range(0, len(customers), 5000)
+            ]
+        )
+        with self.read() as s:
+            for query in queries:
+                for tenant, kind, payload in s.execute(query.order_by(table.c.id)):
+                    if tenant:
+                        out.setdefault(tenant, []).append(decode(kind, payload))
+        return out
+
     def observation_history(
         self, customer: str, kinds: Sequence[str] | None = None
     ) -> list[tuple[ObservationEvent, Observation]]:

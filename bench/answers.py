@@ -168,7 +168,7 @@ def bench_answers(report: Report, folder: Path, args: argparse.Namespace) -> Non
                 report.add(
                     f"  {label} ({name})", f"{wall:.2f} s wall, {cpu:.2f} s CPU, {size:,} bytes"
                 )
-                report.target(f"{label} <= {limit:g} s ({name})", wall <= limit, f"{wall:.2f} s")
+                _verdict(report, f"{label} <= {limit:g} s ({name})", wall, cpu, limit)
             html = where / "report.html"
             wall, cpu, _size = run_command(config, ("report", "--html", str(html)), where / "o")
             size = html.stat().st_size
@@ -176,7 +176,7 @@ def bench_answers(report: Report, folder: Path, args: argparse.Namespace) -> Non
                 f"  report --html ({name})",
                 f"{wall:.1f} s wall, {cpu:.1f} s CPU, page {size / 1e6:.1f} MB",
             )
-            report.target(f"report --html <= 20 s ({name})", wall <= 20, f"{wall:.1f} s")
+            _verdict(report, f"report --html <= 20 s ({name})", wall, cpu, 20.0)
             page = _page(config)
             report.add(
                 f"  daemon page from its cache ({name})",
@@ -189,6 +189,21 @@ def bench_answers(report: Report, folder: Path, args: argparse.Namespace) -> Non
                 page["max_ms"] <= 50,
                 f"max {page['max_ms']:.1f} ms",
             )
+
+
+def _verdict(report: Report, what: str, wall: float, cpu: float, limit: float) -> None:
+    """Judged on wall time; on a machine busier than its cores (load average over the core
+    count) on the command's own CPU time instead, and the line says so: a single-threaded
+    command that needs ``cpu`` seconds answers in about that on a machine of its own."""
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load <= cores:
+        report.target(what, wall <= limit, f"{wall:.2f} s")
+        return
+    report.target(
+        what,
+        cpu <= limit,
+        f"{cpu:.2f} s CPU ({wall:.2f} s wall; load {load:.1f} on {cores} cores: judged on CPU)",
+    )
 
 
 def _page(config: Path) -> dict[str, Any]:

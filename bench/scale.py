@@ -78,9 +78,10 @@ from standin.scenario.generate import (  # noqa: E402
     generate_scenario,
 )
 
-CPU_PER_REQUEST_MS = 0.0
-"""Agent CPU per request of the sync row before the work of issue 16, on the machine of the
-figures in bench/README.md (the same method: process time of the sync, all threads)."""
+CPU_PER_REQUEST_MS = 2.48
+"""Agent CPU per request of the sync row before the work of issue 16 (commit 054f7ae, 67.5 s of
+CPU for 27,262 requests), measured on the machine of the figures in bench/README.md with the
+same method: process time (user + system, every thread) of ``Syncer.run`` alone."""
 
 PG_URL = os.environ.get("PARTNERLINK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -70,7 +70,7 @@ def _cycle(
 ) -> dict[str, Any]:
     emulator.reset()  # counts and throttling state of this cycle alone
     result = run_agent_sync(emulator, estate, folder, store_url=store_url, time_scale=ts, feed=feed)
-    info = emulator.info(detail=True)
+    info = emulator.info()
     scope_floors = floors(info)
     strict, _name = burst_floor(scope_floors, info)
     result["api_requests"] = sum(v for k, v in info["requests"].items() if k != "login")

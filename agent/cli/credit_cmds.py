@@ -4,14 +4,17 @@ metric, whether it counts for us, and if not, why and what to do."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from agent import cli_args as args
 from agent.cli import root
 from agent.cli.root import agent_for, fail, settings
+from agent.escape import for_terminal
 from agent.exits import EXIT_FAILED
+from agent.present import LARGE_TABLE, table_of
 
 
 def credit(
@@ -45,5 +48,28 @@ def credit(
         sys.stdout.write(present.to_json(rows))
     elif fmt == "csv":
         sys.stdout.write(present.to_csv(rows))
-    else:
+    elif len(rows) <= LARGE_TABLE:
         root.out.print(present.to_table(rows))
+    else:  # thousands of lines: aligned lines, not a laid-out table (agent.present.table_of)
+        root.out.print(
+            table_of(f"credit view ({len(rows)} line(s))", COLUMNS, [_cells(row) for row in rows]),
+            soft_wrap=True,
+        )
+
+
+COLUMNS = ("customer", "area · metric", "holder", "counts", "why", "stake", "remedy")
+_COUNTS_STYLE = {"yes": "green", "no": "bold red", "cannot verify": "yellow"}
+
+
+def _cells(row: Any) -> list[Text]:
+    """The cells of ``present.to_table``'s row, for the aligned form of a large view."""
+    line = row.line
+    return [
+        for_terminal(row.customer_name),
+        for_terminal(line.title),
+        for_terminal(row.holder_text),
+        for_terminal(row.counts_text, _COUNTS_STYLE.get(row.counts_text, "")),
+        for_terminal(f"{line.reason.value}: {line.words}"),
+        for_terminal(str(line.stake)),
+        for_terminal(line.remedy.words if line.remedy else "-"),
+    ]

@@ -157,10 +157,12 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                 if feed
                 else None,
             )
-            started, cpu_started = time.monotonic(), cpu_seconds()
+            started, cpu_started = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF)
             outcome = await syncer.run("bench")
             wall = time.monotonic() - started
-            sync_cpu = cpu_seconds() - cpu_started
+            cpu_ended = resource.getrusage(resource.RUSAGE_SELF)
+            user = cpu_ended.ru_utime - cpu_started.ru_utime
+            system = cpu_ended.ru_stime - cpu_started.ru_stime
         counts = store.counts()
         timeline = _timeline(store, outcome.run_id)
     return {
@@ -176,7 +178,9 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "limiter_waits_by_limit": requester.limits.waits_by_limit if requester.limits else {},
         "peak_rss_mb": peak_rss_mb(),
         "cpu_s": cpu_seconds(),
-        "sync_cpu_s": sync_cpu,
+        "sync_cpu_s": user + system,
+        "sync_cpu_user_s": user,
+        "sync_cpu_system_s": system,
         "timeline": timeline,
     }
 

@@ -54,6 +54,8 @@ MATRIX_KINDS = (
     SubscribedSku.KIND,
 )
 """The record kinds a row needs: the customer's name and what is at stake on a workload."""
+MATRIX_KEYS = {ActiveUsers.KIND: ("office365",)}
+"""Of the active users, the stake counts Microsoft 365's as a whole (``CustomerSnapshot.stake``)."""
 
 
 def build_matrix(
@@ -116,7 +118,7 @@ def _snapshots(
 ) -> dict[str, CustomerSnapshot]:
     """Each customer's current name and stake records (``only`` these customers' read, or
     every customer's when the view shows them all)."""
-    by_tenant = store.current_records(MATRIX_KINDS, only)
+    by_tenant = store.current_records(MATRIX_KINDS, only, keys=MATRIX_KEYS)
     return {
         t: CustomerSnapshot(tenant_id=t, records=group_records(by_tenant.get(t, ())), statuses={})
         for t in tenants

@@ -11,12 +11,14 @@ import re
 import sys
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from agent import logging as plog
 from agent.escape import for_csv_row, for_terminal
+from connectors.text import visible
 
 FINDING_FIELDS = (
     "fingerprint",
@@ -87,8 +89,7 @@ def emit_findings(rows: list[Any], fmt: str, console: Console) -> None:
     if not rows:
         console.print("no findings")
         return
-    table = findings_table(rows)
-    console.print(table, soft_wrap=isinstance(table, Text))
+    findings_table(rows, console)
 
 
 LARGE_TABLE = 200
@@ -100,46 +101,71 @@ FINDING_COLUMNS = ("severity", "status", "rule", "customer", "finding", "at stak
 MATRIX_COLUMNS = ("customer", "workload", "link", "holder", "via", "state", "since", "stake")
 
 
-def findings_table(rows: list[Any]) -> Table | Text:
-    return table_of(f"{len(rows)} finding(s)", FINDING_COLUMNS, [_finding_cells(f) for f in rows])
+Cell = tuple[str, str]
+"""A table cell: its text, already made visible (``connectors.text.visible``), and its style."""
 
 
-def _finding_cells(f: Any) -> list[Text]:
+def cell(text: str, style: str = "") -> Cell:
+    """A cell of ``text`` from a stranger or from the agent: control and direction characters
+    spelled out, as :func:`agent.escape.for_terminal` does."""
+    return visible(text), style
+
+
+def findings_table(rows: list[Any], console: Console) -> None:
+    print_table(
+        console, f"{len(rows)} finding(s)", FINDING_COLUMNS, [_finding_cells(f) for f in rows]
+    )
+
+
+def _finding_cells(f: Any) -> list[Cell]:
     return [
-        for_terminal(f.severity, SEVERITY_COLOURS.get(f.severity, "")),
-        for_terminal(f.status),
-        for_terminal(f.rule),
-        for_terminal(f.customer_name or f.customer_tenant_id or "(partner)"),
-        for_terminal(f.title),
-        Text(f"{f.value_at_stake:,.0f}" if f.value_at_stake else ""),
-        for_terminal(f.fingerprint[:12]),
+        cell(f.severity, SEVERITY_COLOURS.get(f.severity, "")),
+        cell(f.status),
+        cell(f.rule),
+        cell(f.customer_name or f.customer_tenant_id or "(partner)"),
+        cell(f.title),
+        (f"{f.value_at_stake:,.0f}" if f.value_at_stake else "", ""),
+        cell(f.fingerprint[:12]),
     ]
 
 
-def table_of(title: str, columns: tuple[str, ...], rows: list[list[Text]]) -> Table | Text:
-    """A rich table; past :data:`LARGE_TABLE` rows, the same cells as aligned lines (every
-    cell already escaped by ``for_terminal``, its style kept)."""
+def print_table(
+    console: Console, title: str, columns: tuple[str, ...], rows: list[list[Cell]]
+) -> None:
+    """A rich table; past :data:`LARGE_TABLE` rows, the same cells as aligned lines (styled on
+    a terminal, plain text to a file or pipe). No cell is ever read as markup."""
     if len(rows) <= LARGE_TABLE:
         table = Table(title=title, show_lines=False, expand=False)
         for column in columns:
             table.add_column(column, overflow="fold")
         for cells in rows:
-            table.add_row(*cells)
-        return table
+            table.add_row(*(Text(text, style=style) for text, style in cells))
+        console.print(table)
+        return
     widths = [len(c) for c in columns]
     for cells in rows:
-        for i, cell in enumerate(cells):
-            widths[i] = max(widths[i], cell.cell_len)
+        for i, (text, _style) in enumerate(cells):
+            widths[i] = max(widths[i], cell_len(text))
+    if not console.is_terminal:
+        lines = [title, "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+        lines.append("  ".join("-" * w for w in widths))
+        lines += [
+            "  ".join(t + " " * (w - cell_len(t)) for (t, _s), w in zip(r, widths, strict=True))
+            for r in rows
+        ]
+        console.file.write("\n".join(lines) + "\n")
+        console.file.flush()
+        return
     out = Text(title + "\n", style="italic")
     for i, column in enumerate(columns):
         out.append(column.ljust(widths[i] + 2), style="bold")
     out.append("\n" + "  ".join("-" * w for w in widths) + "\n")
     for cells in rows:
-        for i, cell in enumerate(cells):
-            out.append(cell)
-            out.append(" " * (widths[i] - cell.cell_len + 2))
+        for i, (text, style) in enumerate(cells):
+            out.append(text, style=style or None)
+            out.append(" " * (widths[i] - cell_len(text) + 2))
         out.append("\n")
-    return out
+    console.print(out, soft_wrap=True)
 
 
 def print_sync(outcome: Any, console: Console) -> None:
@@ -195,25 +221,23 @@ def emit_matrix(rows: list[Any], fmt: str, console: Console) -> None:
             writer.writerow(for_csv_row({**r.as_dict(), **r.stake}))
         sys.stdout.write(buffer.getvalue())
         return
-    table = matrix_table(rows)
-    console.print(table, soft_wrap=isinstance(table, Text))
+    matrix_table(rows, console)
 
 
-def matrix_table(rows: list[Any]) -> Table | Text:
-    return table_of(
-        f"association matrix ({len(rows)} rows)", MATRIX_COLUMNS, [_matrix_cells(r) for r in rows]
-    )
+def matrix_table(rows: list[Any], console: Console) -> None:
+    title = f"association matrix ({len(rows)} rows)"
+    print_table(console, title, MATRIX_COLUMNS, [_matrix_cells(r) for r in rows])
 
 
-def _matrix_cells(r: Any) -> list[Text]:
+def _matrix_cells(r: Any) -> list[Cell]:
     stake = ", ".join(f"{k} {v:,.0f}" for k, v in r.stake.items())
     return [
-        for_terminal(r.customer_name),
-        for_terminal(r.workload),
-        for_terminal(r.kind),
-        for_terminal(r.holder or ("us" if r.ours else "-")),
-        for_terminal(r.carried_by or ""),
-        for_terminal(r.state, STATE_COLOURS.get(r.state, "")),
-        for_terminal((r.since or "")[:10]),
-        Text(stake),
+        cell(r.customer_name),
+        cell(r.workload),
+        cell(r.kind),
+        cell(r.holder or ("us" if r.ours else "-")),
+        cell(r.carried_by or ""),
+        cell(r.state, STATE_COLOURS.get(r.state, "")),
+        cell((r.since or "")[:10]),
+        (stake, ""),
     ]

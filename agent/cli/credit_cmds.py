@@ -7,14 +7,12 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.text import Text
 
 from agent import cli_args as args
 from agent.cli import root
 from agent.cli.root import agent_for, fail, settings
-from agent.escape import for_terminal
 from agent.exits import EXIT_FAILED
-from agent.present import LARGE_TABLE, table_of
+from agent.present import LARGE_TABLE, Cell, cell, print_table
 
 
 def credit(
@@ -50,26 +48,24 @@ def credit(
         sys.stdout.write(present.to_csv(rows))
     elif len(rows) <= LARGE_TABLE:
         root.out.print(present.to_table(rows))
-    else:  # thousands of lines: aligned lines, not a laid-out table (agent.present.table_of)
-        root.out.print(
-            table_of(f"credit view ({len(rows)} line(s))", COLUMNS, [_cells(row) for row in rows]),
-            soft_wrap=True,
-        )
+    else:  # thousands of lines: aligned lines, not a laid-out table (agent.present.print_table)
+        title = f"credit view ({len(rows)} line(s))"
+        print_table(root.out, title, COLUMNS, [_cells(row) for row in rows])
 
 
 COLUMNS = ("customer", "area · metric", "holder", "counts", "why", "stake", "remedy")
 _COUNTS_STYLE = {"yes": "green", "no": "bold red", "cannot verify": "yellow"}
 
 
-def _cells(row: Any) -> list[Text]:
+def _cells(row: Any) -> list[Cell]:
     """The cells of ``present.to_table``'s row, for the aligned form of a large view."""
     line = row.line
     return [
-        for_terminal(row.customer_name),
-        for_terminal(line.title),
-        for_terminal(row.holder_text),
-        for_terminal(row.counts_text, _COUNTS_STYLE.get(row.counts_text, "")),
-        for_terminal(f"{line.reason.value}: {line.words}"),
-        for_terminal(str(line.stake)),
-        for_terminal(line.remedy.words if line.remedy else "-"),
+        cell(row.customer_name),
+        cell(line.title),
+        cell(row.holder_text),
+        cell(row.counts_text, _COUNTS_STYLE.get(row.counts_text, "")),
+        cell(f"{line.reason.value}: {line.words}"),
+        cell(str(line.stake)),
+        cell(line.remedy.words if line.remedy else "-"),
     ]

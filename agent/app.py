@@ -223,8 +223,11 @@ class Agent:
 
     # ------------------------------------------------------------------------ views
 
-    def matrix(self, customers: list[str] | None = None) -> list[MatrixRow]:
-        """The association matrix, a link counted gone after the policy's K runs."""
+    def matrix(
+        self, customers: list[str] | None = None, *, gaps_only: bool = False
+    ) -> list[MatrixRow]:
+        """The association matrix, a link counted gone after the policy's K runs (only the
+        rows that are not as they should be, ``gaps_only``)."""
         from agent.matrix import build_matrix
 
         partner = self.settings.partner
@@ -234,6 +237,7 @@ class Agent:
             global_id=partner.global_partner_id,
             disappeared_after=self.policy.disappeared_after_runs,
             customers=customers,
+            gaps_only=gaps_only,
         )
 
     def credit(

@@ -7,7 +7,6 @@ sync's event loop.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from connectors.base import PARTNER_APP, Connector
 from connectors.destinations import DownloadGuard
 from connectors.endpoints import CloudEndpoints
 from connectors.http.body import AnswerCaps
-from connectors.http.client import make_client
+from connectors.http.client import make_client, make_sign_in_client
 from connectors.http.observer import NO_OBSERVER
 from connectors.http.requester import Requester
 from connectors.live import live_connectors
@@ -137,10 +136,7 @@ def build_wiring(
     s = settings
     endpoints, ca_bundle = _endpoints(s, local)
     apps = _apps(s, local)
-    verify = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
-    http = httpx.Client(
-        verify=verify, timeout=s.sync.request_timeout.total_seconds(), follow_redirects=False
-    )
+    http = make_sign_in_client(ca_bundle or None, s.sync.request_timeout.total_seconds())
     stack.callback(http.close)
     store = _refresh_store(s)
     tokens = MsalTokenProvider(

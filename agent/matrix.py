@@ -3,7 +3,6 @@ state, and what is at stake. Built from the link table, the open gaps, and curre
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,8 +11,11 @@ from agent.audit.link import SELF
 from agent.audit.snapshot import CustomerSnapshot, group_records
 from agent.store import Store
 from agent.store.models import Link
-from connectors.records.customers import CspSubscription
+from connectors.records.attribution import Attribution
+from connectors.records.azure import AzureUsage
+from connectors.records.customers import Contract, CspSubscription, Customer
 from connectors.records.gdap import GdapRelationship
+from connectors.records.licences import ActiveUsers, SubscribedSku
 from connectors.records.pal import PalLink
 
 GAP_RULES = ("link_missing", "link_held_by_other", "wrong_partner_id")
@@ -48,6 +50,22 @@ class MatrixRow:
         return data
 
 
+MATRIX_KINDS = (
+    Customer.KIND,
+    Contract.KIND,
+    GdapRelationship.KIND,
+    AzureUsage.KIND,
+    Attribution.KIND,
+    ActiveUsers.KIND,
+    SubscribedSku.KIND,
+    PalLink.KIND,
+    CspSubscription.KIND,
+)
+"""The record kinds a row needs: the customer's name and what is at stake on a workload."""
+MATRIX_KEYS = {ActiveUsers.KIND: ("office365",)}
+"""Of the active users, the stake counts Microsoft 365's as a whole (``CustomerSnapshot.stake``)."""
+
+
 def build_matrix(
     store: Store,
     our_ids: frozenset[str],
@@ -55,14 +73,34 @@ def build_matrix(
     global_id: str | None = None,
     disappeared_after: int = 2,
     customers: list[str] | None = None,
+    gaps_only: bool = False,
 ) -> list[MatrixRow]:
-    links = store.links(customers)
-    tenants = sorted({link.customer_tenant_id for link in links} | set(customers or []))
-    snapshots = _snapshots(store, tenants)
+    """Every link (or, ``gaps_only``, every one that is not as it should be) and every open
+    ``link_missing`` finding as a row. Only the customers that have a row are looked up, and
+    only the records their name and stakes come from."""
+    links = (
+        store.links(customers, unless_held_by=[SELF, *our_ids], wrong_holder=global_id)
+        if gaps_only
+        else store.links(customers)
+    )
+    states = [
+        (link, ours, _state(link, ours, global_id, disappeared_after))
+        for link in links
+        for ours in (link.holder == SELF or link.holder in our_ids,)
+    ]
+    if gaps_only:
+        states = [entry for entry in states if entry[2] != "present"]
+    missing = _missing_findings(store, customers)
+    tenants = sorted(
+        {link.customer_tenant_id for link, _o, _s in states}
+        | {f.customer_tenant_id or "" for f in missing}
+        | set(customers or [])
+    )
+    every = customers is None and not gaps_only
+    snapshots = _snapshots(store, tenants, None if every else tenants)
     rows: list[MatrixRow] = []
-    for link in links:
+    for link, ours, state in states:
         snap = snapshots[link.customer_tenant_id]
-        ours = link.holder == SELF or link.holder in our_ids
         since = microsoft_since(link, snap)
         rows.append(
             MatrixRow(
@@ -73,24 +111,24 @@ def build_matrix(
                 holder=None if link.holder == SELF else link.holder,
                 ours=ours,
                 carried_by=link.identity,
-                state=_state(link, ours, global_id, disappeared_after),
+                state=state,
                 since=(since or link.first_seen_at).isoformat(),
                 last_seen=link.last_seen_at.isoformat(),
                 stake=snap.stake(link.workload),
                 since_from="microsoft" if since else "first seen",
             )
         )
-    rows += _missing(store, snapshots, customers)
+    rows += _missing(missing, snapshots)
     rows.sort(key=lambda r: (r.customer_name.lower(), r.workload, r.kind))
     return rows
 
 
-def _snapshots(store: Store, tenants: list[str]) -> dict[str, CustomerSnapshot]:
-    """Each customer's current observations, for its name and what is at stake."""
-    by_tenant: dict[str, list[Any]] = defaultdict(list)
-    for obs in store.current(customers=tenants):
-        if obs.record.customer_tenant_id:
-            by_tenant[obs.record.customer_tenant_id].append(obs.record)
+def _snapshots(
+    store: Store, tenants: list[str], only: list[str] | None
+) -> dict[str, CustomerSnapshot]:
+    """Each customer's current name and stake records (``only`` these customers' read, or
+    every customer's when the view shows them all)."""
+    by_tenant = store.current_records(MATRIX_KINDS, only, keys=MATRIX_KEYS)
     return {
         t: CustomerSnapshot(tenant_id=t, records=group_records(by_tenant.get(t, ())), statuses={})
         for t in tenants
@@ -128,16 +166,18 @@ def _state(link: Link, ours: bool, global_id: str | None, disappeared_after: int
     return "present"
 
 
-def _missing(
-    store: Store, snapshots: dict[str, CustomerSnapshot], customers: list[str] | None
-) -> list[MatrixRow]:
-    """A row per open ``link_missing`` finding: where a link is expected and none is held."""
-    rows: list[MatrixRow] = []
-    for finding in store.findings(
+def _missing_findings(store: Store, customers: list[str] | None) -> list[Any]:
+    return store.findings(
         statuses=["open", "acknowledged", "snoozed", "dismissed"],
         rules=["link_missing"],
         customers=customers,
-    ):
+    )
+
+
+def _missing(findings: list[Any], snapshots: dict[str, CustomerSnapshot]) -> list[MatrixRow]:
+    """A row per open ``link_missing`` finding: where a link is expected and none is held."""
+    rows: list[MatrixRow] = []
+    for finding in findings:
         tenant = finding.customer_tenant_id or ""
         snap = snapshots.get(tenant) or CustomerSnapshot(tenant_id=tenant, records={}, statuses={})
         kind, _, workload = finding.subject.partition(" on ")

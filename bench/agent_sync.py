@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import resource
 import sys
 import time
+from collections import Counter
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +31,11 @@ from agent import logging as plog  # noqa: E402
 from agent.auth import AppCredential, MsalTokenProvider, RefreshTokenStore  # noqa: E402
 from agent.memory import limit_arenas  # noqa: E402
 from agent.store import Store  # noqa: E402
-from agent.sync import Syncer  # noqa: E402
+from agent.sync import ChangeFeed, Syncer  # noqa: E402
 from connectors.base import PARTNER_APP, Connector  # noqa: E402
 from connectors.destinations import DownloadGuard  # noqa: E402
 from connectors.endpoints import CloudEndpoints  # noqa: E402
-from connectors.http.client import make_client  # noqa: E402
+from connectors.http.client import make_client, make_sign_in_client  # noqa: E402
 from connectors.http.requester import Requester  # noqa: E402
 from connectors.live import live_connectors  # noqa: E402
 from connectors.ratelimit import MicrosoftLimits  # noqa: E402
@@ -55,6 +57,25 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: the best there is
+
+
+_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class CountingHints(httpx.AsyncBaseTransport):
+    """The emulator's source hints, counting requests by the shape of their path (ids
+    replaced by ``{id}``): which source makes how many requests."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, origin: str) -> None:
+        self.inner = source_hints(origin)(inner)
+        self.shapes: Counter[str] = Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.shapes[f"{request.method} {_ID.sub('{id}', request.url.path)}"] += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def cpu_seconds() -> float:
@@ -83,10 +104,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         return True
 
     with ExitStack() as stack:
-        import ssl
-
-        verify = ssl.create_default_context(cafile=spec["ca_path"])
-        msal_http = stack.enter_context(httpx.Client(verify=verify, timeout=30.0))
+        msal_http = stack.enter_context(make_sign_in_client(spec["ca_path"], 30.0))
         refresh = RefreshTokenStore(Path(spec["refresh_token_file"]))
         tokens = MsalTokenProvider(
             endpoints.authority_host,
@@ -98,7 +116,15 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         store = Store.open(spec["store_url"])
         stack.callback(store.close)
         origin = str(spec["base_url"])
-        async with make_client(spec["ca_path"], 60.0, wrap=source_hints(origin)) as client:
+        counting: list[CountingHints] = []
+
+        def wrap(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+            if not spec.get("count_paths"):  # a diagnostic: it costs CPU of its own
+                return source_hints(origin)(inner)
+            counting.append(CountingHints(inner, origin))
+            return counting[-1]
+
+        async with make_client(spec["ca_path"], 60.0, wrap=wrap) as client:
             requester = Requester(
                 client,
                 tokens,
@@ -117,29 +143,44 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             )
             if spec.get("sources"):  # diagnostic: read only these sources
                 connectors = [c for c in connectors if c.source.value in spec["sources"]]
+            feed = spec.get("feed")  # a scheduled cycle: the change feed, as `partnerlink run`
             syncer = Syncer(
                 store,
                 connectors,
                 clock=now,
                 concurrency=1 if sequential else int(spec.get("concurrency", 64)),
                 applies=applies,
+                feed=ChangeFeed(
+                    full_every=timedelta(days=float(feed["full_every_days"])),
+                    covers_from=now() - timedelta(days=float(feed["lookback_days"])),
+                )
+                if feed
+                else None,
             )
-            started = time.monotonic()
+            started, cpu_started = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF)
             outcome = await syncer.run("bench")
             wall = time.monotonic() - started
+            cpu_ended = resource.getrusage(resource.RUSAGE_SELF)
+            user = cpu_ended.ru_utime - cpu_started.ru_utime
+            system = cpu_ended.ru_stime - cpu_started.ru_stime
         counts = store.counts()
         timeline = _timeline(store, outcome.run_id)
     return {
         "wall_s": wall,
         "status": str(outcome.status),
+        "carried": outcome.carried,
         "stats": outcome.stats(),
         "counts": counts,
         "requests": requester.sent,
+        "by_path": dict(counting[0].shapes.most_common()) if counting else {},
         "limiter_waits": requester.limits.waits if requester.limits else 0,
         "limiter_waited_s": round(requester.limits.waited, 1) if requester.limits else 0,
         "limiter_waits_by_limit": requester.limits.waits_by_limit if requester.limits else {},
         "peak_rss_mb": peak_rss_mb(),
         "cpu_s": cpu_seconds(),
+        "sync_cpu_s": user + system,
+        "sync_cpu_user_s": user,
+        "sync_cpu_system_s": system,
         "timeline": timeline,
     }
 
@@ -253,7 +294,7 @@ def main(argv: list[str]) -> int:
     if profile:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)
         result = profiler.runcall(asyncio.run, run(spec))
         profiler.dump_stats(profile)
     else:

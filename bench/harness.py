@@ -157,8 +157,10 @@ def run_agent_sync(
     profile: str | None = None,
     memory_trace: str | None = None,
     sources: list[str] | None = None,
+    feed: bool = False,
 ) -> dict[str, Any]:
-    """One sync in a fresh agent process; its JSON result."""
+    """One sync in a fresh agent process; its JSON result. ``feed``: a scheduled cycle (the
+    change feed on, ``full_every`` 7 days, 30 days of audit records) instead of a full sync."""
     refresh = folder / "refresh-token.json"
     RefreshTokenStore(refresh).save(
         emulator.refresh_token(),
@@ -180,6 +182,7 @@ def run_agent_sync(
         "profile": profile,
         "memory_trace": memory_trace,
         "sources": sources,
+        "feed": {"full_every_days": 7, "lookback_days": 30} if feed else None,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=folder, delete=False) as handle:
         json.dump(spec, handle)
@@ -234,3 +237,15 @@ def floors(info: dict[str, Any]) -> list[ScopeFloor]:
             )
         )
     return sorted(out, key=lambda f: f.floor_s, reverse=True)
+
+
+def burst_floor(scope_floors: list[ScopeFloor], info: dict[str, Any]) -> tuple[float, str]:
+    """The floor once each scope's burst capacity is spent: (admitted - capacity) / rate, the
+    largest. A scope with fewer requests than its capacity needs no time at all."""
+    best, name = 0.0, ""
+    for f in scope_floors:
+        capacity = float(info["scopes"][f.limit]["capacity"])
+        value = max(0.0, f.busiest - capacity) / f.rate_per_s
+        if value > best:
+            best, name = value, f.limit
+    return best, name

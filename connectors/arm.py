@@ -32,7 +32,7 @@ from connectors.records.azure import AzureSubscription
 from connectors.records.pal import PalLink
 from connectors.records.record import Record
 from connectors.records.scope import ScopeKind, Source
-from connectors.source_row import SourceRow
+from connectors.source_row import Cadence, SourceRow
 
 log = structlog.get_logger()
 
@@ -170,6 +170,7 @@ class ArmSubscriptions(_Arm):
         scope_kind=ScopeKind.CUSTOMER,
         kinds=(AzureSubscription.KIND,),
         page_size=100,
+        cadence=Cadence.ON_CHANGE,
     )
 
     @classmethod
@@ -212,8 +213,8 @@ class ArmPal(_Arm):
         self.carrier = identity
 
     async def _object_id(self, tenant: str) -> str | None:
-        token = await self.requester.tokens.token(
-            tenant, self.endpoints.arm_resource, identity=token_identity(self.carrier)
+        token = await self.requester.bearer(
+            tenant, self.endpoints.arm_resource, token_identity(self.carrier)
         )
         return token_object_id(token)
 

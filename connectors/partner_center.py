@@ -39,7 +39,7 @@ from connectors.records.customers import AuditEvent, CspSubscription, Customer
 from connectors.records.licences import LicenseUsage
 from connectors.records.record import Record
 from connectors.records.scope import ScopeKind, Source
-from connectors.source_row import SourceRow
+from connectors.source_row import Cadence, SourceRow
 
 # ---------------------------------------------------------------------------------------------
 # Parsing: one pure function per payload item, used by the connectors and the contract tests
@@ -236,6 +236,7 @@ class PartnerCenterSubscriptions(_PartnerCenter):
         kinds=(CspSubscription.KIND,),
         page_size=100,
         requires=Source.PC_CUSTOMERS,
+        cadence=Cadence.ON_CHANGE,
     )
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
@@ -306,6 +307,7 @@ class PartnerCenterUsage(_PartnerCenter):
         kinds=(AzureUsage.KIND, LicenseUsage.KIND),
         page_size=100,
         requires=Source.PC_CUSTOMERS,
+        cadence=Cadence.ON_CHANGE,
     )
 
     @classmethod

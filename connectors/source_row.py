@@ -9,8 +9,23 @@ lists them in order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from connectors.records.scope import ScopeKind, Source
+
+
+class Cadence(StrEnum):
+    """How often a scheduled (not full) cycle reads a source's scopes."""
+
+    EVERY_CYCLE = "every_cycle"
+    """Read in every cycle: the sources whose links' disappearance is alerted (the customer
+    list, GDAP, PAL and what carries it, Microsoft's attribution reports), the change feed
+    itself, and the identities a PAL rides on."""
+    ON_CHANGE = "on_change"
+    """Between full syncs, read again only when Partner Center's audit records name the
+    customer; otherwise carried on the last complete read, which is at most ``[sync]
+    full_every`` old. For sources that carry no link whose loss is alerted (or, for the CSP
+    subscriptions, whose every change Partner Center audits)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +55,8 @@ class SourceRow:
     """The partner source whose customers this customer source exists for."""
     per_identity: bool = False
     """Read once per identity the agent signs in as (the partner's app and every carrier)."""
+    cadence: Cadence = Cadence.EVERY_CYCLE
+    """How often a scheduled cycle reads it (docs: bench/README.md, "The night")."""
 
     @property
     def name(self) -> str:

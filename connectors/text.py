@@ -55,6 +55,13 @@ def clean(value: str, limit: int | None = NAME_LIMIT) -> str:
 
     Line breaks, tabs and other separators become spaces (``"Contoso\\nLtd"`` reads as
     ``"Contoso Ltd"``); an over-long value ends in ``…`` within ``limit`` characters."""
+    if value.isascii() and value.isprintable():
+        # Printable ASCII holds no control, escape, format or invisible character, and NFC
+        # leaves it as it is: only the spaces are left to fold (most names, every id).
+        text = " ".join(value.split())
+        if limit is not None and len(text) > limit:
+            text = text[: limit - 1].rstrip() + "…"
+        return text
     text = unicodedata.normalize("NFC", value)
     text = _ESCAPE_SEQUENCE.sub("", text)
     # str.split() without arguments splits on every Unicode whitespace, line and paragraph
@@ -76,8 +83,8 @@ def visible(value: str, keep: str = "") -> str:
     """``value`` with every control, format, separator and direction character spelled out as
     a Python-style escape (``\\x1b``, ``\\u202e``, ``\\n``), except the characters in
     ``keep``: nothing invisible reaches a screen, and nothing is silently lost."""
-    if not any(hidden(c) for c in value):
-        return value
+    if (value.isascii() and value.isprintable()) or not any(hidden(c) for c in value):
+        return value  # printable ASCII hides nothing: most text, checked at C speed
     return "".join(_spelled(c) if hidden(c) and c not in keep else c for c in value)
 
 

@@ -4,11 +4,12 @@ metric, whether it counts for us, and if not, why and what to do."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from agent import cli_args as args
+from agent.aligned import LARGE_TABLE, Cell, cell, print_table
 from agent.cli import root
 from agent.cli.root import agent_for, fail, settings
 from agent.exits import EXIT_FAILED
@@ -51,5 +52,26 @@ def credit(
         sys.stdout.write(present.to_json(rows))
     elif fmt == "csv":
         sys.stdout.write(present.to_csv(rows))
-    else:
-        show(root.out, present.to_table(rows, names, wide=wide))
+    elif len(rows) <= LARGE_TABLE:
+        show(root.out, present.to_table(rows, names or Names(), wide=wide))
+    else:  # thousands of lines: aligned lines, not a laid-out table (agent.aligned)
+        title = f"credit view ({len(rows)} line(s))"
+        print_table(root.out, title, COLUMNS, [_cells(row) for row in rows])
+
+
+COLUMNS = ("customer", "area · metric", "holder", "counts", "why", "stake", "remedy")
+_COUNTS_STYLE = {"yes": "green", "no": "bold red", "cannot verify": "yellow"}
+
+
+def _cells(row: Any) -> list[Cell]:
+    """The cells of ``present.to_table``'s row, for the aligned form of a large view."""
+    line = row.line
+    return [
+        cell(row.customer_name),
+        cell(line.title),
+        cell(row.holder_text),
+        cell(row.counts_text, _COUNTS_STYLE.get(row.counts_text, "")),
+        cell(f"{line.reason.value}: {line.words}"),
+        cell(str(line.stake)),
+        cell(line.remedy.words if line.remedy else "-"),
+    ]

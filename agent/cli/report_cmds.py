@@ -32,7 +32,9 @@ def matrix(
         raise fail(f"--format: expected table, json or csv, got {fmt!r}")
     loaded = settings()
     with agent_for(loaded) as agent:
-        rows = agent.matrix(args.customers("--customer", customer, agent.store.customer_names))
+        rows = agent.matrix(
+            args.customers("--customer", customer, agent.store.customer_names), gaps_only=gaps
+        )
         names = Names.from_store(agent.store) if fmt == "table" else None
     rows = [
         r

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x5041_524C  # "PARL": one advisory-lock key for schema upgrades
@@ -69,6 +70,8 @@ def make_engine(url: str, **kw: Any) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # alembic loads only when a schema is to change
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -77,6 +80,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision``; on PostgreSQL only one process at a time does so."""
+    from alembic import command
+
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
@@ -100,6 +105,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     with engine.connect() as conn:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn

@@ -109,6 +109,7 @@ class Observation(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source", "scope", "kind", "key", name="uq_observation_identity"),
         Index("ix_observation_customer_kind", "customer_tenant_id", "kind"),
+        Index("ix_observation_kind_current", "kind", "removed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -168,6 +169,7 @@ class Finding(SQLModel, table=True):
     __table_args__ = (
         Index("ix_finding_customer", "customer_tenant_id"),
         Index("ix_finding_rule_status", "rule", "status"),
+        Index("ix_finding_status", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -13,6 +13,13 @@ from connectors.base import Connector
 from connectors.records.customers import AuditEvent
 from connectors.records.record import Record
 from connectors.records.scope import Source, scope_for
+from connectors.source_row import Cadence
+from connectors.sources import SOURCES
+
+ON_CHANGE: frozenset[Source] = frozenset(
+    row.source for row in SOURCES if row.cadence is Cadence.ON_CHANGE
+)
+"""The sources a scheduled cycle reads only for customers the change feed names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +28,9 @@ class ChangeFeed:
 
     Partner Center logs every change to a customer and its subscriptions (orders, seat and
     status changes, relationship and association changes) in its audit records, which the sync
-    reads anyway. A customer-scoped read of a source in ``sources`` is carried, not repeated,
-    when all of these hold:
+    reads anyway. A customer-scoped read of a source in ``sources`` (by default those whose row
+    says :attr:`~connectors.source_row.Cadence.ON_CHANGE`) is carried, not repeated, when all of
+    these hold:
 
     - the audit records were read completely in this run, back to ``covers_from``;
     - the scope's newest status is ``complete`` or ``carried``, standing on a complete read
@@ -35,7 +43,7 @@ class ChangeFeed:
     full_every: timedelta
     covers_from: datetime
     lag: timedelta = timedelta(hours=24)
-    sources: frozenset[Source] = frozenset({Source.PC_SUBSCRIPTIONS})
+    sources: frozenset[Source] = ON_CHANGE
 
     def usable(self, base: CarryBase, now: datetime) -> bool:
         """Whether the feed can vouch for the scope since ``base`` (changes aside)."""

@@ -12,7 +12,7 @@ from connectors.http.fields import flag, integer, name_text, nested, required, t
 from connectors.records.licences import DirectorySubscription, SubscribedSku
 from connectors.records.record import Record
 from connectors.records.scope import ScopeKind, Source
-from connectors.source_row import Permission, SourceRow
+from connectors.source_row import Cadence, Permission, SourceRow
 
 __all__ = [
     "GraphDirectorySubscriptions",
@@ -67,6 +67,7 @@ class GraphSubscribedSkus(GraphConnector):
         kinds=(SubscribedSku.KIND,),
         page_size=100,
         permissions=(Permission("Organization.Read.All", ScopeKind.CUSTOMER),),
+        cadence=Cadence.ON_CHANGE,
     )
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
@@ -85,6 +86,7 @@ class GraphDirectorySubscriptions(GraphConnector):
         kinds=(DirectorySubscription.KIND,),
         page_size=100,
         permissions=(Permission("Organization.Read.All", ScopeKind.CUSTOMER),),
+        cadence=Cadence.ON_CHANGE,
     )
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:

@@ -19,7 +19,7 @@ from connectors.http.request import ApiRequest
 from connectors.records.licences import ActiveUsers
 from connectors.records.record import Record
 from connectors.records.scope import ScopeKind, Source
-from connectors.source_row import Permission, SourceRow
+from connectors.source_row import Cadence, Permission, SourceRow
 
 __all__ = ["REPORT_COLUMNS", "REPORT_PERIOD", "GraphUsageReports", "parse_services_user_counts"]
 
@@ -100,6 +100,7 @@ class GraphUsageReports(GraphConnector):
         kinds=(ActiveUsers.KIND,),
         page_size=100,  # one report, one request
         permissions=(Permission("Reports.Read.All", ScopeKind.CUSTOMER),),
+        cadence=Cadence.ON_CHANGE,
     )
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:

@@ -208,15 +208,20 @@ def read_body_sync(response: httpx.Response, cap: int, what: str) -> bytes:
 
 
 _DROPPED = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+_FRAMING = ("content-encoding", "transfer-encoding")
 
 
 def bounded_response(response: httpx.Response, body: bytes) -> httpx.Response:
     """A read answer holding ``body`` (already decoded): status, headers (less the encoding
     and length of the wire form), request and URL as ``response`` had them."""
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROPPED]
+    kept: httpx.Headers | list[tuple[str, str]] = response.headers
+    length = response.headers.get("content-length")
+    if length != str(len(body)) or any(name in response.headers for name in _FRAMING):
+        # The body was inflated or came chunked: its wire headers would misstate it.
+        kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROPPED]
     return httpx.Response(
         response.status_code,
-        headers=headers,
+        headers=kept,
         content=body,
         request=response.request,
         extensions=response.extensions,

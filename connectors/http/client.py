@@ -13,8 +13,10 @@ from importlib import metadata
 import httpx
 
 from connectors.http.body import ACCEPT_ENCODING
+from connectors.http.sync_transport import SyncHttp11Transport
+from connectors.http.transport import Http11Transport
 
-__all__ = ["USER_AGENT", "ShardedTransport", "make_client"]
+__all__ = ["USER_AGENT", "ApiClient", "make_client", "make_sign_in_client"]
 
 
 def _version() -> str:
@@ -25,6 +27,24 @@ def _version() -> str:
 
 
 USER_AGENT = f"partnerlink/{_version()}"
+
+
+def make_sign_in_client(
+    ca_bundle: str | os.PathLike[str] | None = None, timeout: float = 30.0
+) -> httpx.Client:
+    """The synchronous client MSAL signs in through: TLS as :func:`make_client`, no redirects,
+    kept-alive connections (:mod:`connectors.http.sync_transport`)."""
+    context = (
+        ssl.create_default_context(cafile=os.fspath(ca_bundle))
+        if ca_bundle is not None
+        else ssl.create_default_context()
+    )
+    return httpx.Client(
+        verify=context,
+        timeout=timeout,
+        follow_redirects=False,
+        transport=SyncHttp11Transport(context),
+    )
 
 
 def make_client(
@@ -45,15 +65,16 @@ def make_client(
     agent inflates in bounded steps are asked for (:mod:`connectors.http.body`).
     Up to ``connections`` connections are opened and every one is kept alive: httpx keeps only
     20 by default, so a busier sync would pay a TLS handshake for most of its requests.
-    ``wrap``, when given, wraps the transport (the local emulator's source hints).
+    ``wrap``, when given, wraps the transport (the local emulator's source hints). No cookie
+    is kept (:class:`ApiClient`).
     """
     context = (
         ssl.create_default_context(cafile=os.fspath(ca_bundle))
         if ca_bundle is not None
         else ssl.create_default_context()
     )
-    inner = transport or ShardedTransport(context, connections)
-    return httpx.AsyncClient(
+    inner = transport or Http11Transport(context, connections)
+    return ApiClient(
         verify=context,
         timeout=timeout,
         headers={
@@ -66,34 +87,29 @@ def make_client(
     )
 
 
-class ShardedTransport(httpx.AsyncBaseTransport):
-    """Several small httpcore pools behind one transport; each request goes to the least busy.
+class _NoCookies(httpx.Cookies):
+    """Cookies that are never read from an answer nor sent with a request."""
 
-    httpcore looks at every pooled connection (a ``poll`` and a ``getpeername`` per idle one) each
-    time it assigns a request, so one pool of 64 connections costs more CPU than the requests
-    themselves. Pools of :data:`SHARD_CONNECTIONS` keep that scan short. Every connection is
-    kept alive (httpx keeps 20 by default: the rest would pay a TLS handshake per request).
-    """
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
 
-    SHARD_CONNECTIONS = 2
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
 
-    def __init__(self, verify: ssl.SSLContext, connections: int = 64) -> None:
-        per = self.SHARD_CONNECTIONS
-        count = max(1, -(-connections // per))
-        limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
-        self._shards = [
-            httpx.AsyncHTTPTransport(verify=verify, limits=limits) for _ in range(count)
-        ]
-        self._busy = [0] * count
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        index = min(range(len(self._shards)), key=self._busy.__getitem__)
-        self._busy[index] += 1
-        try:
-            return await self._shards[index].handle_async_request(request)
-        finally:
-            self._busy[index] -= 1
+_NO_COOKIES = _NoCookies()
 
-    async def aclose(self) -> None:
-        for shard in self._shards:
-            await shard.aclose()
+
+class ApiClient(httpx.AsyncClient):
+    """The connectors' ``httpx.AsyncClient``: it keeps no cookies. Microsoft's APIs are called
+    with a bearer token, so a cookie one answer sets has no business riding along on the next
+    request (to another customer's tenant, perhaps); and not reading ``Set-Cookie`` spares a
+    parse of every answer's headers."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        """Cookies handed to the client are not kept either."""

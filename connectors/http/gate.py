@@ -133,16 +133,16 @@ class BudgetSpacing:
 DEFAULT_BUDGET = BudgetSpacing()
 
 
-_RATELIMIT_PREFIX = "x-ms-ratelimit-remaining-"
+_RATELIMIT_PREFIX = b"x-ms-ratelimit-remaining-"
 
 
 def remaining_budget(method: str, headers: httpx.Headers) -> int | None:
     """The smallest remaining ARM budget relevant to ``method``, if the answer reports one."""
-    wanted = {"DELETE": ("deletes",)}.get(
-        method, ("reads", "resource-requests") if method in ("GET", "HEAD") else ("writes",)
+    wanted = {"DELETE": (b"deletes",)}.get(
+        method, (b"reads", b"resource-requests") if method in ("GET", "HEAD") else (b"writes",)
     )
     values: list[int] = []
-    for name, value in headers.items():
+    for name, value in headers.raw:  # bytes: most answers carry none, and none is decoded
         lowered = name.lower()
         if not lowered.startswith(_RATELIMIT_PREFIX):
             continue

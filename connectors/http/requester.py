@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -40,6 +39,7 @@ from connectors.http.observer import NO_OBSERVER, RequestObserver, api_of
 from connectors.http.redact import escape, loggable_url, sanitise
 from connectors.http.request import SOURCE_EXTENSION, ApiRequest
 from connectors.http.tokens import TokenCache
+from connectors.http.tries import Tries
 from connectors.ratelimit import MicrosoftLimits, Ticket
 from connectors.retry_after import DEFAULT_RETRY, RetryPolicy
 from connectors.timing import Clock, Sleep
@@ -49,31 +49,20 @@ __all__ = ["Requester"]
 log = structlog.get_logger()
 
 
-@dataclass(slots=True)
-class _Tries:
-    """Where one request's tries stand: the Partner Center ids every try carries, the try
-    count, and the one token refresh a 401 earns."""
-
-    request_id: str
-    correlation_id: str
-    attempt: int = 0
-    refreshed: bool = False
-    force_refresh: bool = False
+_DEBUG_BY_WRAPPER: dict[object, bool] = {}
 
 
-def _headers(request: ApiRequest, tries: _Tries) -> dict[str, str]:
-    """The headers of one try, before its token: the request's own (never an Authorization
-    header on a pre-authenticated download) and Partner Center's ids."""
-    headers = {
-        k: v
-        for k, v in request.headers.items()
-        if not (request.pre_authenticated and k.lower() == "authorization")
-    }
-    if request.partner_center:
-        headers["MS-RequestId"] = tries.request_id
-        headers["MS-CorrelationId"] = tries.correlation_id
-        headers["MS-Contract-Version"] = "v1"
-    return headers
+def _debugging() -> bool:
+    """Whether a debug line would be written: the per-request line is not even built when not
+    (its URL is taken apart to leave the query string out). Asked of the logger once per
+    configured logger class, not per request (binding a logger costs microseconds)."""
+    wrapper = structlog.get_config().get("wrapper_class")
+    known = _DEBUG_BY_WRAPPER.get(wrapper)
+    if known is None:
+        enabled = getattr(log, "is_enabled_for", None)
+        known = bool(enabled(logging.DEBUG)) if enabled is not None else True
+        _DEBUG_BY_WRAPPER[wrapper] = known
+    return known
 
 
 def _log_no_answer(event: str, request: ApiRequest, attempt: int, exc: httpx.HTTPError) -> None:
@@ -129,6 +118,8 @@ class Requester:
         self._rng = rng
         self._flight: asyncio.Semaphore | None = None
         self._tokens = TokenCache(tokens)
+        self._defaults: dict[str, tuple[str, str]] | None = None
+        self._timeout: dict[str, float | None] = {}
         self.sent = 0
         """Requests that left (every try counts): the benchmark's request count."""
 
@@ -165,7 +156,7 @@ class Requester:
 
     async def send(self, request: ApiRequest) -> httpx.Response:
         """The answer to ``request`` (status below 400), or the error it ended with."""
-        tries = _Tries(str(uuid.uuid4()), request.correlation_id or str(uuid.uuid4()))
+        tries = Tries.of(request)
         api = api_of(request.scope)
         if request.pre_authenticated:
             await self._check_download(request)
@@ -188,12 +179,12 @@ class Requester:
             )
 
     async def _try(
-        self, request: ApiRequest, tries: _Tries, api: str
+        self, request: ApiRequest, tries: Tries, api: str
     ) -> tuple[httpx.Response | ConnectorError, bool, str | None]:
         """One try, once the gate and the limits admit it: its outcome, whether the request may
         be sent again, and the token it carried (to be kept out of the error)."""
         ticket = await self._admit(request, api)
-        headers = _headers(request, tries)
+        headers = tries.headers(request)
         token: str | None = None
         try:
             if request.authenticated and request.tenant_id and request.resource:
@@ -271,17 +262,35 @@ class Requester:
             )
             raise sanitise(exc) from None
 
+    def _wire_request(self, request: ApiRequest, headers: dict[str, str]) -> httpx.Request:
+        """The ``httpx.Request`` of one try: the client's default headers under the request's
+        own, and the client's timeouts. Built here rather than by ``client.build_request``,
+        which parses the URL twice and merges cookies the agent never keeps."""
+        if self._defaults is None:
+            self._defaults = {k.lower(): (k, v) for k, v in self.client.headers.items()}
+            self._timeout = self.client.timeout.as_dict()
+        merged = dict(self._defaults)
+        for name, value in headers.items():
+            merged[name.lower()] = (name, value)
+        extensions: dict[str, Any] = {"timeout": self._timeout}
+        if request.source:
+            extensions[SOURCE_EXTENSION] = request.source
+        url = request.url
+        if request.params is not None:  # as httpx's params=, but the URL is parsed once
+            query = str(httpx.QueryParams(request.params))
+            url = url.partition("?")[0] + ("?" + query if query else "")
+        return httpx.Request(
+            request.method,
+            url,
+            headers=list(merged.values()),
+            json=request.json,
+            extensions=extensions,
+        )
+
     async def _fetch(self, request: ApiRequest, headers: dict[str, str]) -> httpx.Response:
         """Send one try and read its answer under the cap of its kind (streamed: an answer
         over the cap is cut there, never held whole)."""
-        sent = self.client.build_request(
-            request.method,
-            request.url,
-            params=request.params,
-            headers=headers,
-            json=request.json,
-            extensions={SOURCE_EXTENSION: request.source} if request.source else None,
-        )
+        sent = self._wire_request(request, headers)
         response = await self.client.send(sent, stream=True)
         try:
             cap = self.caps.cap(download=request.pre_authenticated)
@@ -306,18 +315,18 @@ class Requester:
             response = await self._fetch(request, headers)
         except (httpx.HTTPError, MalformedResponse) as exc:
             return self._no_answer(request, exc, attempt, api)
-        elapsed_ms = round((time.monotonic() - started) * 1000, 1)
         status = response.status_code
         self.observer.request_done(api, status)
-        log.debug(
-            "http_request",
-            scope=request.scope,
-            method=request.method,
-            url=loggable_url(request.url),
-            status=status,
-            attempt=attempt,
-            elapsed_ms=elapsed_ms,
-        )
+        if _debugging():
+            log.debug(
+                "http_request",
+                scope=request.scope,
+                method=request.method,
+                url=loggable_url(request.url),
+                status=status,
+                attempt=attempt,
+                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+            )
         remaining = remaining_budget(request.method.upper(), response.headers)
         if remaining is not None:
             self.gate.set_spacing(request.scope, self.budget.spacing(remaining))
@@ -364,6 +373,11 @@ class Requester:
             )
             return exc, False
         return PermanentError(f"{request.what}: {type(exc).__name__}"), False
+
+    async def bearer(self, tenant_id: str, resource: str, identity: str | None) -> str:
+        """The token the requests to ``resource`` in ``tenant_id`` as ``identity`` carry, from
+        the requester's cache (the provider is asked only when it holds none)."""
+        return await self._tokens.token(tenant_id, resource, identity, False)
 
     async def get_json(self, request: ApiRequest) -> dict[str, Any]:
         """``send`` and decode a JSON object; anything else is :class:`MalformedResponse`."""

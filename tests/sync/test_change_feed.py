@@ -12,6 +12,9 @@ from typing import Any
 from agent.store import RunStatus, Store
 from agent.sync import ChangeFeed, Syncer, SyncOutcome
 from connectors.records.customers import CspSubscription
+from connectors.records.scope import ScopeKind, Source
+from connectors.source_row import Cadence
+from connectors.sources import SOURCES
 from standin.fake import FakeWorld
 from standin.scenario import parse_scenario
 from tests.conftest import Clock
@@ -22,7 +25,12 @@ WEEK = timedelta(days=7)
 
 
 def feed_for(clock: Clock, *, full_every: timedelta = WEEK, lookback_days: int = 30) -> ChangeFeed:
-    return ChangeFeed(full_every=full_every, covers_from=clock() - timedelta(days=lookback_days))
+    """The feed over the CSP subscriptions alone: the tests below follow that one source."""
+    return ChangeFeed(
+        full_every=full_every,
+        covers_from=clock() - timedelta(days=lookback_days),
+        sources=frozenset({Source.PC_SUBSCRIPTIONS}),
+    )
 
 
 def scenario(
@@ -168,3 +176,42 @@ def test_full_every_zero_or_no_feed_reads_everything(store: Store, clock: Clock)
     assert (
         sync(store, scenario(clock), clock, feed_for(clock, full_every=timedelta(0))).carried == 0
     )
+
+
+def test_a_scheduled_cycle_reads_every_alerted_link_and_carries_the_rest(
+    store: Store, clock: Clock
+) -> None:
+    """The default feed follows each source's cadence: for a customer the feed does not name,
+    every customer source whose links' loss is alerted (GDAP, PAL and the identities it rides
+    on) is read again, and only the ``on_change`` sources are carried."""
+    default = ChangeFeed(full_every=WEEK, covers_from=clock() - timedelta(days=30))
+    first = sync(store, scenario(clock), clock, default)
+    clock.advance(days=1)
+    changed = scenario(clock, events=[event(C1, clock() - timedelta(hours=1))])
+    second = sync(store, changed, clock, default)
+    statuses = {
+        (source, row.customer_tenant_id): row.status
+        for (source, _scope), row in store.statuses(second.run_id).items()
+        if row.customer_tenant_id
+    }
+    checked: set[str] = set()
+    for row in SOURCES:
+        if row.scope_kind is not ScopeKind.CUSTOMER:
+            continue
+        for tenant in (C1, C2):
+            found = {s for (source, t), s in statuses.items() if source == row.name and t == tenant}
+            if not found:
+                continue  # the source does not apply to this customer
+            carried = row.cadence is Cadence.ON_CHANGE and tenant == C2
+            assert found == {"carried" if carried else "complete"}, (row.name, tenant)
+            checked.add(row.cadence)
+    assert checked == {Cadence.EVERY_CYCLE, Cadence.ON_CHANGE}
+    assert {r.source for r in SOURCES if r.cadence is Cadence.EVERY_CYCLE} >= {
+        Source.PC_CUSTOMERS,
+        Source.GRAPH_GDAP,
+        Source.ARM_PAL,
+        Source.GRAPH_IDENTITIES,
+        Source.INSIGHTS,
+        Source.PC_AUDIT,
+    }, "a link whose disappearance is alerted is read in every cycle"
+    assert first.carried == 0 and second.carried > 0

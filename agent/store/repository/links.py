@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
 
 from agent.store.models import Link
@@ -18,11 +18,32 @@ _HELD_KEY = "_held_run_id"
 
 
 class LinksMixin(StoreBase):
-    def links(self, customers: Sequence[str] | None = None) -> list[Link]:
+    def links(
+        self,
+        customers: Sequence[str] | None = None,
+        *,
+        unless_held_by: Sequence[str] | None = None,
+        wrong_holder: str | None = None,
+    ) -> list[Link]:
+        """The links (of ``customers``); with ``unless_held_by``, only those held by someone
+        else, missed in a run, or (``wrong_holder``) a PAL or CPOR held by that ID: the
+        matrix's gaps, found by the database rather than by loading every link."""
         with self.read() as s:
             query = select(Link)
             if customers is not None:
                 query = query.where(col(Link.customer_tenant_id).in_(customers))
+            if unless_held_by is not None:
+                query = query.where(
+                    or_(
+                        col(Link.missing_runs) > 0,
+                        col(Link.holder).is_(None),
+                        col(Link.holder).not_in(list(unless_held_by)),
+                        and_(
+                            col(Link.holder) == (wrong_holder or ""),
+                            col(Link.kind).in_(("pal", "cpor")),
+                        ),
+                    )
+                )
             return list(s.scalars(query.order_by(col(Link.id))))
 
     def link_states(self, customers: Sequence[str]) -> list[LinkState]:

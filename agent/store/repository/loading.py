@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session
 
 from agent.store.codec import digest, encode
@@ -28,7 +28,6 @@ from agent.store.repository.bulk import (
     chunks,
     rows_per_statement,
 )
-from agent.store.repository.tables import OBSERVATION
 from connectors.records.record import Record
 
 SCOPE_RUNNING = "running"
@@ -177,6 +176,31 @@ def _event(
     }
 
 
+@lru_cache(maxsize=256)
+def _removal_sql(dialect: str, scopes: int, kinds: int) -> str:
+    """The statement marking removed what a complete read of ``scopes`` scopes of one source
+    no longer lists (written out once per shape: building it through SQLAlchemy's expression
+    language cost more than running it)."""
+    mark = "%s" if dialect == "postgresql" else "?"
+    listed = ", ".join([mark] * scopes)
+    of_kinds = ", ".join([mark] * kinds)
+    return (
+        f"UPDATE observation SET removed_at = {mark}, removed_run_id = {mark} "  # noqa: S608
+        f"WHERE source = {mark} AND scope IN ({listed}) AND kind IN ({of_kinds}) "
+        f"AND removed_at IS NULL AND last_run_id != {mark} RETURNING id"
+    )
+
+
+@lru_cache(maxsize=64)
+def _stamp_sql(dialect: str, rows: int) -> str:
+    """The statement stamping ``rows`` unchanged observations as seen in this run."""
+    mark = "%s" if dialect == "postgresql" else "?"
+    return (
+        f"UPDATE observation SET last_seen_at = {mark}, last_run_id = {mark} "  # noqa: S608
+        f"WHERE id IN ({', '.join([mark] * rows)})"
+    )
+
+
 class LoadingMixin(StoreBase):
     def open_scopes(self, run_id: int, results: Sequence[ScopeResult], now: datetime) -> None:
         """Record that reads of these scopes have started (status ``running``).
@@ -263,12 +287,9 @@ class LoadingMixin(StoreBase):
             new_payload = plan.added.get((source, scope, kind, key))
             if new_payload is not None:
                 plan.events.append(_event(oid, run_id, now, "added", new_payload))
+        stamp = self._bulk.timestamp(now)
         for ids in chunks(plan.touched, MAX_BOUND_PARAMETERS - 10):
-            conn.execute(
-                update(OBSERVATION)
-                .where(OBSERVATION.c.id.in_(ids))
-                .values(last_seen_at=now, last_run_id=run_id)
-            )
+            conn.exec_driver_sql(_stamp_sql(self.dialect, len(ids)), (stamp, run_id, *ids))
         self._events(s, plan.events, now)
 
     def _stored(
@@ -325,21 +346,15 @@ class LoadingMixin(StoreBase):
         for result in results:
             groups[(result.source, tuple(result.kinds))].append(result.scope)
         events: list[dict[str, Any]] = []
+        conn = s.connection()
+        stamp = self._bulk.timestamp(now)
         for (source, kinds), scopes in groups.items():
             if not kinds:
                 continue
             for chunk in chunks(scopes, MAX_BOUND_PARAMETERS - len(kinds) - 10):
-                gone = s.connection().execute(
-                    update(OBSERVATION)
-                    .where(
-                        OBSERVATION.c.source == source,
-                        OBSERVATION.c.scope.in_(chunk),
-                        OBSERVATION.c.kind.in_(kinds),
-                        OBSERVATION.c.removed_at.is_(None),
-                        OBSERVATION.c.last_run_id != run_id,
-                    )
-                    .values(removed_at=now, removed_run_id=run_id)
-                    .returning(OBSERVATION.c.id)
+                gone = conn.exec_driver_sql(
+                    _removal_sql(self.dialect, len(chunk), len(kinds)),
+                    (stamp, run_id, source, *chunk, *kinds, run_id),
                 )
                 events.extend(_event(oid, run_id, now, "removed", None) for (oid,) in gone)
         stats.removed += len(events)

@@ -1,0 +1,155 @@
+"""HTTP/1.1 on the wire, as :mod:`connectors.http.transport` speaks it: a request's head written,
+an answer's head parsed, its body framed (``Content-Length``, chunked, or until the close).
+
+Strict where a lenient reading could be exploited: a header name or value with CR, LF or NUL is
+refused before anything is sent (a continuation token from an answer cannot inject a header),
+an answer's head is capped at :data:`MAX_HEAD`, conflicting ``Content-Length`` values, a
+``Transfer-Encoding`` that does not end in ``chunked`` and folded header lines are protocol
+errors. Nothing here waits or touches a socket: the transport hands it bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import httpx
+
+__all__ = ["MAX_HEAD", "ChunkedBody", "Head", "parse_head", "request_head"]
+
+MAX_HEAD = 64 * 1024
+"""Most bytes an answer's status line and headers may take."""
+
+_HEX = b"0123456789abcdefABCDEF"
+_NAME = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""RFC 9110's token: what a header name is made of."""
+_VALUE = re.compile(rb"[^\x00\r\n]*")
+"""A header value: anything but NUL, CR and LF (which would end the header and start another)."""
+
+
+def _checked(name: bytes, value: bytes, request: httpx.Request) -> None:
+    if _NAME.fullmatch(name) is None or _VALUE.fullmatch(value) is None:
+        raise httpx.LocalProtocolError("a request header is not well formed", request=request)
+
+
+def request_head(request: httpx.Request) -> tuple[bytes, bool]:
+    """The request line and headers of ``request`` (httpx has set ``Host`` and the body's
+    framing headers already), and whether its body goes chunked."""
+    url = request.url
+    lines = [request.method.encode("ascii"), b" ", url.raw_path, b" HTTP/1.1\r\n"]
+    chunked = False
+    for name, value in request.headers.raw:
+        _checked(name, value, request)
+        lines += (name, b": ", value, b"\r\n")
+        if len(name) == 17 and name.lower() == b"transfer-encoding":
+            chunked = value.strip().lower() == b"chunked"
+    lines.append(b"\r\n")
+    return b"".join(lines), chunked
+
+
+@dataclass(slots=True)
+class Head:
+    """An answer's status line and headers, and how its body is framed."""
+
+    status: int
+    reason: bytes
+    headers: list[tuple[bytes, bytes]]
+    length: int | None
+    """Body bytes by ``Content-Length``; ``None`` when chunked or until the close."""
+    chunked: bool
+    keep_alive: bool
+
+
+def _framing(
+    headers: list[tuple[bytes, bytes]], request: httpx.Request
+) -> tuple[int | None, bool, bool]:
+    """(``Content-Length``, chunked, whether the connection stays open) from the headers."""
+    length: int | None = None
+    chunked = False
+    close = False
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == b"content-length":
+            text = value.strip()
+            if not text.isdigit() or (length is not None and int(text) != length):
+                raise httpx.RemoteProtocolError("invalid Content-Length", request=request)
+            length = int(text)
+        elif lowered == b"transfer-encoding":
+            codings = [c.strip().lower() for c in value.split(b",") if c.strip()]
+            if not codings or codings[-1] != b"chunked":
+                raise httpx.RemoteProtocolError("unsupported Transfer-Encoding", request=request)
+            chunked = True
+        elif lowered == b"connection":
+            close = close or b"close" in value.lower()
+    return (None if chunked else length), chunked, not close
+
+
+def parse_head(raw: bytes, request: httpx.Request) -> Head:
+    """The :class:`Head` of an answer whose head (up to, not including, the blank line) is
+    ``raw``."""
+    lines = raw.split(b"\r\n")
+    parts = lines[0].split(b" ", 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+        raise httpx.RemoteProtocolError("malformed status line", request=request)
+    status = int(parts[1])
+    headers: list[tuple[bytes, bytes]] = []
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon or not name or name != name.strip() or line[:1] in (b" ", b"\t"):
+            raise httpx.RemoteProtocolError("malformed header line", request=request)
+        headers.append((name, value.strip(b" \t")))
+    length, chunked, keep_alive = _framing(headers, request)
+    if parts[0] == b"HTTP/1.0":
+        keep_alive = False
+    if request.method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        length, chunked = 0, False
+    elif length is None and not chunked:
+        keep_alive = False  # the body runs until the server closes
+    return Head(status, parts[2] if len(parts) > 2 else b"", headers, length, chunked, keep_alive)
+
+
+class ChunkedBody:
+    """Decodes a chunked body from the bytes it is fed; ``done`` once the last chunk and the
+    trailers are in. ``feed`` returns the data it could decode and how many bytes it used."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.request = request
+        self.remaining = 0  # data bytes left in the current chunk
+        self.crlf = False  # the CRLF after a chunk's data is due
+        self.trailers = False
+        self.done = False
+
+    def _error(self, what: str) -> httpx.RemoteProtocolError:
+        return httpx.RemoteProtocolError(f"malformed chunked body: {what}", request=self.request)
+
+    def feed(self, data: bytes | bytearray) -> tuple[bytes, int]:
+        out: list[bytes] = []
+        at = 0
+        while at < len(data) and not self.done:
+            if self.remaining:
+                take = min(self.remaining, len(data) - at)
+                out.append(bytes(data[at : at + take]))
+                at += take
+                self.remaining -= take
+                self.crlf = self.remaining == 0
+                continue
+            end = data.find(b"\r\n", at)
+            if end < 0:
+                if len(data) - at > 4096:
+                    raise self._error("a chunk line is too long")
+                break
+            line = bytes(data[at:end])
+            at = end + 2
+            if self.crlf:
+                if line:
+                    raise self._error("no CRLF after a chunk")
+                self.crlf = False
+            elif self.trailers:
+                self.done = not line
+            else:
+                size = line.split(b";", 1)[0].strip(b" \t")
+                if not size or size.strip(_HEX) or len(size) > 16:
+                    raise self._error("a chunk size is not hexadecimal")
+                self.remaining = int(size, 16)
+                self.trailers = self.remaining == 0
+        return b"".join(out), at

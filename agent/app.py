@@ -19,7 +19,7 @@ from agent.audit.link import Expectation
 from agent.audit.outcome import AuditOutcome
 from agent.audit.policy import AuditPolicy
 from agent.config import ConfigError, Settings
-from agent.expectations import load_managed_customers
+from agent.expectations import load_managed_customers, owners
 from agent.recognition.holdings import Us
 from agent.recognition.load import load_rulebook
 from agent.recognition.model import Rulebook
@@ -279,17 +279,8 @@ class Agent:
             disappeared_after=self.policy.disappeared_after_runs,
             now=now,
             recognition=recognition,
-            owners=self._owners(),
+            owners=owners(self.settings.expectations.managed_customers_file),
         )
-
-    def _owners(self) -> dict[str, str]:
-        """Tenant ID -> owner, from the managed-customers file (the first row naming one)."""
-        path = self.settings.expectations.managed_customers_file
-        owners: dict[str, str] = {}
-        for customer in load_managed_customers(path) if path else []:
-            if customer.owner:
-                owners.setdefault(customer.tenant_id, customer.owner)
-        return owners
 
     def _expectations_cache(self) -> dict[str, tuple[Expectation, ...]]:
         if not hasattr(self, "_expect"):

@@ -68,6 +68,15 @@ def load_managed_customers(path: Path) -> list[ManagedCustomer]:
         raise ExpectationsError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
+def owners(path: Path | None) -> dict[str, str]:
+    """Tenant ID -> owner, from the managed-customers file (the first row naming one)."""
+    found: dict[str, str] = {}
+    for customer in load_managed_customers(path) if path else []:
+        if customer.owner:
+            found.setdefault(customer.tenant_id, customer.owner)
+    return found
+
+
 def _rows(path: Path, reader: csv.DictReader[str]) -> list[ManagedCustomer]:
     customers: list[ManagedCustomer] = []
     ended = 0  # the last line of the last good row: a broken row starts after it

@@ -55,7 +55,11 @@ def access(
     for write, outcome in results:
         failed += outcome.startswith("failed")
         root.out.print(for_terminal(f"{write.describe()}: {outcome}"))
-    root.out.print("the next sync verifies these writes")
+    root.out.print(
+        "a full sync verifies these writes: partnerlink sync --full (a scheduled cycle reads "
+        "Azure subscriptions again only for customers Partner Center names, or after "
+        "[sync] full_every)"
+    )
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 
 

@@ -147,9 +147,13 @@ class StatusApp:
             return Response(503, NO_CYCLE, html, [*secure, ("Retry-After", "60")])
         if who is not None:  # the report as rendered, with who is signed in above it
             return Response(200, with_bar(page.body, who, gate.csrf(who)), html, secure)
-        tagged = [*secure, ("ETag", page.etag)]
-        if environ.get("HTTP_IF_NONE_MATCH") == page.etag:
+        packed = bool(page.gzipped) and _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        etag = page.gzip_etag if packed else page.etag
+        tagged = [*secure, ("ETag", etag), ("Vary", "Accept-Encoding")]
+        if environ.get("HTTP_IF_NONE_MATCH") == etag:
             return Response(304, b"", html, tagged)
+        if packed:
+            return Response(200, page.gzipped, html, [*tagged, ("Content-Encoding", "gzip")])
         return Response(200, page.body, html, tagged)
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
@@ -168,6 +172,19 @@ class StatusApp:
             "status": run.status,
             "age_seconds": int(age.total_seconds()),
         }
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Whether ``Accept-Encoding`` takes gzip (and does not refuse it with ``q=0``)."""
+    for part in header.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "x-gzip", "*"):
+            q = params.strip().removeprefix("q=").strip() if "q=" in params else "1"
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def _json(status: int, data: dict[str, Any]) -> Response:

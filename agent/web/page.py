@@ -1,8 +1,11 @@
 """The report served at ``/``: rendered once per cycle and kept as bytes, so a request never
-renders (a large estate takes seconds of CPU to render)."""
+renders (a large estate takes seconds of CPU to render); kept gzipped too, so a browser (which
+always accepts gzip) is sent a tenth of a page that runs to a hundred megabytes at 20,000
+customers."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 from dataclasses import dataclass
@@ -14,6 +17,13 @@ class Page:
     body: bytes
     etag: str
     rendered_at: datetime
+    gzipped: bytes = b""
+    """The same body gzip-compressed once, when it was published."""
+
+    @property
+    def gzip_etag(self) -> str:
+        """The compressed representation's own tag (a strong ETag names one representation)."""
+        return self.etag[:-1] + '-gzip"'
 
 
 class ReportPage:
@@ -27,8 +37,9 @@ class ReportPage:
     def publish(self, html: str, rendered_at: datetime) -> None:
         body = html.encode("utf-8")
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        packed = gzip.compress(body, compresslevel=6, mtime=0)
         with self._lock:
-            self._page = Page(body, etag, rendered_at)
+            self._page = Page(body, etag, rendered_at, packed)
             self.renders += 1
 
     def current(self) -> Page | None:

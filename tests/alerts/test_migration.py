@@ -74,7 +74,7 @@ def test_0005_adds_alert_references_to_a_0004_store_with_data_and_goes_down_to_i
     assert store.record_delivery(claim, done, worker="w", now=T0, references={"fp1": "INC-1"})
     assert store.references("hook", ["fp1"]) == {"fp1": "INC-1"}
 
-    downgrade(engine, "0004")
+    downgrade(engine, "0004")  # 0005 down (later revisions first)
     assert "alert_reference" not in inspect(engine).get_table_names()
     assert store.outbox_counts() == {"sent": 1}, "the alert tables before it keep their data"
     assert _fingerprints(engine) == ["fp1"]

@@ -76,3 +76,19 @@ def test_a_restarted_daemon_renders_the_last_cycles_report_once_without_a_reques
         assert daemon.renders == 1
         assert all(name in httpx.get(url + "/").text for name in NAMES)
         assert daemon.renders == 1
+
+
+def test_the_page_goes_gzipped_to_a_client_that_takes_gzip_and_whole_to_one_that_does_not(
+    tmp_path: Path,
+) -> None:
+    with serving(Daemon, write_agent(tmp_path, "report_anonymous = true\n")) as (daemon, url):
+        daemon.cycle()
+        packed = httpx.get(url + "/", headers={"Accept-Encoding": "gzip"})
+        whole = httpx.get(url + "/", headers={"Accept-Encoding": "identity"})
+        refused = httpx.get(url + "/", headers={"Accept-Encoding": "gzip;q=0"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.text == whole.text and all(name in packed.text for name in NAMES)
+    assert "Content-Encoding" not in whole.headers and "Content-Encoding" not in refused.headers
+    assert int(packed.headers["Content-Length"]) < len(whole.content) / 3
+    assert packed.headers["ETag"] != whole.headers["ETag"]
+    assert packed.headers["Vary"] == "Accept-Encoding"

@@ -15,14 +15,14 @@ from agent import logging as plog
 
 
 @contextmanager
-def project_logging() -> Iterator[io.StringIO]:
+def kept_logging() -> Iterator[None]:
+    """Put structlog and the root logger back as they were: a command configures logging onto
+    the stream it had, which the test runner closes when the command returns."""
     was_configured, saved = structlog.is_configured(), structlog.get_config()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    plog.configure("debug", "json", stream=stream)
     try:
-        yield stream
+        yield
     finally:
         if was_configured:
             structlog.configure(**saved)
@@ -30,3 +30,12 @@ def project_logging() -> Iterator[io.StringIO]:
             structlog.reset_defaults()
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+@contextmanager
+def project_logging() -> Iterator[io.StringIO]:
+    """The project's JSON log lines into a buffer, the previous set-up kept."""
+    with kept_logging():
+        stream = io.StringIO()
+        plog.configure("debug", "json", stream=stream)
+        yield stream

@@ -4,37 +4,18 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import structlog
 from typer.testing import CliRunner
 
 from agent import cli
 from agent.cli import root as cli_root
 from agent.demo import run_demo
 from tests.cli.widths import Printed, Recorder, check
+from tests.logs import kept_logging
 
 WIDTHS = (100, 80)
-
-
-@contextmanager
-def kept_logging() -> Iterator[None]:
-    was_configured, saved = structlog.is_configured(), structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        yield
-    finally:
-        if was_configured:
-            structlog.configure(**saved)
-        else:
-            structlog.reset_defaults()
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ from tests.conftest import Clock
 from tests.hostile import inert
 from tests.hostile.conftest import PARTNER_NAME, Estate, config_text, sync_and_audit
 from tests.hostile.names import HOSTILE, benign, tenant, world
+from tests.logs import kept_logging
 
 CLEANED = {key: clean(name) for key, name in HOSTILE.items()}
 NAME_KINDS = (
@@ -71,24 +70,6 @@ def _world(folder: Path, document: dict[str, Any], mode: str = "fake") -> Path:
     config = folder / "partnerlink.toml"
     config.write_text(config_text("world.json", mode=mode))
     return config
-
-
-@contextmanager
-def kept_logging() -> Iterator[None]:
-    """Put structlog and the root logger back as they were: a command configures logging onto
-    the stream it had, which the test runner closes when the command returns."""
-    was_configured, saved = structlog.is_configured(), structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        yield
-    finally:
-        if was_configured:
-            structlog.configure(**saved)
-        else:
-            structlog.reset_defaults()
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 @pytest.fixture

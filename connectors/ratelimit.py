@@ -41,6 +41,9 @@ class Rate:
     capacity: int
     period: float
     source: str
+    paces: bool = False
+    """A partner-wide budget a large estate spends in full, so it sets the sync's floor: its
+    requests take the next free in-flight slot first (:mod:`connectors.http.slots`)."""
 
     def per_second(self, time_scale: float = 1.0) -> float:
         return self.capacity / self.period * time_scale
@@ -72,6 +75,7 @@ GRAPH_MULTI_TENANT_APP = Rate(
     1000,
     20.0,
     "§3.3: tenantRelationships 1,000 requests / 20 s per app per tenant",
+    paces=True,
 )
 GRAPH_MULTI_TENANT = Rate(
     "graph.multi_tenant.tenant",
@@ -222,11 +226,13 @@ Check = tuple[Rate, str, int]
 class Ticket:
     """The slots one request holds; ``release`` when its answer arrived (idempotent)."""
 
-    __slots__ = ("_held", "_owner")
+    __slots__ = ("_held", "_owner", "urgent")
 
     def __init__(self, owner: MicrosoftLimits, held: list[tuple[Window, str, _Slot]]) -> None:
         self._owner = owner
         self._held = held
+        self.urgent = any(window.rate.paces for window, _key, _slot in held)
+        """Counted in a budget that paces the sync: first in line for an in-flight slot."""
 
     def release(self) -> None:
         held, self._held = self._held, []

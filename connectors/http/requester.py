@@ -18,6 +18,7 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -38,6 +39,7 @@ from connectors.http.gate import DEFAULT_BUDGET, BudgetSpacing, ScopeGate, remai
 from connectors.http.observer import NO_OBSERVER, RequestObserver, api_of
 from connectors.http.redact import escape, loggable_url, sanitise
 from connectors.http.request import SOURCE_EXTENSION, ApiRequest
+from connectors.http.slots import PrioritySlots
 from connectors.http.tokens import TokenCache
 from connectors.http.tries import Tries
 from connectors.ratelimit import MicrosoftLimits, Ticket
@@ -116,7 +118,7 @@ class Requester:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng
-        self._flight: asyncio.Semaphore | None = None
+        self._flight: PrioritySlots | None = None
         self._tokens = TokenCache(tokens)
         self._defaults: dict[str, tuple[str, str]] | None = None
         self._timeout: dict[str, float | None] = {}
@@ -147,12 +149,20 @@ class Requester:
                 return ticket
             ticket.release()  # a 429 paused the scope while we waited for room: wait again
 
-    def _slot(self) -> asyncio.Semaphore | contextlib.nullcontext[None]:
+    @contextlib.asynccontextmanager
+    async def _slot(self, urgent: bool) -> AsyncIterator[None]:
+        """One of the ``max_in_flight`` places on the wire; a request of a budget that paces
+        the sync is served first (:mod:`connectors.http.slots`)."""
         if self.max_in_flight is None:
-            return contextlib.nullcontext()
+            yield
+            return
         if self._flight is None:
-            self._flight = asyncio.Semaphore(self.max_in_flight)
-        return self._flight
+            self._flight = PrioritySlots(self.max_in_flight)
+        await self._flight.acquire(urgent)
+        try:
+            yield
+        finally:
+            self._flight.release()
 
     async def send(self, request: ApiRequest) -> httpx.Response:
         """The answer to ``request`` (status below 400), or the error it ended with."""
@@ -192,7 +202,7 @@ class Requester:
                     request.tenant_id, request.resource, request.identity, tries.force_refresh
                 )
                 headers["Authorization"] = f"Bearer {token}"
-            async with self._slot():
+            async with self._slot(ticket is not None and ticket.urgent):
                 self.sent += 1
                 outcome, resendable = await self._exchange(
                     request,

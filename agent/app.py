@@ -20,6 +20,7 @@ from agent.audit.outcome import AuditOutcome
 from agent.audit.policy import AuditPolicy
 from agent.config import ConfigError, Settings
 from agent.expectations import load_managed_customers, owners
+from agent.lock import SoleRunner
 from agent.recognition.holdings import Us
 from agent.recognition.load import load_rulebook
 from agent.recognition.model import Rulebook
@@ -53,6 +54,8 @@ class Agent:
         self._store: Store | None = None
         self._stack = ExitStack()
         self._wiring: LiveWiring | None = None
+        self.runner = SoleRunner(lambda: self.store, self.clock)
+        """The single-runner lock each sync holds (agent.lock)."""
         self.metrics: Metrics | None = None
         """Where the live connectors count their requests; the daemon sets it."""
 
@@ -72,9 +75,6 @@ class Agent:
     def store(self) -> Store:
         if self._store is None:
             self._store = Store.open(self.settings.store.resolved_url())
-            abandoned = self._store.abandon_interrupted(self.clock())
-            if abandoned:
-                log.warning("runs_marked_incomplete", runs=abandoned)
         return self._store
 
     # ------------------------------------------------------------------------ connectors
@@ -325,7 +325,8 @@ class Agent:
                 )
                 return await syncer.run(trigger)
 
-        return asyncio.run(_run())
+        with self.runner.hold():  # raises LockHeld while another agent syncs this store
+            return asyncio.run(_run())
 
     def audit(self, run_id: int | None = None) -> AuditOutcome:
         auditor = Auditor(self.store, self.audit_context, clock=self.clock, after=self._plan_alerts)

@@ -29,7 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from agent.app import Agent
 from agent.cron import cron_fields
-from agent.lock import LockHeld, RunnerLock
+from agent.lock import LockHeld
 from agent.memory import trim
 from agent.metrics import Metrics
 from agent.startup import catch_up_reason, log_readiness
@@ -124,7 +124,6 @@ class Daemon:
         self.scheduler = BackgroundScheduler(timezone=ZoneInfo(agent.settings.schedule.timezone))
         self.server: StatusServer | None = None
         self.page = ReportPage()
-        self.lock = RunnerLock(agent.store, clock=agent.clock)
         self.cycles_run = 0
         self.started = threading.Event()
         """Set once what the daemon does at start (readiness, a catch-up cycle) is done."""
@@ -136,7 +135,7 @@ class Daemon:
             return
         started = self.agent.clock()
         try:
-            with self.lock.hold():
+            with self.agent.runner.hold():
                 synced, audited = self.agent.cycle(trigger="schedule", stop=self.stopping)
         except LockHeld as held:
             self.agent.store.record_skipped(self.agent.clock(), f"skipped: {held}")

@@ -95,3 +95,36 @@ class RunnerLock:
 
     def _release_lease(self) -> None:
         self.store.release_lease(self.name, self.holder)
+
+
+class SoleRunner:
+    """The runner lock as one agent takes it around each sync: re-entrant within the agent (the
+    daemon holds it for a whole cycle, whose sync asks again), and the one place where runs left
+    ``running`` become ``incomplete`` — only the lock's holder knows that no live sync owns them,
+    so a command run beside a syncing daemon never ends the daemon's run."""
+
+    def __init__(self, store: Callable[[], Store], clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._clock = clock
+        self._depth = 0
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold the lock for the body; raise :class:`LockHeld` when another agent has it."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        store = self._store()
+        with RunnerLock(store, clock=self._clock).hold():
+            self._depth = 1
+            try:
+                abandoned = store.abandon_interrupted(self._clock())
+                if abandoned:
+                    log.warning("runs_marked_incomplete", runs=abandoned)
+                yield
+            finally:
+                self._depth = 0

@@ -4,6 +4,8 @@ the runs."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -26,11 +28,26 @@ def sync(
 ) -> None:
     """Read every source into the store once."""
     loaded = settings()
-    with agent_for(loaded) as agent:
+    with agent_for(loaded) as agent, sole_runner():
         outcome = agent.sync(progress=ProgressBar(root.err), full=full)
         names = Names.from_store(agent.store)
     print_sync(outcome, root.out, names)
     raise typer.Exit(sync_code(outcome.status))
+
+
+@contextmanager
+def sole_runner() -> Iterator[None]:
+    """Another agent syncing the same store is a clear refusal, not a traceback."""
+    from agent.lock import LockHeld
+
+    try:
+        yield
+    except LockHeld as held:
+        raise fail(
+            f"another agent is syncing this store ({held.holder or 'holder unknown'}); "
+            "run again when it has finished",
+            EXIT_FAILED,
+        ) from None
 
 
 def audit() -> None:
@@ -51,7 +68,7 @@ def cycle(
 ) -> None:
     """Sync, then audit: the nightly job, once."""
     loaded = settings()
-    with agent_for(loaded) as agent:
+    with agent_for(loaded) as agent, sole_runner():
         synced, audited = agent.cycle(progress=ProgressBar(root.err), full=full)
         names = Names.from_store(agent.store)
     print_sync(synced, root.out, names)

@@ -1,13 +1,13 @@
 """GDAP relationships and their access assignments, read in the partner tenant.
 
 The assignment listings of a few relationships run while the relationship listing goes on page
-by page, so however many relationships the partner has, only those few are held at a time.
+by page, each finished one replaced at once, so however many relationships the partner has,
+only those few are held at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -122,39 +122,56 @@ class GraphGdap(GraphConnector):
             async for item in self.listing(self.partner_tenant_id, path, what)
         ]
 
-    async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
-        """Each relationship, then its access assignments, in listing order.
+    async def _read(
+        self, relationship: GdapRelationship, what: str
+    ) -> tuple[GdapRelationship, list[GdapAccessAssignment]]:
+        return relationship, await self._assignments(relationship, what)
 
-        The assignment reads of up to ``concurrency`` relationships are in flight while the
-        listing goes on page by page: however many relationships the partner has, only those
-        few and one page are held at a time."""
+    async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
+        """Each relationship followed by its access assignments, as their reads complete.
+
+        Up to ``concurrency`` assignment reads are in flight while the listing goes on page by
+        page, and a finished read is replaced at once: one slow answer never holds the others
+        back (in listing order it would, and the multi-tenant budget, which sets a large
+        sync's floor, would go unspent while it waits). Only those few reads and one page are
+        held at a time, however many relationships the partner has."""
         what = self.what(None)
         query = {"$top": str(self.page_size), "$count": "true"}
-        pending: deque[tuple[GdapRelationship, asyncio.Task[list[GdapAccessAssignment]]]] = deque()
+        pending: set[asyncio.Task[tuple[GdapRelationship, list[GdapAccessAssignment]]]] = set()
         try:
             async for item in self.listing(self.partner_tenant_id, self.PATH, what, query=query):
-                relationship = parse_relationship(item, what=what)
-                pending.append(
-                    (relationship, asyncio.ensure_future(self._assignments(relationship, what)))
+                pending.add(
+                    asyncio.ensure_future(self._read(parse_relationship(item, what=what), what))
                 )
                 while len(pending) >= self.concurrency:
-                    for record in await self._next(pending):
+                    for record in await self._finished(pending):
                         yield record
             while pending:
-                for record in await self._next(pending):
+                for record in await self._finished(pending):
                     yield record
         finally:
             # An error (or the reader stopping early) leaves no assignment read running.
-            for _relationship, task in pending:
+            for task in pending:
                 task.cancel()
             if pending:
-                await asyncio.gather(*(task for _r, task in pending), return_exceptions=True)
+                await asyncio.gather(*pending, return_exceptions=True)
 
     @staticmethod
-    async def _next(
-        pending: deque[tuple[GdapRelationship, asyncio.Task[list[GdapAccessAssignment]]]],
+    async def _finished(
+        pending: set[asyncio.Task[tuple[GdapRelationship, list[GdapAccessAssignment]]]],
     ) -> list[Record]:
-        relationship, task = pending[0]
-        assignments = await task
-        pending.popleft()
-        return [relationship, *assignments]
+        """The records of the reads that have finished (at least one); a failed read raises."""
+        done, _running = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        records: list[Record] = []
+        failed: BaseException | None = None
+        for task in done:  # every finished read's outcome is taken, so none goes unheard
+            pending.discard(task)
+            error = task.exception()
+            if error is not None:
+                failed = failed or error
+                continue
+            relationship, assignments = task.result()
+            records += [relationship, *assignments]
+        if failed is not None:
+            raise failed
+        return records

@@ -223,7 +223,8 @@ async def test_gdap_streams_the_listing_with_bounded_assignment_reads(
     requester_for: Callable[..., Requester],
 ) -> None:
     """Assignments are read while the listing goes on, never more than ``concurrency`` at once,
-    and the records come out in listing order: the connector holds a window, not the estate."""
+    and each relationship comes out followed by its own assignments: the connector holds a
+    window, not the estate."""
     listing = paged_relationships(total=10, page=4)
     events: list[str] = []
     in_flight = 0
@@ -261,16 +262,43 @@ async def test_gdap_streams_the_listing_with_bounded_assignment_reads(
         requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER, concurrency=3
     )
     records = [r async for r in connector.fetch(None)]
-    expected: list[str] = []
-    for n in range(10):
-        expected += [f"rel-{n:03d}", f"aa-rel-{n:03d}"]
-    assert [
-        getattr(r, "relationship_id", None) if isinstance(r, GdapRelationship) else r.assignment_id
-        for r in records
-    ] == expected  # type: ignore[union-attr]
+    pairs = [
+        (first.relationship_id, second.assignment_id)
+        for first, second in zip(records[::2], records[1::2], strict=True)
+        if isinstance(first, GdapRelationship) and isinstance(second, GdapAccessAssignment)
+    ]
+    assert sorted(pairs) == [(f"rel-{n:03d}", f"aa-rel-{n:03d}") for n in range(10)]
     assert most <= 3
     # The second page is asked for only after assignment reads of the first have started.
     assert events.index("page 4") > events.index("assignments rel-000")
+
+
+async def test_gdap_one_slow_assignment_read_does_not_hold_back_the_others(
+    requester_for: Callable[..., Requester],
+) -> None:
+    """The first relationship's read answers last: every other read starts and finishes
+    meanwhile, ``concurrency`` at a time (a head-of-line wait would stall at the first)."""
+    listing = paged_relationships(total=8, page=8)
+    others_done = asyncio.Event()
+    finished: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/accessAssignments"):
+            relationship_id = request.url.path.split("/")[-2]
+            if relationship_id == "rel-000":
+                await asyncio.wait_for(others_done.wait(), 5)
+            finished.append(relationship_id)
+            if len(finished) == 7:
+                others_done.set()
+            return httpx.Response(200, json={"value": []})
+        return httpx.Response(200, json=listing(request))
+
+    connector = GraphGdap(
+        requester_for(handler), ENDPOINTS, partner_tenant_id=PARTNER, concurrency=2
+    )
+    records = [r async for r in connector.fetch(None)]
+    assert finished[-1] == "rel-000"
+    assert len(records) == 8
 
 
 async def test_gdap_failure_cancels_the_reads_in_flight(

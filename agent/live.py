@@ -84,7 +84,8 @@ class LiveWiring:
 
     def client(self, timeout: float) -> httpx.AsyncClient:
         """The connectors' HTTP client (its transport wrapped against the emulator)."""
-        return make_client(self.ca_bundle, timeout, wrap=self.wrap)
+        engine = self.settings.sync.http_transport
+        return make_client(self.ca_bundle, timeout, wrap=self.wrap, engine=engine)
 
     def requester(self, client: httpx.AsyncClient) -> Requester:
         """A requester of its own (a command outside a sync), with this agent's caps."""
@@ -136,7 +137,9 @@ def build_wiring(
     s = settings
     endpoints, ca_bundle = _endpoints(s, local)
     apps = _apps(s, local)
-    http = make_sign_in_client(ca_bundle or None, s.sync.request_timeout.total_seconds())
+    http = make_sign_in_client(
+        ca_bundle or None, s.sync.request_timeout.total_seconds(), s.sync.http_transport
+    )
     stack.callback(http.close)
     store = _refresh_store(s)
     tokens = MsalTokenProvider(

@@ -214,6 +214,10 @@ class SyncSection(Section):
     full_every: Duration = Field(default=timedelta(days=7))
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY, ge=64_000, le=2_000_000_000)
     max_download_bytes: int = Field(default=DEFAULT_MAX_DOWNLOAD, ge=64_000, le=16_000_000_000)
+    http_transport: Literal["partnerlink", "httpx"] = Field(
+        default="partnerlink",
+        description="The HTTP/1.1 transport under the clients: the agent's own, or httpx's.",
+    )
 
     _d = field_validator("time_budget", "request_timeout", "full_every", mode="before")(
         lambda cls, v: parse_duration(v)

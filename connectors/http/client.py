@@ -9,6 +9,7 @@ import os
 import ssl
 from collections.abc import Callable
 from importlib import metadata
+from typing import Literal
 
 import httpx
 
@@ -16,7 +17,14 @@ from connectors.http.body import ACCEPT_ENCODING
 from connectors.http.sync_transport import SyncHttp11Transport
 from connectors.http.transport import Http11Transport
 
-__all__ = ["USER_AGENT", "ApiClient", "make_client", "make_sign_in_client"]
+__all__ = ["ENGINES", "USER_AGENT", "ApiClient", "Engine", "make_client", "make_sign_in_client"]
+
+Engine = Literal["partnerlink", "httpx"]
+ENGINES: tuple[Engine, ...] = ("partnerlink", "httpx")
+"""The HTTP/1.1 transports under the clients: ``partnerlink``, the agent's own
+(:mod:`connectors.http.transport`: less CPU per request, strict framing checks), or
+``httpx``, httpx's own (httpcore and h11), kept as the fallback should an answer trip the
+former (``[sync] http_transport``)."""
 
 
 def _version() -> str:
@@ -30,10 +38,12 @@ USER_AGENT = f"partnerlink/{_version()}"
 
 
 def make_sign_in_client(
-    ca_bundle: str | os.PathLike[str] | None = None, timeout: float = 30.0
+    ca_bundle: str | os.PathLike[str] | None = None,
+    timeout: float = 30.0,
+    engine: Engine = "partnerlink",
 ) -> httpx.Client:
     """The synchronous client MSAL signs in through: TLS as :func:`make_client`, no redirects,
-    kept-alive connections (:mod:`connectors.http.sync_transport`)."""
+    kept-alive connections (:mod:`connectors.http.sync_transport`, or httpx's own)."""
     context = (
         ssl.create_default_context(cafile=os.fspath(ca_bundle))
         if ca_bundle is not None
@@ -43,7 +53,9 @@ def make_sign_in_client(
         verify=context,
         timeout=timeout,
         follow_redirects=False,
-        transport=SyncHttp11Transport(context),
+        transport=SyncHttp11Transport(context)
+        if engine == "partnerlink"
+        else httpx.HTTPTransport(verify=context),
     )
 
 
@@ -55,6 +67,7 @@ def make_client(
     transport: httpx.AsyncBaseTransport | None = None,
     connections: int = 64,
     wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
+    engine: Engine = "partnerlink",
 ) -> httpx.AsyncClient:
     """The one ``httpx.AsyncClient`` of the live connectors.
 
@@ -66,14 +79,21 @@ def make_client(
     Up to ``connections`` connections are opened and every one is kept alive: httpx keeps only
     20 by default, so a busier sync would pay a TLS handshake for most of its requests.
     ``wrap``, when given, wraps the transport (the local emulator's source hints). No cookie
-    is kept (:class:`ApiClient`).
+    is kept (:class:`ApiClient`). ``engine`` picks the transport (:data:`ENGINES`).
     """
     context = (
         ssl.create_default_context(cafile=os.fspath(ca_bundle))
         if ca_bundle is not None
         else ssl.create_default_context()
     )
-    inner = transport or Http11Transport(context, connections)
+    inner = transport or (
+        Http11Transport(context, connections)
+        if engine == "partnerlink"
+        else httpx.AsyncHTTPTransport(
+            verify=context,
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        )
+    )
     return ApiClient(
         verify=context,
         timeout=timeout,

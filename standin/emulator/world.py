@@ -18,7 +18,7 @@ from connectors.base import PARTNER_APP
 from standin.emulator.grants import Grants
 from standin.emulator.shapes import iso
 from standin.fake import FaultBook
-from standin.scenario.model import AppSpec, CustomerSpec, Scenario
+from standin.scenario.model import AppSpec, CustomerSpec, GdapSpec, Scenario
 from standin.scenario.permissions import graph_roles
 from standin.scenario.world import ServicePrincipal, service_principal
 
@@ -53,6 +53,8 @@ class World:
     faults: FaultBook = field(init=False)
     customers: dict[str, CustomerSpec] = field(init=False)
     apps: dict[str, tuple[str, AppSpec]] = field(init=False)
+    relationships: dict[str, GdapSpec] = field(init=False)
+    """GDAP relationships by id (the first of the scenario's order where ids repeat)."""
     pal: dict[tuple[str, str], PalState] = field(default_factory=dict)
     queries: dict[str, dict[str, Any]] = field(default_factory=dict)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -68,6 +70,10 @@ class World:
         }
         for carrier in self.scenario.partner.carriers:
             self.apps.setdefault(carrier.client_id.lower(), (carrier.name, carrier))
+        self.relationships = {}
+        for customer in self.scenario.customers:
+            for rel in customer.gdap:
+                self.relationships.setdefault(rel.id, rel)
 
     @property
     def partner_tenant(self) -> str:

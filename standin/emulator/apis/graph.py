@@ -189,10 +189,7 @@ def graph_access_assignments(svc: Service, call: Call) -> Reply:
     world = call.world
     found = None
     if call.tenant == world.partner_tenant:
-        found = next(
-            (g for c in world.scenario.customers for g in c.gdap if g.id == call.params["rid"]),
-            None,
-        )
+        found = world.relationships.get(call.params["rid"])
     if found is None:
         raise Answer(error(call, 404, f"Resource '{call.params['rid']}' does not exist."))
     items = [shapes.graph_access_assignment(found, a) for a in found.access_assignments]

@@ -11,6 +11,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,10 @@ from standin.emulator.tokens import (
 
 REFRESH_TOKEN_IDLE = 90 * 86400.0
 """Seconds a refresh token may lie unused before Entra refuses it (AADSTS700082)."""
+
+CHECKED_TOKENS = 50_000
+"""Access tokens whose signature is remembered as checked (the oldest forgotten first): a client
+presents each token many times, and a JWT's signature check costs more than the answer."""
 
 
 @dataclass
@@ -61,6 +66,7 @@ class TokenAuthority:
         self._refresh: dict[str, _RefreshGrant] = {}
         self._devices: dict[str, _DeviceCode] = {}
         self._lock = threading.Lock()
+        self._checked: dict[str, Principal] = {}
         self.device_pending_polls = device_pending_polls
 
     # -- certificates -----------------------------------------------------------------------
@@ -117,30 +123,45 @@ class TokenAuthority:
             claims["scp"] = USER_SCOPE
             claims["upn"] = user[1]
             claims["amr"] = ["pwd", "mfa"]
-        return jwt.encode(claims, self._key, algorithm="HS256", headers={"kid": "emulator"})
+        token = jwt.encode(claims, self._key, algorithm="HS256", headers={"kid": "emulator"})
+        self._remember(token, claims)  # minted here with this key: its signature is good
+        return token
 
     def check(self, token: str, *, audiences: tuple[str, ...]) -> Principal:
-        """Validate a bearer token for an API; raise :class:`TokenInvalid`."""
+        """Validate a bearer token for an API; raise :class:`TokenInvalid`. The signature of
+        a token seen before is not checked again; its lifetime is, every time."""
+        with self._lock:
+            principal = self._checked.get(token)
+        if principal is None:
+            principal = self._remember(token, self._decode(token))
+        else:
+            _check_lifetime(principal.claims)
+        if principal.audience not in audiences:
+            raise TokenInvalid(
+                "audience",
+                "The access token has been obtained for wrong audience or resource "
+                f"'{principal.audience}'.",
+            )
+        return principal
+
+    def _decode(self, token: str) -> dict[str, Any]:
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 self._key,
                 algorithms=["HS256"],
                 options={"require": ["exp", "aud", "tid"], "verify_aud": False},
             )
         except jwt.ExpiredSignatureError:
-            raise TokenInvalid(
-                "expired", "Lifetime validation failed, the token is expired."
-            ) from None
+            raise _expired() from None
         except jwt.PyJWTError:
             raise TokenInvalid("invalid", "The access token is not valid.") from None
+        return claims
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> Principal:
+        """Who a token whose signature is good speaks for, remembered for its next check."""
         audience = str(claims.get("aud", "")).rstrip("/")
-        if audience not in audiences:
-            raise TokenInvalid(
-                "audience",
-                f"The access token has been obtained for wrong audience or resource '{audience}'.",
-            )
-        return Principal(
+        principal = Principal(
             tenant_id=str(claims["tid"]).lower(),
             app_id=str(claims.get("appid", "")).lower(),
             audience=audience,
@@ -150,6 +171,11 @@ class TokenAuthority:
             roles=tuple(claims.get("roles") or ()),
             claims=claims,
         )
+        with self._lock:
+            self._checked[token] = principal
+            if len(self._checked) > CHECKED_TOKENS:
+                del self._checked[next(iter(self._checked))]
+        return principal
 
     def id_token(
         self,
@@ -264,3 +290,18 @@ class TokenAuthority:
                 )
             self._devices.pop(code, None)
             return device
+
+
+def _expired() -> TokenInvalid:
+    return TokenInvalid("expired", "Lifetime validation failed, the token is expired.")
+
+
+def _check_lifetime(claims: Mapping[str, Any]) -> None:
+    """What ``jwt.decode`` checks of a token's times (``iat`` and ``nbf`` not in the future,
+    ``exp`` not reached), for a token whose signature and claims it accepted before."""
+    now = time.time()
+    for name in ("iat", "nbf"):
+        if name in claims and int(claims[name]) > now:
+            raise TokenInvalid("invalid", "The access token is not valid.")
+    if int(claims["exp"]) <= now:
+        raise _expired()

@@ -7,7 +7,7 @@ order they are matched. The path alone decides which API's error shapes a reques
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -72,6 +72,49 @@ class RouteTable(Generic[S]):
             return handler
 
         return register
+
+
+_LITERAL = re.compile(r"\^/((?:[A-Za-z0-9_-]|\\\.)+)(?=/|\$)")
+_ALTERNATIVES = re.compile(r"\^/\(\?:((?:[A-Za-z0-9_|-]|\\\.)+)\)(?=/|\$)")
+
+
+def first_segments(pattern: str) -> frozenset[str] | None:
+    """The first path segments a route's pattern can match, lower-cased, when it spells them
+    out (``^/v1/...``, ``^/(?:v1\\.0|beta)/...``); ``None`` when it matches any."""
+    found = _LITERAL.match(pattern)
+    if found is not None:
+        return frozenset({found[1].replace("\\.", ".").lower()})
+    found = _ALTERNATIVES.match(pattern)
+    if found is not None:
+        return frozenset(alt.replace("\\.", ".").lower() for alt in found[1].split("|"))
+    return None
+
+
+class RouteIndex(Generic[S]):
+    """Routes in match order, each filed under the first path segments it spells out, so that a
+    request tries only those that could match it: the same first match as trying them all."""
+
+    def __init__(self, routes: Sequence[Route[S]]) -> None:
+        self.routes = tuple(routes)
+        spelled = [first_segments(r.pattern.pattern) for r in self.routes]
+        self._any = tuple(r for r, segs in zip(self.routes, spelled, strict=True) if segs is None)
+        self._by_segment = {
+            segment: tuple(
+                r
+                for r, segs in zip(self.routes, spelled, strict=True)
+                if segs is None or segment in segs
+            )
+            for segment in frozenset().union(*(segs for segs in spelled if segs is not None))
+        }
+
+    def candidates(self, path: str) -> tuple[Route[S], ...]:
+        """The routes that could match ``path``, in match order. Patterns ignore case: a path
+        beyond ASCII (whose case folding is subtler than ``lower``) or with a line break (which
+        ``$`` matches before) tries them all."""
+        if not path.isascii() or "\n" in path or not path.startswith("/"):
+            return self.routes
+        segment = path[1:].partition("/")[0].lower()
+        return self._by_segment.get(segment, self._any)
 
 
 def api_of(path: str) -> str:

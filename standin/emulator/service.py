@@ -39,7 +39,7 @@ from standin.emulator.limits import (
     arm_remaining_headers,
     retry_after_header,
 )
-from standin.emulator.routing import Call, Handler, Route, api_of
+from standin.emulator.routing import Call, Handler, Route, RouteIndex, api_of
 from standin.emulator.tokens import Principal, TokenInvalid
 from standin.emulator.wire import Answer, Reply, Request
 from standin.emulator.world import Downloads, World
@@ -84,7 +84,7 @@ class Service:
         self.settings = settings
         self.authority = authority
         self.limiters = limiters
-        self.routes = tuple(routes)
+        self.routes = RouteIndex(routes)
         self.downloads = Downloads()
         self.stopping = stopping
         self.control: Callable[[Request], Reply] | None = None
@@ -130,7 +130,7 @@ class Service:
     def _route(self, call: Call) -> Handler[Service]:
         path = call.req.path
         allowed = False
-        for candidate in self.routes:
+        for candidate in self.routes.candidates(path):
             match = candidate.pattern.match(path)
             if match is None:
                 continue

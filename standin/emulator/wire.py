@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
@@ -56,15 +57,24 @@ class Request:
 
     @property
     def query(self) -> dict[str, list[str]]:
+        return dict(self._query)
+
+    @cached_property
+    def _query(self) -> dict[str, list[str]]:
         return parse_qs(self.raw_query, keep_blank_values=True)
+
+    @cached_property
+    def _args(self) -> dict[str, str]:
+        """The first value of each parameter, by lower-cased name (the first such name wins)."""
+        args: dict[str, str] = {}
+        for key, values in self._query.items():
+            if values:
+                args.setdefault(key.lower(), values[0])
+        return args
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         """A query parameter, case-insensitively (Partner Center and OData are lenient)."""
-        lowered = name.lower()
-        for key, values in self.query.items():
-            if key.lower() == lowered and values:
-                return values[0]
-        return default
+        return self._args.get(name.lower(), default)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)

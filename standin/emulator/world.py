@@ -18,9 +18,9 @@ from connectors.base import PARTNER_APP
 from standin.emulator.grants import Grants
 from standin.emulator.shapes import iso
 from standin.fake import FaultBook
-from standin.scenario.model import AppSpec, CustomerSpec, Scenario
+from standin.scenario.model import AppSpec, CustomerSpec, GdapSpec, Scenario
 from standin.scenario.permissions import graph_roles
-from standin.scenario.world import ServicePrincipal, service_principal
+from standin.scenario.world import ServicePrincipal, service_principal, service_principals
 
 DOWNLOAD_LIFETIME = 300.0
 """Seconds a pre-authenticated download link (report CSV, insight CSV) stays valid."""
@@ -53,12 +53,19 @@ class World:
     faults: FaultBook = field(init=False)
     customers: dict[str, CustomerSpec] = field(init=False)
     apps: dict[str, tuple[str, AppSpec]] = field(init=False)
+    relationships: dict[str, GdapSpec] = field(init=False)
+    """GDAP relationships by id (the first of the scenario's order where ids repeat)."""
+    gdap_pairs: tuple[tuple[CustomerSpec, GdapSpec], ...] = field(init=False)
+    """Every GDAP relationship with its customer, in the scenario's order."""
     pal: dict[tuple[str, str], PalState] = field(default_factory=dict)
     queries: dict[str, dict[str, Any]] = field(default_factory=dict)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     grants: Grants = field(default_factory=Grants)
     """Consents and role assignments clients wrote (:mod:`standin.emulator.grants`)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _principals: dict[int, tuple[CustomerSpec, tuple[ServicePrincipal, ...]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.faults = FaultBook(list(self.scenario.faults))
@@ -68,6 +75,10 @@ class World:
         }
         for carrier in self.scenario.partner.carriers:
             self.apps.setdefault(carrier.client_id.lower(), (carrier.name, carrier))
+        self.gdap_pairs = tuple((c, g) for c in self.scenario.customers for g in c.gdap)
+        self.relationships = {}
+        for _customer, rel in self.gdap_pairs:
+            self.relationships.setdefault(rel.id, rel)
 
     @property
     def partner_tenant(self) -> str:
@@ -129,7 +140,21 @@ class World:
 
     def service_principal(self, tenant_id: str, identity: str) -> ServicePrincipal | None:
         customer = self.customer(tenant_id)
-        return service_principal(self.scenario, customer, identity) if customer else None
+        if customer is None:
+            return None
+        return service_principal(
+            self.scenario, customer, identity, principals=self.principals(customer)
+        )
+
+    def principals(self, customer: CustomerSpec) -> tuple[ServicePrincipal, ...]:
+        """The partner's service principals in a customer tenant as :meth:`customer` gives it,
+        made once per customer object: the scenario's never change, and a grant makes a new
+        one."""
+        made = self._principals.get(id(customer))
+        if made is None or made[0] is not customer:
+            made = (customer, tuple(service_principals(self.scenario, customer)))
+            self._principals[id(customer)] = made
+        return made[1]
 
     # -- Partner Admin Link ------------------------------------------------------------------
 
@@ -168,8 +193,13 @@ class Downloads:
         token = secrets.token_urlsafe(24)
         now = time.monotonic()
         with self._lock:
-            for key in [k for k, v in self._items.items() if v.expires < now]:
-                del self._items[key]
+            # Links are kept in the order they were made, each as long as the next: the expired
+            # ones are the oldest.
+            while self._items:
+                oldest = next(iter(self._items))
+                if self._items[oldest].expires >= now:
+                    break
+                del self._items[oldest]
             self._items[token] = Download(content, content_type, now + self.lifetime, cut)
         return token
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -127,16 +128,28 @@ def service_principals(scenario: Scenario, customer: CustomerSpec) -> list[Servi
 
 
 def service_principal(
-    scenario: Scenario, customer: CustomerSpec, identity: str
+    scenario: Scenario,
+    customer: CustomerSpec,
+    identity: str,
+    *,
+    principals: Sequence[ServicePrincipal] | None = None,
 ) -> ServicePrincipal | None:
-    return next(
-        (sp for sp in service_principals(scenario, customer) if sp.identity == identity), None
-    )
+    """``identity``'s service principal in the customer tenant; ``principals``: the tenant's
+    :func:`service_principals`, where the caller has them already."""
+    if principals is None:
+        principals = service_principals(scenario, customer)
+    return next((sp for sp in principals if sp.identity == identity), None)
 
 
-def visible_subscriptions(scenario: Scenario, customer: CustomerSpec, identity: str) -> list[str]:
+def visible_subscriptions(
+    scenario: Scenario,
+    customer: CustomerSpec,
+    identity: str,
+    *,
+    principals: Sequence[ServicePrincipal] | None = None,
+) -> list[str]:
     """Azure subscriptions an identity can list (ARM lists those it holds a role on)."""
-    sp = service_principal(scenario, customer, identity)
+    sp = service_principal(scenario, customer, identity, principals=principals)
     return list(sp.subscriptions) if sp else []
 
 
@@ -149,10 +162,14 @@ class Refusal:
 
 
 def sign_in_refusal(
-    scenario: Scenario, customer: CustomerSpec | None, identity: str
+    scenario: Scenario,
+    customer: CustomerSpec | None,
+    identity: str,
+    *,
+    principals: Sequence[ServicePrincipal] | None = None,
 ) -> Refusal | None:
     """Whether ``identity`` gets no token in the customer's tenant (``None``: the partner
-    tenant), and why."""
+    tenant), and why; ``principals`` as for :func:`service_principal`."""
     app = scenario.app(identity)
     if app is not None and app.status == "deleted":
         return Refusal("AADSTS700016", "the application was not found in the directory")
@@ -160,7 +177,7 @@ def sign_in_refusal(
         return Refusal("AADSTS7000112", "the application is disabled")
     if customer is None:
         return None
-    sp = service_principal(scenario, customer, identity)
+    sp = service_principal(scenario, customer, identity, principals=principals)
     if sp is None:
         if identity == PARTNER_APP:
             return Refusal(

@@ -84,7 +84,14 @@ def arm_subscriptions(svc: Service, call: Call) -> Reply:
     customer = world.customer(principal.tenant_id)
     items = []
     if customer is not None and call.identity is not None:
-        visible = set(visible_subscriptions(world.scenario, customer, call.identity))
+        visible = set(
+            visible_subscriptions(
+                world.scenario,
+                customer,
+                call.identity,
+                principals=world.principals(customer),
+            )
+        )
         items = [
             shapes.arm_subscription(customer, a)
             for a in customer.azure_subscriptions
@@ -115,7 +122,10 @@ def arm_subscription(svc: Service, call: Call) -> Reply:
                 "SubscriptionNotFound",
             )
         )
-    if sid not in visible_subscriptions(world.scenario, customer, call.identity or ""):
+    visible = visible_subscriptions(
+        world.scenario, customer, call.identity or "", principals=world.principals(customer)
+    )
+    if sid not in visible:
         raise Answer(
             error(
                 call,

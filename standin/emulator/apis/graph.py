@@ -36,7 +36,7 @@ from standin.emulator.tokens import Principal
 from standin.emulator.wire import Answer, Reply, json_reply
 from standin.scenario.model import CustomerSpec
 from standin.scenario.permissions import allowed
-from standin.scenario.world import ServicePrincipal, service_principals
+from standin.scenario.world import ServicePrincipal
 
 if TYPE_CHECKING:
     from standin.emulator.service import Service
@@ -150,7 +150,7 @@ def graph_gdap(svc: Service, call: Call) -> Reply:
     world = call.world
     pairs = []
     if call.tenant == world.partner_tenant:
-        pairs = [(c, g) for c in world.scenario.customers for g in c.gdap]
+        pairs = list(world.gdap_pairs)
     raw = call.req.arg("$filter")
     if raw:
         for clause in re.split(r"\s+and\s+", raw, flags=re.IGNORECASE):
@@ -189,10 +189,7 @@ def graph_access_assignments(svc: Service, call: Call) -> Reply:
     world = call.world
     found = None
     if call.tenant == world.partner_tenant:
-        found = next(
-            (g for c in world.scenario.customers for g in c.gdap if g.id == call.params["rid"]),
-            None,
-        )
+        found = world.relationships.get(call.params["rid"])
     if found is None:
         raise Answer(error(call, 404, f"Resource '{call.params['rid']}' does not exist."))
     items = [shapes.graph_access_assignment(found, a) for a in found.access_assignments]
@@ -242,7 +239,7 @@ def graph_service_principals(svc: Service, call: Call) -> Reply:
     guard(svc, call, "identity", "servicePrincipals", "servicePrincipals")
     world = call.world
     customer = world.customer(call.tenant)
-    sps = service_principals(world.scenario, customer) if customer else []
+    sps = list(world.principals(customer)) if customer else []
     raw = call.req.arg("$filter")
     if raw:
         match = _APP_FILTER.match(raw)

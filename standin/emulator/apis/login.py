@@ -26,6 +26,7 @@ from standin.emulator.tokens import (
     user_object_id,
 )
 from standin.emulator.wire import Answer, Reply, json_reply
+from standin.emulator.world import World
 from standin.scenario.model import AppSpec
 from standin.scenario.world import sign_in_refusal
 
@@ -154,14 +155,7 @@ def _grant(
     world = call.world
     grant = form.get("grant_type", "")
     certificate = authenticate_client(svc.authority, call, form, basic, app, client_id, grant)
-    refusal = sign_in_refusal(world.scenario, world.customer(tenant), name)
-    if refusal is not None:
-        raise TokenRefused(
-            refusal.aadsts,
-            _REFUSAL_ERRORS.get(refusal.aadsts, "invalid_client"),
-            _refusal_text(refusal.aadsts, client_id, tenant),
-            400,
-        )
+    _refuse_sign_in(world, tenant, name, client_id)
     scope_text = form.get("scope")
     device = None
     if grant == DEVICE_GRANT:
@@ -195,6 +189,24 @@ def _grant(
         "unsupported_grant_type",
         f"The app requested an unsupported grant type '{grant}'.",
     )
+
+
+def _refuse_sign_in(world: World, tenant: str, name: str, client_id: str) -> None:
+    """Raise :class:`TokenRefused` where the scenario refuses the app a token in the tenant."""
+    customer = world.customer(tenant)
+    refusal = sign_in_refusal(
+        world.scenario,
+        customer,
+        name,
+        principals=world.principals(customer) if customer is not None else None,
+    )
+    if refusal is not None:
+        raise TokenRefused(
+            refusal.aadsts,
+            _REFUSAL_ERRORS.get(refusal.aadsts, "invalid_client"),
+            _refusal_text(refusal.aadsts, client_id, tenant),
+            400,
+        )
 
 
 def _resource(scope_text: str | None, form: dict[str, str], tenant: str) -> str:

@@ -6,7 +6,6 @@ finished run under the same partner IDs and rulebook; a new audit replaces it.""
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,36 +14,19 @@ from sqlalchemy import func, select
 
 from agent.app import Agent
 from agent.config import load_settings
-from agent.demo import MANAGED, WORLD, write_config
 from agent.recognition.holdings import Us
 from agent.recognition.model import Rulebook
 from agent.recognition.summary import summarize
 from agent.recognition.view import judged, opened
 from agent.store import CreditFilter
 from agent.store.repository.tables import CREDIT_LINE
-from standin.scenario import bundled_path, load_scenario
-from standin.scenario.generate import write_scenario
 from tests.conftest import Clock
-
-
-def _config(folder: Path, store_url: str, world: str) -> Path:
-    """A config of ``world`` (``demo``, or ``generated``: 150 customers) on fake sources, its
-    store at ``store_url``."""
-    if world == "demo":
-        shutil.copy(bundled_path("demo"), folder / WORLD)
-        shutil.copy(bundled_path("demo").with_name("demo-managed-customers.csv"), folder / MANAGED)
-    else:
-        write_scenario(folder / WORLD, 150, 7)
-        (folder / MANAGED).write_text("customer_tenant_id,name,workloads,expected_links\n")
-    path = write_config(folder, load_scenario(folder / WORLD), "fake")
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('data_dir = "."', f'url = "{store_url}"\ndata_dir = "."'))
-    return path
+from tests.recognition.estate import write_world
 
 
 @pytest.fixture
 def agent(tmp_path: Path, store_url: str, clock: Clock) -> Iterator[Agent]:
-    with Agent(load_settings(_config(tmp_path, store_url, "demo")), clock=clock) as agent:
+    with Agent(load_settings(write_world(tmp_path, "demo", store_url)), clock=clock) as agent:
         agent.cycle()
         yield agent
 
@@ -61,11 +43,11 @@ def _kept_lines(agent: Agent) -> list[tuple[int, int]]:
         return [(int(run), int(n)) for run, n in s.execute(query)]
 
 
-@pytest.mark.parametrize("world", ["demo", "generated"])
+@pytest.mark.parametrize("world", ["demo", "150"])
 def test_the_kept_view_is_the_live_view_row_for_row_filtered_and_summed(
     tmp_path: Path, store_url: str, clock: Clock, world: str
 ) -> None:
-    with Agent(load_settings(_config(tmp_path, store_url, world)), clock=clock) as agent:
+    with Agent(load_settings(write_world(tmp_path, world, store_url)), clock=clock) as agent:
         agent.cycle()
         us, book = _us(agent)
         rows = judged(agent.store, us, book, CreditFilter())
@@ -91,7 +73,7 @@ def test_the_kept_view_is_the_live_view_row_for_row_filtered_and_summed(
                 assert view.count() == len(live), chosen
                 assert view.summary(top=5) == summarize(live, top=5), chosen
                 assert view.rows() == live, chosen
-    assert len(rows) > (200 if world == "generated" else 100)
+    assert len(rows) > (100 if world == "demo" else 200)
     assert {r.line.counts_for_us for r in rows} == {True, False, None}
 
 

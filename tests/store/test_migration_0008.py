@@ -38,4 +38,3 @@ def test_0008_adds_the_kept_credit_view_as_the_models_say_and_goes_down_to_0007(
     downgrade(engine, "0007")
     assert not TABLES & set(inspect(engine).get_table_names())
     engine.dispose()
-

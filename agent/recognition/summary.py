@@ -74,12 +74,17 @@ class CreditSummary:
     """The customers that lose the most, the most first (at most :data:`TOP`)."""
 
 
+_UNITS = {rank: unit.value for unit, rank in UNIT_ORDER.items()}
+
+
 def _figures(rows: Iterable[Sequence[Any]]) -> tuple[Figure, ...]:
-    """(unit rank, unit, currency or "", total, unknown) rows, in the order of unit groups."""
-    ordered = sorted(rows, key=lambda r: (r[0], r[2]))
+    """(unit rank, currency, total, unknown) rows, in the order of unit groups."""
+    ordered = sorted(rows, key=lambda r: (r[0], r[1] or ""))
     return tuple(
-        Figure(unit, currency or None, None if total is None else round(total, 2), int(unknown))
-        for _rank, unit, currency, total, unknown in ordered
+        Figure(
+            _UNITS[rank], currency or None, None if total is None else round(total, 2), int(unknown)
+        )
+        for rank, currency, total, unknown in ordered
     )
 
 
@@ -128,12 +133,12 @@ class _Sums:
     def __init__(self) -> None:
         self.lines = 0
         self.customers: set[str] = set()
-        self.most: dict[tuple[str, tuple[int, str, str]], float | None] = {}
-        self.unknown: dict[tuple[int, str, str], int] = defaultdict(int)
+        self.most: dict[tuple[str, tuple[int, str]], float | None] = {}
+        self.unknown: dict[tuple[int, str], int] = defaultdict(int)
 
     def add(self, row: CreditRow) -> None:
         stake = row.line.stake
-        kind = (UNIT_ORDER[stake.unit], stake.unit.value, stake.currency or "")
+        kind = (UNIT_ORDER[stake.unit], stake.currency or "")
         self.lines += 1
         self.customers.add(row.customer_tenant_id)
         key = (row.customer_tenant_id, kind)
@@ -146,7 +151,7 @@ class _Sums:
             self.unknown.setdefault(kind, 0)
 
     def tally(self) -> Tally:
-        totals: dict[tuple[int, str, str], float | None] = {}
+        totals: dict[tuple[int, str], float | None] = {}
         for (_tenant, kind), value in self.most.items():
             known = totals.get(kind)
             if value is not None:

@@ -18,13 +18,39 @@ from sqlmodel import Field, SQLModel
 from agent.store.types import UTCDateTime
 
 
+VERDICT_INDEX = (
+    "run_id",
+    "counts",
+    "customer_tenant_id",
+    "unit_rank",
+    "stake_currency",
+    "stake_value",
+    "customer_key",
+)
+"""The summary's sums per verdict and per customer, read from this index alone, in its order
+(at 20,000 customers a scan of the table's wide rows took seconds)."""
+REASON_INDEX = (
+    "run_id",
+    "counts",
+    "reason",
+    "solution_area",
+    "metric",
+    "customer_tenant_id",
+    "unit_rank",
+    "stake_currency",
+    "stake_value",
+)
+"""The summary's sums per reason, area and metric, likewise."""
+
+
 class CreditLineRow(SQLModel, table=True):
     """One credit line of one customer, as the audit of ``run_id`` judged it."""
 
     __tablename__ = "credit_line"
     __table_args__ = (
         Index("ix_credit_line_customer", "customer_tenant_id"),
-        Index("ix_credit_line_run_counts", "run_id", "counts"),
+        Index("ix_credit_line_verdicts", *VERDICT_INDEX),
+        Index("ix_credit_line_reasons", *REASON_INDEX),
     )
 
     id: int | None = Field(default=None, primary_key=True)

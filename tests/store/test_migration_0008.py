@@ -24,7 +24,11 @@ def test_0008_adds_the_kept_credit_view_as_the_models_say_and_goes_down_to_0007(
     migrate(engine)
     assert set(inspect(engine).get_table_names()) >= TABLES
     indexes = {i["name"] for i in inspect(engine).get_indexes("credit_line")}
-    assert indexes >= {"ix_credit_line_customer", "ix_credit_line_run_counts"}
+    assert indexes >= {
+        "ix_credit_line_customer",
+        "ix_credit_line_verdicts",
+        "ix_credit_line_reasons",
+    }
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         # Differences about these two tables name them (a table, an index, a column's type).

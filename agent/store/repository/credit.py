@@ -177,13 +177,12 @@ class StoredCredit:
     def stake_sums(
         self, chosen: CreditFilter, keys: Sequence[str], *, lost: bool = False
     ) -> list[Any]:
-        """Per value of ``keys`` and unit kind (unit rank, unit, currency or ""): the sum over
-        customers of each customer's largest known stake (``None``: none known), and the lines
-        without data. A customer's lines share one population or one revenue: summing them
-        would count it twice."""
+        """Per value of ``keys`` and unit kind (unit rank, currency): the sum over customers of
+        each customer's largest known stake (``None``: none known), and the lines without
+        data. A customer's lines share one population or one revenue: summing them would
+        count it twice. Read from the summary indexes alone, in their order."""
         c = CREDIT_LINE.c
-        currency = func.coalesce(c.stake_currency, "").label("currency")
-        kinds = [c.unit_rank, c.stake_unit, currency]
+        kinds = [c.unit_rank, c.stake_currency]
         by = [c[k] for k in dict.fromkeys([*keys, "customer_tenant_id"])]
         per_customer = (
             select(
@@ -197,7 +196,7 @@ class StoredCredit:
             .subquery()
         )
         p = per_customer.c
-        grouping = [*[p[k] for k in keys], p.unit_rank, p.stake_unit, p.currency]
+        grouping = [*[p[k] for k in keys], p.unit_rank, p.stake_currency]
         query = select(*grouping, func.sum(p.most), func.sum(p.unknown)).group_by(*grouping)
         return list(self.session.execute(query))
 
@@ -209,20 +208,13 @@ class StoredCredit:
         per_kind = (
             select(
                 c.customer_tenant_id,
-                c.customer_name,
-                c.customer_key,
+                func.max(c.customer_key).label("key"),  # one name a customer
                 c.unit_rank,
                 func.max(c.stake_value).label("most"),
                 func.count().label("lines"),
             )
             .where(*self.where(chosen), c.counts == 0)
-            .group_by(
-                c.customer_tenant_id,
-                c.customer_name,
-                c.customer_key,
-                c.unit_rank,
-                func.coalesce(c.stake_currency, ""),
-            )
+            .group_by(c.customer_tenant_id, c.unit_rank, c.stake_currency)
             .subquery()
         )
         p = per_kind.c
@@ -230,17 +222,28 @@ class StoredCredit:
         def of(rank: int, how: Any) -> Any:
             return func.coalesce(how(case((p.unit_rank == rank, p.most))), 0.0)
 
-        customer = [p.customer_tenant_id, p.customer_name, p.customer_key]
         query = (
-            select(p.customer_tenant_id, p.customer_name, func.sum(p.lines))
-            .group_by(*customer)
+            select(p.customer_tenant_id, func.sum(p.lines))
+            .group_by(p.customer_tenant_id)
             .order_by(
                 of(0, func.sum).desc(),
                 of(1, func.max).desc(),
                 of(2, func.max).desc(),
-                text(p.customer_key),
+                text(func.max(p.key)),
                 text(p.customer_tenant_id),
             )
             .limit(limit)
         )
-        return list(self.session.execute(query))
+        ranked = [(str(tenant), int(lines)) for tenant, lines in self.session.execute(query)]
+        # By the customer index; the run is checked here (on both columns, SQLite would walk
+        # the run's whole summary index instead).
+        names = {
+            str(tenant): str(name)
+            for tenant, name, run in self.session.execute(
+                select(c.customer_tenant_id, c.customer_name, c.run_id)
+                .where(c.customer_tenant_id.in_([t for t, _ in ranked]))
+                .distinct()
+            )
+            if run == self.run_id
+        }
+        return [(tenant, names[tenant], lines) for tenant, lines in ranked]

@@ -62,7 +62,34 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("credit_line", schema=None) as batch_op:
         batch_op.create_index("ix_credit_line_customer", ["customer_tenant_id"], unique=False)
-        batch_op.create_index("ix_credit_line_run_counts", ["run_id", "counts"], unique=False)
+        batch_op.create_index(
+            "ix_credit_line_verdicts",
+            [
+                "run_id",
+                "counts",
+                "customer_tenant_id",
+                "unit_rank",
+                "stake_currency",
+                "stake_value",
+                "customer_key",
+            ],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_credit_line_reasons",
+            [
+                "run_id",
+                "counts",
+                "reason",
+                "solution_area",
+                "metric",
+                "customer_tenant_id",
+                "unit_rank",
+                "stake_currency",
+                "stake_value",
+            ],
+            unique=False,
+        )
     op.create_table(
         "credit_view",
         sa.Column("run_id", sa.Integer(), autoincrement=False, nullable=False),
@@ -77,6 +104,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("credit_view")
     with op.batch_alter_table("credit_line", schema=None) as batch_op:
-        batch_op.drop_index("ix_credit_line_run_counts")
+        batch_op.drop_index("ix_credit_line_reasons")
+        batch_op.drop_index("ix_credit_line_verdicts")
         batch_op.drop_index("ix_credit_line_customer")
     op.drop_table("credit_line")

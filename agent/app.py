@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import ExitStack, asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import ExitStack, asynccontextmanager, contextmanager, suppress
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from agent.live import LiveWiring, LocalMicrosoft
     from agent.matrix import MatrixRow
     from agent.metrics import Metrics
-    from agent.recognition.view import CreditRow
+    from agent.recognition.view import CreditRow, CreditView
     from agent.report_data import ReportData
 
 log = structlog.get_logger("partnerlink.app")
@@ -240,26 +240,24 @@ class Agent:
             gaps_only=gaps_only,
         )
 
-    def credit(
-        self,
-        customers: list[str] | None = None,
-        *,
-        areas: list[str] | None = None,
-        not_counting: bool = False,
-    ) -> list[CreditRow]:
-        """The credit view of the last finished run (agent.recognition.view)."""
-        from agent.recognition.view import credit_view
+    def credit(self, customers: list[str] | None = None, **narrow: Any) -> list[CreditRow]:
+        """The credit view of the last finished run (agent.recognition.view), ranked."""
+        with self.credit_view(customers, **narrow) as view:
+            return view.rows()
+
+    @contextmanager
+    def credit_view(
+        self, customers: list[str] | None = None, **narrow: Any
+    ) -> Iterator[CreditView]:
+        """The credit view of the last finished run, narrowed by ``areas`` and ``not_counting``
+        (agent.recognition.view.opened), to count, list or sum: the one the audit kept under
+        today's partner IDs and rulebook, else judged live."""
+        from agent.recognition.view import opened
 
         ctx = self.audit_context(self.clock(), 0, credentials=False)
         us = Us.from_context(ctx)
-        return credit_view(
-            self.store,
-            us,
-            ctx.rulebook,
-            customers=customers,
-            areas=areas,
-            not_counting=not_counting,
-        )
+        with opened(self.store, us, ctx.rulebook, customers=customers, **narrow) as view:
+            yield view
 
     def report_data(self, now: datetime) -> ReportData:
         """What the report shows (page, JSON, CSV), as of ``now``."""

@@ -410,8 +410,12 @@ def bench_bulk(report: Report, folder: Path, args: argparse.Namespace) -> None:
 
 def audit_context(scenario: Scenario) -> Callable[[datetime, int], AuditContext]:
     partner = scenario.partner
+    every = frozenset(loc.partner_id for loc in partner.locations)
+    # As the config the demo writes for this partner says it (``PartnerSection.ids_for``): the
+    # credit view this audit keeps is served only to commands judging under the same IDs.
     ids = {
         kind: frozenset(loc.partner_id for loc in partner.locations if kind in loc.link_kinds)
+        or every
         for kind in ("pal", "cpor", "dpor", "csp", "indirect_reseller", "gdap")
     }
 

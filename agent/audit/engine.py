@@ -8,7 +8,8 @@ whole estate's figures before any finding is written); the second pass runs the 
 whose required sources were not read completely for a customer is not evaluated there, and its
 findings stay exactly as they were; so does every finding a rule marks ``unknown``. Counts that
 decide opening and resolving (``hits``, ``clears``) therefore move only on evaluated runs, and
-live in the database, so they survive restarts.
+live in the database, so they survive restarts. Each batch also keeps its customers' credit
+lines (``agent.audit.credit_lines``); the view is marked whole when the last batch is written.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from agent.audit.anomaly import Anomaly, LinkTally, source_anomalies
 from agent.audit.blind import BlindSpot, blind_spots
 from agent.audit.condition import condition_of
 from agent.audit.context import AuditContext
+from agent.audit.credit_lines import CreditKeeper
 from agent.audit.derive import derive_links
 from agent.audit.expected import expand
 from agent.audit.lifecycle import Evaluation, LifecyclePolicy, Observed, decide
@@ -93,11 +95,12 @@ class Auditor:
         outcome = AuditOutcome(run_id=run.id)
 
         partner = {k: v for k, v in status_map.items() if k[1] == "partner"}
+        # The customers the credit view shows: those with current observations or reads.
+        viewed = set(self.store.known_customers()) | {
+            v.customer_tenant_id for v in statuses.values() if v.customer_tenant_id
+        }
         customers = sorted(
-            set(self.store.known_customers())
-            | set(ctx.expectations)
-            | {v.customer_tenant_id for v in statuses.values() if v.customer_tenant_id}
-            | self.store.customers_with_active_findings()
+            viewed | set(ctx.expectations) | self.store.customers_with_active_findings()
         )
         outcome.customers = len(customers)
         by_customer: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
@@ -115,11 +118,15 @@ class Auditor:
         for anomaly in anomalies:
             log.warning("source_anomaly", run_id=run.id, **anomaly.as_dict())
 
-        self._audit_batch(ctx, outcome, [""], {"": partner}, errors)
+        keeper = CreditKeeper(ctx, run.id, viewed)
+        with self.store.transaction() as tx:
+            tx.forget_credit_view()
+        self._audit_batch(ctx, outcome, [""], {"": partner}, errors, keeper)
         for start in range(0, len(customers), self.batch):
             chunk = customers[start : start + self.batch]
-            self._audit_batch(ctx, outcome, chunk, scoped(chunk), errors)
+            self._audit_batch(ctx, outcome, chunk, scoped(chunk), errors, keeper)
         with self.store.transaction() as tx:
+            tx.mark_credit_view(run.id, keeper.fingerprint, len(viewed), now)
             coverage = {
                 **asdict(outcome.coverage),
                 "shares": outcome.coverage.shares(),
@@ -192,7 +199,10 @@ class Auditor:
         customers: list[str],
         statuses: dict[str, dict[tuple[str, str], str]],
         errors: dict[tuple[str, str], str],
+        keeper: CreditKeeper,
     ) -> None:
+        """Audit one batch of customers (``[""]``: the partner itself) in one transaction:
+        findings moved along, link states and the batch's credit view written."""
         partner_level = customers == [""]
         records, stored = ({}, {}) if partner_level else self._load(customers)
         with self.store.transaction() as tx:
@@ -213,8 +223,11 @@ class Auditor:
                     )
                 tx.save_links(snapshot.link_states)
                 if tenant:
+                    keeper.keep(snapshot, ctx)
                     outcome.coverage.add(snapshot, ctx)
                     add_readable(outcome.readable, snapshot)
+            if not partner_level:
+                tx.save_credit_lines(customers, keeper.take())
 
 
 def _move_findings(

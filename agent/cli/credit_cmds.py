@@ -1,5 +1,9 @@
 """The credit view (``credit``): who earns the recognition per customer, solution area and
-metric, whether it counts for us, and if not, why and what to do."""
+metric, whether it counts for us, and if not, why and what to do.
+
+Past ``LARGE_TABLE`` lines (a large estate has hundreds of thousands) the table form is a
+summary the database sums from the view the audit kept; ``--all`` lists every line as aligned
+lines, and JSON and CSV always carry every line."""
 
 from __future__ import annotations
 
@@ -31,10 +35,18 @@ def credit(
     wide: Annotated[
         bool, typer.Option("--wide", help="Table: one row per credit line, IDs in full.")
     ] = False,
+    every: Annotated[
+        bool,
+        typer.Option("--all", help=f"Table: every line, even past {LARGE_TABLE} (no summary)."),
+    ] = False,
+    summed: Annotated[
+        bool, typer.Option("--summary", help="Table: the summary, however few the lines.")
+    ] = False,
 ) -> None:
     """The credit view: who earns the recognition per customer, solution area and metric."""
     from agent.recognition import present
     from agent.recognition.model import AREA_NAMES
+    from agent.recognition.summary_table import print_summary
     from agent.recognition.view import NothingToShow
 
     if fmt not in ("table", "json", "csv"):
@@ -44,11 +56,16 @@ def credit(
     with agent_for(loaded) as agent:
         tenants = args.customers("--customer", customer, agent.store.customer_names)
         try:
-            rows = agent.credit(tenants, areas=areas, not_counting=not_counting)
+            with agent.credit_view(tenants, areas=areas, not_counting=not_counting) as view:
+                listed = fmt != "table" or every or (not summed and view.count() <= LARGE_TABLE)
+                summary = None if listed else view.summary()
+                rows = view.rows() if listed else []
         except NothingToShow as exc:
             raise fail(str(exc), EXIT_FAILED) from None
-        names = Names.from_store(agent.store) if fmt == "table" else None
-    if fmt == "json":
+        names = Names.from_store(agent.store) if fmt == "table" and listed else None
+    if summary is not None:
+        print_summary(root.out, summary)
+    elif fmt == "json":
         sys.stdout.write(present.to_json(rows))
     elif fmt == "csv":
         sys.stdout.write(present.to_csv(rows))

@@ -6,6 +6,8 @@ Why a second form: the evaluator reads fields, not dictionaries, and mypy holds 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -191,6 +193,9 @@ class Rulebook:
     skus: SkuTable
     tracks: Mapping[str, TrackSplit] = field(default_factory=dict)
     """Solution area -> how its customers split into tracks (Modern Work: SMB, enterprise)."""
+    digest: str = ""
+    """SHA-256 of the merged rulebook and SKU table it was built from: a credit view judged
+    under another rulebook is told apart by it (``agent.recognition.stored``)."""
 
     def rule(self, rule_id: str) -> Rule:
         found = next((r for r in self.rules if r.id == rule_id), None)
@@ -227,7 +232,9 @@ def build_rulebook(book: Mapping[str, Any], table: Mapping[str, Any]) -> Ruleboo
         )
         for raw in table["skus"]
     )
-    return Rulebook(rules, workloads, sources, SkuTable(skus), tracks)
+    text = json.dumps([book, table], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Rulebook(rules, workloads, sources, SkuTable(skus), tracks, digest)
 
 
 def _source(key: str, raw: Mapping[str, Any]) -> Source:

@@ -12,84 +12,110 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from contextlib import contextmanager
 
 from agent.audit.snapshot import CustomerSnapshot, group_records
-from agent.recognition.credit import METRIC_NAMES, CreditLine, evaluate
+from agent.recognition.credit import evaluate
 from agent.recognition.holdings import Us
-from agent.recognition.model import AREA_NAMES, Rulebook
-from agent.recognition.stake import rank_key as stake_rank
-from agent.store import Store
+from agent.recognition.model import Rulebook
+from agent.recognition.rows import CreditRow, rank_key
+from agent.recognition.stored import RowReader, fingerprint
+from agent.recognition.summary import TOP, CreditSummary, from_store, summarize
+from agent.store import CreditFilter, Store, StoredCredit
 from connectors.records.record import Record
 
-_COUNTS_ORDER = {False: 0, None: 1, True: 2}
+__all__ = [
+    "CreditRow",
+    "CreditView",
+    "KeptView",
+    "NothingToShow",
+    "credit_view",
+    "judged",
+    "opened",
+    "rank_key",
+    "snapshots",
+]
 
 
 class NothingToShow(Exception):
     """No finished sync run exists yet: there is nothing to judge."""
 
 
-@dataclass(frozen=True, slots=True)
-class CreditRow:
-    """One credit line of one customer, with the customer's name for people."""
+class CreditView:
+    """The chosen lines of the credit view of the last finished run, judged live (today's
+    evaluation of every chosen customer); :class:`KeptView` reads the audit's instead."""
 
-    customer_tenant_id: str
-    customer_name: str
-    line: CreditLine
+    kept = False
 
-    @property
-    def holder_text(self) -> str:
-        holder = self.line.holder
-        if holder is None:
-            return "-"
-        return f"{holder.kind.upper()} · {holder.whose.value} · {holder.holder}"
+    def __init__(self, store: Store, us: Us, book: Rulebook, chosen: CreditFilter) -> None:
+        self.store, self.us, self.book, self.chosen = store, us, book, chosen
+        self._rows: list[CreditRow] | None = None
 
-    @property
-    def counts_text(self) -> str:
-        return {True: "yes", False: "no", None: "cannot verify"}[self.line.counts_for_us]
+    def rows(self) -> list[CreditRow]:
+        if self._rows is None:
+            self._rows = judged(self.store, self.us, self.book, self.chosen)
+        return self._rows
 
-    def as_dict(self) -> dict[str, Any]:
-        line, stake = self.line, self.line.stake
-        holder, remedy = line.holder, line.remedy
-        return {
-            "customer_tenant_id": self.customer_tenant_id,
-            "customer_name": self.customer_name,
-            "solution_area": line.solution_area,
-            "solution_area_name": AREA_NAMES[line.solution_area],
-            "metric": line.metric,
-            "metric_name": METRIC_NAMES[line.metric],
-            "track": line.track,
-            "rule_id": line.rule_id,
-            "holder_kind": holder.kind.value if holder else None,
-            "holder": holder.holder if holder else None,
-            "whose": holder.whose.value if holder else None,
-            "counts_for_us": line.counts_for_us,
-            "reason": line.reason.value,
-            "words": line.words,
-            "stake": str(stake),
-            "stake_value": stake.value,
-            "stake_unit": stake.unit.value,
-            "stake_currency": stake.currency,
-            "stake_basis": stake.basis,
-            "remedy": remedy.words if remedy else None,
-            "remedy_kind": remedy.kind.value if remedy else None,
-            "unchecked": list(line.unchecked),
-            "sources": list(line.sources),
-        }
+    def count(self) -> int:
+        return len(self.rows())
+
+    def summary(self, top: int = TOP) -> CreditSummary:
+        return summarize(self.rows(), top)
 
 
-def rank_key(row: CreditRow) -> tuple[Any, ...]:
-    """The view's order (see the module's docstring)."""
-    line, stake = row.line, row.line.stake
-    return (
-        _COUNTS_ORDER[line.counts_for_us],
-        *stake_rank(stake.unit.value, stake.currency, stake.value),
-        row.customer_name.lower(),
-        line.solution_area,
-        line.metric,
-        line.track,
-    )
+class KeptView(CreditView):
+    """The view the audit of the last finished run kept, under the same fingerprint: read,
+    counted and summed by the database, in the same order as the live one."""
+
+    kept = True
+
+    def __init__(self, kept: StoredCredit, chosen: CreditFilter) -> None:
+        self.stored, self.chosen = kept, chosen
+        self._rows: list[CreditRow] | None = None
+
+    def rows(self) -> list[CreditRow]:
+        if self._rows is None:
+            reader = RowReader()
+            self._rows = [reader.row(row) for row in self.stored.rows(self.chosen)]
+        return self._rows
+
+    def count(self) -> int:
+        if self._rows is not None:
+            return len(self._rows)
+        return self.stored.count(self.chosen)
+
+    def summary(self, top: int = TOP) -> CreditSummary:
+        return from_store(self.stored, self.chosen, top)
+
+
+@contextmanager
+def opened(
+    store: Store,
+    us: Us,
+    book: Rulebook,
+    *,
+    customers: Sequence[str] | None = None,
+    areas: Sequence[str] | None = None,
+    not_counting: bool = False,
+) -> Iterator[CreditView]:
+    """The credit view of the chosen customers (all by default), filtered by solution area
+    and, with ``not_counting``, to the lines that do not count for us: the one the audit kept
+    where it is kept for the last finished run under today's partner IDs and rulebook, judged
+    live otherwise (a run not audited yet; a changed partner ID; a customer the audit did not
+    keep lines of). Valid inside the ``with`` block."""
+    if store.last_finished_run() is None:
+        raise NothingToShow("no finished sync run yet: run `partnerlink sync`")
+    tenants = None if customers is None else sorted({c.lower() for c in customers})
+    chosen = CreditFilter(tenants, None if areas is None else list(areas), not_counting)
+    with store.stored_credit(fingerprint(us, book)) as kept:
+        whole = kept is not None and (
+            tenants is None or kept.customers(CreditFilter(tenants)) == set(tenants)
+        )
+        yield (
+            KeptView(kept, chosen)
+            if kept is not None and whole
+            else CreditView(store, us, book, chosen)
+        )
 
 
 def credit_view(
@@ -101,14 +127,22 @@ def credit_view(
     areas: Sequence[str] | None = None,
     not_counting: bool = False,
 ) -> list[CreditRow]:
-    """Every credit line of the chosen customers (all by default), filtered by solution area
-    and, with ``not_counting``, to the lines that do not count for us; ranked."""
+    """Every chosen credit line, ranked (see :func:`opened`)."""
+    with opened(
+        store, us, book, customers=customers, areas=areas, not_counting=not_counting
+    ) as view:
+        return view.rows()
+
+
+def judged(store: Store, us: Us, book: Rulebook, chosen: CreditFilter) -> list[CreditRow]:
+    """The chosen lines judged now, customer by customer, as the audit judges them."""
     rows: list[CreditRow] = []
-    for snapshot in snapshots(store, customers):
+    areas = chosen.areas
+    for snapshot in snapshots(store, chosen.customers):
         for line in evaluate(snapshot, us, book):
             if areas is not None and line.solution_area not in areas:
                 continue
-            if not_counting and line.counts_for_us is not False:
+            if chosen.not_counting and line.counts_for_us is not False:
                 continue
             rows.append(CreditRow(snapshot.tenant_id, snapshot.name, line))
     return sorted(rows, key=rank_key)

@@ -4,19 +4,24 @@ from agent.store.models import SETTLED_SCOPE, FindingStatus, RunStatus, ScopeSta
 from agent.store.repository import (
     CarryBase,
     Claim,
+    CreditFilter,
     LoadStats,
     Outcome,
     ScopeResult,
     Store,
+    StoredCredit,
     StoredObservation,
     Transaction,
 )
+from agent.store.repository.tables import CREDIT_COLUMNS
 from agent.store.values import FindingContent, FindingState, LinkState, StatusChange
 
 __all__ = [
+    "CREDIT_COLUMNS",
     "SETTLED_SCOPE",
     "CarryBase",
     "Claim",
+    "CreditFilter",
     "FindingContent",
     "FindingState",
     "FindingStatus",
@@ -28,6 +33,7 @@ __all__ = [
     "ScopeStatus",
     "StatusChange",
     "Store",
+    "StoredCredit",
     "StoredObservation",
     "Transaction",
 ]

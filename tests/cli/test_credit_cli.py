@@ -1,5 +1,6 @@
 """`partnerlink credit` as a person and a script use it: the table, JSON and CSV of one small
-estate (licences sold by another partner's tenant), its filters, and clear refusals."""
+estate (licences sold by another partner's tenant), its filters, and clear refusals; on a
+larger estate, the summary, every line with ``--all``, and the lines of one customer."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from agent.aligned import LARGE_TABLE
 from agent.recognition.present import CSV_FIELDS
 from tests.cli.test_cli import partnerlink
-from tests.recognition.estate import ELSEWHERE, write_estate
+from tests.recognition.estate import ELSEWHERE, write_estate, write_world
 from tests.worlds import C1, C2
 
 
@@ -104,3 +106,45 @@ def test_explain_shows_the_recognition_rule_and_its_sources(config: str) -> None
     assert "recognition rule modern-work-net-customer-adds-smb" in text
     assert "counts: CPOR (OSU), CSP" in text
     assert "source: " in text and "https://" in text
+
+
+@pytest.fixture(scope="module")
+def estate(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A generated estate of 40 customers, synced and audited: hundreds of credit lines."""
+    path = write_world(tmp_path_factory.mktemp("estate"), "40")
+    done = partnerlink("--config", str(path), "cycle")
+    assert done.returncode in (0, 3), done.stderr  # 3: some reads failed, as generated
+    return str(path)
+
+
+def test_a_large_view_is_summed_and_says_how_to_see_its_lines(estate: str) -> None:
+    rows = credit(estate)
+    assert len(rows) > LARGE_TABLE
+
+    done = partnerlink("--config", estate, "credit")
+
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    customers = len({r["customer_tenant_id"] for r in rows})
+    assert f"credit view: {len(rows):,} lines of {customers:,} customers, summed" in text
+    lost = [r for r in rows if r["counts_for_us"] is False]
+    assert f"does not count {len(lost):,} " in text
+    assert "by reason and metric" in text and "customers that lose the most" in text
+    assert str(lost[0]["customer_name"]) in text
+    assert "--all (every line)" in text and "--format csv or json" in text
+    assert len(done.stdout.splitlines()) < 150, "a summary, not the lines"
+
+
+def test_all_lists_every_line_and_a_customer_narrows_to_its_table(estate: str) -> None:
+    rows = credit(estate)
+
+    every = partnerlink("--config", estate, "credit", "--all")
+    one = partnerlink(
+        "--config", estate, "credit", "--customer", str(rows[0]["customer_tenant_id"])
+    )
+
+    assert every.returncode == 0, every.stderr
+    assert f"credit view ({len(rows)} line(s))" in every.stdout
+    assert len(every.stdout.splitlines()) == len(rows) + 3, "title, header, rule, the lines"
+    assert one.returncode == 0, one.stderr
+    assert "credit view: " in one.stdout and "summed" not in one.stdout

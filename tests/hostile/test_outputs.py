@@ -139,19 +139,20 @@ def test_findings_matrix_and_status_tables_show_names_literally(
 def test_large_tables_show_names_literally(
     estate: Estate, monkeypatch: pytest.MonkeyPatch, on_terminal: bool
 ) -> None:
-    """Past ``LARGE_TABLE`` rows the credit view prints as aligned lines (styled on a
-    terminal, plain to a file); findings and the matrix collapse and page instead: the names
-    stay as inert in each."""
+    """Past ``LARGE_TABLE`` rows the credit view prints its summary, and with ``--all`` aligned
+    lines (styled on a terminal, plain to a file); findings and the matrix collapse and page
+    instead: the names stay as inert in each."""
     monkeypatch.setattr(credit_cmds, "LARGE_TABLE", 0)
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=on_terminal, color_system="truecolor", width=200)
     monkeypatch.setattr(cli_root, "out", console)
     monkeypatch.setattr(cli_root, "err", console)
-    for command in (["findings", "--all"], ["matrix"], ["credit"]):
+    for command in (["findings", "--all"], ["matrix"], ["credit", "--all"], ["credit"]):
         run(estate.config, *command)
     shown = screen.getvalue()
     inert.terminal(shown, "large tables")
-    assert "association matrix" in shown and "credit view" in shown
+    assert "association matrix" in shown and "credit view (" in shown
+    assert "customers that lose the most" in shown
     for finding in estate.findings:
         assert finding.fingerprint[:12] in shown, f"{finding.title[:60]!r} is not listed"
 

@@ -1,11 +1,13 @@
 """A small estate for the credit view end to end: C1 buys its Microsoft 365 licences through
 another partner's tenant while the managed-customers file says we deliver m365 there; C2 buys
 them from us and runs Azure with our PAL. Written as a world, a managed-customers file and a
-config (fake or emulator sources; app-only unless told, so no insight reports)."""
+config (fake or emulator sources; app-only unless told, so no insight reports). Also the config
+of the demo world or a generated estate on fake sources (``write_world``)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +85,23 @@ def write_estate(
         encoding="utf-8",
     )
     return config
+
+
+def write_world(folder: Path, world: str, store_url: str | None = None) -> Path:
+    """The config of a world on fake sources: the bundled ``demo``, or a generated estate of
+    that many customers (``"150"``); its store at ``store_url`` (default: in the folder)."""
+    from agent.demo import MANAGED, WORLD, write_config
+    from standin.scenario import bundled_path, load_scenario
+    from standin.scenario.generate import write_scenario
+
+    if world == "demo":
+        shutil.copy(bundled_path("demo"), folder / WORLD)
+        shutil.copy(bundled_path("demo").with_name("demo-managed-customers.csv"), folder / MANAGED)
+    else:
+        write_scenario(folder / WORLD, int(world), 7)
+        (folder / MANAGED).write_text("customer_tenant_id,name,workloads,expected_links\n")
+    path = write_config(folder, load_scenario(folder / WORLD), "fake")
+    if store_url is not None:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace('data_dir = "."', f'url = "{store_url}"\ndata_dir = "."'))
+    return path

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import agent.store.alert_models  # registers the alerting tables on SQLModel.metadata
+import agent.store.credit_models  # registers the kept credit view
 import agent.store.models  # noqa: F401  - registers the tables on SQLModel.metadata
 
 config = context.config

@@ -1,9 +1,9 @@
 """The repository: every read and write of the store goes through :class:`Store`.
 
 One facade over one module per concern: runs, loading reads, reading observations, links,
-findings, the alert outbox, the single-runner lock. The audit and the alert planning write
-inside one :class:`Transaction` (:meth:`Store.transaction`), so findings, link states and the
-messages about them commit together.
+findings, the kept credit view, the alert outbox, the single-runner lock. The audit and the
+alert planning write inside one :class:`Transaction` (:meth:`Store.transaction`), so findings,
+link states, credit lines and the messages about them commit together.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from agent.store.repository.bulk import CHUNK_ROWS, MAX_BOUND_PARAMETERS
+from agent.store.repository.credit import CreditFilter, CreditMixin, StoredCredit
 from agent.store.repository.findings import FindingBook, FindingsMixin
 from agent.store.repository.links import LinksMixin
 from agent.store.repository.loading import SCOPE_RUNNING, LoadingMixin, LoadStats, ScopeResult
@@ -27,6 +28,7 @@ __all__ = [
     "SCOPE_RUNNING",
     "CarryBase",
     "Claim",
+    "CreditFilter",
     "FindingBook",
     "LoadStats",
     "LockTaken",
@@ -35,6 +37,7 @@ __all__ = [
     "ScopeResult",
     "SinkHistory",
     "Store",
+    "StoredCredit",
     "StoredObservation",
     "Transaction",
 ]
@@ -46,6 +49,7 @@ class Store(
     ObservationsMixin,
     LinksMixin,
     FindingsMixin,
+    CreditMixin,
     OutboxMixin,
     LocksMixin,
 ):
@@ -56,4 +60,4 @@ class Store(
         """A write transaction with the audit's and the outbox's writers; committed on
         success, rolled back (with everything written in it) on an exception."""
         with self.write() as session:
-            yield Transaction(session)
+            yield Transaction(session, self._bulk)

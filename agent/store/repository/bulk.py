@@ -24,7 +24,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
 
-from agent.store.repository.tables import OBSERVATION, OBSERVATION_EVENT, SOURCE_STATUS
+from agent.store.repository.tables import (
+    CREDIT_COLUMNS,
+    CREDIT_LINE,
+    OBSERVATION,
+    OBSERVATION_EVENT,
+    SOURCE_STATUS,
+)
 
 MAX_BOUND_PARAMETERS = 32_766
 """SQLite's limit on bound parameters in one statement (SQLITE_MAX_VARIABLE_NUMBER since
@@ -237,6 +243,8 @@ class BulkStatements:
             STATUS_COLUMNS,
             lambda stmt: stmt.on_conflict_do_nothing(index_elements=status_key),
         )
+
+        self.credit_lines = _Bulk(dialect, CREDIT_LINE, CREDIT_COLUMNS, lambda stmt: stmt)
 
     def timestamp(self, value: datetime) -> Any:
         """A datetime as the driver takes it (naive UTC text on SQLite, aware on PostgreSQL)."""

@@ -7,6 +7,7 @@ from sqlalchemy import Table
 from sqlmodel import SQLModel
 
 from agent.store.alert_models import AlertDelivery, AlertOutbox, AlertReference, AlertState
+from agent.store.credit_models import CreditLineRow, CreditViewMark
 from agent.store.models import Finding, Observation, ObservationEvent, SourceStatus, SyncRun
 
 
@@ -25,3 +26,7 @@ OUTBOX = table_of(AlertOutbox)
 DELIVERY = table_of(AlertDelivery)
 ALERT_STATE = table_of(AlertState)
 REFERENCE = table_of(AlertReference)
+CREDIT_LINE = table_of(CreditLineRow)
+CREDIT_VIEW = table_of(CreditViewMark)
+CREDIT_COLUMNS = tuple(c.name for c in CREDIT_LINE.columns if c.name != "id")
+"""The columns of a stored credit line, in the order rows are written and read."""

@@ -1,13 +1,14 @@
 """GDAP relationships and their access assignments, read in the partner tenant.
 
 The assignment listings of a few relationships run while the relationship listing goes on page
-by page, each finished one replaced at once, so however many relationships the partner has,
-only those few are held at a time.
+by page, each finished one replaced at once (one slow answer holds no other back), so however
+many relationships the partner has, only a small window of them is held at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -128,50 +129,64 @@ class GraphGdap(GraphConnector):
         return relationship, await self._assignments(relationship, what)
 
     async def fetch(self, customer_tenant_id: str | None) -> AsyncIterator[Record]:
-        """Each relationship followed by its access assignments, as their reads complete.
+        """Each relationship followed by its access assignments, in listing order.
 
         Up to ``concurrency`` assignment reads are in flight while the listing goes on page by
-        page, and a finished read is replaced at once: one slow answer never holds the others
-        back (in listing order it would, and the multi-tenant budget, which sets a large
-        sync's floor, would go unspent while it waits). Only those few reads and one page are
-        held at a time, however many relationships the partner has."""
+        page, and a finished read is replaced at once, even while an earlier one is still out:
+        one slow answer never holds the others back (the multi-tenant budget, which sets a
+        large sync's floor, would go unspent while it waits). Finished reads wait for the
+        earlier ones only to keep the order, at most ``HELD`` x ``concurrency`` of them; so
+        however many relationships the partner has, only that window is held at a time."""
         what = self.what(None)
         query = {"$top": str(self.page_size), "$count": "true"}
-        pending: set[asyncio.Task[tuple[GdapRelationship, list[GdapAccessAssignment]]]] = set()
+        window: deque[_Read] = deque()
         try:
             async for item in self.listing(self.partner_tenant_id, self.PATH, what, query=query):
-                pending.add(
-                    asyncio.ensure_future(self._read(parse_relationship(item, what=what), what))
-                )
-                while len(pending) >= self.concurrency:
-                    for record in await self._finished(pending):
+                relationship = parse_relationship(item, what=what)
+                window.append(asyncio.ensure_future(self._read(relationship, what)))
+                while True:
+                    for record in _ready(window):
                         yield record
-            while pending:
-                for record in await self._finished(pending):
+                    if not self._full(window):
+                        break
+                    await _first_finished(window)
+            while window:
+                await _first_finished(window)
+                for record in _ready(window):
                     yield record
         finally:
             # An error (or the reader stopping early) leaves no assignment read running.
-            for task in pending:
+            for task in window:
                 task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+            if window:
+                await asyncio.gather(*window, return_exceptions=True)
 
-    @staticmethod
-    async def _finished(
-        pending: set[asyncio.Task[tuple[GdapRelationship, list[GdapAccessAssignment]]]],
-    ) -> list[Record]:
-        """The records of the reads that have finished (at least one); a failed read raises."""
-        done, _running = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        records: list[Record] = []
-        failed: BaseException | None = None
-        for task in done:  # every finished read's outcome is taken, so none goes unheard
-            pending.discard(task)
-            error = task.exception()
-            if error is not None:
-                failed = failed or error
-                continue
-            relationship, assignments = task.result()
-            records += [relationship, *assignments]
-        if failed is not None:
-            raise failed
-        return records
+    def _full(self, window: deque[_Read]) -> bool:
+        running = sum(1 for task in window if not task.done())
+        return running >= self.concurrency or len(window) >= HELD * self.concurrency
+
+
+HELD = 4
+"""Finished assignment reads kept waiting for an earlier one, in units of ``concurrency``."""
+
+_Read = asyncio.Task[tuple[GdapRelationship, list[GdapAccessAssignment]]]
+
+
+async def _first_finished(window: deque[_Read]) -> None:
+    """Until one more read of the window has finished; a failed read raises at once."""
+    running = [task for task in window if not task.done()]
+    if running:
+        await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+    for task in window:
+        error = task.exception() if task.done() else None
+        if error is not None:
+            raise error
+
+
+def _ready(window: deque[_Read]) -> list[Record]:
+    """The records of the finished reads at the head of the window, taken off it in order."""
+    records: list[Record] = []
+    while window and window[0].done():
+        relationship, assignments = window.popleft().result()
+        records += [relationship, *assignments]
+    return records

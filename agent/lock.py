@@ -27,6 +27,21 @@ def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def dead_here(holder: str) -> bool:
+    """A holder on this host whose process has ended (killed, crashed): its lease need not run
+    out before the next sync. Other hosts' holders are never judged from here."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: is there such a process?
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, under another user
+        return False
+    return False
+
+
 class LockHeld(Exception):
     """Another agent holds the lock; ``holder`` says which, where the backend knows."""
 
@@ -81,7 +96,7 @@ class RunnerLock:
 
     def _acquire_lease(self) -> None:
         try:
-            self.store.take_lease(self.name, self.holder, self.clock(), self.ttl)
+            self.store.take_lease(self.name, self.holder, self.clock(), self.ttl, gone=dead_here)
         except LockTaken as exc:
             raise LockHeld(exc.holder) from None
 

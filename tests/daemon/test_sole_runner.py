@@ -4,7 +4,11 @@ syncing agent never marks that agent's run incomplete, and a second sync is refu
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -13,7 +17,7 @@ from agent import cli
 from agent.app import Agent
 from agent.config import load_settings
 from agent.exits import EXIT_FAILED
-from agent.lock import RunnerLock
+from agent.lock import RunnerLock, dead_here
 from agent.store import RunStatus
 from tests.conftest import Clock
 from tests.e2e.test_cycles import make_config, write_world
@@ -67,3 +71,23 @@ def test_a_sync_while_another_agent_holds_the_lock_is_refused_in_one_line(
                 assert "another agent is syncing this store (daemon-host:4242)" in result.output
                 assert "Traceback" not in result.output
         assert _statuses(other) == ["running"]
+
+
+def test_a_lease_whose_holder_died_on_this_host_is_taken_over_at_once(
+    tmp_path: Path, clock: Clock
+) -> None:
+    config = make_config(tmp_path)
+    write_world(tmp_path, customer(C1, SUB1))
+    with Agent(load_settings(config), clock=clock) as agent:
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        holder = f"{socket.gethostname()}:{int(dead.stdout)}"
+        assert dead_here(holder)
+        assert not dead_here(f"{socket.gethostname()}:{os.getpid()}")
+        assert not dead_here(f"another-host:{int(dead.stdout)}"), "never judged from here"
+        agent.store.take_lease("sync", holder, clock(), timedelta(minutes=10))
+        assert agent.sync().status.value == "complete"

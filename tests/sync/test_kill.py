@@ -62,8 +62,11 @@ def test_kill_during_sync_leaves_whole_customers_and_an_incomplete_run(tmp_path:
     os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
     assert db.exists()
-    with Agent(load_settings(config)) as agent:  # the restart marks the run incomplete
-        with agent.store.read() as s:
+    with Agent(load_settings(config)) as agent:
+        # Opening the store ends no run (another agent may be syncing); the next sync does,
+        # under the runner lock, whose lease the killed process left: its holder is gone.
+        assert agent.store.runs()[0].status in ("running", "complete")
+        with agent.runner.hold(), agent.store.read() as s:
             runs = {r.id: r.status for r in s.scalars(select(SyncRun))}
             rows = list(s.scalars(select(Observation).where(Observation.scope != "partner")))
         assert runs[first.run_id] == "complete"

@@ -4,7 +4,7 @@ releases it at once)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,12 +29,25 @@ class LockTaken(Exception):
 
 
 class LocksMixin(StoreBase):
-    def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> None:
+    def take_lease(
+        self,
+        name: str,
+        holder: str,
+        now: datetime,
+        ttl: timedelta,
+        gone: Callable[[str], bool] = lambda _holder: False,
+    ) -> None:
         """Take (or take over an expired) lease ``name`` until ``now + ttl``; raise
-        :class:`LockTaken` while another holder's lease runs."""
+        :class:`LockTaken` while another holder's lease runs, unless ``gone`` says that
+        holder is known dead."""
         with self.write() as s:
             lease = s.scalars(select(RunnerLease).where(col(RunnerLease.name) == name)).first()
-            if lease is not None and lease.holder != holder and lease.expires_at > now:
+            if (
+                lease is not None
+                and lease.holder != holder
+                and lease.expires_at > now
+                and not gone(lease.holder)
+            ):
                 raise LockTaken(lease.holder)
             if lease is None:
                 s.execute(

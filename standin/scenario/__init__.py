@@ -58,38 +58,6 @@ def scenario_schema() -> dict[str, Any]:
     return schema
 
 
-@cache
-def scenario_validator() -> jsonschema.Draft202012Validator:
-    """A validator of :func:`scenario_schema` with each ``$ref`` to its ``$defs`` written out
-    in place: the same verdicts and messages, without a reference lookup at every object of a
-    large scenario (a third of the time of validating one)."""
-    schema = scenario_schema()
-    return jsonschema.Draft202012Validator(_inline(schema, schema.get("$defs", {}), ()))
-
-
-def _inline(node: Any, defs: dict[str, Any], within: tuple[str, ...]) -> Any:
-    """``node`` with each ``{"$ref": "#/$defs/X"}`` replaced by ``X`` (beside other keywords:
-    by ``allOf: [X]``, in its place); a definition within itself is left a reference."""
-    if isinstance(node, list):
-        return [_inline(item, defs, within) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        name = value.removeprefix(_DEFS) if key == "$ref" and isinstance(value, str) else None
-        if name is None or name == value or name not in defs or name in within or "allOf" in node:
-            out[key] = _inline(value, defs, within) if key != "$defs" else value
-            continue
-        target = _inline(defs[name], defs, (*within, name))
-        if len(node) == 1:
-            return target
-        out["allOf"] = [target]
-    return out
-
-
-_DEFS = "#/$defs/"
-
-
 def generated_schema() -> dict[str, Any]:
     """The schema as the model defines it today: what ``scenario.schema.json`` must equal."""
     schema = Scenario.model_json_schema(mode="validation")
@@ -167,7 +135,8 @@ def parse_scenario(
     data: dict[str, Any], *, origin: str = "scenario", now: datetime | None = None
 ) -> Scenario:
     """Validate a scenario document (schema, then the model's own checks)."""
-    error = jsonschema.exceptions.best_match(scenario_validator().iter_errors(data))
+    validator = jsonschema.Draft202012Validator(scenario_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
     if error is not None:
         raise ScenarioError(f"{origin}: {_where(error.absolute_path)}: {error.message}")
     # Relative times resolve against the start of the day, so that loading the same world

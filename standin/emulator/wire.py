@@ -46,10 +46,12 @@ def request_guid() -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+"""``json.dumps(body, separators=(",", ":"))``, made once (``dumps`` makes one per call)."""
+
+
 def json_reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(
-        status, json.dumps(body, separators=(",", ":")).encode("utf-8"), dict(headers or {})
-    )
+    return Reply(status, _ENCODER.encode(body).encode("utf-8"), dict(headers or {}))
 
 
 @dataclass

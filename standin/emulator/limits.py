@@ -327,6 +327,9 @@ class Limiters:
         self._lock = threading.Lock()
 
     def get(self, limit: Limit) -> Limiter:
+        limiter = self._limiters.get(limit.name)  # made once, then only read
+        if limiter is not None:
+            return limiter
         with self._lock:
             limiter = self._limiters.get(limit.name)
             if limiter is None:

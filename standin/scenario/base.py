@@ -56,8 +56,7 @@ class _Timed(_Strict):
     @classmethod
     def _relative_times(cls, value: object, info: ValidationInfo) -> object:
         now = (info.context or {}).get("now")
-        field = cls.model_fields.get(info.field_name or "")
-        if now is None or field is None or "datetime" not in str(field.annotation):
+        if now is None or not _holds_time(cls, info.field_name or ""):
             return value
         return resolve_time(value, now)
 
@@ -67,3 +66,17 @@ class _Timed(_Strict):
         if isinstance(value, datetime) and value.tzinfo is None:
             raise ValueError("date-times need a zone (e.g. a trailing Z)")
         return value
+
+
+_TIME_FIELDS: dict[tuple[type[BaseModel], str], bool] = {}
+
+
+def _holds_time(model: type[BaseModel], name: str) -> bool:
+    """Whether a model's field holds a date-time (its annotation's text, read once per field:
+    a large scenario asks for every field of every object)."""
+    key = (model, name)
+    found = _TIME_FIELDS.get(key)
+    if found is None:
+        field = model.model_fields.get(name)
+        found = _TIME_FIELDS[key] = field is not None and "datetime" in str(field.annotation)
+    return found

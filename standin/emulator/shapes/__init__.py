@@ -7,11 +7,13 @@ the value formats every API shares.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
 
 _NS = uuid.UUID("5f0c2a52-6a5e-4b8e-9d55-0d1f6f1e2a12")
+_NS_BYTES = _NS.bytes
 
 
 def iso(when: datetime | None, *, fraction: bool = False) -> str | None:
@@ -35,5 +37,10 @@ def derived_id(*parts: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def _derived_id(name: str) -> str:
-    """The same id for the same name, computed once (answers derive many, again and again)."""
-    return str(uuid.uuid5(_NS, name))
+    """``uuid.uuid5(_NS, name)`` as text, computed once per name (answers derive many, again
+    and again) and without building the ``UUID`` object on the way."""
+    digest = bytearray(hashlib.sha1(_NS_BYTES + name.encode("utf-8")).digest()[:16])  # noqa: S324
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the variant of RFC 4122
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -10,7 +10,7 @@ from typing import Any
 from agent.audit.link import SELF
 from agent.audit.snapshot import CustomerSnapshot, group_records
 from agent.store import Store
-from agent.store.models import Link
+from agent.store.values import LinkRow
 from connectors.records.attribution import Attribution
 from connectors.records.azure import AzureUsage
 from connectors.records.customers import Contract, CspSubscription, Customer
@@ -79,9 +79,9 @@ def build_matrix(
     ``link_missing`` finding as a row. Only the customers that have a row are looked up, and
     only the records their name and stakes come from."""
     links = (
-        store.links(customers, unless_held_by=[SELF, *our_ids], wrong_holder=global_id)
+        store.link_rows(customers, unless_held_by=[SELF, *our_ids], wrong_holder=global_id)
         if gaps_only
-        else store.links(customers)
+        else store.link_rows(customers)
     )
     states = [
         (link, ours, _state(link, ours, global_id, disappeared_after))
@@ -135,7 +135,7 @@ def _snapshots(
     }
 
 
-def microsoft_since(link: Link, snap: CustomerSnapshot) -> datetime | None:
+def microsoft_since(link: LinkRow, snap: CustomerSnapshot) -> datetime | None:
     """The date Microsoft gives for a link, where it gives one: a GDAP relationship's
     activation, the last update of a Partner Admin Link (when it took its partner ID), the
     creation of the CSP subscription an indirect reseller is named on."""
@@ -154,7 +154,7 @@ def microsoft_since(link: Link, snap: CustomerSnapshot) -> datetime | None:
     return None
 
 
-def _state(link: Link, ours: bool, global_id: str | None, disappeared_after: int) -> str:
+def _state(link: LinkRow, ours: bool, global_id: str | None, disappeared_after: int) -> str:
     if link.missing_runs >= disappeared_after:
         return "gone"
     if link.missing_runs:

@@ -88,9 +88,12 @@ class PageTable:
                 value = out[n]
                 if type(value) is str:  # most cells: looked up here, not through ``of``
                     number = index.get(value)
-                    if number is None:
-                        number = index[value] = len(index)
-                    out[n] = number
+                    out[n] = index.setdefault(value, len(index)) if number is None else number
+                elif type(value) is list and all(type(v) is str for v in value):
+                    out[n] = [
+                        index.setdefault(v, len(index)) if (k := index.get(v)) is None else k
+                        for v in value
+                    ]
                 else:
                     out[n] = of(value)
             rows.append(out)

@@ -259,13 +259,14 @@ class Agent:
         with opened(self.store, us, ctx.rulebook, customers=customers, **narrow) as view:
             yield view
 
-    def report_data(self, now: datetime) -> ReportData:
-        """What the report shows (page, JSON, CSV), as of ``now``."""
+    def report_data(self, now: datetime, *, every_line: bool = True) -> ReportData:
+        """What the report shows (page, JSON, CSV), as of ``now``; of the credit view, the page
+        shows only the lines lost to us (``every_line=False``), JSON every line."""
         from agent import report
         from agent.recognition.view import NothingToShow
 
         try:
-            recognition = self.credit()
+            recognition = self.credit(not_counting=not every_line)
         except NothingToShow:
             recognition = []
         partner = self.settings.partner

@@ -237,7 +237,7 @@ class Daemon:
         """The HTML report of the store as it stands (seconds of CPU on a large estate)."""
         from agent import report
 
-        return report.to_html(self.agent.report_data(self.agent.clock()))
+        return report.to_html(self.agent.report_data(self.agent.clock(), every_line=False))
 
     def _deliver(self) -> None:
         if self.stopping.is_set():

@@ -109,9 +109,15 @@ def _visible_data(value: object) -> object:
     return value
 
 
-_SCRIPT_DATA = str.maketrans(
-    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SCRIPT_DATA = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
 )
+"""Each replaced on its own: ``str.replace`` runs at C speed, where ``str.translate`` with a
+mapping took seconds over the 20 MB of a large estate's page data."""
 
 
 _JSON_CONTROL = re.compile(r"\\(?:[bfnrt]|u00[01])")
@@ -128,7 +134,9 @@ def for_html_data(data: object) -> str:
         # Something to spell out somewhere (a control, format or separator character, raw or
         # as JSON wrote it): clean every string first. Otherwise the text is already clean.
         text = json.dumps(_visible_data(data), ensure_ascii=False, separators=(",", ":"))
-    return text.translate(_SCRIPT_DATA)
+    for char, escaped in _SCRIPT_DATA:
+        text = text.replace(char, escaped)
+    return text
 
 
 def for_mail_header(text: str, limit: int = MAIL_HEADER_LIMIT) -> str:

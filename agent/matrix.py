@@ -10,7 +10,7 @@ from typing import Any
 from agent.audit.link import SELF
 from agent.audit.snapshot import CustomerSnapshot, group_records
 from agent.store import Store
-from agent.store.models import Link
+from agent.store.values import LinkRow
 from connectors.records.attribution import Attribution
 from connectors.records.azure import AzureUsage
 from connectors.records.customers import Contract, CspSubscription, Customer
@@ -79,9 +79,9 @@ def build_matrix(
     ``link_missing`` finding as a row. Only the customers that have a row are looked up, and
     only the records their name and stakes come from."""
     links = (
-        store.links(customers, unless_held_by=[SELF, *our_ids], wrong_holder=global_id)
+        store.link_rows(customers, unless_held_by=[SELF, *our_ids], wrong_holder=global_id)
         if gaps_only
-        else store.links(customers)
+        else store.link_rows(customers)
     )
     states = [
         (link, ours, _state(link, ours, global_id, disappeared_after))
@@ -135,26 +135,42 @@ def _snapshots(
     }
 
 
-def microsoft_since(link: Link, snap: CustomerSnapshot) -> datetime | None:
+def microsoft_since(link: LinkRow, snap: CustomerSnapshot) -> datetime | None:
     """The date Microsoft gives for a link, where it gives one: a GDAP relationship's
     activation, the last update of a Partner Admin Link (when it took its partner ID), the
     creation of the CSP subscription an indirect reseller is named on."""
     if link.kind == "gdap":
-        rel = next(
-            (r for r in snap.of(GdapRelationship) if r.relationship_id == link.identity), None
-        )
-        return rel.activated if rel else None
+        return _dates(snap, GdapRelationship).get(link.identity)
     if link.kind == "pal" and link.source == "arm.pal":
-        pal = next((p for p in snap.of(PalLink) if p.identity == link.identity), None)
-        return pal.updated if pal else None
+        return _dates(snap, PalLink).get(link.identity)
     if link.workload.startswith("csp:"):
-        key = link.workload.split(":", 1)[1]
-        sub = next((s for s in snap.of(CspSubscription) if s.key == key), None)
-        return sub.created if sub else None
+        return _dates(snap, CspSubscription).get(link.workload.split(":", 1)[1])
     return None
 
 
-def _state(link: Link, ours: bool, global_id: str | None, disappeared_after: int) -> str:
+_DATED: dict[type[Any], tuple[str, str]] = {
+    GdapRelationship: ("relationship_id", "activated"),
+    PalLink: ("identity", "updated"),
+    CspSubscription: ("key", "created"),
+}
+"""Record type -> the field a link names it by, and Microsoft's date on it."""
+
+
+def _dates(snap: CustomerSnapshot, cls: type[Any]) -> dict[str | None, datetime | None]:
+    """Microsoft's dates on one kind of the customer's records, by the field a link names
+    them by (the first record of each), worked out once per snapshot."""
+    memo = f"dates:{cls.KIND}"
+    known: dict[str | None, datetime | None] | None = snap.memo.get(memo)
+    if known is None:
+        name, date = _DATED[cls]
+        known = {}
+        for record in snap.of(cls):
+            known.setdefault(getattr(record, name), getattr(record, date))
+        snap.memo[memo] = known
+    return known
+
+
+def _state(link: LinkRow, ours: bool, global_id: str | None, disappeared_after: int) -> str:
     if link.missing_runs >= disappeared_after:
         return "gone"
     if link.missing_runs:

@@ -60,8 +60,9 @@ class Names:
     def text(self, text: str, *, drop_customer: str | None = None) -> str:
         """Text with every ID it knows a name for replaced by the name, every other GUID
         shortened, and `` for <drop_customer>`` left out (a column names the customer)."""
-        text = _AZURE.sub(lambda m: f"Azure subscription {self.subscription(m.group(1))}", text)
-        text = GUID.sub(self._guid, text)
+        if "-" in text:  # no GUID without one: most texts are left as they are, unsearched
+            text = _AZURE.sub(lambda m: f"Azure subscription {self.subscription(m.group(1))}", text)
+            text = GUID.sub(self._guid, text)
         if drop_customer:
             text = text.replace(f" for {drop_customer}", "")
         return text

@@ -51,14 +51,16 @@ class Strings:
         self.index: dict[str, int] = {}
 
     def of(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.of(v) for v in value]
         if value is None:
             return None
-        text = str(value)
-        if text not in self.index:
-            self.index[text] = len(self.index)
-        return self.index[text]
+        if isinstance(value, list):
+            return [self.of(v) for v in value]
+        text = value if type(value) is str else str(value)
+        index = self.index
+        number = index.get(text)
+        if number is None:
+            number = index[text] = len(index)
+        return number
 
     def all(self) -> list[str]:
         return list(self.index)
@@ -77,14 +79,29 @@ class PageTable:
     empty: str = "nothing to show"
 
     def data(self, strings: Strings) -> dict[str, Any]:
-        cells = set(self.interned)
+        cells = sorted(set(self.interned))
+        index, of = strings.index, strings.of
+        rows = []
+        for row in self.rows:
+            out = list(row)
+            for n in cells:
+                value = out[n]
+                if type(value) is str:  # most cells: looked up here, not through ``of``
+                    number = index.get(value)
+                    out[n] = index.setdefault(value, len(index)) if number is None else number
+                elif type(value) is list and all(type(v) is str for v in value):
+                    out[n] = [
+                        index.setdefault(v, len(index)) if (k := index.get(v)) is None else k
+                        for v in value
+                    ]
+                else:
+                    out[n] = of(value)
+            rows.append(out)
         return {
             "columns": [asdict(c) for c in self.columns],
             "customer": self.customer_cell,
-            "interned": sorted(cells),
-            "rows": [
-                [strings.of(v) if n in cells else v for n, v in enumerate(row)] for row in self.rows
-            ],
+            "interned": cells,
+            "rows": rows,
             "empty": self.empty,
         }
 
@@ -175,10 +192,10 @@ def _findings(data: ReportData, index: dict[str, int]) -> PageTable:
         interned=(0, 1, 3, 4, 5, 8),
         empty="no finding",
     )
-    for f in data.findings:
+    stakes = data.finding_stakes or [summed([f.get("evidence") or {}]) for f in data.findings]
+    for f, stake in zip(data.findings, stakes, strict=True):
         tenant = (f.get("customer_tenant_id") or "").lower()
         customer = names.customer(tenant, f.get("customer_name")) if tenant else "(partner)"
-        stake = summed([f.get("evidence") or {}])
         action = first_step(names.text(f.get("remediation") or ""))
         table.rows.append(
             [
@@ -226,15 +243,16 @@ def _recognition(data: ReportData, index: dict[str, int]) -> PageTable:
             stake.add(m.line.stake)
         count = f"{len(members)} lines: " if len(members) > 1 else ""
         tenant = row.customer_tenant_id.lower()
+        title = group_title(members)
         table.rows.append(
             [
                 index.get(tenant, -1),
-                [count + group_title(members)],
+                [count + title],
                 names.text(row.holder_text),
                 [line.reason.value.replace("_", " "), names.text(line.words)],
                 list(dict.fromkeys(str(m.line.stake) for m in members)),
                 line.remedy.words if line.remedy else "-",
-                group_title(members).split(":", 1)[0],
+                title.split(":", 1)[0],
                 line.reason.value.replace("_", " "),
                 _stake_key(stake),
             ]
@@ -261,10 +279,15 @@ def _matrix(data: ReportData, index: dict[str, int]) -> PageTable:
         interned=(1, 2, 3, 4, 5, 6, 7, 8, 10),
         empty="no link seen yet",
     )
+    stakes: dict[tuple[Any, ...], tuple[list[str], list[int]]] = {}
     for r in data.matrix:
         tenant = r.customer_tenant_id.lower()
         since = (r.since or "")[:10]
-        stake = summed([{"stake": r.stake}])
+        key = tuple(sorted(r.stake.items()))
+        if key not in stakes:  # rows of one customer and workload share their stake
+            stake = summed([{"stake": r.stake}])
+            stakes[key] = (stake.lines(), _stake_key(stake))
+        lines, order = stakes[key]
         table.rows.append(
             [
                 index.get(tenant, -1),
@@ -274,9 +297,9 @@ def _matrix(data: ReportData, index: dict[str, int]) -> PageTable:
                 r.carried_by or "",
                 [r.state, STATE_WORDS.get(r.state, r.state)],
                 since + ("" if not since or r.since_from == "microsoft" else " (first seen)"),
-                stake.lines(),
+                lines,
                 STATE_WORDS.get(r.state, r.state),
-                _stake_key(stake),
+                order,
                 r.workload,
             ]
         )

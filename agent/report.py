@@ -53,17 +53,23 @@ def collect(
                 **coverage["shares"],
             }
         )
-    findings = [
-        finding_dict(f)
-        for f in store.findings(statuses=["open", "pending", "acknowledged", "snoozed", "suspect"])
+    shown = [
+        (finding, summed([finding["evidence"]]))
+        for finding in map(
+            finding_dict,
+            store.findings(statuses=["open", "pending", "acknowledged", "snoozed", "suspect"]),
+        )
     ]
-    findings.sort(
-        key=lambda f: (
-            STATUS_RANK.get(f["status"], 9),
-            SEVERITY_ORDER.index(f["severity"]) if f["severity"] in SEVERITY_ORDER else 9,
-            summed([f["evidence"]]).sort_key(),  # money, then users, then seats: never mixed
+    shown.sort(
+        key=lambda pair: (
+            STATUS_RANK.get(pair[0]["status"], 9),
+            SEVERITY_ORDER.index(pair[0]["severity"])
+            if pair[0]["severity"] in SEVERITY_ORDER
+            else 9,
+            pair[1].sort_key(),  # money, then users, then seats: never mixed
         )
     )
+    findings = [finding for finding, _stake in shown]
     matrix = build_matrix(store, our_ids, global_id=global_id, disappeared_after=disappeared_after)
     names = Names.from_store(store)
     lowered = {k.lower(): v for k, v in (owners or {}).items() if v}
@@ -74,6 +80,7 @@ def collect(
         history=history,
         matrix=matrix,
         findings=findings,
+        finding_stakes=[stake for _finding, stake in shown],
         recognition=credit,
         customers=rollup(findings, credit, matrix, owners=lowered, names=names),
         names=names,

@@ -12,6 +12,7 @@ from agent.names import Names
 from agent.readiness.coverage import ReadCoverage
 from agent.recognition.view import CreditRow
 from agent.rollup import CustomerRollup
+from agent.stakes import StakeSum
 
 
 @dataclass(slots=True)
@@ -21,8 +22,12 @@ class ReportData:
     history: list[dict[str, Any]]
     matrix: list[MatrixRow]
     findings: list[dict[str, Any]]
+    finding_stakes: list[StakeSum] = field(default_factory=list)
+    """What is at stake in each finding, in the order of ``findings`` (worked out once: the
+    order and the page read it); empty: worked out where needed."""
     recognition: list[CreditRow] = field(default_factory=list)
-    """The credit view's lines (agent.recognition.view); the page shows those lost to us."""
+    """The credit view's lines (agent.recognition.view): every line, or only those lost to us
+    where the page alone is wanted (it shows no other)."""
     customers: list[CustomerRollup] = field(default_factory=list)
     """Who loses what: one line per customer, the largest stake first (agent.rollup)."""
     names: Names = field(default_factory=Names)

@@ -51,8 +51,12 @@ class StakeSum:
     per_subscription: dict[Kind, dict[str, float]] = field(default_factory=dict)
     largest: dict[Kind, float] = field(default_factory=dict)
     no_data: set[Kind] = field(default_factory=set)
+    _figures: dict[Kind, float | None] | None = field(default=None, repr=False, compare=False)
+    """``figures()`` as last worked out; forgotten on ``add`` (a page asks it several times
+    for each of 20,000 customers)."""
 
     def add(self, stake: Stake, workload: str | None = None) -> None:
+        self._figures = None
         money = stake.unit is Unit.MONEY
         kind = (stake.unit, stake.currency if money else None)
         if stake.value is None:
@@ -71,6 +75,11 @@ class StakeSum:
 
     def figures(self) -> dict[Kind, float | None]:
         """Each unit kind's figure (``None``: no data), money first, then users, then seats."""
+        if self._figures is None:
+            self._figures = self._worked_out()
+        return dict(self._figures)
+
+    def _worked_out(self) -> dict[Kind, float | None]:
         kinds = set(self.per_subscription) | set(self.largest) | self.no_data
         out: dict[Kind, float | None] = {}
         for kind in sorted(kinds, key=lambda k: (UNIT_ORDER[k[0]], k[1] or "")):

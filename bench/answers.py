@@ -101,7 +101,8 @@ def serve_page(config_path: str, requests: int = 50) -> dict[str, Any]:
         started = time.perf_counter()
         from agent import report
 
-        page.publish(report.to_html(agent.report_data(agent.clock())), agent.clock())
+        data = agent.report_data(agent.clock(), every_line=False)
+        page.publish(report.to_html(data), agent.clock())
         render = time.perf_counter() - started
         server = status_server(
             agent.store, Metrics(agent.store), settings.http, page=page, clock=agent.clock

@@ -48,13 +48,19 @@ class CustomerSnapshot:
     skus: SkuTable | None = None
     """The SKU table in force (the rulebook's); ``None``: the shipped one."""
     memo: dict[str, Any] = field(default_factory=dict)
-    """What several rules derive from this snapshot once (the credit lines)."""
+    """What several rules and views derive from this snapshot once (the credit lines, stakes)."""
 
     def of(self, cls: type[R]) -> list[R]:
         return [r for r in self.records.get(cls.KIND, ()) if isinstance(r, cls)]
 
     @property
     def name(self) -> str:
+        known = self.memo.get("name")
+        if known is None:
+            known = self.memo["name"] = self._name()
+        return str(known)
+
+    def _name(self) -> str:
         names = [c.name for c in self.of(Customer)]
         names += [c.display_name for c in self.of(Contract) if c.display_name]
         names += [r.customer_name for r in self.of(GdapRelationship) if r.customer_name]
@@ -96,7 +102,15 @@ class CustomerSnapshot:
 
     def stake(self, workload: str) -> dict[str, Any]:
         """What rides on a workload: ACR (USD/month), MAU, paid seats (paid SKUs only), as far
-        as the data shows; each figure keeps its unit in its name."""
+        as the data shows; each figure keeps its unit in its name. Worked out once per workload
+        (a customer's links share their workloads)."""
+        key = f"stake:{workload}"
+        known = self.memo.get(key)
+        if known is None:
+            known = self.memo[key] = self._stake(workload)
+        return dict(known)
+
+    def _stake(self, workload: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if workload.startswith("azure:"):
             sub = workload.split(":", 1)[1]

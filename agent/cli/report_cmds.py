@@ -76,7 +76,7 @@ def report(
                 write_private(output, text)
                 root.out.print(f"wrote {output}")
             return
-        data = agent.report_data(now)
+        data = agent.report_data(now, every_line=fmt == "json")
     if html_file is not None:
         write_private(html_file, rep.to_html(data))
         root.out.print(f"wrote {html_file}")

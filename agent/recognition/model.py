@@ -175,14 +175,32 @@ class SkuTable:
     """Licence SKUs by part number and by GUID (Graph gives both; either may be missing)."""
 
     skus: tuple[Sku, ...]
+    _by_part: dict[str, int] = field(init=False, repr=False, compare=False)
+    _by_id: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Where each part number and GUID first appears: a lookup for every licence of every
+        # customer walked the whole table before (a fifth of the report at 20,000 customers).
+        by_part: dict[str, int] = {}
+        by_id: dict[str, int] = {}
+        for at, sku in enumerate(self.skus):
+            by_part.setdefault(sku.part_number.upper(), at)
+            if sku.sku_id:
+                by_id.setdefault(sku.sku_id.lower(), at)
+        object.__setattr__(self, "_by_part", by_part)
+        object.__setattr__(self, "_by_id", by_id)
 
     def find(self, part_number: str | None, sku_id: str | None) -> Sku | None:
-        for sku in self.skus:
-            if part_number and sku.part_number.upper() == part_number.upper():
-                return sku
-            if sku_id and sku.sku_id and sku.sku_id.lower() == sku_id.lower():
-                return sku
-        return None
+        """The first SKU of the table whose part number (any case) or GUID matches."""
+        found = [
+            at
+            for at in (
+                self._by_part.get(part_number.upper()) if part_number else None,
+                self._by_id.get(sku_id.lower()) if sku_id else None,
+            )
+            if at is not None
+        ]
+        return self.skus[min(found)] if found else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,13 +166,17 @@ def grouped(rows: Sequence[CreditRow]) -> list[list[CreditRow]]:
     """Lines of one customer with the same verdict, reason, holder and remedy, together, in
     the order of each group's first line: one row of a table (terminal or page)."""
     groups: dict[tuple[object, ...], list[CreditRow]] = {}
+    holders: dict[int, str] = {}  # a holding is shared by the lines it holds: its text, once
     for row in rows:
         line = row.line
+        holder = holders.get(id(line.holder))
+        if holder is None:
+            holder = holders[id(line.holder)] = row.holder_text
         key = (
             row.customer_tenant_id,
             line.counts_for_us,
             line.reason,
-            row.holder_text,
+            holder,
             line.remedy.words if line.remedy else None,
         )
         groups.setdefault(key, []).append(row)

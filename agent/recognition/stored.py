@@ -103,34 +103,74 @@ def _shortfall(short: Shortfall) -> str:
     return json.dumps({"figure": short.figure, "threshold": threshold})
 
 
+_REASONS = {r.value: r for r in Reason}
+_KINDS = {a.value: a for a in Association}
+_WHOSE = {w.value: w for w in Whose}
+_UNITS = {u.value: u for u in Unit}
+(
+    _TENANT,
+    _NAME,
+    _AREA,
+    _METRIC,
+    _TRACK,
+    _RULE,
+    _COUNTS,
+    _REASON,
+    _WORDS,
+    _UNCHECKED,
+    _SOURCES,
+    _SHORTFALL,
+) = (
+    _AT[name]
+    for name in (
+        "customer_tenant_id",
+        "customer_name",
+        "solution_area",
+        "metric",
+        "track",
+        "rule_id",
+        "counts",
+        "reason",
+        "words",
+        "unchecked",
+        "sources",
+        "shortfall",
+    )
+)
+_HOLDER = tuple(_AT[name] for name in ("holder_kind", "whose", "holder", "holder_detail"))
+_STAKE = tuple(_AT[name] for name in ("stake_unit", "stake_value", "stake_currency", "stake_basis"))
+_REMEDY = tuple(_AT[name] for name in ("remedy_kind", "remedy_partner_id", "remedy"))
+
+
 class RowReader:
-    """Stored rows back into the view's rows. Many lines share their sources, thresholds and
-    remedies: each distinct one is decoded once."""
+    """Stored rows back into the view's rows. Lines share their sources, holders, stakes and
+    remedies (a customer's lines, one rule's sources): each distinct one is decoded once."""
 
     def __init__(self) -> None:
         self._lists: dict[str, tuple[str, ...]] = {}
-        self._remedies: dict[tuple[str, str | None, str], Remedy] = {}
+        self._holders: dict[tuple[Any, ...], Holding] = {}
+        self._stakes: dict[tuple[Any, ...], Stake] = {}
+        self._remedies: dict[tuple[Any, ...], Remedy] = {}
 
     def row(self, row: tuple[Any, ...]) -> CreditRow:
-        at = _AT
-        tenant = row[at["customer_tenant_id"]]
+        tenant = row[_TENANT]
         line = CreditLine(
             customer_tenant_id=tenant,
-            solution_area=row[at["solution_area"]],
-            metric=row[at["metric"]],
-            track=row[at["track"]],
-            rule_id=row[at["rule_id"]],
-            holder=_holding(row) if row[at["holder_kind"]] is not None else None,
-            counts_for_us=_COUNTS_OF[row[at["counts"]]],
-            reason=Reason(row[at["reason"]]),
-            words=row[at["words"]],
-            stake=_stake(row),
-            remedy=self._remedy(row),
-            unchecked=self._list(row[at["unchecked"]]),
-            sources=self._list(row[at["sources"]]),
-            shortfall=_read_shortfall(row[at["shortfall"]]),
+            solution_area=row[_AREA],
+            metric=row[_METRIC],
+            track=row[_TRACK],
+            rule_id=row[_RULE],
+            holder=self._holder(tuple(row[n] for n in _HOLDER)),
+            counts_for_us=_COUNTS_OF[row[_COUNTS]],
+            reason=_REASONS[row[_REASON]],
+            words=row[_WORDS],
+            stake=self._stake(tuple(row[n] for n in _STAKE)),
+            remedy=self._remedy(tuple(row[n] for n in _REMEDY)),
+            unchecked=self._list(row[_UNCHECKED]),
+            sources=self._list(row[_SOURCES]),
+            shortfall=_read_shortfall(row[_SHORTFALL]),
         )
-        return CreditRow(tenant, row[at["customer_name"]], line)
+        return CreditRow(tenant, row[_NAME], line)
 
     def _list(self, text: str) -> tuple[str, ...]:
         known = self._lists.get(text)
@@ -138,37 +178,42 @@ class RowReader:
             known = self._lists[text] = tuple(json.loads(text))
         return known
 
-    def _remedy(self, row: tuple[Any, ...]) -> Remedy | None:
-        kind = row[_AT["remedy_kind"]]
-        if kind is None:
+    def _holder(self, key: tuple[Any, ...]) -> Holding | None:
+        if key[0] is None:
             return None
-        key = (kind, row[_AT["remedy_partner_id"]], row[_AT["remedy"]])
-        known = self._remedies.get(key)
+        known = self._holders.get(key)
         if known is None:
-            known = self._remedies[key] = Remedy(Association(kind), key[1], key[2])
+            kind, whose, holder, detail = key
+            data = json.loads(detail)
+            known = self._holders[key] = Holding(
+                kind=_KINDS[kind],
+                whose=_WHOSE[whose],
+                holder=holder,
+                families=frozenset(data["families"]),
+                workloads=frozenset(data["workloads"]),
+                evidence=data["evidence"],
+                source=Source(data["source"]),
+                variant=data["variant"],
+            )
         return known
 
+    def _stake(self, key: tuple[Any, ...]) -> Stake:
+        known = self._stakes.get(key)
+        if known is None:
+            unit, value, currency, basis = key
+            unit = _UNITS[unit]
+            if value is not None and unit is not Unit.MONEY and float(value).is_integer():
+                value = int(value)  # seats and users are counted: 140, not 140.0
+            known = self._stakes[key] = Stake(unit, value, currency, basis)
+        return known
 
-def _holding(row: tuple[Any, ...]) -> Holding:
-    detail = json.loads(row[_AT["holder_detail"]])
-    return Holding(
-        kind=Association(row[_AT["holder_kind"]]),
-        whose=Whose(row[_AT["whose"]]),
-        holder=row[_AT["holder"]],
-        families=frozenset(detail["families"]),
-        workloads=frozenset(detail["workloads"]),
-        evidence=detail["evidence"],
-        source=Source(detail["source"]),
-        variant=detail["variant"],
-    )
-
-
-def _stake(row: tuple[Any, ...]) -> Stake:
-    unit = Unit(row[_AT["stake_unit"]])
-    value = row[_AT["stake_value"]]
-    if value is not None and unit is not Unit.MONEY and float(value).is_integer():
-        value = int(value)  # seats and users are counted: 140, not 140.0
-    return Stake(unit, value, row[_AT["stake_currency"]], row[_AT["stake_basis"]])
+    def _remedy(self, key: tuple[Any, ...]) -> Remedy | None:
+        if key[0] is None:
+            return None
+        known = self._remedies.get(key)
+        if known is None:
+            known = self._remedies[key] = Remedy(_KINDS[key[0]], key[1], key[2])
+        return known
 
 
 def _read_shortfall(text: str | None) -> Shortfall | None:

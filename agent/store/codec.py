@@ -28,7 +28,9 @@ def encode(record: Record) -> str:
 
 
 def decode(kind: str, payload: str) -> Record:
-    record: Record = _adapter(kind).validate_python(json.loads(payload))
+    # pydantic parses the JSON itself: half the time of json.loads and then validating the
+    # dictionaries (hundreds of thousands of records in a view of a large estate).
+    record: Record = _adapter(kind).validate_json(payload)
     return record
 
 

@@ -17,7 +17,6 @@ from sqlmodel import Field, SQLModel
 
 from agent.store.types import UTCDateTime
 
-
 VERDICT_INDEX = (
     "run_id",
     "counts",

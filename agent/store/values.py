@@ -1,5 +1,5 @@
 """The plain values the repository takes and hands back: a finding's lifecycle state and content,
-one status change, a link's presence history.
+one status change, a link's presence history, a link as a view shows it.
 
 They carry no session, so the audit decides over them as data (the lifecycle decision is a pure
 function of them) and only the repository turns them into rows.
@@ -108,3 +108,21 @@ class Decided:
     note: str
     """The event's note: the reason, and what else the decision set."""
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    """A link as the matrix shows it (the ``link`` table's columns of that name)."""
+
+    customer_tenant_id: str
+    workload: str
+    kind: str
+    holder: str | None
+    identity: str | None
+    source: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    missing_runs: int
+
+
+LINK_ROW_FIELDS = tuple(LinkRow.__dataclass_fields__)

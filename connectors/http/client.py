@@ -9,6 +9,7 @@ import os
 import ssl
 from collections.abc import Callable
 from importlib import metadata
+from typing import Any
 
 import httpx
 
@@ -74,7 +75,9 @@ def make_client(
         else ssl.create_default_context()
     )
     inner = transport or Http11Transport(context, connections)
+    outer = wrap(inner) if wrap is not None else inner
     return ApiClient(
+        outer,
         verify=context,
         timeout=timeout,
         headers={
@@ -83,7 +86,6 @@ def make_client(
             "Accept-Encoding": ACCEPT_ENCODING,
         },
         follow_redirects=False,
-        transport=wrap(inner) if wrap is not None else inner,
     )
 
 
@@ -104,7 +106,16 @@ class ApiClient(httpx.AsyncClient):
     """The connectors' ``httpx.AsyncClient``: it keeps no cookies. Microsoft's APIs are called
     with a bearer token, so a cookie one answer sets has no business riding along on the next
     request (to another customer's tenant, perhaps); and not reading ``Set-Cookie`` spares a
-    parse of every answer's headers."""
+    parse of every answer's headers.
+
+    ``native`` is its transport when that sends a request below httpx too
+    (:class:`~connectors.http.fetch.Exchanger`): the requester's tries go that way."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
+        super().__init__(transport=transport, **kwargs)
+        self.native: httpx.AsyncBaseTransport | None = (
+            transport if callable(getattr(transport, "exchange", None)) else None
+        )
 
     @property
     def cookies(self) -> httpx.Cookies:

@@ -9,6 +9,7 @@ import asyncio
 import ssl
 import time
 from collections import deque
+from collections.abc import Mapping
 
 import httpx
 
@@ -133,7 +134,7 @@ class Pool:
         self.count = 0
         self.waiters: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self, origin: Origin, timeouts: dict[str, float | None]) -> Connection:
+    async def acquire(self, origin: Origin, timeouts: Mapping[str, float | None]) -> Connection:
         """A connection to ``origin``: an idle one still open, a new one, or the next freed."""
         while True:
             stack = self.idle.get(origin)

@@ -169,7 +169,7 @@ class SyncHttp11Transport(httpx.BaseTransport):
         while True:
             end = conn.buffer.find(b"\r\n\r\n", 0, MAX_HEAD + 4)
             if end >= 0:
-                head = parse_head(bytes(conn.buffer[:end]), request)
+                head = parse_head(bytes(conn.buffer[:end]), request.method, request)
                 del conn.buffer[: end + 4]
                 if not 100 <= head.status < 200:
                     return head

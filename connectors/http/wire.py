@@ -11,11 +11,14 @@ errors. Nothing here waits or touches a socket: the transport hands it bytes.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 
-__all__ = ["MAX_HEAD", "ChunkedBody", "Head", "parse_head", "request_head"]
+from connectors.http.target import Target
+
+__all__ = ["MAX_HEAD", "ChunkedBody", "Head", "WireRequest", "parse_head", "request_head"]
 
 MAX_HEAD = 64 * 1024
 """Most bytes an answer's status line and headers may take."""
@@ -27,9 +30,41 @@ _VALUE = re.compile(rb"[^\x00\r\n]*")
 """A header value: anything but NUL, CR and LF (which would end the header and start another)."""
 
 
-def _checked(name: bytes, value: bytes, request: httpx.Request) -> None:
+def _checked(name: bytes, value: bytes, request: httpx.Request | None) -> None:
     if _NAME.fullmatch(name) is None or _VALUE.fullmatch(value) is None:
         raise httpx.LocalProtocolError("a request header is not well formed", request=request)
+
+
+_BODYLESS_WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+
+@dataclass(slots=True)
+class WireRequest:
+    """One request without a body as the connectors' transport sends it without an
+    ``httpx.Request``: what httpx would put on the wire for it (``Host`` first, a
+    ``Content-Length: 0`` for a bodiless write, then ``headers`` in order), its timeouts, and
+    the source it is made for (a wrapper may read it; it never goes on the wire as such)."""
+
+    method: str
+    url: str
+    target: Target
+    headers: list[tuple[str, str]]
+    timeouts: Mapping[str, float | None]
+    source: str | None = None
+
+    def head(self) -> bytes:
+        """The request line and headers, each header checked as :func:`request_head` does
+        (a non-ASCII one fails as it does in httpx)."""
+        lines = [self.method.encode("ascii"), b" ", self.target.target, b" HTTP/1.1\r\nHost: "]
+        lines += (self.target.netloc, b"\r\n")
+        if self.method in _BODYLESS_WRITES:
+            lines.append(b"Content-Length: 0\r\n")
+        for name, value in self.headers:
+            raw_name, raw_value = name.encode("ascii"), value.encode("ascii")
+            _checked(raw_name, raw_value, None)
+            lines += (raw_name, b": ", raw_value, b"\r\n")
+        lines.append(b"\r\n")
+        return b"".join(lines)
 
 
 def request_head(request: httpx.Request) -> tuple[bytes, bool]:
@@ -61,7 +96,7 @@ class Head:
 
 
 def _framing(
-    headers: list[tuple[bytes, bytes]], request: httpx.Request
+    headers: list[tuple[bytes, bytes]], request: httpx.Request | None
 ) -> tuple[int | None, bool, bool]:
     """(``Content-Length``, chunked, whether the connection stays open) from the headers."""
     length: int | None = None
@@ -84,9 +119,9 @@ def _framing(
     return (None if chunked else length), chunked, not close
 
 
-def parse_head(raw: bytes, request: httpx.Request) -> Head:
-    """The :class:`Head` of an answer whose head (up to, not including, the blank line) is
-    ``raw``."""
+def parse_head(raw: bytes, method: str, request: httpx.Request | None = None) -> Head:
+    """The :class:`Head` of an answer to a ``method`` request whose head (up to, not
+    including, the blank line) is ``raw``; errors name ``request`` when there is one."""
     lines = raw.split(b"\r\n")
     parts = lines[0].split(b" ", 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
@@ -101,7 +136,7 @@ def parse_head(raw: bytes, request: httpx.Request) -> Head:
     length, chunked, keep_alive = _framing(headers, request)
     if parts[0] == b"HTTP/1.0":
         keep_alive = False
-    if request.method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
         length, chunked = 0, False
     elif length is None and not chunked:
         keep_alive = False  # the body runs until the server closes
@@ -112,7 +147,7 @@ class ChunkedBody:
     """Decodes a chunked body from the bytes it is fed; ``done`` once the last chunk and the
     trailers are in. ``feed`` returns the data it could decode and how many bytes it used."""
 
-    def __init__(self, request: httpx.Request) -> None:
+    def __init__(self, request: httpx.Request | None) -> None:
         self.request = request
         self.remaining = 0  # data bytes left in the current chunk
         self.crlf = False  # the CRLF after a chunk's data is due

@@ -1,0 +1,49 @@
+"""A socket server that answers each request head with raw bytes: the wire as the connectors'
+transports meet it."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+Answer = Callable[[bytes], bytes | None]
+"""The raw answer to one request head (``None``: hang up without answering)."""
+
+
+@asynccontextmanager
+async def server(
+    answer: Answer, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[tuple[str, list[int]]]:
+    """A server on a free port answering each request with ``answer(head)``; yields its origin
+    and, per request, the number of the connection it came on."""
+    seen: list[int] = []
+    connections = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        number = connections
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                seen.append(number)
+                reply = answer(head)
+                if reply is None:
+                    break
+                writer.write(reply)
+                await writer.drain()
+                if b"Connection: close" in reply:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    srv = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=tls)
+    port = srv.sockets[0].getsockname()[1]
+    try:
+        yield (f"{'https' if tls else 'http'}://127.0.0.1:{port}", seen)
+    finally:
+        srv.close()

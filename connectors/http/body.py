@@ -33,6 +33,7 @@ __all__ = [
     "read_body",
     "read_body_sync",
     "read_stream",
+    "read_stream_sync",
     "size_text",
 ]
 
@@ -205,8 +206,13 @@ def read_body_sync(response: httpx.Response, cap: int, what: str) -> bytes:
     loaded = _in_memory(response, cap, what)
     if loaded is not None:
         return loaded
+    return read_stream_sync(meter, response.iter_raw())
+
+
+def read_stream_sync(meter: BodyMeter, raw: Iterable[bytes]) -> bytes:
+    """:func:`read_stream` for a synchronous body."""
     body = io.BytesIO()
-    for chunk in response.iter_raw():
+    for chunk in raw:
         for piece in meter.feed(chunk):
             body.write(piece)
     for piece in meter.finish():

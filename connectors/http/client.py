@@ -17,7 +17,7 @@ from connectors.http.body import ACCEPT_ENCODING
 from connectors.http.sync_transport import SyncHttp11Transport
 from connectors.http.transport import Http11Transport
 
-__all__ = ["USER_AGENT", "ApiClient", "make_client", "make_sign_in_client"]
+__all__ = ["USER_AGENT", "ApiClient", "SignInClient", "make_client", "make_sign_in_client"]
 
 
 def _version() -> str:
@@ -34,17 +34,15 @@ def make_sign_in_client(
     ca_bundle: str | os.PathLike[str] | None = None, timeout: float = 30.0
 ) -> httpx.Client:
     """The synchronous client MSAL signs in through: TLS as :func:`make_client`, no redirects,
-    kept-alive connections (:mod:`connectors.http.sync_transport`)."""
+    kept-alive connections (:mod:`connectors.http.sync_transport`), no cookies
+    (:class:`SignInClient`)."""
     context = (
         ssl.create_default_context(cafile=os.fspath(ca_bundle))
         if ca_bundle is not None
         else ssl.create_default_context()
     )
-    return httpx.Client(
-        verify=context,
-        timeout=timeout,
-        follow_redirects=False,
-        transport=SyncHttp11Transport(context),
+    return SignInClient(
+        SyncHttp11Transport(context), verify=context, timeout=timeout, follow_redirects=False
     )
 
 
@@ -114,6 +112,26 @@ class ApiClient(httpx.AsyncClient):
     def __init__(self, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
         super().__init__(transport=transport, **kwargs)
         self.native: httpx.AsyncBaseTransport | None = (
+            transport if callable(getattr(transport, "exchange", None)) else None
+        )
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        """Cookies handed to the client are not kept either."""
+
+
+class SignInClient(httpx.Client):
+    """The sign-in ``httpx.Client``: it keeps no cookies either (a cookie one tenant's sign-in
+    sets has no business riding along on the next tenant's). ``native`` is its transport when
+    that sends a request below httpx too (``agent.auth.msal_http`` sends MSAL's calls so)."""
+
+    def __init__(self, transport: httpx.BaseTransport, **kwargs: Any) -> None:
+        super().__init__(transport=transport, **kwargs)
+        self.native: httpx.BaseTransport | None = (
             transport if callable(getattr(transport, "exchange", None)) else None
         )
 

@@ -12,6 +12,7 @@ and so does a request with a JSON body (httpx encodes it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
@@ -22,7 +23,29 @@ from connectors.http.request import SOURCE_EXTENSION, ApiRequest
 from connectors.http.target import target_of
 from connectors.http.wire import Head, WireRequest
 
-__all__ = ["Exchanger", "Fetcher"]
+__all__ = ["Exchanger", "Fetcher", "header_defaults", "merged_headers"]
+
+
+Defaults = list[tuple[str, str, str]]
+"""A client's default headers as (lower-case name, name, value)."""
+
+
+def header_defaults(headers: httpx.Headers) -> Defaults:
+    """A client's default headers, spelled as given, for :func:`merged_headers`."""
+    encoding = headers.encoding
+    return [
+        (name.decode(encoding).lower(), name.decode(encoding), value.decode(encoding))
+        for name, value in headers.raw
+    ]
+
+
+def merged_headers(defaults: Defaults, headers: Mapping[str, str]) -> list[tuple[str, str]]:
+    """A client's default headers under a request's own, as ``httpx`` merges them: the
+    defaults the request does not name, in order, then the request's."""
+    named = {name.lower() for name in headers}
+    merged = [(name, value) for lower, name, value in defaults if lower not in named]
+    merged.extend(headers.items())
+    return merged
 
 
 class _RawBody(Protocol):
@@ -40,26 +63,21 @@ class Exchanger(Protocol):
 
 
 class Fetcher:
-    """Sends one try of an :class:`ApiRequest` with the headers of that try (defaults of
+    """Sends one try of an :class:`ApiRequest` with the headers of that try (the defaults of
     ``client`` under them, as httpx merges them) and reads its answer under a cap."""
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
         native = getattr(client, "native", None)
         self.native: Exchanger | None = native if isinstance(native, Exchanger) else None
-        self._defaults: dict[str, tuple[str, str]] | None = None
+        self._defaults: Defaults | None = None
         self._timeout: dict[str, float | None] = {}
 
     def _merged(self, headers: dict[str, str]) -> list[tuple[str, str]]:
-        """The client's default headers under the try's own, in httpx's order: the defaults
-        where they are (a try's header of the same name takes its place), then the rest."""
         if self._defaults is None:
-            self._defaults = {k.lower(): (k, v) for k, v in self.client.headers.items()}
+            self._defaults = header_defaults(self.client.headers)
             self._timeout = self.client.timeout.as_dict()
-        merged = dict(self._defaults)
-        for name, value in headers.items():
-            merged[name.lower()] = (name, value)
-        return list(merged.values())
+        return merged_headers(self._defaults, headers)
 
     @staticmethod
     def url_of(request: ApiRequest) -> str:

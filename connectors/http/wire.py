@@ -35,15 +35,17 @@ def _checked(name: bytes, value: bytes, request: httpx.Request | None) -> None:
         raise httpx.LocalProtocolError("a request header is not well formed", request=request)
 
 
-_BODYLESS_WRITES = frozenset({"POST", "PUT", "PATCH"})
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
+_FRAMED = frozenset({"content-length", "transfer-encoding"})
 
 
 @dataclass(slots=True)
 class WireRequest:
-    """One request without a body as the connectors' transport sends it without an
-    ``httpx.Request``: what httpx would put on the wire for it (``Host`` first, a
-    ``Content-Length: 0`` for a bodiless write, then ``headers`` in order), its timeouts, and
-    the source it is made for (a wrapper may read it; it never goes on the wire as such)."""
+    """One request as the connectors' transports send it without an ``httpx.Request``: what
+    httpx would put on the wire for it (``Host`` first, a ``Content-Length: 0`` for a write
+    without one, then ``headers`` in order, then ``body``, whose length ``headers`` states),
+    its timeouts, and the source it is made for (a wrapper may read it; it never goes on the
+    wire as such)."""
 
     method: str
     url: str
@@ -51,13 +53,14 @@ class WireRequest:
     headers: list[tuple[str, str]]
     timeouts: Mapping[str, float | None]
     source: str | None = None
+    body: bytes = b""
 
     def head(self) -> bytes:
         """The request line and headers, each header checked as :func:`request_head` does
         (a non-ASCII one fails as it does in httpx)."""
         lines = [self.method.encode("ascii"), b" ", self.target.target, b" HTTP/1.1\r\nHost: "]
         lines += (self.target.netloc, b"\r\n")
-        if self.method in _BODYLESS_WRITES:
+        if self.method in _WRITES and not any(n.lower() in _FRAMED for n, _v in self.headers):
             lines.append(b"Content-Length: 0\r\n")
         for name, value in self.headers:
             raw_name, raw_value = name.encode("ascii"), value.encode("ascii")

@@ -4,12 +4,14 @@ transports meet it."""
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 Answer = Callable[[bytes], bytes | None]
-"""The raw answer to one request head (``None``: hang up without answering)."""
+"""The raw answer to one request head and its body (``None``: hang up without answering)."""
+_LENGTH = re.compile(rb"\r\ncontent-length: *([0-9]+)\r\n", re.IGNORECASE)
 
 
 @asynccontextmanager
@@ -28,6 +30,9 @@ async def server(
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
+                length = _LENGTH.search(head)
+                if length is not None:  # the body is handed over with the head
+                    head += await reader.readexactly(int(length.group(1)))
                 seen.append(number)
                 reply = answer(head)
                 if reply is None:

@@ -3,10 +3,14 @@ every answer from the identity platform read under a size cap."""
 
 from __future__ import annotations
 
+import codecs
+import email.message
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import httpx
+from msal.exceptions import MsalServiceError
 
 from connectors.http.answer import RawHeaders, framing_removed
 from connectors.http.body import (
@@ -33,15 +37,61 @@ def _form_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+_quoted = lru_cache(maxsize=256)(quote_plus)
+"""``quote_plus`` of a form's names and values: the same client ids, scopes and grant types
+come again and again."""
+
+
 def _form(data: dict[str, Any]) -> bytes:
-    """``data`` URL-encoded as httpx encodes ``data=``."""
-    pairs: list[tuple[str, str]] = []
+    """``data`` URL-encoded as httpx encodes ``data=`` (``urlencode`` of its pairs)."""
+    pairs: list[str] = []
     for key, value in data.items():
-        if isinstance(value, list | tuple):
-            pairs.extend((key, _form_text(item)) for item in value)
-        else:
-            pairs.append((key, _form_text(value)))
-    return urlencode(pairs, doseq=True).encode("utf-8")
+        name = _quoted(str(key))
+        items = value if isinstance(value, list | tuple) else (value,)
+        pairs.extend(f"{name}={_quoted(_form_text(item))}" for item in items)
+    return "&".join(pairs).encode("utf-8")
+
+
+@lru_cache(maxsize=64)
+def _text_encoding(content_type: str | None) -> str:
+    """The encoding httpx decodes an answer's text in: the ``charset`` of its
+    ``Content-Type`` when Python knows it, else UTF-8."""
+    if not content_type or "charset" not in content_type.lower():
+        return "utf-8"
+    message = email.message.Message()
+    message["content-type"] = content_type
+    charset = message.get_content_charset(failobj=None)
+    if charset is None:
+        return "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return "utf-8"
+    return charset
+
+
+class SignInAnswer:
+    """An answer of the identity platform as MSAL reads it (``status_code``, ``headers``,
+    ``text``), read whole under the cap without building an ``httpx.Response``."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: RawHeaders, content: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        encoding = _text_encoding(self.headers.get("Content-Type"))
+        return self.content.decode(encoding, errors="replace")
+
+    def raise_for_status(self) -> None:
+        """As MSAL's own answers do."""
+        if self.status_code >= 400:
+            raise MsalServiceError(
+                f"HTTP Error: {self.status_code}", error=None, error_description=None
+            )
 
 
 class MsalHttpClient:
@@ -69,19 +119,19 @@ class MsalHttpClient:
 
     def post(
         self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kwargs: Any
-    ) -> httpx.Response:
+    ) -> httpx.Response | SignInAnswer:
         if isinstance(data, dict):
             data = {k: v.decode("utf-8") if isinstance(v, bytes) else v for k, v in data.items()}
         return self._send("POST", url, params=params, data=data, headers=headers, **kwargs)
 
     def get(
         self, url: str, params: Any = None, headers: Any = None, **kwargs: Any
-    ) -> httpx.Response:
+    ) -> httpx.Response | SignInAnswer:
         return self._send("GET", url, params=params, headers=headers, **kwargs)
 
     def _send(
         self, method: str, url: str, *, headers: Any, params: Any = None, **kwargs: Any
-    ) -> httpx.Response:
+    ) -> httpx.Response | SignInAnswer:
         wanted = {**dict(headers or {}), "Accept-Encoding": ACCEPT_ENCODING}
         data = kwargs.get("data")
         plain = set(kwargs) <= {"data"} and (data is None or isinstance(data, dict))
@@ -97,7 +147,7 @@ class MsalHttpClient:
 
     def _below_httpx(
         self, method: str, url: str, headers: dict[str, str], data: dict[str, Any] | None
-    ) -> httpx.Response:
+    ) -> SignInAnswer:
         """The call on the sign-in transport itself, as httpx would have made it: the client's
         headers under MSAL's, a form body with its length and type after them."""
         if self.client.is_closed:
@@ -123,13 +173,10 @@ class MsalHttpClient:
             content = read_stream_sync(meter, stream)
         finally:
             stream.close()
-        return httpx.Response(
-            head.status,
-            headers=framing_removed(head.headers, content),
-            content=content,
-            request=httpx.Request(method, url),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
-        )
+        kept = framing_removed(head.headers, content)
+        if kept is not head.headers:  # as httpx states the length of a body it was handed
+            kept.append((b"Content-Length", str(len(content)).encode("ascii")))
+        return SignInAnswer(head.status, RawHeaders(kept), content)
 
     def close(self) -> None:
         """MSAL may close its client; the httpx client belongs to the caller."""

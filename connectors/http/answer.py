@@ -96,7 +96,7 @@ class Answer:
     """One answer, read whole under its cap: ``status_code``, ``headers``, ``content`` and
     ``json()``, as ``httpx.Response`` names them (error mapping reads either)."""
 
-    __slots__ = ("content", "headers", "reason", "response", "status_code")
+    __slots__ = ("content", "headers", "method", "reason", "request_url", "response", "status_code")
 
     def __init__(
         self,
@@ -104,28 +104,38 @@ class Answer:
         headers: AnswerHeaders,
         content: bytes,
         *,
+        method: str,
+        request_url: str,
         reason: bytes = b"",
         response: httpx.Response | None = None,
     ) -> None:
         self.status_code = status_code
         self.headers = headers
         self.content = content
+        self.method = method
+        self.request_url = request_url
+        """The URL the request went to, as the requester wrote it (its query included)."""
         self.reason = reason
         self.response = response
         """The ``httpx.Response`` it was read from, when it came through httpx."""
 
+    @property
+    def url(self) -> httpx.URL:
+        """The request's URL as ``httpx.Response.url`` gives it (parsed only when asked)."""
+        return httpx.URL(self.request_url)
+
     def json(self) -> Any:
         return json.loads(self.content)
 
-    def as_response(self, method: str, url: str) -> httpx.Response:
-        """The answer as an ``httpx.Response`` (for the few callers that take one): its
-        headers less the wire form's framing, its body, and the request's method and URL."""
+    def as_response(self) -> httpx.Response:
+        """The answer as an ``httpx.Response`` (for the callers that take one): its headers
+        less the wire form's framing, its body, and the request's method and URL."""
         if self.response is not None:
             return self.response
         return httpx.Response(
             self.status_code,
             headers=framing_removed(self.headers.raw, self.content),
             content=self.content,
-            request=httpx.Request(method, url),
+            request=httpx.Request(self.method, self.request_url),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": self.reason},
         )

@@ -107,7 +107,9 @@ class Fetcher:
             content = await read_stream(meter, body)
         finally:
             await body.aclose()
-        return Answer(head.status, raw, content, reason=head.reason)
+        return Answer(
+            head.status, raw, content, method=wire.method, request_url=url, reason=head.reason
+        )
 
     async def _through_httpx(
         self, request: ApiRequest, url: str, headers: list[tuple[str, str]], cap: int
@@ -124,4 +126,11 @@ class Fetcher:
         finally:
             await response.aclose()
         bounded = bounded_response(response, body)
-        return Answer(bounded.status_code, bounded.headers, body, response=bounded)
+        return Answer(
+            bounded.status_code,
+            bounded.headers,
+            body,
+            method=sent.method,
+            request_url=url,
+            response=bounded,
+        )

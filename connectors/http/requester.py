@@ -157,11 +157,11 @@ class Requester:
 
     async def send(self, request: ApiRequest) -> httpx.Response:
         """The answer to ``request`` (status below 400), or the error it ended with."""
-        answer = await self.answer(request)
-        return answer.as_response(request.method, Fetcher.url_of(request))
+        return (await self.answer(request)).as_response()
 
     async def answer(self, request: ApiRequest) -> Answer:
-        """:meth:`send`'s answer as the requester read it, without an ``httpx.Response``."""
+        """:meth:`send`'s answer as the requester read it (status, headers, body, URL),
+        without an ``httpx.Response``."""
         tries = Tries.of(request)
         api = api_of(request.scope)
         if request.pre_authenticated:

@@ -176,3 +176,15 @@ async def test_errors_below_httpx_are_the_ones_through_it(reply: bytes) -> None:
     through_httpx, below_httpx = await _both(reply, read, caps=AnswerCaps(page=1000))
     assert below_httpx == through_httpx
     assert issubclass(below_httpx[0], PermanentError | MalformedResponse)
+
+
+async def test_a_redirect_is_read_the_same_below_httpx() -> None:
+    reply = _answer(302, b"", b"Location: /download/report.csv?sig=abc")
+
+    async def read(requester: Requester, origin: str) -> Any:
+        answer = await requester.answer(_request(f"{origin}/v1.0/reports/x(period='D7')"))
+        return answer.status_code, answer.headers.get("location"), str(answer.url), answer.content
+
+    through_httpx, below_httpx = await _both(reply, read)
+    assert below_httpx == through_httpx
+    assert below_httpx[1] == "/download/report.csv?sig=abc"

@@ -126,6 +126,22 @@ class BodyMeter:
             return
         yield from self._count(self._inflate(raw))
 
+    def whole(self, raw: bytes) -> bytes:
+        """A body that arrived whole, counted and decoded as :meth:`feed` and :meth:`finish`
+        would (an identity body is handed back as it is)."""
+        if self._inflater is None:
+            self.raw += len(raw)
+            self.decoded += len(raw)
+            if self.raw > self.cap:
+                raise self.too_large("on the wire")
+            return raw
+        out = io.BytesIO()
+        for piece in self.feed(raw):
+            out.write(piece)
+        for piece in self.finish():
+            out.write(piece)
+        return out.getvalue()
+
     def finish(self) -> Iterator[bytes]:
         if self._inflater is not None:
             yield from self._count(self._inflate(b""))

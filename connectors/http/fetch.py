@@ -21,6 +21,7 @@ from connectors.http.answer import Answer, RawHeaders
 from connectors.http.body import BodyMeter, bounded_response, read_body, read_stream
 from connectors.http.request import SOURCE_EXTENSION, ApiRequest
 from connectors.http.target import target_of
+from connectors.http.transport import WireBody
 from connectors.http.wire import Head, WireRequest
 
 __all__ = ["Exchanger", "Fetcher", "header_defaults", "merged_headers"]
@@ -46,6 +47,36 @@ def merged_headers(defaults: Defaults, headers: Mapping[str, str]) -> list[tuple
     merged = [(name, value) for lower, name, value in defaults if lower not in named]
     merged.extend(headers.items())
     return merged
+
+
+_QUERIES: dict[tuple[tuple[str, Any], ...], str] = {}
+
+
+def _query(params: Mapping[str, Any]) -> str:
+    """``params`` encoded as httpx's ``params=`` encodes them, each set once: the connectors
+    send the same few (``$top``, ``$select``, ``api-version``) on every first page."""
+    key = tuple(params.items())
+    try:
+        known = _QUERIES.get(key)
+    except TypeError:  # a value that cannot be a key (a list): encoded each time
+        return str(httpx.QueryParams(params))
+    if known is None:
+        if len(_QUERIES) >= 256:
+            _QUERIES.clear()
+        known = _QUERIES[key] = str(httpx.QueryParams(params))
+    return known
+
+
+def _text(value: bytes | None, raw: RawHeaders, name: str) -> str | None:
+    """A framing header's value as ``RawHeaders`` reads it (ASCII, as it nearly always is, at
+    once)."""
+    if value is None:
+        return None
+    try:
+        return value.decode("ascii")
+    except UnicodeDecodeError:
+        text: str | None = raw.get(name)
+        return text
 
 
 class _RawBody(Protocol):
@@ -84,7 +115,7 @@ class Fetcher:
         """The request's URL with its ``params`` encoded into it as httpx's ``params=`` would."""
         url = request.url
         if request.params is not None:
-            query = str(httpx.QueryParams(request.params))
+            query = _query(request.params)
             url = url.partition("?")[0] + ("?" + query if query else "")
         return url
 
@@ -100,11 +131,12 @@ class Fetcher:
             request.method.upper(), url, target_of(url), merged, self._timeout, request.source
         )
         head, body = await self.native.exchange(wire)
+        raw = RawHeaders(head.headers)
         try:
-            raw = RawHeaders(head.headers)
-            meter = BodyMeter(raw.get("Content-Encoding"), cap, request.what)
-            meter.check_declared(raw.get("Content-Length"))
-            content = await read_stream(meter, body)
+            meter = BodyMeter(_text(head.encoding, raw, "Content-Encoding"), cap, request.what)
+            meter.check_declared(_text(head.declared, raw, "Content-Length"))
+            whole = body.whole() if isinstance(body, WireBody) else None
+            content = meter.whole(whole) if whole is not None else await read_stream(meter, body)
         finally:
             await body.aclose()
         return Answer(

@@ -143,6 +143,8 @@ def remaining_budget(method: str, headers: AnswerHeaders) -> int | None:
     )
     values: list[int] = []
     for name, value in headers.raw:  # bytes: most answers carry none, and none is decoded
+        if len(name) <= len(_RATELIMIT_PREFIX):
+            continue
         lowered = name.lower()
         if not lowered.startswith(_RATELIMIT_PREFIX):
             continue

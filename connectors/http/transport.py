@@ -58,6 +58,15 @@ class WireBody(httpx.AsyncByteStream):
         async for piece in source:
             yield piece
 
+    def whole(self) -> bytes | None:
+        """The whole body at once when it has all arrived already (a body of stated length the
+        connection's buffer holds, as a small answer's usually does); ``None`` otherwise."""
+        length = self.head.length
+        if length is None or self.head.chunked or len(self.conn.buffer) < length:
+            return None
+        self.complete = True
+        return self.conn.take(length)
+
     async def _fill(self) -> bool:
         try:
             return await self.conn.more(self.timeout)

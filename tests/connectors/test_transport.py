@@ -190,3 +190,22 @@ async def test_the_sign_in_transport_maps_a_hang_up_and_a_cut_body() -> None:
     async with server(lambda _h: cut) as (origin, _seen):
         with pytest.raises(httpx.RemoteProtocolError):
             await asyncio.to_thread(_sync_get, origin, "/x", transport)
+
+
+async def test_each_wait_of_a_kept_connection_has_its_own_read_timeout() -> None:
+    answers = iter([ok()(b""), ok()(b"")])
+
+    def answer(_head: bytes) -> bytes | None:
+        reply = next(answers, b"")  # the third request is never answered
+        return reply or b""
+
+    async with server(answer) as (origin, seen), client(timeout=0.3) as http:
+        assert (await http.get(f"{origin}/a")).status_code == 200
+        await asyncio.sleep(0.2)  # past most of the first wait's timeout: it must not carry over
+        assert (await http.get(f"{origin}/b")).status_code == 200
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(httpx.ReadTimeout):
+            await http.get(f"{origin}/c")
+        waited = asyncio.get_running_loop().time() - started
+    assert seen == [1, 1, 1]
+    assert 0.25 < waited < 1.0

@@ -36,11 +36,14 @@ from connectors.base import PARTNER_APP, Connector  # noqa: E402
 from connectors.destinations import DownloadGuard  # noqa: E402
 from connectors.endpoints import CloudEndpoints  # noqa: E402
 from connectors.http.client import make_client, make_sign_in_client  # noqa: E402
+from connectors.http.fetch import Exchanger  # noqa: E402
 from connectors.http.requester import Requester  # noqa: E402
+from connectors.http.wire import Head, WireRequest  # noqa: E402
 from connectors.live import live_connectors  # noqa: E402
 from connectors.ratelimit import MicrosoftLimits  # noqa: E402
 from connectors.records.scope import Source  # noqa: E402
-from standin.emulator.hints import source_hints  # noqa: E402
+from standin.emulator.hints import SourceHints  # noqa: E402
+from standin.emulator.service import SOURCE_HEADER  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -62,20 +65,33 @@ def peak_rss_mb() -> float:
 _ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
-class CountingHints(httpx.AsyncBaseTransport):
-    """The emulator's source hints, counting requests by the shape of their path (ids
-    replaced by ``{id}``): which source makes how many requests."""
+class Hints(SourceHints):
+    """The emulator's source hints (:mod:`standin.emulator.hints`) on the requester's own
+    exchange too, so the agent sends its requests as it does to Microsoft (below httpx; see
+    :mod:`connectors.http.fetch`) with the header the emulator attributes them by. With
+    ``count``, requests are counted by the shape of their path (ids replaced by ``{id}``):
+    which source makes how many requests."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, origin: str) -> None:
-        self.inner = source_hints(origin)(inner)
+    def __init__(self, inner: httpx.AsyncBaseTransport, origin: str, count: bool) -> None:
+        super().__init__(inner, origin)
+        self.exchanger = inner if isinstance(inner, Exchanger) else None
+        self.count = count
         self.shapes: Counter[str] = Counter()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.shapes[f"{request.method} {_ID.sub('{id}', request.url.path)}"] += 1
-        return await self.inner.handle_async_request(request)
+        if self.count:
+            self.shapes[f"{request.method} {_ID.sub('{id}', request.url.path)}"] += 1
+        return await super().handle_async_request(request)
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    async def exchange(self, wire: WireRequest) -> tuple[Head, Any]:
+        assert self.exchanger is not None
+        if self.count:
+            path = wire.target.target.decode("ascii").partition("?")[0]
+            self.shapes[f"{wire.method} {_ID.sub('{id}', path)}"] += 1
+        scheme, host, port = wire.target.address
+        if wire.source and f"{scheme}://{host.lower()}:{port}" == self.origin:
+            wire.headers.append((SOURCE_HEADER, wire.source))
+        return await self.exchanger.exchange(wire)
 
 
 def cpu_seconds() -> float:
@@ -116,12 +132,11 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         store = Store.open(spec["store_url"])
         stack.callback(store.close)
         origin = str(spec["base_url"])
-        counting: list[CountingHints] = []
+        counting: list[Hints] = []
 
         def wrap(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
-            if not spec.get("count_paths"):  # a diagnostic: it costs CPU of its own
-                return source_hints(origin)(inner)
-            counting.append(CountingHints(inner, origin))
+            # counting paths is a diagnostic: it costs CPU of its own
+            counting.append(Hints(inner, origin, bool(spec.get("count_paths"))))
             return counting[-1]
 
         async with make_client(spec["ca_path"], 60.0, wrap=wrap) as client:

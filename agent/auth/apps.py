@@ -7,6 +7,9 @@ own cache, so only the most recently used ones are kept.
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -41,6 +44,28 @@ DEFAULT_MAX_CLIENTS = 128
 is done with a tenant once its customer is read; its tokens outlive the app in the requester's
 cache. Each app holds its token cache, the tenant's discovery documents and the HTTP answers
 MSAL keeps for throttling: tens of kilobytes."""
+
+
+if importlib.util.find_spec("msal_extensions") is None:
+    # MSAL tries to import this optional package each time an app is made (to warn about an
+    # old version): a failed import searches every folder of sys.path again, each time. Marked
+    # absent, the import fails at once, and MSAL goes on as it does without the package.
+    sys.modules.setdefault("msal_extensions", None)  # type: ignore[arg-type]
+
+_CACHE_LOG = logging.getLogger("msal.token_cache")
+
+
+class QuietTokenCache(msal.TokenCache):  # type: ignore[misc]
+    """MSAL's token cache, without the debug line MSAL builds for every token it adds (a
+    sorted, indented JSON dump of the sign-in, made before the logger is asked whether it
+    writes debug lines) unless that logger would write it; the tokens are kept as MSAL keeps
+    them."""
+
+    def add(self, event: dict[str, Any], now: Any = None) -> Any:
+        keep = getattr(self, "_TokenCache__add", None)
+        if keep is None or _CACHE_LOG.isEnabledFor(logging.DEBUG):
+            return super().add(event, now=now)
+        return keep(event, now=now)
 
 
 class MsalApps:
@@ -135,6 +160,7 @@ class MsalApps:
                 client_credential=credential,
                 authority=f"{self.authority_host}/{tenant}",
                 http_client=self.http,
+                token_cache=QuietTokenCache(),
                 instance_discovery=self.instance_discovery,
             )
         except ValueError as exc:

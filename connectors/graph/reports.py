@@ -109,7 +109,7 @@ class GraphUsageReports(GraphConnector):
         path = f"/v1.0/reports/getOffice365ServicesUserCounts(period='{REPORT_PERIOD}')"
         # Reports have their own, much lower, limits (14 per 10 min per app per tenant).
         scope = f"graph:{tenant}:reports"
-        response = await self.requester.send(self.request(tenant, path, what, scope=scope))
+        response = await self.requester.answer(self.request(tenant, path, what, scope=scope))
         if response.status_code in (301, 302, 303, 307, 308):
             location = response.headers.get("Location")
             if not location:
@@ -122,7 +122,7 @@ class GraphUsageReports(GraphConnector):
                 headers={"Accept": "*/*"},
                 pre_authenticated=True,
             )
-            response = await self.requester.send(download)
+            response = await self.requester.answer(download)
         if response.status_code != 200:
             raise MalformedResponse(f"{what}: unexpected HTTP {response.status_code}")
         for record in parse_services_user_counts(response.content, tenant, what=what):

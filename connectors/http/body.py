@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import io
 import zlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
 import httpx
 
 from connectors.errors import MalformedResponse
+from connectors.http.answer import framing_removed
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -31,6 +32,8 @@ __all__ = [
     "bounded_response",
     "read_body",
     "read_body_sync",
+    "read_stream",
+    "read_stream_sync",
     "size_text",
 ]
 
@@ -123,6 +126,22 @@ class BodyMeter:
             return
         yield from self._count(self._inflate(raw))
 
+    def whole(self, raw: bytes) -> bytes:
+        """A body that arrived whole, counted and decoded as :meth:`feed` and :meth:`finish`
+        would (an identity body is handed back as it is)."""
+        if self._inflater is None:
+            self.raw += len(raw)
+            self.decoded += len(raw)
+            if self.raw > self.cap:
+                raise self.too_large("on the wire")
+            return raw
+        out = io.BytesIO()
+        for piece in self.feed(raw):
+            out.write(piece)
+        for piece in self.finish():
+            out.write(piece)
+        return out.getvalue()
+
     def finish(self) -> Iterator[bytes]:
         if self._inflater is not None:
             yield from self._count(self._inflate(b""))
@@ -181,8 +200,13 @@ async def read_body(response: httpx.Response, cap: int, what: str) -> bytes:
     loaded = _in_memory(response, cap, what)
     if loaded is not None:
         return loaded
-    body = io.BytesIO()  # getvalue() hands its buffer over: one copy of the body, not two
     raw: AsyncIterator[bytes] = response.aiter_raw()
+    return await read_stream(meter, raw)
+
+
+async def read_stream(meter: BodyMeter, raw: AsyncIterable[bytes]) -> bytes:
+    """The decoded body of the raw pieces ``raw`` yields, counted by ``meter``."""
+    body = io.BytesIO()  # getvalue() hands its buffer over: one copy of the body, not two
     async for chunk in raw:
         for piece in meter.feed(chunk):
             body.write(piece)
@@ -198,8 +222,13 @@ def read_body_sync(response: httpx.Response, cap: int, what: str) -> bytes:
     loaded = _in_memory(response, cap, what)
     if loaded is not None:
         return loaded
+    return read_stream_sync(meter, response.iter_raw())
+
+
+def read_stream_sync(meter: BodyMeter, raw: Iterable[bytes]) -> bytes:
+    """:func:`read_stream` for a synchronous body."""
     body = io.BytesIO()
-    for chunk in response.iter_raw():
+    for chunk in raw:
         for piece in meter.feed(chunk):
             body.write(piece)
     for piece in meter.finish():
@@ -207,21 +236,13 @@ def read_body_sync(response: httpx.Response, cap: int, what: str) -> bytes:
     return body.getvalue()
 
 
-_DROPPED = frozenset({"content-encoding", "content-length", "transfer-encoding"})
-_FRAMING = ("content-encoding", "transfer-encoding")
-
-
 def bounded_response(response: httpx.Response, body: bytes) -> httpx.Response:
     """A read answer holding ``body`` (already decoded): status, headers (less the encoding
-    and length of the wire form), request and URL as ``response`` had them."""
-    kept: httpx.Headers | list[tuple[str, str]] = response.headers
-    length = response.headers.get("content-length")
-    if length != str(len(body)) or any(name in response.headers for name in _FRAMING):
-        # The body was inflated or came chunked: its wire headers would misstate it.
-        kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROPPED]
+    and length of the wire form, as they came: a header in UTF-8 stays as it was), request and
+    URL as ``response`` had them."""
     return httpx.Response(
         response.status_code,
-        headers=kept,
+        headers=framing_removed(response.headers.raw, body),
         content=body,
         request=response.request,
         extensions=response.extensions,

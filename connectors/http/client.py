@@ -9,7 +9,7 @@ import os
 import ssl
 from collections.abc import Callable
 from importlib import metadata
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -17,7 +17,15 @@ from connectors.http.body import ACCEPT_ENCODING
 from connectors.http.sync_transport import SyncHttp11Transport
 from connectors.http.transport import Http11Transport
 
-__all__ = ["ENGINES", "USER_AGENT", "ApiClient", "Engine", "make_client", "make_sign_in_client"]
+__all__ = [
+    "ENGINES",
+    "USER_AGENT",
+    "ApiClient",
+    "Engine",
+    "SignInClient",
+    "make_client",
+    "make_sign_in_client",
+]
 
 Engine = Literal["partnerlink", "httpx"]
 ENGINES: tuple[Engine, ...] = ("partnerlink", "httpx")
@@ -43,20 +51,19 @@ def make_sign_in_client(
     engine: Engine = "partnerlink",
 ) -> httpx.Client:
     """The synchronous client MSAL signs in through: TLS as :func:`make_client`, no redirects,
-    kept-alive connections (:mod:`connectors.http.sync_transport`, or httpx's own)."""
+    kept-alive connections (:mod:`connectors.http.sync_transport`, or httpx's own), no cookies
+    (:class:`SignInClient`)."""
     context = (
         ssl.create_default_context(cafile=os.fspath(ca_bundle))
         if ca_bundle is not None
         else ssl.create_default_context()
     )
-    return httpx.Client(
-        verify=context,
-        timeout=timeout,
-        follow_redirects=False,
-        transport=SyncHttp11Transport(context)
+    transport: httpx.BaseTransport = (
+        SyncHttp11Transport(context)
         if engine == "partnerlink"
-        else httpx.HTTPTransport(verify=context),
+        else httpx.HTTPTransport(verify=context)
     )
+    return SignInClient(transport, verify=context, timeout=timeout, follow_redirects=False)
 
 
 def make_client(
@@ -94,7 +101,9 @@ def make_client(
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )
     )
+    outer = wrap(inner) if wrap is not None else inner
     return ApiClient(
+        outer,
         verify=context,
         timeout=timeout,
         headers={
@@ -103,7 +112,6 @@ def make_client(
             "Accept-Encoding": ACCEPT_ENCODING,
         },
         follow_redirects=False,
-        transport=wrap(inner) if wrap is not None else inner,
     )
 
 
@@ -124,7 +132,36 @@ class ApiClient(httpx.AsyncClient):
     """The connectors' ``httpx.AsyncClient``: it keeps no cookies. Microsoft's APIs are called
     with a bearer token, so a cookie one answer sets has no business riding along on the next
     request (to another customer's tenant, perhaps); and not reading ``Set-Cookie`` spares a
-    parse of every answer's headers."""
+    parse of every answer's headers.
+
+    ``native`` is its transport when that sends a request below httpx too
+    (:class:`~connectors.http.fetch.Exchanger`): the requester's tries go that way."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
+        super().__init__(transport=transport, **kwargs)
+        self.native: httpx.AsyncBaseTransport | None = (
+            transport if callable(getattr(transport, "exchange", None)) else None
+        )
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        """Cookies handed to the client are not kept either."""
+
+
+class SignInClient(httpx.Client):
+    """The sign-in ``httpx.Client``: it keeps no cookies either (a cookie one tenant's sign-in
+    sets has no business riding along on the next tenant's). ``native`` is its transport when
+    that sends a request below httpx too (``agent.auth.msal_http`` sends MSAL's calls so)."""
+
+    def __init__(self, transport: httpx.BaseTransport, **kwargs: Any) -> None:
+        super().__init__(transport=transport, **kwargs)
+        self.native: httpx.BaseTransport | None = (
+            transport if callable(getattr(transport, "exchange", None)) else None
+        )
 
     @property
     def cookies(self) -> httpx.Cookies:

@@ -5,18 +5,29 @@ is the connector error its status, body and headers say
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import Any, Protocol
 
 from connectors.errors import ConnectorError, MalformedResponse, error_for_status
 from connectors.http.redact import escape
 from connectors.http.request import ApiRequest
 
-__all__ = ["error_of", "json_object"]
+__all__ = ["Readable", "error_of", "json_object"]
 
 
-def _body_of(response: httpx.Response) -> Any:
+class Readable(Protocol):
+    """An answer read whole: an :class:`~connectors.http.answer.Answer` or an
+    ``httpx.Response``."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Any: ...
+
+    def json(self) -> Any: ...
+
+
+def _body_of(response: Readable) -> Any:
     """The decoded error body when it is JSON; ``None`` otherwise."""
     try:
         return response.json()
@@ -24,7 +35,7 @@ def _body_of(response: httpx.Response) -> Any:
         return None
 
 
-def _request_id_of(response: httpx.Response) -> str | None:
+def _request_id_of(response: Readable) -> str | None:
     """Microsoft's id of the request, from whichever header its API sends it in."""
     for name in ("MS-RequestId", "x-ms-request-id", "request-id", "x-ms-correlation-request-id"):
         value = response.headers.get(name)
@@ -33,7 +44,7 @@ def _request_id_of(response: httpx.Response) -> str | None:
     return None
 
 
-def error_of(request: ApiRequest, response: httpx.Response) -> ConnectorError:
+def error_of(request: ApiRequest, response: Readable) -> ConnectorError:
     """The error a non-success answer to ``request`` is, named by the request's ``what`` and
     carrying Microsoft's request id for a support case."""
     return error_for_status(
@@ -45,7 +56,7 @@ def error_of(request: ApiRequest, response: httpx.Response) -> ConnectorError:
     )
 
 
-def json_object(response: httpx.Response, what: str) -> dict[str, Any]:
+def json_object(response: Readable, what: str) -> dict[str, Any]:
     """The JSON object of a success answer; anything else is :class:`MalformedResponse`."""
     if not 200 <= response.status_code < 300:
         raise MalformedResponse(f"{what}: unexpected HTTP {response.status_code}")

@@ -11,9 +11,9 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-import httpx
 import structlog
 
+from connectors.http.answer import AnswerHeaders
 from connectors.timing import Clock, Sleep
 
 __all__ = ["DEFAULT_BUDGET", "BudgetSpacing", "ScopeGate", "remaining_budget"]
@@ -136,13 +136,15 @@ DEFAULT_BUDGET = BudgetSpacing()
 _RATELIMIT_PREFIX = b"x-ms-ratelimit-remaining-"
 
 
-def remaining_budget(method: str, headers: httpx.Headers) -> int | None:
+def remaining_budget(method: str, headers: AnswerHeaders) -> int | None:
     """The smallest remaining ARM budget relevant to ``method``, if the answer reports one."""
     wanted = {"DELETE": (b"deletes",)}.get(
         method, (b"reads", b"resource-requests") if method in ("GET", "HEAD") else (b"writes",)
     )
     values: list[int] = []
     for name, value in headers.raw:  # bytes: most answers carry none, and none is decoded
+        if len(name) <= len(_RATELIMIT_PREFIX):
+            continue
         lowered = name.lower()
         if not lowered.startswith(_RATELIMIT_PREFIX):
             continue

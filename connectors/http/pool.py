@@ -9,6 +9,7 @@ import asyncio
 import ssl
 import time
 from collections import deque
+from collections.abc import Mapping
 
 import httpx
 
@@ -35,6 +36,8 @@ class Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self._reading = True
         self._waiter: asyncio.Future[None] | None = None
+        self._deadline: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self._drained: asyncio.Future[None] | None = None
 
     # -- asyncio.Protocol ---------------------------------------------------------------------
@@ -59,6 +62,9 @@ class Connection(asyncio.Protocol):
         self.open = False
         self.error = exc
         self._wake()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
         self.pool.lost(self)
@@ -78,7 +84,8 @@ class Connection(asyncio.Protocol):
     # -- used by the transport ----------------------------------------------------------------
 
     async def more(self, within: float | None) -> bool:
-        """Wait until more bytes arrive; ``False`` when the server has hung up instead."""
+        """Wait until more bytes arrive; ``False`` when the server has hung up instead, a
+        ``TimeoutError`` when ``within`` seconds pass first."""
         if not self.open:
             return False
         if not self._reading and self.transport is not None:
@@ -86,17 +93,44 @@ class Connection(asyncio.Protocol):
             self._reading = True
         loop = asyncio.get_running_loop()
         self._waiter = waiter = loop.create_future()
-        timer = loop.call_later(within, _expire, waiter) if within is not None else None
+        if within is not None:
+            self._arm(loop, loop.time() + within)
         try:
             await waiter
         finally:
             self._waiter = None
+            self._deadline = None
+        return bool(self.buffer) or self.open
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        """Time out the current wait at ``deadline``. One timer serves the connection's every
+        wait: it is set again only when it would fire later than this one's deadline, and when
+        it fires for a wait that has since ended, or whose deadline moved on, it is moved on
+        too (a timer per wait cost a heap entry and a cancellation per read)."""
+        self._deadline = deadline
+        timer = self._timer
+        if timer is None or timer.when() > deadline:
             if timer is not None:
                 timer.cancel()
-        return bool(self.buffer) or self.open
+            self._timer = loop.call_at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        self._timer = None
+        deadline, waiter = self._deadline, self._waiter
+        if deadline is None or waiter is None or waiter.done():
+            return  # no wait under way: the next one sets the timer again
+        loop = asyncio.get_running_loop()
+        if loop.time() >= deadline:
+            waiter.set_exception(TimeoutError())
+        else:
+            self._timer = loop.call_at(deadline, self._expire)
 
     def take(self, count: int) -> bytes:
         """Up to ``count`` buffered bytes, removed from the buffer."""
+        if count >= len(self.buffer):
+            piece = bytes(self.buffer)
+            self.buffer.clear()
+            return piece
         piece = bytes(self.buffer[:count])
         del self.buffer[:count]
         return piece
@@ -114,13 +148,11 @@ class Connection(asyncio.Protocol):
 
     def close(self) -> None:
         self.open = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self.transport is not None:
             self.transport.close()
-
-
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
 
 
 class Pool:
@@ -133,7 +165,7 @@ class Pool:
         self.count = 0
         self.waiters: deque[asyncio.Future[None]] = deque()
 
-    async def acquire(self, origin: Origin, timeouts: dict[str, float | None]) -> Connection:
+    async def acquire(self, origin: Origin, timeouts: Mapping[str, float | None]) -> Connection:
         """A connection to ``origin``: an idle one still open, a new one, or the next freed."""
         while True:
             stack = self.idle.get(origin)

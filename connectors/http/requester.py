@@ -33,12 +33,14 @@ from connectors.errors import (
     ThrottledError,
     TransientError,
 )
-from connectors.http.body import DEFAULT_CAPS, AnswerCaps, bounded_response, read_body
+from connectors.http.answer import Answer
+from connectors.http.body import DEFAULT_CAPS, AnswerCaps
 from connectors.http.decode import error_of, json_object
+from connectors.http.fetch import Fetcher
 from connectors.http.gate import DEFAULT_BUDGET, BudgetSpacing, ScopeGate, remaining_budget
 from connectors.http.observer import NO_OBSERVER, RequestObserver, api_of
 from connectors.http.redact import escape, loggable_url, sanitise
-from connectors.http.request import SOURCE_EXTENSION, ApiRequest
+from connectors.http.request import ApiRequest
 from connectors.http.slots import PrioritySlots
 from connectors.http.tokens import TokenCache
 from connectors.http.tries import Tries
@@ -120,8 +122,7 @@ class Requester:
         self._rng = rng
         self._flight: PrioritySlots | None = None
         self._tokens = TokenCache(tokens)
-        self._defaults: dict[str, tuple[str, str]] | None = None
-        self._timeout: dict[str, float | None] = {}
+        self._fetcher = Fetcher(client)
         self.sent = 0
         """Requests that left (every try counts): the benchmark's request count."""
 
@@ -166,6 +167,11 @@ class Requester:
 
     async def send(self, request: ApiRequest) -> httpx.Response:
         """The answer to ``request`` (status below 400), or the error it ended with."""
+        return (await self.answer(request)).as_response()
+
+    async def answer(self, request: ApiRequest) -> Answer:
+        """:meth:`send`'s answer as the requester read it (status, headers, body, URL),
+        without an ``httpx.Response``."""
         tries = Tries.of(request)
         api = api_of(request.scope)
         if request.pre_authenticated:
@@ -173,7 +179,7 @@ class Requester:
         while True:
             tries.attempt += 1
             outcome, resendable, token = await self._try(request, tries, api)
-            if isinstance(outcome, httpx.Response):
+            if isinstance(outcome, Answer):
                 if outcome.status_code != 401:
                     return outcome
                 # The token may have been revoked or rotated under us: one fresh token,
@@ -190,7 +196,7 @@ class Requester:
 
     async def _try(
         self, request: ApiRequest, tries: Tries, api: str
-    ) -> tuple[httpx.Response | ConnectorError, bool, str | None]:
+    ) -> tuple[Answer | ConnectorError, bool, str | None]:
         """One try, once the gate and the limits admit it: its outcome, whether the request may
         be sent again, and the token it carried (to be kept out of the error)."""
         ticket = await self._admit(request, api)
@@ -272,43 +278,6 @@ class Requester:
             )
             raise sanitise(exc) from None
 
-    def _wire_request(self, request: ApiRequest, headers: dict[str, str]) -> httpx.Request:
-        """The ``httpx.Request`` of one try: the client's default headers under the request's
-        own, and the client's timeouts. Built here rather than by ``client.build_request``,
-        which parses the URL twice and merges cookies the agent never keeps."""
-        if self._defaults is None:
-            self._defaults = {k.lower(): (k, v) for k, v in self.client.headers.items()}
-            self._timeout = self.client.timeout.as_dict()
-        merged = dict(self._defaults)
-        for name, value in headers.items():
-            merged[name.lower()] = (name, value)
-        extensions: dict[str, Any] = {"timeout": self._timeout}
-        if request.source:
-            extensions[SOURCE_EXTENSION] = request.source
-        url = request.url
-        if request.params is not None:  # as httpx's params=, but the URL is parsed once
-            query = str(httpx.QueryParams(request.params))
-            url = url.partition("?")[0] + ("?" + query if query else "")
-        return httpx.Request(
-            request.method,
-            url,
-            headers=list(merged.values()),
-            json=request.json,
-            extensions=extensions,
-        )
-
-    async def _fetch(self, request: ApiRequest, headers: dict[str, str]) -> httpx.Response:
-        """Send one try and read its answer under the cap of its kind (streamed: an answer
-        over the cap is cut there, never held whole)."""
-        sent = self._wire_request(request, headers)
-        response = await self.client.send(sent, stream=True)
-        try:
-            cap = self.caps.cap(download=request.pre_authenticated)
-            body = await read_body(response, cap, request.what)
-        finally:
-            await response.aclose()
-        return bounded_response(response, body)
-
     async def _exchange(
         self,
         request: ApiRequest,
@@ -317,12 +286,13 @@ class Requester:
         api: str,
         *,
         refreshable: bool,
-    ) -> tuple[httpx.Response | ConnectorError, bool]:
+    ) -> tuple[Answer | ConnectorError, bool]:
         """One try: the answer (status < 400, or a 401 while ``refreshable``) or the error, and
         whether the request may be sent again. The observer hears of every try."""
         started = time.monotonic()
+        cap = self.caps.cap(download=request.pre_authenticated)
         try:
-            response = await self._fetch(request, headers)
+            response = await self._fetcher.fetch(request, headers, cap)
         except (httpx.HTTPError, MalformedResponse) as exc:
             return self._no_answer(request, exc, attempt, api)
         status = response.status_code
@@ -391,4 +361,4 @@ class Requester:
 
     async def get_json(self, request: ApiRequest) -> dict[str, Any]:
         """``send`` and decode a JSON object; anything else is :class:`MalformedResponse`."""
-        return json_object(await self.send(request), request.what)
+        return json_object(await self.answer(request), request.what)

@@ -15,14 +15,21 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import httpx
 
 from connectors.http.pool import KEEPALIVE_EXPIRY
-from connectors.http.wire import MAX_HEAD, ChunkedBody, Head, parse_head, request_head
+from connectors.http.wire import (
+    MAX_HEAD,
+    ChunkedBody,
+    Head,
+    WireRequest,
+    parse_head,
+    request_head,
+)
 
-__all__ = ["SyncHttp11Transport"]
+__all__ = ["SyncHttp11Transport", "SyncWireBody"]
 
 _READ = 65536
 Origin = tuple[str, str, int]
@@ -37,7 +44,7 @@ class _Socket:
         self.buffer = bytearray()
         self.idle_since = 0.0
 
-    def fill(self, timeout: float | None, request: httpx.Request) -> bool:
+    def fill(self, timeout: float | None, request: httpx.Request | None) -> bool:
         """Read what the server sends next; ``False`` when it hung up."""
         self.sock.settimeout(timeout)
         try:
@@ -59,12 +66,20 @@ class _Socket:
             self.sock.close()
 
 
-class _Body(httpx.SyncByteStream):
+class SyncWireBody(httpx.SyncByteStream):
+    """An answer's body as it arrives, raw; the socket is kept for the next request when the
+    body was read to its end, and closed otherwise."""
+
     def __init__(
-        self, owner: SyncHttp11Transport, conn: _Socket, head: Head, request: httpx.Request
+        self,
+        owner: SyncHttp11Transport,
+        conn: _Socket,
+        head: Head,
+        request: httpx.Request | None,
+        timeout: float | None,
     ) -> None:
         self.owner, self.conn, self.head, self.request = owner, conn, head, request
-        self.timeout = (request.extensions.get("timeout") or {}).get("read")
+        self.timeout = timeout
         self.complete = head.length == 0
         self.closed = False
 
@@ -98,7 +113,7 @@ class _Body(httpx.SyncByteStream):
             self.owner.give_back(self.conn, self.complete and self.head.keep_alive)
 
 
-def _cut(request: httpx.Request) -> httpx.RemoteProtocolError:
+def _cut(request: httpx.Request | None) -> httpx.RemoteProtocolError:
     return httpx.RemoteProtocolError(
         "peer closed connection without sending complete message body", request=request
     )
@@ -106,7 +121,8 @@ def _cut(request: httpx.Request) -> httpx.RemoteProtocolError:
 
 class SyncHttp11Transport(httpx.BaseTransport):
     """A synchronous ``httpx`` transport speaking HTTP/1.1 over kept-alive sockets; safe to
-    share between threads (each request holds its socket alone)."""
+    share between threads (each request holds its socket alone). :meth:`exchange` sends a
+    :class:`~connectors.http.wire.WireRequest` the same way, without httpx's objects."""
 
     def __init__(self, verify: ssl.SSLContext) -> None:
         self.context = verify
@@ -123,23 +139,44 @@ class SyncHttp11Transport(httpx.BaseTransport):
         body = b"".join(request.stream)  # type: ignore[arg-type]
         if chunked:
             body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
+        conn, head = self._send(origin, data + body, timeouts, request.method, request)
+        return httpx.Response(
+            head.status,
+            headers=head.headers,
+            stream=SyncWireBody(self, conn, head, request, timeouts.get("read")),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
+        )
+
+    def exchange(self, wire: WireRequest) -> tuple[Head, SyncWireBody]:
+        """Send ``wire``; the answer's head and its body as it arrives (to be closed)."""
+        target = wire.target
+        if target.scheme not in ("https", "http"):
+            raise httpx.UnsupportedProtocol(f"unsupported scheme {target.scheme!r}")
+        data = wire.head() + wire.body
+        conn, head = self._send(target.address, data, wire.timeouts, wire.method, None)
+        return head, SyncWireBody(self, conn, head, None, wire.timeouts.get("read"))
+
+    def _send(
+        self,
+        origin: Origin,
+        data: bytes,
+        timeouts: Mapping[str, float | None],
+        method: str,
+        request: httpx.Request | None,
+    ) -> tuple[_Socket, Head]:
+        """Send ``data`` on a kept-alive socket to ``origin`` (or a new one); the socket and the
+        answer's head."""
         conn = self._take(origin) or self._connect(origin, timeouts.get("connect"), request)
         try:
             conn.sock.settimeout(timeouts.get("write"))
             try:
-                conn.sock.sendall(data + body)
+                conn.sock.sendall(data)
             except OSError as exc:
                 raise httpx.WriteError(f"sending the request failed: {exc}") from None
-            head = self._head(conn, request, timeouts.get("read"))
+            return conn, self._head(conn, method, request, timeouts.get("read"))
         except BaseException:
             conn.close()
             raise
-        return httpx.Response(
-            head.status,
-            headers=head.headers,
-            stream=_Body(self, conn, head, request),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
-        )
 
     def _take(self, origin: Origin) -> _Socket | None:
         now = time.monotonic()
@@ -152,7 +189,9 @@ class SyncHttp11Transport(httpx.BaseTransport):
                 conn.close()
         return None
 
-    def _connect(self, origin: Origin, timeout: float | None, request: httpx.Request) -> _Socket:
+    def _connect(
+        self, origin: Origin, timeout: float | None, request: httpx.Request | None
+    ) -> _Socket:
         scheme, host, port = origin
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
@@ -165,11 +204,13 @@ class SyncHttp11Transport(httpx.BaseTransport):
             raise httpx.ConnectError(f"cannot connect to {host}: {exc}", request=request) from None
         return _Socket(sock, origin)
 
-    def _head(self, conn: _Socket, request: httpx.Request, timeout: float | None) -> Head:
+    def _head(
+        self, conn: _Socket, method: str, request: httpx.Request | None, timeout: float | None
+    ) -> Head:
         while True:
             end = conn.buffer.find(b"\r\n\r\n", 0, MAX_HEAD + 4)
             if end >= 0:
-                head = parse_head(bytes(conn.buffer[:end]), request)
+                head = parse_head(bytes(conn.buffer[:end]), method, request)
                 del conn.buffer[: end + 4]
                 if not 100 <= head.status < 200:
                     return head

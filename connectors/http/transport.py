@@ -22,16 +22,25 @@ from collections.abc import AsyncIterator
 import httpx
 
 from connectors.http.pool import KEEPALIVE_EXPIRY, Connection, Pool
-from connectors.http.wire import MAX_HEAD, ChunkedBody, Head, parse_head, request_head
+from connectors.http.wire import (
+    MAX_HEAD,
+    ChunkedBody,
+    Head,
+    WireRequest,
+    parse_head,
+    request_head,
+)
 
-__all__ = ["KEEPALIVE_EXPIRY", "Http11Transport"]
+__all__ = ["KEEPALIVE_EXPIRY", "Http11Transport", "WireBody"]
 
 
-class _Body(httpx.AsyncByteStream):
+class WireBody(httpx.AsyncByteStream):
     """An answer's body as it arrives, raw (the requester inflates and caps it); the connection
     goes back to the pool when the body was read to its end, and is closed otherwise."""
 
-    def __init__(self, conn: Connection, head: Head, request: httpx.Request, read: float | None):
+    def __init__(
+        self, conn: Connection, head: Head, request: httpx.Request | None, read: float | None
+    ):
         self.conn = conn
         self.head = head
         self.request = request
@@ -48,6 +57,15 @@ class _Body(httpx.AsyncByteStream):
             source = self._until_close()
         async for piece in source:
             yield piece
+
+    def whole(self) -> bytes | None:
+        """The whole body at once when it has all arrived already (a body of stated length the
+        connection's buffer holds, as a small answer's usually does); ``None`` otherwise."""
+        length = self.head.length
+        if length is None or self.head.chunked or len(self.conn.buffer) < length:
+            return None
+        self.complete = True
+        return self.conn.take(length)
 
     async def _fill(self) -> bool:
         try:
@@ -106,7 +124,11 @@ class _Body(httpx.AsyncByteStream):
 class Http11Transport(httpx.AsyncBaseTransport):
     """An ``httpx`` transport speaking HTTP/1.1 over kept-alive connections, at most
     ``connections`` open at once (every one kept while it is in use; idle ones for
-    :data:`KEEPALIVE_EXPIRY` seconds)."""
+    :data:`KEEPALIVE_EXPIRY` seconds).
+
+    :meth:`exchange` sends a :class:`~connectors.http.wire.WireRequest` the same way without
+    an ``httpx.Request`` or ``httpx.Response``: the requester's own path (the same bytes on
+    the wire, the same errors)."""
 
     def __init__(self, verify: ssl.SSLContext, connections: int = 64) -> None:
         self._pool = Pool(verify, connections)
@@ -121,16 +143,32 @@ class Http11Transport(httpx.AsyncBaseTransport):
         conn = await self._pool.acquire(origin, timeouts)
         try:
             await self._send(conn, request, timeouts.get("write"))
-            head = await self._head(conn, request, timeouts.get("read"))
+            head = await self._head(conn, request.method, request, timeouts.get("read"))
         except BaseException:
             conn.pool.discard(conn)
             raise
         return httpx.Response(
             head.status,
             headers=head.headers,
-            stream=_Body(conn, head, request, timeouts.get("read")),
+            stream=WireBody(conn, head, request, timeouts.get("read")),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
         )
+
+    async def exchange(self, wire: WireRequest) -> tuple[Head, WireBody]:
+        """Send ``wire``; the answer's head and its body as it arrives (to be closed)."""
+        target = wire.target
+        if target.scheme not in ("https", "http"):
+            raise httpx.UnsupportedProtocol(f"unsupported scheme {target.scheme!r}")
+        timeouts = wire.timeouts
+        data = wire.head()
+        conn = await self._pool.acquire(target.address, timeouts)
+        try:
+            await conn.send(data, timeouts.get("write"))
+            head = await self._head(conn, wire.method, None, timeouts.get("read"))
+        except BaseException:
+            conn.pool.discard(conn)
+            raise
+        return head, WireBody(conn, head, None, timeouts.get("read"))
 
     async def _send(self, conn: Connection, request: httpx.Request, within: float | None) -> None:
         data, chunked = request_head(request)
@@ -144,13 +182,15 @@ class Http11Transport(httpx.AsyncBaseTransport):
         if chunked:
             await conn.send(b"0\r\n\r\n", within)
 
-    async def _head(self, conn: Connection, request: httpx.Request, within: float | None) -> Head:
+    async def _head(
+        self, conn: Connection, method: str, request: httpx.Request | None, within: float | None
+    ) -> Head:
         """The answer's head, past any interim (1xx) answers."""
         start = 0
         while True:
             end = conn.buffer.find(b"\r\n\r\n", start, MAX_HEAD + 4)
             if end >= 0:
-                head = parse_head(bytes(conn.buffer[:end]), request)
+                head = parse_head(bytes(conn.buffer[:end]), method, request)
                 del conn.buffer[: end + 4]
                 start = 0
                 if not 100 <= head.status < 200:

@@ -11,11 +11,15 @@ errors. Nothing here waits or touches a socket: the transport hands it bytes.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import httpx
 
-__all__ = ["MAX_HEAD", "ChunkedBody", "Head", "parse_head", "request_head"]
+from connectors.http.target import Target
+
+__all__ = ["MAX_HEAD", "ChunkedBody", "Head", "WireRequest", "parse_head", "request_head"]
 
 MAX_HEAD = 64 * 1024
 """Most bytes an answer's status line and headers may take."""
@@ -27,9 +31,50 @@ _VALUE = re.compile(rb"[^\x00\r\n]*")
 """A header value: anything but NUL, CR and LF (which would end the header and start another)."""
 
 
-def _checked(name: bytes, value: bytes, request: httpx.Request) -> None:
+def _checked(name: bytes, value: bytes, request: httpx.Request | None) -> None:
     if _NAME.fullmatch(name) is None or _VALUE.fullmatch(value) is None:
         raise httpx.LocalProtocolError("a request header is not well formed", request=request)
+
+
+@lru_cache(maxsize=1024)
+def _line(name: str, value: str) -> bytes:
+    """One header line of a request, checked: the same few headers (and a tenant's token)
+    go out again and again, so each is encoded and checked once."""
+    raw_name, raw_value = name.encode("ascii"), value.encode("ascii")
+    _checked(raw_name, raw_value, None)
+    return b"%s: %s\r\n" % (raw_name, raw_value)
+
+
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
+_FRAMED = frozenset({"content-length", "transfer-encoding"})
+
+
+@dataclass(slots=True)
+class WireRequest:
+    """One request as the connectors' transports send it without an ``httpx.Request``: what
+    httpx would put on the wire for it (``Host`` first, a ``Content-Length: 0`` for a write
+    without one, then ``headers`` in order, then ``body``, whose length ``headers`` states),
+    its timeouts, and the source it is made for (a wrapper may read it; it never goes on the
+    wire as such)."""
+
+    method: str
+    url: str
+    target: Target
+    headers: list[tuple[str, str]]
+    timeouts: Mapping[str, float | None]
+    source: str | None = None
+    body: bytes = b""
+
+    def head(self) -> bytes:
+        """The request line and headers, each header checked as :func:`request_head` does
+        (a non-ASCII one fails as it does in httpx)."""
+        lines = [self.method.encode("ascii"), b" ", self.target.target, b" HTTP/1.1\r\nHost: "]
+        lines += (self.target.netloc, b"\r\n")
+        if self.method in _WRITES and not any(n.lower() in _FRAMED for n, _v in self.headers):
+            lines.append(b"Content-Length: 0\r\n")
+        lines += [_line(name, value) for name, value in self.headers]
+        lines.append(b"\r\n")
+        return b"".join(lines)
 
 
 def request_head(request: httpx.Request) -> tuple[bytes, bool]:
@@ -58,35 +103,48 @@ class Head:
     """Body bytes by ``Content-Length``; ``None`` when chunked or until the close."""
     chunked: bool
     keep_alive: bool
+    encoding: bytes | None = None
+    """The ``Content-Encoding`` header (repeated ones joined with ``", "``), if any."""
+    declared: bytes | None = None
+    """The ``Content-Length`` header as it came (repeated ones joined), if any."""
 
 
-def _framing(
-    headers: list[tuple[bytes, bytes]], request: httpx.Request
-) -> tuple[int | None, bool, bool]:
-    """(``Content-Length``, chunked, whether the connection stays open) from the headers."""
+@dataclass(slots=True)
+class _Framing:
     length: int | None = None
-    chunked = False
-    close = False
+    chunked: bool = False
+    close: bool = False
+    encodings: list[bytes] | None = None
+    lengths: list[bytes] | None = None
+
+
+def _framing(headers: list[tuple[bytes, bytes]], request: httpx.Request | None) -> _Framing:
+    """How the body is framed, whether the connection stays open, and the headers that say
+    how the body is encoded and how long it claims to be."""
+    found = _Framing()
     for name, value in headers:
         lowered = name.lower()
         if lowered == b"content-length":
             text = value.strip()
-            if not text.isdigit() or (length is not None and int(text) != length):
+            if not text.isdigit() or (found.length is not None and int(text) != found.length):
                 raise httpx.RemoteProtocolError("invalid Content-Length", request=request)
-            length = int(text)
+            found.length = int(text)
+            found.lengths = [*(found.lengths or ()), value]
         elif lowered == b"transfer-encoding":
             codings = [c.strip().lower() for c in value.split(b",") if c.strip()]
             if not codings or codings[-1] != b"chunked":
                 raise httpx.RemoteProtocolError("unsupported Transfer-Encoding", request=request)
-            chunked = True
+            found.chunked = True
         elif lowered == b"connection":
-            close = close or b"close" in value.lower()
-    return (None if chunked else length), chunked, not close
+            found.close = found.close or b"close" in value.lower()
+        elif lowered == b"content-encoding":
+            found.encodings = [*(found.encodings or ()), value]
+    return found
 
 
-def parse_head(raw: bytes, request: httpx.Request) -> Head:
-    """The :class:`Head` of an answer whose head (up to, not including, the blank line) is
-    ``raw``."""
+def parse_head(raw: bytes, method: str, request: httpx.Request | None = None) -> Head:
+    """The :class:`Head` of an answer to a ``method`` request whose head (up to, not
+    including, the blank line) is ``raw``; errors name ``request`` when there is one."""
     lines = raw.split(b"\r\n")
     parts = lines[0].split(b" ", 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
@@ -98,21 +156,32 @@ def parse_head(raw: bytes, request: httpx.Request) -> Head:
         if not colon or not name or name != name.strip() or line[:1] in (b" ", b"\t"):
             raise httpx.RemoteProtocolError("malformed header line", request=request)
         headers.append((name, value.strip(b" \t")))
-    length, chunked, keep_alive = _framing(headers, request)
+    found = _framing(headers, request)
+    length = None if found.chunked else found.length
+    chunked, keep_alive = found.chunked, not found.close
     if parts[0] == b"HTTP/1.0":
         keep_alive = False
-    if request.method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
         length, chunked = 0, False
     elif length is None and not chunked:
         keep_alive = False  # the body runs until the server closes
-    return Head(status, parts[2] if len(parts) > 2 else b"", headers, length, chunked, keep_alive)
+    return Head(
+        status,
+        parts[2] if len(parts) > 2 else b"",
+        headers,
+        length,
+        chunked,
+        keep_alive,
+        b", ".join(found.encodings) if found.encodings else None,
+        b", ".join(found.lengths) if found.lengths else None,
+    )
 
 
 class ChunkedBody:
     """Decodes a chunked body from the bytes it is fed; ``done`` once the last chunk and the
     trailers are in. ``feed`` returns the data it could decode and how many bytes it used."""
 
-    def __init__(self, request: httpx.Request) -> None:
+    def __init__(self, request: httpx.Request | None) -> None:
         self.request = request
         self.remaining = 0  # data bytes left in the current chunk
         self.crlf = False  # the CRLF after a chunk's data is due

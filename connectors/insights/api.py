@@ -195,7 +195,7 @@ class InsightsApi(LiveConnector):
             await self._sleep(self.poll_interval)
 
     async def download(self, link: str, what: str) -> bytes:
-        response = await self.requester.send(
+        response = await self.requester.answer(
             ApiRequest(
                 method="GET",
                 url=link,

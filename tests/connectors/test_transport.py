@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -16,48 +14,9 @@ import trustme
 from connectors.http.client import make_client
 from connectors.http.sync_transport import SyncHttp11Transport
 from connectors.http.transport import Http11Transport
+from tests.connectors.rawserver import Answer, server
 
 pytestmark = pytest.mark.anyio
-
-Answer = Callable[[bytes], bytes | None]
-"""The raw answer to one request head (``None``: hang up without answering)."""
-
-
-@asynccontextmanager
-async def server(
-    answer: Answer, tls: ssl.SSLContext | None = None
-) -> AsyncIterator[tuple[str, list[int]]]:
-    """A server on a free port answering each request with ``answer(head)``; yields its origin
-    and, per request, the number of the connection it came on."""
-    seen: list[int] = []
-    connections = 0
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal connections
-        connections += 1
-        number = connections
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                seen.append(number)
-                reply = answer(head)
-                if reply is None:
-                    break
-                writer.write(reply)
-                await writer.drain()
-                if b"Connection: close" in reply:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    srv = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=tls)
-    port = srv.sockets[0].getsockname()[1]
-    try:
-        yield (f"{'https' if tls else 'http'}://127.0.0.1:{port}", seen)
-    finally:
-        srv.close()
 
 
 def ok(body: bytes = b'{"ok": true}', extra: bytes = b"") -> Answer:
@@ -231,3 +190,22 @@ async def test_the_sign_in_transport_maps_a_hang_up_and_a_cut_body() -> None:
     async with server(lambda _h: cut) as (origin, _seen):
         with pytest.raises(httpx.RemoteProtocolError):
             await asyncio.to_thread(_sync_get, origin, "/x", transport)
+
+
+async def test_each_wait_of_a_kept_connection_has_its_own_read_timeout() -> None:
+    answers = iter([ok()(b""), ok()(b"")])
+
+    def answer(_head: bytes) -> bytes | None:
+        reply = next(answers, b"")  # the third request is never answered
+        return reply or b""
+
+    async with server(answer) as (origin, seen), client(timeout=0.3) as http:
+        assert (await http.get(f"{origin}/a")).status_code == 200
+        await asyncio.sleep(0.2)  # past most of the first wait's timeout: it must not carry over
+        assert (await http.get(f"{origin}/b")).status_code == 200
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(httpx.ReadTimeout):
+            await http.get(f"{origin}/c")
+        waited = asyncio.get_running_loop().time() - started
+    assert seen == [1, 1, 1]
+    assert 0.25 < waited < 1.0

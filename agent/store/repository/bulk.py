@@ -204,6 +204,7 @@ class BulkStatements:
     def __init__(self, dialect: Dialect) -> None:
         status_key = ["run_id", "source", "scope"]
         self.timestamp_processor = OBSERVATION.c.last_seen_at.type.bind_processor(dialect)
+        self.text_stamps = dialect.name == "sqlite"
 
         def status_upsert(stmt: Any) -> Any:
             return stmt.on_conflict_do_update(
@@ -247,6 +248,13 @@ class BulkStatements:
         self.credit_lines = _Bulk(dialect, CREDIT_LINE, CREDIT_COLUMNS, lambda stmt: stmt)
 
     def timestamp(self, value: datetime) -> Any:
-        """A datetime as the driver takes it (naive UTC text on SQLite, aware on PostgreSQL)."""
+        """A datetime as the driver takes it (naive UTC text on SQLite, aware on PostgreSQL).
+
+        On SQLite the text is made here, once, as the driver's own adapter makes it
+        (``isoformat(" ")``): given the datetime, the driver would make it again for every row
+        of a bulk statement."""
         processor = self.timestamp_processor
-        return processor(value) if processor is not None else value
+        bound = processor(value) if processor is not None else value
+        if self.text_stamps and isinstance(bound, datetime):
+            return bound.isoformat(" ")
+        return bound

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -125,6 +126,24 @@ class _Bulk:
         known = self._sql.get(key)
         if known is not None:
             return known
+        sql = self._repeated(rows) if rows > 2 and not self.arrays else None
+        if sql is None:
+            sql = self._compiled(rows)
+        self._sql[key] = sql
+        return sql
+
+    def _repeated(self, rows: int) -> str | None:
+        """The ``rows``-row statement written out from the one-row one: its ``VALUES`` group
+        repeated, as SQLAlchemy writes it for two rows (checked), so a 500-row statement is
+        not compiled bind parameter by bind parameter (5,500 of them, each costing more than
+        running the statement). ``None`` when the dialect writes it some other way."""
+        group = "(" + ", ".join(["?"] * len(self.columns)) + ")"
+        one, two = self.sql(1), self.sql(2)
+        if one.count(group) != 1 or two != one.replace(group, f"{group}, {group}"):
+            return None
+        return one.replace(group, ", ".join([group] * rows))
+
+    def _compiled(self, rows: int) -> str:
         stmt: Any
         if self.arrays:
             rows_in = (
@@ -146,9 +165,7 @@ class _Bulk:
         compiled = self.finish(stmt).compile(dialect=self._compile_as)
         if list(compiled.positiontup or ()) != expected:  # pragma: no cover - a new dialect
             raise RuntimeError(f"unexpected bind order for a bulk insert into {self.table.name}")
-        sql = str(compiled)
-        self._sql[key] = sql
-        return sql
+        return str(compiled)
 
     def run(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[Any]:
         """Insert ``rows`` (tuples in column order, values already bound); the rows returned."""
@@ -174,7 +191,7 @@ class _Bulk:
                     ),
                 )
             else:
-                params = tuple(value for row in chunk for value in row)
+                params = tuple(chain.from_iterable(chunk))
             result = conn.exec_driver_sql(self.sql(size), params)
             if self.returning:
                 out.extend(result.fetchall())

@@ -180,14 +180,22 @@ def _event(
 def _removal_sql(dialect: str, scopes: int, kinds: int) -> str:
     """The statement marking removed what a complete read of ``scopes`` scopes of one source
     no longer lists (written out once per shape: building it through SQLAlchemy's expression
-    language cost more than running it)."""
-    mark = "%s" if dialect == "postgresql" else "?"
+    language cost more than running it).
+
+    On SQLite ``removed_at`` is written ``+removed_at`` (a no-op that keeps a column out of
+    index use): otherwise the planner, without statistics, walks ``ix_observation_kind_current``
+    through every current observation of the kinds, of every scope, instead of the identity
+    index through the listed scopes only: 35 ms instead of 0.3 ms a statement at 2,000
+    customers, growing with the estate."""
+    postgres = dialect == "postgresql"
+    mark = "%s" if postgres else "?"
     listed = ", ".join([mark] * scopes)
     of_kinds = ", ".join([mark] * kinds)
+    removed_at = "removed_at" if postgres else "+removed_at"
     return (
         f"UPDATE observation SET removed_at = {mark}, removed_run_id = {mark} "  # noqa: S608
         f"WHERE source = {mark} AND scope IN ({listed}) AND kind IN ({of_kinds}) "
-        f"AND removed_at IS NULL AND last_run_id != {mark} RETURNING id"
+        f"AND {removed_at} IS NULL AND last_run_id != {mark} RETURNING id"
     )
 
 

@@ -84,3 +84,16 @@ def test_a_token_of_another_key_is_refused_however_often_it_comes() -> None:
         with pytest.raises(TokenInvalid) as refused:
             authority.check(other, audiences=(GRAPH,))
         assert refused.value.reason == "invalid"
+
+
+def test_a_token_forgotten_is_checked_in_full_again() -> None:
+    authority = TokenAuthority(remembered=2)
+    tokens = [
+        authority.access_token(tenant_id=f"t{i}", app_id="a1", audience=GRAPH, object_id="o1")
+        for i in range(3)
+    ]
+    assert [authority.check(t, audiences=(GRAPH,)).tenant_id for t in tokens] == ["t0", "t1", "t2"]
+    forged = tokens[0][:-4] + ("AAAA" if not tokens[0].endswith("AAAA") else "BBBB")
+    with pytest.raises(TokenInvalid) as refused:
+        authority.check(forged, audiences=(GRAPH,))
+    assert refused.value.reason == "invalid"

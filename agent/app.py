@@ -263,23 +263,25 @@ class Agent:
         """What the report shows (page, JSON, CSV), as of ``now``; of the credit view, the page
         shows only the lines lost to us (``every_line=False``), JSON every line."""
         from agent import report
+        from agent.memory import collector_paused
         from agent.recognition.view import NothingToShow
 
-        try:
-            recognition = self.credit(not_counting=not every_line)
-        except NothingToShow:
-            recognition = []
         partner = self.settings.partner
-        return report.collect(
-            self.store,
-            partner=partner.name or partner.tenant_id,
-            our_ids=partner.ids(),
-            global_id=partner.global_partner_id,
-            disappeared_after=self.policy.disappeared_after_runs,
-            now=now,
-            recognition=recognition,
-            owners=owners(self.settings.expectations.managed_customers_file),
-        )
+        with collector_paused():  # hundreds of thousands of objects (agent.memory)
+            try:
+                recognition = self.credit(not_counting=not every_line)
+            except NothingToShow:
+                recognition = []
+            return report.collect(
+                self.store,
+                partner=partner.name or partner.tenant_id,
+                our_ids=partner.ids(),
+                global_id=partner.global_partner_id,
+                disappeared_after=self.policy.disappeared_after_runs,
+                now=now,
+                recognition=recognition,
+                owners=owners(self.settings.expectations.managed_customers_file),
+            )
 
     def _expectations_cache(self) -> dict[str, tuple[Expectation, ...]]:
         if not hasattr(self, "_expect"):

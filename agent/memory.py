@@ -10,16 +10,20 @@ Two standard remedies, both no-ops off glibc:
   ``MALLOC_ARENA_MAX`` in the environment wins);
 - :class:`Trimmer` hands free memory at the top of the heaps back to the system now and then
   (``malloc_trim``), from the sync's writer and after each cycle.
+
+And one for time: :func:`collector_paused` builds a large view without Python's cycle collector.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -78,3 +82,18 @@ class Trimmer:
                 return
             self._last = now
         self._release()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Build a large view (the report of 20,000 customers holds millions of objects) without
+    the cycle collector: each of its full collections walks every object the view holds, and
+    together they took two fifths of the report's time. Reference counting still frees what
+    the view drops; the collector runs again as before once the block ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

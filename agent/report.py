@@ -13,6 +13,7 @@ from datetime import datetime
 
 from agent.escape import for_csv_row, for_markdown, for_markdown_code
 from agent.matrix import build_matrix
+from agent.memory import collector_paused
 from agent.names import Names
 from agent.present import STATUS_RANK, finding_dict
 from agent.present_matrix import MATRIX_FIELDS
@@ -106,7 +107,8 @@ def to_html(data: ReportData) -> str:
     """The self-contained page (``agent.report_html``)."""
     from agent.report_html import render
 
-    return render(data)
+    with collector_paused():
+        return render(data)
 
 
 # ----------------------------------------------------------------------------------- evidence

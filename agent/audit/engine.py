@@ -135,8 +135,14 @@ class Auditor:
             tx.mark_audited(run.id, now, coverage=coverage)
             if self.after is not None:
                 self.after(tx, run.id, now)
+        self._settle()
         log.info("audit_finished", run_id=run.id, **outcome.summary())
         return outcome
+
+    def _settle(self) -> None:
+        """The kept credit view, tidied for reading; the audit stands if that fails."""
+        if not self.store.settle_credit_view():
+            log.warning("credit_view_not_settled")
 
     def _anomalies(
         self,

@@ -17,6 +17,7 @@ from agent.aligned import LARGE_TABLE, Cell, cell, print_table
 from agent.cli import root
 from agent.cli.root import agent_for, fail, settings
 from agent.exits import EXIT_FAILED
+from agent.memory import collector_paused
 from agent.names import Names
 from agent.terminal import show
 
@@ -44,7 +45,6 @@ def credit(
     ] = False,
 ) -> None:
     """The credit view: who earns the recognition per customer, solution area and metric."""
-    from agent.recognition import present
     from agent.recognition.model import AREA_NAMES
     from agent.recognition.summary_table import print_summary
     from agent.recognition.view import NothingToShow
@@ -53,7 +53,7 @@ def credit(
         raise fail(f"--format: expected table, json or csv, got {fmt!r}")
     areas = args.choices("--area", area, AREA_NAMES)
     loaded = settings()
-    with agent_for(loaded) as agent:
+    with agent_for(loaded) as agent, collector_paused():  # every line: many objects
         tenants = args.customers("--customer", customer, agent.store.customer_names)
         try:
             with agent.credit_view(tenants, areas=areas, not_counting=not_counting) as view:
@@ -63,14 +63,22 @@ def credit(
         except NothingToShow as exc:
             raise fail(str(exc), EXIT_FAILED) from None
         names = Names.from_store(agent.store) if fmt == "table" and listed else None
-    if summary is not None:
-        print_summary(root.out, summary)
-    elif fmt == "json":
+        if summary is not None:
+            print_summary(root.out, summary)
+        else:
+            _emit(rows, fmt, names or Names(), wide=wide)
+
+
+def _emit(rows: list[Any], fmt: str, names: Names, *, wide: bool) -> None:
+    """Every line: JSON, CSV, a table, or past ``LARGE_TABLE`` aligned lines."""
+    from agent.recognition import present
+
+    if fmt == "json":
         sys.stdout.write(present.to_json(rows))
     elif fmt == "csv":
         sys.stdout.write(present.to_csv(rows))
     elif len(rows) <= LARGE_TABLE:
-        show(root.out, present.to_table(rows, names or Names(), wide=wide))
+        show(root.out, present.to_table(rows, names, wide=wide))
     else:  # thousands of lines: aligned lines, not a laid-out table (agent.aligned)
         title = f"credit view ({len(rows)} line(s))"
         print_table(root.out, title, COLUMNS, [_cells(row) for row in rows])

@@ -88,15 +88,22 @@ def _figures(rows: Iterable[Sequence[Any]]) -> tuple[Figure, ...]:
     )
 
 
-def from_store(kept: StoredCredit, chosen: CreditFilter, top: int = TOP) -> CreditSummary:
-    """The summary of the chosen lines of the kept view, summed by the database."""
+def from_store(
+    kept: StoredCredit,
+    chosen: CreditFilter,
+    top: int = TOP,
+    *,
+    verdicts: Sequence[Any] | None = None,
+) -> CreditSummary:
+    """The summary of the chosen lines of the kept view, summed by the database (``verdicts``:
+    its lines and customers per verdict, where they were counted already)."""
     [(lines, customers)] = kept.tallies(chosen, ())
-    stakes: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    stakes: dict[int, list[Any]] = defaultdict(list)
     for row in kept.stake_sums(chosen, ("counts",)):
-        stakes[(row[0],)].append(row[1:])
-    verdicts = tuple(
-        (code, Tally(n, c, _figures(stakes[(code,)])))
-        for code, n, c in sorted(kept.tallies(chosen, ("counts",)))
+        stakes[row[0]].append(row[1:])
+    by_verdict = tuple(
+        (code, Tally(n, c, _figures(stakes[code])))
+        for code, n, c in sorted(verdicts or kept.tallies(chosen, ("counts",)))
     )
     width = len(GROUP_KEYS)
     by_group: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
@@ -113,7 +120,7 @@ def from_store(kept: StoredCredit, chosen: CreditFilter, top: int = TOP) -> Cred
         for row in kept.stake_sums(lost, ("customer_tenant_id",)):
             theirs[row[0]].append(row[1:])
     losers = tuple(Loser(t, name, int(n), _figures(theirs[t])) for t, name, n in ranked)
-    return CreditSummary(lines, customers, verdicts, _ordered(groups), losers)
+    return CreditSummary(lines, customers, by_verdict, _ordered(groups), losers)
 
 
 def _group(key: tuple[Any, ...], tally: Tally) -> Group:

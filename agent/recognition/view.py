@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from agent.audit.snapshot import CustomerSnapshot, group_records
 from agent.recognition.credit import evaluate
@@ -72,6 +73,7 @@ class KeptView(CreditView):
     def __init__(self, kept: StoredCredit, chosen: CreditFilter) -> None:
         self.stored, self.chosen = kept, chosen
         self._rows: list[CreditRow] | None = None
+        self._tallies: list[Any] | None = None
 
     def rows(self) -> list[CreditRow]:
         if self._rows is None:
@@ -82,10 +84,16 @@ class KeptView(CreditView):
     def count(self) -> int:
         if self._rows is not None:
             return len(self._rows)
-        return self.stored.count(self.chosen)
+        return sum(lines for _code, lines, _customers in self._verdicts())
 
     def summary(self, top: int = TOP) -> CreditSummary:
-        return from_store(self.stored, self.chosen, top)
+        return from_store(self.stored, self.chosen, top, verdicts=self._verdicts())
+
+    def _verdicts(self) -> list[Any]:
+        """Lines and customers per verdict: counted once, for the count and the summary."""
+        if self._tallies is None:
+            self._tallies = self.stored.tallies(self.chosen, ("counts",))
+        return self._tallies
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, delete, func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from agent.store.models import RunStatus
@@ -101,6 +102,22 @@ class CreditMixin(StoreBase):
                 kept = mark is not None and last is not None and tuple(mark) == (last, fingerprint)
                 yield StoredCredit(session, self.dialect, int(last or 0)) if kept else None
 
+    def settle_credit_view(self) -> bool:
+        """Once an audit has replaced the kept view: on PostgreSQL, ``VACUUM (ANALYZE)`` it, so
+        that the planner knows its size and reads the summary from the indexes alone (an
+        index-only scan needs its pages marked all-visible); autovacuum may be off, or come
+        later. SQLite plans these queries well without. Whether it was done (``False``: the
+        database refused; the view reads as it is)."""
+        if self.dialect != "postgresql":
+            return True
+        try:
+            with self.engine.connect() as conn:
+                quiet = conn.execution_options(isolation_level="AUTOCOMMIT")
+                quiet.exec_driver_sql("VACUUM (ANALYZE) credit_line")
+        except SQLAlchemyError:
+            return False
+        return True
+
 
 class StoredCredit:
     """The kept view of one run, in one read snapshot: its lines, ranked, and the sums the
@@ -125,10 +142,6 @@ class StoredCredit:
     def text_order(self, column: Any) -> Any:
         """Text sorted by code point, as Python sorts it (PostgreSQL's collation would not)."""
         return column.collate("C") if self.dialect == "postgresql" else column
-
-    def count(self, chosen: CreditFilter) -> int:
-        query = select(func.count()).select_from(CREDIT_LINE).where(*self.where(chosen))
-        return int(self.session.scalar(query) or 0)
 
     def customers(self, chosen: CreditFilter) -> set[str]:
         """The customers with at least one chosen line."""
@@ -164,15 +177,26 @@ class StoredCredit:
         self, chosen: CreditFilter, keys: Sequence[str], *, lost: bool = False
     ) -> list[Any]:
         """Per value of ``keys`` (columns): lines and customers; ``lost``: of the lines that do
-        not count or cannot be verified only."""
+        not count or cannot be verified only. PostgreSQL counts per customer first, in the
+        order of the summary indexes (its ``count(DISTINCT ...)`` sorts every line); SQLite
+        counts distinct customers along the index as it is."""
         c = CREDIT_LINE.c
-        cols = [c[k] for k in keys]
-        query = (
-            select(*cols, func.count(), func.count(c.customer_tenant_id.distinct()))
-            .where(*self.where(chosen), *([c.counts < 2] if lost else []))
-            .group_by(*cols)
-        )
-        return list(self.session.execute(query))
+        by = [c[k] for k in keys]
+        where = [*self.where(chosen), *([c.counts < 2] if lost else [])]
+        if self.dialect != "postgresql":
+            distinct = func.count(c.customer_tenant_id.distinct())
+            query = select(*by, func.count(), distinct).where(*where).group_by(*by)
+        else:
+            per_customer = (
+                select(*by, func.count().label("lines"))
+                .where(*where)
+                .group_by(*by, c.customer_tenant_id)
+                .subquery()
+            )
+            p = per_customer.c
+            grouping = [p[k] for k in keys]
+            query = select(*grouping, func.sum(p.lines), func.count()).group_by(*grouping)
+        return [(*row[:-2], int(row[-2] or 0), int(row[-1])) for row in self.session.execute(query)]
 
     def stake_sums(
         self, chosen: CreditFilter, keys: Sequence[str], *, lost: bool = False

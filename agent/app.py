@@ -224,10 +224,11 @@ class Agent:
     # ------------------------------------------------------------------------ views
 
     def matrix(
-        self, customers: list[str] | None = None, *, gaps_only: bool = False
+        self, customers: list[str] | None = None, *, gaps_only: bool = False, detailed: int = 0
     ) -> list[MatrixRow]:
         """The association matrix, a link counted gone after the policy's K runs (only the
-        rows that are not as they should be, ``gaps_only``)."""
+        rows that are not as they should be, ``gaps_only``; the stakes and dates of the first
+        ``detailed`` rows only, where set: ``agent.matrix.build_matrix``)."""
         from agent.matrix import build_matrix
 
         partner = self.settings.partner
@@ -238,6 +239,7 @@ class Agent:
             disappeared_after=self.policy.disappeared_after_runs,
             customers=customers,
             gaps_only=gaps_only,
+            detailed=detailed,
         )
 
     def credit(self, customers: list[str] | None = None, **narrow: Any) -> list[CreditRow]:

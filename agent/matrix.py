@@ -80,12 +80,8 @@ def build_matrix(
 ) -> list[MatrixRow]:
     """Every link (or, ``gaps_only``, every one that is not as it should be) and every open
     ``link_missing`` finding as a row. Only the customers that have a row are looked up, and
-    only the records their name and stakes come from.
-
-    ``detailed`` (a table of the first rows): only the first customers' rows, whole, until
-    that many distinct rows (as the table counts them), carry their stake and Microsoft's
-    date; the others carry neither and are there to be counted. Their records are read for
-    their names alone."""
+    only the records their name and stakes come from. ``detailed`` (a table of the first
+    rows): only the first customers' rows carry their stake and date (:func:`_read`)."""
     links = (
         store.link_rows(customers, unless_held_by=[SELF, *our_ids], wrong_holder=global_id)
         if gaps_only
@@ -105,14 +101,7 @@ def build_matrix(
         | set(customers or [])
     )
     every = customers is None and not gaps_only
-    if detailed:
-        named = _snapshots(store, tenants, tenants, NAME_KINDS)
-        shown = sorted(_first_tenants(states, missing, named, detailed))
-        snapshots = {**named, **_snapshots(store, shown, shown)}
-    else:
-        snapshots = _snapshots(store, tenants, None if every else tenants)
-        shown = tenants
-    detail = set(shown)
+    snapshots, detail = _read(store, states, missing, tenants, every, detailed)
     rows: list[MatrixRow] = []
     for link, ours, state in states:
         snap = snapshots[link.customer_tenant_id]
@@ -137,6 +126,23 @@ def build_matrix(
     rows += _missing(missing, snapshots, detail)
     rows.sort(key=lambda r: (r.customer_name.lower(), r.workload, r.kind))
     return rows
+
+
+def _read(
+    store: Store,
+    states: list[tuple[LinkRow, bool, str]],
+    missing: list[Any],
+    tenants: list[str],
+    every: bool,
+    detailed: int,
+) -> tuple[dict[str, CustomerSnapshot], set[str]]:
+    """The customers' snapshots, and those whose rows carry their stakes and dates: every
+    one, or (``detailed``) the first customers', the others' read for their names alone."""
+    if not detailed:
+        return _snapshots(store, tenants, None if every else tenants), set(tenants)
+    named = _snapshots(store, tenants, tenants, NAME_KINDS)
+    shown = sorted(_first_tenants(states, missing, named, detailed))
+    return {**named, **_snapshots(store, shown, shown)}, set(shown)
 
 
 def _snapshots(

@@ -204,7 +204,7 @@ def findings_table(rows: list[Any], names: Names, *, wide: bool = False, limit: 
     every = len(groups)
     if limit and every > limit:
         groups = groups[:limit]
-    table = new_table(f"{len(rows)} finding(s)" + rows_title(len(groups), every))
+    table = new_table(f"{len(rows):,} finding(s)" + rows_title(len(groups), every))
     notes = []
     if every < len(rows):
         notes.append("×N: N findings of one rule for one customer (--wide lists each)")

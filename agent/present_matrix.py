@@ -89,20 +89,7 @@ def matrix_table(
     distinct = rows if wide else _distinct(rows)
     shown = _first_customers(distinct, limit) if limit else distinct
     names.read(r.customer_tenant_id for r in shown)
-    customers = len({r.customer_tenant_id for r in rows})
-    table = new_table(
-        f"association matrix: {len(rows)} row(s), {customers} customer(s)"
-        + rows_title(len(shown), len(distinct))
-    )
-    notes = []
-    if len(distinct) < len(rows):
-        notes.append("a link seen through several identities or reports: one row (--wide: each)")
-    if len(shown) < len(distinct):
-        notes.append(rows_note(len(distinct) - len(shown), "every row"))
-    if any(r.since and r.since_from != "microsoft" for r in shown):
-        notes.append("~ first seen by the agent: Microsoft gives no date for it")
-    table.caption = "\n".join(notes) or None
-    table.caption_justify = "left"
+    table = _framed(rows, distinct, shown)
     columns = ["customer", "workload", "link", "state", "since", "stake"]
     if wide:
         columns[3:4] = ["holder", "via", "state"]
@@ -140,6 +127,26 @@ def matrix_table(
                 for_terminal(r.carried_by or ""),
             ]
         table.add_row(*cells)
+    return table
+
+
+def _framed(rows: list[MatrixRow], distinct: list[MatrixRow], shown: list[MatrixRow]) -> Table:
+    """The matrix table's title and notes: how many rows and customers, which are shown, and
+    what a mark means."""
+    customers = len({r.customer_tenant_id for r in rows})
+    table = new_table(
+        f"association matrix: {len(rows):,} row(s), {customers:,} customer(s)"
+        + rows_title(len(shown), len(distinct))
+    )
+    notes = []
+    if len(distinct) < len(rows):
+        notes.append("a link seen through several identities or reports: one row (--wide: each)")
+    if any(r.since and r.since_from != "microsoft" for r in shown):
+        notes.append("~ first seen by the agent: Microsoft gives no date for it")
+    if len(shown) < len(distinct):
+        notes.append(rows_note(len(distinct) - len(shown), "every row"))
+    table.caption = "\n".join(notes) or None
+    table.caption_justify = "left"
     return table
 
 

@@ -21,7 +21,6 @@ from dataclasses import asdict, replace
 from datetime import datetime
 
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 
 from agent.audit.anomaly import Anomaly, LinkTally, source_anomalies
 from agent.audit.blind import BlindSpot, blind_spots
@@ -36,7 +35,14 @@ from agent.audit.outcome import AuditOutcome, add_readable
 from agent.audit.presence import track_links
 from agent.audit.rules import RULES
 from agent.audit.snapshot import PARTNER_SCOPED, CustomerSnapshot, group_records
-from agent.store import CreditFilter, FindingContent, LinkState, Store, Transaction
+from agent.store import (
+    CreditFilter,
+    FindingContent,
+    LinkState,
+    Store,
+    StoredCredit,
+    Transaction,
+)
 from agent.store.models import SETTLED_SCOPE, SourceStatus, SyncRun
 from agent.store.repository import FindingBook
 from connectors.records.attribution import Attribution
@@ -147,14 +153,11 @@ class Auditor:
             log.warning("credit_view_not_settled")
         from agent.recognition.summary import from_store, to_json
 
-        try:
-            with self.store.stored_credit(fingerprint) as kept:
-                if kept is None:  # an older run's audit: the view kept is not the last run's
-                    return
-                summary = to_json(from_store(kept, CreditFilter()))
-            self.store.keep_credit_summary(run_id, fingerprint, summary)
-        except SQLAlchemyError as exc:
-            log.warning("credit_summary_not_kept", error=type(exc).__name__)
+        def summed(kept: StoredCredit) -> str:
+            return to_json(from_store(kept, CreditFilter()))
+
+        if not self.store.keep_credit_summary(run_id, fingerprint, summed):
+            log.warning("credit_summary_not_kept")
 
     def _anomalies(
         self,

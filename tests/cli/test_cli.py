@@ -267,10 +267,10 @@ def test_tables_show_their_first_rows_and_say_how_to_see_every_one(kept_demo: Pa
     assert "not shown" not in every
     first = partnerlink("--config", config, "findings", "--wide", "--limit", "2").stdout
     findings = json.loads(partnerlink("--config", config, "findings", "-f", "json").stdout)
-    assert f"{len(findings)} finding(s), the first 2 of {len(findings):,} rows" in first
+    assert f"{len(findings):,} finding(s), the first 2 of {len(findings):,} rows" in first
     assert f"{len(findings) - 2:,} more row(s) not shown: --limit 0 shows every row" in first
     top = findings[0]["fingerprint"]
-    assert top in first and top in every
+    assert top in first and top[:12] in every
     assert all(f["fingerprint"] not in first for f in findings[2:])
 
     rows = json.loads(partnerlink("--config", config, "matrix", "--format", "json").stdout)
@@ -278,7 +278,6 @@ def test_tables_show_their_first_rows_and_say_how_to_see_every_one(kept_demo: Pa
     first_customer = rows[0]["customer_tenant_id"]
     theirs = [r for r in rows if r["customer_tenant_id"] == first_customer]
     assert f"the first {len(theirs)} of {len(rows):,} rows" in table, "a customer is whole"
-    assert table.count(first_customer) == 1
     assert all(r["customer_tenant_id"] not in table for r in rows if r not in theirs)
     assert "--limit 0 shows every row" in table
     assert partnerlink("--config", config, "matrix", "--limit", "-1").returncode == 2

@@ -8,7 +8,7 @@ package's business (``agent.recognition.stored``), not the store's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,17 +102,27 @@ class CreditMixin(StoreBase):
                 kept = mark is not None and last is not None and tuple(mark) == (last, fingerprint)
                 yield StoredCredit(session, self.dialect, int(last or 0)) if kept else None
 
-    def keep_credit_summary(self, run_id: int, fingerprint: str, summary: str) -> bool:
-        """Keep ``summary`` (JSON) beside the mark of the view of ``run_id`` under
-        ``fingerprint``; whether that view is still the one kept."""
+    def keep_credit_summary(
+        self, run_id: int, fingerprint: str, summed: Callable[[StoredCredit], str]
+    ) -> bool:
+        """Keep the summary ``summed`` makes of the view of ``run_id`` under ``fingerprint``
+        (JSON) beside its mark, where that view is the one kept for the last finished run.
+        Whether it is kept (``False``: the database refused; ``credit`` sums the view itself)."""
         v = CREDIT_VIEW.c
-        with self.write() as session:
-            done = session.execute(
-                update(CREDIT_VIEW)
-                .where(v.run_id == run_id, v.fingerprint == fingerprint)
-                .values(summary=summary)
-            )
-        return bool(getattr(done, "rowcount", 0))
+        try:
+            with self.stored_credit(fingerprint) as kept:
+                if kept is None or kept.run_id != run_id:  # an older run's audit
+                    return True
+                summary = summed(kept)
+            with self.write() as session:
+                session.execute(
+                    update(CREDIT_VIEW)
+                    .where(v.run_id == run_id, v.fingerprint == fingerprint)
+                    .values(summary=summary)
+                )
+        except SQLAlchemyError:
+            return False
+        return True
 
     def settle_credit_view(self) -> bool:
         """Once an audit has replaced the kept view: on PostgreSQL, ``VACUUM (ANALYZE)`` it, so

@@ -14,7 +14,6 @@ import structlog
 
 from agent.audit.context import AuditContext
 from agent.audit.credential import CredentialState
-from agent.audit.engine import Auditor
 from agent.audit.link import Expectation
 from agent.audit.outcome import AuditOutcome
 from agent.audit.policy import AuditPolicy
@@ -332,6 +331,8 @@ class Agent:
             return asyncio.run(_run())
 
     def audit(self, run_id: int | None = None) -> AuditOutcome:
+        from agent.audit.engine import Auditor  # every rule: loaded only where one audits
+
         auditor = Auditor(self.store, self.audit_context, clock=self.clock, after=self._plan_alerts)
         return auditor.run(run_id)
 

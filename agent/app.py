@@ -14,7 +14,6 @@ import structlog
 
 from agent.audit.context import AuditContext
 from agent.audit.credential import CredentialState
-from agent.audit.engine import Auditor
 from agent.audit.link import Expectation
 from agent.audit.outcome import AuditOutcome
 from agent.audit.policy import AuditPolicy
@@ -224,10 +223,11 @@ class Agent:
     # ------------------------------------------------------------------------ views
 
     def matrix(
-        self, customers: list[str] | None = None, *, gaps_only: bool = False
+        self, customers: list[str] | None = None, *, gaps_only: bool = False, detailed: int = 0
     ) -> list[MatrixRow]:
         """The association matrix, a link counted gone after the policy's K runs (only the
-        rows that are not as they should be, ``gaps_only``)."""
+        rows that are not as they should be, ``gaps_only``; the stakes and dates of the first
+        ``detailed`` rows only, where set: ``agent.matrix.build_matrix``)."""
         from agent.matrix import build_matrix
 
         partner = self.settings.partner
@@ -238,6 +238,7 @@ class Agent:
             disappeared_after=self.policy.disappeared_after_runs,
             customers=customers,
             gaps_only=gaps_only,
+            detailed=detailed,
         )
 
     def credit(self, customers: list[str] | None = None, **narrow: Any) -> list[CreditRow]:
@@ -330,6 +331,8 @@ class Agent:
             return asyncio.run(_run())
 
     def audit(self, run_id: int | None = None) -> AuditOutcome:
+        from agent.audit.engine import Auditor  # every rule: loaded only where one audits
+
         auditor = Auditor(self.store, self.audit_context, clock=self.clock, after=self._plan_alerts)
         return auditor.run(run_id)
 

@@ -62,6 +62,8 @@ MATRIX_KINDS = (
     CspSubscription.KIND,
 )
 """The record kinds a row needs: the customer's name and what is at stake on a workload."""
+NAME_KINDS = (Customer.KIND, Contract.KIND, GdapRelationship.KIND)
+"""The record kinds a customer's name comes from (``CustomerSnapshot.name``)."""
 MATRIX_KEYS = {ActiveUsers.KIND: ("office365",)}
 """Of the active users, the stake counts Microsoft 365's as a whole (``CustomerSnapshot.stake``)."""
 
@@ -74,10 +76,12 @@ def build_matrix(
     disappeared_after: int = 2,
     customers: list[str] | None = None,
     gaps_only: bool = False,
+    detailed: int = 0,
 ) -> list[MatrixRow]:
     """Every link (or, ``gaps_only``, every one that is not as it should be) and every open
     ``link_missing`` finding as a row. Only the customers that have a row are looked up, and
-    only the records their name and stakes come from."""
+    only the records their name and stakes come from. ``detailed`` (a table of the first
+    rows): only the first customers' rows carry their stake and date (:func:`_read`)."""
     links = (
         store.link_rows(customers, unless_held_by=[SELF, *our_ids], wrong_holder=global_id)
         if gaps_only
@@ -97,11 +101,12 @@ def build_matrix(
         | set(customers or [])
     )
     every = customers is None and not gaps_only
-    snapshots = _snapshots(store, tenants, None if every else tenants)
+    snapshots, detail = _read(store, states, missing, tenants, every, detailed)
     rows: list[MatrixRow] = []
     for link, ours, state in states:
         snap = snapshots[link.customer_tenant_id]
-        since = microsoft_since(link, snap)
+        full = link.customer_tenant_id in detail
+        since = microsoft_since(link, snap) if full else None
         rows.append(
             MatrixRow(
                 customer_tenant_id=link.customer_tenant_id,
@@ -114,25 +119,84 @@ def build_matrix(
                 state=state,
                 since=(since or link.first_seen_at).isoformat(),
                 last_seen=link.last_seen_at.isoformat(),
-                stake=snap.stake(link.workload),
+                stake=snap.stake(link.workload) if full else {},
                 since_from="microsoft" if since else "first seen",
             )
         )
-    rows += _missing(missing, snapshots)
+    rows += _missing(missing, snapshots, detail)
     rows.sort(key=lambda r: (r.customer_name.lower(), r.workload, r.kind))
     return rows
 
 
+def _read(
+    store: Store,
+    states: list[tuple[LinkRow, bool, str]],
+    missing: list[Any],
+    tenants: list[str],
+    every: bool,
+    detailed: int,
+) -> tuple[dict[str, CustomerSnapshot], set[str]]:
+    """The customers' snapshots, and those whose rows carry their stakes and dates: every
+    one, or (``detailed``) the first customers', the others' read for their names alone."""
+    if not detailed:
+        return _snapshots(store, tenants, None if every else tenants), set(tenants)
+    named = _snapshots(store, tenants, tenants, NAME_KINDS)
+    shown = sorted(_first_tenants(states, missing, named, detailed))
+    return {**named, **_snapshots(store, shown, shown)}, set(shown)
+
+
 def _snapshots(
-    store: Store, tenants: list[str], only: list[str] | None
+    store: Store,
+    tenants: list[str],
+    only: list[str] | None,
+    kinds: tuple[str, ...] = MATRIX_KINDS,
 ) -> dict[str, CustomerSnapshot]:
     """Each customer's current name and stake records (``only`` these customers' read, or
-    every customer's when the view shows them all)."""
-    by_tenant = store.current_records(MATRIX_KINDS, only, keys=MATRIX_KEYS)
+    every customer's when the view shows them all; ``kinds`` of them)."""
+    by_tenant = store.current_records(kinds, only, keys=MATRIX_KEYS)
     return {
         t: CustomerSnapshot(tenant_id=t, records=group_records(by_tenant.get(t, ())), statuses={})
         for t in tenants
     }
+
+
+def _first_tenants(
+    states: list[tuple[LinkRow, bool, str]],
+    missing: list[Any],
+    named: dict[str, CustomerSnapshot],
+    limit: int,
+) -> set[str]:
+    """The customers whose rows come first in the matrix's order, whole, until ``limit``
+    distinct rows (``agent.present_matrix``'s count: rows differing only in what carries the
+    link are one)."""
+    order: list[tuple[tuple[str, str, str], str, tuple[Any, ...]]] = []
+    for link, ours, state in states:
+        tenant = link.customer_tenant_id
+        holder = None if link.holder == SELF else link.holder
+        order.append(
+            (
+                (named[tenant].name.lower(), link.workload, link.kind),
+                tenant,
+                (tenant, link.workload, link.kind, holder, ours, state),
+            )
+        )
+    for finding in missing:
+        tenant = finding.customer_tenant_id or ""
+        kind, _, workload = finding.subject.partition(" on ")
+        snap = named.get(tenant)
+        name = finding.customer_name or (snap.name if snap else tenant)
+        order.append(((name.lower(), workload, kind), tenant, (tenant, workload, kind, None)))
+    order.sort(key=lambda entry: entry[0])
+    seen: set[tuple[Any, ...]] = set()
+    first: set[str] = set()
+    previous: str | None = None
+    for _key, tenant, distinct in order:
+        if len(seen) >= limit and tenant != previous:
+            break
+        seen.add(distinct)
+        first.add(tenant)
+        previous = tenant
+    return first
 
 
 def microsoft_since(link: LinkRow, snap: CustomerSnapshot) -> datetime | None:
@@ -190,8 +254,11 @@ def _missing_findings(store: Store, customers: list[str] | None) -> list[Any]:
     )
 
 
-def _missing(findings: list[Any], snapshots: dict[str, CustomerSnapshot]) -> list[MatrixRow]:
-    """A row per open ``link_missing`` finding: where a link is expected and none is held."""
+def _missing(
+    findings: list[Any], snapshots: dict[str, CustomerSnapshot], detail: set[str]
+) -> list[MatrixRow]:
+    """A row per open ``link_missing`` finding: where a link is expected and none is held
+    (its stake where its customer is ``detail``ed)."""
     rows: list[MatrixRow] = []
     for finding in findings:
         tenant = finding.customer_tenant_id or ""
@@ -209,7 +276,7 @@ def _missing(findings: list[Any], snapshots: dict[str, CustomerSnapshot]) -> lis
                 state="missing",
                 since=None,
                 last_seen=None,
-                stake=snap.stake(workload),
+                stake=snap.stake(workload) if tenant in detail else {},
             )
         )
     return rows

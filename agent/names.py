@@ -6,12 +6,12 @@ first eight characters (enough to tell two apart, and to search for)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 GUID = re.compile(r"\b[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\b")
 _AZURE = re.compile(r"\bazure:(" + GUID.pattern[2:-2] + r")\b")
-SUBSCRIPTION_KINDS = ("azure_subscription", "azure_usage")
 
 
 def short_id(guid: str) -> str:
@@ -25,19 +25,41 @@ class Names:
     """Tenant ID (lower case) -> customer name."""
     subscriptions: dict[str, str] = field(default_factory=dict)
     """Azure subscription ID (lower case) -> display name."""
+    store: Any = None
+    """Where :meth:`read` finds the names of some customers (:meth:`lazy`); None where every
+    name is already here."""
+    known: set[str] = field(default_factory=set)
+    """Tenants whose names were read from ``store``."""
 
     @classmethod
     def from_store(cls, store: Any) -> Names:
         """Every customer and Azure subscription name the store holds now."""
-        customers = {tenant.lower(): name for tenant, name in store.customer_names()}
-        subscriptions: dict[str, str] = {}
-        for obs in store.current(kinds=list(SUBSCRIPTION_KINDS)):
-            record = obs.record
-            sub = getattr(record, "subscription_id", None) or getattr(record, "resource_id", "")
-            name = getattr(record, "display_name", None) or getattr(record, "name", None)
-            if sub and name:
-                subscriptions.setdefault(str(sub).lower(), str(name))
-        return cls(customers, subscriptions)
+        names = cls()
+        names._add(store.customer_names(), store.subscription_names())
+        return names
+
+    @classmethod
+    def lazy(cls, store: Any) -> Names:
+        """Names read from ``store`` only for the customers a table shows (:meth:`read`): a
+        table of the first rows of a large estate needs a few hundred of its 20,000 names. The
+        store must stay open until the table is made."""
+        return cls(store=store)
+
+    def read(self, tenants: Iterable[str | None]) -> None:
+        """Read the names of ``tenants`` (customers, their Azure subscriptions) not read yet;
+        nothing where this holds every name already."""
+        if self.store is None:
+            return
+        wanted = sorted({t for t in tenants if t} - self.known)
+        if wanted:
+            self.known.update(wanted)
+            self._add(self.store.customer_names(wanted), self.store.subscription_names(wanted))
+
+    def _add(self, customers: Iterable[tuple[str, str]], subs: Iterable[tuple[str, str]]) -> None:
+        for tenant, name in customers:
+            self.customers[tenant.lower()] = name
+        for sub, name in subs:
+            self.subscriptions.setdefault(sub.lower(), name)
 
     def customer(self, tenant: str | None, fallback: str | None = None) -> str:
         """A customer's name, else ``fallback``, else its shortened tenant ID."""

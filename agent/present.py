@@ -27,7 +27,7 @@ from agent.audit.blind import blind_spots
 from agent.escape import for_csv_row, for_terminal
 from agent.names import Names
 from agent.stakes import summed
-from agent.terminal import fit, show
+from agent.terminal import print_table, show
 
 FINDING_FIELDS = (
     "fingerprint",
@@ -60,6 +60,10 @@ TITLE_LIMIT = 220
 ACTION_LIMIT = 200
 DETAIL_LIMIT = 150
 """Characters of a read's error under a sync's summary: ``explain`` shows the whole finding."""
+TABLE_ROWS = 200
+"""Rows a table of findings or of the matrix shows at the command line unless ``--limit``
+says otherwise (the most important findings first; a customer's rows are never split): a
+large estate's thousands of rows are no reading for a person. JSON and CSV give every one."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
 
 
@@ -102,9 +106,11 @@ def emit_findings(
     names: Names | None = None,
     wide: bool = False,
     pager: bool = False,
+    limit: int = 0,
 ) -> None:
     """Findings as JSON or CSV on stdout, or as a table on ``console`` (through the pager when
-    ``pager`` and a person reads it: ``agent.terminal``)."""
+    ``pager`` and a person reads it: ``agent.terminal``), of its first ``limit`` rows where
+    ``limit`` is set."""
     if fmt == "json":
         sys.stdout.write(json.dumps([finding_dict(f) for f in rows], indent=2) + "\n")
         return
@@ -122,7 +128,7 @@ def emit_findings(
     if not rows:
         console.print("no findings")
         return
-    out(console, findings_table(rows, names or Names(), wide=wide), pager)
+    out(console, findings_table(rows, names or Names(), wide=wide, limit=limit), pager)
 
 
 @dataclass(slots=True)
@@ -190,14 +196,26 @@ def new_table(title: str) -> Table:
     )
 
 
-def findings_table(rows: list[Any], names: Names, *, wide: bool = False) -> Table:
+def findings_table(rows: list[Any], names: Names, *, wide: bool = False, limit: int = 0) -> Table:
+    """Findings most important first, one row per rule, customer and status (``wide``: per
+    finding); only the first ``limit`` rows where ``limit`` is set, the table saying so."""
     rows = sorted(rows, key=finding_order)
     groups = [Group(f, [f]) for f in rows] if wide else collapse(rows)
-    table = new_table(f"{len(rows)} finding(s)")
-    if len(groups) < len(rows):
-        table.caption = "×N: N findings of one rule for one customer (--wide lists each)"
+    every = len(groups)
+    if limit and every > limit:
+        groups = groups[:limit]
+    table = new_table(f"{len(rows):,} finding(s)" + rows_title(len(groups), every))
+    notes = []
+    if every < len(rows):
+        notes.append("×N: N findings of one rule for one customer (--wide lists each)")
+    if len(groups) < every:
+        notes.append(rows_note(every - len(groups), "every finding"))
+    if notes:
+        table.caption = "\n".join(notes)
         table.caption_justify = "left"
-    longest = longest_word(names.customer(f.customer_tenant_id, f.customer_name) for f in rows)
+    shown = [m for g in groups for m in g.members]
+    names.read(f.customer_tenant_id for f in shown)
+    longest = longest_word(names.customer(f.customer_tenant_id, f.customer_name) for f in shown)
     table.add_column("customer", ratio=1, min_width=min(max(longest, 12), 20), max_width=20)
     table.add_column("finding", ratio=4, min_width=30)
     table.add_column("at stake", justify="right", no_wrap=True)
@@ -212,6 +230,19 @@ def findings_table(rows: list[Any], names: Names, *, wide: bool = False) -> Tabl
             for_terminal("\n".join(stake.lines()), multiline=True),
         )
     return table
+
+
+def rows_title(shown: int, every: int) -> str:
+    """A table's title's tail when it shows only its first rows."""
+    return f", the first {shown:,} of {every:,} rows" if shown < every else ""
+
+
+def rows_note(more: int, what: str) -> str:
+    """A cut table's note: how many rows it leaves out and how to see them."""
+    return (
+        f"{more:,} more row(s) not shown: --limit 0 shows every row; "
+        f"--format csv or json gives {what}"
+    )
 
 
 def _finding_cell(group: Group, customer: str, names: Names, *, wide: bool) -> Text:
@@ -296,4 +327,4 @@ def out(console: Console, table: Table, pager: bool) -> None:
     if pager:
         show(console, table)
     else:
-        console.print(fit(table, console.width))
+        print_table(console, table)

@@ -16,7 +16,7 @@ from rich.table import Table
 from agent.escape import for_csv_row, for_terminal
 from agent.matrix import MatrixRow
 from agent.names import Names
-from agent.present import longest_word, new_table, out
+from agent.present import longest_word, new_table, out, rows_note, rows_title
 from agent.stakes import summed
 
 MATRIX_FIELDS = (
@@ -55,8 +55,10 @@ def emit_matrix(
     names: Names | None = None,
     wide: bool = False,
     pager: bool = False,
+    limit: int = 0,
 ) -> None:
-    """Matrix rows as JSON or CSV on stdout, or as a table on ``console``."""
+    """Matrix rows as JSON or CSV on stdout, or as a table on ``console`` (of its first
+    customers' rows, about ``limit`` of them, where ``limit`` is set)."""
     if fmt == "json":
         sys.stdout.write(json.dumps([r.as_dict() for r in rows], indent=2) + "\n")
         return
@@ -68,7 +70,7 @@ def emit_matrix(
             writer.writerow(for_csv_row({**r.as_dict(), **r.stake}))
         sys.stdout.write(buffer.getvalue())
         return
-    out(console, matrix_table(rows, names or Names(), wide=wide), pager)
+    out(console, matrix_table(rows, names or Names(), wide=wide, limit=limit), pager)
 
 
 def matrix_stake(stake: dict[str, Any]) -> list[str]:
@@ -76,20 +78,18 @@ def matrix_stake(stake: dict[str, Any]) -> list[str]:
     return summed([{"stake": stake}]).lines()
 
 
-def matrix_table(rows: list[MatrixRow], names: Names, *, wide: bool = False) -> Table:
+def matrix_table(
+    rows: list[MatrixRow], names: Names, *, wide: bool = False, limit: int = 0
+) -> Table:
     """One row per customer, workload, link kind and state: the customer named once, the
     stake once per workload, rows that differ only in what carries the link (an identity,
-    Microsoft's report) shown once with the earliest date; ``--wide`` shows each, with IDs."""
-    shown = rows if wide else _distinct(rows)
-    customers = len({r.customer_tenant_id for r in rows})
-    table = new_table(f"association matrix: {len(rows)} row(s), {customers} customer(s)")
-    notes = []
-    if len(shown) < len(rows):
-        notes.append("a link seen through several identities or reports: one row (--wide: each)")
-    if any(r.since and r.since_from != "microsoft" for r in shown):
-        notes.append("~ first seen by the agent: Microsoft gives no date for it")
-    table.caption = "\n".join(notes) or None
-    table.caption_justify = "left"
+    Microsoft's report) shown once with the earliest date; ``--wide`` shows each, with IDs.
+    Where ``limit`` is set, only the first customers' rows, whole customers until ``limit``
+    rows are reached, the table saying so."""
+    distinct = rows if wide else _distinct(rows)
+    shown = _first_customers(distinct, limit) if limit else distinct
+    names.read(r.customer_tenant_id for r in shown)
+    table = _framed(rows, distinct, shown)
     columns = ["customer", "workload", "link", "state", "since", "stake"]
     if wide:
         columns[3:4] = ["holder", "via", "state"]
@@ -128,6 +128,36 @@ def matrix_table(rows: list[MatrixRow], names: Names, *, wide: bool = False) -> 
             ]
         table.add_row(*cells)
     return table
+
+
+def _framed(rows: list[MatrixRow], distinct: list[MatrixRow], shown: list[MatrixRow]) -> Table:
+    """The matrix table's title and notes: how many rows and customers, which are shown, and
+    what a mark means."""
+    customers = len({r.customer_tenant_id for r in rows})
+    table = new_table(
+        f"association matrix: {len(rows):,} row(s), {customers:,} customer(s)"
+        + rows_title(len(shown), len(distinct))
+    )
+    notes = []
+    if len(distinct) < len(rows):
+        notes.append("a link seen through several identities or reports: one row (--wide: each)")
+    if any(r.since and r.since_from != "microsoft" for r in shown):
+        notes.append("~ first seen by the agent: Microsoft gives no date for it")
+    if len(shown) < len(distinct):
+        notes.append(rows_note(len(distinct) - len(shown), "every row"))
+    table.caption = "\n".join(notes) or None
+    table.caption_justify = "left"
+    return table
+
+
+def _first_customers(rows: list[MatrixRow], limit: int) -> list[MatrixRow]:
+    """The rows of the first customers, whole, until ``limit`` rows are reached."""
+    if len(rows) <= limit:
+        return rows
+    end = limit
+    while end < len(rows) and rows[end].customer_tenant_id == rows[end - 1].customer_tenant_id:
+        end += 1
+    return rows[:end]
 
 
 def _distinct(rows: list[MatrixRow]) -> list[MatrixRow]:

@@ -34,11 +34,21 @@ def show(
 ) -> bool:
     """Print ``renderable`` (a table fitted to the width); through the pager when a person
     reads it and it is taller than the window. Returns whether the pager was used."""
-    if isinstance(renderable, Table):
-        fit(renderable, console.width)
     with paged(console, pager=pager, environ=environ) as used:
-        console.print(renderable)
+        if isinstance(renderable, Table):
+            print_table(console, renderable)
+        else:
+            console.print(renderable)
     return used[0]
+
+
+def print_table(console: Console, table: Table) -> None:
+    """``table`` fitted to the console's width; a large one laid out by
+    :class:`agent.large_table.LargeTable` (the same lines, without rich's cost a row)."""
+    from agent.large_table import LargeTable, large
+
+    shown = large(fit(table, console.width))
+    console.print(shown, crop=not isinstance(shown, LargeTable))
 
 
 @contextmanager

@@ -36,14 +36,12 @@ from connectors.base import PARTNER_APP, Connector  # noqa: E402
 from connectors.destinations import DownloadGuard  # noqa: E402
 from connectors.endpoints import CloudEndpoints  # noqa: E402
 from connectors.http.client import make_client, make_sign_in_client  # noqa: E402
-from connectors.http.fetch import Exchanger  # noqa: E402
 from connectors.http.requester import Requester  # noqa: E402
 from connectors.http.wire import Head, WireRequest  # noqa: E402
 from connectors.live import live_connectors  # noqa: E402
 from connectors.ratelimit import MicrosoftLimits  # noqa: E402
 from connectors.records.scope import Source  # noqa: E402
-from standin.emulator.hints import SourceHints  # noqa: E402
-from standin.emulator.service import SOURCE_HEADER  # noqa: E402
+from standin.emulator.hints import NativeSourceHints  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -65,16 +63,14 @@ def peak_rss_mb() -> float:
 _ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
-class Hints(SourceHints):
-    """The emulator's source hints (:mod:`standin.emulator.hints`) on the requester's own
-    exchange too, so the agent sends its requests as it does to Microsoft (below httpx; see
-    :mod:`connectors.http.fetch`) with the header the emulator attributes them by. With
-    ``count``, requests are counted by the shape of their path (ids replaced by ``{id}``):
-    which source makes how many requests."""
+class Hints(NativeSourceHints):
+    """The emulator's source hints (:mod:`standin.emulator.hints`), which the agent's own
+    transport also carries below httpx (:mod:`connectors.http.fetch`). With ``count``, requests
+    are counted by the shape of their path (ids replaced by ``{id}``): which source makes how
+    many requests."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport, origin: str, count: bool) -> None:
         super().__init__(inner, origin)
-        self.exchanger = inner if isinstance(inner, Exchanger) else None
         self.count = count
         self.shapes: Counter[str] = Counter()
 
@@ -84,14 +80,10 @@ class Hints(SourceHints):
         return await super().handle_async_request(request)
 
     async def exchange(self, wire: WireRequest) -> tuple[Head, Any]:
-        assert self.exchanger is not None
         if self.count:
             path = wire.target.target.decode("ascii").partition("?")[0]
             self.shapes[f"{wire.method} {_ID.sub('{id}', path)}"] += 1
-        scheme, host, port = wire.target.address
-        if wire.source and f"{scheme}://{host.lower()}:{port}" == self.origin:
-            wire.headers.append((SOURCE_HEADER, wire.source))
-        return await self.exchanger.exchange(wire)
+        return await super().exchange(wire)
 
 
 def cpu_seconds() -> float:

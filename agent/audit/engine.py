@@ -35,7 +35,14 @@ from agent.audit.outcome import AuditOutcome, add_readable
 from agent.audit.presence import track_links
 from agent.audit.rules import RULES
 from agent.audit.snapshot import PARTNER_SCOPED, CustomerSnapshot, group_records
-from agent.store import FindingContent, LinkState, Store, Transaction
+from agent.store import (
+    CreditFilter,
+    FindingContent,
+    LinkState,
+    Store,
+    StoredCredit,
+    Transaction,
+)
 from agent.store.models import SETTLED_SCOPE, SourceStatus, SyncRun
 from agent.store.repository import FindingBook
 from connectors.records.attribution import Attribution
@@ -135,14 +142,22 @@ class Auditor:
             tx.mark_audited(run.id, now, coverage=coverage)
             if self.after is not None:
                 self.after(tx, run.id, now)
-        self._settle()
+        self._settle(run.id, keeper.fingerprint)
         log.info("audit_finished", run_id=run.id, **outcome.summary())
         return outcome
 
-    def _settle(self) -> None:
-        """The kept credit view, tidied for reading; the audit stands if that fails."""
+    def _settle(self, run_id: int, fingerprint: str) -> None:
+        """The kept credit view, tidied for reading, and its summary summed once for every
+        ``credit`` to read; the audit stands if either fails."""
         if not self.store.settle_credit_view():
             log.warning("credit_view_not_settled")
+        from agent.recognition.summary import from_store, to_json
+
+        def summed(kept: StoredCredit) -> str:
+            return to_json(from_store(kept, CreditFilter()))
+
+        if not self.store.keep_credit_summary(run_id, fingerprint, summed):
+            log.warning("credit_summary_not_kept")
 
     def _anomalies(
         self,

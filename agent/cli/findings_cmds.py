@@ -15,7 +15,7 @@ from agent.cli import root
 from agent.cli.root import agent_for, fail, settings
 from agent.escape import for_terminal
 from agent.names import Names
-from agent.present import emit_findings, finding_order
+from agent.present import TABLE_ROWS, emit_findings, finding_order
 from agent.terminal import paged
 
 
@@ -35,6 +35,15 @@ def findings(
     wide: Annotated[
         bool, typer.Option("--wide", help="Table: every finding on its own row, IDs in full.")
     ] = False,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit",
+            min=0,
+            help="Table: at most this many rows, the most important first (0: every row). "
+            "JSON and CSV give every finding.",
+        ),
+    ] = TABLE_ROWS,
 ) -> None:
     """List findings: open first, then most severe and most valuable."""
     from agent.store.models import ACTIVE_STATUSES
@@ -47,15 +56,16 @@ def findings(
     loaded = settings()
     statuses = None if all_ else (status or sorted(str(s) for s in ACTIVE_STATUSES))
     with agent_for(loaded) as agent:
-        rows = agent.store.findings(
+        rows = agent.store.finding_rows(
             statuses=statuses,
             rules=rule,
             customers=args.customers("--customer", customer, agent.store.customer_names),
         )
-        names = Names.from_store(agent.store) if fmt == "table" else None
-    rows = [f for f in rows if severity is None or f.severity in severity]
-    rows.sort(key=finding_order)
-    emit_findings(rows, fmt, root.out, names=names, wide=wide, pager=True)
+        rows = [f for f in rows if severity is None or f.severity in severity]
+        if fmt != "table":  # the table orders its rows itself
+            rows.sort(key=finding_order)
+        names = Names.lazy(agent.store)  # the names of the rows shown only
+        emit_findings(rows, fmt, root.out, names=names, wide=wide, pager=True, limit=limit)
 
 
 ID = Annotated[str, typer.Argument(help="Finding id (a unique prefix will do).")]

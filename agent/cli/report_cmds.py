@@ -13,6 +13,7 @@ from agent import cli_args as args
 from agent.cli import root
 from agent.cli.root import agent_for, fail, settings, write_private
 from agent.names import Names
+from agent.present import TABLE_ROWS
 from agent.present_matrix import emit_matrix
 
 
@@ -26,6 +27,15 @@ def matrix(
     wide: Annotated[
         bool, typer.Option("--wide", help="Table: IDs in full, and the identity carrying a link.")
     ] = False,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit",
+            min=0,
+            help="Table: the first customers' rows, about this many (0: every row). "
+            "JSON and CSV give every row.",
+        ),
+    ] = TABLE_ROWS,
 ) -> None:
     """The association matrix: who holds which link for every customer and workload."""
     if fmt not in ("table", "json", "csv"):
@@ -33,15 +43,18 @@ def matrix(
     loaded = settings()
     with agent_for(loaded) as agent:
         rows = agent.matrix(
-            args.customers("--customer", customer, agent.store.customer_names), gaps_only=gaps
+            args.customers("--customer", customer, agent.store.customer_names),
+            gaps_only=gaps,
+            # a table of its first rows needs the stakes and dates of those alone
+            detailed=limit if fmt == "table" and workload is None else 0,
         )
-        names = Names.from_store(agent.store) if fmt == "table" else None
-    rows = [
-        r
-        for r in rows
-        if (not gaps or r.gap) and (workload is None or r.workload.startswith(workload))
-    ]
-    emit_matrix(rows, fmt, root.out, names=names, wide=wide, pager=True)
+        rows = [
+            r
+            for r in rows
+            if (not gaps or r.gap) and (workload is None or r.workload.startswith(workload))
+        ]
+        names = Names.lazy(agent.store)  # the names of the rows shown only
+        emit_matrix(rows, fmt, root.out, names=names, wide=wide, pager=True, limit=limit)
 
 
 def report(

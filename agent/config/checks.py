@@ -79,13 +79,15 @@ def placeholders(settings: Settings) -> Iterator[Problem]:
 
 
 def certificates(settings: Settings, *, now: datetime) -> Iterator[Problem]:
-    from agent.certificates import CertificateProblem, inspect_certificate
-
     apps: list[tuple[str, AppCredentials]] = [("credentials", settings.credentials)]
     apps += [(f"credentials.carriers[{i}]", c) for i, c in enumerate(settings.credentials.carriers)]
     for key, app in apps:
         if app.certificate_file is None:
             continue
+        # cryptography's X.509 loads only where a certificate is configured: a tenth of a
+        # second of every command otherwise
+        from agent.certificates import CertificateProblem, inspect_certificate
+
         password = app.certificate_password
         try:
             inspect_certificate(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent import logging as plog
-from agent.alerts import register_alert_secrets
+from agent.alerts.sinkset import register_alert_secrets
 from agent.config.settings import Settings
 
 

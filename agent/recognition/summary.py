@@ -11,9 +11,10 @@ the same figures either way.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from agent.recognition.rows import CreditRow
@@ -72,6 +73,35 @@ class CreditSummary:
     groups: tuple[Group, ...]
     losers: tuple[Loser, ...]
     """The customers that lose the most, the most first (at most :data:`TOP`)."""
+
+
+def to_json(summary: CreditSummary) -> str:
+    """The summary as JSON, as the audit keeps it beside the view (:func:`from_json`)."""
+    return json.dumps(asdict(summary), separators=(",", ":"))
+
+
+def from_json(text: str) -> CreditSummary:
+    """The summary :func:`to_json` wrote."""
+    data = json.loads(text)
+
+    def figures(items: list[dict[str, Any]]) -> tuple[Figure, ...]:
+        return tuple(Figure(**item) for item in items)
+
+    def tally(item: dict[str, Any]) -> Tally:
+        return Tally(item["lines"], item["customers"], figures(item["figures"]))
+
+    return CreditSummary(
+        data["lines"],
+        data["customers"],
+        tuple((int(code), tally(item)) for code, item in data["verdicts"]),
+        tuple(
+            Group(g["counts"], g["reason"], g["area"], g["metric"], tally(g["tally"]))
+            for g in data["groups"]
+        ),
+        tuple(
+            Loser(x["tenant"], x["name"], x["lines"], figures(x["figures"])) for x in data["losers"]
+        ),
+    )
 
 
 _UNITS = {rank: unit.value for unit, rank in UNIT_ORDER.items()}

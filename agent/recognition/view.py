@@ -21,7 +21,7 @@ from agent.recognition.holdings import Us
 from agent.recognition.model import Rulebook
 from agent.recognition.rows import CreditRow, rank_key
 from agent.recognition.stored import RowReader, fingerprint
-from agent.recognition.summary import TOP, CreditSummary, from_store, summarize
+from agent.recognition.summary import TOP, CreditSummary, from_json, from_store, summarize
 from agent.store import CreditFilter, Store, StoredCredit
 from connectors.records.record import Record
 
@@ -87,6 +87,12 @@ class KeptView(CreditView):
         return sum(lines for _code, lines, _customers in self._verdicts())
 
     def summary(self, top: int = TOP) -> CreditSummary:
+        """The summary the audit kept beside the view where the whole view is chosen, else
+        summed by the database now."""
+        if top == TOP and self.chosen == CreditFilter():
+            kept = self.stored.kept_summary()
+            if kept is not None:
+                return from_json(kept)
         return from_store(self.stored, self.chosen, top, verdicts=self._verdicts())
 
     def _verdicts(self) -> list[Any]:

@@ -102,3 +102,6 @@ class CreditViewMark(SQLModel, table=True):
     customers: int
     lines: int
     written_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """The summary of the whole view as JSON (``agent.recognition.summary``), once the audit
+    has summed it; ``None`` until then."""

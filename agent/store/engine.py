@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -78,8 +79,29 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+def head_revision() -> str:
+    """The newest migration's revision, from the file names (``0008_credit_view.py``: each
+    file's name starts with its revision, one after another; a test holds alembic to it)."""
+    names = (p.name.partition("_")[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+    return max(names)
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the schema is already at the newest migration: one query, without alembic
+    (which reads every migration script: a tenth of a second of every command)."""
+    try:
+        with engine.connect() as raw:  # a reader: on SQLite it takes no write lock
+            conn = raw.execution_options(readonly=True)
+            found = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except SQLAlchemyError:  # no schema yet
+        return False
+    return found == [head_revision()]
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision``; on PostgreSQL only one process at a time does so."""
+    if revision == "head" and at_head(engine):
+        return
     from alembic import command
 
     if engine.dialect.name == "postgresql":

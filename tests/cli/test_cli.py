@@ -257,3 +257,27 @@ def test_sync_uses_the_change_feed_and_full_reads_everything(kept_demo: Path) ->
     full = partnerlink("--config", config, "sync", "--full")
     assert full.returncode in (0, 3), full.stderr
     assert "unchanged per the audit records" not in full.stdout
+
+
+def test_tables_show_their_first_rows_and_say_how_to_see_every_one(kept_demo: Path) -> None:
+    """``--limit``: the most important findings first, the matrix's first customers whole, and
+    a line saying how many rows are left out and how to see them; JSON gives every row."""
+    config = str(kept_demo / "partnerlink.toml")
+    every = partnerlink("--config", config, "findings", "--limit", "0").stdout
+    assert "not shown" not in every
+    first = partnerlink("--config", config, "findings", "--wide", "--limit", "2").stdout
+    findings = json.loads(partnerlink("--config", config, "findings", "-f", "json").stdout)
+    assert f"{len(findings):,} finding(s), the first 2 of {len(findings):,} rows" in first
+    assert f"{len(findings) - 2:,} more row(s) not shown: --limit 0 shows every row" in first
+    top = findings[0]["fingerprint"]
+    assert top in first and top[:12] in every
+    assert all(f["fingerprint"] not in first for f in findings[2:])
+
+    rows = json.loads(partnerlink("--config", config, "matrix", "--format", "json").stdout)
+    table = partnerlink("--config", config, "matrix", "--wide", "--limit", "1").stdout
+    first_customer = rows[0]["customer_tenant_id"]
+    theirs = [r for r in rows if r["customer_tenant_id"] == first_customer]
+    assert f"the first {len(theirs)} of {len(rows):,} rows" in table, "a customer is whole"
+    assert all(r["customer_tenant_id"] not in table for r in rows if r not in theirs)
+    assert "--limit 0 shows every row" in table
+    assert partnerlink("--config", config, "matrix", "--limit", "-1").returncode == 2

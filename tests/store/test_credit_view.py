@@ -16,7 +16,7 @@ from agent.app import Agent
 from agent.config import load_settings
 from agent.recognition.holdings import Us
 from agent.recognition.model import Rulebook
-from agent.recognition.summary import summarize
+from agent.recognition.summary import from_json, summarize
 from agent.recognition.view import judged, opened
 from agent.store import CreditFilter
 from agent.store.repository.tables import CREDIT_LINE
@@ -72,6 +72,7 @@ def test_the_kept_view_is_the_live_view_row_for_row_filtered_and_summed(
                 live = judged(agent.store, us, book, chosen)
                 assert view.count() == len(live), chosen
                 assert view.summary(top=5) == summarize(live, top=5), chosen
+                assert view.summary() == summarize(live), chosen  # the kept one, if whole
                 assert view.rows() == live, chosen
     assert len(rows) > (100 if world == "demo" else 200)
     assert {r.line.counts_for_us for r in rows} == {True, False, None}
@@ -105,3 +106,29 @@ def test_each_audit_replaces_the_kept_lines_and_none_pile_up(agent: Agent) -> No
     us, book = _us(agent)
     with opened(agent.store, us, book) as view:
         assert view.kept and view.count() == lines
+
+
+def test_the_audit_keeps_the_whole_views_summary_and_credit_reads_it(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``credit`` on a large estate prints the summary: the audit sums the whole view once,
+    and the view serves that; a narrowed view is still summed by the database."""
+    from agent.recognition import view as views
+
+    us, book = _us(agent)
+    live = summarize(judged(agent.store, us, book, CreditFilter()))
+    with opened(agent.store, us, book) as view:
+        assert view.kept
+        stored = view.stored.kept_summary()  # type: ignore[attr-defined]
+        assert stored is not None and from_json(stored) == live
+        monkeypatch.setattr(views, "from_store", _refused)
+        assert view.summary() == live, "read, not summed again"
+    with opened(agent.store, us, book, not_counting=True) as view, pytest.raises(AssertionError):
+        view.summary()  # narrowed: summed by the database
+    agent.sync()  # a newer run, not audited yet: no kept view, no kept summary
+    with opened(agent.store, us, book) as view:
+        assert not view.kept
+
+
+def _refused(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("summed again")

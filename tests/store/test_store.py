@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from agent.store import RunStatus, ScopeResult, ScopeStatus, Store
-from agent.store.engine import downgrade, make_engine, migrate
+from agent.store.engine import MIGRATIONS, at_head, downgrade, head_revision, make_engine, migrate
 from agent.store.models import Observation, ObservationEvent, SyncRun
 from connectors.records.customers import Customer
 from connectors.records.pal import PalLink
@@ -68,6 +68,39 @@ def test_migrations_go_down_and_up_again(store_url: str) -> None:
     migrate(engine)
     assert "observation" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_the_head_revision_read_from_the_file_names_is_alembics() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_store_at_the_head_opens_without_alembic(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schema is checked with one query; alembic runs only where there is work for it."""
+    from alembic import command
+
+    upgrades: list[str] = []
+    real = command.upgrade
+    monkeypatch.setattr(command, "upgrade", lambda cfg, rev: upgrades.append(rev) or real(cfg, rev))
+    engine = make_engine(store_url)
+    try:
+        assert not at_head(engine)  # a fresh store: no schema yet
+        migrate(engine, "0007")
+        assert not at_head(engine)
+        migrate(engine)
+        assert at_head(engine)
+        assert upgrades == ["0007", "head"]
+        migrate(engine)
+        Store.open(store_url).close()
+        assert upgrades == ["0007", "head"]
+    finally:
+        engine.dispose()
 
 
 def test_complete_read_adds_changes_and_soft_deletes(store: Store) -> None:

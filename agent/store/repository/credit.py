@@ -8,13 +8,13 @@ package's business (``agent.recognition.stored``), not the store's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, select
+from sqlalchemy import ColumnElement, case, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -102,6 +102,28 @@ class CreditMixin(StoreBase):
                 kept = mark is not None and last is not None and tuple(mark) == (last, fingerprint)
                 yield StoredCredit(session, self.dialect, int(last or 0)) if kept else None
 
+    def keep_credit_summary(
+        self, run_id: int, fingerprint: str, summed: Callable[[StoredCredit], str]
+    ) -> bool:
+        """Keep the summary ``summed`` makes of the view of ``run_id`` under ``fingerprint``
+        (JSON) beside its mark, where that view is the one kept for the last finished run.
+        Whether it is kept (``False``: the database refused; ``credit`` sums the view itself)."""
+        v = CREDIT_VIEW.c
+        try:
+            with self.stored_credit(fingerprint) as kept:
+                if kept is None or kept.run_id != run_id:  # an older run's audit
+                    return True
+                summary = summed(kept)
+            with self.write() as session:
+                session.execute(
+                    update(CREDIT_VIEW)
+                    .where(v.run_id == run_id, v.fingerprint == fingerprint)
+                    .values(summary=summary)
+                )
+        except SQLAlchemyError:
+            return False
+        return True
+
     def settle_credit_view(self) -> bool:
         """Once an audit has replaced the kept view: on PostgreSQL, ``VACUUM (ANALYZE)`` it, so
         that the planner knows its size and reads the summary from the indexes alone (an
@@ -142,6 +164,12 @@ class StoredCredit:
     def text_order(self, column: Any) -> Any:
         """Text sorted by code point, as Python sorts it (PostgreSQL's collation would not)."""
         return column.collate("C") if self.dialect == "postgresql" else column
+
+    def kept_summary(self) -> str | None:
+        """The summary of the whole view the audit kept beside it (JSON), if it has."""
+        v = CREDIT_VIEW.c
+        found: str | None = self.session.scalar(select(v.summary).where(v.run_id == self.run_id))
+        return found
 
     def customers(self, chosen: CreditFilter) -> set[str]:
         """The customers with at least one chosen line."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, Row, case, func, or_, select
 from sqlmodel import Session, col
 
 from agent.store.models import ACTIVE_STATUSES, Finding, FindingEvent, FindingStatus
@@ -23,20 +24,23 @@ class FindingsMixin(StoreBase):
         customers: Sequence[str] | None = None,
         rules: Sequence[str] | None = None,
     ) -> list[Finding]:
+        where = _narrowed(statuses, customers, rules)
         with self.read() as s:
-            query = select(Finding)
-            if statuses is not None:
-                query = query.where(col(Finding.status).in_(statuses))
-            if customers is not None:
-                query = query.where(
-                    or_(
-                        col(Finding.customer_tenant_id).in_(customers),
-                        col(Finding.customer_tenant_id).is_(None),
-                    )
-                )
-            if rules is not None:
-                query = query.where(col(Finding.rule).in_(rules))
-            return list(s.scalars(query.order_by(col(Finding.id))))
+            return list(s.scalars(select(Finding).where(*where).order_by(FINDING.c.id)))
+
+    def finding_rows(
+        self,
+        *,
+        statuses: Sequence[str] | None = None,
+        customers: Sequence[str] | None = None,
+        rules: Sequence[str] | None = None,
+    ) -> list[Row[Any]]:
+        """The findings :meth:`findings` gives, as plain read-only rows (a field each column,
+        by name) without an ORM object each: what the command line prints, 20,000 at a time
+        on a large estate."""
+        where = _narrowed(statuses, customers, rules)
+        with self.read() as s:
+            return list(s.execute(select(FINDING).where(*where).order_by(FINDING.c.id)))
 
     def finding_list(
         self, *, statuses: Sequence[str] | None, rule: str | None, offset: int, limit: int
@@ -299,3 +303,21 @@ def _describe(row: Finding, content: FindingContent) -> None:
     row.remediation = content.remediation
     row.evidence = content.evidence
     row.value_at_stake = content.value_at_stake
+
+
+def _narrowed(
+    statuses: Sequence[str] | None,
+    customers: Sequence[str] | None,
+    rules: Sequence[str] | None,
+) -> list[ColumnElement[bool]]:
+    """The conditions of a list of findings: some statuses, customers (the partner's own
+    findings always kept), rules."""
+    where: list[ColumnElement[bool]] = []
+    if statuses is not None:
+        where.append(FINDING.c.status.in_(list(statuses)))
+    if customers is not None:
+        tenant = FINDING.c.customer_tenant_id
+        where.append(or_(tenant.in_(list(customers)), tenant.is_(None)))
+    if rules is not None:
+        where.append(FINDING.c.rule.in_(list(rules)))
+    return where

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from types import FrameType
@@ -280,11 +281,24 @@ class Daemon:
             complete.started_at if complete else None, now, schedule_interval(self.agent, now)
         )
 
+    def _catch_up_handed_over(self, timeout: float = 5.0) -> None:
+        """Wait (milliseconds, at most ``timeout``) until the scheduler has handed the one-off
+        start job to its executor and dropped it: APScheduler drops such a job right after
+        handing it over, and a shutdown in between makes its loop fail to find it (an error
+        in its thread)."""
+        deadline = time.monotonic() + timeout
+        while (
+            self.scheduler.running
+            and self.scheduler.get_job(f"{JOB_ID}-catch-up") is not None
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.01)
+
     def _start_job(self, reason: str | None) -> None:
         try:
             if self.agent.settings.readiness.at_start and not self.stopping.is_set():
                 log_readiness(self.agent)
-            if reason is not None:
+            if reason is not None and not self.stopping.is_set():
                 log.info("cycle_catch_up", reason=reason)
                 self.cycle()
         finally:
@@ -299,6 +313,7 @@ class Daemon:
     def stop(self) -> None:
         """Stop taking new cycles; let the one in flight reach a clean boundary."""
         self.stopping.set()
+        self._catch_up_handed_over()
         self.scheduler.shutdown(wait=True)
         if self.server is not None:
             self.server.stop()

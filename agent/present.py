@@ -199,7 +199,7 @@ def new_table(title: str) -> Table:
 def findings_table(rows: list[Any], names: Names, *, wide: bool = False, limit: int = 0) -> Table:
     """Findings most important first, one row per rule, customer and status (``wide``: per
     finding); only the first ``limit`` rows where ``limit`` is set, the table saying so."""
-    rows = sorted(rows, key=finding_order)
+    rows = ordered(rows, limit, wide=wide)
     groups = [Group(f, [f]) for f in rows] if wide else collapse(rows)
     every = len(groups)
     if limit and every > limit:
@@ -230,6 +230,29 @@ def findings_table(rows: list[Any], names: Names, *, wide: bool = False, limit: 
             for_terminal("\n".join(stake.lines()), multiline=True),
         )
     return table
+
+
+def ordered(rows: Sequence[Any], limit: int = 0, *, wide: bool = False) -> list[Any]:
+    """``rows`` in :func:`finding_order` as far as the table's first ``limit`` rows go: by
+    status and severity first, then (the stakes read from each finding's evidence) within the
+    statuses and severities those rows come from; the rest follow, counted into their groups
+    but not ranked among themselves (a large estate's 19,000 findings for 200 rows)."""
+    if not limit:
+        return sorted(rows, key=finding_order)
+
+    def tier(f: Any) -> tuple[int, int]:
+        return STATUS_RANK.get(f.status, 9), SEVERITY_RANK.get(f.severity, 9)
+
+    coarse = sorted(rows, key=tier)
+    seen: set[Any] = set()
+    end = 0
+    while end < len(coarse) and len(seen) < limit:
+        level = tier(coarse[end])
+        while end < len(coarse) and tier(coarse[end]) == level:
+            f = coarse[end]
+            seen.add(id(f) if wide else (f.rule, f.customer_tenant_id or "", f.status))
+            end += 1
+    return sorted(coarse[:end], key=finding_order) + coarse[end:]
 
 
 def rows_title(shown: int, every: int) -> str:

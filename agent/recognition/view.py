@@ -74,6 +74,7 @@ class KeptView(CreditView):
         self.stored, self.chosen = kept, chosen
         self._rows: list[CreditRow] | None = None
         self._tallies: list[Any] | None = None
+        self._summary: CreditSummary | None = None
 
     def rows(self) -> list[CreditRow]:
         if self._rows is None:
@@ -84,16 +85,27 @@ class KeptView(CreditView):
     def count(self) -> int:
         if self._rows is not None:
             return len(self._rows)
+        kept = self._kept_summary()
+        if kept is not None:
+            return kept.lines
         return sum(lines for _code, lines, _customers in self._verdicts())
 
     def summary(self, top: int = TOP) -> CreditSummary:
         """The summary the audit kept beside the view where the whole view is chosen, else
         summed by the database now."""
-        if top == TOP and self.chosen == CreditFilter():
-            kept = self.stored.kept_summary()
-            if kept is not None:
-                return from_json(kept)
+        kept = self._kept_summary() if top == TOP else None
+        if kept is not None:
+            return kept
         return from_store(self.stored, self.chosen, top, verdicts=self._verdicts())
+
+    def _kept_summary(self) -> CreditSummary | None:
+        """The summary of the whole view the audit kept, where the whole view is chosen."""
+        if self.chosen != CreditFilter():
+            return None
+        if self._summary is None:
+            text = self.stored.kept_summary()
+            self._summary = from_json(text) if text is not None else None
+        return self._summary
 
     def _verdicts(self) -> list[Any]:
         """Lines and customers per verdict: counted once, for the count and the summary."""

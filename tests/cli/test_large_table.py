@@ -162,3 +162,18 @@ def test_print_table_writes_strangers_text_literally() -> None:
     assert "[bold red]not markup[/]" in shown
     assert "\\x1b[31mred\\x1b[0m" in shown and "\\u202etxet\\u202c" in shown
     assert "\x1b[31mred" not in shown and "\u202e" not in shown
+
+
+@pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("limit", [1, 7, 40, 500])
+def test_the_first_rows_are_those_of_the_whole_order(wide: bool, limit: int) -> None:
+    """Only the statuses and severities the first rows come from are ranked by stake: the
+    rows shown, and the count of every row, are those of the table ranked in full."""
+    rows = _findings(300)
+    whole = findings_table(rows, Names(), wide=wide)
+    first = findings_table(rows, Names(), wide=wide, limit=limit)
+    shown = len(first.rows)
+    assert shown == min(limit, len(whole.rows))
+    for mine, theirs in zip(first.columns, whole.columns, strict=True):
+        assert [str(c) for c in mine._cells] == [str(c) for c in theirs._cells][:shown]
+    assert str(whole.title) in str(first.title)

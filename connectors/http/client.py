@@ -128,7 +128,24 @@ class _NoCookies(httpx.Cookies):
 _NO_COOKIES = _NoCookies()
 
 
-class ApiClient(httpx.AsyncClient):
+class _Cookieless:
+    """A client that keeps no cookies: those handed to it and those answers set are dropped."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        """Cookies handed to the client are not kept either."""
+
+
+def _native(transport: Any) -> Any:
+    """``transport`` where it also sends a request below httpx (it has ``exchange``)."""
+    return transport if callable(getattr(transport, "exchange", None)) else None
+
+
+class ApiClient(_Cookieless, httpx.AsyncClient):
     """The connectors' ``httpx.AsyncClient``: it keeps no cookies. Microsoft's APIs are called
     with a bearer token, so a cookie one answer sets has no business riding along on the next
     request (to another customer's tenant, perhaps); and not reading ``Set-Cookie`` spares a
@@ -139,34 +156,14 @@ class ApiClient(httpx.AsyncClient):
 
     def __init__(self, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
         super().__init__(transport=transport, **kwargs)
-        self.native: httpx.AsyncBaseTransport | None = (
-            transport if callable(getattr(transport, "exchange", None)) else None
-        )
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return _NO_COOKIES
-
-    @cookies.setter
-    def cookies(self, cookies: object) -> None:
-        """Cookies handed to the client are not kept either."""
+        self.native: httpx.AsyncBaseTransport | None = _native(transport)
 
 
-class SignInClient(httpx.Client):
+class SignInClient(_Cookieless, httpx.Client):
     """The sign-in ``httpx.Client``: it keeps no cookies either (a cookie one tenant's sign-in
     sets has no business riding along on the next tenant's). ``native`` is its transport when
     that sends a request below httpx too (``agent.auth.msal_http`` sends MSAL's calls so)."""
 
     def __init__(self, transport: httpx.BaseTransport, **kwargs: Any) -> None:
         super().__init__(transport=transport, **kwargs)
-        self.native: httpx.BaseTransport | None = (
-            transport if callable(getattr(transport, "exchange", None)) else None
-        )
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return _NO_COOKIES
-
-    @cookies.setter
-    def cookies(self, cookies: object) -> None:
-        """Cookies handed to the client are not kept either."""
+        self.native: httpx.BaseTransport | None = _native(transport)
